@@ -1,0 +1,156 @@
+"""exam: competitive selection of leaders and managers for Hanoi's public service units."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import format_decimal
+
+import config as app_config
+from exam.core import i18n
+from exam.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    if isinstance(config, dict):
+        app.config.from_object(app_config.config_from_environment())
+        app.config.update(config)
+    else:
+        app.config.from_object(config or app_config.config_from_environment())
+    _refuse_unsafe_production(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_errors(app)
+    _register_cli(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    if app.config.get("ENV_NAME") == "production" and not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in production (environment variable).")
+
+
+def _init_extensions(app: Flask) -> None:
+    from exam import models  # noqa: F401  (every table known to the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(ROOT / "exam" / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
+
+    from exam.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from exam.core.db import enable_sqlite_pragmas
+
+        with app.app_context():
+            enable_sqlite_pragmas(db.engine)
+
+    @app.teardown_request
+    def _one_request_one_transaction(exc: BaseException | None) -> None:
+        # Operations only flush; views commit once. Whatever is left is thrown away.
+        if exc is not None:
+            db.session.rollback()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from exam.accounts.views import bp as accounts_bp
+    from exam.candidates.views import bp as candidates_bp
+    from exam.exams.views import bp as exams_bp
+    from exam.main.views import bp as main_bp
+    from exam.panels.views import bp as panels_bp
+    from exam.question_bank.views import bp as bank_bp
+    from exam.results.views import bp as results_bp
+    from exam.rounds.views import bp as rounds_bp
+
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        rounds_bp,
+        candidates_bp,
+        bank_bp,
+        exams_bp,
+        panels_bp,
+        results_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from exam import permissions
+
+    app.jinja_env.filters["date"] = i18n.format_date
+    app.jinja_env.filters["datetime"] = i18n.format_datetime
+    app.jinja_env.filters["score"] = lambda v: "—" if v is None else format_decimal(v, "0.00")
+    app.jinja_env.globals["can"] = permissions
+    app.jinja_env.globals["current_locale"] = i18n.select_locale
+
+
+def _register_errors(app: Flask) -> None:
+    def render_error(error: Any) -> tuple[str, int]:
+        code = getattr(error, "code", 500)
+        return render_template("errors.html", code=code), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render_error)
+
+
+def _register_cli(app: Flask) -> None:
+    from exam.cli import register_commands
+
+    register_commands(app)
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    return response

@@ -1,0 +1,36 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from exam.core.forms import REQUIRED
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED)])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(REQUIRED)])
+
+
+class RegistrationForm(FlaskForm):
+    full_name = StringField(
+        _l("Họ và tên"),
+        validators=[DataRequired(REQUIRED), Length(max=120)],
+        description=_l("Viết đầy đủ, có dấu, như trên căn cước công dân."),
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(REQUIRED),
+            Email(_l("Địa chỉ email không hợp lệ.")),
+            Length(max=254),
+        ],
+    )
+    password = PasswordField(
+        _l("Mật khẩu"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("Ít nhất 10 ký tự."),
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
+    )

@@ -1,0 +1,72 @@
+"""People and the roles they hold. One person may hold several roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
+from exam.extensions import db
+
+
+class Role(TitledEnum):
+    BOARD_ADMIN = "board_admin"
+    QUESTION_AUTHOR = "question_author"
+    PANEL_MEMBER = "panel_member"
+    CANDIDATE = "candidate"
+    SUPERVISOR = "supervisor"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "board_admin": _l("Hội đồng thi tuyển"),
+            "question_author": _l("Ban đề thi"),
+            "panel_member": _l("Thành viên ban phỏng vấn"),
+            "candidate": _l("Thí sinh"),
+            "supervisor": _l("Ban giám sát"),
+        }
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    role_grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot sign in
+        return self.active
+
+    @property
+    def roles(self) -> set[Role]:
+        return {grant.role for grant in self.role_grants}
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class RoleGrant(db.Model):
+    __tablename__ = "role_grants"
+    __table_args__ = (sa.UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = enum_column(Role)
+
+    user: Mapped[User] = relationship(back_populates="role_grants")

@@ -1,0 +1,36 @@
+"""Who holds which role: the predicates every other domain's permissions build on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exam.accounts.models import Role
+
+
+def _has(user: Any, *roles: Role) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.has_role(*roles)
+
+
+def is_board(user: Any) -> bool:
+    return _has(user, Role.BOARD_ADMIN)
+
+
+def is_author(user: Any) -> bool:
+    return _has(user, Role.QUESTION_AUTHOR)
+
+
+def is_panel_member(user: Any) -> bool:
+    return _has(user, Role.PANEL_MEMBER)
+
+
+def is_candidate(user: Any) -> bool:
+    return _has(user, Role.CANDIDATE)
+
+
+def is_supervisor(user: Any) -> bool:
+    return _has(user, Role.SUPERVISOR)
+
+
+def can_oversee(user: Any) -> bool:
+    """The board runs a round; the supervisory board sees everything, changes nothing."""
+    return _has(user, Role.BOARD_ADMIN, Role.SUPERVISOR)

@@ -1,0 +1,52 @@
+"""The audit trail: append-only, each entry chained to the previous one by hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exam.core.db import UTCDateTime, utcnow
+from exam.extensions import db
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("seq"),
+        sa.CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A gap-free sequence: two writers racing for the same number collide on the unique
+    # constraint instead of forking the chain.
+    seq: Mapped[int] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=True
+    )
+    actor_label: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(80), index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(60))
+    object_id: Mapped[str] = mapped_column(sa.String(60))
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AuditTrailIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_update(mapper: Any, connection: Any, target: AuditEntry) -> None:
+    raise AuditTrailIsAppendOnly("audit entries are never changed")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(mapper: Any, connection: Any, target: AuditEntry) -> None:
+    raise AuditTrailIsAppendOnly("audit entries are never deleted")

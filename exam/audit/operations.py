@@ -1,0 +1,118 @@
+"""Writing and verifying the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from exam.audit.models import AuditEntry
+from exam.core.db import utcnow
+from exam.extensions import db
+
+GENESIS_HASH = "0" * 64
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def entry_digest(entry: AuditEntry) -> str:
+    """The hash of an entry: its content and the previous entry's hash."""
+    payload = {
+        "seq": entry.seq,
+        "created_at": entry.created_at.astimezone(dt.UTC).isoformat(),
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "before": entry.before,
+        "after": entry.after,
+        "prev_hash": entry.prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_chain() -> None:
+    """Serialise writers of the chain for the rest of the transaction (PostgreSQL)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(726871)"))
+
+
+def record(
+    action: str,
+    obj: Any = None,
+    *,
+    actor: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+) -> AuditEntry:
+    """Append an entry for ``action`` done by ``actor`` (None: the system) on ``obj``."""
+    _lock_chain()
+    if obj is not None:
+        db.session.flush()  # the object needs its id
+    last = db.session.scalars(
+        sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    entry = AuditEntry(
+        seq=(last.seq + 1) if last else 1,
+        created_at=utcnow().replace(microsecond=0),
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "email", None) or "system",
+        action=action,
+        object_type=object_type or (type(obj).__name__ if obj is not None else "-"),
+        object_id=str(object_id if object_id is not None else getattr(obj, "id", "-")),
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        prev_hash=last.hash if last else GENESIS_HASH,
+    )
+    entry.hash = entry_digest(entry)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    problems: list[str]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain() -> ChainReport:
+    """Walk the whole chain: an edited entry breaks its hash, a deleted one breaks the links."""
+    problems: list[str] = []
+    expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    for entry in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)):
+        checked += 1
+        if entry.seq != expected_seq:
+            problems.append(f"entry #{expected_seq} is missing (found #{entry.seq})")
+        if entry.prev_hash != expected_prev:
+            problems.append(f"entry #{entry.seq} does not follow the previous entry")
+        if entry_digest(entry) != entry.hash:
+            problems.append(f"entry #{entry.seq} was altered")
+        expected_prev, expected_seq = entry.hash, entry.seq + 1
+    return ChainReport(checked=checked, problems=problems)

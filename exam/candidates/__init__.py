@@ -1,0 +1,1 @@
+"""Candidates, their applications (hồ sơ dự tuyển) and eligibility."""

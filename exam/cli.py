@@ -1,0 +1,97 @@
+"""`flask <group> <command>`: what operators run on the server."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from exam.core.db import utcnow
+from exam.extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(exams_cli)
+
+
+@click.group("audit", help="The audit trail.")
+def audit_cli() -> None:
+    pass
+
+
+@audit_cli.command("verify", help="Check the hash chain; exit 1 if an entry was edited or removed.")
+def audit_verify() -> None:
+    from exam.audit.operations import verify_chain
+
+    report = verify_chain()
+    for problem in report.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    if not report.intact:
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {report.checked} entries checked.")
+
+
+@click.group("demo", help="Demonstration data.")
+def demo_cli() -> None:
+    pass
+
+
+@demo_cli.command("load", help="Load the demo round (a Hanoi public service unit).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has accounts.")
+def demo_load(if_empty: bool) -> None:
+    from exam.accounts.models import User
+    from exam.demo import DEMO_PASSWORD, load_demo
+
+    if if_empty and db.session.scalar(db.select(db.func.count(User.id))):
+        click.echo("Database already has data: demo not loaded.")
+        return
+    accounts = load_demo(now=utcnow())
+    db.session.commit()
+    click.echo(f"Demo loaded. Every demo account's password: {DEMO_PASSWORD}")
+    for role, email in accounts:
+        click.echo(f"  {role:<28} {email}")
+
+
+@click.group("accounts", help="Accounts.")
+def accounts_cli() -> None:
+    pass
+
+
+@accounts_cli.command("create", help="Create an account with one or more roles.")
+@click.argument("email")
+@click.option("--name", "full_name", required=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.password_option()
+def accounts_create(email: str, full_name: str, roles: tuple[str, ...], password: str) -> None:
+    from exam.accounts.models import Role
+    from exam.accounts.operations import create_user
+    from exam.core.errors import ValidationFailed
+
+    try:
+        create_user(email, full_name, password, {Role(r) for r in roles}, actor=None)
+    except (ValidationFailed, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {email}.")
+
+
+@click.group("exams", help="Computer-based tests.")
+def exams_cli() -> None:
+    pass
+
+
+@exams_cli.command("close-expired", help="Submit every paper whose time is up (run each minute).")
+def exams_close_expired() -> None:
+    from flask import current_app
+
+    from exam.exams.operations import close_expired_attempts
+
+    closed = close_expired_attempts(
+        at=utcnow(), grace_seconds=current_app.config["ANSWER_GRACE_SECONDS"]
+    )
+    db.session.commit()
+    click.echo(f"Closed {closed} attempt(s).")

@@ -1,0 +1,104 @@
+"""Language, time zone, dates and the Vietnamese order of names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, session
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SESSION_LANGUAGE_KEY = "language"
+
+# Vietnamese letters in dictionary order; ă â ê ô ơ ư đ are letters of their own.
+# f j w z (foreign names) sit where the Latin alphabet puts them.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER_RANK = {letter: rank for rank, letter in enumerate(_ALPHABET, start=1)}
+_LETTER_MARKS = {"\u0306": "ă", "\u0302": "^", "\u031b": "horn"}  # breve, circumflex, horn
+# Tones in dictionary order (CLDR vi): none, huyền, hỏi, ngã, sắc, nặng.
+_TONE_RANK = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+_MODIFIED = {
+    ("a", "\u0306"): "ă",
+    ("a", "\u0302"): "â",
+    ("e", "\u0302"): "ê",
+    ("o", "\u0302"): "ô",
+    ("o", "\u031b"): "ơ",
+    ("u", "\u031b"): "ư",
+}
+
+
+def select_locale() -> str:
+    """Vietnamese unless the person chose another language (the switch in the header)."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get(SESSION_LANGUAGE_KEY) if request else None
+    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _word_key(word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(letters, tones) of one word: letters compare first, tones only break ties."""
+    letters: list[int] = []
+    tones: list[int] = []
+    for char in unicodedata.normalize("NFD", word.lower()):
+        if char in _TONE_RANK:
+            tones[-1:] = [_TONE_RANK[char]] if tones else []
+        elif char in _LETTER_MARKS and letters:
+            base = _ALPHABET[letters[-1] - 1]
+            modified = _MODIFIED.get((base, char))
+            if modified:
+                letters[-1] = _LETTER_RANK[modified]
+        elif unicodedata.combining(char):
+            continue
+        else:
+            letters.append(_LETTER_RANK.get(char, 100 + ord(char)))
+            tones.append(0)
+    return tuple(letters), tuple(tones)
+
+
+def vietnamese_sort_key(full_name: str) -> tuple:
+    """Sort key for a Vietnamese full name: given name, then family name, then middle names.
+
+    "Nguyễn Văn An" sorts under An, then Nguyễn, then Văn; letters first (a < ă < â ...),
+    tones only to separate names that are otherwise equal.
+    """
+    words = full_name.split()
+    if not words:
+        return ((), (), ())
+    given, family, middle = words[-1], words[0] if len(words) > 1 else "", words[1:-1]
+    ordered = [given, family, *middle]
+    keys = [_word_key(word) for word in ordered]
+    return (tuple(k[0] for k in keys), tuple(k[1] for k in keys), full_name)
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(LOCAL_TZ)
+
+
+def format_date(value: dt.date | dt.datetime | None) -> str:
+    """dd/mm/yyyy; a datetime is first moved to Hanoi time."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = to_local(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """dd/mm/yyyy HH:MM in Hanoi time."""
+    if value is None:
+        return ""
+    return to_local(value).strftime("%d/%m/%Y %H:%M")
+
+
+def format_score(value: float | None) -> str:
+    """Scores with 2 decimals and the Vietnamese decimal comma."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}".replace(".", ",")
+
+
+def local_to_utc(value: dt.datetime) -> dt.datetime:
+    """A naive datetime typed in a form is Hanoi time; store it as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value.astimezone(dt.UTC)

@@ -1,0 +1,31 @@
+"""The one shape of a write view: call an operation, commit once, or show why not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash
+from flask_wtf import FlaskForm
+
+from exam.core.errors import DomainError
+from exam.core.forms import populate_errors
+from exam.extensions import db
+
+
+def run_operation(operation: Callable[[], Any], success: str, form: FlaskForm | None = None) -> Any:
+    """Run ``operation`` in the request's one transaction: commit and flash ``success``, or
+    roll everything back and put the reasons on ``form`` (flashed when there is no form).
+    Returns the operation's result, or None when it was refused."""
+    try:
+        result = operation()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if form is not None:
+            populate_errors(form, error)
+        else:
+            flash(error.message, "danger")
+        return None
+    flash(success, "success")
+    return result if result is not None else True

@@ -1,0 +1,1 @@
+"""Computer-based tests (thi trên máy vi tính): definitions, papers, attempts, answers."""

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from exam.accounts.permissions import is_candidate, is_panel_member
+from exam.candidates.queries import applications_of_candidate
+from exam.core.i18n import SESSION_LANGUAGE_KEY
+from exam.exams.queries import attempts_of_candidate
+from exam.panels.queries import panels_of_member
+from exam.rounds.queries import public_rounds
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    context: dict = {"rounds": public_rounds()}
+    if is_candidate(current_user):
+        context["applications"] = applications_of_candidate(current_user)
+        context["attempts"] = attempts_of_candidate(current_user)
+    if is_panel_member(current_user):
+        context["panels"] = panels_of_member(current_user)
+    return render_template("main/index.html", **context)
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    language = request.form.get("language", "")
+    if language in ("vi", "en"):
+        session[SESSION_LANGUAGE_KEY] = language
+    target = request.form.get("next", "")
+    # Only local paths: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target)

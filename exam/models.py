@@ -1,0 +1,10 @@
+"""Imports every domain's models, so the metadata (and Alembic) sees every table."""
+
+from exam.accounts.models import RoleGrant, User  # noqa: F401
+from exam.audit.models import AuditEntry  # noqa: F401
+from exam.candidates.models import Application  # noqa: F401
+from exam.exams.models import Answer, Attempt, AttemptQuestion, Test  # noqa: F401
+from exam.panels.models import Panel, PanelMember, ScoreSheet  # noqa: F401
+from exam.question_bank.models import Bank, Category, Question, QuestionVersion  # noqa: F401
+from exam.results.models import Ranking, RankingRow  # noqa: F401
+from exam.rounds.models import Position, Round  # noqa: F401

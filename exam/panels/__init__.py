@@ -1,0 +1,1 @@
+"""Interview / đề án panels (Ban phỏng vấn) and their members' score sheets."""

@@ -1,0 +1,26 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from exam.core.forms import REQUIRED
+
+
+class PanelForm(FlaskForm):
+    name = StringField(_l("Tên ban"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    position_id = SelectField(_l("Vị trí"), coerce=int, validators=[DataRequired(REQUIRED)])
+    chair_id = SelectField(_l("Trưởng ban"), coerce=int, validators=[DataRequired(REQUIRED)])
+    member_ids = SelectMultipleField(
+        _l("Các thành viên khác"),
+        coerce=int,
+        description=_l("Giữ phím Ctrl để chọn nhiều người."),
+    )
+
+
+class ScoreForm(FlaskForm):
+    score = StringField(
+        _l("Điểm (thang 100)"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("Tối đa 2 chữ số thập phân, ví dụ 85,5. Phiếu đã gửi không sửa được."),
+    )
+    comment = TextAreaField(_l("Nhận xét"), validators=[Length(max=2000)])

@@ -1,0 +1,96 @@
+"""Setting up panels and recording each member's independent score."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+
+from exam.accounts.models import Role, User
+from exam.audit.operations import record
+from exam.candidates.models import Application, ApplicationStatus
+from exam.core.errors import DomainError, ValidationFailed
+from exam.extensions import db
+from exam.panels.models import MAX_PANEL_SCORE, Panel, PanelMember, PanelRole, ScoreSheet
+from exam.rounds.models import Position
+
+MIN_PANEL_MEMBERS = 2  # DOMAIN.md: at least two members score each candidate
+
+
+def create_panel(
+    position: Position, name: str, members: list[tuple[User, PanelRole]], *, actor: User
+) -> Panel:
+    if len(members) < MIN_PANEL_MEMBERS:
+        raise ValidationFailed([("members", _l("Ban phỏng vấn cần ít nhất 2 thành viên."))])
+    if len({user.id for user, _ in members}) != len(members):
+        raise ValidationFailed([("members", _l("Một người chỉ được có một vị trí trong ban."))])
+    if any(not user.has_role(Role.PANEL_MEMBER) for user, _ in members):
+        raise ValidationFailed(
+            [("members", _l("Thành viên phải có vai trò thành viên ban phỏng vấn."))]
+        )
+    panel = Panel(position=position, name=name.strip())
+    panel.members = [PanelMember(user=user, role=role) for user, role in members]
+    db.session.add(panel)
+    record(
+        "panel.create",
+        panel,
+        actor=actor,
+        after={"position_id": position.id, "members": [[u.id, r] for u, r in members]},
+    )
+    return panel
+
+
+def parse_score(raw: object) -> Decimal:
+    """A score out of 100 with at most 2 decimals, or ValidationFailed."""
+    try:
+        score = Decimal(str(raw).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed([("score", _l("Điểm phải là một số."))]) from None
+    if not score.is_finite() or score < 0 or score > MAX_PANEL_SCORE:
+        raise ValidationFailed([("score", _l("Điểm phải từ 0 đến 100."))])
+    if score != score.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
+        raise ValidationFailed([("score", _l("Điểm có tối đa 2 chữ số thập phân."))])
+    return score
+
+
+def record_panel_score(
+    member: PanelMember,
+    application: Application,
+    raw_score: object,
+    *,
+    comment: str = "",
+    actor: User,
+    at: dt.datetime,
+) -> ScoreSheet:
+    """One signed sheet per member and candidate, given once (phiếu kín)."""
+    if member.user_id != actor.id:
+        raise DomainError(_l("Chỉ thành viên được phân công mới chấm được phiếu này."))
+    if application.position_id != member.panel.position_id:
+        raise DomainError(_l("Thí sinh không thuộc vị trí của ban này."))
+    if application.status != ApplicationStatus.ELIGIBLE:
+        raise DomainError(_l("Thí sinh chưa đủ điều kiện dự phỏng vấn."))
+    if any(s.application_id == application.id for s in sheets_of_member(member)):
+        raise DomainError(_l("Bạn đã chấm thí sinh này; phiếu chấm không sửa được."))
+    score = parse_score(raw_score)
+    sheet = ScoreSheet(
+        member=member,
+        application=application,
+        score=score,
+        comment=comment.strip(),
+        submitted_at=at,
+    )
+    db.session.add(sheet)
+    record(
+        "panel.score",
+        sheet,
+        actor=actor,
+        after={"application_id": application.id, "score": score},
+    )
+    return sheet
+
+
+def sheets_of_member(member: PanelMember) -> list[ScoreSheet]:
+    return list(
+        db.session.scalars(db.select(ScoreSheet).where(ScoreSheet.panel_member_id == member.id))
+    )

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from exam.accounts.models import Role, RoleGrant, User
+from exam.accounts.permissions import is_panel_member
+from exam.candidates.models import Application, ApplicationStatus
+from exam.candidates.queries import eligible_applications
+from exam.core.auth import ensure, get_or_404, require
+from exam.core.db import utcnow
+from exam.core.i18n import vietnamese_sort_key
+from exam.core.views import run_operation
+from exam.extensions import db
+from exam.panels.forms import PanelForm, ScoreForm
+from exam.panels.models import Panel, PanelRole
+from exam.panels.operations import create_panel, record_panel_score, sheets_of_member
+from exam.panels.permissions import can_manage_panels, can_view_panel, membership
+from exam.panels.queries import panels_of_member
+from exam.rounds.models import Round
+
+bp = Blueprint("panels", __name__)
+
+
+def _panel_people() -> list[User]:
+    users = db.session.scalars(
+        sa.select(User).join(RoleGrant).where(RoleGrant.role == Role.PANEL_MEMBER)
+    ).all()
+    return sorted(users, key=lambda u: vietnamese_sort_key(u.full_name))
+
+
+@bp.route("/rounds/<int:round_id>/panels/new", methods=["GET", "POST"])
+@require(can_manage_panels)
+def new(round_id: int) -> str | Response:
+    round_ = get_or_404(Round, round_id)
+    form = PanelForm()
+    people = _panel_people()
+    form.position_id.choices = [(p.id, p.label) for p in round_.positions]
+    form.chair_id.choices = [(u.id, u.full_name) for u in people]
+    form.member_ids.choices = [(u.id, u.full_name) for u in people]
+    if form.validate_on_submit():
+        by_id = {u.id: u for u in people}
+        position = next(p for p in round_.positions if p.id == form.position_id.data)
+        members = [(by_id[form.chair_id.data], PanelRole.CHAIR)] + [
+            (by_id[i], PanelRole.MEMBER) for i in form.member_ids.data if i != form.chair_id.data
+        ]
+        panel = run_operation(
+            lambda: create_panel(position, form.name.data, members, actor=current_user),
+            _("Đã thành lập ban phỏng vấn."),
+            form,
+        )
+        if panel:
+            return redirect(url_for("panels.show", panel_id=panel.id))
+    return render_template("panels/form.html", form=form, round=round_)
+
+
+@bp.get("/panels/")
+@require(is_panel_member)
+def mine() -> str:
+    return render_template("panels/mine.html", panels=panels_of_member(current_user))
+
+
+@bp.get("/panels/<int:panel_id>")
+@require(lambda user: True)
+def show(panel_id: int) -> str:
+    panel = get_or_404(Panel, panel_id)
+    ensure(can_view_panel(current_user, panel), hide=True)
+    seat = membership(current_user, panel)
+    scored = {s.application_id: s for s in sheets_of_member(seat)} if seat else {}
+    return render_template(
+        "panels/show.html",
+        panel=panel,
+        seat=seat,
+        scored=scored,
+        applications=eligible_applications(panel.position_id),
+    )
+
+
+@bp.route("/panels/<int:panel_id>/applications/<int:application_id>/score", methods=["GET", "POST"])
+@require(is_panel_member)
+def score(panel_id: int, application_id: int) -> str | Response:
+    panel = get_or_404(Panel, panel_id)
+    seat = membership(current_user, panel)
+    ensure(seat is not None, hide=True)
+    application = get_or_404(Application, application_id)
+    ensure(
+        application.position_id == panel.position_id
+        and application.status == ApplicationStatus.ELIGIBLE,
+        hide=True,
+    )
+    form = ScoreForm()
+    if form.validate_on_submit():
+        sheet = run_operation(
+            lambda: record_panel_score(
+                seat,
+                application,
+                form.score.data,
+                comment=form.comment.data or "",
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã gửi phiếu chấm."),
+            form,
+        )
+        if sheet:
+            return redirect(url_for("panels.show", panel_id=panel.id))
+    return render_template("panels/score.html", form=form, panel=panel, application=application)

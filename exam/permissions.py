@@ -1,0 +1,25 @@
+"""Every named permission predicate, for templates (``can.view_bank(current_user)``) so a
+page hides exactly what the server forbids."""
+
+from exam.accounts.permissions import (  # noqa: F401
+    can_oversee,
+    is_author,
+    is_board,
+    is_candidate,
+    is_panel_member,
+    is_supervisor,
+)
+from exam.candidates.permissions import (  # noqa: F401
+    can_apply,
+    can_decide_eligibility,
+    can_view_application,
+)
+from exam.exams.permissions import can_manage_tests, can_monitor_tests, can_sit  # noqa: F401
+from exam.panels.permissions import can_manage_panels, can_score_on, can_view_panel  # noqa: F401
+from exam.question_bank.permissions import (  # noqa: F401
+    can_approve_question,
+    can_view_bank,
+    can_write_questions,
+)
+from exam.results.permissions import can_compute_results, can_view_results  # noqa: F401
+from exam.rounds.permissions import can_manage_rounds, can_view_round_admin  # noqa: F401

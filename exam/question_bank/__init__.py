@@ -1,0 +1,1 @@
+"""The question bank (ngân hàng câu hỏi): secret until use."""

@@ -1,0 +1,660 @@
+"""What every question file format shares: decoding bytes, cleaning and sanitising text,
+validating a parsed question, collecting problems, number and percentage spelling, and the
+conventions the interchange form lacks a field for.
+
+Conventions (the interchange form has no field for these, see each helper):
+
+* A true/false question may carry per-answer feedback as exactly two ``choices``,
+  ``Choice("true", …)`` then ``Choice("false", …)``, whose fractions agree with
+  ``correct_answer``. Without feedback it carries no choices at all.
+* Whitespace around every text is not significant: parsers strip it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import datetime as dt
+import html
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from decimal import Decimal, InvalidOperation
+
+import nh3
+
+from exam.question_bank.interchange import (
+    DIFFICULTIES,
+    QUESTION_TYPES,
+    TEXT_FORMATS,
+    Choice,
+    ImportFailed,
+    ImportProblem,
+    QuestionData,
+    RubricCriterion,
+)
+
+# ---------------------------------------------------------------------------------------
+# Export problems
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportProblem:
+    """Why a question cannot be written in a format."""
+
+    question: str  # the question's key, or its name / first words when it has no key
+    message: str
+
+    def __str__(self) -> str:
+        return f"câu hỏi «{self.question}»: {self.message}"
+
+
+class ExportUnsupported(Exception):
+    """Questions a format cannot express: every one of them, nothing written."""
+
+    def __init__(self, problems: list[ExportProblem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class ExportChecker:
+    """Collects what stops an export, so the caller hears about every question at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[ExportProblem] = []
+
+    def refuse(self, question: QuestionData, message: str) -> None:
+        self.problems.append(ExportProblem(question.key or question_label(question), message))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ExportUnsupported(self.problems)
+
+
+def unsupported_type_message(question_type: str) -> str:
+    return f"kiểu câu hỏi không được hỗ trợ trong định dạng này: {question_type}"
+
+
+# ---------------------------------------------------------------------------------------
+# Import problems
+# ---------------------------------------------------------------------------------------
+
+
+class ProblemLog:
+    """Collects import problems; the parser keeps going so the user sees all of them."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.problems: list[ImportProblem] = []
+        self.prefix = prefix  # e.g. the file inside a zip package
+
+    def add(self, line: int | None, message: str, question: str = "") -> None:
+        text = f"{self.prefix}: {message}" if self.prefix else message
+        self.problems.append(ImportProblem(line, text, question))
+
+    def extend(self, other: ProblemLog) -> None:
+        self.problems.extend(other.problems)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ImportFailed(self.problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+
+def fail(message: str, line: int | None = None) -> ImportFailed:
+    """A whole-file failure with a single problem."""
+    return ImportFailed([ImportProblem(line, message)])
+
+
+def finish_and_check(
+    question: QuestionData, line: int | None, log: ProblemLog
+) -> QuestionData | None:
+    """Clean a freshly parsed question and log what the interchange form would reject."""
+    question = finish_question(question)
+    messages = validate_question(question)
+    for message in messages:
+        log.add(line, message, question_label(question))
+    return None if messages else question
+
+
+# ---------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------
+
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def split_bom(data: bytes) -> tuple[str | None, bytes]:
+    """The encoding a byte-order mark announces, and the bytes after it."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding, data[len(bom) :]
+    return None, data
+
+
+def decode_text(data: bytes, default_encoding: str = "utf-8") -> str:
+    """Bytes to text: a BOM decides the encoding, else ``default_encoding``; every line
+    ending becomes ``\\n``. Unicode normalisation happens per field (``finish_question``):
+    doing it on the whole file could merge an escape letter with a following accent."""
+    encoding, body = split_bom(data)
+    encoding = encoding or default_encoding
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = body[: error.start].count(b"\n") + 1
+        raise fail(
+            f"tệp không đọc được bằng mã hoá {encoding.upper()}; hãy lưu lại tệp với mã hoá UTF-8",
+            line,
+        ) from None
+    except LookupError:
+        raise fail(f"mã hoá ký tự không được hỗ trợ: {encoding}") from None
+    return normalize_newlines(text)
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def line_at(text: str, offset: int, first_line: int = 1) -> int:
+    """The 1-based line of ``offset`` in ``text`` that starts at line ``first_line``."""
+    return first_line + text.count("\n", 0, offset)
+
+
+# ---------------------------------------------------------------------------------------
+# Text cleaning and HTML sanitising
+# ---------------------------------------------------------------------------------------
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
+    "dd", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "kbd", "li", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strike", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start", "type"},
+    "col": {"span"},
+    "colgroup": {"span"},
+}
+_EMBEDDED_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.IGNORECASE)
+
+
+def _keep_only_embedded_images(tag: str, attribute: str, value: str) -> str | None:
+    # "data:" is allowed as a URL scheme only so inline images survive; a data: link
+    # (data:text/html, …) would run script, so anything else with it is dropped.
+    if value.strip().lower().startswith("data:"):
+        embedded = tag == "img" and attribute == "src" and _EMBEDDED_IMAGE.match(value.strip())
+        return value if embedded else None
+    return value
+
+
+def sanitize_html(text: str) -> str:
+    """Keep formatting, lists, tables, links and images; drop script, style and event
+    handlers. Relative URLs (``@@PLUGINFILE@@/a.png``, ``images/a.png``) stay as written."""
+    return nh3.clean(
+        text,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        clean_content_tags={"script", "style"},
+        url_schemes=nh3.ALLOWED_URL_SCHEMES | {"data"},
+        attribute_filter=_keep_only_embedded_images,
+    )
+
+
+def clean_text(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def clean_category(path: str) -> str:
+    """Levels separated by "/", each trimmed; empty levels dropped."""
+    levels = (clean_text(level) for level in path.split("/"))
+    return "/".join(level for level in levels if level)
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = (clean_text(tag) for tag in tags)
+    return list(dict.fromkeys(tag for tag in cleaned if tag))
+
+
+def plain_to_html(text: str) -> str:
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
+
+def html_to_plain(text: str) -> str:
+    """Readable text of an HTML fragment (for places that only take plain text)."""
+    text = re.sub(r"<br\s*/?>|</p>|</li>|</div>|</tr>", "\n", text, flags=re.IGNORECASE)
+    text = nh3.clean(text, tags=set())
+    lines = (line.strip() for line in html.unescape(text).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _map_rich_fields(question: QuestionData, change: Callable[[str], str]) -> QuestionData:
+    """Apply ``change`` to every field shown to candidates as formatted text. Short
+    answers and matching answers are compared with or listed as plain text, so they
+    are left alone."""
+    return replace(
+        question,
+        text=change(question.text),
+        general_feedback=change(question.general_feedback),
+        choices=[
+            replace(c, text=change(c.text), feedback=change(c.feedback)) for c in question.choices
+        ],
+        answers=[replace(a, feedback=change(a.feedback)) for a in question.answers],
+        numeric_answers=[replace(a, feedback=change(a.feedback)) for a in question.numeric_answers],
+        pairs=[replace(p, prompt=change(p.prompt)) for p in question.pairs],
+        items=[change(item) for item in question.items],
+    )
+
+
+def _clean_strings(value: object) -> object:
+    """NFC and strip every string inside a question, recursively."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean_strings(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _clean_strings(getattr(value, f.name)) for f in fields(value)}
+        return replace(value, **changes)
+    return value
+
+
+def finish_question(question: QuestionData) -> QuestionData:
+    """The canonical form every parser returns: HTML sanitised, text NFC and trimmed."""
+    if question.text_format == "html":
+        question = _map_rich_fields(question, sanitize_html)
+    question = _clean_strings(question)
+    assert isinstance(question, QuestionData)
+    return replace(
+        question,
+        category=clean_category(question.category),
+        tags=clean_tags(question.tags),
+        media={clean_text(name): content for name, content in question.media.items()},
+    )
+
+
+def rich_fields_as_html(question: QuestionData) -> QuestionData:
+    """The question with plain or markdown text turned into (sanitised) HTML, the way a
+    format that only knows HTML will give it back."""
+    if question.text_format == "html":
+        return question
+    converted = _map_rich_fields(question, plain_to_html)
+    return finish_question(replace(converted, text_format="html"))
+
+
+def question_label(question: QuestionData) -> str:
+    return label_for(question.name, question.text)
+
+
+def label_for(name: str, text: str, words: int = 8) -> str:
+    """The question's name, or its first words, for problem messages."""
+    if name.strip():
+        return name.strip()
+    plain = html_to_plain(text) if "<" in text else text
+    first = plain.split()[:words]
+    label = " ".join(first)
+    return label + "…" if len(plain.split()) > words else label
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------
+
+SUM_TOLERANCE = 0.01
+
+
+def _is_full(fraction: float) -> bool:
+    return abs(fraction - 1.0) < 1e-9
+
+
+def validate_question(q: QuestionData) -> list[str]:
+    """Everything that stops ``q`` from being a usable question, in Vietnamese."""
+    problems: list[str] = []
+    if q.type not in QUESTION_TYPES:
+        return [f"kiểu câu hỏi không được hỗ trợ: {q.type}"]
+    if not q.text:
+        problems.append("thiếu nội dung câu hỏi")
+    if q.text_format not in TEXT_FORMATS:
+        problems.append(f"định dạng văn bản không hợp lệ: {q.text_format}")
+    if q.difficulty is not None and q.difficulty not in DIFFICULTIES:
+        problems.append(f"độ khó không hợp lệ: {q.difficulty} (dùng easy, medium hoặc hard)")
+    if not (math.isfinite(q.default_points) and q.default_points > 0):
+        problems.append("số điểm của câu hỏi phải lớn hơn 0")
+    problems += _TYPE_CHECKS[q.type](q)
+    return problems
+
+
+def _check_fraction_range(fractions: Iterable[float]) -> list[str]:
+    if any(not math.isfinite(f) or not -1.0 <= f <= 1.0 for f in fractions):
+        return ["tỉ lệ điểm phải nằm trong khoảng từ -100% đến 100%"]
+    return []
+
+
+def _check_single_choice(q: QuestionData) -> list[str]:
+    problems = _check_choice_texts(q)
+    if len(q.choices) < 2:
+        problems.append("câu hỏi một lựa chọn cần ít nhất 2 phương án")
+    full = sum(1 for c in q.choices if _is_full(c.fraction))
+    if full == 0:
+        problems.append("thiếu đáp án đúng")
+    elif full > 1:
+        problems.append("câu hỏi một lựa chọn chỉ được có một đáp án đúng (100%)")
+    return problems + _check_fraction_range(c.fraction for c in q.choices)
+
+
+def _check_multiple_response(q: QuestionData) -> list[str]:
+    problems = _check_choice_texts(q)
+    if len(q.choices) < 2:
+        problems.append("câu hỏi nhiều lựa chọn cần ít nhất 2 phương án")
+    positive = sum(c.fraction for c in q.choices if c.fraction > 0)
+    if positive == 0:
+        problems.append("thiếu đáp án đúng")
+    elif abs(positive - 1.0) > SUM_TOLERANCE:
+        problems.append(
+            f"tổng tỉ lệ điểm của các đáp án đúng phải là 100% (hiện là {format_number(positive * 100)}%)"
+        )
+    return problems + _check_fraction_range(c.fraction for c in q.choices)
+
+
+def _check_choice_texts(q: QuestionData) -> list[str]:
+    if any(not c.text for c in q.choices):
+        return ["có phương án để trống"]
+    return []
+
+
+def _check_true_false(q: QuestionData) -> list[str]:
+    if q.correct_answer is None:
+        return ["thiếu đáp án đúng"]
+    if q.choices and [c.text for c in q.choices] != ["true", "false"]:
+        return ["câu hỏi đúng/sai chỉ có hai phương án true và false"]
+    if q.choices and q.choices != true_false_choices(q.correct_answer, *true_false_feedback(q)):
+        return ["tỉ lệ điểm của phương án đúng/sai không khớp với đáp án"]
+    return []
+
+
+def _check_short_answer(q: QuestionData) -> list[str]:
+    if not q.answers:
+        return ["cần ít nhất một đáp án chấp nhận"]
+    problems = []
+    if any(not a.text for a in q.answers):
+        problems.append("có đáp án để trống")
+    if not any(_is_full(a.fraction) for a in q.answers):
+        problems.append("thiếu đáp án đúng (100%)")
+    return problems + _check_fraction_range(a.fraction for a in q.answers)
+
+
+def _check_numerical(q: QuestionData) -> list[str]:
+    if not q.numeric_answers:
+        return ["cần ít nhất một đáp án số"]
+    problems = []
+    if any(not math.isfinite(a.value) for a in q.numeric_answers):
+        problems.append("đáp án phải là một số hữu hạn")
+    if any(not (math.isfinite(a.tolerance) and a.tolerance >= 0) for a in q.numeric_answers):
+        problems.append("sai số cho phép phải là số không âm")
+    if not any(_is_full(a.fraction) for a in q.numeric_answers):
+        problems.append("thiếu đáp án đúng (100%)")
+    return problems + _check_fraction_range(a.fraction for a in q.numeric_answers)
+
+
+def _check_matching(q: QuestionData) -> list[str]:
+    problems = []
+    if sum(1 for p in q.pairs if p.prompt) < 2:
+        problems.append("câu hỏi ghép đôi cần ít nhất 2 cặp")
+    if any(not p.answer for p in q.pairs):
+        problems.append("có cặp ghép đôi thiếu vế trả lời")
+    return problems
+
+
+def _check_ordering(q: QuestionData) -> list[str]:
+    problems = []
+    if len(q.items) < 2:
+        problems.append("câu hỏi sắp xếp cần ít nhất 2 mục")
+    if any(not item for item in q.items):
+        problems.append("có mục sắp xếp để trống")
+    if len(set(q.items)) != len(q.items):
+        problems.append("các mục sắp xếp không được trùng nhau")
+    return problems
+
+
+def _check_essay(q: QuestionData) -> list[str]:
+    problems = []
+    if any(not r.criterion for r in q.rubric):
+        problems.append("có tiêu chí chấm để trống")
+    if any(not (math.isfinite(r.points) and r.points >= 0) for r in q.rubric):
+        problems.append("điểm của tiêu chí chấm phải là số không âm")
+    return problems
+
+
+_TYPE_CHECKS: dict[str, Callable[[QuestionData], list[str]]] = {
+    "single_choice": _check_single_choice,
+    "multiple_response": _check_multiple_response,
+    "true_false": _check_true_false,
+    "short_answer": _check_short_answer,
+    "numerical": _check_numerical,
+    "matching": _check_matching,
+    "ordering": _check_ordering,
+    "essay": _check_essay,
+}
+
+
+# ---------------------------------------------------------------------------------------
+# True/false feedback convention
+# ---------------------------------------------------------------------------------------
+
+
+def true_false_choices(correct: bool, feedback_true: str, feedback_false: str) -> list[Choice]:
+    """How a true/false question carries the feedback for each answer (no choices when
+    there is none)."""
+    if not (feedback_true or feedback_false):
+        return []
+    return [
+        Choice("true", 1.0 if correct else 0.0, feedback_true),
+        Choice("false", 0.0 if correct else 1.0, feedback_false),
+    ]
+
+
+def true_false_feedback(question: QuestionData) -> tuple[str, str]:
+    """Feedback shown for the answer "true" and for the answer "false"."""
+    by_text = {c.text: c.feedback for c in question.choices}
+    return by_text.get("true", ""), by_text.get("false", "")
+
+
+# ---------------------------------------------------------------------------------------
+# Numbers and percentages
+# ---------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def parse_number(text: str) -> float | None:
+    """A decimal number written with a dot; None for anything else (no "inf", no "1_0")."""
+    text = text.strip()
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def format_number(value: float) -> str:
+    """Shortest spelling that reads back as the same float: 5 → "5", 0.1 → "0.1"."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def format_percent(fraction: float) -> str:
+    """0.3333333 → "33.33333", exactly: decimal arithmetic on the float's shortest spelling."""
+    percent = Decimal(repr(fraction)) * 100
+    return _decimal_text(percent)
+
+
+def parse_percent(text: str) -> float | None:
+    """"33.33333" → 0.3333333 (the float whose shortest spelling is that decimal / 100)."""
+    if parse_number(text) is None:
+        return None
+    try:
+        return float(Decimal(text.strip()) / 100)
+    except InvalidOperation:
+        return None
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+# ---------------------------------------------------------------------------------------
+# Category paths from Moodle
+# ---------------------------------------------------------------------------------------
+
+_MOODLE_CONTEXT = re.compile(r"^\$[a-z0-9]+\$/?")
+
+
+def category_from_moodle(path: str) -> str:
+    """"$course$/top/A/B" → "A/B": drop the context and Moodle's "top" level."""
+    path = path.strip()
+    had_context = bool(_MOODLE_CONTEXT.match(path))
+    path = _MOODLE_CONTEXT.sub("", path)
+    levels = path.split("/")
+    if had_context and levels and levels[0].strip() == "top":
+        levels = levels[1:]
+    return clean_category("/".join(levels))
+
+
+def category_to_moodle(category: str) -> str:
+    return "$course$/top/" + category if category else "$course$/top"
+
+
+# ---------------------------------------------------------------------------------------
+# Essay rubrics written as text (Moodle grader information, QTI rubric blocks)
+# ---------------------------------------------------------------------------------------
+
+_RUBRIC_LINE = re.compile(
+    r"^\s*[-*•]\s+(?P<criterion>.+?)\s*\((?P<points>\d+(?:[.,]\d+)?)\s*(?:điểm|đ|points?|pts?)\)\s*$",
+    re.IGNORECASE,
+)
+
+
+def rubric_to_lines(rubric: Sequence[RubricCriterion]) -> list[str]:
+    return [f"- {r.criterion} ({format_number(r.points)} điểm)" for r in rubric]
+
+
+def rubric_from_text(text: str, points: float) -> list[RubricCriterion]:
+    """Lines "- criterion (30 điểm)" become one criterion each; any other non-empty text
+    becomes a single criterion worth the question's points."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return []
+    matches = [_RUBRIC_LINE.match(line) for line in lines]
+    if all(matches):
+        return [
+            RubricCriterion(m["criterion"].strip(), float(m["points"].replace(",", ".")))
+            for m in matches
+            if m
+        ]
+    return [RubricCriterion(text.strip(), points)]
+
+
+def rubric_survives_lines(rubric: Sequence[RubricCriterion]) -> bool:
+    """Whether ``rubric`` reads back unchanged from its "- criterion (N điểm)" lines."""
+    text = "\n".join(rubric_to_lines(rubric))
+    return all("\n" not in r.criterion for r in rubric) and rubric_from_text(text, 0) == list(
+        rubric
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# What a round trip keeps
+# ---------------------------------------------------------------------------------------
+
+TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "single_choice": ("choices", "shuffle_choices"),
+    "multiple_response": ("choices", "shuffle_choices"),
+    "true_false": ("correct_answer", "choices"),
+    "short_answer": ("answers", "case_sensitive", "diacritics_sensitive"),
+    "numerical": ("numeric_answers",),
+    "matching": ("pairs", "shuffle_choices"),
+    "ordering": ("items",),
+    "essay": ("rubric",),
+}
+_TYPE_SPECIFIC = {name for names in TYPE_FIELDS.values() for name in names}
+_DEFAULTS = QuestionData(type="essay", text="")
+
+
+def reset_fields(question: QuestionData, *names: str) -> QuestionData:
+    """The question with ``names`` set back to their defaults."""
+    return replace(question, **{name: _default(name) for name in names})
+
+
+def _default(name: str) -> object:
+    value = getattr(_DEFAULTS, name)
+    return value.copy() if isinstance(value, list | dict) else value
+
+
+def only_type_fields(question: QuestionData) -> QuestionData:
+    """Drop fields that belong to other question types: no format writes them."""
+    unused = _TYPE_SPECIFIC - set(TYPE_FIELDS.get(question.type, ()))
+    return reset_fields(question, *unused)
+
+
+FIELD_LABELS = {
+    "name": "tên",
+    "key": "mã câu hỏi",
+    "text": "nội dung",
+    "text_format": "định dạng văn bản",
+    "category": "danh mục",
+    "difficulty": "độ khó",
+    "tags": "thẻ",
+    "legal_basis": "căn cứ pháp lý",
+    "legal_basis_date": "ngày của căn cứ pháp lý",
+    "default_points": "số điểm",
+    "general_feedback": "phản hồi chung",
+    "choices": "phương án",
+    "shuffle_choices": "xáo trộn phương án",
+    "correct_answer": "đáp án đúng/sai",
+    "answers": "đáp án",
+    "case_sensitive": "phân biệt hoa thường",
+    "diacritics_sensitive": "phân biệt dấu",
+    "numeric_answers": "đáp án số",
+    "pairs": "cặp ghép đôi",
+    "items": "mục sắp xếp",
+    "rubric": "tiêu chí chấm",
+    "media": "tệp đính kèm",
+}
+
+
+def changed_fields(before: QuestionData, after: QuestionData) -> list[str]:
+    return [f.name for f in fields(QuestionData) if getattr(before, f.name) != getattr(after, f.name)]
+
+
+def describe_losses(before: QuestionData, after: QuestionData, format_label: str) -> str | None:
+    names = changed_fields(only_type_fields(before), after)
+    if not names:
+        return None
+    labels = ", ".join(FIELD_LABELS.get(name, name) for name in names)
+    return f"định dạng {format_label} không lưu đầy đủ: {labels}"
+
+
+def as_date(value: object) -> dt.date | None:
+    """A YAML date or an ISO "YYYY-MM-DD" string; None when it is neither."""
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+

@@ -1,0 +1,140 @@
+"""Choice questions: single choice (A–D), multiple response, true/false.
+
+Options are stored with stable ids ("a", "b", ...) so that shuffling on a paper never
+changes which option a response points to.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from exam.question_bank.interchange import Choice, QuestionData
+from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, register
+
+
+def _choices_data(choices: list[Choice], shuffle: bool) -> dict[str, Any]:
+    return {
+        "choices": [
+            {
+                "id": string.ascii_lowercase[i],
+                "text": c.text,
+                "fraction": c.fraction,
+                "feedback": c.feedback,
+            }
+            for i, c in enumerate(choices)
+        ],
+        "shuffle": shuffle,
+    }
+
+
+def _choice_ids(data: dict[str, Any]) -> list[str]:
+    return [c["id"] for c in data.get("choices", [])]
+
+
+@register
+class SingleChoice(QuestionType):
+    name = "single_choice"
+    template = "exams/qtypes/single_choice.html"
+
+    @property
+    def title(self) -> str:
+        return str(_l("Một lựa chọn đúng"))
+
+    def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
+        return _choices_data(question.choices, question.shuffle_choices)
+
+    def problems(self, data: dict[str, Any]) -> list[str]:
+        choices = data.get("choices", [])
+        problems = []
+        if len(choices) < 2:
+            problems.append(str(_l("Cần ít nhất hai phương án.")))
+        if any(not str(c.get("text", "")).strip() for c in choices):
+            problems.append(str(_l("Phương án không được để trống.")))
+        if sum(1 for c in choices if c.get("fraction") == 1) != 1:
+            problems.append(str(_l("Cần đúng một phương án đúng.")))
+        return problems
+
+    def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
+        return _choice_ids(data) if data.get("shuffle", True) else []
+
+    def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
+        if raw is None or raw == "":
+            return None
+        if raw not in _choice_ids(data):
+            raise InvalidResponse("not an option of this question")
+        return raw
+
+    def score_fraction(self, data: dict[str, Any], response: Any) -> float:
+        for choice in data["choices"]:
+            if choice["id"] == response:
+                return max(0.0, float(choice["fraction"]))
+        return 0.0
+
+
+@register
+class MultipleResponse(QuestionType):
+    name = "multiple_response"
+    template = "exams/qtypes/multiple_response.html"
+
+    @property
+    def title(self) -> str:
+        return str(_l("Nhiều lựa chọn đúng"))
+
+    def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
+        return _choices_data(question.choices, question.shuffle_choices)
+
+    def problems(self, data: dict[str, Any]) -> list[str]:
+        choices = data.get("choices", [])
+        problems = []
+        if len(choices) < 2:
+            problems.append(str(_l("Cần ít nhất hai phương án.")))
+        positive = sum(c["fraction"] for c in choices if c.get("fraction", 0) > 0)
+        if abs(positive - 1) > 0.01:
+            problems.append(str(_l("Tổng điểm các phương án đúng phải bằng 100%.")))
+        return problems
+
+    def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
+        return _choice_ids(data) if data.get("shuffle", True) else []
+
+    def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
+        if raw in (None, "", []):
+            return []
+        if not isinstance(raw, list) or not set(raw) <= set(_choice_ids(data)):
+            raise InvalidResponse("not a list of options of this question")
+        return sorted(set(raw))
+
+    def score_fraction(self, data: dict[str, Any], response: Any) -> float:
+        chosen = set(response or [])
+        total = sum(float(c["fraction"]) for c in data["choices"] if c["id"] in chosen)
+        return min(1.0, max(0.0, total))
+
+
+@register
+class TrueFalse(QuestionType):
+    name = "true_false"
+    template = "exams/qtypes/true_false.html"
+
+    @property
+    def title(self) -> str:
+        return str(_l("Đúng/Sai"))
+
+    def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
+        return {"answer": bool(question.correct_answer)}
+
+    def problems(self, data: dict[str, Any]) -> list[str]:
+        if not isinstance(data.get("answer"), bool):
+            return [str(_l("Cần chọn đáp án Đúng hoặc Sai."))]
+        return []
+
+    def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
+        if raw is None or raw == "":
+            return None
+        if raw not in ("true", "false", True, False):
+            raise InvalidResponse("true or false expected")
+        return raw in ("true", True)
+
+    def score_fraction(self, data: dict[str, Any], response: Any) -> float:
+        return 1.0 if response is not None and response == data["answer"] else 0.0

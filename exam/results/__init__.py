@@ -1,0 +1,1 @@
+"""Combining scores, ranking, and publishing results."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from flask import Blueprint, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from exam.core.auth import get_or_404, require
+from exam.core.db import utcnow
+from exam.core.pdf import render_pdf
+from exam.core.views import run_operation
+from exam.exams.queries import tests_of_round
+from exam.results.operations import compute_ranking
+from exam.results.permissions import can_compute_results, can_view_results
+from exam.results.queries import latest_ranking
+from exam.rounds.models import Position
+
+bp = Blueprint("results", __name__)
+
+
+@bp.get("/positions/<int:position_id>/results")
+@require(can_view_results)
+def show(position_id: int) -> str:
+    position = get_or_404(Position, position_id)
+    return render_template(
+        "results/show.html", position=position, ranking=latest_ranking(position.id)
+    )
+
+
+@bp.post("/positions/<int:position_id>/results/compute")
+@require(can_compute_results)
+def compute(position_id: int) -> Response:
+    position = get_or_404(Position, position_id)
+    has_test = bool(tests_of_round(position.round_id))
+    run_operation(
+        lambda: compute_ranking(position, has_test=has_test, actor=current_user, at=utcnow()),
+        _("Đã tổng hợp kết quả và xếp hạng."),
+    )
+    return redirect(url_for("results.show", position_id=position.id))
+
+
+@bp.get("/positions/<int:position_id>/results.pdf")
+@require(can_view_results)
+def pdf(position_id: int) -> Response:
+    position = get_or_404(Position, position_id)
+    ranking = latest_ranking(position.id)
+    if ranking is None:
+        return redirect(url_for("results.show", position_id=position.id))
+    document = render_pdf("pdf/ranking.html", position=position, ranking=ranking, now=utcnow())
+    response = make_response(document)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="ket-qua-vi-tri-{position.id}.pdf"'
+    )
+    return response

@@ -1,0 +1,1 @@
+"""Rounds (kỳ thi tuyển) and their positions."""

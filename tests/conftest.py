@@ -1,0 +1,77 @@
+"""Fixtures: one app per session, a database reset by rollback after each test, clients
+logged in as any role, and the factories of ``tests/factories.py``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+
+from config import TestingConfig
+from exam import create_app
+from exam.accounts.models import User
+from exam.extensions import db
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    app = create_app(TestingConfig)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
+    """Every test runs inside one outer transaction that is rolled back at the end; the
+    code under test may commit freely (its commits release savepoints)."""
+    connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    # One session per app context (as Flask-SQLAlchemy does), all on this connection: the
+    # test's own session and each request's session are distinct, as in production.
+    session = sa.orm.scoped_session(
+        sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+    db.session = session
+    try:
+        yield session
+    finally:
+        session.remove()
+        outer.rollback()
+        connection.close()
+        db.session = original
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, user: User | None) -> FlaskClient:
+    """Sign ``user`` in on ``client`` (None: stay a guest)."""
+    if user is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def make() -> type[factories.Factories]:
+    return factories.Factories
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 08:00 in Hanoi

@@ -1,0 +1,187 @@
+"""Build test data through the same operations the application uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from exam.accounts.models import Role, User
+from exam.accounts.operations import create_user
+from exam.candidates.models import Application, Gender
+from exam.candidates.operations import apply_to_position, decide_eligibility
+from exam.exams.models import Attempt, Test
+from exam.exams.operations import attempt_for, create_test, generate_papers
+from exam.extensions import db
+from exam.panels.models import Panel, PanelRole
+from exam.panels.operations import create_panel
+from exam.question_bank.interchange import Choice, QuestionData
+from exam.question_bank.models import Bank, Question
+from exam.question_bank.operations import (
+    approve_question,
+    create_bank,
+    create_question,
+    submit_for_review,
+)
+from exam.rounds.models import Position, Round, RoundStatus
+from exam.rounds.operations import add_position, advance_round, create_round
+
+PASSWORD = "mat-khau-thu-nghiem"
+_counter = itertools.count(1)
+T0 = dt.datetime(2026, 3, 1, 1, 0, tzinfo=dt.UTC)
+
+
+class Factories:
+    @staticmethod
+    def user(*roles: Role, name: str | None = None, email: str | None = None) -> User:
+        n = next(_counter)
+        user = create_user(
+            email or f"user{n}@test.example",
+            name or f"Người Dùng {n}",
+            PASSWORD,
+            set(roles) or {Role.CANDIDATE},
+            actor=None,
+        )
+        db.session.flush()
+        return user
+
+    @staticmethod
+    def round(
+        *,
+        status: RoundStatus = RoundStatus.REGISTRATION_OPEN,
+        opens_at: dt.datetime = T0 - dt.timedelta(days=10),
+        closes_at: dt.datetime = T0 + dt.timedelta(days=20),
+        board: User | None = None,
+        positions: int = 1,
+    ) -> Round:
+        board = board or Factories.user(Role.BOARD_ADMIN)
+        round_ = create_round(
+            name=f"Kỳ thi tuyển {next(_counter)}",
+            organisation="Bệnh viện Đa khoa Thử Nghiệm",
+            registration_opens_at=opens_at,
+            registration_closes_at=closes_at,
+            actor=board,
+        )
+        for i in range(positions):
+            add_position(
+                round_,
+                title=f"Trưởng phòng số {i + 1}",
+                unit_name="Bệnh viện Đa khoa Thử Nghiệm",
+                posts=1,
+                standards="",
+                actor=board,
+            )
+        while round_.status != status:
+            advance_round(round_, actor=board)
+        db.session.flush()
+        return round_
+
+    @staticmethod
+    def application(
+        position: Position,
+        candidate: User | None = None,
+        *,
+        eligible: bool | None = True,
+        at: dt.datetime = T0,
+        born: dt.date = dt.date(1985, 5, 17),
+    ) -> Application:
+        candidate = candidate or Factories.user(Role.CANDIDATE)
+        application = apply_to_position(
+            candidate,
+            position,
+            date_of_birth=born,
+            gender=Gender.FEMALE,
+            current_unit="Phòng Tổ chức",
+            current_post="Phó Trưởng phòng",
+            at=at,
+        )
+        if eligible is not None:
+            board = Factories.user(Role.BOARD_ADMIN)
+            decide_eligibility(
+                application,
+                eligible=eligible,
+                reason="" if eligible else "Chưa đủ 12 tháng giữ chức vụ tương đương.",
+                actor=board,
+                at=at,
+            )
+        db.session.flush()
+        return application
+
+    @staticmethod
+    def question_data(n: int, correct: int = 0, **overrides: object) -> QuestionData:
+        options = [f"Phương án {letter} của câu {n}" for letter in "ABCD"]
+        data = QuestionData(
+            type="single_choice",
+            text=f"Câu hỏi thử nghiệm số {n}: điều nào đúng?",
+            difficulty="medium",
+            legal_basis="Luật Viên chức số 58/2010/QH12, Điều 2",
+            legal_basis_date=dt.date(2010, 11, 15),
+            choices=[
+                Choice(text=text, fraction=1.0 if i == correct else 0.0)
+                for i, text in enumerate(options)
+            ],
+        )
+        for key, value in overrides.items():
+            setattr(data, key, value)
+        return data
+
+    @staticmethod
+    def bank(questions: int = 9, *, approved: bool = True) -> Bank:
+        author = Factories.user(Role.QUESTION_AUTHOR)
+        reviewer = Factories.user(Role.QUESTION_AUTHOR)
+        bank = create_bank(f"Ngân hàng {next(_counter)}", "", actor=author)
+        for n in range(1, questions + 1):
+            question = create_question(bank, Factories.question_data(n), actor=author)
+            if approved:
+                submit_for_review(question, actor=author)
+                approve_question(question, actor=reviewer, at=T0)
+        db.session.flush()
+        return bank
+
+    @staticmethod
+    def question(bank: Bank | None = None, *, author: User | None = None) -> Question:
+        bank = bank or Factories.bank(0)
+        author = author or Factories.user(Role.QUESTION_AUTHOR)
+        question = create_question(bank, Factories.question_data(next(_counter)), actor=author)
+        db.session.flush()
+        return question
+
+    @staticmethod
+    def test(
+        round_: Round,
+        *,
+        question_count: int = 3,
+        duration_minutes: int = 60,
+        starts_at: dt.datetime = T0 + dt.timedelta(days=30),
+        papers: bool = True,
+    ) -> Test:
+        board = Factories.user(Role.BOARD_ADMIN)
+        bank = Factories.bank(question_count * 3)
+        test = create_test(
+            round_,
+            bank,
+            title="Trắc nghiệm kiến thức chung",
+            question_count=question_count,
+            duration_minutes=duration_minutes,
+            starts_at=starts_at,
+            actor=board,
+        )
+        test.shuffle_options = False  # tests reason about option positions
+        if papers:
+            generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
+        db.session.flush()
+        return test
+
+    @staticmethod
+    def attempt(test: Test, application: Application) -> Attempt:
+        attempt = attempt_for(test, application)
+        assert attempt is not None
+        return attempt
+
+    @staticmethod
+    def panel(position: Position, members: int = 3) -> Panel:
+        board = Factories.user(Role.BOARD_ADMIN)
+        people = [Factories.user(Role.PANEL_MEMBER) for _ in range(members)]
+        seats = [(people[0], PanelRole.CHAIR)] + [(p, PanelRole.MEMBER) for p in people[1:]]
+        panel = create_panel(position, f"Ban phỏng vấn {next(_counter)}", seats, actor=board)
+        db.session.flush()
+        return panel
