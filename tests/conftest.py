@@ -3,6 +3,7 @@ logged in as any role, and the factories of ``tests/factories.py``."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections.abc import Iterator
 
@@ -19,9 +20,19 @@ from exam.extensions import db
 from tests import factories
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context, ``g``
+    and database session, never the test's. (Flask would otherwise reuse the app context
+    that the test holds, sharing ``g`` and the session between test code and requests.)"""
+
+    def open(self, *args, **kwargs):  # type: ignore[override]
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     app = create_app(TestingConfig)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -1,3 +1,4 @@
+from wtforms.fields.choices import SelectChoice
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField, TextAreaField
@@ -13,7 +14,7 @@ class ApplicationForm(FlaskForm):
     )
     gender = RadioField(
         _l("Giới tính"),
-        choices=[(g.value, g.title) for g in Gender],
+        choices=[SelectChoice(g.value, g.title) for g in Gender],
         validators=[DataRequired(REQUIRED)],
     )
     current_unit = StringField(
@@ -26,7 +27,7 @@ class ApplicationForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.gender.choices = [(g.value, g.title) for g in Gender]
+        self.gender.choices = [SelectChoice(g.value, g.title) for g in Gender]
 
 
 class DecisionForm(FlaskForm):

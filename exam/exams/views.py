@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wtforms.fields.choices import SelectChoice
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -41,7 +42,7 @@ def _grace() -> int:
 def new_test(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
     form = TestForm()
-    form.bank_id.choices = [(b.id, b.name) for b in all_banks()]
+    form.bank_id.choices = [SelectChoice(b.id, b.name) for b in all_banks()]
     if form.validate_on_submit():
         bank = next(b for b in all_banks() if b.id == form.bank_id.data)
         test = run_operation(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from wtforms.fields.choices import SelectChoice
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -38,9 +39,9 @@ def new(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
     form = PanelForm()
     people = _panel_people()
-    form.position_id.choices = [(p.id, p.label) for p in round_.positions]
-    form.chair_id.choices = [(u.id, u.full_name) for u in people]
-    form.member_ids.choices = [(u.id, u.full_name) for u in people]
+    form.position_id.choices = [SelectChoice(p.id, p.label) for p in round_.positions]
+    form.chair_id.choices = [SelectChoice(u.id, u.full_name) for u in people]
+    form.member_ids.choices = [SelectChoice(u.id, u.full_name) for u in people]
     if form.validate_on_submit():
         by_id = {u.id: u for u in people}
         position = next(p for p in round_.positions if p.id == form.position_id.data)

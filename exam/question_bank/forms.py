@@ -1,3 +1,4 @@
+from wtforms.fields.choices import SelectChoice
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
@@ -27,7 +28,7 @@ class SingleChoiceQuestionForm(FlaskForm):
     option_d = StringField(_l("Phương án D"), validators=[DataRequired(REQUIRED)])
     correct = RadioField(
         _l("Phương án đúng"),
-        choices=[(letter, letter) for letter in OPTION_LETTERS],
+        choices=[SelectChoice(letter, letter) for letter in OPTION_LETTERS],
         validators=[DataRequired(_l("Chọn phương án đúng."))],
     )
     difficulty = SelectField(_l("Độ khó"), validators=[DataRequired(REQUIRED)])
@@ -40,4 +41,4 @@ class SingleChoiceQuestionForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.difficulty.choices = [(d.value, d.title) for d in Difficulty]
+        self.difficulty.choices = [SelectChoice(d.value, d.title) for d in Difficulty]
