@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms.fields.choices import SelectChoice
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow

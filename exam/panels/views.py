@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from wtforms.fields.choices import SelectChoice
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from exam.accounts.models import Role, RoleGrant, User
 from exam.accounts.permissions import is_panel_member

@@ -94,12 +94,16 @@ class ProblemLog:
         text = f"{self.prefix}: {message}" if self.prefix else message
         self.problems.append(ImportProblem(line, text, question))
 
-    def extend(self, other: ProblemLog) -> None:
-        self.problems.extend(other.problems)
+    def extend(self, problems: Iterable[ImportProblem]) -> None:
+        self.problems.extend(problems)
+
+    def in_line_order(self) -> list[ImportProblem]:
+        # Stable: problems of one line keep the order they were found in.
+        return sorted(self.problems, key=lambda p: p.line or 0)
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise ImportFailed(self.problems)
+            raise ImportFailed(self.in_line_order())
 
     def __bool__(self) -> bool:
         return bool(self.problems)
