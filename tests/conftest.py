@@ -42,9 +42,14 @@ def app() -> Iterator[Flask]:
 
 
 @pytest.fixture(autouse=True)
-def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
+def db_session(request: pytest.FixtureRequest) -> Iterator[sa.orm.scoped_session | None]:
     """Every test runs inside one outer transaction that is rolled back at the end; the
-    code under test may commit freely (its commits release savepoints)."""
+    code under test may commit freely (its commits release savepoints). Browser tests
+    (in tests/e2e) use a live server with its own database instead."""
+    if "e2e" in request.node.path.parts:
+        yield None
+        return
+    request.getfixturevalue("app")
     connection = db.engine.connect()
     outer = connection.begin()
     original = db.session

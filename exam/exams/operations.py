@@ -221,10 +221,11 @@ def submit_attempt(
         raise DomainError(_l("Bài thi đã được nộp."))
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise DomainError(_l("Bài thi chưa bắt đầu."))
+    score = score_attempt(attempt)  # before the state changes: loading answers autoflushes
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = min(at, attempt.deadline_at) if by_server else at
     attempt.submitted_by_server = by_server
-    attempt.score = score_attempt(attempt)
+    attempt.score = score
     record(
         "attempt.submit",
         attempt,
