@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from exam.core.forms import REQUIRED, LocalDateTimeField
 
@@ -12,12 +12,12 @@ class TestForm(FlaskForm):
     question_count = IntegerField(
         _l("Số câu hỏi"),
         default=60,
-        validators=[DataRequired(REQUIRED), NumberRange(1, 300, _l("Từ 1 đến 300."))],
+        validators=[InputRequired(REQUIRED), NumberRange(1, 300, _l("Từ 1 đến 300."))],
     )
     duration_minutes = IntegerField(
         _l("Thời gian làm bài (phút)"),
         default=60,
-        validators=[DataRequired(REQUIRED), NumberRange(1, 600, _l("Từ 1 đến 600 phút."))],
+        validators=[InputRequired(REQUIRED), NumberRange(1, 600, _l("Từ 1 đến 600 phút."))],
     )
     starts_at = LocalDateTimeField(
         _l("Giờ bắt đầu (chung cho mọi thí sinh)"),

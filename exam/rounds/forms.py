@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from exam.core.forms import REQUIRED, LocalDateTimeField
 
@@ -31,6 +31,6 @@ class PositionForm(FlaskForm):
     posts = IntegerField(
         _l("Số lượng cần tuyển"),
         default=1,
-        validators=[DataRequired(REQUIRED), NumberRange(1, 50, _l("Từ 1 đến 50."))],
+        validators=[InputRequired(REQUIRED), NumberRange(1, 50, _l("Từ 1 đến 50."))],
     )
     standards = TextAreaField(_l("Tiêu chuẩn, điều kiện"), validators=[Length(max=5000)])
