@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from exam.candidates.models import Gender
-from exam.core.forms import REQUIRED
+from exam.core.forms import REQUIRED, VietnameseDateField
 
 
 class ApplicationForm(FlaskForm):
-    date_of_birth = DateField(
+    date_of_birth = VietnameseDateField(
         _l("Ngày sinh"), validators=[DataRequired(_l("Nhập ngày sinh hợp lệ."))]
     )
     gender = RadioField(

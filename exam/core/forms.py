@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField
+from wtforms import DateField, DateTimeField
 
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import local_to_utc
@@ -27,12 +27,29 @@ def populate_errors(form: FlaskForm, error: DomainError) -> None:
             form.form_errors.append(message)
 
 
-class LocalDateTimeField(DateTimeLocalField):
-    """A date and time typed in Hanoi time, given to operations as aware UTC."""
+class VietnameseDateField(DateField):
+    """A date typed as dd/mm/yyyy, whatever the browser's language (ISO also accepted)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+        kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
+        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
         super().__init__(*args, **kwargs)
+
+    def _value(self) -> str:
+        return self.data.strftime("%d/%m/%Y") if self.data else super()._value()
+
+
+class LocalDateTimeField(DateTimeField):
+    """A date and time typed as dd/mm/yyyy HH:MM in Hanoi time, given to operations as
+    aware UTC (ISO also accepted)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy hh:mm"})
+        super().__init__(*args, **kwargs)
+
+    def _value(self) -> str:
+        return self.data.strftime("%d/%m/%Y %H:%M") if self.data else super()._value()
 
     @property
     def utc(self) -> dt.datetime | None:

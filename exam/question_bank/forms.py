@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from exam.core.forms import REQUIRED
+from exam.core.forms import REQUIRED, VietnameseDateField
 from exam.question_bank.models import Difficulty
 
 OPTION_LETTERS = "ABCD"
@@ -37,7 +37,7 @@ class SingleChoiceQuestionForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=500)],
         description=_l("Văn bản, số hiệu, điều khoản."),
     )
-    legal_basis_date = DateField(_l("Ngày ban hành văn bản"), validators=[Optional()])
+    legal_basis_date = VietnameseDateField(_l("Ngày ban hành văn bản"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

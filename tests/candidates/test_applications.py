@@ -13,7 +13,7 @@ from tests.conftest import login
 from tests.factories import T0
 
 FORM = {
-    "date_of_birth": "1984-05-30",
+    "date_of_birth": "30/05/1984",
     "gender": "female",
     "current_unit": "Phòng Tài chính – Kế toán",
     "current_post": "Phó Trưởng phòng",

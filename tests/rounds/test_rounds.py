@@ -20,8 +20,8 @@ def test_board_creates_a_round_with_hanoi_times(client, make):
         data={
             "name": "Thi tuyển Trưởng phòng năm 2026",
             "organisation": "Bệnh viện Đa khoa Thanh Xuân",
-            "registration_opens_at": "2026-03-01T08:00",
-            "registration_closes_at": "2026-03-31T17:00",
+            "registration_opens_at": "01/03/2026 08:00",
+            "registration_closes_at": "31/03/2026 17:00",
         },
     )
     assert response.status_code == 302
