@@ -4,19 +4,17 @@ Debian's /usr/bin/chromium. No browser is ever downloaded."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
-from config import TestingConfig
 from exam import create_app
 from exam.extensions import db
+from tests.helpers import fresh_database_url, config_for_tests
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -31,27 +29,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    url = sa.make_url(base)
-    name = f"{url.database}_e2e"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    config = {
-        key: getattr(TestingConfig, key) for key in dir(TestingConfig) if key.isupper()
-    }
-    config.update(
-        SQLALCHEMY_DATABASE_URI=_e2e_database_url(tmp_path_factory),
+    config = config_for_tests(
+        SQLALCHEMY_DATABASE_URI=fresh_database_url(tmp_path_factory.mktemp("e2e"), "e2e"),
         WTF_CSRF_ENABLED=True,  # a real browser goes through CSRF like everyone else
     )
     app = create_app(config)
