@@ -40,11 +40,11 @@ system-deps: ## Install Debian packages the app and tests need (WeasyPrint's Pan
 	  fi
 
 translations: $(VENV)/.run-deps ## Compile the translation catalogs
-	$(BIN)/pybabel compile -q -d exam/translations
+	$(BIN)/pybabel compile -d exam/translations
 
 translations-extract: $(VENV)/.dev-deps ## Extract strings and update the catalogs
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o exam/translations/messages.pot .
-	$(BIN)/pybabel update -q -i exam/translations/messages.pot -d exam/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".venv tests migrations" -o exam/translations/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i exam/translations/messages.pot -d exam/translations
 
 db: $(VENV)/.run-deps ## Upgrade the database to the latest migration
 	@mkdir -p instance
