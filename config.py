@@ -25,7 +25,6 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'exam.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
 
     BABEL_DEFAULT_LOCALE = "vi"
@@ -46,10 +45,6 @@ class Config:
 
     # Grace for answers already in flight when the deadline passes (seconds).
     ANSWER_GRACE_SECONDS = int(os.environ.get("ANSWER_GRACE_SECONDS", 5))
-
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
-    MAIL_SENDER = os.environ.get("MAIL_SENDER", "thituyen@example.gov.vn")
 
 
 class ProductionConfig(Config):
