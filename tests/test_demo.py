@@ -11,8 +11,8 @@ from exam.demo import load_demo
 from exam.extensions import db
 from exam.panels.models import Panel
 from exam.question_bank.models import Question, QuestionStatus
-from exam.results.operations import compute_ranking
 from exam.results.models import Outcome
+from exam.results.operations import compute_ranking
 from exam.rounds.models import Position
 
 

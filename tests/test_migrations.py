@@ -9,7 +9,7 @@ from flask_migrate import downgrade, upgrade
 
 from exam import create_app
 from exam.extensions import db
-from tests.helpers import fresh_database_url, config_for_tests
+from tests.helpers import config_for_tests, fresh_database_url
 
 
 def test_migrations_build_the_schema_of_the_models(tmp_path):

@@ -7,6 +7,7 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeField
+from wtforms.widgets import TextInput
 
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import local_to_utc
@@ -28,7 +29,10 @@ def populate_errors(form: FlaskForm, error: DomainError) -> None:
 
 
 class VietnameseDateField(DateField):
-    """A date typed as dd/mm/yyyy, whatever the browser's language (ISO also accepted)."""
+    """A date typed as dd/mm/yyyy, whatever the browser's language (ISO also accepted).
+    A plain text input: the browser's own date picker shows mm/dd/yyyy in some locales."""
+
+    widget = TextInput()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
@@ -42,6 +46,8 @@ class VietnameseDateField(DateField):
 class LocalDateTimeField(DateTimeField):
     """A date and time typed as dd/mm/yyyy HH:MM in Hanoi time, given to operations as
     aware UTC (ISO also accepted)."""
+
+    widget = TextInput()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("format", ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])

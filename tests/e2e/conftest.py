@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from exam import create_app
 from exam.extensions import db
-from tests.helpers import fresh_database_url, config_for_tests
+from tests.helpers import config_for_tests, fresh_database_url
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

@@ -1,0 +1,194 @@
+"""The whole thin path of a round, every step through the pages a person uses:
+the council sets up a round, a candidate registers and applies, the council screens,
+question authors write and approve questions, the council defines the test and makes the
+papers, the candidate sits it, two panel members score, the council ranks and downloads the
+results PDF, whose text is read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from pypdf import PdfReader
+
+from exam.accounts.models import Role
+from exam.core.db import utcnow
+from exam.core.i18n import to_local
+from tests.e2e.conftest import screenshot
+from tests.factories import PASSWORD, Factories
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def staff(live_db):
+    people = {
+        "board": Factories.user(Role.BOARD_ADMIN, name="Trần Quốc Hưng"),
+        "author": Factories.user(Role.QUESTION_AUTHOR, name="Nguyễn Thị Lan Anh"),
+        "reviewer": Factories.user(Role.QUESTION_AUTHOR, name="Đỗ Minh Tuấn"),
+        "chair": Factories.user(Role.PANEL_MEMBER, name="Vũ Thị Hồng Nhung"),
+        "member": Factories.user(Role.PANEL_MEMBER, name="Hoàng Văn Thắng"),
+    }
+    live_db.commit()
+    return people
+
+
+def sign_in(page, base, email, password=PASSWORD):
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_text("Đăng nhập thành công.").wait_for()
+
+
+def local(moment: dt.datetime) -> str:
+    return to_local(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
+    base, now = live_server, utcnow()
+
+    # The council announces a round with one position and opens registration.
+    sign_in(page, base, staff["board"].email)
+    page.goto(f"{base}/rounds/new")
+    page.get_by_label("Tên kỳ thi tuyển").fill("Thi tuyển Trưởng phòng Hành chính năm 2026")
+    page.get_by_label("Cơ quan, đơn vị tổ chức").fill("Bệnh viện Đa khoa Thanh Xuân")
+    page.get_by_label("Bắt đầu nhận hồ sơ").fill(local(now - dt.timedelta(days=1)))
+    page.get_by_label("Hết hạn nhận hồ sơ").fill(local(now + dt.timedelta(days=29)))
+    page.get_by_role("button", name="Tạo kỳ thi").click()
+    page.get_by_text("Đã tạo kỳ thi.").wait_for()
+    round_url = page.url
+    page.get_by_role("link", name="Thêm vị trí").click()
+    page.get_by_label("Chức danh").fill("Trưởng phòng Tổ chức – Hành chính")
+    page.get_by_label("Đơn vị", exact=True).fill("Bệnh viện Đa khoa Thanh Xuân")
+    page.get_by_role("button", name="Thêm vị trí").click()
+    page.get_by_role("button", name="Chuyển sang: Đang nhận hồ sơ").click()
+    page.get_by_text("Đã chuyển giai đoạn.").wait_for()
+
+    # A candidate registers and applies.
+    page.context.clear_cookies()
+    page.goto(f"{base}/register")
+    page.get_by_label("Họ và tên").fill("Nguyễn Thị Hồng Nhung")
+    page.get_by_label("Email").fill("nhung.nguyen@ungvien.example")
+    page.get_by_label("Mật khẩu", exact=True).fill("mat-khau-cua-nhung")
+    page.get_by_label("Nhập lại mật khẩu").fill("mat-khau-cua-nhung")
+    page.get_by_role("button", name="Đăng ký").click()
+    page.get_by_text("Đăng ký thành công.").wait_for()
+    page.goto(round_url)
+    page.get_by_role("link", name="Nộp hồ sơ").click()
+    page.get_by_label("Ngày sinh").fill("30/02/1984")
+    page.get_by_role("button", name="Nộp hồ sơ").click()
+    page.get_by_text("Nhập ngày sinh hợp lệ.").first.wait_for()
+    screenshot(page, "apply-errors")
+    page.get_by_label("Ngày sinh").fill("14/03/1984")
+    page.get_by_label("Nữ").check()
+    page.get_by_label("Cơ quan, đơn vị đang công tác").fill("Phòng Tổ chức – Hành chính")
+    page.get_by_label("Chức vụ, vị trí việc làm hiện tại").fill("Phó Trưởng phòng")
+    page.get_by_role("button", name="Nộp hồ sơ").click()
+    page.get_by_text("Đã nộp hồ sơ dự tuyển.").wait_for()
+
+    # The council finds her eligible: she gets registration number 001.
+    sign_in(page, base, staff["board"].email)
+    page.goto(round_url)
+    page.get_by_role("link", name="Hồ sơ dự tuyển").click()
+    page.get_by_role("link", name="Nguyễn Thị Hồng Nhung").click()
+    page.get_by_role("button", name="Đủ điều kiện", exact=True).click()
+    page.get_by_text("Đã ghi nhận kết luận.").wait_for()
+    assert "001" in page.locator("table").inner_text()
+
+    # The question board writes three questions; another author approves them.
+    sign_in(page, base, staff["author"].email)
+    page.goto(f"{base}/bank/new")
+    page.get_by_label("Tên ngân hàng").fill("Kiến thức chung 2026")
+    page.get_by_role("button", name="Tạo").click()
+    bank_url = page.url
+    for n in range(1, 4):
+        page.goto(bank_url)
+        page.get_by_role("link", name="Thêm câu hỏi").click()
+        page.get_by_label("Nội dung câu hỏi").fill(f"Câu hỏi số {n} về Luật Viên chức?")
+        for letter in "ABCD":
+            page.get_by_label(f"Phương án {letter}").fill(f"Phương án {letter} – câu {n}")
+        page.get_by_label("B", exact=True).check()
+        page.get_by_label("Căn cứ pháp lý").fill("Luật Viên chức số 58/2010/QH12")
+        page.get_by_role("button", name="Lưu câu hỏi").click()
+        page.get_by_role("button", name="Gửi duyệt").click()
+        page.get_by_text("Đã gửi duyệt.").wait_for()
+    sign_in(page, base, staff["reviewer"].email)
+    for n in range(1, 4):
+        page.goto(bank_url)
+        page.get_by_role("link", name=f"Q{n:05d}").click()
+        page.get_by_role("button", name="Duyệt câu hỏi").click()
+        page.get_by_text("Đã duyệt câu hỏi.").wait_for()
+
+    # The council defines a one-question test starting in ten minutes and makes the papers.
+    starts_at = (now + dt.timedelta(minutes=10)).replace(second=0, microsecond=0)
+    sign_in(page, base, staff["board"].email)
+    page.goto(round_url)
+    page.get_by_role("link", name="Tạo bài thi trắc nghiệm").click()
+    page.get_by_label("Tên bài thi").fill("Trắc nghiệm kiến thức chung")
+    page.get_by_label("Số câu hỏi").fill("1")
+    page.get_by_label("Thời gian làm bài (phút)").fill("30")
+    page.get_by_label("Giờ bắt đầu (chung cho mọi thí sinh)").fill(local(starts_at))
+    page.get_by_role("button", name="Tạo bài thi").click()
+    page.get_by_role("button", name="Tạo đề cho thí sinh đủ điều kiện").click()
+    page.get_by_text("Đã tạo đề cho thí sinh.").wait_for()
+    session_code = page.locator(".session-code").inner_text()
+
+    # The council sets up the interview panel.
+    page.goto(round_url)
+    page.get_by_role("link", name="Thành lập ban phỏng vấn").click()
+    page.get_by_label("Tên ban").fill("Ban phỏng vấn vị trí Trưởng phòng")
+    page.get_by_label("Trưởng ban").select_option(label="Vũ Thị Hồng Nhung")
+    page.get_by_label("Các thành viên khác").select_option(label=["Hoàng Văn Thắng"])
+    page.get_by_role("button", name="Thành lập").click()
+    page.get_by_text("Đã thành lập ban phỏng vấn.").wait_for()
+    panel_url = page.url
+
+    # The test has started: the candidate sits it (the server's clock moves on; the page
+    # keeps in step with the server's time).
+    with time_machine.travel(starts_at + dt.timedelta(minutes=1), tick=True):
+        sign_in(page, base, "nhung.nguyen@ungvien.example", "mat-khau-cua-nhung")
+        page.get_by_role("link", name="Trắc nghiệm kiến thức chung").click()
+        page.get_by_label("Mã ca thi").fill(session_code)
+        page.get_by_role("button", name="Bắt đầu làm bài").click()
+        page.get_by_label("Phương án B", exact=False).first.check()
+        page.wait_for_function("document.getElementById('answered-count').textContent === '1'")
+        page.locator("#connection[data-state='online']").wait_for()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Nộp bài").click()
+        assert page.locator("#score").inner_text() == "1,00 / 1,00"
+
+        # Two panel members score her; a score above 100 is refused first.
+        for member, score in (("chair", "101"), ("chair", "85,5"), ("member", "80")):
+            sign_in(page, base, staff[member].email)
+            page.goto(panel_url)
+            page.get_by_role("link", name="Chấm điểm").click()
+            page.get_by_label("Điểm (thang 100)").fill(score)
+            page.get_by_role("button", name="Gửi phiếu chấm").click()
+            if score == "101":
+                page.get_by_text("Điểm phải từ 0 đến 100.").first.wait_for()
+                screenshot(page, "score-refused")
+            else:
+                page.get_by_text("Đã gửi phiếu chấm.").wait_for()
+
+        # The council ranks and downloads the results.
+        sign_in(page, base, staff["board"].email)
+        page.goto(round_url)
+        page.get_by_role("link", name="Kết quả").click()
+        page.get_by_role("button", name="Tổng hợp và xếp hạng").click()
+        page.get_by_text("Đã tổng hợp kết quả và xếp hạng.").wait_for()
+        row = page.locator("#ranking tbody tr").first.inner_text()
+        assert "Nguyễn Thị Hồng Nhung" in row
+        assert "82,75" in row  # (85.5 + 80) / 2
+        assert "Trúng tuyển".upper() in row.upper()
+        screenshot(page, "results")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Tải bảng kết quả (PDF)").click()
+        first_page = PdfReader(io.BytesIO(download.value.path().read_bytes())).pages[0]
+        text = " ".join(first_page.extract_text().split())
+    assert "Nguyễn Thị Hồng Nhung" in text
+    assert "82,75" in text
+    assert "Trưởng phòng Tổ chức – Hành chính" in text
