@@ -8,7 +8,7 @@ from exam.core.forms import REQUIRED, LocalDateTimeField
 
 class TestForm(FlaskForm):
     title = StringField(_l("Tên bài thi"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    bank_id = SelectField(_l("Ngân hàng câu hỏi"), coerce=int, validators=[DataRequired(REQUIRED)])
+    bank_id = SelectField(_l("Rút câu hỏi từ ngân hàng"), coerce=int, validators=[DataRequired(REQUIRED)])
     question_count = IntegerField(
         _l("Số câu hỏi"),
         default=60,

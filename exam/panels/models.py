@@ -28,7 +28,7 @@ class PanelRole(TitledEnum):
         return {
             "chair": _l("Trưởng ban"),
             "secretary": _l("Thư ký"),
-            "member": _l("Thành viên"),
+            "member": _l("Ủy viên"),
         }
 
 
