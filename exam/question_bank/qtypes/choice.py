@@ -34,14 +34,8 @@ def _choice_ids(data: dict[str, Any]) -> list[str]:
     return [c["id"] for c in data.get("choices", [])]
 
 
-@register
-class SingleChoice(QuestionType):
-    name = "single_choice"
-    template = "exams/qtypes/single_choice.html"
-
-    @property
-    def title(self) -> str:
-        return str(_l("Một lựa chọn đúng"))
+class _ChoiceType(QuestionType):
+    """What single choice and multiple response share: options with stable ids."""
 
     def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
         return _choices_data(question.choices, question.shuffle_choices)
@@ -53,12 +47,28 @@ class SingleChoice(QuestionType):
             problems.append(str(_l("Cần ít nhất hai phương án.")))
         if any(not str(c.get("text", "")).strip() for c in choices):
             problems.append(str(_l("Phương án không được để trống.")))
-        if sum(1 for c in choices if c.get("fraction") == 1) != 1:
-            problems.append(str(_l("Cần đúng một phương án đúng.")))
-        return problems
+        return problems + self.scoring_problems(choices)
+
+    def scoring_problems(self, choices: list[dict[str, Any]]) -> list[str]:
+        raise NotImplementedError
 
     def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
         return _choice_ids(data) if data.get("shuffle", True) else []
+
+
+@register
+class SingleChoice(_ChoiceType):
+    name = "single_choice"
+    template = "exams/qtypes/single_choice.html"
+
+    @property
+    def title(self) -> str:
+        return str(_l("Một lựa chọn đúng"))
+
+    def scoring_problems(self, choices: list[dict[str, Any]]) -> list[str]:
+        if sum(1 for c in choices if c.get("fraction") == 1) != 1:
+            return [str(_l("Cần đúng một phương án đúng."))]
+        return []
 
     def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
         if raw is None or raw == "":
@@ -75,7 +85,7 @@ class SingleChoice(QuestionType):
 
 
 @register
-class MultipleResponse(QuestionType):
+class MultipleResponse(_ChoiceType):
     name = "multiple_response"
     template = "exams/qtypes/multiple_response.html"
 
@@ -83,21 +93,11 @@ class MultipleResponse(QuestionType):
     def title(self) -> str:
         return str(_l("Nhiều lựa chọn đúng"))
 
-    def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
-        return _choices_data(question.choices, question.shuffle_choices)
-
-    def problems(self, data: dict[str, Any]) -> list[str]:
-        choices = data.get("choices", [])
-        problems = []
-        if len(choices) < 2:
-            problems.append(str(_l("Cần ít nhất hai phương án.")))
+    def scoring_problems(self, choices: list[dict[str, Any]]) -> list[str]:
         positive = sum(c["fraction"] for c in choices if c.get("fraction", 0) > 0)
         if abs(positive - 1) > 0.01:
-            problems.append(str(_l("Tổng điểm các phương án đúng phải bằng 100%.")))
-        return problems
-
-    def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
-        return _choice_ids(data) if data.get("shuffle", True) else []
+            return [str(_l("Tổng điểm các phương án đúng phải bằng 100%."))]
+        return []
 
     def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
         if raw in (None, "", []):
