@@ -7,6 +7,8 @@ no arbitrary ``file:`` URL, so data typed by a user cannot pull anything into a 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 from typing import Any
 
 from flask import current_app, render_template
@@ -27,7 +29,7 @@ class StaticOnlyFetcher(URLFetcher):
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         if not url.startswith("file://"):
             raise ValueError(f"refused URL in a PDF: {url}")
-        path = Path(url.removeprefix("file://").split("?")[0]).resolve()
+        path = Path(url2pathname(urlsplit(url).path)).resolve()
         if not any(path.is_relative_to(root) for root in self._roots) or not path.is_file():
             raise ValueError(f"refused URL in a PDF: {url}")
         return URLFetcherResponse(url, body=path.read_bytes())

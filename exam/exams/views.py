@@ -146,7 +146,7 @@ def answers(attempt_id: int) -> tuple[Response, int]:
         for entry in payload["answers"]:
             item = items.get(entry.get("item")) if isinstance(entry, dict) else None
             seq = entry.get("seq") if item else None
-            if item is None or not isinstance(seq, int) or seq < 0:
+            if item is None or type(seq) is not int or seq < 0:
                 raise DomainError(_("Dữ liệu gửi lên không hợp lệ."))
             answer = save_answer(
                 attempt, item, entry.get("response"), seq=seq, at=utcnow(), grace_seconds=_grace()

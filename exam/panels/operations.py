@@ -43,8 +43,11 @@ def create_panel(
 
 def parse_score(raw: object) -> Decimal:
     """A score out of 100 with at most 2 decimals, or ValidationFailed."""
+    text = str(raw).strip().replace(",", ".")
+    if not text or any(c not in "0123456789.-" for c in text):
+        raise ValidationFailed([("score", _l("Điểm phải là một số."))])
     try:
-        score = Decimal(str(raw).strip().replace(",", "."))
+        score = Decimal(text)
     except (InvalidOperation, ValueError):
         raise ValidationFailed([("score", _l("Điểm phải là một số."))]) from None
     if not score.is_finite() or score < 0 or score > MAX_PANEL_SCORE:
