@@ -6,6 +6,10 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from exam.core.forms import REQUIRED
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(REQUIRED)])
@@ -24,6 +28,7 @@ class RegistrationForm(FlaskForm):
             Email(_l("Địa chỉ email không hợp lệ.")),
             Length(max=254),
         ],
+        filters=[_strip],  # a pasted address often carries a space: not a reason to refuse it
     )
     password = PasswordField(
         _l("Mật khẩu"),

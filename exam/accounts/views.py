@@ -20,7 +20,9 @@ def _login_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    # A local path only. Control characters are refused: browsers (and urlsplit) drop tabs
+    # and newlines, so "/\t/evil.example" would become "//evil.example".
+    if target and target.startswith("/") and not target.startswith("//") and target.isprintable():
         return target
     return url_for("main.index")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from exam.core.db import UTCDateTime, utcnow
 from exam.extensions import db
@@ -50,3 +50,12 @@ def _refuse_update(mapper: Any, connection: Any, target: AuditEntry) -> None:
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_delete(mapper: Any, connection: Any, target: AuditEntry) -> None:
     raise AuditTrailIsAppendOnly("audit entries are never deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state: ORMExecuteState) -> None:
+    # ORM-enabled update()/delete() statements skip the per-object events above.
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is AuditEntry for mapper in state.all_mappers
+    ):
+        raise AuditTrailIsAppendOnly("audit entries are never changed or deleted")

@@ -31,7 +31,7 @@ def set_language() -> Response:
     if language in ("vi", "en"):
         session[SESSION_LANGUAGE_KEY] = language
     target = request.form.get("next", "")
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
+    # Only local paths: never an open redirect ("/\t/x" loses its tab and becomes "//x").
+    if not target.startswith("/") or target.startswith("//") or not target.isprintable():
         target = url_for("main.index")
     return redirect(target)
