@@ -24,10 +24,20 @@ def audit_cli() -> None:
 
 
 @audit_cli.command("verify", help="Check the hash chain; exit 1 if an entry was edited or removed.")
-def audit_verify() -> None:
-    from exam.audit.operations import verify_chain
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    help="SEQ:HASH printed on a published document; its entry must still be there.",
+)
+def audit_verify(anchors: tuple[str, ...]) -> None:
+    from exam.audit.operations import Anchor, verify_chain
 
-    report = verify_chain()
+    try:
+        parsed = tuple(Anchor.parse(text) for text in anchors)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--anchor") from None
+    report = verify_chain(parsed)
     for problem in report.problems:
         click.echo(f"BROKEN: {problem}", err=True)
     if not report.intact:

@@ -102,11 +102,42 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain() -> ChainReport:
-    """Walk the whole chain: an edited entry breaks its hash, a deleted one breaks the links."""
+@dataclass(frozen=True)
+class Anchor:
+    """A link of the chain quoted outside the database (printed on a published document), so
+    that removing the newest entries, which a chain alone cannot reveal, is caught too."""
+
+    seq: int
+    hash_prefix: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash_prefix}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        seq, _, prefix = text.partition(":")
+        if not seq.isdigit() or len(prefix) < 8:
+            raise ValueError("an anchor reads SEQ:HASH (at least 8 hex digits)")
+        return cls(int(seq), prefix.lower())
+
+
+def current_anchor() -> Anchor | None:
+    last = db.session.scalars(
+        sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return Anchor(last.seq, last.hash[:16]) if last else None
+
+
+def verify_chain(anchors: tuple[Anchor, ...] = ()) -> ChainReport:
+    """Walk the whole chain: an edited entry breaks its hash, a deleted one breaks the links,
+    and each anchor must still be found with the same hash."""
     problems: list[str] = []
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    by_seq = {anchor.seq: anchor for anchor in anchors}
     for entry in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)):
+        anchor = by_seq.pop(entry.seq, None)
+        if anchor and not entry.hash.startswith(anchor.hash_prefix):
+            problems.append(f"entry #{entry.seq} differs from the anchor {anchor}")
         checked += 1
         if entry.seq != expected_seq:
             problems.append(f"entry #{expected_seq} is missing (found #{entry.seq})")
@@ -115,4 +146,7 @@ def verify_chain() -> ChainReport:
         if entry_digest(entry) != entry.hash:
             problems.append(f"entry #{entry.seq} was altered")
         expected_prev, expected_seq = entry.hash, entry.seq + 1
+    problems += [
+        f"entry #{anchor.seq} of the anchor {anchor} is gone" for anchor in by_seq.values()
+    ]
     return ChainReport(checked=checked, problems=problems)

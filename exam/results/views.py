@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from exam.audit.operations import current_anchor
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.pdf import render_pdf
@@ -46,7 +47,13 @@ def pdf(position_id: int) -> Response:
     ranking = latest_ranking(position.id)
     if ranking is None:
         return redirect(url_for("results.show", position_id=position.id))
-    document = render_pdf("pdf/ranking.html", position=position, ranking=ranking, now=utcnow())
+    document = render_pdf(
+        "pdf/ranking.html",
+        position=position,
+        ranking=ranking,
+        now=utcnow(),
+        audit_anchor=current_anchor(),
+    )
     response = make_response(document)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (

@@ -259,3 +259,26 @@ def test_cli_exits_1_on_a_tampered_chain(app, trail):
     assert f"BROKEN: entry #{trail[-1].seq} was altered" in result.output
     assert "BROKEN: entry #2 is missing (found #3)" in result.output
     assert "intact" not in result.output
+
+
+def test_an_anchor_catches_the_removal_of_the_newest_entries(app, make):
+    """A chain alone cannot tell that its newest entries were cut off; the anchor printed on a
+    published document can."""
+    from exam.audit.operations import Anchor, current_anchor, verify_chain
+
+    make.user(Role.BOARD_ADMIN)
+    make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    anchor = current_anchor()
+    assert verify_chain((anchor,)).intact
+    db.session.execute(sa.text("DELETE FROM audit_entries WHERE seq = :seq"), {"seq": anchor.seq})
+    db.session.expire_all()
+    report = verify_chain((anchor,))
+    assert not report.intact
+    assert f"entry #{anchor.seq} of the anchor {anchor} is gone" in report.problems
+    wrong = Anchor(anchor.seq - 1, "0" * 16)
+    assert any("differs from the anchor" in p for p in verify_chain((wrong,)).problems)
+    result = app.test_cli_runner().invoke(args=["audit", "verify", "--anchor", str(anchor)])
+    assert result.exit_code == 1
+    bad = app.test_cli_runner().invoke(args=["audit", "verify", "--anchor", "nonsense"])
+    assert bad.exit_code == 2
