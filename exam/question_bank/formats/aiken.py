@@ -13,9 +13,9 @@ Only single choice exists in Aiken. Reported as problems, with their lines: a qu
 without ``ANSWER:``, an answer letter that names no option, several answer letters, text
 after the options that is neither an option nor ``ANSWER:``.
 
-Export refuses every other question type and texts Aiken cannot spell (an option over
-several lines, more than 26 options, a text line that reads as an option or ANSWER).
-Aiken keeps only the text, the options and the correct one: HTML becomes plain text,
+Export refuses every other question type and texts Aiken cannot spell (more than 26
+options, a text line that reads as an option or ANSWER). Aiken keeps only the text, the
+options and the correct one: HTML becomes plain text, an option's lines are joined,
 partial credit and feedback are lost (see ``round_trip_form``).
 """
 
@@ -89,7 +89,9 @@ class _Reader:
             draft.options.append((option.group(1), option.group(2).strip(), number))
         elif draft.options:
             draft.broken = True
-            self.log.add(number, "dòng này không phải phương án (A. …) hay dòng ANSWER", draft.label)
+            self.log.add(
+                number, "dòng này không phải phương án (A. …) hay dòng ANSWER", draft.label
+            )
         else:
             draft.text.append(line)
 
@@ -136,8 +138,8 @@ def _check_exportable(q: QuestionData, checker: ExportChecker) -> None:
     kept = round_trip_form(q)
     if len(kept.choices) > len(string.ascii_uppercase):
         checker.refuse(q, "Aiken chỉ ghi được tối đa 26 phương án")
-    if any("\n" in c.text for c in kept.choices):
-        checker.refuse(q, "phương án nhiều dòng không ghi được trong Aiken")
+    if not kept.text or any(not c.text for c in kept.choices):
+        checker.refuse(q, "nội dung hoặc phương án trống khi bỏ định dạng HTML (ví dụ chỉ có ảnh)")
     text_lines = kept.text.split("\n")
     if any(_ANSWER.fullmatch(line) or _OPTION.fullmatch(line) for line in text_lines[1:]):
         checker.refuse(q, "một dòng của nội dung trông như phương án hoặc dòng ANSWER")
@@ -165,16 +167,18 @@ def dump(questions: Sequence[QuestionData]) -> bytes:
     return ("\n\n".join(_write_question(round_trip_form(q)) for q in questions) + "\n").encode()
 
 
-def _as_plain(text: str, text_format: str) -> str:
+def _as_plain(text: str, text_format: str, joiner: str = "\n") -> str:
     text = html_to_plain(text) if text_format == "html" else text
-    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    return joiner.join(line.strip() for line in text.split("\n") if line.strip())
 
 
 def round_trip_form(question: QuestionData) -> QuestionData:
     """What ``parse(dump([question]))`` gives back: text, options and the correct one."""
     fmt = question.text_format
     choices = [
-        Choice(_as_plain(c.text, fmt), 1.0 if c.fraction == 1.0 else 0.0) for c in question.choices
+        # An option is one line: its lines are joined with spaces.
+        Choice(_as_plain(c.text, fmt, " "), 1.0 if c.fraction == 1.0 else 0.0)
+        for c in question.choices
     ]
     return replace(
         QuestionData(type=question.type, text=_as_plain(question.text, fmt)), choices=choices

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import datetime as dt
 import html
 import math
 import re
@@ -94,9 +93,6 @@ class ProblemLog:
         text = f"{self.prefix}: {message}" if self.prefix else message
         self.problems.append(ImportProblem(line, text, question))
 
-    def extend(self, problems: Iterable[ImportProblem]) -> None:
-        self.problems.extend(problems)
-
     def in_line_order(self) -> list[ImportProblem]:
         # Stable: problems of one line keep the order they were found in.
         return sorted(self.problems, key=lambda p: p.line or 0)
@@ -104,9 +100,6 @@ class ProblemLog:
     def raise_if_any(self) -> None:
         if self.problems:
             raise ImportFailed(self.in_line_order())
-
-    def __bool__(self) -> bool:
-        return bool(self.problems)
 
 
 def fail(message: str, line: int | None = None) -> ImportFailed:
@@ -168,11 +161,6 @@ def decode_text(data: bytes, default_encoding: str = "utf-8") -> str:
 
 def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def line_at(text: str, offset: int, first_line: int = 1) -> int:
-    """The 1-based line of ``offset`` in ``text`` that starts at line ``first_line``."""
-    return first_line + text.count("\n", 0, offset)
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,9 +355,8 @@ def _check_multiple_response(q: QuestionData) -> list[str]:
     if positive == 0:
         problems.append("thiếu đáp án đúng")
     elif abs(positive - 1.0) > SUM_TOLERANCE:
-        problems.append(
-            f"tổng tỉ lệ điểm của các đáp án đúng phải là 100% (hiện là {format_number(positive * 100)}%)"
-        )
+        shown = format_number(round(positive * 100, 4))
+        problems.append(f"tổng tỉ lệ điểm của các đáp án đúng phải là 100% (hiện là {shown}%)")
     return problems + _check_fraction_range(c.fraction for c in q.choices)
 
 
@@ -491,6 +478,7 @@ def parse_number(text: str) -> float | None:
 
 def format_number(value: float) -> str:
     """Shortest spelling that reads back as the same float: 5 → "5", 0.1 → "0.1"."""
+    value = float(value)  # callers may hand in ints
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value)
@@ -503,7 +491,7 @@ def format_percent(fraction: float) -> str:
 
 
 def parse_percent(text: str) -> float | None:
-    """"33.33333" → 0.3333333 (the float whose shortest spelling is that decimal / 100)."""
+    """ "33.33333" → 0.3333333 (the float whose shortest spelling is that decimal / 100)."""
     if parse_number(text) is None:
         return None
     try:
@@ -525,7 +513,7 @@ _MOODLE_CONTEXT = re.compile(r"^\$[a-z0-9]+\$/?")
 
 
 def category_from_moodle(path: str) -> str:
-    """"$course$/top/A/B" → "A/B": drop the context and Moodle's "top" level."""
+    """ "$course$/top/A/B" → "A/B": drop the context and Moodle's "top" level."""
     path = path.strip()
     had_context = bool(_MOODLE_CONTEXT.match(path))
     path = _MOODLE_CONTEXT.sub("", path)
@@ -575,6 +563,17 @@ def rubric_survives_lines(rubric: Sequence[RubricCriterion]) -> bool:
     return all("\n" not in r.criterion for r in rubric) and rubric_from_text(text, 0) == list(
         rubric
     )
+
+
+RUBRIC_NOT_WRITABLE = "tiêu chí chấm nhiều dòng chỉ ghi được khi chỉ có một tiêu chí"
+
+
+def rubric_writable_as_text(q: QuestionData) -> bool:
+    """Lines "- criterion (N điểm)", or one free-text criterion worth the question's
+    points: the two shapes ``rubric_from_text`` reads back."""
+    if rubric_survives_lines(q.rubric):
+        return True
+    return len(q.rubric) == 1 and q.rubric[0].points == q.default_points
 
 
 # ---------------------------------------------------------------------------------------
@@ -638,7 +637,9 @@ FIELD_LABELS = {
 
 
 def changed_fields(before: QuestionData, after: QuestionData) -> list[str]:
-    return [f.name for f in fields(QuestionData) if getattr(before, f.name) != getattr(after, f.name)]
+    return [
+        f.name for f in fields(QuestionData) if getattr(before, f.name) != getattr(after, f.name)
+    ]
 
 
 def describe_losses(before: QuestionData, after: QuestionData, format_label: str) -> str | None:
@@ -647,18 +648,3 @@ def describe_losses(before: QuestionData, after: QuestionData, format_label: str
         return None
     labels = ", ".join(FIELD_LABELS.get(name, name) for name in names)
     return f"định dạng {format_label} không lưu đầy đủ: {labels}"
-
-
-def as_date(value: object) -> dt.date | None:
-    """A YAML date or an ISO "YYYY-MM-DD" string; None when it is neither."""
-    if isinstance(value, dt.datetime):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-

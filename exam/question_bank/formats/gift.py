@@ -36,11 +36,11 @@ from exam.question_bank.formats.common import (
     ProblemLog,
     category_from_moodle,
     category_to_moodle,
+    decode_text,
     finish_and_check,
     format_number,
     format_percent,
     label_for,
-    line_at,
     only_type_fields,
     parse_number,
     parse_percent,
@@ -49,7 +49,6 @@ from exam.question_bank.formats.common import (
     true_false_feedback,
     unsupported_type_message,
 )
-from exam.question_bank.formats.common import decode_text as _decode
 from exam.question_bank.interchange import (
     Choice,
     MatchPair,
@@ -84,7 +83,9 @@ _RESTORE[ord(_NEWLINE_PLACEHOLDER)] = "\n"
 def _protect(text: str) -> str:
     def placeholder(match: re.Match[str]) -> str:
         char = match.group(1)
-        return _NEWLINE_PLACEHOLDER if char == "n" else chr(_PLACEHOLDER_BASE + _ESCAPABLE.index(char))
+        return (
+            _NEWLINE_PLACEHOLDER if char == "n" else chr(_PLACEHOLDER_BASE + _ESCAPABLE.index(char))
+        )
 
     return _ESCAPE.sub(placeholder, text)
 
@@ -144,7 +145,7 @@ class _QuestionReader:
         self.block = block
         self.source = _protect(block.text)
         self.log = log
-        self.label = ""
+        self.label = label_for("", _restore(self.source).split("{")[0])  # until the name is read
         self.failed = False
 
     def problem(self, offset: int, message: str) -> None:
@@ -182,7 +183,7 @@ class _QuestionReader:
             general_feedback=general_feedback,
         )
         question = self._read_answers(question, answer_source, open_at + 1)
-        if question is None or self.failed:
+        if self.failed:
             return None
         return finish_and_check(question, self.block.line_of(start), self.log)
 
@@ -215,7 +216,7 @@ class _QuestionReader:
             return open_at, close_at
         return None
 
-    def _read_answers(self, q: QuestionData, source: str, offset: int) -> QuestionData | None:
+    def _read_answers(self, q: QuestionData, source: str, offset: int) -> QuestionData:
         stripped = source.strip()
         if not stripped:
             return q  # essay
@@ -239,9 +240,9 @@ class _QuestionReader:
             text, feedback = _split_feedback(rest)
             choices.append(Choice(_rich(text), fraction, _rich(feedback)))
         kind = "single_choice" if "=" in source else "multiple_response"
-        return _with(q, type=kind, choices=choices)
+        return replace(q, type=kind, choices=choices)
 
-    def _read_matching(self, q: QuestionData, source: str, offset: int) -> QuestionData | None:
+    def _read_matching(self, q: QuestionData, source: str, offset: int) -> QuestionData:
         pairs = []
         for _marker, piece, at in _pieces(source, offset, "="):
             if "->" not in piece:
@@ -249,15 +250,15 @@ class _QuestionReader:
                 continue
             prompt, answer = piece.split("->", 1)
             pairs.append(MatchPair(_rich(prompt), _restore(answer).strip()))
-        return _with(q, type="matching", pairs=pairs)
+        return replace(q, type="matching", pairs=pairs)
 
     def _read_true_false(self, q: QuestionData, source: str) -> QuestionData:
-        bits = source.split("#", 2) + ["", ""]
+        bits = [*source.split("#", 2), "", ""]
         correct = _TRUE_FALSE[bits[0].strip().upper()]
         wrong, right = _rich(bits[1]), _rich(bits[2])
         feedback_true, feedback_false = (right, wrong) if correct else (wrong, right)
         choices = true_false_choices(correct, feedback_true, feedback_false)
-        return _with(q, type="true_false", correct_answer=correct, choices=choices)
+        return replace(q, type="true_false", correct_answer=correct, choices=choices)
 
     def _read_short_answers(self, q: QuestionData, source: str, offset: int) -> QuestionData:
         answers = []
@@ -265,7 +266,7 @@ class _QuestionReader:
             fraction, rest = _weight(piece, default=1.0)
             text, feedback = _split_feedback(rest)
             answers.append(ShortAnswer(_rich(text), fraction, _rich(feedback)))
-        return _with(q, type="short_answer", answers=answers)
+        return replace(q, type="short_answer", answers=answers)
 
     def _read_numerical(self, q: QuestionData, source: str, offset: int) -> QuestionData:
         hash_at = source.index("#")
@@ -287,7 +288,7 @@ class _QuestionReader:
                 answers.append(NumericAnswer(value[0], value[1], fraction, _rich(feedback)))
         if not answers and not self.failed:
             self.problem(offset, "câu hỏi số cần ít nhất một đáp án")
-        return _with(q, type="numerical", numeric_answers=answers)
+        return replace(q, type="numerical", numeric_answers=answers)
 
     def _read_number_range(self, text: str, at: int) -> tuple[float, float] | None:
         """ "5:0.1" → (5, 0.1); "1..3" → (2, 1); "5" → (5, 0)."""
@@ -306,10 +307,6 @@ class _QuestionReader:
         hint = " (dùng dấu chấm cho phần thập phân)" if "," in text else ""
         self.problem(at, f"giá trị số không hợp lệ: «{text}»{hint}")
         return None
-
-
-def _with(question: QuestionData, **changes: object) -> QuestionData:
-    return replace(question, **changes)
 
 
 def _first_of(text: str, chars: str, start: int) -> int:
@@ -369,7 +366,7 @@ def _comment_tags(comments: list[str]) -> list[str]:
 
 def parse(data: bytes) -> list[QuestionData]:
     """Every question of a GIFT file, or ImportFailed listing every problem."""
-    text = _NONCHARACTERS.sub("", _decode(data))  # they would pose as escapes
+    text = _NONCHARACTERS.sub("", decode_text(data))  # they would pose as escapes
     log = ProblemLog()
     questions: list[QuestionData] = []
     category = ""
@@ -387,7 +384,7 @@ def parse(data: bytes) -> list[QuestionData]:
 def _take_category(block: _Block, category: str) -> tuple[str, _Block | None]:
     """A "$CATEGORY:" line switches category; lines after it in the same block are read
     as a question (Moodle would fold them into the category name)."""
-    number, first = block.lines[0]
+    _line, first = block.lines[0]
     if not first.lstrip().startswith("$CATEGORY:"):
         return category, block
     new_category = category_from_moodle(first.split("$CATEGORY:", 1)[1])
@@ -427,7 +424,8 @@ def _escape_bracket(token: str) -> str:
 def _header(q: QuestionData) -> str:
     tokens = [f"[id:{_escape_bracket(q.key)}]"] if q.key else []
     tokens += [f"[tag:{_escape_bracket(tag)}]" for tag in q.tags]
-    comment = f"// {' '.join(tokens)}\n" if tokens else ""
+    # One token per line: a value ending in "\\" would otherwise swallow the next token.
+    comment = "".join(f"// {token}\n" for token in tokens)
     name = f"::{escape_text(q.name)}::" if q.name else ""
     return f"{comment}{name}[{q.text_format}]{escape_text(q.text)}"
 
@@ -451,17 +449,25 @@ def _answer_lines(q: QuestionData) -> list[str]:
         ]
     if q.type == "multiple_response":
         return [
-            "~" + _weight_out(c.fraction, 0.0, c.text) + _rich_out(c.text, fmt) + _feedback(c.feedback, fmt)
+            "~"
+            + _weight_out(c.fraction, 0.0, c.text)
+            + _rich_out(c.text, fmt)
+            + _feedback(c.feedback, fmt)
             for c in q.choices
         ]
     if q.type == "short_answer":
         return [
-            "=" + _weight_out(a.fraction, 1.0, a.text) + _rich_out(a.text, fmt) + _feedback(a.feedback, fmt)
+            "="
+            + _weight_out(a.fraction, 1.0, a.text)
+            + _rich_out(a.text, fmt)
+            + _feedback(a.feedback, fmt)
             for a in q.answers
         ]
     if q.type == "numerical":
         return [
-            "=" + _weight_out(a.fraction, 1.0, "") + f"{format_number(a.value)}:{format_number(a.tolerance)}"
+            "="
+            + _weight_out(a.fraction, 1.0, "")
+            + f"{format_number(a.value)}:{format_number(a.tolerance)}"
             + _feedback(a.feedback, fmt)
             for a in q.numeric_answers
         ]
@@ -477,7 +483,9 @@ def _write_question(q: QuestionData) -> str:
     if q.type == "true_false":
         assert q.correct_answer is not None
         feedback_true, feedback_false = true_false_feedback(q)
-        right, wrong = (feedback_true, feedback_false) if q.correct_answer else (feedback_false, feedback_true)
+        right, wrong = (
+            (feedback_true, feedback_false) if q.correct_answer else (feedback_false, feedback_true)
+        )
         feedback = ""
         if wrong or right:
             feedback = "#" + _rich_out(wrong, q.text_format)
@@ -495,12 +503,19 @@ def _write_question(q: QuestionData) -> str:
     return f"{header}{opening}{body}{general}}}"
 
 
+def _has_control_character(text: str) -> bool:
+    # Moodle's [id:…] and [tag:…] tokens exclude control characters; a category is one line.
+    return any(ord(char) < 0x20 for char in text)
+
+
 def _check_exportable(q: QuestionData, checker: ExportChecker) -> None:
     if q.type not in SUPPORTED_TYPES:
-        checker.refuse(q, unsupported_type_message(q.type) + " (GIFT không có cú pháp cho kiểu này)")
+        checker.refuse(
+            q, unsupported_type_message(q.type) + " (GIFT không có cú pháp cho kiểu này)"
+        )
         return
-    if "\n" in q.category or "\n" in q.key or any("\n" in tag for tag in q.tags):
-        checker.refuse(q, "danh mục, mã hoặc thẻ có xuống dòng, GIFT không ghi được")
+    if any(_has_control_character(s) for s in (q.category, q.key, *q.tags)):
+        checker.refuse(q, "danh mục, mã hoặc thẻ chứa ký tự điều khiển (xuống dòng, tab)")
     if q.type == "matching" and any("->" in p.prompt for p in q.pairs):
         checker.refuse(q, "vế trái của cặp ghép đôi chứa «->», GIFT không ghi được")
     if q.type == "short_answer" and any("->" in a.text + a.feedback for a in q.answers):

@@ -36,6 +36,7 @@ from dataclasses import replace
 from xml.etree.ElementTree import Element, SubElement
 
 from exam.question_bank.formats.common import (
+    RUBRIC_NOT_WRITABLE,
     ExportChecker,
     ProblemLog,
     category_from_moodle,
@@ -53,6 +54,7 @@ from exam.question_bank.formats.common import (
     rubric_from_text,
     rubric_survives_lines,
     rubric_to_lines,
+    rubric_writable_as_text,
     true_false_choices,
     true_false_feedback,
 )
@@ -199,7 +201,9 @@ class _QuestionReader:
             for a in children(self.element, "answer")
         ]
         kind = "single_choice" if self.flag("single", True) else "multiple_response"
-        return replace(q, type=kind, choices=choices, shuffle_choices=self.flag("shuffleanswers", True))
+        return replace(
+            q, type=kind, choices=choices, shuffle_choices=self.flag("shuffleanswers", True)
+        )
 
     def truefalse(self, q: QuestionData) -> QuestionData:
         feedback: dict[str, str] = {}
@@ -207,14 +211,18 @@ class _QuestionReader:
         for answer in children(self.element, "answer"):
             value = text_of(answer, "text").strip().lower()
             if value not in ("true", "false"):
-                self.problem(f"đáp án đúng/sai phải là true hoặc false, không phải «{value}»", answer)
+                self.problem(
+                    f"đáp án đúng/sai phải là true hoặc false, không phải «{value}»", answer
+                )
                 continue
             feedback[value] = text_of(answer, "feedback", "text")
             if self.fraction(answer) == 1.0:
                 correct = value == "true"
         choices = []
         if correct is not None:
-            choices = true_false_choices(correct, feedback.get("true", ""), feedback.get("false", ""))
+            choices = true_false_choices(
+                correct, feedback.get("true", ""), feedback.get("false", "")
+            )
         return replace(q, type="true_false", correct_answer=correct, choices=choices)
 
     def shortanswer(self, q: QuestionData) -> QuestionData:
@@ -222,10 +230,16 @@ class _QuestionReader:
             ShortAnswer(text_of(a, "text"), self.fraction(a), text_of(a, "feedback", "text"))
             for a in children(self.element, "answer")
         ]
-        return replace(q, type="short_answer", answers=answers, case_sensitive=self.flag("usecase", False))
+        return replace(
+            q, type="short_answer", answers=answers, case_sensitive=self.flag("usecase", False)
+        )
 
     def numerical(self, q: QuestionData) -> QuestionData:
-        units = [u for u in self.element.iter() if local_name(u.tag) == "unit_name" and (u.text or "").strip()]
+        units = [
+            u
+            for u in self.element.iter()
+            if local_name(u.tag) == "unit_name" and (u.text or "").strip()
+        ]
         if units:
             self.problem("đơn vị đo (units) của câu hỏi số không được hỗ trợ", units[0])
         answers = [a for a in map(self._numeric_answer, children(self.element, "answer")) if a]
@@ -252,7 +266,9 @@ class _QuestionReader:
             MatchPair(text_of(s, "text"), text_of(s, "answer", "text"))
             for s in children(self.element, "subquestion")
         ]
-        return replace(q, type="matching", pairs=pairs, shuffle_choices=self.flag("shuffleanswers", True))
+        return replace(
+            q, type="matching", pairs=pairs, shuffle_choices=self.flag("shuffleanswers", True)
+        )
 
     def ordering(self, q: QuestionData) -> QuestionData:
         answers = children(self.element, "answer")
@@ -374,49 +390,76 @@ def _write_header(element: Element, q: QuestionData) -> None:
     _value(element, "idnumber", q.key)
 
 
-def _write_body(element: Element, q: QuestionData) -> None:
-    fmt = q.text_format
-    if q.type in ("single_choice", "multiple_response"):
-        _value(element, "single", _flag(q.type == "single_choice"))
-        _value(element, "shuffleanswers", _flag(q.shuffle_choices))
-        _value(element, "answernumbering", "abc")
-        for c in q.choices:
-            _write_answer(element, c.text, c.fraction, c.feedback, fmt)
-    elif q.type == "true_false":
-        assert q.correct_answer is not None
-        feedback_true, feedback_false = true_false_feedback(q)
-        _write_answer(element, "true", 1.0 if q.correct_answer else 0.0, feedback_true, fmt)
-        _write_answer(element, "false", 0.0 if q.correct_answer else 1.0, feedback_false, fmt)
-    elif q.type == "short_answer":
-        _value(element, "usecase", "1" if q.case_sensitive else "0")
-        for a in q.answers:
-            _write_answer(element, a.text, a.fraction, a.feedback, fmt).set("format", "plain_text")
-    elif q.type == "numerical":
-        for a in q.numeric_answers:
-            answer = _write_answer(element, format_number(a.value), a.fraction, a.feedback, fmt)
-            answer.set("format", "plain_text")
-            _value(answer, "tolerance", format_number(a.tolerance))
-    elif q.type == "matching":
-        _value(element, "shuffleanswers", _flag(q.shuffle_choices))
-        for pair in q.pairs:
-            subquestion = _text(element, "subquestion", pair.prompt, fmt)
-            _text(subquestion, "answer", pair.answer)
-    elif q.type == "ordering":
-        for tag, value in _ORDERING_SETTINGS:
-            _value(element, tag, value)
-        for position, item in enumerate(q.items, start=1):
-            answer = SubElement(element, "answer", fraction=str(position))
-            answer.set("format", _FORMAT_OUT[fmt])
-            SubElement(answer, "text").text = item
-    elif q.type == "essay":
-        _value(element, "responseformat", "editor")
-        _value(element, "responserequired", "1")
-        _value(element, "responsefieldlines", "15")
-        _value(element, "attachments", "0")
-        _text(element, "graderinfo", _grader_info(q)).set("format", "plain_text")
-        _text(element, "responsetemplate", "").set("format", "html")
+def _write_choices(element: Element, q: QuestionData) -> None:
+    _value(element, "single", _flag(q.type == "single_choice"))
+    _value(element, "shuffleanswers", _flag(q.shuffle_choices))
+    _value(element, "answernumbering", "abc")
+    for c in q.choices:
+        _write_answer(element, c.text, c.fraction, c.feedback, q.text_format)
 
 
+def _write_true_false(element: Element, q: QuestionData) -> None:
+    feedback_true, feedback_false = true_false_feedback(q)
+    true_fraction = 1.0 if q.correct_answer else 0.0
+    _write_answer(element, "true", true_fraction, feedback_true, q.text_format)
+    _write_answer(element, "false", 1.0 - true_fraction, feedback_false, q.text_format)
+
+
+def _write_short_answers(element: Element, q: QuestionData) -> None:
+    _value(element, "usecase", "1" if q.case_sensitive else "0")
+    for a in q.answers:
+        answer = _write_answer(element, a.text, a.fraction, a.feedback, q.text_format)
+        answer.set("format", "plain_text")  # compared with what candidates type
+
+
+def _write_numerical(element: Element, q: QuestionData) -> None:
+    for a in q.numeric_answers:
+        answer = _write_answer(
+            element, format_number(a.value), a.fraction, a.feedback, q.text_format
+        )
+        answer.set("format", "plain_text")
+        _value(answer, "tolerance", format_number(a.tolerance))
+
+
+def _write_matching(element: Element, q: QuestionData) -> None:
+    _value(element, "shuffleanswers", _flag(q.shuffle_choices))
+    for pair in q.pairs:
+        subquestion = _text(element, "subquestion", pair.prompt, q.text_format)
+        _text(subquestion, "answer", pair.answer)
+
+
+def _write_ordering(element: Element, q: QuestionData) -> None:
+    for tag, value in _ORDERING_SETTINGS:
+        _value(element, tag, value)
+    for position, item in enumerate(q.items, start=1):
+        answer = SubElement(element, "answer", fraction=str(position))
+        answer.set("format", _FORMAT_OUT[q.text_format])
+        SubElement(answer, "text").text = item
+
+
+def _write_essay(element: Element, q: QuestionData) -> None:
+    for tag, value in _ESSAY_SETTINGS:
+        _value(element, tag, value)
+    _text(element, "graderinfo", _grader_info(q)).set("format", "plain_text")
+    _text(element, "responsetemplate", "").set("format", "html")
+
+
+_BODY_WRITERS: dict[str, Callable[[Element, QuestionData], None]] = {
+    "single_choice": _write_choices,
+    "multiple_response": _write_choices,
+    "true_false": _write_true_false,
+    "short_answer": _write_short_answers,
+    "numerical": _write_numerical,
+    "matching": _write_matching,
+    "ordering": _write_ordering,
+    "essay": _write_essay,
+}
+_ESSAY_SETTINGS = (
+    ("responseformat", "editor"),
+    ("responserequired", "1"),
+    ("responsefieldlines", "15"),
+    ("attachments", "0"),
+)
 _ORDERING_SETTINGS = (
     ("layouttype", "VERTICAL"),
     ("selecttype", "ALL"),
@@ -443,7 +486,7 @@ def _write_tags(element: Element, tags: list[str]) -> None:
 def _write_question(quiz: Element, q: QuestionData) -> None:
     element = SubElement(quiz, "question", type=_MOODLE_TYPES[q.type])
     _write_header(element, q)
-    _write_body(element, q)
+    _BODY_WRITERS[q.type](element, q)
     _write_tags(element, q.tags)
 
 
@@ -458,15 +501,8 @@ def exported_name(q: QuestionData) -> str:
 
 
 def _check_exportable(q: QuestionData, checker: ExportChecker) -> None:
-    if q.type == "essay" and not _rubric_writable(q):
-        checker.refuse(q, "tiêu chí chấm nhiều dòng chỉ ghi được khi chỉ có một tiêu chí")
-
-
-def _rubric_writable(q: QuestionData) -> bool:
-    if rubric_survives_lines(q.rubric):
-        return True
-    only = q.rubric[0] if len(q.rubric) == 1 else None
-    return only is not None and only.points == q.default_points
+    if q.type == "essay" and not rubric_writable_as_text(q):
+        checker.refuse(q, RUBRIC_NOT_WRITABLE)
 
 
 def dump(questions: Sequence[QuestionData]) -> bytes:
@@ -487,13 +523,18 @@ def dump(questions: Sequence[QuestionData]) -> bytes:
     return xml + b"\n"
 
 
+def with_exported_name(question: QuestionData) -> QuestionData:
+    """The question as written, before anything is lost: nameless ones get a name."""
+    kept = only_type_fields(question)
+    return replace(kept, name=exported_name(kept))
+
+
 def round_trip_form(question: QuestionData) -> QuestionData:
     """What ``parse(dump([question]))`` gives back: the fields Moodle XML carries."""
-    kept = reset_fields(
-        only_type_fields(question),
+    return reset_fields(
+        with_exported_name(question),
         "difficulty",
         "legal_basis",
         "legal_basis_date",
         "diacritics_sensitive",
     )
-    return replace(kept, name=exported_name(kept))

@@ -36,8 +36,8 @@ import base64
 import binascii
 import datetime as dt
 import difflib
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -45,7 +45,6 @@ import yaml
 from exam.question_bank.formats.common import (
     ExportChecker,
     ProblemLog,
-    as_date,
     decode_text,
     fail,
     finish_and_check,
@@ -137,17 +136,23 @@ def _key_lines(mapping: yaml.Node) -> dict[str, int]:
 
 def _report_duplicate_keys(node: yaml.Node | None, log: ProblemLog) -> None:
     """PyYAML keeps the last of two equal keys silently; a typo'd copy would win."""
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
-            if key and key in seen:
-                log.add(_line(key_node), f"khoá «{key}» bị lặp lại")
-            seen.add(key)
-            _report_duplicate_keys(value_node, log)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _report_duplicate_keys(item, log)
+    visited: set[int] = set()  # aliases share nodes: visiting each once defuses alias bombs
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in visited:
+            continue
+        visited.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in current.value:
+                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else ""
+                if key and key in seen:
+                    log.add(_line(key_node), f"khoá «{key}» bị lặp lại")
+                seen.add(key)
+                pending.append(value_node)
+        elif isinstance(current, yaml.SequenceNode):
+            pending.extend(current.value)
 
 
 def _unknown_key_message(key: str, allowed: Sequence[str]) -> str:
@@ -202,7 +207,9 @@ class _QuestionReader:
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
-        self.problem(f"«{name}» phải là chuỗi ký tự (hãy đặt trong dấu ngoặc kép)", *(at or (name,)))
+        self.problem(
+            f"«{name}» phải là chuỗi ký tự (hãy đặt trong dấu ngoặc kép)", *(at or (name,))
+        )
         return ""
 
     def flag(self, name: str, default: bool, value: Any = _MISSING, at: _Where = None) -> bool:
@@ -323,7 +330,7 @@ class _QuestionReader:
         raw = self.item.get("legal_basis_date")
         if raw is None:
             return None
-        date = as_date(raw)
+        date = _as_date(raw)
         if date is None:
             self.problem("«legal_basis_date» phải là ngày dạng YYYY-MM-DD", "legal_basis_date")
         return date
@@ -353,7 +360,9 @@ class _QuestionReader:
         ]
         for index, (fraction, is_correct) in enumerate(zip(explicit, correct, strict=True)):
             if is_correct and fraction is not None and fraction <= 0:
-                self.problem("phương án có correct: true nhưng fraction không dương", "options", index)
+                self.problem(
+                    "phương án có correct: true nhưng fraction không dương", "options", index
+                )
         shared = 1.0
         implicit = sum(1 for f, c in zip(explicit, correct, strict=True) if c and f is None)
         if multiple and implicit:
@@ -364,9 +373,11 @@ class _QuestionReader:
                 fraction if fraction is not None else (shared if is_correct else 0.0),
                 self.text("feedback", e.get("feedback", ""), ("options", i)),
             )
-            for i, (e, fraction, is_correct) in enumerate(zip(entries, explicit, correct, strict=True))
+            for i, (e, fraction, is_correct) in enumerate(
+                zip(entries, explicit, correct, strict=True)
+            )
         ]
-        return _with(q, choices=choices, shuffle_choices=self.flag("shuffle", True))
+        return replace(q, choices=choices, shuffle_choices=self.flag("shuffle", True))
 
     def _fraction(self, entry: dict[str, Any], at: _Where) -> float | None:
         if "fraction" not in entry:
@@ -380,7 +391,7 @@ class _QuestionReader:
         correct = self.flag("answer", False)
         feedback_true, feedback_false = self.text("true_feedback"), self.text("false_feedback")
         choices = true_false_choices(correct, feedback_true, feedback_false)
-        return _with(q, correct_answer=correct, choices=choices)
+        return replace(q, correct_answer=correct, choices=choices)
 
     def short_answer(self, q: QuestionData) -> QuestionData:
         answers = [
@@ -391,7 +402,7 @@ class _QuestionReader:
             )
             for i, e in enumerate(self.entries("answers"))
         ]
-        return _with(
+        return replace(
             q,
             answers=answers,
             case_sensitive=self.flag("case_sensitive", False),
@@ -412,7 +423,7 @@ class _QuestionReader:
                     self.text("feedback", e.get("feedback", ""), ("numeric", i)),
                 )
             )
-        return _with(q, numeric_answers=answers)
+        return replace(q, numeric_answers=answers)
 
     def matching(self, q: QuestionData) -> QuestionData:
         pairs = [
@@ -422,14 +433,16 @@ class _QuestionReader:
             )
             for i, e in enumerate(self.entries("pairs"))
         ]
-        return _with(q, pairs=pairs, shuffle_choices=self.flag("shuffle", True))
+        return replace(q, pairs=pairs, shuffle_choices=self.flag("shuffle", True))
 
     def ordering(self, q: QuestionData) -> QuestionData:
         raw = self.item.get("items", [])
         if not isinstance(raw, list):
             self.problem("«items» phải là một danh sách", "items")
             return q
-        return _with(q, items=[self.text("items", item, ("items", i)) for i, item in enumerate(raw)])
+        return replace(
+            q, items=[self.text("items", item, ("items", i)) for i, item in enumerate(raw)]
+        )
 
     def essay(self, q: QuestionData) -> QuestionData:
         rubric = [
@@ -439,11 +452,21 @@ class _QuestionReader:
             )
             for i, e in enumerate(self.entries("rubric"))
         ]
-        return _with(q, rubric=rubric)
+        return replace(q, rubric=rubric)
 
 
-def _with(question: QuestionData, **changes: Any) -> QuestionData:
-    return replace(question, **changes)
+def _as_date(value: object) -> dt.date | None:
+    """A YAML date or an ISO "YYYY-MM-DD" string; None when it is neither."""
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 _TYPE_READERS = {
@@ -522,6 +545,7 @@ _Dumper.add_representer(str, _represent_text)
 
 
 def _number(value: float) -> int | float:
+    value = float(value)  # callers may hand in ints
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
@@ -565,7 +589,10 @@ def _type_fields(q: QuestionData) -> dict[str, Any]:
         return fields
     if q.type == "short_answer":
         return {
-            "answers": [_entry(text=a.text, fraction=_number(a.fraction), feedback=a.feedback) for a in q.answers],
+            "answers": [
+                _entry(text=a.text, fraction=_number(a.fraction), feedback=a.feedback)
+                for a in q.answers
+            ],
             "case_sensitive": q.case_sensitive,
             "diacritics_sensitive": q.diacritics_sensitive,
         }
@@ -611,7 +638,9 @@ def _question_out(q: QuestionData) -> dict[str, Any]:
         out["feedback"] = q.general_feedback
     out |= _type_fields(q)
     if q.media:
-        out["media"] = {name: base64.b64encode(data).decode("ascii") for name, data in q.media.items()}
+        out["media"] = {
+            name: base64.b64encode(data).decode("ascii") for name, data in q.media.items()
+        }
     return out
 
 
@@ -633,7 +662,12 @@ def dump(questions: Sequence[QuestionData], bank: str = "", description: str = "
         document["description"] = description
     document["questions"] = [_question_out(only_type_fields(q)) for q in questions]
     text = yaml.dump(
-        document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False
+        document,
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
+        default_flow_style=False,
     )
     return text.encode("utf-8")
 

@@ -1,0 +1,195 @@
+"""Question bank files: import into and export from the interchange form
+(``exam.question_bank.interchange.QuestionData``). Pure functions, no database, no Flask.
+
+``FORMATS`` names every format; ``detect_format`` guesses one from a file's content (the
+file name is only a hint); ``parse`` and ``dump`` read and write; ``export_losses`` tells,
+before an export, which questions would not come back whole.
+
+A file that cannot be imported whole raises ``ImportFailed`` with every problem found; a
+question list a format cannot hold raises ``ExportUnsupported`` naming every question.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from exam.question_bank.formats import aiken, gift, moodle_xml, native, qti
+from exam.question_bank.formats.common import (
+    ExportProblem,
+    ExportUnsupported,
+    describe_losses,
+    fail,
+    only_type_fields,
+    question_label,
+    split_bom,
+)
+from exam.question_bank.interchange import ImportFailed, QuestionData
+
+__all__ = [
+    "FORMATS",
+    "ExportProblem",
+    "ExportUnsupported",
+    "Format",
+    "ImportFailed",
+    "detect_format",
+    "dump",
+    "export_losses",
+    "parse",
+]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One file format and what it can do."""
+
+    name: str
+    label: str  # for people
+    extensions: tuple[str, ...]
+    media_type: str
+    supported_types: tuple[str, ...]  # question types it can export
+    parse: Callable[[bytes], list[QuestionData]]
+    dump: Callable[..., bytes]
+    round_trip_form: Callable[[QuestionData], QuestionData]
+    # The question as the format would faithfully hold it; what differs from this after
+    # a round trip is a loss (QTI holds all text as HTML, which is no loss).
+    faithful_form: Callable[[QuestionData], QuestionData] = only_type_fields
+
+
+def _format_of(
+    module: Any, name: str, label: str, extensions: tuple[str, ...], media_type: str, **extra: Any
+) -> Format:
+    """A Format built from a format module's public functions."""
+    return Format(
+        name=name,
+        label=label,
+        extensions=extensions,
+        media_type=media_type,
+        supported_types=module.SUPPORTED_TYPES,
+        parse=module.parse,
+        dump=module.dump,
+        round_trip_form=module.round_trip_form,
+        **extra,
+    )
+
+
+FORMATS: dict[str, Format] = {
+    spec.name: spec
+    for spec in (
+        _format_of(gift, "gift", "GIFT (Moodle)", (".gift", ".txt"), "text/plain"),
+        _format_of(
+            moodle_xml,
+            "moodle-xml",
+            "Moodle XML",
+            (".xml",),
+            "application/xml",
+            faithful_form=moodle_xml.with_exported_name,
+        ),
+        _format_of(aiken, "aiken", "Aiken", (".txt",), "text/plain"),
+        _format_of(
+            qti,
+            "qti",
+            "IMS QTI 2.1",
+            (".zip", ".xml"),
+            "application/zip",
+            faithful_form=qti.as_html,
+        ),
+        _format_of(
+            native, "native", "YAML ngân hàng câu hỏi", (".yaml", ".yml"), "application/yaml"
+        ),
+    )
+}
+
+_EXTENSION_HINTS = {
+    ".gift": "gift",
+    ".xml": "moodle-xml",
+    ".yaml": "native",
+    ".yml": "native",
+    ".zip": "qti",
+}
+_XML_ROOTS = {"quiz": "moodle-xml", "assessmentItem": "qti"}
+_FIRST_ELEMENT = re.compile(r"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
+_NATIVE_MARK = re.compile(r"""^format:\s*["']?exam-bank/""", re.MULTILINE)
+_AIKEN_ANSWER = re.compile(r"^\s*ANSWER\s*:\s*[A-Z]\s*$", re.MULTILINE | re.IGNORECASE)
+_AIKEN_OPTION = re.compile(r"^\s*[A-Z][.)][ \t]", re.MULTILINE)
+_GIFT_MARKS = re.compile(r"\{[^{}]*\}|^\s*\$CATEGORY:|^\s*::[^:]", re.MULTILINE)
+_SNIFF_BYTES = 256 * 1024
+
+
+def _sniff(data: bytes) -> str | None:
+    """The format the content itself announces, if any."""
+    if data[:2] == b"PK":
+        return "qti" if _zip_has_manifest(data) else None
+    encoding, body = split_bom(data[:_SNIFF_BYTES])
+    text = body.decode(encoding or "utf-8", errors="replace")
+    if text.lstrip().startswith("<"):
+        # Skip comments so a commented-out element is not taken for the root.
+        match = _FIRST_ELEMENT.search(re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL))
+        return _XML_ROOTS.get(match.group(1)) if match else None
+    if _NATIVE_MARK.search(text):
+        return "native"
+    if _AIKEN_ANSWER.search(text) and _AIKEN_OPTION.search(text):
+        return "aiken"
+    if _GIFT_MARKS.search(text):
+        return "gift"
+    return None
+
+
+def _zip_has_manifest(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(
+                posixpath.basename(n).lower() == "imsmanifest.xml" for n in archive.namelist()
+            )
+    except zipfile.BadZipFile:
+        return False
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    """The format of a file: by its content first, its extension as a hint."""
+    found = _sniff(data)
+    if found is None:
+        found = _EXTENSION_HINTS.get(posixpath.splitext(filename.lower())[1])
+    if found is None:
+        known = ", ".join(f"{f.label} ({' '.join(f.extensions)})" for f in FORMATS.values())
+        shown = f"«{filename}»" if filename else "này"
+        raise fail(f"không nhận ra định dạng của tệp {shown}; các định dạng được hỗ trợ: {known}")
+    return found
+
+
+def _format(fmt: str) -> Format:
+    if fmt not in FORMATS:
+        raise fail(f"định dạng không được hỗ trợ: {fmt} (dùng một trong: {', '.join(FORMATS)})")
+    return FORMATS[fmt]
+
+
+def parse(data: bytes, fmt: str | None = None, filename: str = "") -> list[QuestionData]:
+    """Every question of a file, or ImportFailed listing every problem found."""
+    return _format(fmt or detect_format(filename, data)).parse(data)
+
+
+def dump(questions: Sequence[QuestionData], fmt: str, **options: Any) -> bytes:
+    """The questions as a file of format ``fmt`` (options: ``bank``, ``description`` for
+    native). Raises ExportUnsupported naming every question the format cannot hold."""
+    return _format(fmt).dump(questions, **options)
+
+
+def export_losses(questions: Sequence[QuestionData], fmt: str) -> list[ExportProblem]:
+    """Questions the format can write but not whole, and what of them it drops. Questions
+    it cannot write at all are left to ``dump`` (ExportUnsupported)."""
+    spec = _format(fmt)
+    losses = []
+    for question in questions:
+        if question.type not in spec.supported_types:
+            continue
+        lost = describe_losses(
+            spec.faithful_form(question), spec.round_trip_form(question), spec.label
+        )
+        if lost:
+            losses.append(ExportProblem(question.key or question_label(question), lost))
+    return losses
