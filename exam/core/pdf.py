@@ -7,9 +7,9 @@ no arbitrary ``file:`` URL, so data typed by a user cannot pull anything into a 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
-from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
