@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -46,6 +47,21 @@ class Config:
     # Grace for answers already in flight when the deadline passes (seconds).
     ANSWER_GRACE_SECONDS = int(os.environ.get("ANSWER_GRACE_SECONDS", 5))
 
+    # Dossier files: stored outside the web root under generated names (issue 3).
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+
+    # E-mail notices, delivered from the outbox by `flask notices send`.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "Hoi dong thi tuyen <thituyen@localhost>")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # SMTP over TLS (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", 10))
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 10))
+
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
@@ -62,6 +78,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_CHEAP = True  # argon2 at full cost would dominate the suite's time
+    UPLOAD_DIR = os.path.join(tempfile.gettempdir(), "exam-test-uploads")
 
 
 CONFIGS = {

@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from exam.candidates.views import bp as candidates_bp
     from exam.exams.views import bp as exams_bp
     from exam.main.views import bp as main_bp
+    from exam.notices.views import bp as notices_bp
     from exam.panels.views import bp as panels_bp
     from exam.question_bank.views import bp as bank_bp
     from exam.results.views import bp as results_bp
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         rounds_bp,
         candidates_bp,
+        notices_bp,
         bank_bp,
         exams_bp,
         panels_bp,

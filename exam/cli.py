@@ -17,6 +17,14 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(exams_cli)
 
+    from exam.candidates.cli import candidates_cli
+    from exam.notices.cli import notices_cli
+    from exam.question_bank.cli import bank_cli
+
+    app.cli.add_command(notices_cli)
+    app.cli.add_command(candidates_cli)
+    app.cli.add_command(bank_cli)
+
 
 @click.group("audit", help="The audit trail.")
 def audit_cli() -> None:

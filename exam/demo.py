@@ -37,10 +37,10 @@ from exam.question_bank.operations import (
     import_questions,
     submit_for_review,
 )
-from exam.question_bank.qtypes import get_type, registered_types
+from exam.question_bank.qtypes import get_type
 from exam.question_bank.queries import approved_questions
-from exam.rounds.models import Position, Round
-from exam.rounds.operations import add_position, advance_round, create_round
+from exam.rounds.models import Position, Round, UnitLevel
+from exam.rounds.operations import add_position, advance_round, create_round, create_unit
 
 DEMO_PASSWORD = "thituyen-2026"
 BANK_DIR = Path(__file__).resolve().parent.parent / "question_bank"
@@ -163,15 +163,14 @@ def _accounts() -> dict[str, User]:
 
 
 def _load_banks(author: User, reviewer: User, now: dt.datetime) -> list[Bank]:
-    """Every native file under question_bank/, the types this version delivers."""
+    """Every native file under question_bank/, every question type."""
     banks: dict[str, Bank] = {}
-    supported = set(registered_types())
     for path in sorted(BANK_DIR.glob("*.yaml")):
         data = path.read_bytes()
         name, description = parse_bank_meta(data)
         if name not in banks:
             banks[name] = create_bank(name, description, actor=author)
-        questions = [q for q in parse(data, "native", filename=path.name) if q.type in supported]
+        questions = parse(data, "native", filename=path.name)
         for question in import_questions(banks[name], questions, actor=author):
             submit_for_review(question, actor=author)
             approve_question(question, actor=reviewer, at=now)
@@ -187,28 +186,23 @@ def _round(board: User, now: dt.datetime) -> tuple[Round, list[Position]]:
         actor=board,
     )
     round_.parent_body = "SỞ Y TẾ HÀ NỘI"
-    standards = (
-        "Tốt nghiệp đại học trở lên; trung cấp lý luận chính trị trở lên; "
-        "có ít nhất 12 tháng giữ chức vụ tương đương; hoàn thành tốt nhiệm vụ 3 năm liền kề; "
-        "đủ tuổi công tác trọn một nhiệm kỳ 5 năm."
+    # The organisation tree: Hà Nội › Sở Y tế › the hospital › its divisions.
+    city = create_unit("Thành phố Hà Nội", UnitLevel.CITY, None, actor=board)
+    health = create_unit("Sở Y tế", UnitLevel.DEPARTMENT, city, actor=board)
+    hospital = create_unit(
+        "Bệnh viện Đa khoa Thanh Xuân", UnitLevel.PUBLIC_SERVICE_UNIT, health, actor=board
     )
+    standards = "Có ít nhất 5 năm công tác trong ngành y tế."
     positions = [
         add_position(
             round_,
-            title="Trưởng phòng Tổ chức – Hành chính",
-            unit_name="Bệnh viện Đa khoa Thanh Xuân",
+            title=f"Trưởng phòng {division}",
+            unit=create_unit(f"Phòng {division}", UnitLevel.DIVISION, hospital, actor=board),
             posts=1,
             standards=standards,
             actor=board,
-        ),
-        add_position(
-            round_,
-            title="Trưởng phòng Tài chính – Kế toán",
-            unit_name="Bệnh viện Đa khoa Thanh Xuân",
-            posts=1,
-            standards=standards,
-            actor=board,
-        ),
+        )
+        for division in ("Tổ chức – Hành chính", "Tài chính – Kế toán")
     ]
     advance_round(round_, actor=board)
     return round_, positions
@@ -278,6 +272,7 @@ def load_demo(*, now: dt.datetime) -> list[tuple[str, str]]:
         question_count=30,
         duration_minutes=90,
         starts_at=starts_at,
+        question_type="single_choice",  # the demo candidates answer choice questions
         actor=board,
     )
     generate_papers(test, actor=board, at=starts_at - dt.timedelta(days=1))

@@ -2,9 +2,21 @@
 
 from exam.accounts.models import RoleGrant, User  # noqa: F401
 from exam.audit.models import AuditEntry  # noqa: F401
-from exam.candidates.models import Application  # noqa: F401
+from exam.candidates.models import (  # noqa: F401
+    Application,
+    ApplicationDocument,
+    PresentationDraw,
+)
 from exam.exams.models import Answer, Attempt, AttemptQuestion, Test  # noqa: F401
+from exam.notices.models import OutboxMessage  # noqa: F401
 from exam.panels.models import Panel, PanelMember, ScoreSheet  # noqa: F401
-from exam.question_bank.models import Bank, Category, Question, QuestionVersion  # noqa: F401
+from exam.question_bank.models import (  # noqa: F401
+    Bank,
+    BankMedia,
+    Category,
+    Question,
+    QuestionVersion,
+    Tag,
+)
 from exam.results.models import Ranking, RankingRow  # noqa: F401
-from exam.rounds.models import Position, Round  # noqa: F401
+from exam.rounds.models import Position, Round, Unit  # noqa: F401

@@ -12,14 +12,37 @@ from exam.accounts.permissions import (  # noqa: F401
 from exam.candidates.permissions import (  # noqa: F401
     can_apply,
     can_decide_eligibility,
+    can_draw_lots,
+    can_edit_application,
+    can_import_candidates,
     can_view_application,
 )
-from exam.exams.permissions import can_manage_tests, can_monitor_tests, can_sit  # noqa: F401
+from exam.exams.permissions import (  # noqa: F401
+    can_invigilate,
+    can_invigilate_some_room,
+    can_manage_tests,
+    can_monitor_tests,
+    can_sit,
+    can_watch_room,
+    can_watch_some_room,
+    is_invigilator,
+)
+from exam.notices.permissions import can_retry_notices, can_view_outbox  # noqa: F401
 from exam.panels.permissions import can_manage_panels, can_score_on, can_view_panel  # noqa: F401
 from exam.question_bank.permissions import (  # noqa: F401
     can_approve_question,
+    can_delete_question,
+    can_edit_question,
+    can_export_bank,
+    can_reject_question,
+    can_retire_question,
+    can_submit_question,
     can_view_bank,
     can_write_questions,
 )
 from exam.results.permissions import can_compute_results, can_view_results  # noqa: F401
-from exam.rounds.permissions import can_manage_rounds, can_view_round_admin  # noqa: F401
+from exam.rounds.permissions import (  # noqa: F401
+    can_manage_rounds,
+    can_manage_units,
+    can_view_round_admin,
+)

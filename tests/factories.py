@@ -138,6 +138,25 @@ class Factories:
         return bank
 
     @staticmethod
+    def approved_questions(
+        bank: Bank, count: int, *, category: str = "", difficulty: str = "medium"
+    ) -> list[Question]:
+        """``count`` approved questions added to ``bank`` (in a category, at a difficulty)."""
+        author = Factories.user(Role.QUESTION_AUTHOR)
+        reviewer = Factories.user(Role.QUESTION_AUTHOR)
+        made = []
+        for _ in range(count):
+            data = Factories.question_data(
+                next(_counter), category=category, difficulty=difficulty
+            )
+            question = create_question(bank, data, actor=author)
+            submit_for_review(question, actor=author)
+            approve_question(question, actor=reviewer, at=T0)
+            made.append(question)
+        db.session.flush()
+        return made
+
+    @staticmethod
     def question(bank: Bank | None = None, *, author: User | None = None) -> Question:
         bank = bank or Factories.bank(0)
         author = author or Factories.user(Role.QUESTION_AUTHOR)
@@ -185,3 +204,136 @@ class Factories:
         panel = create_panel(position, f"Ban phỏng vấn {next(_counter)}", seats, actor=board)
         db.session.flush()
         return panel
+
+    # --- rounds, candidates and eligibility (issue 3) ---------------------------------------
+
+    @staticmethod
+    def unit_tree(
+        psu: str = "Bệnh viện Đa khoa Thử Nghiệm", division: str = "Phòng Tổ chức – Hành chính"
+    ):
+        """Hà Nội › Sở Y tế › ``psu`` › ``division`` (reusing nodes that exist); returns the
+        division."""
+        import sqlalchemy as sa
+
+        from exam.rounds.models import Unit, UnitLevel
+        from exam.rounds.operations import create_unit
+
+        board = Factories.user(Role.BOARD_ADMIN)
+        parent = None
+        for name, level in (
+            ("Thành phố Hà Nội", UnitLevel.CITY),
+            ("Sở Y tế", UnitLevel.DEPARTMENT),
+            (psu, UnitLevel.PUBLIC_SERVICE_UNIT),
+            (division, UnitLevel.DIVISION),
+        ):
+            query = sa.select(Unit).where(Unit.name == name, Unit.level == level)
+            node = db.session.scalars(query).first()
+            parent = node or create_unit(name, level, parent, actor=board)
+        db.session.flush()
+        return parent
+
+    @staticmethod
+    def national_id(born: dt.date, gender: Gender) -> str:
+        """A CCCD number consistent with the birth date and gender (province 001, Hà Nội)."""
+        code = (born.year - 1900) // 100 * 2 + (0 if gender == Gender.MALE else 1)
+        return f"001{code}{born.year % 100:02d}{next(_counter) % 1_000_000:06d}"
+
+    @staticmethod
+    def details(born: dt.date = dt.date(1985, 5, 17), gender: Gender = Gender.FEMALE, **changes):
+        """A dossier that meets the default standards of a position of ``make.round()``."""
+        import dataclasses
+
+        from exam.candidates.operations import ApplicationDetails
+        from exam.rounds.standards import (
+            DegreeLevel,
+            Discipline,
+            PoliticalTheory,
+            Rank,
+            Rating,
+            StateManagement,
+        )
+
+        good = ApplicationDetails(
+            national_id=Factories.national_id(born, gender),
+            phone="0912 345 678",
+            degree_level=DegreeLevel.MASTER,
+            degree_field="Quản lý bệnh viện",
+            political_theory=PoliticalTheory.INTERMEDIATE,
+            state_management=StateManagement.SPECIALIST,
+            leadership_training=True,
+            rank=Rank.GRADE_3,
+            post_held_since=dt.date(2020, 1, 1),
+            ratings=(Rating.GOOD, Rating.EXCELLENT, Rating.GOOD),
+            discipline=Discipline.NONE,
+            discipline_on=None,
+            health_certificate_on=dt.date(2026, 2, 1),
+        )
+        return dataclasses.replace(good, **changes)
+
+    @staticmethod
+    def dossier(
+        position: Position,
+        candidate: User | None = None,
+        *,
+        at: dt.datetime = T0,
+        born: dt.date = dt.date(1985, 5, 17),
+        gender: Gender = Gender.FEMALE,
+        documents: bool = True,
+        **changes,
+    ) -> Application:
+        """A complete online dossier, signed, with every supporting document (a tiny PDF)."""
+        from exam.candidates.eligibility import DocumentKind
+        from exam.candidates.operations import DECLARATION_TEXT, add_document
+
+        candidate = candidate or Factories.user(Role.CANDIDATE)
+        application = apply_to_position(
+            candidate,
+            position,
+            date_of_birth=born,
+            gender=gender,
+            current_unit="Bệnh viện Đa khoa Thử Nghiệm",
+            current_post="Phó Trưởng phòng Tổ chức – Hành chính",
+            details=Factories.details(born, gender, **changes),
+            declaration=str(DECLARATION_TEXT),
+            at=at,
+        )
+        if documents:
+            for kind in (
+                DocumentKind.DEGREE,
+                DocumentKind.CERTIFICATES,
+                DocumentKind.CV,
+                DocumentKind.RATINGS,
+                DocumentKind.APPROVAL,
+                DocumentKind.HEALTH,
+            ):
+                add_document(
+                    application,
+                    kind=kind,
+                    filename=f"{kind.value}.pdf",
+                    data=PDF_BYTES,
+                    actor=candidate,
+                    at=at,
+                )
+        db.session.flush()
+        return application
+
+    @staticmethod
+    def screened_round(eligible: int = 2, *, positions: int = 1, board: User | None = None):
+        """A round in screening whose positions each have ``eligible`` eligible dossiers;
+        the clock is past the registration deadline."""
+        from exam.candidates.operations import decide_eligibility as decide
+
+        board = board or Factories.user(Role.BOARD_ADMIN)
+        round_ = Factories.round(positions=positions, board=board)
+        for position in round_.positions:
+            for _ in range(eligible):
+                application = Factories.dossier(position)
+                decide(application, eligible=True, reason="", actor=board, at=T0)
+        after = round_.registration_closes_at + dt.timedelta(hours=1)
+        advance_round(round_, actor=board, at=after)  # registration closed
+        advance_round(round_, actor=board, at=after)  # screening
+        db.session.flush()
+        return round_
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

@@ -116,6 +116,26 @@ GET_MATRIX = [
     ),
     ("/positions/{position_id}/results", [302, 403, 403, 403, 403, 403, 200, 200]),
     ("/positions/{position_id}/results.pdf", [302, 403, 403, 403, 403, 403, 302, 302]),
+    # Rounds, candidates and eligibility (issue 3)
+    ("/rounds/{draft_round_id}/edit", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rounds/units/", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/rounds/units/new", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rounds/positions/{position_id}/edit", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rounds/positions/{position_id}/stop", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/applications/{application_id}/edit", [302, 200, 404, 404, 404, 404, 403, 403]),
+    (
+        "/rounds/{round_id}/applications/import-template.xlsx",
+        [302, 403, 403, 403, 403, 403, 200, 403],
+    ),
+    ("/rounds/{round_id}/applications/import", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rounds/{round_id}/applications/eligible.xlsx", [302, 403, 403, 403, 403, 403, 200, 200]),
+    (
+        "/rounds/{round_id}/applications/not-eligible.xlsx",
+        [302, 403, 403, 403, 403, 403, 200, 200],
+    ),
+    ("/rounds/{round_id}/applications/eligible.pdf", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/positions/{position_id}/draw", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("/notices/", [302, 403, 403, 403, 403, 403, 200, 200]),
 ]
 
 # Writes: only the denials are listed here (the allowed behaviour has its own tests).
@@ -130,6 +150,19 @@ POST_DENIALS = [
     ("/attempts/{attempt_id}/submit", {"candidate"}),
     ("/attempts/{attempt_id}/acknowledge", {"candidate"}),
     ("/positions/{position_id}/results/compute", {"board_admin"}),
+    ("/rounds/{draft_round_id}/edit", {"board_admin"}),
+    ("/rounds/units/new", {"board_admin"}),
+    ("/rounds/positions/{position_id}/edit", {"board_admin"}),
+    ("/rounds/positions/{position_id}/stop", {"board_admin"}),
+    ("/applications/{application_id}/edit", {"candidate"}),
+    ("/applications/{application_id}/withdraw", {"candidate"}),
+    ("/applications/{application_id}/documents", {"candidate"}),
+    ("/rounds/{round_id}/applications/decide-prechecked", {"board_admin"}),
+    ("/rounds/{round_id}/applications/import", {"board_admin"}),
+    ("/rounds/{round_id}/applications/import/confirm", {"board_admin"}),
+    ("/positions/{position_id}/draw", {"board_admin"}),
+    ("/rounds/{round_id}/summons", {"board_admin"}),
+    ("/notices/1/retry", {"board_admin"}),
 ]
 
 

@@ -19,6 +19,7 @@ class Role(TitledEnum):
     PANEL_MEMBER = "panel_member"
     CANDIDATE = "candidate"
     SUPERVISOR = "supervisor"
+    INVIGILATOR = "invigilator"
 
     @staticmethod
     def __titles__() -> dict:
@@ -28,6 +29,7 @@ class Role(TitledEnum):
             "panel_member": _l("Thành viên ban phỏng vấn"),
             "candidate": _l("Thí sinh"),
             "supervisor": _l("Ban giám sát"),
+            "invigilator": _l("Cán bộ coi thi"),
         }
 
 

@@ -1,38 +1,108 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+import re
+import secrets
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from exam.candidates.forms import ApplicationForm, DecisionForm
-from exam.candidates.models import Application, Gender
-from exam.candidates.operations import apply_to_position, decide_eligibility
-from exam.candidates.permissions import can_apply, can_decide_eligibility, can_view_application
-from exam.candidates.queries import applications_for_round, applications_of_candidate
+from exam.candidates import imports, uploads
+from exam.candidates.eligibility import DocumentKind, overall
+from exam.candidates.forms import (
+    ApplicationForm,
+    ConfirmImportForm,
+    DecisionForm,
+    DocumentForm,
+    ImportForm,
+    NoticeNumberForm,
+    WithdrawForm,
+)
+from exam.candidates.models import Application, ApplicationDocument, ApplicationStatus
+from exam.candidates.operations import (
+    DECLARATION_TEXT,
+    ImportRefused,
+    add_document,
+    apply_to_position,
+    decide_eligibility,
+    decide_prechecked,
+    draw_presentation_order,
+    import_candidates,
+    remove_document,
+    send_summons,
+    update_application,
+    withdraw_application,
+)
+from exam.candidates.permissions import (
+    can_apply,
+    can_decide_eligibility,
+    can_draw_lots,
+    can_edit_application,
+    can_import_candidates,
+    can_view_application,
+)
+from exam.candidates.queries import (
+    applications_for_round,
+    applications_of_candidate,
+    draw_checks_out,
+    draw_of,
+    eligible_applications,
+    latest_application_of,
+    lot_key,
+    precheck_of,
+    published_list,
+    rating_years,
+    round_counts,
+)
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
+from exam.core.errors import DomainError
+from exam.core.pdf import render_pdf
 from exam.core.views import run_operation
-from exam.rounds.models import Position, Round
+from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.permissions import can_view_round_admin
 
 bp = Blueprint("candidates", __name__)
+
+LISTS = {"eligible": ApplicationStatus.ELIGIBLE, "not-eligible": ApplicationStatus.NOT_ELIGIBLE}
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _application_form(round_: Round, **kwargs) -> ApplicationForm:
+    return ApplicationForm(
+        years=rating_years(round_), declaration_text=str(DECLARATION_TEXT), **kwargs
+    )
 
 
 @bp.route("/positions/<int:position_id>/apply", methods=["GET", "POST"])
 @require(can_apply)
 def apply(position_id: int) -> str | Response:
     position = get_or_404(Position, position_id)
-    form = ApplicationForm()
+    if position.round.status == RoundStatus.DRAFT:
+        abort(404)
+    form = _application_form(position.round)
+    if not form.is_submitted() and (earlier := latest_application_of(current_user)):
+        form.fill_from(earlier)
     if form.validate_on_submit():
         application = run_operation(
             lambda: apply_to_position(
                 current_user,
                 position,
-                date_of_birth=form.date_of_birth.data,
-                gender=Gender(form.gender.data),
-                current_unit=form.current_unit.data,
-                current_post=form.current_post.data,
+                **form.person().__dict__,
+                details=form.details(),
+                declaration=str(DECLARATION_TEXT),
                 at=utcnow(),
             ),
             _("Đã nộp hồ sơ dự tuyển. Hội đồng sẽ xét điều kiện và thông báo kết quả."),
@@ -51,33 +121,180 @@ def mine() -> str:
     )
 
 
+def _load(application_id: int) -> Application:
+    """The application, or 404 for anyone who may not see it (existence must not leak)."""
+    application = get_or_404(Application, application_id)
+    ensure(can_view_application(current_user, application), hide=True)
+    return application
+
+
+def _show(application: Application, **forms) -> str:
+    lines = precheck_of(application)
+    at = utcnow()
+    editable = (
+        application.status == ApplicationStatus.SUBMITTED
+        and application.round.registration_is_open(at)
+        and can_edit_application(current_user, application)
+    )
+    return render_template(
+        "candidates/show.html",
+        application=application,
+        lines=lines,
+        summary=overall(lines),
+        editable=editable,
+        withdrawable=can_edit_application(current_user, application)
+        and application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.ELIGIBLE)
+        and application.round.is_before(RoundStatus.TESTING),
+        years=rating_years(application.round),
+        form=forms.get("form") or DecisionForm(),
+        document_form=forms.get("document_form") or DocumentForm(),
+        withdraw_form=forms.get("withdraw_form") or WithdrawForm(),
+        max_mb=f"{uploads.max_bytes() / 1024 / 1024:g}",
+    )
+
+
 @bp.get("/applications/<int:application_id>")
 @login_required
 def show(application_id: int) -> str:
-    application = get_or_404(Application, application_id)
-    ensure(can_view_application(current_user, application), hide=True)
-    return render_template("candidates/show.html", application=application, form=DecisionForm())
+    return _show(_load(application_id))
+
+
+@bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(application_id: int) -> str | Response:
+    application = _load(application_id)
+    ensure(can_edit_application(current_user, application))
+    form = _application_form(application.round)
+    if not form.is_submitted():
+        form.fill_from(application)
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: update_application(
+                application,
+                person=form.person(),
+                details=form.details(),
+                declaration=str(DECLARATION_TEXT),
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã lưu hồ sơ."),
+            form,
+        )
+        if done:
+            return redirect(url_for("candidates.show", application_id=application.id))
+    return render_template(
+        "candidates/apply.html", form=form, position=application.position, application=application
+    )
+
+
+@bp.post("/applications/<int:application_id>/withdraw")
+@login_required
+def withdraw(application_id: int) -> str | Response | tuple[str, int]:
+    application = _load(application_id)
+    ensure(can_edit_application(current_user, application))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: withdraw_application(application, actor=current_user, at=utcnow()),
+            _("Đã rút hồ sơ dự tuyển."),
+            form,
+        )
+        if done:
+            return redirect(url_for("candidates.show", application_id=application.id))
+    return _show(application, withdraw_form=form), 422
+
+
+@bp.post("/applications/<int:application_id>/documents")
+@login_required
+def upload(application_id: int) -> str | Response | tuple[str, int]:
+    application = _load(application_id)
+    ensure(can_edit_application(current_user, application))
+    form = DocumentForm()
+    if form.validate_on_submit():
+        storage = form.file.data
+        data = storage.stream.read(uploads.max_bytes() + 1)
+        done = run_operation(
+            lambda: add_document(
+                application,
+                kind=DocumentKind(form.kind.data),
+                filename=storage.filename or "",
+                data=data,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã tải lên tài liệu."),
+            form,
+        )
+        if done:
+            return redirect(url_for("candidates.show", application_id=application.id))
+    return _show(application, document_form=form), 422
+
+
+def _document(application_id: int, document_id: int) -> ApplicationDocument:
+    application = _load(application_id)
+    document = get_or_404(ApplicationDocument, document_id)
+    if document.application_id != application.id:
+        abort(404)
+    return document
+
+
+@bp.get("/applications/<int:application_id>/documents/<int:document_id>")
+@login_required
+def download(application_id: int, document_id: int) -> Response:
+    document = _document(application_id, document_id)
+    path = uploads.path_of(document.stored_name)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.original_name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/applications/<int:application_id>/documents/<int:document_id>/delete")
+@login_required
+def delete_document(application_id: int, document_id: int) -> Response:
+    document = _document(application_id, document_id)
+    ensure(can_edit_application(current_user, document.application))
+    run_operation(
+        lambda: remove_document(document, actor=current_user, at=utcnow()),
+        _("Đã xóa tài liệu."),
+    )
+    return redirect(url_for("candidates.show", application_id=application_id))
 
 
 @bp.get("/rounds/<int:round_id>/applications")
 @require(can_view_round_admin)
 def for_round(round_id: int) -> str:
     round_ = get_or_404(Round, round_id)
+    status = request.args.get("status")
+    wanted = ApplicationStatus(status) if status in {s.value for s in ApplicationStatus} else None
+    applications = applications_for_round(round_.id, wanted)
     return render_template(
         "candidates/for_round.html",
         round=round_,
-        applications=applications_for_round(round_.id),
+        applications=applications,
+        summaries={a.id: overall(precheck_of(a)) for a in applications},
+        counts=round_counts(round_),
+        status=wanted,
+        statuses=list(ApplicationStatus),
+        number_form=NoticeNumberForm(request.args),
     )
 
 
 @bp.post("/applications/<int:application_id>/decide")
 @require(can_decide_eligibility)
-def decide(application_id: int) -> str | Response:
+def decide(application_id: int) -> str | Response | tuple[str, int]:
     application = get_or_404(Application, application_id)
     form = DecisionForm()
-    eligible = request.form.get("decision") == "eligible"
     if request.form.get("decision") not in ("eligible", "not_eligible"):
         abort(400)
+    eligible = request.form.get("decision") == "eligible"
     if form.validate_on_submit():
         done = run_operation(
             lambda: decide_eligibility(
@@ -92,4 +309,189 @@ def decide(application_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("candidates.for_round", round_id=application.round_id))
-    return render_template("candidates/show.html", application=application, form=form), 422
+    return _show(application, form=form), 422
+
+
+@bp.post("/rounds/<int:round_id>/applications/decide-prechecked")
+@require(can_decide_eligibility)
+def decide_all_prechecked(round_id: int) -> Response:
+    round_ = get_or_404(Round, round_id)
+    decided = run_operation(
+        lambda: decide_prechecked(round_, actor=current_user, at=utcnow()),
+        _("Đã kết luận đủ điều kiện cho các hồ sơ đạt tất cả tiêu chuẩn."),
+    )
+    if decided:
+        flash(_("Số hồ sơ đã kết luận: %(n)s.", n=len(decided)), "info")
+    return redirect(url_for("candidates.for_round", round_id=round_.id))
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+def _import_path(token: str) -> Path:
+    folder = uploads.upload_dir() / "imports"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{current_user.id}-{token}.xlsx"
+
+
+def _preview(round_: Round, data: bytes) -> tuple[list, list]:
+    """(rows, problems) of an import, every rule checked, nothing written."""
+    result = imports.read_import(round_, data)
+    if result.problems:
+        return result.rows, result.problems
+    try:
+        import_candidates(round_, result.rows, actor=current_user, at=utcnow(), dry_run=True)
+    except ImportRefused as refused:
+        return result.rows, refused.problems
+    except DomainError as error:
+        return result.rows, [imports.RowProblem(0, "", error.message)]
+    return result.rows, []
+
+
+@bp.get("/rounds/<int:round_id>/applications/import-template.xlsx")
+@require(can_import_candidates)
+def import_template(round_id: int) -> Response:
+    round_ = get_or_404(Round, round_id)
+    return _xlsx(imports.template_workbook(round_), f"mau-nhap-ho-so-ky-thi-{round_.id}.xlsx")
+
+
+@bp.route("/rounds/<int:round_id>/applications/import", methods=["GET", "POST"])
+@require(can_import_candidates)
+def import_file(round_id: int) -> str:
+    round_ = get_or_404(Round, round_id)
+    form = ImportForm()
+    rows, problems, token = [], [], None
+    if form.validate_on_submit():
+        data = form.file.data.stream.read(IMPORT_MAX_BYTES + 1)
+        if len(data) > IMPORT_MAX_BYTES:
+            form.file.errors.append(_("Tệp quá lớn: tối đa 5 MB."))
+        else:
+            rows, problems = _preview(round_, data)
+            if not problems:
+                token = secrets.token_hex(16)
+                _import_path(token).write_bytes(data)
+    return render_template(
+        "candidates/import.html",
+        round=round_,
+        form=form,
+        rows=rows,
+        problems=problems,
+        confirm_form=ConfirmImportForm(token=token) if token else None,
+    )
+
+
+@bp.post("/rounds/<int:round_id>/applications/import/confirm")
+@require(can_import_candidates)
+def import_confirm(round_id: int) -> str | Response:
+    round_ = get_or_404(Round, round_id)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit() or not re.fullmatch(r"[0-9a-f]{32}", form.token.data):
+        abort(400)
+    path = _import_path(form.token.data)
+    if not path.is_file():
+        flash(_("Tệp đã được nhập hoặc đã hết hạn: vui lòng tải lên lại."), "danger")
+        return redirect(url_for("candidates.import_file", round_id=round_.id))
+    rows, problems = _preview(round_, path.read_bytes())
+    if not problems:
+        created = run_operation(
+            lambda: import_candidates(round_, rows, actor=current_user, at=utcnow()),
+            _("Đã nhập %(n)s hồ sơ dự tuyển.", n=len(rows)),
+        )
+        if created:
+            path.unlink(missing_ok=True)
+            return redirect(url_for("candidates.for_round", round_id=round_.id))
+    return render_template(
+        "candidates/import.html",
+        round=round_,
+        form=ImportForm(),
+        rows=rows,
+        problems=problems,
+        confirm_form=None,
+    )
+
+
+# --- published lists ---------------------------------------------------------------------
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    response = current_app.response_class(data, mimetype=imports.XLSX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/applications/<any(eligible, 'not-eligible'):which>.xlsx")
+@require(can_view_round_admin)
+def export_xlsx(round_id: int, which: str) -> Response:
+    round_ = get_or_404(Round, round_id)
+    applications = published_list(round_, LISTS[which])
+    data = imports.list_workbook(round_, applications, eligible=which == "eligible")
+    return _xlsx(data, f"danh-sach-{which}-ky-thi-{round_.id}.xlsx")
+
+
+@bp.get("/rounds/<int:round_id>/applications/<any(eligible, 'not-eligible'):which>.pdf")
+@require(can_view_round_admin)
+def export_pdf(round_id: int, which: str) -> Response:
+    round_ = get_or_404(Round, round_id)
+    form = NoticeNumberForm(request.args)
+    number = form.number.data if form.validate() else None
+    document = render_pdf(
+        "pdf/eligibility_notice.html",
+        round=round_,
+        applications=published_list(round_, LISTS[which]),
+        eligible=which == "eligible",
+        number=number,
+        now=utcnow(),
+    )
+    response = current_app.response_class(document, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="thong-bao-{which}-ky-thi-{round_.id}.pdf"'
+    )
+    return response
+
+
+# --- after screening ---------------------------------------------------------------------
+
+
+@bp.get("/positions/<int:position_id>/draw")
+def draw(position_id: int) -> str:
+    """The lot for the order of presentations: anyone may see the seed and re-check it
+    (registration numbers only; the names for the board and the supervisors)."""
+    position = get_or_404(Position, position_id)
+    admin = can_view_round_admin(current_user)
+    if position.round.status == RoundStatus.DRAFT and not admin:
+        abort(404)
+    record = draw_of(position.id)
+    names = {a.registration_number: a for a in eligible_applications(position.id)}
+    return render_template(
+        "candidates/draw.html",
+        position=position,
+        draw=record,
+        checks_out=draw_checks_out(record) if record else None,
+        keys={n: lot_key(record.seed, n) for n in record.order} if record else {},
+        names=names if admin else {},
+    )
+
+
+@bp.post("/positions/<int:position_id>/draw")
+@require(can_draw_lots)
+def make_draw(position_id: int) -> Response:
+    position = get_or_404(Position, position_id)
+    run_operation(
+        lambda: draw_presentation_order(position, actor=current_user, at=utcnow()),
+        _("Đã bốc thăm thứ tự trình bày."),
+    )
+    return redirect(url_for("candidates.draw", position_id=position.id))
+
+
+@bp.post("/rounds/<int:round_id>/summons")
+@require(can_decide_eligibility)
+def summons(round_id: int) -> Response:
+    round_ = get_or_404(Round, round_id)
+    count = run_operation(
+        lambda: send_summons(round_, actor=current_user, at=utcnow()),
+        _("Đã đưa giấy triệu tập vào hàng đợi gửi thư."),
+    )
+    if count:
+        flash(_("Số giấy triệu tập: %(n)s.", n=count), "info")
+    return redirect(url_for("candidates.for_round", round_id=round_.id))

@@ -1,14 +1,22 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from exam.core.forms import REQUIRED, LocalDateTimeField
+from exam.exams.models import Penalty, ReviewOption
+from exam.question_bank.models import Difficulty
+
+
+def _review_choices() -> list[tuple[str, str]]:
+    return [(option.value, option.title) for option in ReviewOption]
 
 
 class TestForm(FlaskForm):
     title = StringField(_l("Tên bài thi"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    bank_id = SelectField(_l("Rút câu hỏi từ ngân hàng"), coerce=int, validators=[DataRequired(REQUIRED)])
+    bank_id = SelectField(
+        _l("Rút câu hỏi từ ngân hàng"), coerce=int, validators=[DataRequired(REQUIRED)]
+    )
     question_count = IntegerField(
         _l("Số câu hỏi"),
         default=60,
@@ -23,6 +31,72 @@ class TestForm(FlaskForm):
         _l("Giờ bắt đầu (chung cho mọi thí sinh)"),
         validators=[DataRequired(_l("Nhập ngày giờ hợp lệ."))],
     )
+    late_entry_minutes = IntegerField(
+        _l("Không cho vào thi sau (phút kể từ giờ bắt đầu)"),
+        default=15,
+        validators=[Optional(), NumberRange(0, 600, _l("Từ 0 đến 600 phút."))],
+    )
+    review_option = SelectField(
+        _l("Sau khi thi, thí sinh được xem"),
+        choices=_review_choices,
+        default=ReviewOption.SCORE_ONLY.value,
+    )
+
+
+def _difficulty_choices() -> list[tuple[str, str]]:
+    return [("", _l("Mọi mức độ"))] + [(d.value, d.title) for d in Difficulty]
+
+
+class SectionForm(FlaskForm):
+    title = StringField(_l("Tên phần"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    category_id = SelectField(_l("Chủ đề (gồm cả chủ đề con)"), coerce=int, default=0)
+    difficulty = SelectField(_l("Mức độ"), choices=_difficulty_choices, default="")
+    question_type = SelectField(_l("Loại câu hỏi"), default="")
+    question_count = IntegerField(
+        _l("Số câu hỏi"),
+        validators=[InputRequired(REQUIRED), NumberRange(1, 300, _l("Từ 1 đến 300."))],
+    )
+    points_per_question = DecimalField(
+        _l("Điểm mỗi câu"),
+        default=1,
+        places=2,
+        validators=[InputRequired(REQUIRED), NumberRange(0.01, 100, _l("Từ 0,01 đến 100."))],
+    )
+
+
+class SessionForm(FlaskForm):
+    name = StringField(_l("Tên ca thi"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    starts_at = LocalDateTimeField(
+        _l("Giờ bắt đầu ca thi"), validators=[DataRequired(_l("Nhập ngày giờ hợp lệ."))]
+    )
+    late_entry_minutes = IntegerField(
+        _l("Không cho vào thi sau (phút)"),
+        default=15,
+        validators=[InputRequired(REQUIRED), NumberRange(0, 600, _l("Từ 0 đến 600 phút."))],
+    )
+
+
+class RoomForm(FlaskForm):
+    name = StringField(_l("Tên phòng thi"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    capacity = IntegerField(
+        _l("Số chỗ ngồi (máy tính)"),
+        validators=[InputRequired(REQUIRED), NumberRange(1, 1000, _l("Từ 1 đến 1000."))],
+    )
+    invigilator_id = SelectField(_l("Cán bộ coi thi"), coerce=int, default=0)
+
+
+class ReviewForm(FlaskForm):
+    review_option = SelectField(_l("Sau khi thi, thí sinh được xem"), choices=_review_choices)
+
+
+class AccommodationForm(FlaskForm):
+    candidate_id = SelectField(_l("Thí sinh"), coerce=int, validators=[DataRequired(REQUIRED)])
+    extra_time_percent = IntegerField(
+        _l("Thêm thời gian (% thời gian làm bài)"),
+        default=25,
+        validators=[InputRequired(REQUIRED), NumberRange(0, 200, _l("Từ 0 đến 200%."))],
+    )
+    reason = TextAreaField(_l("Lý do, giấy tờ kèm theo"), validators=[DataRequired(REQUIRED)])
 
 
 class StartForm(FlaskForm):
@@ -31,3 +105,34 @@ class StartForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=12)],
         description=_l("Cán bộ coi thi đọc mã này khi bắt đầu ca thi."),
     )
+
+
+class ExtraTimeForm(FlaskForm):
+    minutes = IntegerField(
+        _l("Số phút cộng thêm"),
+        validators=[InputRequired(REQUIRED), NumberRange(1, 600, _l("Từ 1 đến 600 phút."))],
+    )
+    reason = TextAreaField(_l("Lý do"), validators=[DataRequired(REQUIRED)])
+
+
+class RetakeForm(FlaskForm):
+    minutes = IntegerField(
+        _l("Thời gian làm bài còn lại (phút, kể từ bây giờ)"),
+        validators=[InputRequired(REQUIRED), NumberRange(1, 600, _l("Từ 1 đến 600 phút."))],
+    )
+    reason = TextAreaField(_l("Sự cố máy tính"), validators=[DataRequired(REQUIRED)])
+
+
+def _penalty_choices() -> list[tuple[str, str]]:
+    return [(p.value, p.title) for p in Penalty]
+
+
+class IncidentForm(FlaskForm):
+    penalty = SelectField(_l("Hình thức xử lý"), choices=_penalty_choices)
+    description = TextAreaField(
+        _l("Nội dung vi phạm (theo biên bản)"), validators=[DataRequired(REQUIRED)]
+    )
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField(_l("Lý do hủy câu hỏi"), validators=[DataRequired(REQUIRED)])

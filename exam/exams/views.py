@@ -1,40 +1,124 @@
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from exam.accounts.models import Role, User
+from exam.candidates.models import Application, ApplicationStatus
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.errors import DomainError
+from exam.core.forms import populate_errors
+from exam.core.i18n import format_datetime
 from exam.core.views import run_operation
-from exam.exams.forms import StartForm, TestForm
-from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, Test
+from exam.exams.forms import (
+    AccommodationForm,
+    ExtraTimeForm,
+    IncidentForm,
+    RetakeForm,
+    ReviewForm,
+    RoomForm,
+    SectionForm,
+    SessionForm,
+    StartForm,
+    TestForm,
+    VoidForm,
+)
+from exam.exams.models import (
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    ExamSession,
+    Penalty,
+    ReviewOption,
+    Room,
+    Test,
+    TestSection,
+    VoidedQuestion,
+)
 from exam.exams.operations import (
     AnswerRefused,
+    NotYours,
     acknowledge_result,
+    add_room,
+    add_section,
+    add_session,
+    allow_retake,
+    check_blueprint,
+    close_expired_attempts,
     close_if_expired,
     create_test,
     generate_papers,
-    save_answer,
-    start_attempt,
+    grant_extra_time,
+    load_paper,
+    log_refused_answers,
+    paper_state,
+    record_incident,
+    remove_section,
+    save_answers,
+    set_accommodation,
+    set_review_option,
+    start_paper,
     submit_attempt,
+    touch_attempt,
+    void_question,
 )
-from exam.exams.permissions import can_manage_tests, can_monitor_tests, can_sit
-from exam.exams.queries import attempts_of_test
-from exam.extensions import db
+from exam.exams.permissions import (
+    can_invigilate,
+    can_manage_tests,
+    can_monitor_tests,
+    can_sit,
+    can_watch_room,
+    can_watch_some_room,
+)
+from exam.exams.queries import (
+    attempts_of_test,
+    item_analysis,
+    progress_of,
+    review_opens_at,
+    room_attempts,
+    rooms_of,
+)
+from exam.exams.rendering import body_context, prerender_papers, rendered_body
+from exam.extensions import db, login_manager
+from exam.question_bank.models import Category, Difficulty, Question
+from exam.question_bank.qtypes import get_type, registered_types
 from exam.question_bank.queries import all_banks
 from exam.rounds.models import Round
 
 bp = Blueprint("exams", __name__)
 
 
+CODE_SHOWN_BEFORE = dt.timedelta(minutes=30)  # the console shows the session code from then
+
+
 def _grace() -> int:
     return current_app.config["ANSWER_GRACE_SECONDS"]
+
+
+# --- defining a test ------------------------------------------------------------------------
 
 
 @bp.route("/rounds/<int:round_id>/tests/new", methods=["GET", "POST"])
@@ -53,6 +137,10 @@ def new_test(round_id: int) -> str | Response:
                 question_count=form.question_count.data,
                 duration_minutes=form.duration_minutes.data,
                 starts_at=form.starts_at.utc,
+                late_entry_minutes=15
+                if form.late_entry_minutes.data is None
+                else form.late_entry_minutes.data,
+                review_option=ReviewOption(form.review_option.data),
                 actor=current_user,
             ),
             _("Đã tạo bài thi trắc nghiệm."),
@@ -63,30 +151,510 @@ def new_test(round_id: int) -> str | Response:
     return render_template("exams/test_form.html", form=form, round=round_)
 
 
+def _section_form(test: Test, form: SectionForm | None = None) -> SectionForm:
+    form = form or SectionForm(prefix="section")
+    categories = db.session.scalars(
+        db.select(Category).where(Category.bank_id == test.bank_id).order_by(Category.path)
+    ).all()
+    form.category_id.choices = [(0, _("Mọi chủ đề"))] + [(c.id, c.path) for c in categories]
+    form.question_type.choices = [("", _("Mọi loại"))] + [
+        (name, qtype.title) for name, qtype in sorted(registered_types().items())
+    ]
+    return form
+
+
+def _room_form(form: RoomForm | None = None) -> RoomForm:
+    form = form or RoomForm(prefix="room")
+    invigilators = db.session.scalars(
+        db.select(User).join(User.role_grants).where(User.role_grants.any(role=Role.INVIGILATOR))
+    ).unique()
+    form.invigilator_id.choices = [(0, _("— chưa phân công —"))] + [
+        (u.id, u.full_name) for u in invigilators
+    ]
+    return form
+
+
+def _accommodation_form(test: Test, form: AccommodationForm | None = None) -> AccommodationForm:
+    form = form or AccommodationForm(prefix="acc")
+    applications = db.session.scalars(
+        db.select(Application).where(
+            Application.round_id == test.round_id,
+            Application.status == ApplicationStatus.ELIGIBLE,
+        )
+    ).all()
+    form.candidate_id.choices = [
+        (a.candidate_id, f"{a.registration_number} – {a.candidate.full_name}")
+        for a in sorted(applications, key=lambda a: a.registration_number or "")
+    ]
+    return form
+
+
+def _render_test(test: Test, status: int = 200, **forms: Any) -> tuple[str, int]:
+    checks, problems = check_blueprint(test)
+    attempts = attempts_of_test(test)
+    forms.setdefault("section_form", _section_form(test))
+    forms.setdefault("session_form", SessionForm(prefix="session"))
+    forms.setdefault("room_form", _room_form())
+    forms.setdefault(
+        "review_form", ReviewForm(prefix="review", review_option=test.review_option.value)
+    )
+    forms.setdefault("accommodation_form", _accommodation_form(test))
+    return (
+        render_template(
+            "exams/test.html",
+            test=test,
+            checks=checks,
+            problems=problems,
+            attempts=attempts,
+            progress=progress_of([a.id for a in attempts]),
+            **forms,
+        ),
+        status,
+    )
+
+
 @bp.get("/tests/<int:test_id>")
 @require(can_monitor_tests)
-def show_test(test_id: int) -> str:
+def show_test(test_id: int) -> tuple[str, int]:
     test = get_or_404(Test, test_id)
-    return render_template("exams/test.html", test=test, attempts=attempts_of_test(test))
+    if close_expired_attempts(
+        at=utcnow(), grace_seconds=_grace(), where=Attempt.test_id == test.id
+    ):
+        db.session.commit()
+    return _render_test(test)
+
+
+@bp.post("/tests/<int:test_id>/sections")
+@require(can_manage_tests)
+def new_section(test_id: int) -> Response | tuple[str, int]:
+    test = get_or_404(Test, test_id)
+    form = _section_form(test, SectionForm(prefix="section"))
+    if form.validate_on_submit():
+        category = (
+            db.session.get(Category, form.category_id.data) if form.category_id.data else None
+        )
+        done = run_operation(
+            lambda: add_section(
+                test,
+                title=form.title.data,
+                question_count=form.question_count.data,
+                points_per_question=float(form.points_per_question.data),
+                category=category,
+                difficulty=Difficulty(form.difficulty.data) if form.difficulty.data else None,
+                question_type=form.question_type.data or None,
+                actor=current_user,
+            ),
+            _("Đã thêm phần vào ma trận đề."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="blueprint"))
+    return _render_test(test, 422, section_form=form)
+
+
+@bp.post("/sections/<int:section_id>/delete")
+@require(can_manage_tests)
+def delete_section(section_id: int) -> Response:
+    section = get_or_404(TestSection, section_id)
+    test_id = section.test_id
+    run_operation(lambda: remove_section(section, actor=current_user), _("Đã xóa phần."))
+    return redirect(url_for("exams.show_test", test_id=test_id, _anchor="blueprint"))
+
+
+@bp.post("/tests/<int:test_id>/review")
+@require(can_manage_tests)
+def change_review(test_id: int) -> Response:
+    test = get_or_404(Test, test_id)
+    form = ReviewForm(prefix="review")
+    if form.validate_on_submit():
+        run_operation(
+            lambda: set_review_option(
+                test, ReviewOption(form.review_option.data), actor=current_user
+            ),
+            _("Đã lưu."),
+        )
+    return redirect(url_for("exams.show_test", test_id=test.id))
+
+
+@bp.post("/tests/<int:test_id>/sessions")
+@require(can_manage_tests)
+def new_session(test_id: int) -> Response | tuple[str, int]:
+    test = get_or_404(Test, test_id)
+    form = SessionForm(prefix="session")
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: add_session(
+                test,
+                name=form.name.data,
+                starts_at=form.starts_at.utc,
+                late_entry_minutes=form.late_entry_minutes.data,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã thêm ca thi."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="sessions"))
+    return _render_test(test, 422, session_form=form)
+
+
+@bp.post("/sessions/<int:session_id>/rooms")
+@require(can_manage_tests)
+def new_room(session_id: int) -> Response | tuple[str, int]:
+    exam_session = get_or_404(ExamSession, session_id)
+    form = _room_form(RoomForm(prefix="room"))
+    if form.validate_on_submit():
+        invigilator = (
+            db.session.get(User, form.invigilator_id.data) if form.invigilator_id.data else None
+        )
+        done = run_operation(
+            lambda: add_room(
+                exam_session,
+                name=form.name.data,
+                capacity=form.capacity.data,
+                invigilators=[invigilator] if invigilator else [],
+                actor=current_user,
+            ),
+            _("Đã thêm phòng thi."),
+            form,
+        )
+        if done:
+            return redirect(
+                url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
+            )
+    return _render_test(exam_session.test, 422, room_form=form)
+
+
+@bp.post("/tests/<int:test_id>/accommodations")
+@require(can_manage_tests)
+def accommodate(test_id: int) -> Response | tuple[str, int]:
+    test = get_or_404(Test, test_id)
+    form = _accommodation_form(test, AccommodationForm(prefix="acc"))
+    if form.validate_on_submit():
+        candidate = get_or_404(User, form.candidate_id.data)
+        done = run_operation(
+            lambda: set_accommodation(
+                candidate,
+                extra_time_percent=form.extra_time_percent.data,
+                reason=form.reason.data,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã ghi nhận thời gian làm bài thêm cho thí sinh."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="candidates"))
+    return _render_test(test, 422, accommodation_form=form)
 
 
 @bp.post("/tests/<int:test_id>/papers")
 @require(can_manage_tests)
 def make_papers(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
-    run_operation(
+    made = run_operation(
         lambda: generate_papers(test, actor=current_user, at=utcnow()), _("Đã tạo đề cho thí sinh.")
     )
+    if made:  # rendered now, so that the start of the session is a read per candidate
+        prerender_papers(test)
+        db.session.commit()
     return redirect(url_for("exams.show_test", test_id=test.id))
+
+
+# --- after the test: statistics and voiding -------------------------------------------------
+
+
+@bp.get("/tests/<int:test_id>/analysis")
+@require(can_monitor_tests)
+def analysis(test_id: int) -> str:
+    test = get_or_404(Test, test_id)
+    return render_template("exams/analysis.html", test=test, stats=item_analysis(test))
+
+
+def _decimal(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+@bp.get("/tests/<int:test_id>/analysis.csv")
+@require(can_monitor_tests)
+def analysis_csv(test_id: int) -> Response:
+    test = get_or_404(Test, test_id)
+    result = item_analysis(test)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "question",
+            "section",
+            "type",
+            "points",
+            "voided",
+            "candidates",
+            "facility",
+            "discrimination_27",
+            "point_biserial",
+            "no_answer",
+            "options",
+        ]
+    )
+    for item in result.items:
+        options = " ".join(
+            f"{letter}{'*' if right else ''}={count}" for letter, _, count, right in item.options
+        )
+        writer.writerow(
+            [
+                item.key,
+                item.section,
+                item.qtype,
+                item.points,
+                int(item.voided),
+                item.n,
+                _decimal(item.facility),
+                _decimal(item.discrimination),
+                _decimal(item.point_biserial),
+                item.no_answer,
+                options,
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(["candidates", result.candidates])
+    writer.writerow(["slots", result.slots])
+    writer.writerow(["cronbach_alpha", _decimal(result.alpha)])
+    writer.writerow(["kr20", _decimal(result.kr20)])
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=test-{test.id}-items.csv"
+    return response
+
+
+@bp.route("/tests/<int:test_id>/questions/<int:question_id>/void", methods=["GET", "POST"])
+@require(can_manage_tests)
+def void(test_id: int, question_id: int) -> str | Response:
+    test = get_or_404(Test, test_id)
+    question = get_or_404(Question, question_id)
+    if question.bank_id != test.bank_id:
+        abort(404)
+    form = VoidForm()
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: void_question(
+                test, question, reason=form.reason.data, actor=current_user, at=utcnow()
+            ),
+            _("Đã hủy câu hỏi: mọi thí sinh có câu này được tính điểm, bài đã nộp được chấm lại."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.analysis", test_id=test.id))
+    voided = db.session.scalars(
+        db.select(VoidedQuestion).where(
+            VoidedQuestion.test_id == test.id, VoidedQuestion.question_id == question.id
+        )
+    ).first()
+    return render_template(
+        "exams/void.html", test=test, question=question, form=form, voided=voided
+    )
+
+
+# --- the invigilator's console --------------------------------------------------------------
+
+
+@bp.get("/invigilation/")
+@require(can_watch_some_room)
+def my_rooms() -> str:
+    return render_template("exams/my_rooms.html", rooms=rooms_of(current_user))
+
+
+def _room_for(room_id: int, *, act: bool = False) -> Room:
+    room = get_or_404(Room, room_id)
+    ensure(can_invigilate(current_user, room) if act else can_watch_room(current_user, room))
+    return room
+
+
+def _close_room(room: Room) -> None:
+    if close_expired_attempts(
+        at=utcnow(), grace_seconds=_grace(), where=Attempt.room_id == room.id
+    ):
+        db.session.commit()
+
+
+@bp.get("/rooms/<int:room_id>")
+@login_required
+def console(room_id: int) -> str:
+    room = _room_for(room_id)
+    _close_room(room)
+    now = utcnow()
+    show_code = now >= room.session.starts_at - CODE_SHOWN_BEFORE
+    return render_template(
+        "exams/console.html", room=room, rows=room_attempts(room), now=now, show_code=show_code
+    )
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    attempt = row.attempt
+    last = row.last_contact_at
+    return {
+        "attempt": attempt.id,
+        "status": attempt.status.value,
+        "status_title": attempt.status.title,
+        "answered": row.progress.answered,
+        "items": row.progress.items,
+        "last_contact": last.isoformat() if last else None,
+        "last_contact_text": format_datetime(last) if last else "—",
+        "deadline": attempt.deadline_at.isoformat(),
+        "deadline_text": format_datetime(attempt.deadline_at),
+        "penalty": attempt.penalty.value,
+        "penalty_title": attempt.penalty.title if attempt.penalty != Penalty.NONE else "",
+    }
+
+
+@bp.get("/rooms/<int:room_id>/live")
+@login_required
+def console_live(room_id: int) -> Response:
+    """The console's poll: one row per candidate of the room."""
+    room = _room_for(room_id)
+    _close_room(room)
+    rows = room_attempts(room)
+    counts = {status.value: 0 for status in AttemptStatus}
+    for row in rows:
+        counts[row.attempt.status.value] += 1
+    return jsonify(
+        server_time=utcnow().isoformat(), counts=counts, rows=[_row_json(r) for r in rows]
+    )
+
+
+def _invigilated(attempt_id: int) -> Attempt:
+    attempt = get_or_404(Attempt, attempt_id)
+    if not can_invigilate(current_user, attempt.room):
+        abort(403)
+    return attempt
+
+
+def _render_candidate(attempt: Attempt, status: int = 200, **forms: Any) -> tuple[str, int]:
+    forms.setdefault("time_form", ExtraTimeForm(prefix="time"))
+    forms.setdefault("incident_form", IncidentForm(prefix="incident"))
+    forms.setdefault("retake_form", RetakeForm(prefix="retake"))
+    return (
+        render_template(
+            "exams/invigilate.html",
+            attempt=attempt,
+            progress=progress_of([attempt.id])[attempt.id],
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.get("/attempts/<int:attempt_id>/invigilate")
+@login_required
+def invigilate(attempt_id: int) -> tuple[str, int]:
+    attempt = _invigilated(attempt_id)
+    if close_if_expired(attempt, at=utcnow(), grace_seconds=_grace()):
+        db.session.commit()
+    return _render_candidate(attempt)
+
+
+def _invigilator_action(
+    attempt_id: int, form_class: type, prefix: str, operation: Any, message: str
+):
+    attempt = _invigilated(attempt_id)
+    form = form_class(prefix=prefix)
+    if form.validate_on_submit():
+        done = run_operation(lambda: operation(attempt, form), message, form)
+        if done:
+            return redirect(url_for("exams.invigilate", attempt_id=attempt.id))
+    return _render_candidate(attempt, 422, **{f"{prefix}_form": form})
+
+
+@bp.post("/attempts/<int:attempt_id>/extra-time")
+@login_required
+def extra_time(attempt_id: int):
+    return _invigilator_action(
+        attempt_id,
+        ExtraTimeForm,
+        "time",
+        lambda attempt, form: grant_extra_time(
+            attempt,
+            minutes=form.minutes.data,
+            reason=form.reason.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã cộng thêm thời gian."),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/incidents")
+@login_required
+def incident(attempt_id: int):
+    return _invigilator_action(
+        attempt_id,
+        IncidentForm,
+        "incident",
+        lambda attempt, form: record_incident(
+            attempt,
+            penalty=Penalty(form.penalty.data),
+            description=form.description.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã ghi nhận vi phạm."),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/retake")
+@login_required
+def retake(attempt_id: int):
+    return _invigilator_action(
+        attempt_id,
+        RetakeForm,
+        "retake",
+        lambda attempt, form: allow_retake(
+            attempt,
+            minutes=form.minutes.data,
+            reason=form.reason.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã cho thí sinh thi tiếp trên bài đang làm."),
+    )
+
+
+# --- sitting the test -----------------------------------------------------------------------
 
 
 def _own_attempt(attempt_id: int) -> Attempt:
     """The signed-in candidate's own paper; anyone else's is a 404."""
-    attempt = get_or_404(Attempt, attempt_id)
+    attempt = db.session.get(
+        Attempt,
+        attempt_id,
+        options=[
+            joinedload(Attempt.application),
+            joinedload(Attempt.session),
+            joinedload(Attempt.test),
+        ],
+    )
+    if attempt is None:
+        abort(404)
     ensure(can_sit(current_user, attempt), hide=True)
     if close_if_expired(attempt, at=utcnow(), grace_seconds=_grace()):
         db.session.commit()
     return attempt
+
+
+@bp.app_template_global("qtype_template")
+def qtype_template(item: AttemptQuestion) -> str:
+    return get_type(item.version.type).template
+
+
+def _review_items(attempt: Attempt) -> tuple[list[AttemptQuestion], bool]:
+    """The paper for the result page when the test's review option shows it, and only once
+    every paper of the test has closed."""
+    if attempt.test.review_option == ReviewOption.SCORE_ONLY:
+        return [], False
+    opens = review_opens_at(attempt.test)
+    if opens is None or utcnow() <= opens + dt.timedelta(seconds=_grace()):
+        return [], True
+    return load_paper(attempt), False
 
 
 @bp.get("/attempts/<int:attempt_id>")
@@ -96,70 +664,158 @@ def attempt(attempt_id: int) -> str:
     if attempt.status == AttemptStatus.READY:
         return render_template("exams/start.html", attempt=attempt, form=StartForm(), now=utcnow())
     if attempt.status == AttemptStatus.IN_PROGRESS:
-        return render_template("exams/paper.html", attempt=attempt)
-    return render_template("exams/result.html", attempt=attempt)
+        if utcnow() > attempt.deadline_at:  # answers in flight still land until the grace
+            return render_template("exams/closing.html", attempt=attempt)
+        body = rendered_body(attempt, str(get_locale()))
+        if body is not None:  # the start of the session: rendered when the paper was made
+            return render_template(
+                "exams/paper.html",
+                attempt=attempt,
+                body_html=Markup(body),
+                item_count=attempt.test.question_count,
+            )
+        items = load_paper(attempt)
+        return render_template(
+            "exams/paper.html", item_count=len(items), **body_context(attempt, items)
+        )
+    items, review_later = _review_items(attempt)
+    return render_template(
+        "exams/result.html", attempt=attempt, items=items, review_later=review_later
+    )
 
 
 @bp.post("/attempts/<int:attempt_id>/start")
-@login_required
-def start(attempt_id: int) -> str | Response:
-    attempt = _own_attempt(attempt_id)
-    form = StartForm()
-    if form.validate_on_submit():
-        started = run_operation(
-            lambda: start_attempt(
-                attempt, session_code=form.session_code.data, actor=current_user, at=utcnow()
-            ),
-            _("Bắt đầu làm bài. Câu trả lời được lưu tự động."),
-            form,
-        )
-        if started:
-            return redirect(url_for("exams.attempt", attempt_id=attempt.id))
-    return render_template("exams/start.html", attempt=attempt, form=form, now=utcnow()), 422
+def start(attempt_id: int) -> str | Response | tuple[str, int]:
+    """Pressing Start with the session code: one read and one write (start_paper); the
+    slow path only to show what was wrong."""
+    candidate_id = _candidate_id()
+    if candidate_id is None:
+        return login_manager.unauthorized()
+    try:
+        start_paper(attempt_id, candidate_id, request.form.get("session_code", ""), at=utcnow())
+        db.session.commit()
+    except NotYours:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        attempt = _own_attempt(attempt_id)
+        form = StartForm()
+        populate_errors(form, error)
+        return render_template("exams/start.html", attempt=attempt, form=form, now=utcnow()), 422
+    flash(_("Bắt đầu làm bài. Câu trả lời được lưu tự động."), "success")
+    return redirect(url_for("exams.attempt", attempt_id=attempt_id))
 
 
-def _state(attempt: Attempt) -> dict[str, Any]:
+# The JSON API of the exam page (docs/api.md). It reads the signed-in user's id from the
+# session and checks ownership in the same query as the paper's state: no ORM, no user
+# object, one read and one write per save.
+
+
+def _candidate_id() -> int | None:
+    user_id = session.get("_user_id")
+    if user_id is None and current_user.is_authenticated:  # remembered sign-in
+        user_id = current_user.get_id()
+    try:
+        return int(user_id) if user_id is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _state_json(status: AttemptStatus | str, deadline_at: Any) -> dict[str, Any]:
     return {
-        "status": attempt.status.value,
+        "status": AttemptStatus(status).value,
         "server_time": utcnow().isoformat(),
-        "deadline": attempt.deadline_at.isoformat(),
+        "deadline": deadline_at.isoformat(),
     }
 
 
+def _close_now(attempt_id: int) -> Attempt:
+    """The slow path, once per paper: the server submits it."""
+    attempt = db.session.get(Attempt, attempt_id)
+    close_if_expired(attempt, at=utcnow(), grace_seconds=_grace())
+    return attempt
+
+
 @bp.get("/attempts/<int:attempt_id>/state")
-@login_required
 def state(attempt_id: int) -> Response:
-    return jsonify(_state(_own_attempt(attempt_id)))
+    candidate_id = _candidate_id()
+    if candidate_id is None:
+        return login_manager.unauthorized()
+    try:
+        current = paper_state(attempt_id, candidate_id)
+    except NotYours:
+        abort(404)
+    now = utcnow()
+    if current.status == AttemptStatus.IN_PROGRESS:
+        db.session.commit()  # end the read; the write below takes the lock on its own
+        db.session.connection(execution_options={"sqlite_immediate": True})
+        attempt = _close_now(attempt_id)
+        if attempt.status == AttemptStatus.IN_PROGRESS:
+            touch_attempt(attempt_id, at=now)
+        db.session.commit()
+        return jsonify(_state_json(attempt.status, attempt.deadline_at))
+    return jsonify(_state_json(current.status, current.deadline_at))
+
+
+def _entries(payload: Any) -> list[tuple[int, Any, int]] | None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("answers"), list):
+        return None
+    entries = []
+    for entry in payload["answers"]:
+        if not isinstance(entry, dict):
+            return None
+        item, seq = entry.get("item"), entry.get("seq")
+        if type(item) is not int or type(seq) is not int or seq < 0 or seq >= 2**63:
+            return None
+        entries.append((item, entry.get("response"), seq))
+    return entries or None
 
 
 @bp.post("/attempts/<int:attempt_id>/answers")
-@login_required
-def answers(attempt_id: int) -> tuple[Response, int]:
+def answers(attempt_id: int) -> Response | tuple[Response, int]:
     """Autosave (docs/api.md): a batch of {item, response, seq}; stale saves are ignored."""
-    attempt = _own_attempt(attempt_id)
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("answers"), list):
+    candidate_id = _candidate_id()
+    if candidate_id is None:
+        return login_manager.unauthorized()
+    entries = _entries(request.get_json(silent=True))
+    if entries is None:
+        try:
+            paper_state(attempt_id, candidate_id)  # someone else's paper: 404, not 400
+        except NotYours:
+            abort(404)
         return jsonify(error=_("Dữ liệu gửi lên không hợp lệ.")), 400
-    items = {item.id: item for item in attempt.questions}
-    saved = []
     try:
-        for entry in payload["answers"]:
-            item = items.get(entry.get("item")) if isinstance(entry, dict) else None
-            seq = entry.get("seq") if item else None
-            if item is None or type(seq) is not int or seq < 0:
-                raise DomainError(_("Dữ liệu gửi lên không hợp lệ."))
-            answer = save_answer(
-                attempt, item, entry.get("response"), seq=seq, at=utcnow(), grace_seconds=_grace()
-            )
-            saved.append({"item": item.id, "seq": answer.seq})
+        current, stored = save_answers(
+            attempt_id, candidate_id, entries, at=utcnow(), grace_seconds=_grace()
+        )
         db.session.commit()
+        db.session.close()  # the connection (and SQLite's write turn) goes back at once
+    except NotYours:
+        db.session.rollback()
+        abort(404)
     except AnswerRefused as refused:
         db.session.rollback()
-        return jsonify(error=refused.message, **_state(attempt)), 409
+        attempt = _close_now(attempt_id)
+        log_refused_answers(attempt_id, entries, reason=refused.message, at=utcnow())
+        db.session.commit()
+        return jsonify(
+            error=refused.message, **_state_json(attempt.status, attempt.deadline_at)
+        ), 409
     except DomainError as error:
         db.session.rollback()
-        return jsonify(error=error.message), 400
-    return jsonify(saved=saved, **_state(attempt)), 200
+        message = error.message
+        if message != _("Câu trả lời không hợp lệ."):
+            message = _("Dữ liệu gửi lên không hợp lệ.")
+        return jsonify(error=message), 400
+    saved = [{"item": item_id, "seq": seq} for item_id, seq in stored.items()]
+    return jsonify(saved=saved, **_state_json(current.status, current.deadline_at)), 200
+
+
+@bp.get("/exam-clock")
+def clock() -> Response:
+    """The server's time, for pages that count down before a paper is open (no database)."""
+    return jsonify(server_time=utcnow().isoformat())
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -195,3 +851,30 @@ def ordered_options(item: AttemptQuestion) -> list[dict[str, str]]:
     """The paper's options in this candidate's order, with no hint of which is right."""
     order = item.option_order or [c["id"] for c in item.version.data.get("choices", [])]
     return [{"id": option_id, "text": option_text(item, option_id)} for option_id in order]
+
+
+@bp.app_template_filter("response_text")
+def response_text(item: AttemptQuestion, response: Any) -> str:
+    """A response as the candidate saw it: option letters of their paper and texts."""
+    if response in (None, "", []):
+        return _("(không trả lời)")
+    if item.version.type == "true_false":
+        return _("Đúng") if response else _("Sai")
+    if item.version.data.get("choices"):
+        order = [o["id"] for o in ordered_options(item)]
+        chosen = response if isinstance(response, list) else [response]
+        return "; ".join(
+            f"{'ABCDEFGHIJ'[order.index(c)]}. {option_text(item, c)}" for c in chosen if c in order
+        )
+    return str(response)
+
+
+@bp.app_template_filter("correct_text")
+def correct_text(item: AttemptQuestion) -> str:
+    data = item.version.data
+    if item.version.type == "true_false":
+        return _("Đúng") if data.get("answer") else _("Sai")
+    if data.get("choices"):
+        right = [c["id"] for c in data["choices"] if c.get("fraction", 0) > 0]
+        return response_text(item, right if item.version.type != "single_choice" else right[0])
+    return ""

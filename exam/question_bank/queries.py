@@ -1,11 +1,28 @@
-"""Reading the bank."""
+"""Reading the bank: lists and filters, the category tree, coverage, history, media."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from exam.extensions import db
-from exam.question_bank.models import Bank, Question, QuestionStatus
+from exam.question_bank.models import (
+    Bank,
+    BankMedia,
+    Category,
+    Difficulty,
+    Question,
+    QuestionStatus,
+    QuestionVersion,
+    Tag,
+    question_tags,
+)
+from exam.question_bank.qtypes.short_answer import strip_diacritics
 
 
 def all_banks() -> list[Bank]:
@@ -37,3 +54,359 @@ def count_by_status(bank: Bank) -> dict[QuestionStatus, int]:
         .group_by(Question.status)
     ).all()
     return {status: count for status, count in rows}
+
+
+def _latest() -> Any:
+    """Each question's current version number."""
+    return (
+        sa.select(QuestionVersion.question_id, sa.func.max(QuestionVersion.number).label("n"))
+        .group_by(QuestionVersion.question_id)
+        .subquery()
+    )
+
+
+def _with_current(statement: sa.Select) -> sa.Select:
+    latest = _latest()
+    return statement.join(latest, latest.c.question_id == Question.id).join(
+        QuestionVersion,
+        sa.and_(QuestionVersion.question_id == Question.id, QuestionVersion.number == latest.c.n),
+    )
+
+
+# --- categories -----------------------------------------------------------------------------
+
+
+def categories_of(bank_id: int) -> list[Category]:
+    """The bank's categories in tree order (each parent before its children)."""
+    return sorted(
+        db.session.scalars(sa.select(Category).where(Category.bank_id == bank_id)),
+        key=lambda c: [fold(level) for level in c.path.split("/")],
+    )
+
+
+def subtree_ids(bank_id: int, category_id: int) -> set[int]:
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for cid, parent in db.session.execute(
+        sa.select(Category.id, Category.parent_id).where(Category.bank_id == bank_id)
+    ):
+        children[parent].append(cid)
+    found, pending = set(), [category_id]
+    while pending:
+        current = pending.pop()
+        found.add(current)
+        pending.extend(children[current])
+    return found
+
+
+@dataclasses.dataclass
+class TreeNode:
+    category: Category
+    own: int  # questions filed right here
+    total: int  # here and below
+    approved: int  # approved, here and below
+
+
+def category_tree(bank_id: int) -> list[TreeNode]:
+    """Every category in tree order with its question counts (retired ones left out)."""
+    categories = categories_of(bank_id)
+    own: dict[int | None, int] = defaultdict(int)
+    approved_own: dict[int | None, int] = defaultdict(int)
+    for category_id, status, count in db.session.execute(
+        sa.select(Question.category_id, Question.status, sa.func.count())
+        .where(Question.bank_id == bank_id, Question.status != QuestionStatus.RETIRED)
+        .group_by(Question.category_id, Question.status)
+    ):
+        own[category_id] += count
+        if status == QuestionStatus.APPROVED:
+            approved_own[category_id] += count
+    total: dict[int, int] = defaultdict(int)
+    approved: dict[int, int] = defaultdict(int)
+    by_id = {c.id: c for c in categories}
+    for category in categories:
+        node: Category | None = category
+        while node is not None:
+            total[node.id] += own[category.id]
+            approved[node.id] += approved_own[category.id]
+            node = by_id.get(node.parent_id) if node.parent_id else None
+    return [TreeNode(c, own[c.id], total[c.id], approved[c.id]) for c in categories]
+
+
+def uncategorised_count(bank_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Question.bank_id == bank_id,
+            Question.category_id.is_(None),
+            Question.status != QuestionStatus.RETIRED,
+        )
+    )
+
+
+def tags_of(bank_id: int) -> list[Tag]:
+    return sorted(
+        db.session.scalars(sa.select(Tag).where(Tag.bank_id == bank_id)),
+        key=lambda t: (fold(t.name), t.name),
+    )
+
+
+# --- finding questions ----------------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Text as searches compare it: without case and without Vietnamese marks."""
+    return strip_diacritics(text or "").casefold()
+
+
+@dataclasses.dataclass
+class QuestionFilter:
+    """What the bank page filters on; every field optional."""
+
+    text: str = ""  # in the key, name, text (no case, no marks)
+    category_id: int | None = None
+    subcategories: bool = True
+    status: QuestionStatus | None = None
+    type: str = ""
+    difficulty: Difficulty | None = None
+    tag: str = ""
+    legal_basis: str = ""  # in the legal basis (no case, no marks)
+    basis_dated_before: dt.date | None = None  # legal basis dated before this day
+    basis_undated: bool = False  # legal basis without a date
+    include_retired: bool = True
+
+
+@dataclasses.dataclass
+class Found:
+    question: Question
+    version: QuestionVersion
+
+
+def find_questions(bank_id: int, where: QuestionFilter | None = None) -> list[Found]:
+    """The bank's questions matching ``where``, by key, each with its current version.
+    Structured filters run in SQL, text filters in Python (so "nghi dinh 30" finds
+    "Nghị định 30/2020/NĐ-CP" on SQLite and PostgreSQL alike)."""
+    where = where or QuestionFilter()
+    statement = _with_current(sa.select(Question, QuestionVersion)).where(
+        Question.bank_id == bank_id
+    )
+    if where.category_id is not None:
+        ids = (
+            subtree_ids(bank_id, where.category_id) if where.subcategories else {where.category_id}
+        )
+        statement = statement.where(Question.category_id.in_(ids))
+    if where.status is not None:
+        statement = statement.where(Question.status == where.status)
+    elif not where.include_retired:
+        statement = statement.where(Question.status != QuestionStatus.RETIRED)
+    if where.type:
+        statement = statement.where(QuestionVersion.type == where.type)
+    if where.difficulty is not None:
+        statement = statement.where(QuestionVersion.difficulty == where.difficulty)
+    if where.tag:
+        statement = statement.where(
+            Question.id.in_(
+                sa.select(question_tags.c.question_id)
+                .join(Tag, Tag.id == question_tags.c.tag_id)
+                .where(Tag.bank_id == bank_id, Tag.name == where.tag)
+            )
+        )
+    if where.basis_dated_before is not None:
+        statement = statement.where(QuestionVersion.legal_basis_date < where.basis_dated_before)
+    if where.basis_undated:
+        statement = statement.where(QuestionVersion.legal_basis_date.is_(None))
+    statement = statement.options(
+        selectinload(Question.category), selectinload(Question.tags)
+    ).order_by(Question.key)
+    rows = [Found(q, v) for q, v in db.session.execute(statement).all()]
+    if where.text.strip():
+        needle = fold(where.text.strip())
+        rows = [
+            r
+            for r in rows
+            if needle in fold(r.question.key)
+            or needle in fold(r.version.name)
+            or needle in fold(r.version.text)
+        ]
+    if where.legal_basis.strip():
+        needle = fold(where.legal_basis.strip())
+        rows = [r for r in rows if needle in fold(r.version.legal_basis)]
+    return rows
+
+
+def keys_of(bank_id: int) -> set[str]:
+    return set(db.session.scalars(sa.select(Question.key).where(Question.bank_id == bank_id)))
+
+
+def question_by_key(bank_id: int, key: str) -> Question | None:
+    return db.session.scalars(
+        sa.select(Question).where(Question.bank_id == bank_id, Question.key == key)
+    ).first()
+
+
+# --- coverage -------------------------------------------------------------------------------
+
+
+ANY: Any = object()  # a coverage filter left out
+
+
+@dataclasses.dataclass
+class Counts:
+    approved: int = 0
+    total: int = 0  # every question not retired (drafts and those awaiting review included)
+
+
+@dataclasses.dataclass
+class Coverage:
+    """Questions per category × difficulty × type of one bank (retired ones left out).
+
+    ``cells`` is keyed by (category id or None, difficulty value or None, type). The
+    helpers add up the cells matching a blueprint section's filters, a category counting
+    its subcategories' questions too (as the test blueprint draws them)."""
+
+    bank_id: int
+    cells: dict[tuple[int | None, str | None, str], Counts]
+    parents: dict[int, int | None]
+
+    def _under(self, category_id: int | None, root: int) -> bool:
+        while category_id is not None:
+            if category_id == root:
+                return True
+            category_id = self.parents.get(category_id)
+        return False
+
+    def count(
+        self,
+        *,
+        category_id: int | None = None,
+        difficulty: Any = ANY,
+        type: Any = ANY,
+    ) -> Counts:
+        """Questions of the category (and its subcategories; None: any), of the difficulty
+        (None: those without one) and of the type; a filter left out matches anything."""
+        found = Counts()
+        for (cid, diff, qtype), counts in self.cells.items():
+            if category_id is not None and not self._under(cid, category_id):
+                continue
+            if difficulty is not ANY and diff != difficulty:
+                continue
+            if type is not ANY and qtype != type:
+                continue
+            found.approved += counts.approved
+            found.total += counts.total
+        return found
+
+    def types(self) -> list[str]:
+        return sorted({qtype for _, _, qtype in self.cells})
+
+
+def coverage(bank_id: int) -> Coverage:
+    """Counts of the bank's questions (current versions) per category × difficulty × type,
+    approved and all (retired left out). A pure read: one grouped query."""
+    statement = (
+        _with_current(
+            sa.select(
+                Question.category_id,
+                QuestionVersion.difficulty,
+                QuestionVersion.type,
+                Question.status,
+                sa.func.count(),
+            )
+        )
+        .where(Question.bank_id == bank_id, Question.status != QuestionStatus.RETIRED)
+        .group_by(
+            Question.category_id, QuestionVersion.difficulty, QuestionVersion.type, Question.status
+        )
+    )
+    cells: dict[tuple[int | None, str | None, str], Counts] = defaultdict(Counts)
+    for category_id, difficulty, qtype, status, count in db.session.execute(statement):
+        cell = cells[(category_id, difficulty.value if difficulty else None, qtype)]
+        cell.total += count
+        if status == QuestionStatus.APPROVED:
+            cell.approved += count
+    parents = dict(
+        db.session.execute(
+            sa.select(Category.id, Category.parent_id).where(Category.bank_id == bank_id)
+        ).all()
+    )
+    return Coverage(bank_id, dict(cells), parents)
+
+
+# --- versions, history, use -----------------------------------------------------------------
+
+
+def question_is_used(question: Question) -> bool:
+    """Whether any version of the question was ever drawn onto a paper."""
+    from exam.exams.models import AttemptQuestion  # the exams domain reads the bank
+
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AttemptQuestion)
+            .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+            .where(QuestionVersion.question_id == question.id)
+        )
+    )
+
+
+def review_history(question: Question) -> list[Any]:
+    """The question's audit entries that changed it (views and exports left out)."""
+    from exam.audit.models import AuditEntry
+
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(
+                AuditEntry.object_type == "Question",
+                AuditEntry.object_id == str(question.id),
+                AuditEntry.action != "question.view",
+            )
+            .order_by(AuditEntry.seq)
+        )
+    )
+
+
+def media_of(version: QuestionVersion) -> dict[str, bytes]:
+    """The embedded files of a version, by the name its text uses."""
+    refs = version.media or {}
+    if not refs:
+        return {}
+    stored = {
+        m.sha256: m.content
+        for m in db.session.scalars(
+            sa.select(BankMedia).where(
+                BankMedia.bank_id == version.question.bank_id,
+                BankMedia.sha256.in_(set(refs.values())),
+            )
+        )
+    }
+    return {name: stored[digest] for name, digest in refs.items() if digest in stored}
+
+
+def media_file(version: QuestionVersion, name: str) -> BankMedia | None:
+    digest = (version.media or {}).get(name)
+    if digest is None:
+        return None
+    return db.session.scalars(
+        sa.select(BankMedia).where(
+            BankMedia.bank_id == version.question.bank_id, BankMedia.sha256 == digest
+        )
+    ).first()
+
+
+def on_running_paper_of(user: Any, version: QuestionVersion) -> bool:
+    """Whether ``version`` is on a paper ``user`` is sitting right now (started, not
+    submitted): the only way a candidate may see a question's file."""
+    from exam.candidates.models import Application
+    from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus
+
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AttemptQuestion)
+            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+            .join(Application, Application.id == Attempt.application_id)
+            .where(
+                AttemptQuestion.question_version_id == version.id,
+                Attempt.status == AttemptStatus.IN_PROGRESS,
+                Application.candidate_id == user.id,
+            )
+        )
+    )

@@ -1,34 +1,93 @@
-"""The question board's workshop. Every page here is secret: authors and the council only."""
+"""The question board's workshop. Every page here is secret: authors and the council only
+(a candidate reaches a question's image only while it is on their running paper)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+import re
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
-from werkzeug.wrappers import Response
+from flask_login import current_user, login_required
+from markupsafe import Markup, escape
+from wtforms.fields.choices import SelectChoice
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import run_operation
 from exam.extensions import db
-from exam.question_bank.forms import OPTION_LETTERS, BankForm, SingleChoiceQuestionForm
-from exam.question_bank.interchange import Choice, QuestionData
-from exam.question_bank.models import Bank, Question
+from exam.question_bank.formats import FORMATS, export_losses
+from exam.question_bank.formats.common import sanitize_html
+from exam.question_bank.forms import (
+    BankForm,
+    ConfirmImportForm,
+    CoverageForm,
+    ExportForm,
+    FilterForm,
+    ImportForm,
+    QuestionForm,
+    RejectForm,
+    form_data,
+    type_choices,
+)
+from exam.question_bank.imports import (
+    discard_staged,
+    load_staged,
+    plan_import,
+    run_import,
+    stage_file,
+)
+from exam.question_bank.models import (
+    Bank,
+    Difficulty,
+    Question,
+    QuestionStatus,
+    QuestionVersion,
+)
 from exam.question_bank.operations import (
     approve_question,
     create_bank,
     create_question,
+    delete_question,
+    edit_question,
+    export_questions,
+    question_data,
+    reinstate_question,
+    reject_question,
+    retire_question,
     reveal_question,
+    reveal_questions,
     submit_for_review,
 )
 from exam.question_bank.permissions import (
     can_approve_question,
+    can_delete_question,
+    can_edit_question,
+    can_export_bank,
+    can_reject_question,
+    can_retire_question,
     can_view_bank,
     can_write_questions,
 )
-from exam.question_bank.queries import all_banks, count_by_status, questions_of_bank
+from exam.question_bank.qtypes import get_type, registered_types
+from exam.question_bank.queries import (
+    QuestionFilter,
+    all_banks,
+    categories_of,
+    category_tree,
+    count_by_status,
+    coverage,
+    find_questions,
+    media_file,
+    on_running_paper_of,
+    review_history,
+    tags_of,
+    uncategorised_count,
+)
 
 bp = Blueprint("question_bank", __name__, url_prefix="/bank")
+PAGE_SIZE = 50
 
 
 @bp.get("/")
@@ -55,43 +114,185 @@ def new_bank() -> str | Response:
     return render_template("question_bank/bank_form.html", form=form)
 
 
+# --- the bank page: find questions -----------------------------------------------------------
+
+
+def _filter_form(bank: Bank) -> FilterForm:
+    form = FilterForm(request.args)
+    form.category.choices = [SelectChoice("", _("Mọi chủ đề"))] + [
+        SelectChoice(str(c.id), "— " * c.depth + c.name) for c in categories_of(bank.id)
+    ]
+    form.status.choices = [SelectChoice("", _("Mọi trạng thái"))] + [
+        SelectChoice(s.value, s.title) for s in QuestionStatus
+    ]
+    form.type.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
+    form.difficulty.choices = [SelectChoice("", _("Mọi độ khó"))] + [
+        SelectChoice(d.value, d.title) for d in Difficulty
+    ]
+    form.tag.choices = [SelectChoice("", _("Mọi thẻ"))] + [
+        SelectChoice(t.name, t.name) for t in tags_of(bank.id)
+    ]
+    form.validate()
+    return form
+
+
+def _where(form: FilterForm) -> QuestionFilter:
+    return QuestionFilter(
+        text=form.q.data or "",
+        category_id=int(form.category.data) if (form.category.data or "").isdigit() else None,
+        status=QuestionStatus(form.status.data)
+        if form.status.data in {s.value for s in QuestionStatus}
+        else None,
+        type=form.type.data if form.type.data in registered_types() else "",
+        difficulty=Difficulty(form.difficulty.data)
+        if form.difficulty.data in {d.value for d in Difficulty}
+        else None,
+        tag=form.tag.data or "",
+        legal_basis=form.legal_basis.data or "",
+        basis_dated_before=form.before.data if not form.before.errors else None,
+        basis_undated=bool(form.undated.data),
+    )
+
+
 @bp.get("/<int:bank_id>")
 @require(can_view_bank)
 def show(bank_id: int) -> str:
     bank = get_or_404(Bank, bank_id)
-    return render_template("question_bank/show.html", bank=bank, questions=questions_of_bank(bank))
-
-
-def _question_data(form: SingleChoiceQuestionForm) -> QuestionData:
-    options = [getattr(form, f"option_{letter.lower()}").data for letter in OPTION_LETTERS]
-    return QuestionData(
-        type="single_choice",
-        text=form.text.data,
-        category=form.category.data or "",
-        difficulty=form.difficulty.data,
-        legal_basis=form.legal_basis.data,
-        legal_basis_date=form.legal_basis_date.data,
-        choices=[
-            Choice(text=text, fraction=1.0 if letter == form.correct.data else 0.0)
-            for letter, text in zip(OPTION_LETTERS, options, strict=True)
-        ],
+    form = _filter_form(bank)
+    found = find_questions(bank.id, _where(form))
+    pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    reveal_questions(bank, [f.question.key for f in shown], actor=current_user, what="bank")
+    db.session.commit()
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "question_bank/show.html",
+        bank=bank,
+        form=form,
+        found=shown,
+        total=len(found),
+        page=page,
+        pages=pages,
+        args=args,
+        counts=count_by_status(bank),
+        filtered=any(v for v in args.values()),
     )
+
+
+@bp.get("/<int:bank_id>/categories")
+@require(can_view_bank)
+def categories(bank_id: int) -> str:
+    bank = get_or_404(Bank, bank_id)
+    return render_template(
+        "question_bank/categories.html",
+        bank=bank,
+        tree=category_tree(bank.id),
+        uncategorised=uncategorised_count(bank.id),
+    )
+
+
+@bp.get("/<int:bank_id>/coverage")
+@require(can_view_bank)
+def coverage_view(bank_id: int) -> str:
+    bank = get_or_404(Bank, bank_id)
+    form = CoverageForm(request.args)
+    tree = category_tree(bank.id)
+    form.category.choices = [SelectChoice("", _("Mọi chủ đề"))] + [
+        SelectChoice(str(n.category.id), "— " * n.category.depth + n.category.name) for n in tree
+    ]
+    form.difficulty.choices = [SelectChoice("", _("Mọi độ khó"))] + [
+        SelectChoice(d.value, d.title) for d in Difficulty
+    ]
+    form.type.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
+    form.validate()
+    counts = coverage(bank.id)
+    check = None
+    if form.paper.data and not form.paper.errors:
+        category_id = int(form.category.data) if (form.category.data or "").isdigit() else None
+        filters = {"difficulty": form.difficulty.data, "type": form.type.data}
+        found = counts.count(category_id=category_id, **{k: v for k, v in filters.items() if v})
+        check = {"needed": 3 * form.paper.data, "found": found, "paper": form.paper.data}
+    return render_template(
+        "question_bank/coverage.html",
+        bank=bank,
+        form=form,
+        tree=tree,
+        counts=counts,
+        difficulties=[*Difficulty, None],
+        types=counts.types(),
+        titles={name: qtype.title for name, qtype in registered_types().items()},
+        check=check,
+    )
+
+
+# --- writing and editing ---------------------------------------------------------------------
+
+
+def _question_form(qtype: str, **kwargs: Any) -> QuestionForm:
+    if qtype not in registered_types():
+        abort(404)
+    return QuestionForm(qtype, **kwargs)
 
 
 @bp.route("/<int:bank_id>/questions/new", methods=["GET", "POST"])
 @require(can_write_questions)
 def new_question(bank_id: int) -> str | Response:
     bank = get_or_404(Bank, bank_id)
-    form = SingleChoiceQuestionForm()
-    if form.validate_on_submit():
+    qtype = request.args.get("type", "single_choice")
+    form = _question_form(qtype)
+    if "add_row" in request.form:
+        form.add_row()
+    elif form.validate_on_submit():
         question = run_operation(
-            lambda: create_question(bank, _question_data(form), actor=current_user),
+            lambda: create_question(bank, form.to_data(), actor=current_user),
             _("Đã lưu câu hỏi (bản nháp)."),
             form,
         )
         if question:
             return redirect(url_for("question_bank.question", question_id=question.id))
-    return render_template("question_bank/question_form.html", form=form, bank=bank)
+    return render_template(
+        "question_bank/question_form.html",
+        form=form,
+        bank=bank,
+        question=None,
+        qtype=get_type(qtype),
+        types=type_choices(),
+    )
+
+
+@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@require(can_write_questions)
+def edit(question_id: int) -> str | Response:
+    question = get_or_404(Question, question_id)
+    ensure(can_edit_question(current_user, question))
+    current = question_data(question.current)
+    if request.method == "GET":
+        form = _question_form(question.current.type, data=form_data(current))
+        reveal_question(question, actor=current_user)
+        db.session.commit()
+    else:
+        form = _question_form(question.current.type)
+    if "add_row" in request.form:
+        form.add_row()
+    elif form.validate_on_submit():
+        saved = run_operation(
+            lambda: edit_question(
+                question, form.to_data(key=question.key, media=current.media), actor=current_user
+            ),
+            _("Đã lưu thay đổi."),
+            form,
+        )
+        if saved:
+            return redirect(url_for("question_bank.question", question_id=question.id))
+    return render_template(
+        "question_bank/question_form.html",
+        form=form,
+        bank=question.bank,
+        question=question,
+        qtype=get_type(question.current.type),
+        types=[],
+    )
 
 
 @bp.get("/questions/<int:question_id>")
@@ -100,16 +301,75 @@ def question(question_id: int) -> str:
     question = get_or_404(Question, question_id)
     reveal_question(question, actor=current_user)
     db.session.commit()
-    return render_template("question_bank/question.html", question=question)
+    version = question.current
+    return render_template(
+        "question_bank/question.html",
+        question=question,
+        v=version,
+        qtype=get_type(version.type),
+        reject_form=RejectForm(),
+    )
+
+
+@bp.get("/questions/<int:question_id>/history")
+@require(can_view_bank)
+def history(question_id: int) -> str:
+    question = get_or_404(Question, question_id)
+    reveal_question(question, actor=current_user)
+    db.session.commit()
+    return render_template(
+        "question_bank/history.html",
+        question=question,
+        versions=_version_diffs(question),
+        events=review_history(question),
+    )
+
+
+def _shown(value: Any) -> str:
+    """A field's value as the history page prints it."""
+    if isinstance(value, list):
+        return "\n".join(_shown(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return " · ".join(
+            f"{k}: {_shown(v)}" for k, v in vars(value).items() if v not in ("", None)
+        )
+    if isinstance(value, dict):
+        return ", ".join(sorted(value))
+    return "" if value is None else str(value)
+
+
+def _version_diffs(question: Question) -> list[dict[str, Any]]:
+    from exam.question_bank.formats.common import FIELD_LABELS, changed_fields
+
+    result, previous = [], None
+    for version in question.versions:
+        data = question_data(version)
+        changes = []
+        if previous is not None:
+            for name in changed_fields(previous, data):
+                if name in ("category", "tags"):  # the question's, not the version's
+                    continue
+                before, after = getattr(previous, name), getattr(data, name)
+                changes.append((FIELD_LABELS.get(name, name), _shown(before), _shown(after)))
+        result.append({"version": version, "changes": changes})
+        previous = data
+    return list(reversed(result))
+
+
+# --- review and life cycle --------------------------------------------------------------------
+
+
+def _back(question: Question) -> Response:
+    return redirect(url_for("question_bank.question", question_id=question.id))
 
 
 @bp.post("/questions/<int:question_id>/submit")
 @require(can_write_questions)
 def submit(question_id: int) -> Response:
     question = get_or_404(Question, question_id)
-    ensure(question.author_id == current_user.id)
+    ensure(current_user.id in (question.author_id, question.current.created_by_id))
     run_operation(lambda: submit_for_review(question, actor=current_user), _("Đã gửi duyệt."))
-    return redirect(url_for("question_bank.question", question_id=question.id))
+    return _back(question)
 
 
 @bp.post("/questions/<int:question_id>/approve")
@@ -121,4 +381,237 @@ def approve(question_id: int) -> Response:
         lambda: approve_question(question, actor=current_user, at=utcnow()),
         _("Đã duyệt câu hỏi."),
     )
-    return redirect(url_for("question_bank.question", question_id=question.id))
+    return _back(question)
+
+
+@bp.post("/questions/<int:question_id>/reject")
+@require(can_view_bank)
+def reject(question_id: int) -> str | Response:
+    question = get_or_404(Question, question_id)
+    ensure(can_reject_question(current_user, question))
+    form = RejectForm()
+    if form.validate_on_submit() and run_operation(
+        lambda: reject_question(question, form.comment.data, actor=current_user),
+        _("Đã trả lại câu hỏi cho người soạn."),
+        form,
+    ):
+        return _back(question)
+    return render_template(
+        "question_bank/question.html",
+        question=question,
+        v=question.current,
+        qtype=get_type(question.current.type),
+        reject_form=form,
+    )
+
+
+@bp.post("/questions/<int:question_id>/retire")
+@require(can_view_bank)
+def retire(question_id: int) -> Response:
+    question = get_or_404(Question, question_id)
+    ensure(can_retire_question(current_user, question))
+    run_operation(
+        lambda: retire_question(question, actor=current_user), _("Đã ngừng sử dụng câu hỏi.")
+    )
+    return _back(question)
+
+
+@bp.post("/questions/<int:question_id>/reinstate")
+@require(can_view_bank)
+def reinstate(question_id: int) -> Response:
+    question = get_or_404(Question, question_id)
+    ensure(can_retire_question(current_user, question))
+    run_operation(
+        lambda: reinstate_question(question, actor=current_user),
+        _("Đã khôi phục câu hỏi (bản nháp)."),
+    )
+    return _back(question)
+
+
+@bp.post("/questions/<int:question_id>/delete")
+@require(can_view_bank)
+def delete(question_id: int) -> Response:
+    question = get_or_404(Question, question_id)
+    ensure(can_delete_question(current_user, question))
+    bank_id = question.bank_id
+    if run_operation(lambda: delete_question(question, actor=current_user), _("Đã xoá câu hỏi.")):
+        return redirect(url_for("question_bank.show", bank_id=bank_id))
+    return _back(question)
+
+
+# --- import and export -----------------------------------------------------------------------
+
+
+@bp.route("/<int:bank_id>/import", methods=["GET", "POST"])
+@require(can_write_questions)
+def import_file(bank_id: int) -> str:
+    """Upload, then a dry run: what would be imported, every problem by line."""
+    bank = get_or_404(Bank, bank_id)
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        plan = plan_import(bank, data, form.format.data or None, upload.filename or "")
+        confirm = None
+        if plan.ok:
+            token = stage_file(
+                data,
+                filename=plan.filename,
+                fmt=plan.format,
+                bank_id=bank.id,
+                user_id=current_user.id,
+            )
+            confirm = ConfirmImportForm(formdata=None, token=token)
+        return render_template(
+            "question_bank/import_preview.html", bank=bank, plan=plan, confirm=confirm
+        )
+    return render_template("question_bank/import.html", bank=bank, form=form)
+
+
+@bp.post("/<int:bank_id>/import/confirm")
+@require(can_write_questions)
+def confirm_import(bank_id: int) -> str | Response:
+    bank = get_or_404(Bank, bank_id)
+    form = ConfirmImportForm()
+    staged = load_staged(form.token.data or "", bank_id=bank.id, user_id=current_user.id)
+    if not form.validate_on_submit() or staged is None:
+        return render_template(
+            "question_bank/import.html",
+            bank=bank,
+            form=ImportForm(formdata=None),
+            expired=True,
+        )
+    data, meta = staged
+    plan = plan_import(bank, data, meta["format"], meta["filename"])
+    status = QuestionStatus(form.status.data)
+    created = run_operation(
+        lambda: run_import(bank, plan, actor=current_user, status=status),
+        _("Đã nhập %(n)d câu hỏi.", n=len(plan.questions)),
+    )
+    if created:
+        discard_staged(form.token.data)
+        return redirect(url_for("question_bank.show", bank_id=bank.id))
+    return render_template("question_bank/import_preview.html", bank=bank, plan=plan, confirm=None)
+
+
+def _export_selection(bank: Bank, only_approved: bool) -> list[Question]:
+    where = QuestionFilter(
+        status=QuestionStatus.APPROVED if only_approved else None, include_retired=False
+    )
+    return [found.question for found in find_questions(bank.id, where)]
+
+
+@bp.route("/<int:bank_id>/export", methods=["GET", "POST"])
+@require(can_export_bank)
+def export(bank_id: int) -> str | Response:
+    """Choose a format; see what it would lose (``export_losses``) before downloading."""
+    bank = get_or_404(Bank, bank_id)
+    form = ExportForm(request.form if request.method == "POST" else request.args)
+    preview = None
+    if form.format.data in FORMATS and (request.args or request.method == "POST"):
+        questions = _export_selection(bank, bool(form.only_approved.data))
+        if request.method == "POST" and form.validate_on_submit():
+            content = run_operation(
+                lambda: export_questions(bank, questions, form.format.data, actor=current_user),
+                _("Đã xuất %(n)d câu hỏi.", n=len(questions)),
+                form,
+            )
+            if content:
+                return _download(bank, form.format.data, content)
+        data = [question_data(q.current) for q in questions]
+        spec = FORMATS[form.format.data]
+        preview = {
+            "count": len(data),
+            "losses": export_losses(data, form.format.data),
+            "unsupported": [
+                q.key
+                for q, d in zip(questions, data, strict=True)
+                if d.type not in spec.supported_types
+            ],
+            "format": spec,
+        }
+    return render_template("question_bank/export.html", bank=bank, form=form, preview=preview)
+
+
+def _download(bank: Bank, fmt: str, content: bytes) -> Response:
+    spec = FORMATS[fmt]
+    extension = spec.extensions[0]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", bank.name).strip("-").lower() or "bank"
+    filename = f"{slug}-{bank.id}{extension}"
+    response = Response(content, mimetype=spec.media_type)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- embedded files ----------------------------------------------------------------------------
+
+_SAFE_INLINE = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@bp.get("/media/<int:version_id>/<path:name>")
+@login_required
+def media(version_id: int, name: str) -> Response:
+    """An image of a question: for the bank's people, or for a candidate while the question
+    is on their running paper. Anyone else: 404, as if it did not exist."""
+    version = get_or_404(QuestionVersion, version_id)
+    allowed = can_view_bank(current_user) or on_running_paper_of(current_user, version)
+    ensure(allowed, hide=True)
+    stored = media_file(version, name)
+    ensure(stored is not None, hide=True)
+    response = Response(stored.content, mimetype=stored.content_type)
+    if stored.content_type not in _SAFE_INLINE:
+        response.headers["Content-Disposition"] = "attachment"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- rich text on pages --------------------------------------------------------------------------
+
+_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.IGNORECASE)
+
+
+@bp.app_template_filter("rich")
+def rich(text: str, version: QuestionVersion) -> Markup:
+    """A question's text as its format says: HTML sanitised, with its embedded images served
+    from the bank (``@@PLUGINFILE@@/a.png`` or ``a.png``); plain and Markdown text escaped
+    (shown with its line breaks by the ``pre-line`` class)."""
+    if (version.text_format or "plain") != "html":
+        return escape(text or "")
+    names = version.media or {}
+
+    def to_url(match: re.Match[str]) -> str:
+        source = match.group(2).replace("&amp;", "&")
+        name = source.removeprefix("@@PLUGINFILE@@/")
+        if name in names:
+            url = url_for("question_bank.media", version_id=version.id, name=name)
+            return f"{match.group(1)}{escape(url)}{match.group(3)}"
+        return match.group(0)
+
+    return Markup(_SRC.sub(to_url, sanitize_html(text or "")))
+
+
+@bp.app_template_global("qtype_title")
+def qtype_title(name: str) -> str:
+    try:
+        return get_type(name).title
+    except LookupError:
+        return name
+
+
+@bp.app_template_global("matching_answers")
+def matching_answers(item: Any) -> list[dict[str, str]]:
+    """A paper's matching answers in its order (``item``: a paper's question)."""
+    from exam.question_bank.qtypes.matching import answers_in_order
+
+    return answers_in_order(item.version.data, item.option_order)
+
+
+@bp.app_template_global("ordering_items")
+def ordering_items(item: Any) -> list[dict[str, str]]:
+    """A paper's ordering items in its (shuffled) order, never the right one on purpose."""
+    from exam.question_bank.qtypes.ordering import items_in_order
+
+    return items_in_order(item.version.data, item.option_order)

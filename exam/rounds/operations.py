@@ -1,16 +1,131 @@
-"""Creating rounds and positions, and moving a round through its stages."""
+"""Rounds, their schedule and rules, the organisation tree, positions and their standards,
+and moving a round through its stages."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.candidates.queries import position_counts
+from exam.core.db import utcnow
 from exam.core.errors import DomainError, ValidationFailed
+from exam.core.i18n import format_datetime, to_local
 from exam.extensions import db
-from exam.rounds.models import Position, Round, RoundStatus
+from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
+from exam.rounds.standards import Standards
+
+FROZEN = _l("Kỳ thi đã mở nhận hồ sơ: kế hoạch, quy chế và tiêu chuẩn đã công bố, không thể sửa.")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The round's dates; those beyond the registration window may be fixed later."""
+
+    registration_opens_at: dt.datetime
+    registration_closes_at: dt.datetime
+    test_date: dt.date | None = None
+    presentation_starts_on: dt.date | None = None
+    presentation_ends_on: dt.date | None = None
+    appointment_expected_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The round's numbers, DOMAIN.md's values as defaults."""
+
+    min_candidates_per_position: int = 2
+    test_pass_mark: int = 50
+    winner_min_score: int = 50
+    panel_spread_limit: int = 10
+
+
+RULE_LIMITS = {
+    "min_candidates_per_position": (1, 20),
+    "test_pass_mark": (0, 100),
+    "winner_min_score": (0, 100),
+    "panel_spread_limit": (0, 100),
+}
+
+
+def _check_schedule(schedule: Schedule) -> None:
+    errors: list[tuple[str | None, str]] = []
+    opens, closes = schedule.registration_opens_at, schedule.registration_closes_at
+    if closes <= opens:
+        errors.append(
+            ("registration_closes_at", _l("Ngày hết hạn phải sau ngày bắt đầu nhận hồ sơ."))
+        )
+    deadline = to_local(closes).date()
+    test, first, last = (
+        schedule.test_date,
+        schedule.presentation_starts_on,
+        schedule.presentation_ends_on,
+    )
+    if test is not None and test <= deadline:
+        errors.append(("test_date", _l("Ngày thi phải sau ngày hết hạn nhận hồ sơ.")))
+    if first is not None and first <= deadline:
+        errors.append(
+            ("presentation_starts_on", _l("Ngày trình bày đề án phải sau hạn nhận hồ sơ."))
+        )
+    if first is not None and test is not None and first < test:
+        errors.append(
+            ("presentation_starts_on", _l("Ngày trình bày đề án không được trước ngày thi."))
+        )
+    if last is not None and first is None:
+        errors.append(("presentation_starts_on", _l("Nhập cả ngày bắt đầu trình bày đề án.")))
+    if last is not None and first is not None and last < first:
+        errors.append(("presentation_ends_on", _l("Ngày kết thúc không được trước ngày bắt đầu.")))
+    appointment = schedule.appointment_expected_on
+    if appointment is not None:
+        latest = max(d for d in (deadline, test, first, last) if d is not None)
+        if appointment <= latest:
+            errors.append(
+                (
+                    "appointment_expected_on",
+                    _l("Ngày dự kiến bổ nhiệm phải sau các mốc thi tuyển."),
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _check_rules(rules: Rules) -> None:
+    errors = []
+    for name, (low, high) in RULE_LIMITS.items():
+        value = getattr(rules, name)
+        if not low <= value <= high:
+            errors.append((name, _l("Nhập số nguyên từ %(a)s đến %(b)s.", a=low, b=high)))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _snapshot(round_: Round) -> dict:
+    return {
+        "name": round_.name,
+        "organisation": round_.organisation,
+        "parent_body": round_.parent_body,
+        "registration_opens_at": round_.registration_opens_at,
+        "registration_closes_at": round_.registration_closes_at,
+        "test_date": round_.test_date,
+        "presentation_starts_on": round_.presentation_starts_on,
+        "presentation_ends_on": round_.presentation_ends_on,
+        "appointment_expected_on": round_.appointment_expected_on,
+        "min_candidates_per_position": round_.min_candidates_per_position,
+        "test_pass_mark": round_.test_pass_mark,
+        "winner_min_score": round_.winner_min_score,
+        "panel_spread_limit": round_.panel_spread_limit,
+    }
+
+
+def _apply(round_: Round, schedule: Schedule, rules: Rules) -> None:
+    for name in Schedule.__dataclass_fields__:
+        setattr(round_, name, getattr(schedule, name))
+    for name in Rules.__dataclass_fields__:
+        setattr(round_, name, getattr(rules, name))
 
 
 def create_round(
@@ -20,60 +135,268 @@ def create_round(
     registration_opens_at: dt.datetime,
     registration_closes_at: dt.datetime,
     actor: User,
+    parent_body: str | None = None,
+    schedule: Schedule | None = None,
+    rules: Rules | None = None,
 ) -> Round:
-    if registration_closes_at <= registration_opens_at:
-        raise ValidationFailed(
-            [("registration_closes_at", _l("Ngày hết hạn phải sau ngày bắt đầu nhận hồ sơ."))]
-        )
-    round_ = Round(
-        name=name.strip(),
-        organisation=organisation.strip(),
-        registration_opens_at=registration_opens_at,
-        registration_closes_at=registration_closes_at,
-        created_by_id=actor.id,
-    )
+    schedule = schedule or Schedule(registration_opens_at, registration_closes_at)
+    rules = rules or Rules()
+    _check_schedule(schedule)
+    _check_rules(rules)
+    round_ = Round(name=name.strip(), organisation=organisation.strip(), created_by_id=actor.id)
+    if parent_body and parent_body.strip():
+        round_.parent_body = parent_body.strip()
+    _apply(round_, schedule, rules)
     db.session.add(round_)
+    record("round.create", round_, actor=actor, after=_snapshot(round_))
+    return round_
+
+
+def update_round(
+    round_: Round,
+    *,
+    name: str,
+    organisation: str,
+    parent_body: str,
+    schedule: Schedule,
+    rules: Rules,
+    actor: User,
+) -> Round:
+    """Change the plan and rules: only while the round is a draft."""
+    if round_.rules_frozen:
+        raise DomainError(FROZEN)
+    _check_schedule(schedule)
+    _check_rules(rules)
+    before = _snapshot(round_)
+    round_.name, round_.organisation = name.strip(), organisation.strip()
+    round_.parent_body = parent_body.strip() or round_.parent_body
+    _apply(round_, schedule, rules)
+    db.session.flush()
+    after = _snapshot(round_)
+    changed = [k for k in after if after[k] != before[k]]
     record(
-        "round.create",
+        "round.update",
         round_,
         actor=actor,
-        after={
-            "name": round_.name,
-            "registration_opens_at": registration_opens_at,
-            "registration_closes_at": registration_closes_at,
-        },
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
     )
     return round_
 
 
+# --- the organisation tree ---------------------------------------------------------------
+
+
+def create_unit(name: str, level: UnitLevel, parent: Unit | None, *, actor: User) -> Unit:
+    name = " ".join(name.split())
+    errors: list[tuple[str | None, str]] = []
+    if not name:
+        errors.append(("name", _l("Vui lòng điền mục này.")))
+    if level == UnitLevel.CITY and parent is not None:
+        errors.append(("parent_id", _l("Cấp thành phố không thuộc đơn vị nào.")))
+    if level != UnitLevel.CITY:
+        if parent is None:
+            errors.append(("parent_id", _l("Chọn đơn vị cấp trên.")))
+        elif parent.level.depth != level.depth - 1:
+            errors.append(
+                (
+                    "parent_id",
+                    _l(
+                        "Đơn vị cấp «%(l)s» phải thuộc một đơn vị cấp «%(p)s».",
+                        l=level.title,
+                        p=list(UnitLevel)[level.depth - 1].title,
+                    ),
+                )
+            )
+    if name and not errors:
+        siblings = sa.select(Unit).where(Unit.name == name)
+        siblings = siblings.where(
+            Unit.parent_id == parent.id if parent is not None else Unit.parent_id.is_(None)
+        )
+        if db.session.scalars(siblings).first() is not None:
+            errors.append(("name", _l("Đã có đơn vị cùng tên ở cấp này.")))
+    if errors:
+        raise ValidationFailed(errors)
+    unit = Unit(name=name, level=level, parent=parent)
+    db.session.add(unit)
+    record(
+        "unit.create",
+        unit,
+        actor=actor,
+        after={"name": name, "level": level, "parent_id": parent.id if parent else None},
+    )
+    return unit
+
+
+def display_unit_name(unit: Unit) -> str:
+    """A division is shown with the public service unit it belongs to."""
+    for node in reversed(unit.path):
+        if node.level != UnitLevel.DIVISION:
+            return node.name
+    return unit.name
+
+
+# --- positions ---------------------------------------------------------------------------
+
+
+def _position_snapshot(position: Position) -> dict:
+    return {
+        "title": position.title,
+        "unit_id": position.unit_id,
+        "unit_name": position.unit_name,
+        "posts": position.posts,
+        "standards": position.standards,
+        "criteria": position.criteria,
+    }
+
+
+def _check_position(round_: Round, title: str, unit_name: str, posts: int, exclude: int | None):
+    errors: list[tuple[str | None, str]] = []
+    if not title:
+        errors.append(("title", _l("Vui lòng điền mục này.")))
+    if not unit_name:
+        errors.append(("unit_id", _l("Chọn đơn vị của vị trí.")))
+    if not 1 <= posts <= 50:
+        errors.append(("posts", _l("Từ 1 đến 50.")))
+    if any(
+        p.title == title and p.unit_name == unit_name and p.id != exclude for p in round_.positions
+    ):
+        errors.append(("title", _l("Vị trí này đã có trong kỳ thi.")))
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def add_position(
-    round_: Round, *, title: str, unit_name: str, posts: int, standards: str, actor: User
+    round_: Round,
+    *,
+    title: str,
+    posts: int,
+    actor: User,
+    unit: Unit | None = None,
+    unit_name: str | None = None,
+    standards: str = "",
+    criteria: Standards | None = None,
 ) -> Position:
-    if round_.status != RoundStatus.DRAFT:
+    """A position of the round, in its unit of the tree (``unit``), or named only
+    (``unit_name``) for units outside the tree."""
+    if round_.rules_frozen:
         raise DomainError(_l("Chỉ thêm vị trí khi kỳ thi còn là bản nháp."))
-    title, unit_name = title.strip(), unit_name.strip()
-    if any(p.title == title and p.unit_name == unit_name for p in round_.positions):
-        raise ValidationFailed([("title", _l("Vị trí này đã có trong kỳ thi."))])
+    title = " ".join(title.split())
+    name = display_unit_name(unit) if unit is not None else " ".join((unit_name or "").split())
+    _check_position(round_, title, name, posts, None)
     position = Position(
-        round=round_, title=title, unit_name=unit_name, posts=posts, standards=standards
+        round=round_,
+        title=title,
+        unit=unit,
+        unit_name=name,
+        posts=posts,
+        standards=standards.strip(),
+        criteria=(criteria or Standards()).to_dict(),
     )
     db.session.add(position)
+    record("position.create", position, actor=actor, after=_position_snapshot(position))
+    return position
+
+
+def update_position(
+    position: Position,
+    *,
+    title: str,
+    unit: Unit | None,
+    posts: int,
+    standards: str,
+    criteria: Standards,
+    actor: User,
+) -> Position:
+    if position.round.rules_frozen:
+        raise DomainError(FROZEN)
+    title = " ".join(title.split())
+    name = display_unit_name(unit) if unit is not None else position.unit_name
+    _check_position(position.round, title, name, posts, position.id)
+    before = _position_snapshot(position)
+    position.title, position.unit, position.unit_name = title, unit, name
+    position.posts, position.standards = posts, standards.strip()
+    position.criteria = criteria.to_dict()
+    db.session.flush()
     record(
-        "position.create",
-        position,
-        actor=actor,
-        after={"round_id": round_.id, "title": title, "unit_name": unit_name, "posts": posts},
+        "position.update", position, actor=actor, before=before, after=_position_snapshot(position)
     )
     return position
 
 
-def advance_round(round_: Round, *, actor: User) -> Round:
-    """Move the round to its next stage (the only move allowed)."""
+def stop_position(position: Position, *, reason: str, actor: User, at: dt.datetime) -> Position:
+    """Stop the selection for one position (e.g. fewer eligible candidates than the round's
+    minimum, 2424/BNV-CCVC); the others go on."""
+    round_ = position.round
+    if round_.status not in (RoundStatus.REGISTRATION_CLOSED, RoundStatus.SCREENING):
+        raise DomainError(_l("Chỉ dừng một vị trí sau khi hết hạn nhận hồ sơ và trước khi thi."))
+    if position.stopped_at is not None:
+        raise DomainError(_l("Vị trí này đã dừng thi tuyển."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed([("reason", _l("Cần ghi rõ lý do dừng thi tuyển vị trí này."))])
+    position.stopped_at, position.stop_reason = at, reason
+    record("position.stop", position, actor=actor, after={"reason": reason, "at": at})
+    return position
+
+
+# --- stages ------------------------------------------------------------------------------
+
+
+def advance_problems(round_: Round, target: RoundStatus, at: dt.datetime) -> list[str]:
+    """Why the round cannot move to ``target`` now (empty: it can)."""
+    problems: list[str] = []
+    if target == RoundStatus.REGISTRATION_OPEN and not round_.positions:
+        problems.append(str(_l("Kỳ thi cần ít nhất một vị trí trước khi nhận hồ sơ.")))
+    if target == RoundStatus.REGISTRATION_CLOSED and at < round_.registration_closes_at:
+        problems.append(
+            str(
+                _l(
+                    "Chưa hết thời hạn nhận hồ sơ (đến %(d)s).",
+                    d=format_datetime(round_.registration_closes_at),
+                )
+            )
+        )
+    if target == RoundStatus.TESTING:
+        active = [p for p in round_.positions if p.stopped_at is None]
+        if not active:
+            problems.append(str(_l("Không còn vị trí nào tiếp tục thi tuyển.")))
+        for position in active:
+            counts = position_counts(position)
+            if counts.submitted:
+                problems.append(
+                    str(
+                        _l(
+                            "%(p)s: còn %(n)s hồ sơ chưa xét.",
+                            p=position.label,
+                            n=counts.submitted,
+                        )
+                    )
+                )
+            if counts.eligible < round_.min_candidates_per_position:
+                problems.append(
+                    str(
+                        _l(
+                            "%(p)s: chỉ có %(n)s thí sinh đủ điều kiện, cần ít nhất %(m)s. "
+                            "Dừng thi tuyển vị trí này hoặc xét lại hồ sơ.",
+                            p=position.label,
+                            n=counts.eligible,
+                            m=round_.min_candidates_per_position,
+                        )
+                    )
+                )
+    return problems
+
+
+def advance_round(round_: Round, *, actor: User, at: dt.datetime | None = None) -> Round:
+    """Move the round to its next stage (the only move allowed), if its guards allow it."""
+    at = at or utcnow()
     target = round_.next_status()
     if target is None:
         raise DomainError(_l("Kỳ thi đã kết thúc."))
-    if target == RoundStatus.REGISTRATION_OPEN and not round_.positions:
-        raise DomainError(_l("Kỳ thi cần ít nhất một vị trí trước khi nhận hồ sơ."))
+    problems = advance_problems(round_, target, at)
+    if problems:
+        raise ValidationFailed([(None, p) for p in problems])
     before = round_.status
     round_.move_to(target)
     record(

@@ -11,3 +11,7 @@ def can_manage_rounds(user: Any) -> bool:
 
 def can_view_round_admin(user: Any) -> bool:
     return can_oversee(user)
+
+
+def can_manage_units(user: Any) -> bool:
+    return is_board(user)

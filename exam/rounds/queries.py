@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from exam.core.i18n import vietnamese_sort_key
 from exam.extensions import db
-from exam.rounds.models import Round, RoundStatus
+from exam.rounds.models import Round, RoundStatus, Unit
 
 
 def public_rounds() -> list[Round]:
@@ -19,3 +20,20 @@ def public_rounds() -> list[Round]:
 
 def all_rounds() -> list[Round]:
     return list(db.session.scalars(sa.select(Round).order_by(Round.id.desc())))
+
+
+def all_units() -> list[Unit]:
+    """Every unit, depth-first from the city, siblings by name (Vietnamese order)."""
+    units = list(db.session.scalars(sa.select(Unit)))
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[Unit] = []
+
+    def walk(parent_id: int | None) -> None:
+        for unit in sorted(children.get(parent_id, []), key=lambda u: vietnamese_sort_key(u.name)):
+            ordered.append(unit)
+            walk(unit.id)
+
+    walk(None)
+    return ordered

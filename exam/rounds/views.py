@@ -5,15 +5,27 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from exam.candidates.queries import draw_of, round_counts
 from exam.core.auth import get_or_404, require
+from exam.core.db import utcnow
 from exam.core.views import run_operation
 from exam.exams.queries import tests_of_round
 from exam.panels.queries import panel_of_position
-from exam.rounds.forms import PositionForm, RoundForm
-from exam.rounds.models import Round, RoundStatus
-from exam.rounds.operations import add_position, advance_round, create_round
-from exam.rounds.permissions import can_manage_rounds, can_view_round_admin
-from exam.rounds.queries import all_rounds, public_rounds
+from exam.rounds.forms import PositionForm, RoundForm, StopPositionForm, UnitForm
+from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
+from exam.rounds.operations import (
+    add_position,
+    advance_problems,
+    advance_round,
+    create_round,
+    create_unit,
+    stop_position,
+    update_position,
+    update_round,
+)
+from exam.rounds.permissions import can_manage_rounds, can_manage_units, can_view_round_admin
+from exam.rounds.queries import all_rounds, all_units, public_rounds
+from exam.rounds.standards import Standards
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
@@ -35,6 +47,9 @@ def new() -> str | Response:
                 organisation=form.organisation.data,
                 registration_opens_at=form.registration_opens_at.utc,
                 registration_closes_at=form.registration_closes_at.utc,
+                parent_body=form.parent_body.data,
+                schedule=form.schedule(),
+                rules=form.rules(),
                 actor=current_user,
             ),
             _("Đã tạo kỳ thi."),
@@ -42,17 +57,49 @@ def new() -> str | Response:
         )
         if round_:
             return redirect(url_for("rounds.show", round_id=round_.id))
-    return render_template("rounds/form.html", form=form)
+    return render_template("rounds/form.html", form=form, round=None)
+
+
+@bp.route("/<int:round_id>/edit", methods=["GET", "POST"])
+@require(can_manage_rounds)
+def edit(round_id: int) -> str | Response:
+    round_ = get_or_404(Round, round_id)
+    form = RoundForm(obj=round_)
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: update_round(
+                round_,
+                name=form.name.data,
+                organisation=form.organisation.data,
+                parent_body=form.parent_body.data or "",
+                schedule=form.schedule(),
+                rules=form.rules(),
+                actor=current_user,
+            ),
+            _("Đã lưu kế hoạch và quy chế."),
+            form,
+        )
+        if done:
+            return redirect(url_for("rounds.show", round_id=round_.id))
+    return render_template("rounds/form.html", form=form, round=round_)
 
 
 @bp.get("/<int:round_id>")
 def show(round_id: int) -> str:
     round_ = get_or_404(Round, round_id)
-    if round_.status == RoundStatus.DRAFT and not can_view_round_admin(current_user):
+    admin = can_view_round_admin(current_user)
+    if round_.status == RoundStatus.DRAFT and not admin:
         abort(404)  # a draft is not announced yet
     panels = {p.id: panel_of_position(p.id) for p in round_.positions}
+    target = round_.next_status()
     return render_template(
-        "rounds/show.html", round=round_, tests=tests_of_round(round_.id), panels=panels
+        "rounds/show.html",
+        round=round_,
+        tests=tests_of_round(round_.id),
+        panels=panels,
+        counts=round_counts(round_) if admin else {},
+        draws={p.id: draw_of(p.id) for p in round_.positions},
+        problems=advance_problems(round_, target, utcnow()) if admin and target else [],
     )
 
 
@@ -60,15 +107,16 @@ def show(round_id: int) -> str:
 @require(can_manage_rounds)
 def new_position(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
-    form = PositionForm()
+    form = PositionForm(all_units())
     if form.validate_on_submit():
         done = run_operation(
             lambda: add_position(
                 round_,
                 title=form.title.data,
-                unit_name=form.unit_name.data,
+                unit=get_or_404(Unit, form.unit_id.data),
                 posts=form.posts.data,
                 standards=form.standards.data or "",
+                criteria=Standards.from_dict(form.criteria()),
                 actor=current_user,
             ),
             _("Đã thêm vị trí."),
@@ -76,12 +124,86 @@ def new_position(round_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("rounds.show", round_id=round_.id))
-    return render_template("rounds/position_form.html", form=form, round=round_)
+    return render_template("rounds/position_form.html", form=form, round=round_, position=None)
+
+
+@bp.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
+@require(can_manage_rounds)
+def edit_position(position_id: int) -> str | Response:
+    position = get_or_404(Position, position_id)
+    form = PositionForm(all_units(), obj=position)
+    if not form.is_submitted():
+        form.fill(position.standards_obj)
+        form.unit_id.data = position.unit_id or 0
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: update_position(
+                position,
+                title=form.title.data,
+                unit=get_or_404(Unit, form.unit_id.data),
+                posts=form.posts.data,
+                standards=form.standards.data or "",
+                criteria=Standards.from_dict(form.criteria()),
+                actor=current_user,
+            ),
+            _("Đã lưu vị trí và tiêu chuẩn."),
+            form,
+        )
+        if done:
+            return redirect(url_for("rounds.show", round_id=position.round_id))
+    return render_template(
+        "rounds/position_form.html", form=form, round=position.round, position=position
+    )
+
+
+@bp.route("/positions/<int:position_id>/stop", methods=["GET", "POST"])
+@require(can_manage_rounds)
+def stop(position_id: int) -> str | Response:
+    position = get_or_404(Position, position_id)
+    form = StopPositionForm()
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: stop_position(
+                position, reason=form.reason.data, actor=current_user, at=utcnow()
+            ),
+            _("Đã dừng thi tuyển vị trí này."),
+            form,
+        )
+        if done:
+            return redirect(url_for("rounds.show", round_id=position.round_id))
+    return render_template("rounds/stop.html", form=form, position=position)
 
 
 @bp.post("/<int:round_id>/advance")
 @require(can_manage_rounds)
 def advance(round_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
-    run_operation(lambda: advance_round(round_, actor=current_user), _("Đã chuyển giai đoạn."))
+    run_operation(
+        lambda: advance_round(round_, actor=current_user, at=utcnow()), _("Đã chuyển giai đoạn.")
+    )
     return redirect(url_for("rounds.show", round_id=round_.id))
+
+
+@bp.get("/units/")
+@require(can_view_round_admin)
+def units() -> str:
+    return render_template("rounds/units.html", units=all_units())
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@require(can_manage_units)
+def new_unit() -> str | Response:
+    units_ = all_units()
+    form = UnitForm(units_)
+    if form.validate_on_submit():
+        parent = get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
+        done = run_operation(
+            lambda: create_unit(
+                form.name.data, UnitLevel(form.level.data), parent, actor=current_user
+            ),
+            _("Đã thêm đơn vị."),
+            form,
+        )
+        if done:
+            return redirect(url_for("rounds.units"))
+    return render_template("rounds/unit_form.html", form=form)

@@ -1,9 +1,19 @@
 /* The exam page: autosave that loses nothing, a countdown kept in step with the server.
  *
  * Every change gets a sequence number (server-time milliseconds, strictly increasing per
- * question), is written to localStorage first, then sent. The server keeps the highest
- * sequence per question, so retries and late duplicates are harmless. While offline the
- * queue waits in localStorage and is replayed when the network returns or the page reloads.
+ * question), is written to localStorage first, then sent (docs/api.md). The server keeps the
+ * highest sequence per question, so retries and late duplicates are harmless. While offline
+ * the queue waits in localStorage and is replayed when the network returns or the page
+ * reloads. Several tabs on one paper share the queue: each change is a read-modify-write of
+ * localStorage keeping the higher sequence, and a tab shows the answers another tab gives.
+ *
+ * How a question's inputs become a response: a type registered in window.examQuestionTypes
+ * (static/js/qtypes.js: read(fieldset), write(fieldset, value)) says it; otherwise, from the
+ * controls of its template (templates/exams/qtypes/), named "q-<item id>":
+ *   - inputs carrying data-key give an object {key: value} (matching, ordering…);
+ *   - checkboxes give the list of checked values; radios the checked value (or null);
+ *   - one text field, textarea or select gives its value (null when empty);
+ *     several give the list of their values, in order.
  */
 (function () {
   "use strict";
@@ -21,23 +31,41 @@
   var connection = document.getElementById("connection");
   var answeredCount = document.getElementById("answered-count");
   var unsavedWarning = document.getElementById("unsaved-warning");
+  var sessionExpired = document.getElementById("session-expired");
+  var en = document.documentElement.lang === "en";
   var messages = {
-    online: document.documentElement.lang === "en" ? "Connected — all answers saved" : "Đã kết nối — mọi câu trả lời đã được lưu",
-    saving: document.documentElement.lang === "en" ? "Saving…" : "Đang lưu…",
-    offline: document.documentElement.lang === "en" ? "No connection — answers kept on this computer, will be sent when the network returns" : "Mất kết nối — câu trả lời được giữ trên máy và sẽ gửi lại khi có mạng",
-    closed: document.documentElement.lang === "en" ? "Time is up" : "Đã hết giờ",
-    remaining: document.documentElement.lang === "en" ? "Time remaining: " : "Thời gian còn lại: "
+    online: en ? "Connected — all answers saved" : "Đã kết nối — mọi câu trả lời đã được lưu",
+    saving: en ? "Saving…" : "Đang lưu…",
+    offline: en ? "No connection — answers kept on this computer, will be sent when the network returns" : "Mất kết nối — câu trả lời được giữ trên máy và sẽ gửi lại khi có mạng",
+    error: en ? "Not saved — signed out; answers kept on this computer" : "Chưa lưu được — phiên đăng nhập hết hạn; câu trả lời được giữ trên máy",
+    closed: en ? "Time is up" : "Đã hết giờ",
+    remaining: en ? "Time remaining: " : "Thời gian còn lại: "
+  };
+  var navText = {
+    answered: root.dataset.msgAnswered, unanswered: root.dataset.msgUnanswered, flagged: root.dataset.msgFlagged
   };
   var clockOffset = 0;  // server time minus this computer's time, in ms
   var flushing = false;
   var retryDelay = 1000;
+  var retryTimer = null;
+  var finished = false;
+  var shown = {};  // item -> seq of the response this page shows
 
+  // --- the queue in localStorage, shared by every tab of this paper ----------------------
   function load() {
-    try { return JSON.parse(localStorage.getItem(storeKey)) || { pending: {}, seq: {}, flags: {} }; }
-    catch (e) { return { pending: {}, seq: {}, flags: {} }; }
+    try {
+      var data = JSON.parse(localStorage.getItem(storeKey));
+      if (data && data.pending && data.seq && data.flags) { return data; }
+    } catch (e) { /* unreadable: start afresh */ }
+    return { pending: {}, seq: {}, flags: {} };
+  }
+  function update(change) {  // read, change, write: never overwrite another tab's newer entry
+    var data = load();
+    change(data);
+    try { localStorage.setItem(storeKey, JSON.stringify(data)); } catch (e) { /* full or denied: the server still gets it */ }
+    return data;
   }
   var store = load();
-  function persist() { localStorage.setItem(storeKey, JSON.stringify(store)); }
 
   function serverNow() { return Date.now() + clockOffset; }
 
@@ -46,24 +74,58 @@
     connection.textContent = messages[state];
   }
 
+  // --- responses --------------------------------------------------------------------------
+  function inputsOf(fieldset) {
+    return Array.prototype.slice.call(fieldset.querySelectorAll("[name^='q-']"));
+  }
+
+  function custom(fieldset) {  // a question type with its own controls (static/js/qtypes.js)
+    var types = window.examQuestionTypes || {};
+    return types[fieldset.dataset.type];
+  }
+
   function responseOf(fieldset) {
-    var inputs = fieldset.querySelectorAll("input[name^='q-']");
-    if (fieldset.dataset.type === "multiple_response") {
-      return Array.prototype.filter.call(inputs, function (i) { return i.checked; })
-        .map(function (i) { return i.value; });
+    if (custom(fieldset)) { return custom(fieldset).read(fieldset); }
+    var inputs = inputsOf(fieldset);
+    if (!inputs.length) { return null; }
+    if (inputs.some(function (i) { return i.dataset.key; })) {
+      var map = {};
+      inputs.forEach(function (i) {
+        if ((i.type === "radio" || i.type === "checkbox") && !i.checked) { return; }
+        if (i.value !== "") { map[i.dataset.key] = i.value; }
+      });
+      return map;
     }
-    var checked = fieldset.querySelector("input[name^='q-']:checked");
-    return checked ? checked.value : null;
+    if (inputs[0].type === "checkbox") {
+      return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+    }
+    if (inputs[0].type === "radio") {
+      var checked = inputs.filter(function (i) { return i.checked; })[0];
+      return checked ? checked.value : null;
+    }
+    if (inputs.length === 1) { return inputs[0].value === "" ? null : inputs[0].value; }
+    return inputs.map(function (i) { return i.value; });
   }
 
   function applyResponse(fieldset, response) {
-    fieldset.querySelectorAll("input[name^='q-']").forEach(function (input) {
-      input.checked = Array.isArray(response) ? response.indexOf(input.value) >= 0 : input.value === response;
+    if (custom(fieldset)) { custom(fieldset).write(fieldset, response); return; }
+    var inputs = inputsOf(fieldset);
+    inputs.forEach(function (input, index) {
+      var value = response;
+      if (input.dataset.key) { value = response && typeof response === "object" ? response[input.dataset.key] : undefined; }
+      else if (Array.isArray(response) && input.type !== "checkbox") { value = response[index]; }
+      if (input.type === "radio" || input.type === "checkbox") {
+        input.checked = Array.isArray(value) ? value.indexOf(input.value) >= 0 : String(value) === input.value;
+      } else {
+        input.value = value === null || value === undefined ? "" : value;
+      }
     });
   }
 
   function isAnswered(response) {
-    return Array.isArray(response) ? response.length > 0 : response !== null && response !== undefined;
+    if (Array.isArray(response)) { return response.length > 0; }
+    if (response && typeof response === "object") { return Object.keys(response).length > 0; }
+    return response !== null && response !== undefined && response !== "";
   }
 
   function refreshNav() {
@@ -72,51 +134,75 @@
       var item = fieldset.dataset.item;
       var link = document.querySelector("[data-nav='" + item + "']");
       var done = isAnswered(responseOf(fieldset));
+      var flagged = !!store.flags[item];
       answered += done ? 1 : 0;
       link.classList.toggle("answered", done);
-      link.classList.toggle("flagged", !!store.flags[item]);
+      link.classList.toggle("flagged", flagged);
+      // Colour is not enough: screen readers hear the state with the number.
+      link.querySelector(".nav-status").textContent = ", " + (done ? navText.answered : navText.unanswered) + (flagged ? ", " + navText.flagged : "");
     });
     answeredCount.textContent = answered;
     var pending = Object.keys(store.pending).length > 0;
-    unsavedWarning.classList.toggle("d-none", !pending || navigator.onLine);
+    unsavedWarning.classList.toggle("d-none", !pending || (navigator.onLine && connection.dataset.state === "online"));
   }
 
   function nextSeq(item, serverSeq) {
-    var last = Math.max(store.seq[item] || 0, serverSeq || 0);
-    var seq = Math.max(last + 1, Math.floor(serverNow()));
-    store.seq[item] = seq;
-    return seq;
+    var last = Math.max(store.seq[item] || 0, serverSeq || 0, shown[item] || 0);
+    return Math.max(last + 1, Math.floor(serverNow()));
   }
 
   function onChange(fieldset) {
+    if (finished) { return; }
     var item = fieldset.dataset.item;
-    store.pending[item] = { item: Number(item), response: responseOf(fieldset), seq: nextSeq(item, Number(fieldset.dataset.seq)) };
-    persist();
+    var entry = { item: Number(item), response: responseOf(fieldset), seq: nextSeq(item, Number(fieldset.dataset.seq)) };
+    shown[item] = entry.seq;
+    store = update(function (data) {
+      if (!data.pending[item] || data.pending[item].seq < entry.seq) { data.pending[item] = entry; }
+      data.seq[item] = Math.max(data.seq[item] || 0, entry.seq);
+    });
     refreshNav();
     flush();
   }
 
+  // --- sending ----------------------------------------------------------------------------
+  function scheduleRetry() {
+    if (retryTimer) { return; }
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 15000);
+  }
+
   function flush() {
+    store = load();
     var batch = Object.keys(store.pending).map(function (k) { return store.pending[k]; });
-    if (flushing || batch.length === 0) { return Promise.resolve(true); }
+    if (flushing || batch.length === 0 || finished) { return Promise.resolve(batch.length === 0); }
     flushing = true;
     setConnection("saving");
     return fetch(saveUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
       body: JSON.stringify({ answers: batch })
     }).then(function (response) {
+      var json = (response.headers.get("Content-Type") || "").indexOf("application/json") >= 0;
+      if (response.redirected || !json) { return { status: 401, body: {} }; }
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
       flushing = false;
       if (result.status === 409) { finish(); return false; }
+      if (result.status === 401) {
+        setConnection("error");
+        sessionExpired.classList.remove("d-none");
+        scheduleRetry();
+        return false;
+      }
       if (result.status !== 200) { throw new Error(result.body.error || "save failed"); }
-      result.body.saved.forEach(function (saved) {
-        var entry = store.pending[saved.item];
-        if (entry && entry.seq <= saved.seq) { delete store.pending[saved.item]; }
+      sessionExpired.classList.add("d-none");
+      store = update(function (data) {
+        result.body.saved.forEach(function (saved) {
+          var entry = data.pending[saved.item];
+          if (entry && entry.seq <= saved.seq) { delete data.pending[saved.item]; }
+        });
       });
-      persist();
       retryDelay = 1000;
       setConnection("online");
       refreshNav();
@@ -126,17 +212,19 @@
       flushing = false;
       setConnection("offline");
       refreshNav();
-      setTimeout(flush, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 15000);
+      scheduleRetry();
       return false;
     });
   }
 
   function finish() {
+    if (finished) { return; }
+    finished = true;
     setConnection("closed");
     window.location.assign(resultUrl);
   }
 
+  // --- the countdown ----------------------------------------------------------------------
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function tick() {
@@ -155,35 +243,70 @@
 
   function syncClock() {
     var sent = Date.now();
-    return fetch(stateUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (state) {
+    return fetch(stateUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
+      if (r.redirected) { throw new Error("signed out"); }
+      return r.json();
+    }).then(function (state) {
       var received = Date.now();
       clockOffset = Date.parse(state.server_time) - (sent + received) / 2;
-      deadline = Date.parse(state.deadline);
+      deadline = Date.parse(state.deadline);  // extra time given by an invigilator shows at once
       if (state.status !== "in_progress") { finish(); }
-    }).catch(function () { setConnection("offline"); });
+    }).catch(function () { if (!navigator.onLine) { setConnection("offline"); } });
   }
 
-  // Restore what this browser still holds (newer than the server's copy), then send it.
-  Object.keys(store.pending).forEach(function (item) {
-    var fieldset = document.querySelector("fieldset[data-item='" + item + "']");
-    if (fieldset) { applyResponse(fieldset, store.pending[item].response); }
+  // --- wiring -----------------------------------------------------------------------------
+  document.querySelectorAll("fieldset.question").forEach(function (fieldset) {
+    var item = fieldset.dataset.item;
+    shown[item] = Number(fieldset.dataset.seq) || 0;
+    var entry = store.pending[item];
+    if (entry && entry.seq > shown[item]) { applyResponse(fieldset, entry.response); shown[item] = entry.seq; }
   });
   document.querySelectorAll("[data-flag]").forEach(function (box) {
     box.checked = !!store.flags[box.dataset.flag];
-    box.addEventListener("change", function () { store.flags[box.dataset.flag] = box.checked; persist(); refreshNav(); });
+    box.addEventListener("change", function () {
+      store = update(function (data) { data.flags[box.dataset.flag] = box.checked; });
+      refreshNav();
+    });
   });
-  document.getElementById("paper").addEventListener("change", function (event) {
+  var paper = document.getElementById("paper");
+  var typing = {};
+  paper.addEventListener("change", function (event) {
     if (event.target.name && event.target.name.indexOf("q-") === 0) { onChange(event.target.closest("fieldset")); }
   });
-  document.getElementById("paper").addEventListener("submit", function (event) { event.preventDefault(); });
+  paper.addEventListener("input", function (event) {  // long answers: saved while typing
+    var target = event.target;
+    if (!target.name || target.name.indexOf("q-") !== 0 || target.type === "radio" || target.type === "checkbox") { return; }
+    var fieldset = target.closest("fieldset");
+    clearTimeout(typing[fieldset.dataset.item]);
+    typing[fieldset.dataset.item] = setTimeout(function () { onChange(fieldset); }, 1500);
+  });
+  paper.addEventListener("submit", function (event) { event.preventDefault(); });
+  document.querySelectorAll("[data-nav]").forEach(function (link) {
+    link.addEventListener("click", function () {
+      var target = document.querySelector(link.getAttribute("href"));
+      if (target) { setTimeout(function () { target.focus(); }, 0); }
+    });
+  });
   document.getElementById("submit-form").addEventListener("submit", function (event) {
     var form = this;
     event.preventDefault();
     if (!window.confirm(form.querySelector("[data-confirm]").dataset.confirm)) { return; }
     flush().then(function (ok) {
-      if (ok && Object.keys(store.pending).length === 0) { form.submit(); }
+      if (ok && Object.keys(load().pending).length === 0) { finished = true; form.submit(); }
       else { unsavedWarning.classList.remove("d-none"); unsavedWarning.focus(); }
     });
+  });
+  // Another tab of this paper changed an answer: show it here too.
+  window.addEventListener("storage", function (event) {
+    if (event.key !== storeKey) { return; }
+    store = load();
+    Object.keys(store.pending).forEach(function (item) {
+      var entry = store.pending[item];
+      var fieldset = document.querySelector("fieldset[data-item='" + item + "']");
+      if (fieldset && entry.seq > (shown[item] || 0)) { applyResponse(fieldset, entry.response); shown[item] = entry.seq; }
+    });
+    document.querySelectorAll("[data-flag]").forEach(function (box) { box.checked = !!store.flags[box.dataset.flag]; });
+    refreshNav();
   });
   window.addEventListener("online", function () { retryDelay = 1000; flush(); });
   window.addEventListener("offline", function () { setConnection("offline"); refreshNav(); });

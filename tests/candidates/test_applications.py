@@ -13,10 +13,25 @@ from tests.conftest import login
 from tests.factories import T0
 
 FORM = {
+    "national_id": "001184012345",
+    "phone": "0912 345 678",
     "date_of_birth": "30/05/1984",
     "gender": "female",
     "current_unit": "Phòng Tài chính – Kế toán",
     "current_post": "Phó Trưởng phòng",
+    "post_held_since": "01/01/2021",
+    "degree_level": "master",
+    "degree_field": "Kế toán",
+    "political_theory": "intermediate",
+    "state_management": "specialist",
+    "leadership_training": "yes",
+    "rank": "grade_3",
+    "rating_1": "good",
+    "rating_2": "good",
+    "rating_3": "excellent",
+    "discipline": "none",
+    "health_certificate_on": "15/02/2026",
+    "declaration": "y",
 }
 
 
@@ -46,8 +61,10 @@ def test_applications_outside_the_window_are_refused(app, make):
     candidate = make.user(Role.CANDIDATE)
     db.session.commit()
     url = f"/positions/{round_.positions[0].id}/apply"
-    for moment in (round_.registration_opens_at - dt.timedelta(seconds=1),
-                   round_.registration_closes_at):
+    for moment in (
+        round_.registration_opens_at - dt.timedelta(seconds=1),
+        round_.registration_closes_at,
+    ):
         with time_machine.travel(moment, tick=False):
             response = login(app.test_client(), candidate).post(url, data=FORM)
         assert "Kỳ thi không trong thời gian nhận hồ sơ." in response.get_data(as_text=True)
@@ -62,7 +79,7 @@ def test_a_draft_round_takes_no_application(app, make):
         response = login(app.test_client(), candidate).post(
             f"/positions/{round_.positions[0].id}/apply", data=FORM
         )
-    assert "Kỳ thi không trong thời gian nhận hồ sơ." in response.get_data(as_text=True)
+    assert response.status_code == 404  # a draft is not announced: its positions do not exist yet
     assert _count() == 0
 
 
@@ -75,7 +92,8 @@ def test_a_second_application_and_bad_fields_are_refused(app, make):
         first = client.post(f"/positions/{round_.positions[0].id}/apply", data=FORM)
         second = client.post(f"/positions/{round_.positions[1].id}/apply", data=FORM)
         child = client.post(
-            f"/positions/{round_.positions[1].id}/apply", data={**FORM, "date_of_birth": "2020-01-01"}
+            f"/positions/{round_.positions[1].id}/apply",
+            data={**FORM, "date_of_birth": "2020-01-01"},
         )
         garbage = client.post(
             f"/positions/{round_.positions[1].id}/apply",
@@ -103,8 +121,9 @@ def test_eligibility_assigns_registration_numbers_in_decision_order(client, make
     db.session.expire_all()
     assert db.session.get(Application, second.id).registration_number == "001"
     assert db.session.get(Application, first.id).registration_number == "002"
-    again = client.post(f"/applications/{first.id}/decide", data={"decision": "not_eligible",
-                                                                   "reason": "x"})
+    again = client.post(
+        f"/applications/{first.id}/decide", data={"decision": "not_eligible", "reason": "x"}
+    )
     assert "Hồ sơ này đã được xét." in again.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Application, first.id).status == ApplicationStatus.ELIGIBLE
@@ -141,5 +160,7 @@ def test_round_list_of_applications_is_sorted_the_vietnamese_way(client, make):
     board = make.user(Role.BOARD_ADMIN)
     db.session.commit()
     page = login(client, board).get(f"/rounds/{round_.id}/applications").get_data(as_text=True)
-    offsets = [page.index(n) for n in ("Lê Văn An", "Nguyễn Thị Ánh", "Phạm Thị Ân", "Trần Văn Bình")]
+    offsets = [
+        page.index(n) for n in ("Lê Văn An", "Nguyễn Thị Ánh", "Phạm Thị Ân", "Trần Văn Bình")
+    ]
     assert offsets == sorted(offsets)

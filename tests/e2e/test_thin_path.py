@@ -17,6 +17,7 @@ from exam.accounts.models import Role
 from exam.core.db import utcnow
 from exam.core.i18n import to_local
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_candidate_applies import fill_application
 from tests.factories import PASSWORD, Factories
 
 pytestmark = pytest.mark.browser
@@ -31,6 +32,7 @@ def staff(live_db):
         "chair": Factories.user(Role.PANEL_MEMBER, name="Vũ Thị Hồng Nhung"),
         "member": Factories.user(Role.PANEL_MEMBER, name="Hoàng Văn Thắng"),
     }
+    Factories.unit_tree("Bệnh viện Đa khoa Thanh Xuân", "Phòng Tổ chức – Hành chính")
     live_db.commit()
     return people
 
@@ -63,7 +65,10 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
     round_url = page.url
     page.get_by_role("link", name="Thêm vị trí").click()
     page.get_by_label("Chức danh").fill("Trưởng phòng Tổ chức – Hành chính")
-    page.get_by_label("Đơn vị", exact=True).fill("Bệnh viện Đa khoa Thanh Xuân")
+    page.get_by_label("Đơn vị", exact=True).select_option(
+        label="Thành phố Hà Nội › Sở Y tế › Bệnh viện Đa khoa Thanh Xuân"
+        " › Phòng Tổ chức – Hành chính"
+    )
     page.get_by_role("button", name="Thêm vị trí").click()
     page.get_by_role("button", name="Chuyển sang: Đang nhận hồ sơ").click()
     page.get_by_text("Đã chuyển giai đoạn.").wait_for()
@@ -83,10 +88,13 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
     page.get_by_role("button", name="Nộp hồ sơ").click()
     page.get_by_text("Nhập ngày sinh hợp lệ.").first.wait_for()
     screenshot(page, "apply-errors")
-    page.get_by_label("Ngày sinh").fill("14/03/1984")
-    page.get_by_label("Nữ").check()
-    page.get_by_label("Cơ quan, đơn vị đang công tác").fill("Phòng Tổ chức – Hành chính")
-    page.get_by_label("Chức vụ, vị trí việc làm hiện tại").fill("Phó Trưởng phòng")
+    fill_application(
+        page,
+        national_id="001184012345",
+        born="14/03/1984",
+        female=True,
+        deadline_year=to_local(now + dt.timedelta(days=29)).year,
+    )
     page.get_by_role("button", name="Nộp hồ sơ").click()
     page.get_by_text("Đã nộp hồ sơ dự tuyển.").wait_for()
 
@@ -97,7 +105,7 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
     page.get_by_role("link", name="Nguyễn Thị Hồng Nhung").click()
     page.get_by_role("button", name="Đủ điều kiện", exact=True).click()
     page.get_by_text("Đã ghi nhận kết luận.").wait_for()
-    assert "001" in page.locator("table").inner_text()
+    assert "001" in page.locator("table", has_text="Nguyễn Thị Hồng Nhung").inner_text()
 
     # The question board writes three questions; another author approves them.
     sign_in(page, base, staff["author"].email)

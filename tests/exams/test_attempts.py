@@ -25,6 +25,7 @@ from exam.exams.operations import (
     close_expired_attempts,
     close_if_expired,
     generate_papers,
+    grant_extra_time,
     save_answer,
     start_attempt,
     submit_attempt,
@@ -73,8 +74,8 @@ def sitting(make) -> Sitting:
     test = make.test(
         round_, question_count=3, duration_minutes=DURATION, starts_at=START, papers=False
     )
-    test.points_per_question = POINTS
-    test.session_code = CODE
+    test.sections[0].points_per_question = POINTS
+    test.sessions[0].code = CODE
     generate_papers(test, actor=make.user(Role.BOARD_ADMIN), at=START - dt.timedelta(hours=1))
     db.session.flush()
     world = Sitting(
@@ -198,7 +199,7 @@ def test_start_after_the_deadline_is_refused(app, sitting, late):
 
 
 def test_the_deadline_is_fixed_by_the_start_not_by_the_login(app, sitting):
-    late_login = START + dt.timedelta(minutes=50)
+    late_login = START + dt.timedelta(minutes=14)  # inside the 15 minutes' late entry
     with time_machine.travel(late_login, tick=False):
         client = login(app.test_client(), sitting.candidate)
         client.post(f"/attempts/{sitting.attempt_id}/start", data={"session_code": CODE})
@@ -209,7 +210,7 @@ def test_the_deadline_is_fixed_by_the_start_not_by_the_login(app, sitting):
     assert dt.datetime.fromisoformat(state["deadline"]) == DEADLINE
     assert state["status"] == "in_progress"
     item = attempt.questions[0]
-    # 11 minutes after this candidate's login, but past the common deadline: refused.
+    # 46 minutes after this candidate's login, but past the common deadline: refused.
     with pytest.raises(
         AnswerRefused, match=exactly("Bài thi đã đóng: câu trả lời không được ghi nhận.")
     ):
@@ -217,10 +218,11 @@ def test_the_deadline_is_fixed_by_the_start_not_by_the_login(app, sitting):
 
 
 def test_extra_minutes_extend_the_deadline(sitting):
-    attempt = sitting.attempt
-    attempt.extra_minutes = 15
+    attempt = _start(sitting.attempt, sitting.candidate, at=START + 5 * MINUTE)
+    grant_extra_time(
+        attempt, minutes=15, reason="Mất điện phòng thi 15 phút", actor=sitting.other, at=START
+    )
     assert attempt.deadline_at == DEADLINE + dt.timedelta(minutes=15)
-    _start(attempt, sitting.candidate, at=DEADLINE + dt.timedelta(minutes=5))
     item = attempt.questions[0]
     save_answer(attempt, item, _correct(item), seq=1, at=DEADLINE + dt.timedelta(minutes=14))
     assert not close_if_expired(attempt, at=DEADLINE + dt.timedelta(minutes=15))

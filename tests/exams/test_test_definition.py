@@ -13,7 +13,7 @@ from exam.accounts.models import Role
 from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.models import Attempt
 from exam.exams.models import Test as ExamTest
-from exam.exams.operations import create_test, draw_paper, generate_papers
+from exam.exams.operations import blueprint_pools, create_test, draw_paper, generate_papers
 from exam.extensions import db
 from exam.question_bank.models import QuestionVersion
 from exam.question_bank.operations import submit_for_review
@@ -202,32 +202,35 @@ def _shuffled_test(make) -> ExamTest:
     return test
 
 
-def _pool(test: ExamTest) -> tuple[list[int], dict]:
-    questions = approved_questions(test.bank_id)
-    return [q.id for q in questions], {q.id: q.current for q in questions}
+def _pool(test: ExamTest) -> dict:
+    return blueprint_pools(test)
 
 
 def test_same_seed_and_pool_give_the_same_paper(make):
     test = _shuffled_test(make)
-    pool_ids, versions = _pool(test)
+    pools = _pool(test)
+    [section] = test.sections
+    reversed_pools = {section: dict(reversed(list(pools[section].items())))}
     one, two = Attempt(test=test, seed=424242), Attempt(test=test, seed=424242)
-    draw_paper(one, pool_ids, versions)
-    draw_paper(two, list(reversed(pool_ids)), versions)  # order of the pool does not matter
+    draw_paper(one, pools)
+    draw_paper(two, reversed_pools)  # order of the pool does not matter
     assert _paper(one) == _paper(two)
-    assert set(versions_drawn := [v for v, _ in _paper(one)]) <= {v.id for v in versions.values()}
+    versions = pools[section].values()
+    assert set(versions_drawn := [v for v, _ in _paper(one)]) <= {v.id for v in versions}
     assert len(set(versions_drawn)) == 4
     assert [item.position for item in one.questions] == [1, 2, 3, 4]
+    assert sorted(item.slot for item in one.questions) == [1, 2, 3, 4]
     for _, order in _paper(one):
         assert sorted(order) == ["a", "b", "c", "d"]
 
 
 def test_a_different_seed_gives_a_different_paper(make):
     test = _shuffled_test(make)
-    pool_ids, versions = _pool(test)
+    pools = _pool(test)
     papers = []
     for seed in (1, 2, 3):
         attempt = Attempt(test=test, seed=seed)
-        draw_paper(attempt, pool_ids, versions)
+        draw_paper(attempt, pools)
         papers.append(_paper(attempt))
     assert len({repr(p) for p in papers}) == 3
 
@@ -237,9 +240,8 @@ def test_a_stored_paper_can_be_rederived_from_its_seed(make):
     generate_papers(test, actor=make.user(Role.BOARD_ADMIN), at=BEFORE)
     db.session.flush()
     [stored] = _papers_of(test)
-    pool_ids, versions = _pool(test)
     again = Attempt(test=test, seed=stored.seed)
-    draw_paper(again, pool_ids, versions)
+    draw_paper(again, _pool(test))
     assert _paper(again) == _paper(stored)
 
 

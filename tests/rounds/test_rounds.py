@@ -47,8 +47,12 @@ def test_a_wrong_registration_window_is_refused(client, make, opens, closes, mes
     db.session.commit()
     response = login(client, board).post(
         "/rounds/new",
-        data={"name": "Kỳ thi", "organisation": "Đơn vị", "registration_opens_at": opens,
-              "registration_closes_at": closes},
+        data={
+            "name": "Kỳ thi",
+            "organisation": "Đơn vị",
+            "registration_opens_at": opens,
+            "registration_closes_at": closes,
+        },
     )
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
@@ -59,10 +63,11 @@ def test_a_wrong_registration_window_is_refused(client, make, opens, closes, mes
 def test_positions_are_added_in_draft_only_and_duplicates_refused(client, make):
     round_ = make.round(status=RoundStatus.DRAFT)
     board = make.user(Role.BOARD_ADMIN)
+    division = make.unit_tree("Bệnh viện X", "Phòng Kế toán")
     db.session.commit()
     login(client, board)
     url = f"/rounds/{round_.id}/positions/new"
-    data = {"title": "Trưởng phòng Kế toán", "unit_name": "Bệnh viện X", "posts": "1"}
+    data = {"title": "Trưởng phòng Kế toán", "unit_id": str(division.id), "posts": "1"}
     assert client.post(url, data=data).status_code == 302
     again = client.post(url, data=data)
     assert "Vị trí này đã có trong kỳ thi." in again.get_data(as_text=True)
@@ -110,7 +115,9 @@ def test_advancing_is_audited_and_needs_a_position(client, make):
     db.session.expire_all()
     assert db.session.get(Round, full.id).status == RoundStatus.REGISTRATION_OPEN
     entry = db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.action == "round.advance").order_by(AuditEntry.seq.desc())
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "round.advance")
+        .order_by(AuditEntry.seq.desc())
     ).first()
     assert entry.before == {"status": "draft"}
     assert entry.after == {"status": "registration_open"}
@@ -118,6 +125,9 @@ def test_advancing_is_audited_and_needs_a_position(client, make):
 
 
 def test_a_closed_round_cannot_advance(make):
-    round_ = make.round(status=RoundStatus.CLOSED)
+    round_ = make.screened_round(2)
+    board = make.user(Role.BOARD_ADMIN)
+    while round_.status != RoundStatus.CLOSED:
+        advance_round(round_, actor=board)
     with pytest.raises(DomainError, match="Kỳ thi đã kết thúc"):
-        advance_round(round_, actor=make.user(Role.BOARD_ADMIN))
+        advance_round(round_, actor=board)

@@ -1,16 +1,39 @@
-"""The contract every question type fulfils, and the registry."""
+"""The contract every question type fulfils, and the registry.
+
+A type turns the interchange form (``QuestionData``, what every file format reads and
+writes) into its stored JSON (``QuestionVersion.data``) and back, says what is wrong with
+stored data, which parts a paper may shuffle, what a candidate's response looks like in
+canonical form, and what share of the points a response earns. Its exam-page template
+lives under ``templates/exams/qtypes/`` and its client code (reading and writing the form
+controls) in ``static/js/qtypes.js``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import hashlib
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from exam.question_bank.interchange import QuestionData
+
+if TYPE_CHECKING:  # pragma: no cover
+    from exam.question_bank.models import QuestionVersion
 
 _REGISTRY: dict[str, QuestionType] = {}
 
 
 class InvalidResponse(ValueError):
     """A response of the wrong shape for its question (refused, never stored)."""
+
+
+class NotAutoScored(TypeError):
+    """Asked to score a response that only people can mark (an essay)."""
+
+
+def opaque_id(prefix: str, text: str) -> str:
+    """An id for a part of a question that tells nothing about where the part belongs
+    (the right position of an ordering item, the prompt a matching answer goes with):
+    derived from the text alone, so the page's HTML gives no hint."""
+    return prefix + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
 class QuestionType:
@@ -24,6 +47,33 @@ class QuestionType:
 
     def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
         raise NotImplementedError
+
+    def interchange_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The type's own fields of ``QuestionData`` rebuilt from stored data."""
+        raise NotImplementedError
+
+    def to_interchange(
+        self, version: QuestionVersion, media: dict[str, bytes] | None = None
+    ) -> QuestionData:
+        """The version as every file format sees it (for export and for the editor).
+        ``media`` gives the embedded files' contents by name (loaded by the caller)."""
+        question = version.question
+        return QuestionData(
+            type=self.name,
+            text=version.text,
+            name=version.name or "",
+            key=question.key,
+            text_format=version.text_format or "plain",
+            category=question.category.path if question.category else "",
+            difficulty=version.difficulty.value if version.difficulty else None,
+            tags=[tag.name for tag in question.tags],
+            legal_basis=version.legal_basis or "",
+            legal_basis_date=version.legal_basis_date,
+            default_points=float(version.default_points),
+            general_feedback=version.general_feedback or "",
+            media=dict(media or {}),
+            **self.interchange_fields(version.data),
+        )
 
     def problems(self, data: dict[str, Any]) -> list[str]:
         """What is wrong with stored data; empty when valid."""
@@ -40,6 +90,14 @@ class QuestionType:
     def score_fraction(self, data: dict[str, Any], response: Any) -> float:
         """Share of the question's points earned, in [0, 1]; penalties stop at zero."""
         raise NotImplementedError
+
+    def describe_response(self, data: dict[str, Any], response: Any) -> str:
+        """A response in words, for review pages and marking."""
+        return "" if response is None else str(response)
+
+    def describe_answer(self, data: dict[str, Any]) -> str:
+        """The expected answer in words (the bank's question page, the review after a test)."""
+        return ""
 
 
 def register(cls: type[QuestionType]) -> type[QuestionType]:

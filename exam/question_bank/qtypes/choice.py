@@ -11,8 +11,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from exam.question_bank.formats.common import true_false_choices, true_false_feedback
 from exam.question_bank.interchange import Choice, QuestionData
 from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, register
+
+LETTERS = string.ascii_uppercase
 
 
 def _choices_data(choices: list[Choice], shuffle: bool) -> dict[str, Any]:
@@ -34,11 +37,37 @@ def _choice_ids(data: dict[str, Any]) -> list[str]:
     return [c["id"] for c in data.get("choices", [])]
 
 
+def _letter_text(data: dict[str, Any], ids: list[str]) -> str:
+    """ "B. text; D. text" in the bank's order of the options."""
+    order = _choice_ids(data)
+    return "; ".join(
+        f"{LETTERS[order.index(c['id'])]}. {c['text']}"
+        for c in data.get("choices", [])
+        if c["id"] in ids
+    )
+
+
 class _ChoiceType(QuestionType):
     """What single choice and multiple response share: options with stable ids."""
 
     def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
         return _choices_data(question.choices, question.shuffle_choices)
+
+    def interchange_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "choices": [
+                Choice(c["text"], float(c["fraction"]), c.get("feedback", ""))
+                for c in data.get("choices", [])
+            ],
+            "shuffle_choices": bool(data.get("shuffle", True)),
+        }
+
+    def describe_response(self, data: dict[str, Any], response: Any) -> str:
+        chosen = response if isinstance(response, list) else [response]
+        return _letter_text(data, [c for c in chosen if c is not None])
+
+    def describe_answer(self, data: dict[str, Any]) -> str:
+        return _letter_text(data, [c["id"] for c in data.get("choices", []) if c["fraction"] > 0])
 
     def problems(self, data: dict[str, Any]) -> list[str]:
         choices = data.get("choices", [])
@@ -122,7 +151,25 @@ class TrueFalse(QuestionType):
         return str(_l("Đúng/Sai"))
 
     def data_from_interchange(self, question: QuestionData) -> dict[str, Any]:
-        return {"answer": bool(question.correct_answer)}
+        data: dict[str, Any] = {"answer": bool(question.correct_answer)}
+        feedback_true, feedback_false = true_false_feedback(question)
+        if feedback_true or feedback_false:
+            data["feedback_true"], data["feedback_false"] = feedback_true, feedback_false
+        return data
+
+    def interchange_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        choices = true_false_choices(
+            bool(data.get("answer")), data.get("feedback_true", ""), data.get("feedback_false", "")
+        )
+        return {"correct_answer": bool(data.get("answer")), "choices": choices}
+
+    def describe_response(self, data: dict[str, Any], response: Any) -> str:
+        if response is None:
+            return ""
+        return str(_l("Đúng")) if response else str(_l("Sai"))
+
+    def describe_answer(self, data: dict[str, Any]) -> str:
+        return self.describe_response(data, bool(data.get("answer")))
 
     def problems(self, data: dict[str, Any]) -> list[str]:
         if not isinstance(data.get("answer"), bool):

@@ -1,0 +1,202 @@
+"""Autosave throughput and latency beside the ceiling of the stack, on SQLite and PostgreSQL.
+
+For each database: the app under gunicorn (2 workers × 4 threads, gthread), a populated
+database (candidates sitting a 60-question test), then from this same machine:
+  1. the ceiling: a trivial endpoint of the same app (GET /exam-clock, no database) for
+     DURATION seconds with CONCURRENCY connections;
+  2. autosave: POST /attempts/<id>/answers, one answer per request, for DURATION seconds with
+     the same concurrency; two "tabs" per paper share each paper's sequence numbers, and one
+     request in ten re-sends an older answer (a late retry), which must not win;
+  3. the check: every acknowledged answer is read back from the database, and for every
+     question the stored answer is the one with the highest acknowledged sequence number.
+
+Prints saves/s, p50/p99, the ratio to the ceiling (target ≥ 40 % with p99 < 250 ms) and the
+number of lost or reordered answers (target 0). Bounded: about a minute per database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from support.harness import (
+    USER_AGENT,
+    build_world,
+    describe,
+    percentile,
+    postgres_cluster,
+    sqlite_database,
+    start_gunicorn,
+    stop,
+)
+
+DURATION = float(os.environ.get("BENCH_SECONDS", 15))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", 32))
+CANDIDATES = int(os.environ.get("BENCH_CANDIDATES", 200))
+
+
+async def closed_loop(make_request, seconds: float, concurrency: int):
+    """``concurrency`` workers sending back-to-back for ``seconds``: (latencies, errors)."""
+    import aiohttp
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+    async with aiohttp.ClientSession(
+        connector=connector, headers={"User-Agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar()
+    ) as http:
+        end = time.perf_counter() + seconds
+
+        async def worker(n: int) -> None:
+            while time.perf_counter() < end:
+                began = time.perf_counter()
+                try:
+                    ok = await make_request(http, n)
+                except Exception as error:  # a refused connection, a timeout…
+                    ok = type(error).__name__
+                if ok is True:
+                    latencies.append(time.perf_counter() - began)
+                else:
+                    errors[str(ok)] = errors.get(str(ok), 0) + 1
+
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    return latencies, errors
+
+
+def run(database: str, url: str) -> dict:
+    world = build_world(url, candidates=CANDIDATES, started=True, starts_in=dt.timedelta(seconds=2))
+    time.sleep(max(0.0, (world.starts_at - dt.datetime.now(dt.UTC)).total_seconds()))
+    server = start_gunicorn(url)
+    try:
+        sitters = world.sitters
+        rng = random.Random(7)
+        next_seq: dict[tuple[int, int], int] = {}
+        acked: dict[tuple[int, int], tuple[int, str]] = {}  # (attempt, item) -> (seq, response)
+        sent: dict[tuple[int, int], list[tuple[int, str]]] = {}
+
+        async def clock(http, n):
+            sitter = sitters[n % len(sitters)]
+            async with http.get(server.url + "/exam-clock", headers={"Cookie": sitter.cookie}) as r:
+                await r.read()
+                return True if r.status == 200 else r.status
+
+        async def save(http, n):
+            sitter = sitters[(n // 2) % len(sitters)]  # two tabs per paper
+            item = rng.choice(sitter.items)
+            key = (sitter.attempt_id, item)
+            history = sent.setdefault(key, [])
+            if history and rng.random() < 0.1:
+                seq, response = rng.choice(history)  # a late retry of an older save
+            else:
+                seq = next_seq.get(key, 0) + 1
+                next_seq[key] = seq
+                response = rng.choice(sitter.options[item])
+                history.append((seq, response))
+            body = json.dumps({"answers": [{"item": item, "response": response, "seq": seq}]})
+            async with http.post(
+                f"{server.url}/attempts/{sitter.attempt_id}/answers",
+                data=body,
+                headers={
+                    "Cookie": sitter.cookie,
+                    "X-CSRFToken": sitter.csrf,
+                    "Content-Type": "application/json",
+                },
+            ) as r:
+                payload = await r.read()
+                if r.status != 200:
+                    return r.status
+                [stored] = json.loads(payload)["saved"]
+                if seq >= acked.get(key, (0, ""))[0]:
+                    acked[key] = (seq, response)
+                return True if stored["seq"] >= seq else "seq went back"
+
+        ceiling, ceiling_errors = asyncio.run(closed_loop(clock, DURATION, CONCURRENCY))
+        saves, save_errors = asyncio.run(closed_loop(save, DURATION, CONCURRENCY))
+    finally:
+        stop(server)
+
+    lost, reordered = check(url, acked)
+    return {
+        "database": database,
+        "setup": world.setup_seconds,
+        "papers": world.papers_seconds,
+        "candidates": len(world.sitters),
+        "ceiling_rps": len(ceiling) / DURATION,
+        "ceiling": ceiling,
+        "ceiling_errors": ceiling_errors,
+        "saves_rps": len(saves) / DURATION,
+        "saves": saves,
+        "save_errors": save_errors,
+        "answers": len(acked),
+        "lost": lost,
+        "reordered": reordered,
+    }
+
+
+def check(url: str, acked: dict[tuple[int, int], tuple[int, str]]) -> tuple[int, int]:
+    """Read every answer back: missing ones are lost, older ones reordered."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        stored = {
+            item: (seq, json.loads(response) if isinstance(response, str) else response)
+            for item, seq, response in connection.execute(
+                sa.text("SELECT attempt_question_id, seq, response FROM answers")
+            )
+        }
+    engine.dispose()
+    lost = sum(1 for (_, item) in acked if item not in stored)
+    reordered = sum(
+        1 for (_, item), expected in acked.items() if item in stored and stored[item] != expected
+    )
+    return lost, reordered
+
+
+def report(result: dict) -> None:
+    ratio = result["saves_rps"] / result["ceiling_rps"] if result["ceiling_rps"] else 0
+    p99 = percentile(result["saves"], 99) * 1000
+    print(
+        f"-- {result['database']}: {result['candidates']} candidates, 60-question papers "
+        f"(setup {result['setup']:.0f} s, of which papers {result['papers']:.1f} s)"
+    )
+    print(
+        f"   ceiling  GET /exam-clock        {result['ceiling_rps']:7.0f} req/s  "
+        f"{describe(result['ceiling'])}  errors {result['ceiling_errors'] or 0}"
+    )
+    print(
+        f"   autosave POST …/answers         {result['saves_rps']:7.0f} saves/s "
+        f"{describe(result['saves'])}  errors {result['save_errors'] or 0}"
+    )
+    print(
+        f"   ratio {ratio:.0%} of the ceiling (target ≥ 40 %), p99 {p99:.0f} ms (target < 250); "
+        f"answers checked {result['answers']}: lost {result['lost']}, "
+        f"reordered {result['reordered']} (target 0)"
+    )
+    print(f"   capacity at this rate: {result['saves_rps'] * 10:.0f} candidates saving every 10 s")
+
+
+def main() -> None:
+    print(
+        f"Autosave benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, {CONCURRENCY} connections, {DURATION:.0f} s per measurement"
+    )
+    only = set(sys.argv[1:]) or {"sqlite", "postgresql"}
+    if "sqlite" in only:
+        with sqlite_database() as url:
+            report(run("SQLite (WAL)", url))
+    if "postgresql" in only:
+        with postgres_cluster() as url:
+            report(run("PostgreSQL", url))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+"""What the benchmarks share: a throw-away PostgreSQL cluster, a populated database, the app
+under gunicorn, signed-in sessions made without the login page, and latency figures.
+
+Everything runs on this machine (127.0.0.1 only) and stops by itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+VENV_BIN = ROOT / ".venv" / "bin"
+SECRET = "bench-only-secret-key"
+USER_AGENT = "exam-bench/1.0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A PostgreSQL cluster on a free local port, removed at the end (as
+    scripts/with-postgres.sh does, but with fsync on: durable commits, as in production)."""
+    pg_bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    data = Path(tempfile.mkdtemp(prefix="exam-bench-pg."))
+    port = free_port()
+    root = os.getuid() == 0
+    user = "postgres" if root else os.environ.get("USER", "postgres")
+
+    def as_pg(*args: str) -> None:
+        command = ["runuser", "-u", "postgres", "--", *args] if root else list(args)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    if root:
+        shutil.chown(data, "postgres")
+    try:
+        as_pg(
+            str(pg_bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            user,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        as_pg(
+            str(pg_bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(data / "log"),
+            "-o",
+            options,
+            "start",
+        )
+        as_pg(str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user, "bench")
+        yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/bench"
+    finally:
+        with contextlib.suppress(Exception):
+            as_pg(str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def sqlite_database() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="exam-bench-sqlite."))
+    try:
+        yield f"sqlite:///{folder / 'bench.sqlite3'}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def make_app(url: str):
+    from exam import create_app
+    from tests.helpers import config_for_tests
+
+    return create_app(
+        config_for_tests(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=SECRET, WTF_CSRF_ENABLED=True)
+    )
+
+
+@dataclass
+class Sitter:
+    user_id: int
+    attempt_id: int
+    items: list[int]
+    options: dict[int, list[str]]
+    cookie: str = ""
+    csrf: str = ""
+
+
+@dataclass
+class World:
+    url: str
+    session_code: str
+    starts_at: dt.datetime
+    sitters: list[Sitter] = field(default_factory=list)
+    setup_seconds: float = 0.0
+    papers_seconds: float = 0.0
+
+
+def build_world(
+    url: str, *, candidates: int, questions: int = 60, started: bool, starts_in: dt.timedelta
+) -> World:
+    """A round with ``candidates`` eligible candidates, a bank of 3× ``questions`` approved
+    questions, a test of ``questions`` questions whose papers are made (timed), every
+    candidate signed in; papers started when ``started``."""
+    import sqlalchemy as sa
+
+    from exam.accounts.models import Role
+    from exam.core.db import utcnow
+    from exam.exams.models import Attempt, AttemptQuestion
+    from exam.exams.operations import create_test, generate_papers, start_attempt
+    from exam.extensions import db
+    from tests.factories import Factories
+
+    app = make_app(url)
+    began = time.perf_counter()
+    with app.app_context():
+        db.create_all()
+        round_ = Factories.round()
+        position = round_.positions[0]
+        board = Factories.user(Role.BOARD_ADMIN)
+        for _ in range(candidates):
+            Factories.application(position)
+        bank = Factories.bank(questions * 3)
+        now = utcnow().replace(microsecond=0)
+        test = create_test(
+            round_,
+            bank,
+            title="Trắc nghiệm kiến thức chung",
+            question_count=questions,
+            duration_minutes=120,
+            starts_at=now + starts_in,
+            late_entry_minutes=120,
+            actor=board,
+        )
+        db.session.commit()
+        papers_began = time.perf_counter()
+        generate_papers(test, actor=board, at=now)
+        db.session.commit()
+        papers_seconds = time.perf_counter() - papers_began
+        world = World(url, test.session_code, test.starts_at, papers_seconds=papers_seconds)
+        attempts = db.session.scalars(sa.select(Attempt).where(Attempt.test_id == test.id)).all()
+        items: dict[int, list[tuple[int, list[str]]]] = {}
+        for attempt_id, item_id, order in db.session.execute(
+            sa.select(AttemptQuestion.attempt_id, AttemptQuestion.id, AttemptQuestion.option_order)
+            .join(Attempt)
+            .where(Attempt.test_id == test.id)
+            .order_by(AttemptQuestion.id)
+        ):
+            items.setdefault(attempt_id, []).append((item_id, order))
+        for attempt in attempts:
+            if started:
+                start_attempt(
+                    attempt,
+                    session_code=test.session_code,
+                    actor=attempt.application.candidate,
+                    at=test.starts_at,
+                )
+            world.sitters.append(
+                Sitter(
+                    attempt.application.candidate_id,
+                    attempt.id,
+                    [i for i, _ in items[attempt.id]],
+                    {i: order for i, order in items[attempt.id]},
+                )
+            )
+        db.session.commit()
+        for sitter in world.sitters:
+            sitter.cookie, sitter.csrf = signed_in(app, sitter.user_id)
+        db.session.remove()
+        db.engine.dispose()
+    world.setup_seconds = time.perf_counter() - began
+    return world
+
+
+def signed_in(app, user_id: int) -> tuple[str, str]:
+    """A session cookie as the login page would set it, and its CSRF token."""
+    from flask_login.utils import _create_identifier
+    from itsdangerous import URLSafeTimedSerializer
+
+    raw = hashlib.sha1(os.urandom(32)).hexdigest()
+    with app.test_request_context(
+        environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}
+    ):
+        identifier = _create_identifier()
+    data = {"_user_id": str(user_id), "_fresh": True, "_id": identifier, "csrf_token": raw}
+    cookie = app.session_interface.get_signing_serializer(app).dumps(data)
+    token = URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
+    return f"session={cookie}", token
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+
+WORKERS = int(os.environ.get("BENCH_WORKERS", 4))
+THREADS = int(os.environ.get("BENCH_THREADS", 1))
+
+
+def start_gunicorn(database_url: str, *, workers: int = WORKERS, threads: int = THREADS) -> Server:
+    """gthread workers (keep-alive) with one request thread each: a thread holding the
+    database's write lock never waits for the GIL behind its siblings."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="exam-bench-gunicorn.", suffix=".log")[1])
+    env = dict(
+        os.environ,
+        EXAM_ENV="production",
+        SECRET_KEY=SECRET,
+        DATABASE_URL=database_url,
+        SESSION_COOKIE_SECURE="0",
+        RATELIMIT_ENABLED="0",
+    )
+    process = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--keep-alive",
+            "30",
+            "--backlog",
+            "4096",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the crash test kills it whole
+    )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(server.url + "/exam-clock", timeout=1) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.1)
+    stop(server)
+    raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}")
+
+
+def stop(server: Server, *, kill: bool = False) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.process.wait(timeout=20)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def describe(latencies: list[float]) -> str:
+    return (
+        f"p50 {percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(latencies, 99) * 1000:.1f} ms, "
+        f"max {max(latencies) * 1000:.1f} ms"
+        if latencies
+        else "no requests"
+    )
+
+
+def mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")

@@ -1,0 +1,21 @@
+"""`flask candidates prune-uploads`: delete stored files no document refers to."""
+
+from __future__ import annotations
+
+import click
+
+from exam.extensions import db
+
+
+@click.group("candidates", help="Candidates and their dossiers.")
+def candidates_cli() -> None:
+    pass
+
+
+@candidates_cli.command("prune-uploads", help="Delete dossier files no document refers to.")
+def prune() -> None:
+    from exam.candidates.operations import prune_uploads
+
+    removed = prune_uploads()
+    db.session.rollback()
+    click.echo(f"Removed {len(removed)} file(s).")

@@ -1,0 +1,73 @@
+"""The dossier's files: type read from the content, size limited, stored outside the web root
+(``UPLOAD_DIR``, default ``instance/uploads``) under generated names.
+
+The type is decided by the file's signature (magic bytes), never by its name or the browser's
+claim: a PDF starts with ``%PDF-``, a PNG with its 8-byte signature, a JPEG with ``FF D8 FF``.
+A renamed executable (``MZ``, ``\\x7fELF`` …) matches none of them and is refused. The
+original name is kept only to be shown and offered on download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+SIGNATURES: list[tuple[bytes, str, str]] = [
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+]
+STORED_NAME_LENGTH = 32  # hex characters of the random part
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(content type, extension) read from the file's first bytes, or None."""
+    for signature, content_type, extension in SIGNATURES:
+        if data.startswith(signature):
+            return content_type, extension
+    return None
+
+
+def upload_dir() -> Path:
+    configured = current_app.config.get("UPLOAD_DIR") or str(
+        Path(current_app.instance_path) / "uploads"
+    )
+    folder = Path(configured)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def max_bytes() -> int:
+    return int(current_app.config["UPLOAD_MAX_BYTES"])
+
+
+def store(data: bytes, content_type: str, extension: str) -> StoredFile:
+    """Write ``data`` under a new random name; nothing the user typed reaches the path."""
+    name = secrets.token_hex(STORED_NAME_LENGTH // 2) + extension
+    path = upload_dir() / name
+    with path.open("xb") as handle:  # never overwrite
+        handle.write(data)
+    return StoredFile(name, content_type, len(data), hashlib.sha256(data).hexdigest())
+
+
+def path_of(stored_name: str) -> Path:
+    """The file's path; the name comes from the database and is checked anyway."""
+    if "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
+        raise ValueError("bad stored name")
+    return upload_dir() / stored_name
+
+
+def delete(stored_name: str) -> None:
+    path_of(stored_name).unlink(missing_ok=True)

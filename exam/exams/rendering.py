@@ -1,0 +1,77 @@
+"""The paper's questions as HTML: rendered for the page, or ahead of time when papers are
+made (RenderedPaper), so that the start of a session costs one read per candidate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import render_template
+from flask_babel import force_locale, format_decimal
+from flask_babel import lazy_gettext as _l
+
+from exam.exams.models import Answer, Attempt, AttemptQuestion, RenderedPaper, Test
+from exam.exams.operations import load_paper
+from exam.extensions import db
+
+# Said once per question: translated once per page, then filled in by the template.
+PAPER_LABELS = {
+    "question": _l("Câu %(n)d"),
+    "points": _l("%(points)s điểm"),
+    "flag": _l("Đánh dấu để xem lại"),
+}
+
+
+def body_context(attempt: Attempt, items: list[AttemptQuestion]) -> dict[str, Any]:
+    return {
+        "attempt": attempt,
+        "items": items,
+        "points_text": {p: format_decimal(p, "0.00") for p in {item.points for item in items}},
+        "labels": {key: str(text) for key, text in PAPER_LABELS.items()},
+    }
+
+
+def render_body(attempt: Attempt, items: list[AttemptQuestion]) -> str:
+    return render_template("exams/_paper_body.html", **body_context(attempt, items))
+
+
+def prerender_papers(test: Test, *, locale: str = "vi") -> int:
+    """Render every paper of the test that has no answer and no rendering yet."""
+    done = set(
+        db.session.scalars(
+            sa.select(RenderedPaper.attempt_id).join(Attempt).where(Attempt.test_id == test.id)
+        )
+    )
+    attempts = db.session.scalars(sa.select(Attempt).where(Attempt.test_id == test.id)).all()
+    made = 0
+    with force_locale(locale):
+        for attempt in attempts:
+            if attempt.id in done:
+                continue
+            items = load_paper(attempt)
+            if any(item.answer is not None for item in items):
+                continue
+            db.session.add(
+                RenderedPaper(
+                    attempt_id=attempt.id, locale=locale, html=render_body(attempt, items)
+                )
+            )
+            made += 1
+    db.session.flush()
+    return made
+
+
+def rendered_body(attempt: Attempt, locale: str) -> str | None:
+    """The paper rendered ahead of time, while it is still unanswered and in this locale."""
+    row = db.session.execute(
+        sa.select(RenderedPaper.html, RenderedPaper.locale).where(
+            RenderedPaper.attempt_id == attempt.id,
+            ~sa.exists().where(
+                Answer.attempt_question_id == AttemptQuestion.id,
+                AttemptQuestion.attempt_id == attempt.id,
+            ),
+        )
+    ).first()
+    if row is None or row.locale != locale:
+        return None
+    return row.html

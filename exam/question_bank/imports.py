@@ -1,0 +1,198 @@
+"""Importing a file into a bank: the same code for the web page and ``flask bank import``.
+
+``plan_import`` reads a file and checks it against the bank without writing anything (the
+dry run): every problem the parser found, with its line, and every question the bank
+would refuse (a key already taken, a field too long), located by line where the file is
+text. ``run_import`` writes a plan whose problems list is empty, all in the caller's one
+transaction, and refuses a plan that has problems.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import secrets
+import time
+from collections import Counter
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from exam.accounts.models import User
+from exam.core.errors import DomainError
+from exam.question_bank.formats import FORMATS, ImportFailed, detect_format, parse
+from exam.question_bank.formats.common import decode_text, question_label
+from exam.question_bank.formats.native import parse_bank_meta
+from exam.question_bank.interchange import ImportProblem, QuestionData
+from exam.question_bank.models import Bank, Question, QuestionStatus
+from exam.question_bank.operations import canonical, import_questions, question_problems
+from exam.question_bank.qtypes import get_type
+from exam.question_bank.queries import keys_of
+
+
+@dataclasses.dataclass
+class ImportPlan:
+    """What a file would add to a bank."""
+
+    filename: str
+    format: str
+    questions: list[QuestionData]
+    problems: list[ImportProblem]
+    bank_name: str = ""  # a native file's own bank name, when it has one
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.questions)
+
+    @property
+    def format_label(self) -> str:
+        return FORMATS[self.format].label if self.format in FORMATS else self.format
+
+    def by_type(self) -> list[tuple[str, int]]:
+        counts = Counter(q.type for q in self.questions)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def type_titles(self) -> dict[str, str]:
+        return {name: _type_title(name) for name, _ in self.by_type()}
+
+    def by_category(self) -> list[tuple[str, int]]:
+        counts = Counter(q.category for q in self.questions)
+        return sorted(counts.items())
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{name}: {count}" for name, count in self.by_type())
+        return f"{len(self.questions)} ({parts})" if parts else "0"
+
+
+def _type_title(name: str) -> str:
+    try:
+        return get_type(name).title
+    except LookupError:
+        return name
+
+
+def _lines(data: bytes) -> list[str] | None:
+    if data[:2] == b"PK":  # a zip package: no lines to point at
+        return None
+    try:
+        return decode_text(data).split("\n")
+    except ImportFailed:
+        return None
+
+
+def _line_of(lines: list[str] | None, question: QuestionData) -> int | None:
+    """Where the question starts, as far as its key, name or first words tell."""
+    if not lines:
+        return None
+    needles = [n for n in (question.key, question.name, question.text[:40]) if n.strip()]
+    for needle in needles:
+        for number, line in enumerate(lines, start=1):
+            if needle in line:
+                return number
+    return None
+
+
+def plan_import(bank: Bank, data: bytes, fmt: str | None = None, filename: str = "") -> ImportPlan:
+    """Read and check a file against the bank; writes nothing."""
+    try:
+        fmt = fmt or detect_format(filename, data)
+    except ImportFailed as failed:
+        return ImportPlan(filename, fmt or "", [], failed.problems)
+    if fmt not in FORMATS:
+        problem = ImportProblem(None, str(_l("Định dạng không được hỗ trợ: %(f)s.", f=fmt)))
+        return ImportPlan(filename, fmt, [], [problem])
+    try:
+        questions = [canonical(q) for q in parse(data, fmt, filename)]
+    except ImportFailed as failed:
+        return ImportPlan(filename, fmt, [], failed.problems)
+    plan = ImportPlan(filename, fmt, questions, [])
+    if fmt == "native":
+        plan.bank_name = parse_bank_meta(data)[0]
+    lines = _lines(data)
+    taken = keys_of(bank.id)
+    seen: set[str] = set()
+    for question in questions:
+        messages = question_problems(question)
+        if question.key in taken:
+            messages.append(str(_l("mã câu hỏi «%(key)s» đã có trong ngân hàng", key=question.key)))
+        elif question.key and question.key in seen:
+            messages.append(str(_l("mã câu hỏi «%(key)s» bị trùng trong tệp", key=question.key)))
+        seen.add(question.key)
+        if messages:  # located only when needed: a search per question is slow on big files
+            line = _line_of(lines, question)
+            label = question_label(question) or question.key
+            plan.problems += [ImportProblem(line, message, label) for message in messages]
+    if not questions:
+        plan.problems.append(ImportProblem(None, str(_l("Tệp không có câu hỏi nào."))))
+    plan.problems.sort(key=lambda p: p.line or 0)
+    return plan
+
+
+def run_import(
+    bank: Bank,
+    plan: ImportPlan,
+    *,
+    actor: User,
+    status: QuestionStatus = QuestionStatus.DRAFT,
+) -> list[Question]:
+    """Write a checked plan, all or nothing; imported questions are never approved."""
+    if not plan.ok:
+        raise DomainError(_l("Tệp còn lỗi: không nhập câu hỏi nào."))
+    return import_questions(
+        bank,
+        plan.questions,
+        actor=actor,
+        status=status,
+        source=f"{plan.filename} ({plan.format})",
+        canonical_already=True,
+    )
+
+
+# --- a file kept between the dry run and the confirmation (web import) ----------------------
+
+STAGE_MAX_AGE = dt.timedelta(hours=12)
+
+
+def _stage_dir() -> Path:
+    folder = Path(current_app.config["UPLOAD_DIR"]) / "bank-imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stage_file(data: bytes, *, filename: str, fmt: str, bank_id: int, user_id: int) -> str:
+    """Keep an uploaded file (outside the web root, under a random name) until the person
+    confirms the import; returns the token naming it. Old leftovers are removed."""
+    folder = _stage_dir()
+    limit = time.time() - STAGE_MAX_AGE.total_seconds()
+    for old in folder.glob("*.json"):
+        if old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".bin").unlink(missing_ok=True)
+    token = secrets.token_urlsafe(24)
+    (folder / f"{token}.bin").write_bytes(data)
+    meta = {"filename": filename, "format": fmt, "bank_id": bank_id, "user_id": user_id}
+    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
+    return token
+
+
+def load_staged(token: str, *, bank_id: int, user_id: int) -> tuple[bytes, dict] | None:
+    """The staged file of this person for this bank, or None (unknown, expired, another's)."""
+    if not token or not all(c.isalnum() or c in "-_" for c in token):
+        return None
+    folder = _stage_dir()
+    try:
+        meta = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
+        data = (folder / f"{token}.bin").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if meta.get("bank_id") != bank_id or meta.get("user_id") != user_id:
+        return None
+    return data, meta
+
+
+def discard_staged(token: str) -> None:
+    folder = _stage_dir()
+    (folder / f"{token}.json").unlink(missing_ok=True)
+    (folder / f"{token}.bin").unlink(missing_ok=True)

@@ -1,0 +1,195 @@
+"""The dossier's files: type read from the content, size limited, stored outside the web
+root under generated names, downloadable only by their candidate and the board."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from exam import ROOT
+from exam.accounts.models import Role
+from exam.candidates.eligibility import DocumentKind, Outcome
+from exam.candidates.models import ApplicationDocument
+from exam.candidates.operations import prune_uploads
+from exam.candidates.queries import precheck_of
+from exam.extensions import db
+from tests.conftest import login
+from tests.factories import PDF_BYTES, T0
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
+ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 100
+
+
+def _upload(app, user, application, data: bytes, name: str, kind="approval", when=T0):
+    with time_machine.travel(when, tick=False):
+        client = login(app.test_client(), user)
+        return client.post(
+            f"/applications/{application.id}/documents",
+            data={"kind": kind, "file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
+
+
+def _documents() -> list[ApplicationDocument]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(ApplicationDocument).order_by(ApplicationDocument.id)))
+
+
+@pytest.fixture
+def dossier(make):
+    round_ = make.round()
+    application = make.dossier(round_.positions[0], documents=False)
+    db.session.commit()
+    return application
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "content_type"),
+    [
+        (PDF_BYTES, "Văn bản đồng ý.pdf", "application/pdf"),
+        (PNG, "anh.PNG", "image/png"),
+        (JPEG, "scan.jpeg", "image/jpeg"),
+        (PDF_BYTES, "khong-co-duoi", "application/pdf"),
+    ],
+)
+def test_pdf_jpeg_and_png_are_accepted_by_their_content(
+    app, dossier, upload_dir, data, name, content_type
+):
+    response = _upload(app, dossier.candidate, dossier, data, name)
+    assert response.status_code == 302
+    (document,) = _documents()
+    assert document.content_type == content_type
+    assert document.original_name == name
+    assert document.size == len(data)
+    # Stored under a generated name, in UPLOAD_DIR, outside the web root.
+    stored = Path(upload_dir) / document.stored_name
+    assert stored.read_bytes() == data
+    assert name.split(".")[0] not in document.stored_name
+    assert len(document.stored_name.split(".")[0]) == 32
+    assert not stored.resolve().is_relative_to((ROOT / "static").resolve())
+    assert document.kind == DocumentKind.APPROVAL
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (EXE, "van-bang.pdf"),
+        (ELF, "anh.png"),
+        (b"<html><script>x</script>", "a.jpg"),
+        (b"PK\x03\x04 zip", "hoso.pdf"),
+    ],
+)
+def test_a_file_that_is_not_what_it_claims_is_refused(app, dossier, upload_dir, data, name):
+    response = _upload(app, dossier.candidate, dossier, data, name)
+    assert response.status_code == 422
+    assert "Tệp không phải PDF, JPEG hoặc PNG (kiểm tra theo nội dung tệp)." in response.get_data(
+        as_text=True
+    )
+    assert _documents() == []
+    assert not Path(upload_dir).exists() or os.listdir(upload_dir) == []
+
+
+def test_an_oversize_or_empty_file_is_refused(app, dossier, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1024 * 1024)
+    big = PDF_BYTES + b"0" * (1024 * 1024)
+    response = _upload(app, dossier.candidate, dossier, big, "lon.pdf")
+    assert response.status_code == 422
+    assert "Tệp quá lớn: tối đa 1 MB." in response.get_data(as_text=True)
+    empty = _upload(app, dossier.candidate, dossier, b"", "rong.pdf")
+    assert empty.status_code == 422
+    assert _documents() == []
+    exact = PDF_BYTES + b"0" * (1024 * 1024 - len(PDF_BYTES))
+    assert _upload(app, dossier.candidate, dossier, exact, "vua.pdf").status_code == 302
+    assert [d.size for d in _documents()] == [1024 * 1024]
+
+
+def test_the_request_size_limit_answers_413(app, dossier, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2048)
+    response = _upload(app, dossier.candidate, dossier, PDF_BYTES + b"0" * 4096, "lon.pdf")
+    assert response.status_code == 413
+    assert _documents() == []
+
+
+def test_uploads_and_removals_stop_at_the_deadline(app, dossier):
+    closes = dossier.round.registration_closes_at
+    assert _upload(app, dossier.candidate, dossier, PDF_BYTES, "a.pdf").status_code == 302
+    late = _upload(app, dossier.candidate, dossier, PDF_BYTES, "b.pdf", when=closes)
+    assert "Đã hết hạn nhận hồ sơ: không thể sửa hồ sơ." in late.get_data(as_text=True)
+    (document,) = _documents()
+    url = f"/applications/{dossier.id}/documents/{document.id}/delete"
+    with time_machine.travel(closes, tick=False):
+        page = login(app.test_client(), dossier.candidate).post(url, follow_redirects=True)
+    assert "Đã hết hạn nhận hồ sơ" in page.get_data(as_text=True)
+    assert len(_documents()) == 1
+    with time_machine.travel(T0, tick=False):
+        login(app.test_client(), dossier.candidate).post(url)
+    assert _documents() == []
+
+
+def test_a_document_moves_its_criterion_from_needs_document_to_met(app, dossier):
+    def approval():
+        db.session.expire_all()
+        return next(line for line in precheck_of(dossier) if line.key == "approval")
+
+    assert approval().outcome == Outcome.NEEDS_DOCUMENT
+    _upload(app, dossier.candidate, dossier, PDF_BYTES, "dong-y.pdf", kind="approval")
+    assert approval().outcome == Outcome.MET
+
+
+def test_only_the_candidate_the_board_and_the_supervisors_download(app, make, dossier):
+    _upload(app, dossier.candidate, dossier, PDF_BYTES, "Đồng ý.pdf")
+    (document,) = _documents()
+    url = f"/applications/{dossier.id}/documents/{document.id}"
+    people = {
+        "candidate": (dossier.candidate, 200),
+        "other": (make.user(Role.CANDIDATE), 404),
+        "panel": (make.user(Role.PANEL_MEMBER), 404),
+        "author": (make.user(Role.QUESTION_AUTHOR), 404),
+        "board": (make.user(Role.BOARD_ADMIN), 200),
+        "supervisor": (make.user(Role.SUPERVISOR), 200),
+        "guest": (None, 302),
+    }
+    db.session.commit()
+    for _label, (user, expected) in people.items():
+        response = login(app.test_client(), user).get(url)
+        assert response.status_code == expected, _label
+        if expected == 200:
+            assert response.data == PDF_BYTES
+            assert response.headers["Content-Type"] == "application/pdf"
+            assert response.headers["Content-Disposition"].startswith("attachment;")
+            assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_a_document_is_reached_only_through_its_own_application(app, make, dossier):
+    other = make.dossier(dossier.position, documents=False)
+    db.session.commit()
+    _upload(app, other.candidate, other, PDF_BYTES, "cua-nguoi-khac.pdf")
+    (document,) = _documents()
+    client = login(app.test_client(), dossier.candidate)
+    assert client.get(f"/applications/{dossier.id}/documents/{document.id}").status_code == 404
+    assert client.get(f"/applications/{other.id}/documents/{document.id}").status_code == 404
+    assert client.get(f"/applications/{dossier.id}/documents/999999").status_code == 404
+
+
+def test_prune_removes_only_old_files_no_document_refers_to(app, dossier, upload_dir):
+    _upload(app, dossier.candidate, dossier, PDF_BYTES, "giu.pdf")
+    (document,) = _documents()
+    orphan_old = Path(upload_dir) / ("a" * 32 + ".pdf")
+    orphan_new = Path(upload_dir) / ("b" * 32 + ".pdf")
+    orphan_old.write_bytes(PDF_BYTES)
+    orphan_new.write_bytes(PDF_BYTES)
+    old = (dt.datetime.now() - dt.timedelta(hours=2)).timestamp()
+    os.utime(orphan_old, (old, old))
+    os.utime(Path(upload_dir) / document.stored_name, (old, old))
+    assert prune_uploads() == [orphan_old.name]
+    assert sorted(p.name for p in Path(upload_dir).iterdir() if p.is_file()) == sorted(
+        [document.stored_name, orphan_new.name]
+    )

@@ -1,0 +1,227 @@
+"""The exam page in a real browser when things go wrong: the network drops mid-test, two tabs
+share one paper, the candidate moves to another machine, the deadline passes with the page
+open and with the page closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from exam.accounts.models import Role
+from exam.core.db import utcnow
+from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
+from exam.exams.operations import add_room, generate_papers
+from tests.e2e.conftest import screenshot
+from tests.factories import PASSWORD, Factories
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sitting(live_db, live_app):
+    round_ = Factories.round()
+    candidate = Factories.user(Role.CANDIDATE, name="Trần Thị Thu Hà")
+    invigilator = Factories.user(Role.INVIGILATOR, name="Lê Văn Cường")
+    application = Factories.application(round_.positions[0], candidate)
+    starts_at = utcnow().replace(microsecond=0) - dt.timedelta(minutes=1)
+    test = Factories.test(
+        round_, question_count=4, duration_minutes=30, starts_at=starts_at, papers=False
+    )
+    board = Factories.user(Role.BOARD_ADMIN)
+    room = add_room(
+        test.sessions[0], name="Phòng 101", capacity=30, invigilators=[invigilator], actor=board
+    )
+    generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
+    attempt = Factories.attempt(test, application)
+    live_db.commit()
+    return {
+        "candidate": candidate,
+        "invigilator": invigilator,
+        "test": test,
+        "attempt": attempt,
+        "room": room,
+        "grace": live_app.config["ANSWER_GRACE_SECONDS"],
+    }
+
+
+def sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_text("Đăng nhập thành công.").wait_for()
+
+
+def start(page, base: str, sitting) -> None:
+    page.goto(f"{base}/attempts/{sitting['attempt'].id}")
+    page.get_by_label("Mã ca thi").fill(sitting["test"].session_code)
+    page.get_by_role("button", name="Bắt đầu làm bài").click()
+    page.locator("#connection[data-state='online']").wait_for()
+
+
+def saved(live_db, attempt_id: int) -> dict[int, object]:
+    live_db.rollback()  # a fresh snapshot: the server wrote in its own transactions
+    rows = live_db.execute(
+        sa.select(AttemptQuestion.position, Answer.response)
+        .join(Answer, Answer.attempt_question_id == AttemptQuestion.id)
+        .where(AttemptQuestion.attempt_id == attempt_id)
+    ).all()
+    return dict(rows)
+
+
+def choose(page, position: int, letter_index: int) -> None:
+    page.locator(f"#q{position} label.form-check-label").nth(letter_index).click()
+
+
+def option_value(page, position: int, letter_index: int) -> str:
+    return page.locator(f"#q{position} input").nth(letter_index).get_attribute("value")
+
+
+def test_offline_mid_test_then_back_online_every_answer_reaches_the_server(
+    page, live_server, live_db, sitting
+):
+    attempt_id = sitting["attempt"].id
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    choose(page, 1, 0)
+    page.wait_for_function("document.getElementById('answered-count').textContent === '1'")
+    page.locator("#connection[data-state='online']").wait_for()
+    first = option_value(page, 1, 0)
+    assert saved(live_db, attempt_id) == {1: first}
+
+    page.context.set_offline(True)
+    choose(page, 2, 1)
+    choose(page, 3, 2)
+    choose(page, 4, 3)
+    choose(page, 1, 3)  # a change of mind while offline
+    page.locator("#connection[data-state='offline']").wait_for()
+    assert "Mất kết nối" in page.locator("#connection").inner_text()
+    assert saved(live_db, attempt_id) == {1: first}  # nothing reached the server
+    pending = page.evaluate(
+        f"Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length"
+    )
+    assert pending == 4
+    screenshot(page, "attempt-offline-several")
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("#connection[data-state='online']").wait_for()
+    expected = {
+        1: option_value(page, 1, 3),
+        2: option_value(page, 2, 1),
+        3: option_value(page, 3, 2),
+        4: option_value(page, 4, 3),
+    }
+    assert saved(live_db, attempt_id) == expected
+    assert (
+        page.evaluate(
+            f"Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length"
+        )
+        == 0
+    )
+
+
+def test_two_tabs_stay_consistent_and_another_machine_resumes(
+    page, browser, live_server, live_db, sitting
+):
+    attempt_id = sitting["attempt"].id
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{live_server}/attempts/{attempt_id}")
+    other_tab.locator("#connection[data-state='online']").wait_for()
+
+    choose(page, 1, 0)
+    # The other tab shows the change without a reload…
+    other_tab.locator("#q1 input").nth(0).wait_for(state="attached")
+    other_tab.wait_for_function("document.querySelectorAll('#q1 input')[0].checked")
+    # …and a later change there wins on the server, whatever order the saves arrive in.
+    choose(other_tab, 1, 2)
+    choose(page, 2, 1)
+    page.wait_for_function("document.querySelectorAll('#q1 input')[2].checked")
+    for tab in (page, other_tab):
+        tab.locator("#connection[data-state='online']").wait_for()
+    page.wait_for_function(
+        f"!Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length"
+    )
+    assert saved(live_db, attempt_id) == {1: option_value(page, 1, 2), 2: option_value(page, 2, 1)}
+
+    # Another machine: a new browser profile, nothing in its storage; the server has it all.
+    elsewhere = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    try:
+        machine = elsewhere.new_page()
+        sign_in(machine, live_server, sitting["candidate"].email)
+        machine.goto(f"{live_server}/attempts/{attempt_id}")
+        machine.locator("#connection[data-state='online']").wait_for()
+        assert machine.locator("#q1 input").nth(2).is_checked()
+        assert machine.locator("#q2 input").nth(1).is_checked()
+        assert machine.locator("#answered-count").inner_text() == "2"
+    finally:
+        elsewhere.close()
+
+
+def test_the_deadline_passes_with_the_page_closed_and_the_server_submits(
+    page, live_server, live_app, live_db, sitting
+):
+    attempt_id = sitting["attempt"].id
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    choose(page, 1, 0)
+    page.locator("#connection[data-state='online']").wait_for()
+    page.wait_for_function(
+        f"!Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length"
+    )
+    page.close()  # the browser is gone
+
+    live_db.rollback()
+    deadline = live_db.get(Attempt, attempt_id).deadline_at
+    with time_machine.travel(deadline + dt.timedelta(seconds=sitting["grace"] + 1), tick=False):
+        result = live_app.test_cli_runner().invoke(args=["exams", "close-expired"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Closed ")  # ours, and those of earlier tests' sittings
+    live_db.rollback()
+    attempt = live_db.get(Attempt, attempt_id)
+    assert attempt.status == AttemptStatus.SUBMITTED
+    assert attempt.submitted_by_server is True
+    assert attempt.submitted_at == deadline
+    assert attempt.score == 1.0  # option A is right in the factories
+
+
+def test_the_deadline_passes_with_the_page_open(page, live_server, live_db, sitting):
+    attempt_id = sitting["attempt"].id
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    live_db.rollback()
+    deadline = live_db.get(Attempt, attempt_id).deadline_at
+    # The server's clock jumps to 4 seconds before the end; the page keeps in step with it.
+    with time_machine.travel(deadline - dt.timedelta(seconds=4), tick=True):
+        page.reload()
+        page.locator("#connection[data-state='online']").wait_for()
+        choose(page, 2, 0)
+        page.get_by_role("heading", name="Kết quả bài thi").wait_for(timeout=30_000)
+        assert "hệ thống tự nộp khi hết giờ" in page.content()
+    live_db.rollback()
+    attempt = live_db.get(Attempt, attempt_id)
+    assert attempt.status == AttemptStatus.SUBMITTED
+    assert attempt.submitted_by_server is True
+    assert saved(live_db, attempt_id) == {2: "a"}  # saved 4 seconds before the end
+    assert attempt.score == 1.0
+
+
+def test_the_invigilator_console_follows_the_room(page, live_server, live_db, sitting):
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    choose(page, 1, 0)
+    page.locator("#connection[data-state='online']").wait_for()
+    page.context.clear_cookies()
+    sign_in(page, live_server, sitting["invigilator"].email)
+    page.get_by_role("link", name="Coi thi").click()
+    page.get_by_role("link", name="Phòng 101", exact=False).click()
+    row = page.locator(f"tr[data-attempt='{sitting['attempt'].id}']")
+    assert "ĐANG LÀM BÀI" in row.inner_text().upper()
+    assert "1/4" in row.locator("[data-field='answered']").inner_text()
+    assert page.locator("#session-code").inner_text() == sitting["test"].session_code
+    screenshot(page, "console")
