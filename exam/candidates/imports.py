@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
@@ -115,10 +116,20 @@ _ALIASES = {
 }
 
 
+def _titles(member: Any) -> set[str]:
+    """A member's folded titles in every language: a template filled in Vietnamese is read
+    the same whatever language the person uploading it uses."""
+    titles = {member.value}
+    for language in ("vi", "en"):
+        with force_locale(language):
+            titles.add(_fold(str(member.title)))
+    return titles
+
+
 def _enum_value(enum_cls: Any, text: str) -> Any:
     folded = _fold(text)
     for member in enum_cls:
-        if _fold(str(member.title)) == folded or member.value == folded:
+        if folded in _titles(member):
             return member
     alias = _ALIASES.get(enum_cls, {}).get(folded)
     return enum_cls(alias) if alias else None
@@ -128,7 +139,13 @@ def _enum_value(enum_cls: Any, text: str) -> Any:
 
 
 def template_workbook(round_: Round) -> bytes:
-    """The import template: one sheet to fill, the positions' codes, the allowed values."""
+    """The import template: one sheet to fill, the positions' codes, the allowed values.
+    Always in Vietnamese, the language of the dossiers it transcribes."""
+    with force_locale("vi"):
+        return _template_workbook(round_)
+
+
+def _template_workbook(round_: Round) -> bytes:
     cols = columns(round_)
     book = Workbook()
     sheet = book.active
@@ -391,7 +408,7 @@ def _cell(col: Column, raw: Any, text: str, positions: dict[str, Position]) -> A
             raise _Bad(_l("Ngày «%(v)s» không hợp lệ (dạng dd/mm/yyyy).", v=text)) from None
     if col.kind == "gender":
         for gender in Gender:
-            if _fold(str(gender.title)) == _fold(text):
+            if _fold(text) in _titles(gender):
                 return gender
         raise _Bad(_l("Giới tính ghi «Nam» hoặc «Nữ»."))
     if col.kind == "yes_no":

@@ -270,3 +270,25 @@ def test_only_the_board_imports(app, make, setting):
             ).status_code
             == 403
         )
+
+
+def test_a_vietnamese_file_is_read_the_same_in_the_english_interface(app, setting):
+    """The template is the official Vietnamese form; the language of the person uploading it
+    changes the messages, not how the cells are read."""
+    round_, board = setting
+    data = _filled(_template(app, round_, board), GOOD_ROWS)
+    with time_machine.travel(T0, tick=False):
+        client = login(app.test_client(), board)
+        client.post("/language", data={"language": "en", "next": "/"})
+        english_template = client.get(f"/rounds/{round_.id}/applications/import-template.xlsx")
+        preview = client.post(
+            f"/rounds/{round_.id}/applications/import",
+            data={"file": (io.BytesIO(data), "ho-so.xlsx")},
+            content_type="multipart/form-data",
+        )
+    text = preview.get_data(as_text=True)
+    assert '<html lang="en">' in text
+    assert "Nguyễn Văn Bình" in text
+    assert load_workbook(io.BytesIO(english_template.data)).sheetnames[0] == "Thí sinh"
+    assert _counts() == (0, 0, 0)
+    assert 'name="token"' in text
