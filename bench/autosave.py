@@ -28,9 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.harness import (
+    THREADS,
     USER_AGENT,
+    WORKERS,
     build_world,
+    copy_database,
     describe,
+    load_note,
     percentile,
     postgres_cluster,
     sqlite_database,
@@ -71,9 +75,7 @@ async def closed_loop(make_request, seconds: float, concurrency: int):
     return latencies, errors
 
 
-def run(database: str, url: str) -> dict:
-    world = build_world(url, candidates=CANDIDATES, started=True, starts_in=dt.timedelta(seconds=2))
-    time.sleep(max(0.0, (world.starts_at - dt.datetime.now(dt.UTC)).total_seconds()))
+def run(database: str, url: str, world) -> dict:
     server = start_gunicorn(url)
     try:
         sitters = world.sitters
@@ -145,12 +147,15 @@ def check(url: str, acked: dict[tuple[int, int], tuple[int, str]]) -> tuple[int,
     """Read every answer back: missing ones are lost, older ones reordered."""
     import sqlalchemy as sa
 
+    from exam.exams.models import Answer
+
+    answers = Answer.__table__
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         stored = {
-            item: (seq, json.loads(response) if isinstance(response, str) else response)
+            item: (seq, response)
             for item, seq, response in connection.execute(
-                sa.text("SELECT attempt_question_id, seq, response FROM answers")
+                sa.select(answers.c.attempt_question_id, answers.c.seq, answers.c.response)
             )
         }
     engine.dispose()
@@ -162,6 +167,7 @@ def check(url: str, acked: dict[tuple[int, int], tuple[int, str]]) -> tuple[int,
 
 
 def report(result: dict) -> None:
+    print(f"   ({load_note()})")
     ratio = result["saves_rps"] / result["ceiling_rps"] if result["ceiling_rps"] else 0
     p99 = percentile(result["saves"], 99) * 1000
     print(
@@ -187,15 +193,20 @@ def report(result: dict) -> None:
 def main() -> None:
     print(
         f"Autosave benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores, {CONCURRENCY} connections, {DURATION:.0f} s per measurement"
+        f"{os.cpu_count()} cores, gunicorn {WORKERS} workers × {THREADS} thread, "
+        f"{CONCURRENCY} connections, {DURATION:.0f} s per measurement"
     )
     only = set(sys.argv[1:]) or {"sqlite", "postgresql"}
-    if "sqlite" in only:
-        with sqlite_database() as url:
-            report(run("SQLite (WAL)", url))
-    if "postgresql" in only:
-        with postgres_cluster() as url:
-            report(run("PostgreSQL", url))
+    with sqlite_database() as sqlite_url, postgres_cluster() as postgres_url:
+        world = build_world(
+            sqlite_url, candidates=CANDIDATES, started=True, starts_in=dt.timedelta(seconds=1)
+        )
+        if "postgresql" in only:
+            copy_database(sqlite_url, postgres_url)
+        if "sqlite" in only:
+            report(run("SQLite (WAL)", sqlite_url, world))
+        if "postgresql" in only:
+            report(run("PostgreSQL", postgres_url, world))
 
 
 if __name__ == "__main__":

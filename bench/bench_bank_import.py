@@ -28,7 +28,10 @@ def gift_question(n: int) -> str:
     head = f"// [id:B{n:05d}] [tag:bench] [tag:chu-de-{n % 7}]\n::Câu {n}::"
     kind = n % 7
     if kind == 0:
-        body = f"Theo {topic}, điều nào đúng (câu {n})? {{=Đáp án đúng {n} ~Sai một ~Sai hai ~Sai \\{{ba\\}}}}"
+        body = (
+            f"Theo {topic}, điều nào đúng (câu {n})? "
+            f"{{=Đáp án đúng {n} ~Sai một ~Sai hai ~Sai \\{{ba\\}}}}"
+        )
     elif kind == 1:
         body = f"Chọn các ý đúng về {topic} ({n}): {{~%50%Ý một ~%50%Ý hai ~%-100%Ý sai}}"
     elif kind == 2:
@@ -38,7 +41,10 @@ def gift_question(n: int) -> str:
     elif kind == 4:
         body = f"Thời gian tập sự tối đa (tháng), câu {n}? {{#12:0}}"
     elif kind == 5:
-        body = f"Ghép cơ quan với thẩm quyền (câu {n}). {{=Quốc hội -> lập pháp =Chính phủ -> hành pháp =Tòa án -> tư pháp}}"
+        body = (
+            f"Ghép cơ quan với thẩm quyền (câu {n}). "
+            "{=Quốc hội -> lập pháp =Chính phủ -> hành pháp =Tòa án -> tư pháp}"
+        )
     else:
         body = f"Trình bày vai trò của {topic} (câu {n})? {{}}"
     return f"{head}{body}\n"
@@ -77,7 +83,13 @@ def main() -> None:
     print(f"GIFT file: {args.questions} questions, {len(data) / 1024:.0f} KiB")
     with app.app_context():
         db.create_all()
-        author = create_user("bench@example.test", "Người Soạn", "bench-password-1", {Role.QUESTION_AUTHOR}, actor=None)
+        author = create_user(
+            "bench@example.test",
+            "Người Soạn",
+            "bench-password-1",
+            {Role.QUESTION_AUTHOR},
+            actor=None,
+        )
         bank = create_bank("Ngân hàng đo tốc độ", "", actor=author)
         db.session.commit()
 
@@ -103,7 +115,9 @@ def main() -> None:
     print(f"import (bulk insert, audit): {import_seconds:6.2f} s")
     print(f"commit:                      {commit_seconds:6.2f} s")
     total = plan_seconds + import_seconds + commit_seconds
-    print(f"total, upload to saved:      {total:6.2f} s  ({args.questions / total:.0f} questions/s)")
+    print(
+        f"total, upload to saved:      {total:6.2f} s  ({args.questions / total:.0f} questions/s)"
+    )
 
 
 if __name__ == "__main__":

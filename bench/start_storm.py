@@ -19,10 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.harness import (  # noqa: E402
+from support.harness import (
+    THREADS,
     USER_AGENT,
+    WORKERS,
     build_world,
+    copy_database,
     describe,
+    load_note,
     percentile,
     postgres_cluster,
     sqlite_database,
@@ -54,7 +58,9 @@ async def storm(server_url: str, world) -> dict:
 
         async def candidate(n: int) -> None:
             sitter = world.sitters[n]
-            await asyncio.sleep(max(0.0, began + n * WINDOW / len(world.sitters) - time.perf_counter()))
+            await asyncio.sleep(
+                max(0.0, began + n * WINDOW / len(world.sitters) - time.perf_counter())
+            )
             t0 = time.perf_counter()
             try:
                 async with http.post(
@@ -85,8 +91,13 @@ async def storm(server_url: str, world) -> dict:
 
         await asyncio.gather(*(candidate(n) for n in range(len(world.sitters))))
         elapsed = time.perf_counter() - began
-    return {"starts": starts, "papers": papers, "totals": totals, "failures": failures,
-            "elapsed": elapsed}
+    return {
+        "starts": starts,
+        "papers": papers,
+        "totals": totals,
+        "failures": failures,
+        "elapsed": elapsed,
+    }
 
 
 def started_count(url: str, world) -> int:
@@ -101,11 +112,7 @@ def started_count(url: str, world) -> int:
     return count
 
 
-def run(database: str, url: str) -> None:
-    world = build_world(
-        url, candidates=CANDIDATES, questions=QUESTIONS, started=False,
-        starts_in=dt.timedelta(seconds=1),
-    )
+def run(database: str, url: str, world) -> None:
     server = start_gunicorn(url)
     try:
         time.sleep(max(0.0, (world.starts_at - dt.datetime.now(dt.UTC)).total_seconds()))
@@ -113,27 +120,44 @@ def run(database: str, url: str) -> None:
     finally:
         stop(server)
     answered = len(result["totals"])
-    print(f"-- {database}: {len(world.sitters)} candidates, {QUESTIONS}-question papers made "
-          f"beforehand in {world.papers_seconds:.1f} s (setup {world.setup_seconds:.0f} s)")
-    print(f"   arrivals over {WINDOW:.0f} s, all done after {result['elapsed']:.1f} s; "
-          f"answered {answered}/{len(world.sitters)}, failures {result['failures'] or 0}")
+    print(
+        f"-- {database}: arrivals over {WINDOW:.0f} s, all done after {result['elapsed']:.1f} s; "
+        f"answered {answered}/{len(world.sitters)}, failures {result['failures'] or 0}"
+    )
     print(f"   POST start (session code)   {describe(result['starts'])}")
     print(f"   GET paper (60 questions)    {describe(result['papers'])}")
     p99 = percentile(result["totals"], 99)
-    print(f"   start + paper               {describe(result['totals'])}  "
-          f"(target p99 < 1 s: {'met' if p99 < 1 else 'NOT met'})")
-    print(f"   papers started in the database: {started_count(url, world)}")
+    print(
+        f"   start + paper               {describe(result['totals'])}  "
+        f"(target p99 < 1 s: {'met' if p99 < 1 else 'NOT met'})"
+    )
+    print(f"   papers started in the database: {started_count(url, world)}; ({load_note()})")
 
 
 def main() -> None:
-    print(f"Start storm, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
+    print(
+        f"Start storm, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+        f"gunicorn {WORKERS} workers × {THREADS} thread"
+    )
     only = set(sys.argv[1:]) or {"sqlite", "postgresql"}
-    if "sqlite" in only:
-        with sqlite_database() as url:
-            run("SQLite (WAL)", url)
-    if "postgresql" in only:
-        with postgres_cluster() as url:
-            run("PostgreSQL", url)
+    with sqlite_database() as sqlite_url, postgres_cluster() as postgres_url:
+        world = build_world(
+            sqlite_url,
+            candidates=CANDIDATES,
+            questions=QUESTIONS,
+            started=False,
+            starts_in=dt.timedelta(seconds=20),
+        )
+        print(
+            f"{len(world.sitters)} candidates, {QUESTIONS}-question papers made and rendered "
+            f"beforehand in {world.papers_seconds:.1f} s (whole setup {world.setup_seconds:.0f} s)"
+        )
+        if "postgresql" in only:
+            print(f"copied to PostgreSQL in {copy_database(sqlite_url, postgres_url):.0f} s")
+        if "sqlite" in only:
+            run("SQLite (WAL)", sqlite_url, world)
+        if "postgresql" in only:
+            run("PostgreSQL", postgres_url, world)
 
 
 if __name__ == "__main__":

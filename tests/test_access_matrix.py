@@ -11,6 +11,7 @@ import time_machine
 
 from exam.accounts.models import Role
 from exam.exams.models import Test as ExamTest
+from exam.exams.operations import add_room
 from exam.extensions import db
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
@@ -39,6 +40,7 @@ class World:
     panel_id: int
     bank_id: int
     question_id: int
+    room_id: int = 0
 
 
 @pytest.fixture
@@ -52,6 +54,7 @@ def world(make) -> World:
     make.application(position, other)
     test = make.test(round_)
     attempt = make.attempt(test, application)
+    room = add_room(test.sessions[0], name="Phòng 1", capacity=5, actor=make.user(Role.BOARD_ADMIN))
     panel = make.panel(position)
     member = panel.members[1].user
     outsider = make.user(Role.PANEL_MEMBER)
@@ -80,6 +83,7 @@ def world(make) -> World:
         panel.id,
         question.bank_id,
         question.id,
+        room.id,
     )
 
 
@@ -103,10 +107,28 @@ GET_MATRIX = [
     ("/bank/{bank_id}", [302, 403, 403, 403, 403, 200, 200, 403]),
     ("/bank/{bank_id}/questions/new", [302, 403, 403, 403, 403, 200, 403, 403]),
     ("/bank/questions/{question_id}", [302, 403, 403, 403, 403, 200, 200, 403]),
+    ("/bank/{bank_id}/questions/new?type=matching", [302, 403, 403, 403, 403, 200, 403, 403]),
+    ("/bank/{bank_id}/categories", [302, 403, 403, 403, 403, 200, 200, 403]),
+    ("/bank/{bank_id}/coverage?paper=10", [302, 403, 403, 403, 403, 200, 200, 403]),
+    ("/bank/{bank_id}/import", [302, 403, 403, 403, 403, 200, 403, 403]),
+    ("/bank/{bank_id}/export?format=gift", [302, 403, 403, 403, 403, 200, 200, 403]),
+    ("/bank/questions/{question_id}/edit", [302, 403, 403, 403, 403, 200, 403, 403]),
+    ("/bank/questions/{question_id}/history", [302, 403, 403, 403, 403, 200, 200, 403]),
+    # A question's image: an unknown one is a 404 for everyone signed in (existence hidden).
+    ("/bank/media/{question_id}/none.png", [302, 404, 404, 404, 404, 404, 404, 404]),
     ("/rounds/{round_id}/tests/new", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("/tests/{test_id}", [302, 403, 403, 403, 403, 403, 200, 200]),
     ("/attempts/{attempt_id}", [302, 200, 404, 404, 404, 404, 404, 404]),
     ("/attempts/{attempt_id}/state", [302, 200, 404, 404, 404, 404, 404, 404]),
+    ("/exam-clock", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("/tests/{test_id}/analysis", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/tests/{test_id}/analysis.csv", [302, 403, 403, 403, 403, 403, 200, 200]),
+    # Voiding: only the board; a question of another bank than the test's is a 404.
+    ("/tests/{test_id}/questions/{question_id}/void", [302, 403, 403, 403, 403, 403, 404, 403]),
+    ("/invigilation/", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/rooms/{room_id}", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/rooms/{room_id}/live", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/attempts/{attempt_id}/invigilate", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("/rounds/{round_id}/panels/new", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("/panels/", [302, 403, 403, 200, 200, 403, 403, 403]),
     ("/panels/{panel_id}", [302, 404, 404, 200, 404, 404, 200, 200]),
@@ -144,11 +166,26 @@ POST_DENIALS = [
     ("/applications/{application_id}/decide", {"board_admin"}),
     ("/bank/questions/{question_id}/submit", {"author"}),
     ("/bank/questions/{question_id}/approve", {"author", "board_admin"}),
+    ("/bank/questions/{question_id}/edit", {"author"}),
+    ("/bank/questions/{question_id}/reject", {"board_admin"}),
+    ("/bank/questions/{question_id}/retire", {"author", "board_admin"}),
+    ("/bank/questions/{question_id}/reinstate", {"author", "board_admin"}),
+    ("/bank/questions/{question_id}/delete", {"author", "board_admin"}),
+    ("/bank/{bank_id}/import", {"author"}),
+    ("/bank/{bank_id}/import/confirm", {"author"}),
+    ("/bank/{bank_id}/export", {"author", "board_admin"}),
     ("/tests/{test_id}/papers", {"board_admin"}),
     ("/attempts/{attempt_id}/start", {"candidate"}),
     ("/attempts/{attempt_id}/answers", {"candidate"}),
     ("/attempts/{attempt_id}/submit", {"candidate"}),
     ("/attempts/{attempt_id}/acknowledge", {"candidate"}),
+    ("/tests/{test_id}/sections", {"board_admin"}),
+    ("/tests/{test_id}/sessions", {"board_admin"}),
+    ("/tests/{test_id}/review", {"board_admin"}),
+    ("/tests/{test_id}/accommodations", {"board_admin"}),
+    ("/attempts/{attempt_id}/extra-time", {"board_admin"}),
+    ("/attempts/{attempt_id}/incidents", {"board_admin"}),
+    ("/attempts/{attempt_id}/retake", {"board_admin"}),
     ("/positions/{position_id}/results/compute", {"board_admin"}),
     ("/rounds/{draft_round_id}/edit", {"board_admin"}),
     ("/rounds/units/new", {"board_admin"}),

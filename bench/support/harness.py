@@ -134,6 +134,7 @@ def build_world(
     from exam.core.db import utcnow
     from exam.exams.models import Attempt, AttemptQuestion
     from exam.exams.operations import create_test, generate_papers, start_attempt
+    from exam.exams.rendering import prerender_papers
     from exam.extensions import db
     from tests.factories import Factories
 
@@ -161,6 +162,9 @@ def build_world(
         db.session.commit()
         papers_began = time.perf_counter()
         generate_papers(test, actor=board, at=now)
+        db.session.commit()
+        with app.test_request_context():  # as the "make papers" page does
+            prerender_papers(test)
         db.session.commit()
         papers_seconds = time.perf_counter() - papers_began
         world = World(url, test.session_code, test.starts_at, papers_seconds=papers_seconds)
@@ -196,6 +200,36 @@ def build_world(
         db.engine.dispose()
     world.setup_seconds = time.perf_counter() - began
     return world
+
+
+def copy_database(source_url: str, target_url: str) -> float:
+    """Copy every table of a built world (SQLite) into an empty PostgreSQL database, so that
+    both databases serve the same papers and the bench stays within minutes. Returns the
+    seconds taken."""
+    import sqlalchemy as sa
+
+    from exam.extensions import db
+
+    began = time.perf_counter()
+    source, target = sa.create_engine(source_url), sa.create_engine(target_url)
+    metadata = db.metadata
+    metadata.create_all(target)
+    with source.connect() as reader, target.begin() as writer:
+        for table in metadata.sorted_tables:
+            rows = [dict(row._mapping) for row in reader.execute(sa.select(table))]
+            for start in range(0, len(rows), 5000):
+                writer.execute(table.insert(), rows[start : start + 5000])
+        for table in metadata.sorted_tables:  # the sequences follow the copied ids
+            if "id" in table.c and isinstance(table.c.id.type, sa.Integer):
+                writer.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+    source.dispose()
+    target.dispose()
+    return time.perf_counter() - began
 
 
 def signed_in(app, user_id: int) -> tuple[str, str]:
@@ -281,6 +315,12 @@ def stop(server: Server, *, kill: bool = False) -> None:
         os.killpg(server.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         server.process.wait(timeout=20)
+
+
+def load_note() -> str:
+    """The machine's load when a figure was taken (other work on it skews every figure)."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -170,7 +170,7 @@ def media_type(name: str, content: bytes) -> str:
 def canonical(data: QuestionData) -> QuestionData:
     """The form the bank stores: HTML sanitised, text NFC and trimmed, tags sorted."""
     data = finish_question(data)
-    return dataclasses.replace(data, tags=sorted(data.tags, key=lambda t: (t.casefold(), t)))
+    return dataclasses.replace(data, tags=sorted(data.tags))
 
 
 def question_problems(data: QuestionData) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -585,6 +585,7 @@ def rich(text: str, version: QuestionVersion) -> Markup:
     def to_url(match: re.Match[str]) -> str:
         source = match.group(2).replace("&amp;", "&")
         name = source.removeprefix("@@PLUGINFILE@@/")
+        name = name if name in names else unquote(name)
         if name in names:
             url = url_for("question_bank.media", version_id=version.id, name=name)
             return f"{match.group(1)}{escape(url)}{match.group(3)}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from exam.accounts.models import Role
@@ -13,10 +15,10 @@ from tests.conftest import login
 QUESTION = {
     "category": "Luật Viên chức/Tuyển dụng",
     "text": "Theo Luật Viên chức, thời gian tập sự tối đa là bao lâu?",
-    "option_a": "12 tháng",
-    "option_b": "6 tháng",
-    "option_c": "24 tháng",
-    "option_d": "3 tháng",
+    "options-0-text": "12 tháng",
+    "options-1-text": "6 tháng",
+    "options-2-text": "24 tháng",
+    "options-3-text": "3 tháng",
     "correct": "A",
     "difficulty": "easy",
     "legal_basis": "Luật Viên chức số 58/2010/QH12, Điều 27",
@@ -63,13 +65,13 @@ def test_an_incomplete_question_is_refused_and_nothing_saved(client, make):
     login(client, author)
     response = client.post(
         f"/bank/{bank.id}/questions/new",
-        data={**QUESTION, "option_c": "", "correct": "", "legal_basis": ""},
+        data={**QUESTION, "options-2-text": "", "correct": "", "legal_basis": ""},
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Chưa lưu được" in page
     assert "Chọn phương án đúng." in page
-    assert 'href="#option_c"' in page
+    assert 'href="#legal_basis"' in page
     assert _questions() == []
 
 
@@ -97,22 +99,114 @@ def test_every_view_of_a_question_is_audited(client, make):
 
 
 def test_no_candidate_reaches_a_question_through_any_page(app, make):
-    """Secrecy: the bank's text appears on no page a candidate can open."""
+    """Secrecy: the bank's text appears on no page a candidate can open, whatever the URL:
+    every GET route of the application, filled with real ids (a question, its version, its
+    image, the candidate's own paper), answers without a word of a question."""
+    from exam.question_bank.models import BankMedia
+
     round_ = make.round()
     candidate = make.user(Role.CANDIDATE)
     application = make.application(round_.positions[0], candidate)
     test = make.test(round_)
-    make.attempt(test, application)
+    attempt = make.attempt(test, application)
+    version = attempt.questions[0].version
+    db.session.add(
+        BankMedia(
+            bank_id=test.bank_id, sha256="1" * 64, content_type="image/png", size=1, content=b"x"
+        )
+    )
+    version.media = {"hinh.png": "1" * 64}
     db.session.commit()
     client = login(app.test_client(), candidate)
-    urls = [rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods]
-    ids = {"bank_id": test.bank_id, "question_id": 1, "test_id": test.id, "attempt_id": 1,
-           "round_id": round_.id, "position_id": round_.positions[0].id, "application_id": 1,
-           "panel_id": 1, "filename": "css/app.css", "draft_round_id": 1}
-    for rule in urls:
-        url = rule
-        for name, value in ids.items():
-            url = url.replace(f"<int:{name}>", str(value)).replace(f"<path:{name}>", str(value))
-        body = client.get(url).get_data(as_text=True)
+    ids = {
+        "bank_id": test.bank_id,
+        "question_id": version.question_id,
+        "version_id": version.id,
+        "name": "hinh.png",
+        "test_id": test.id,
+        "attempt_id": attempt.id,
+        "round_id": round_.id,
+        "position_id": round_.positions[0].id,
+        "application_id": application.id,
+        "panel_id": 1,
+        "filename": "css/app.css",
+        "draft_round_id": 1,
+    }
+    pattern = re.compile(r"<(?:(\w+):)?(\w+)>")
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        url = pattern.sub(lambda m: str(ids.get(m.group(2), 1)), rule.rule)
+        response = client.get(url)
+        body = response.get_data(as_text=True)
         assert "Câu hỏi thử nghiệm" not in body, url
         assert "Phương án A của câu" not in body, url
+        if rule.rule.startswith("/bank"):
+            assert response.status_code in (403, 404), url
+            checked.append(rule.rule)
+    assert len(checked) >= 10  # every page of the bank was tried
+    assert "/bank/media/<int:version_id>/<path:name>" in checked
+
+
+def test_bank_writes_are_refused_to_candidates_and_to_the_wrong_people(app, make):
+    """POST routes of the bank: a candidate gets 403, and a question's own author can neither
+    approve nor reject it."""
+    question = make.question()
+    bank_id = question.bank_id
+    candidate = make.user(Role.CANDIDATE)
+    db.session.commit()
+    posts = [
+        f"/bank/{bank_id}/questions/new",
+        f"/bank/{bank_id}/import",
+        f"/bank/{bank_id}/import/confirm",
+        f"/bank/{bank_id}/export",
+        f"/bank/questions/{question.id}/edit",
+        f"/bank/questions/{question.id}/submit",
+        f"/bank/questions/{question.id}/approve",
+        f"/bank/questions/{question.id}/reject",
+        f"/bank/questions/{question.id}/retire",
+        f"/bank/questions/{question.id}/reinstate",
+        f"/bank/questions/{question.id}/delete",
+    ]
+    client = login(app.test_client(), candidate)
+    for url in posts:
+        assert client.post(url, data={"format": "native", "comment": "x"}).status_code == 403, url
+    author = login(app.test_client(), question.author)
+    author.post(f"/bank/questions/{question.id}/submit")
+    assert author.post(f"/bank/questions/{question.id}/approve").status_code == 403
+    assert (
+        author.post(f"/bank/questions/{question.id}/reject", data={"comment": "x"}).status_code
+        == 403
+    )
+    assert _questions()[0].status == QuestionStatus.SUBMITTED
+
+
+def test_every_export_is_audited_with_its_keys(app, make):
+    bank = make.bank(2)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    login(app.test_client(), board).post(f"/bank/{bank.id}/export", data={"format": "native"})
+    db.session.expire_all()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "bank.export")
+    ).one()
+    assert entry.after["format"] == "native"
+    assert len(entry.after["keys"]) == 2
+
+
+def test_reject_needs_a_reason_and_shows_it_to_the_author(app, make):
+    question = make.question()
+    board = make.user(Role.BOARD_ADMIN)
+    from exam.question_bank.operations import submit_for_review
+
+    submit_for_review(question, actor=question.author)
+    db.session.commit()
+    client = login(app.test_client(), board)
+    page = client.post(f"/bank/questions/{question.id}/reject", data={"comment": ""})
+    assert "Ghi rõ lý do trả lại." in page.get_data(as_text=True)
+    assert _questions()[0].status == QuestionStatus.SUBMITTED
+    client.post(f"/bank/questions/{question.id}/reject", data={"comment": "Sai căn cứ."})
+    assert _questions()[0].status == QuestionStatus.DRAFT
+    shown = login(app.test_client(), question.author).get(f"/bank/questions/{question.id}")
+    assert "Sai căn cứ." in shown.get_data(as_text=True)

@@ -66,7 +66,7 @@ class QuestionType:
             text_format=version.text_format or "plain",
             category=question.category.path if question.category else "",
             difficulty=version.difficulty.value if version.difficulty else None,
-            tags=[tag.name for tag in question.tags],
+            tags=sorted(tag.name for tag in question.tags),  # as the bank stores them
             legal_basis=version.legal_basis or "",
             legal_basis_date=version.legal_basis_date,
             default_points=float(version.default_points),
