@@ -194,7 +194,8 @@ def main() -> None:
     print(
         f"Autosave benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores, gunicorn {WORKERS} workers × {THREADS} thread, "
-        f"{CONCURRENCY} connections, {DURATION:.0f} s per measurement"
+        f"{CONCURRENCY} connections, {DURATION:.0f} s per measurement, "
+        f"SQLite synchronous={os.environ.get('SQLITE_SYNCHRONOUS', 'FULL')}"
     )
     only = set(sys.argv[1:]) or {"sqlite", "postgresql"}
     with sqlite_database() as sqlite_url, postgres_cluster() as postgres_url:

@@ -84,7 +84,10 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+        # One query for the user and their roles (every signed-in request asks for both).
+        from sqlalchemy.orm import joinedload
+
+        return db.session.get(User, int(user_id), options=[joinedload(User.role_grants)])
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from exam.core.db import enable_sqlite_pragmas

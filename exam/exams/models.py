@@ -488,4 +488,5 @@ class RenderedPaper(db.Model):
         sa.ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
     )
     locale: Mapped[str] = mapped_column(sa.String(10))
+    questions: Mapped[int] = mapped_column()
     html: Mapped[str] = mapped_column(sa.Text)

@@ -3,6 +3,7 @@ made (RenderedPaper), so that the start of a session costs one read per candidat
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from exam.exams.models import Answer, Attempt, AttemptQuestion, RenderedPaper, Test
 from exam.exams.operations import load_paper
 from exam.extensions import db
+
+_BETWEEN_TAGS = re.compile(r">\s+<")
 
 # Said once per question: translated once per page, then filled in by the template.
 PAPER_LABELS = {
@@ -51,20 +54,20 @@ def prerender_papers(test: Test, *, locale: str = "vi") -> int:
             items = load_paper(attempt)
             if any(item.answer is not None for item in items):
                 continue
+            html = _BETWEEN_TAGS.sub("> <", render_body(attempt, items))  # ~half the bytes
             db.session.add(
-                RenderedPaper(
-                    attempt_id=attempt.id, locale=locale, html=render_body(attempt, items)
-                )
+                RenderedPaper(attempt_id=attempt.id, locale=locale, questions=len(items), html=html)
             )
             made += 1
     db.session.flush()
     return made
 
 
-def rendered_body(attempt: Attempt, locale: str) -> str | None:
-    """The paper rendered ahead of time, while it is still unanswered and in this locale."""
+def rendered_body(attempt: Attempt, locale: str) -> tuple[str, int] | None:
+    """The paper rendered ahead of time (and its number of questions), while it is still
+    unanswered and in this locale."""
     row = db.session.execute(
-        sa.select(RenderedPaper.html, RenderedPaper.locale).where(
+        sa.select(RenderedPaper.html, RenderedPaper.locale, RenderedPaper.questions).where(
             RenderedPaper.attempt_id == attempt.id,
             ~sa.exists().where(
                 Answer.attempt_question_id == AttemptQuestion.id,
@@ -74,4 +77,4 @@ def rendered_body(attempt: Attempt, locale: str) -> str | None:
     ).first()
     if row is None or row.locale != locale:
         return None
-    return row.html
+    return row.html, row.questions

@@ -666,13 +666,11 @@ def attempt(attempt_id: int) -> str:
     if attempt.status == AttemptStatus.IN_PROGRESS:
         if utcnow() > attempt.deadline_at:  # answers in flight still land until the grace
             return render_template("exams/closing.html", attempt=attempt)
-        body = rendered_body(attempt, str(get_locale()))
-        if body is not None:  # the start of the session: rendered when the paper was made
+        rendered = rendered_body(attempt, str(get_locale()))
+        if rendered is not None:  # the start of the session: rendered when the paper was made
+            html, questions = rendered
             return render_template(
-                "exams/paper.html",
-                attempt=attempt,
-                body_html=Markup(body),
-                item_count=attempt.test.question_count,
+                "exams/paper.html", attempt=attempt, body_html=Markup(html), item_count=questions
             )
         items = load_paper(attempt)
         return render_template(

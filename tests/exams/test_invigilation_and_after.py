@@ -579,3 +579,45 @@ def test_item_analysis_page_and_csv(app, make, room):
         .status_code
         == 403
     )
+
+
+# --- papers rendered ahead of the session ---------------------------------------------------
+
+
+def test_papers_made_on_the_page_are_rendered_ahead_and_served_until_answered(app, make):
+    from exam.exams.models import RenderedPaper
+
+    round_ = make.round()
+    candidate = make.user(Role.CANDIDATE)
+    application = make.application(round_.positions[0], candidate)
+    test = make.test(round_, starts_at=START, papers=False)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    with time_machine.travel(START - dt.timedelta(hours=1), tick=False):
+        made = login(app.test_client(), board).post(f"/tests/{test.id}/papers")
+    assert made.status_code == 302
+    db.session.expire_all()
+    attempt = make.attempt(test, application)
+    [rendered] = db.session.scalars(sa.select(RenderedPaper)).all()
+    assert (rendered.attempt_id, rendered.locale, rendered.questions) == (attempt.id, "vi", 3)
+    first = attempt.questions[0]
+    assert f'data-item="{first.id}"' in rendered.html
+    assert first.version.text in rendered.html
+
+    # Served as it is while the paper has no answer…
+    rendered.html = rendered.html.replace(first.version.text, "ĐÃ KẾT XUẤT TRƯỚC")
+    db.session.commit()
+    with time_machine.travel(START + MINUTE, tick=False):
+        client = login(app.test_client(), candidate)
+        client.post(f"/attempts/{attempt.id}/start", data={"session_code": test.session_code})
+        ahead = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+        client.post(
+            f"/attempts/{attempt.id}/answers",
+            json={"answers": [{"item": first.id, "response": "b", "seq": 1}]},
+        )
+        fresh = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert "ĐÃ KẾT XUẤT TRƯỚC" in ahead
+    assert "/3 câu đã trả lời" in ahead
+    # …and rendered afresh, with the answer, once it has one.
+    assert "ĐÃ KẾT XUẤT TRƯỚC" not in fresh
+    assert f'id="q-{first.id}-b" value="b" checked' in fresh
