@@ -83,7 +83,7 @@ def test_export_then_import_gives_back_the_same_questions(make, fmt):
         except ValidationFailed:  # a text the format cannot spell (Aiken "A. …" lines)
             assume(False)
         target = _bank(author)
-        plan = plan_import(target, content, None, f"export{FORMATS[fmt].extensions[0]}")
+        plan = plan_import(target, content, fmt, f"export{FORMATS[fmt].extensions[0]}")
         assert plan.format == fmt
         assert not plan.problems, plan.problems
         imported = run_import(target, plan, actor=author)
