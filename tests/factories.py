@@ -146,9 +146,7 @@ class Factories:
         reviewer = Factories.user(Role.QUESTION_AUTHOR)
         made = []
         for _ in range(count):
-            data = Factories.question_data(
-                next(_counter), category=category, difficulty=difficulty
-            )
+            data = Factories.question_data(next(_counter), category=category, difficulty=difficulty)
             question = create_question(bank, data, actor=author)
             submit_for_review(question, actor=author)
             approve_question(question, actor=reviewer, at=T0)
