@@ -407,3 +407,92 @@ def test_attempts_keep_their_session(make, seated):
         .group_by(Attempt.session_id)
     ).all()
     assert sorted(n for _, n in sessions) == [1, 3]
+
+
+def test_the_board_adds_a_session_a_room_and_an_accommodation_through_the_pages(app, make):
+    round_ = make.round()
+    candidate = make.user(Role.CANDIDATE)
+    make.application(round_.positions[0], candidate)
+    test = make.test(round_, starts_at=START, papers=False)
+    board, invigilator = make.user(Role.BOARD_ADMIN), make.user(Role.INVIGILATOR)
+    db.session.commit()
+    with time_machine.travel(BEFORE, tick=False):
+        client = login(app.test_client(), board)
+        bad_session = client.post(
+            f"/tests/{test.id}/sessions",
+            data={
+                "session-name": "Ca 2",
+                "session-starts_at": "31/02/2026 08:00",
+                "session-late_entry_minutes": 15,
+            },
+        )
+        session = client.post(
+            f"/tests/{test.id}/sessions",
+            data={
+                "session-name": "Ca 2",
+                "session-starts_at": "01/04/2026 14:00",
+                "session-late_entry_minutes": 10,
+            },
+        )
+        db.session.expire_all()
+        second = db.session.get(type(test), test.id).sessions[1]
+        bad_room = client.post(
+            f"/sessions/{second.id}/rooms",
+            data={"room-name": "Phòng 301", "room-capacity": 0, "room-invigilator_id": 0},
+        )
+        room = client.post(
+            f"/sessions/{second.id}/rooms",
+            data={
+                "room-name": "Phòng 301",
+                "room-capacity": 30,
+                "room-invigilator_id": invigilator.id,
+            },
+        )
+        bad_accommodation = client.post(
+            f"/tests/{test.id}/accommodations",
+            data={"acc-candidate_id": candidate.id, "acc-extra_time_percent": 25, "acc-reason": ""},
+        )
+        accommodation = client.post(
+            f"/tests/{test.id}/accommodations",
+            data={
+                "acc-candidate_id": candidate.id,
+                "acc-extra_time_percent": 25,
+                "acc-reason": "Khiếm thị, giấy xác nhận số 7",
+            },
+        )
+    assert bad_session.status_code == 422
+    assert "Nhập ngày giờ hợp lệ." in bad_session.get_data(as_text=True)
+    assert session.status_code == 302
+    assert (second.name, second.late_entry_minutes) == ("Ca 2", 10)
+    assert second.starts_at == dt.datetime(2026, 4, 1, 7, 0, tzinfo=dt.UTC)  # 14:00 in Hanoi
+    assert bad_room.status_code == 422
+    assert "Từ 1 đến 1000." in bad_room.get_data(as_text=True)
+    assert room.status_code == 302
+    db.session.expire_all()
+    [made] = db.session.get(type(test), test.id).sessions[1].rooms
+    assert (made.name, made.capacity, [u.id for u in made.invigilators]) == (
+        "Phòng 301",
+        30,
+        [invigilator.id],
+    )
+    assert bad_accommodation.status_code == 422
+    assert accommodation.status_code == 302
+    from exam.exams.models import Accommodation
+
+    [kept] = db.session.scalars(sa.select(Accommodation)).all()
+    assert (kept.candidate_id, kept.extra_time_percent) == (candidate.id, 25)
+
+
+def test_only_the_board_defines_sessions_and_rooms(app, make):
+    round_ = make.round()
+    test = make.test(round_, starts_at=START, papers=False)
+    db.session.commit()
+    for role in (Role.SUPERVISOR, Role.INVIGILATOR, Role.CANDIDATE):
+        client = login(app.test_client(), make.user(role))
+        response = client.post(
+            f"/tests/{test.id}/sessions",
+            data={"session-name": "Ca X", "session-starts_at": "01/04/2026 14:00"},
+        )
+        assert response.status_code == 403
+    db.session.expire_all()
+    assert len(db.session.get(type(test), test.id).sessions) == 1
