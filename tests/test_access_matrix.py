@@ -183,6 +183,7 @@ POST_DENIALS = [
     ("/tests/{test_id}/sessions", {"board_admin"}),
     ("/tests/{test_id}/review", {"board_admin"}),
     ("/tests/{test_id}/accommodations", {"board_admin"}),
+    ("/attempts/{attempt_id}/move", {"board_admin"}),
     ("/attempts/{attempt_id}/extra-time", {"board_admin"}),
     ("/attempts/{attempt_id}/incidents", {"board_admin"}),
     ("/attempts/{attempt_id}/retake", {"board_admin"}),

@@ -74,6 +74,7 @@ from exam.exams.operations import (
     grant_extra_time,
     load_paper,
     log_refused_answers,
+    move_attempt,
     paper_state,
     record_incident,
     remove_section,
@@ -100,6 +101,7 @@ from exam.exams.queries import (
     review_opens_at,
     room_attempts,
     rooms_of,
+    rooms_of_test,
 )
 from exam.exams.rendering import body_context, prerender_papers, rendered_body
 from exam.extensions import db, login_manager
@@ -207,6 +209,7 @@ def _render_test(test: Test, status: int = 200, **forms: Any) -> tuple[str, int]
             problems=problems,
             attempts=attempts,
             progress=progress_of([a.id for a in attempts]),
+            rooms=rooms_of_test(test),
             **forms,
         ),
         status,
@@ -360,6 +363,22 @@ def make_papers(test_id: int) -> Response:
         prerender_papers(test)
         db.session.commit()
     return redirect(url_for("exams.show_test", test_id=test.id))
+
+
+@bp.post("/attempts/<int:attempt_id>/move")
+@require(can_manage_tests)
+def move(attempt_id: int) -> Response:
+    """Seat a candidate in another room (another session) before the start."""
+    attempt = get_or_404(Attempt, attempt_id)
+    room = db.session.get(Room, request.form.get("room_id", type=int) or 0)
+    if room is None:
+        flash(_("Chọn phòng thi."), "danger")
+    else:
+        run_operation(
+            lambda: move_attempt(attempt, room, actor=current_user, at=utcnow()),
+            _("Đã chuyển thí sinh sang %(room)s.", room=f"{room.session.name}, {room.name}"),
+        )
+    return redirect(url_for("exams.show_test", test_id=attempt.test_id, _anchor="candidates"))
 
 
 # --- after the test: statistics and voiding -------------------------------------------------

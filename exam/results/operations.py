@@ -71,6 +71,13 @@ def _standing(application: Application, pass_mark: int, has_test: bool) -> Stand
     attempt = attempt_of_application(application)
     test_percent = None
     if attempt is not None and attempt.status == AttemptStatus.SUBMITTED:
+        if attempt.score_percent is None:  # an essay still waits for its markers
+            raise DomainError(
+                _l(
+                    "Bài thi của %(name)s chưa chấm xong: chưa thể tổng hợp kết quả.",
+                    name=application.candidate.full_name,
+                )
+            )
         test_percent = Decimal(str(attempt.score_percent)).quantize(TWO_PLACES, ROUND_HALF_UP)
     passed = not has_test or (test_percent is not None and test_percent >= pass_mark)
     sheets = sheets_for_application(application)

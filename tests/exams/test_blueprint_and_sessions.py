@@ -496,3 +496,25 @@ def test_only_the_board_defines_sessions_and_rooms(app, make):
         assert response.status_code == 403
     db.session.expire_all()
     assert len(db.session.get(type(test), test.id).sessions) == 1
+
+
+def test_the_board_moves_a_candidate_to_another_room_on_the_page(app, seated):
+    test, _, board, (_, room_b, room_c) = seated
+    papers = generate_papers(test, actor=board, at=BEFORE)
+    db.session.commit()
+    first = papers[0]
+    with time_machine.travel(BEFORE, tick=False):
+        client = login(app.test_client(), board)
+        page = client.get(f"/tests/{test.id}").get_data(as_text=True)
+        full = client.post(f"/attempts/{first.id}/move", data={"room_id": room_b.id})
+        moved = client.post(f"/attempts/{first.id}/move", data={"room_id": room_c.id})
+        shown = client.get(f"/tests/{test.id}").get_data(as_text=True)
+    assert f'action="/attempts/{first.id}/move"' in page
+    assert full.status_code == moved.status_code == 302
+    assert "Đã chuyển thí sinh sang Ca 2, Phòng 201." in shown
+    db.session.expire_all()
+    assert db.session.get(Attempt, first.id).room_id == room_c.id
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "attempt.move")
+    ).all()
+    assert len(entries) == 1  # the full room refused, nothing recorded

@@ -14,6 +14,7 @@ from exam.candidates.models import Application
 from exam.candidates.operations import decide_eligibility
 from exam.core.errors import DomainError
 from exam.exams.operations import attempt_for, save_answer, start_attempt, submit_attempt
+from exam.exams.queries import attempt_of_application
 from exam.extensions import db
 from exam.panels.operations import record_panel_score
 from exam.results.models import Outcome, Ranking, RankingRow
@@ -394,3 +395,16 @@ def test_only_the_board_computes(app, make, role):
     assert (
         db.session.scalars(sa.select(Ranking).where(Ranking.position_id == position.id)).all() == []
     )
+
+
+def test_a_paper_still_waiting_for_its_markers_stops_the_computation(make):
+    """An essay not yet marked leaves the test score open: no ranking until it is final."""
+    position, applications = build_contest(
+        make,
+        [Person("Lê Thị Mai", 4, ("80", "82", "81")), Person("Phan Văn Tú", 3, ("70", "72", "71"))],
+    )
+    attempt = attempt_of_application(applications["Lê Thị Mai"])
+    attempt.final_score = None  # as for a paper whose essay waits for marking
+    db.session.flush()
+    with pytest.raises(DomainError, match="Bài thi của Lê Thị Mai chưa chấm xong"):
+        rank(make, position)
