@@ -546,7 +546,8 @@ def test_voiding_a_question_gives_everyone_its_points(app, room):
         item = next(i for i in attempt.questions if i.version.question_id == target.id)
         assert item.voided
         assert item.awarded_points == item.points
-        assert attempt.final_score == before[n] + (0 if n == 0 else 1)
+        answered_right = n == 0 or (n == 1 and attempt.questions.index(item) == 0)
+        assert attempt.final_score == before[n] + (0 if answered_right else 1)
     [entry] = _audit("test.void_question")
     assert entry.after["papers"] == len(had_it)
     with pytest.raises(DomainError, match="đã được hủy"):
