@@ -356,12 +356,11 @@ def accommodate(test_id: int) -> Response | tuple[str, int]:
 @require(can_manage_tests)
 def make_papers(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
-    made = run_operation(
-        lambda: generate_papers(test, actor=current_user, at=utcnow()), _("Đã tạo đề cho thí sinh.")
+    # Rendered in the same transaction, so that the start of the session is a read per candidate.
+    run_operation(
+        lambda: (generate_papers(test, actor=current_user, at=utcnow()), prerender_papers(test)),
+        _("Đã tạo đề cho thí sinh."),
     )
-    if made:  # rendered now, so that the start of the session is a read per candidate
-        prerender_papers(test)
-        db.session.commit()
     return redirect(url_for("exams.show_test", test_id=test.id))
 
 
