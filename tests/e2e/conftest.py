@@ -5,6 +5,7 @@ Debian's /usr/bin/chromium. No browser is ever downloaded."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until ``expression`` is true in the page. Unlike ``page.wait_for_function``, whose
+    polling compiles the string inside the page (refused by our CSP without 'unsafe-eval'),
+    each check here goes through ``page.evaluate``, which the CSP does not govern."""
+    give_up = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > give_up:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(20)  # one animation frame or so between checks

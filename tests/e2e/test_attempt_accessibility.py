@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from exam.accounts.models import Role
 from exam.core.db import utcnow
 from exam.exams.models import Attempt, AttemptStatus
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, Factories
 
 pytestmark = pytest.mark.browser
@@ -71,17 +71,17 @@ def test_the_whole_sitting_with_the_keyboard_alone(page, live_server, live_db, s
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.dataset.flag !== undefined")
     page.keyboard.press("Space")
-    page.wait_for_function("document.getElementById('answered-count').textContent === '1'")
+    wait_until(page, "document.getElementById('answered-count').textContent === '1'")
     nav = page.locator("[data-nav]").first
     assert "đã trả lời, đánh dấu xem lại" in nav.inner_text()  # said, not only coloured
 
     # The list of questions takes the focus to the question chosen.
     tab_to(page, "e.dataset.nav !== undefined && e.textContent.trim().startsWith('3')", 120)
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.id === 'q3'")
+    wait_until(page, "document.activeElement.id === 'q3'")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")  # the first option of question 3
-    page.wait_for_function("document.getElementById('answered-count').textContent === '2'")
+    wait_until(page, "document.getElementById('answered-count').textContent === '2'")
     page.locator("#connection[data-state='online']").wait_for()
 
     page.once("dialog", lambda dialog: dialog.accept())
@@ -153,7 +153,7 @@ def test_a_tablet_and_200_percent_zoom_need_no_sideways_scrolling(
         page.get_by_role("button", name="Bắt đầu làm bài").click()
         page.locator("#connection[data-state='online']").wait_for()
         page.locator("#q2 label.form-check-label").first.click()
-        page.wait_for_function("document.getElementById('answered-count').textContent === '1'")
+        wait_until(page, "document.getElementById('answered-count').textContent === '1'")
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )

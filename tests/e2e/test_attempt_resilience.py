@@ -14,7 +14,7 @@ from exam.accounts.models import Role
 from exam.core.db import utcnow
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
 from exam.exams.operations import add_room, generate_papers
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, Factories
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def test_offline_mid_test_then_back_online_every_answer_reaches_the_server(
     sign_in(page, live_server, sitting["candidate"].email)
     start(page, live_server, sitting)
     choose(page, 1, 0)
-    page.wait_for_function("document.getElementById('answered-count').textContent === '1'")
+    wait_until(page, "document.getElementById('answered-count').textContent === '1'")
     page.locator("#connection[data-state='online']").wait_for()
     first = option_value(page, 1, 0)
     assert saved(live_db, attempt_id) == {1: first}
@@ -137,15 +137,16 @@ def test_two_tabs_stay_consistent_and_another_machine_resumes(
     choose(page, 1, 0)
     # The other tab shows the change without a reload…
     other_tab.locator("#q1 input").nth(0).wait_for(state="attached")
-    other_tab.wait_for_function("document.querySelectorAll('#q1 input')[0].checked")
+    wait_until(other_tab, "document.querySelectorAll('#q1 input')[0].checked")
     # …and a later change there wins on the server, whatever order the saves arrive in.
     choose(other_tab, 1, 2)
     choose(page, 2, 1)
-    page.wait_for_function("document.querySelectorAll('#q1 input')[2].checked")
+    wait_until(page, "document.querySelectorAll('#q1 input')[2].checked")
     for tab in (page, other_tab):
         tab.locator("#connection[data-state='online']").wait_for()
-    page.wait_for_function(
-        f"!Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length"
+    wait_until(
+        page,
+        f"!Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length",
     )
     assert saved(live_db, attempt_id) == {1: option_value(page, 1, 2), 2: option_value(page, 2, 1)}
 
@@ -171,8 +172,9 @@ def test_the_deadline_passes_with_the_page_closed_and_the_server_submits(
     start(page, live_server, sitting)
     choose(page, 1, 0)
     page.locator("#connection[data-state='online']").wait_for()
-    page.wait_for_function(
-        f"!Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length"
+    wait_until(
+        page,
+        f"!Object.keys(JSON.parse(localStorage.getItem('exam-attempt-{attempt_id}')).pending).length",
     )
     page.close()  # the browser is gone
 

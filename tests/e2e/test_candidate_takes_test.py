@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from exam.accounts.models import Role
 from exam.core.db import utcnow
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, Factories
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def test_candidate_takes_the_test_and_sees_the_score(page, live_server, live_db,
     page.locator("#connection[data-state='online']").wait_for()
     page.locator("#q3 label").nth(1).click()  # a wrong answer
     page.locator("#connection[data-state='online']").wait_for()
-    page.wait_for_function("document.getElementById('answered-count').textContent === '3'")
+    wait_until(page, "document.getElementById('answered-count').textContent === '3'")
     screenshot(page, "attempt-in-progress")
 
     saved = _saved_answers(live_db, attempt.id)

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from exam.accounts.models import Role
 from exam.core.db import utcnow
 from exam.core.i18n import to_local
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, wait_until
 from tests.e2e.test_candidate_applies import fill_application
 from tests.factories import PASSWORD, Factories
 
@@ -163,7 +163,7 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
         page.get_by_label("Mã ca thi").fill(session_code)
         page.get_by_role("button", name="Bắt đầu làm bài").click()
         page.get_by_label("Phương án B", exact=False).first.check()
-        page.wait_for_function("document.getElementById('answered-count').textContent === '1'")
+        wait_until(page, "document.getElementById('answered-count').textContent === '1'")
         page.locator("#connection[data-state='online']").wait_for()
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Nộp bài").click()
