@@ -25,7 +25,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'exam.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No ping before each request: on PostgreSQL it is a round trip per request, about a
+    # tenth of an autosave. After a database restart each worker's first query fails once
+    # and SQLAlchemy then renews its pool (the exam page retries its saves). Where a
+    # firewall or a pooler drops idle connections, set DATABASE_PRE_PING=1.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": _bool("DATABASE_PRE_PING", False),
+        "pool_recycle": 3600,
+    }
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
 
     BABEL_DEFAULT_LOCALE = "vi"

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, render_template
 from flask_babel import format_decimal
+from flask_login import current_user
 
 import config as app_config
 from exam.core import i18n
@@ -72,7 +73,10 @@ def _init_extensions(app: Flask) -> None:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(ROOT / "exam" / "translations"),
     )
-    login_manager.init_app(app)
+    # Templates get the lazy current_user proxy: a page that never shows the account (the
+    # paper at the start of a session) does not load it.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
 

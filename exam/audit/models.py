@@ -38,6 +38,27 @@ class AuditEntry(db.Model):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
+class PendingAuditEntry(db.Model):
+    """An entry written on a hot path without waiting for the chain (thousands of candidates
+    pressing Start within seconds would queue on its lock). The next chained write, or
+    ``flask audit seal`` / ``verify``, moves it into the chain in the order written,
+    keeping the time it happened."""
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), nullable=True
+    )
+    actor_label: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(80))
+    object_type: Mapped[str] = mapped_column(sa.String(60))
+    object_id: Mapped[str] = mapped_column(sa.String(60))
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+
+
 class AuditTrailIsAppendOnly(Exception):
     pass
 

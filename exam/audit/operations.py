@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from exam.audit.models import AuditEntry
+from exam.audit.models import AuditEntry, PendingAuditEntry
 from exam.core.db import utcnow
 from exam.extensions import db
 
@@ -57,6 +57,34 @@ def _lock_chain() -> None:
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(726871)"))
 
 
+def _chain_head() -> tuple[int, str]:
+    last = db.session.execute(
+        sa.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return (last.seq, last.hash) if last else (0, GENESIS_HASH)
+
+
+def _entry_fields(
+    action: str,
+    *,
+    actor: Any,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    object_type: str,
+    object_id: Any,
+) -> dict[str, Any]:
+    return {
+        "created_at": utcnow().replace(microsecond=0),
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "email", None) or "system",
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "before": _jsonable(before) if before is not None else None,
+        "after": _jsonable(after) if after is not None else None,
+    }
+
+
 def record(
     action: str,
     obj: Any = None,
@@ -71,25 +99,75 @@ def record(
     _lock_chain()
     if obj is not None:
         db.session.flush()  # the object needs its id
-    last = db.session.scalars(
-        sa.select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+    seal_pending()
+    seq, prev_hash = _chain_head()
     entry = AuditEntry(
-        seq=(last.seq + 1) if last else 1,
-        created_at=utcnow().replace(microsecond=0),
-        actor_id=getattr(actor, "id", None),
-        actor_label=getattr(actor, "email", None) or "system",
-        action=action,
-        object_type=object_type or (type(obj).__name__ if obj is not None else "-"),
-        object_id=str(object_id if object_id is not None else getattr(obj, "id", "-")),
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
-        prev_hash=last.hash if last else GENESIS_HASH,
+        seq=seq + 1,
+        prev_hash=prev_hash,
+        **_entry_fields(
+            action,
+            actor=actor,
+            before=before,
+            after=after,
+            object_type=object_type or (type(obj).__name__ if obj is not None else "-"),
+            object_id=object_id if object_id is not None else getattr(obj, "id", "-"),
+        ),
     )
     entry.hash = entry_digest(entry)
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+_PENDING = PendingAuditEntry.__table__
+
+
+def record_soon(
+    action: str,
+    *,
+    actor: Any,
+    object_type: str,
+    object_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """``record`` for the hot paths: one insert, no lock on the chain; the entry joins the
+    chain at the next chained write (``seal_pending``), with the time it happened."""
+    db.session.execute(
+        sa.insert(_PENDING).values(
+            **_entry_fields(
+                action,
+                actor=actor,
+                before=before,
+                after=after,
+                object_type=object_type,
+                object_id=object_id,
+            )
+        )
+    )
+
+
+def seal_pending() -> int:
+    """Move the pending entries into the chain, oldest first. Returns how many."""
+    _lock_chain()
+    pending = db.session.execute(sa.select(_PENDING).order_by(_PENDING.c.id)).all()
+    if not pending:
+        return 0
+    seq, prev_hash = _chain_head()
+    rows = []
+    for row in pending:
+        seq += 1
+        fields = dict(row._mapping)
+        del fields["id"]
+        entry = AuditEntry(seq=seq, prev_hash=prev_hash, **fields)
+        entry.hash = prev_hash = entry_digest(entry)
+        rows.append({"seq": seq, "prev_hash": entry.prev_hash, "hash": entry.hash, **fields})
+    db.session.execute(sa.insert(AuditEntry), rows)
+    # By id, not by range: on PostgreSQL a lower id may still be in flight, unsealed.
+    ids = [row.id for row in pending]
+    for start in range(0, len(ids), 500):
+        db.session.execute(sa.delete(_PENDING).where(_PENDING.c.id.in_(ids[start : start + 500])))
+    return len(rows)
 
 
 @dataclass

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
-from exam.audit.operations import record
+from exam.audit.operations import record, record_soon
 from exam.candidates.models import Application
 from exam.candidates.queries import eligible_applications
 from exam.core.errors import DomainError, ValidationFailed
@@ -35,6 +35,7 @@ from exam.exams.models import (
     Incident,
     Penalty,
     RefusedAnswer,
+    RenderedPaper,
     ReviewOption,
     Room,
     Test,
@@ -744,7 +745,7 @@ def start_paper(attempt_id: int, candidate_id: int, session_code: str, *, at: dt
     )
     if started.rowcount != 1:
         return False
-    record(
+    record_soon(
         "attempt.start",
         actor=_Candidate(candidate_id, row.email),
         object_type="Attempt",
@@ -816,6 +817,7 @@ _items = AttemptQuestion.__table__
 _versions = QuestionVersion.__table__
 _answers = Answer.__table__
 _users = User.__table__
+_rendered = RenderedPaper.__table__
 
 
 @dataclass
@@ -868,6 +870,22 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
             )
             .select_from(paper)
             .where(mine)
+        )
+    if name == "open_paper":
+        unanswered = ~sa.exists().where(
+            _answers.c.attempt_question_id == _items.c.id, _items.c.attempt_id == _attempts.c.id
+        )
+        return (
+            sa.select(
+                *state_columns,
+                _tests.c.title,
+                _users.c.full_name,
+                _rendered.c.locale,
+                _rendered.c.questions,
+                _rendered.c.html,
+            )
+            .select_from(paper.join(_rendered, _rendered.c.attempt_id == _attempts.c.id))
+            .where(mine, unanswered)
         )
     if name == "state_and_items":
         items = paper.outerjoin(
@@ -929,6 +947,57 @@ def paper_state(attempt_id: int, candidate_id: int) -> PaperState:
     return _state_of(row, attempt_id, candidate_id)
 
 
+def _read_only_connection() -> sa.Connection:
+    """On PostgreSQL, a lone read needs no transaction: no BEGIN and ROLLBACK round trips."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return db.session.connection()
+
+
+@dataclass(frozen=True)
+class OpenPaper:
+    """An unanswered paper in progress, with its questions rendered ahead of time."""
+
+    attempt_id: int
+    title: str
+    candidate_name: str
+    deadline_at: dt.datetime
+    html: str
+    questions: int
+
+
+def open_paper(
+    attempt_id: int, candidate_id: int, *, locale: str, at: dt.datetime
+) -> OpenPaper | None:
+    """The start of the session in one read: this candidate's paper when it is in progress,
+    before its deadline, still unanswered and rendered in ``locale``; otherwise None (the
+    page then takes the general path, which also explains a refusal)."""
+    connection = _read_only_connection()
+    row = connection.execute(
+        _statement(connection.dialect.name, "open_paper"),
+        {"attempt": attempt_id, "candidate": candidate_id},
+    ).first()
+    if row is None or row.locale != locale:
+        return None
+    state = _state_of(row, attempt_id, candidate_id)
+    if state.status != AttemptStatus.IN_PROGRESS or at > state.deadline_at:
+        return None
+    return OpenPaper(
+        attempt_id, row.title, row.full_name, state.deadline_at, row.html, row.questions
+    )
+
+
+def saved_seqs(attempt_id: int) -> dict[int, int]:
+    """The sequence number of the answer stored for each answered item of the paper: the
+    exam page compares it with its own copy and sends again what the server lacks."""
+    rows = db.session.execute(
+        sa.select(_answers.c.attempt_question_id, _answers.c.seq)
+        .join(_items, _items.c.id == _answers.c.attempt_question_id)
+        .where(_items.c.attempt_id == attempt_id)
+    )
+    return {item_id: seq for item_id, seq in rows}
+
+
 def save_answers(
     attempt_id: int,
     candidate_id: int,
@@ -944,8 +1013,10 @@ def save_answers(
     atomically, so two tabs racing on one question keep the higher seq). The paper's row is
     read with a shared lock (PostgreSQL): a submit, which locks it for update, waits for
     saves in flight and scores what they wrote, and a save behind a submit sees the paper
-    closed; SQLite's write requests begin IMMEDIATE, one writer at a time. Returns the state
-    and the stored seq per item.
+    closed; SQLite's write requests begin IMMEDIATE, one writer at a time. (Reading and
+    checking before taking the write turn, then reading the status again within it, was
+    measured slower: the second transaction costs more than the turn it shortens.) Returns
+    the state and the stored seq per item.
     """
     latest: dict[int, tuple[object, int]] = {}
     for item_id, response, seq in entries:

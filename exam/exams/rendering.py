@@ -11,7 +11,7 @@ from flask import render_template
 from flask_babel import force_locale, format_decimal
 from flask_babel import lazy_gettext as _l
 
-from exam.exams.models import Answer, Attempt, AttemptQuestion, RenderedPaper, Test
+from exam.exams.models import Attempt, AttemptQuestion, RenderedPaper, Test
 from exam.exams.operations import load_paper
 from exam.extensions import db
 
@@ -61,20 +61,3 @@ def prerender_papers(test: Test, *, locale: str = "vi") -> int:
             made += 1
     db.session.flush()
     return made
-
-
-def rendered_body(attempt: Attempt, locale: str) -> tuple[str, int] | None:
-    """The paper rendered ahead of time (and its number of questions), while it is still
-    unanswered and in this locale."""
-    row = db.session.execute(
-        sa.select(RenderedPaper.html, RenderedPaper.locale, RenderedPaper.questions).where(
-            RenderedPaper.attempt_id == attempt.id,
-            ~sa.exists().where(
-                Answer.attempt_question_id == AttemptQuestion.id,
-                AttemptQuestion.attempt_id == attempt.id,
-            ),
-        )
-    ).first()
-    if row is None or row.locale != locale:
-        return None
-    return row.html, row.questions

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from types import SimpleNamespace
 from typing import Any
 
 from flask import (
@@ -75,10 +76,12 @@ from exam.exams.operations import (
     load_paper,
     log_refused_answers,
     move_attempt,
+    open_paper,
     paper_state,
     record_incident,
     remove_section,
     save_answers,
+    saved_seqs,
     set_accommodation,
     set_review_option,
     start_paper,
@@ -103,7 +106,7 @@ from exam.exams.queries import (
     rooms_of,
     rooms_of_test,
 )
-from exam.exams.rendering import body_context, prerender_papers, rendered_body
+from exam.exams.rendering import body_context, prerender_papers
 from exam.extensions import db, login_manager
 from exam.question_bank.models import Category, Difficulty, Question
 from exam.question_bank.qtypes import get_type, registered_types
@@ -676,23 +679,42 @@ def _review_items(attempt: Attempt) -> tuple[list[AttemptQuestion], bool]:
 
 
 @bp.get("/attempts/<int:attempt_id>")
+def attempt(attempt_id: int) -> str | Response:
+    """The candidate's paper. At the start of the session (unanswered, rendered ahead of
+    time) it is one read and no ORM; every other case takes the general path."""
+    candidate_id = _candidate_id()
+    if candidate_id is None:
+        return login_manager.unauthorized()
+    paper = open_paper(attempt_id, candidate_id, locale=str(get_locale()), at=utcnow())
+    if paper is not None:
+        return render_template(
+            "exams/paper.html",
+            paper=paper,
+            body_html=Markup(paper.html),
+            item_count=paper.questions,
+        )
+    return _attempt_page(attempt_id)
+
+
 @login_required
-def attempt(attempt_id: int) -> str:
+def _attempt_page(attempt_id: int) -> str:
     attempt = _own_attempt(attempt_id)
     if attempt.status == AttemptStatus.READY:
         return render_template("exams/start.html", attempt=attempt, form=StartForm(), now=utcnow())
     if attempt.status == AttemptStatus.IN_PROGRESS:
         if utcnow() > attempt.deadline_at:  # answers in flight still land until the grace
             return render_template("exams/closing.html", attempt=attempt)
-        rendered = rendered_body(attempt, str(get_locale()))
-        if rendered is not None:  # the start of the session: rendered when the paper was made
-            html, questions = rendered
-            return render_template(
-                "exams/paper.html", attempt=attempt, body_html=Markup(html), item_count=questions
-            )
         items = load_paper(attempt)
         return render_template(
-            "exams/paper.html", item_count=len(items), **body_context(attempt, items)
+            "exams/paper.html",
+            paper=SimpleNamespace(
+                attempt_id=attempt.id,
+                title=attempt.test.title,
+                candidate_name=attempt.application.candidate.full_name,
+                deadline_at=attempt.deadline_at,
+            ),
+            item_count=len(items),
+            **body_context(attempt, items),
         )
     items, review_later = _review_items(attempt)
     return render_template(
@@ -767,10 +789,12 @@ def state(attempt_id: int) -> Response:
         db.session.commit()  # end the read; the write below takes the lock on its own
         db.session.connection(execution_options={"sqlite_immediate": True})
         attempt = _close_now(attempt_id)
+        state = _state_json(attempt.status, attempt.deadline_at)
         if attempt.status == AttemptStatus.IN_PROGRESS:
             touch_attempt(attempt_id, at=now)
+            state["answers"] = {str(item): seq for item, seq in saved_seqs(attempt_id).items()}
         db.session.commit()
-        return jsonify(_state_json(attempt.status, attempt.deadline_at))
+        return jsonify(state)
     return jsonify(_state_json(current.status, current.deadline_at))
 
 

@@ -6,6 +6,9 @@
  * the queue waits in localStorage and is replayed when the network returns or the page
  * reloads. Several tabs on one paper share the queue: each change is a read-modify-write of
  * localStorage keeping the higher sequence, and a tab shows the answers another tab gives.
+ * Answers stay in localStorage ("kept") after the server acknowledged them: when the server
+ * shows an older answer or none (its last commits lost to a power cut, a restored backup),
+ * the page sends its copy again, on load and with each clock sync.
  *
  * How a question's inputs become a response: a type registered in window.examQuestionTypes
  * (static/js/qtypes.js: read(fieldset), write(fieldset, value)) says it; otherwise, from the
@@ -55,9 +58,9 @@
   function load() {
     try {
       var data = JSON.parse(localStorage.getItem(storeKey));
-      if (data && data.pending && data.seq && data.flags) { return data; }
+      if (data && data.pending && data.seq && data.flags) { data.kept = data.kept || {}; return data; }
     } catch (e) { /* unreadable: start afresh */ }
-    return { pending: {}, seq: {}, flags: {} };
+    return { pending: {}, seq: {}, flags: {}, kept: {} };
   }
   function update(change) {  // read, change, write: never overwrite another tab's newer entry
     var data = load();
@@ -158,10 +161,29 @@
     shown[item] = entry.seq;
     store = update(function (data) {
       if (!data.pending[item] || data.pending[item].seq < entry.seq) { data.pending[item] = entry; }
+      if (!data.kept[item] || data.kept[item].seq < entry.seq) { data.kept[item] = entry; }
       data.seq[item] = Math.max(data.seq[item] || 0, entry.seq);
     });
     refreshNav();
     flush();
+  }
+
+  // Queue again each kept answer newer than the one the server holds (serverSeqs: item ->
+  // seq). Returns how many.
+  function requeueMissing(serverSeqs) {
+    var count = 0;
+    store = update(function (data) {
+      Object.keys(data.kept).forEach(function (item) {
+        var entry = data.kept[item];
+        var queued = data.pending[item];
+        if (!document.querySelector("fieldset[data-item='" + item + "']")) { return; }
+        if (entry.seq > (serverSeqs[item] || 0) && !(queued && queued.seq >= entry.seq)) {
+          data.pending[item] = entry;
+          count += 1;
+        }
+      });
+    });
+    return count;
   }
 
   // --- sending ----------------------------------------------------------------------------
@@ -250,11 +272,17 @@
       var received = Date.now();
       clockOffset = Date.parse(state.server_time) - (sent + received) / 2;
       deadline = Date.parse(state.deadline);  // extra time given by an invigilator shows at once
-      if (state.status !== "in_progress") { finish(); }
+      if (state.status !== "in_progress") { finish(); return; }
+      if (state.answers && requeueMissing(state.answers)) { refreshNav(); flush(); }
     }).catch(function () { if (!navigator.onLine) { setConnection("offline"); } });
   }
 
   // --- wiring -----------------------------------------------------------------------------
+  var held = {};  // what the server holds, as rendered on this page
+  document.querySelectorAll("fieldset.question").forEach(function (fieldset) {
+    held[fieldset.dataset.item] = Number(fieldset.dataset.seq) || 0;
+  });
+  requeueMissing(held);
   document.querySelectorAll("fieldset.question").forEach(function (fieldset) {
     var item = fieldset.dataset.item;
     shown[item] = Number(fieldset.dataset.seq) || 0;

@@ -3,6 +3,7 @@ removal made behind the application's back; entries the ORM will neither change 
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 
@@ -282,3 +283,101 @@ def test_an_anchor_catches_the_removal_of_the_newest_entries(app, make):
     assert result.exit_code == 1
     bad = app.test_cli_runner().invoke(args=["audit", "verify", "--anchor", "nonsense"])
     assert bad.exit_code == 2
+
+
+# --- entries written on hot paths (record_soon), sealed into the chain later ----------------
+
+
+def pending() -> list:
+    from exam.audit.models import PendingAuditEntry
+
+    return list(db.session.scalars(sa.select(PendingAuditEntry).order_by(PendingAuditEntry.id)))
+
+
+def _write_soon(actor, object_id: int, at) -> None:
+    from exam.audit.operations import record_soon
+
+    with time_machine.travel(at, tick=False):
+        record_soon(
+            "attempt.start",
+            actor=actor,
+            object_type="Attempt",
+            object_id=object_id,
+            after={"started_at": at},
+        )
+
+
+def test_entries_written_soon_wait_outside_the_chain(trail, make, now):
+    candidate = make.user(Role.CANDIDATE, email="thi-sinh@test.example")
+    chained = len(entries())
+    _write_soon(candidate, 41, now)
+
+    assert len(entries()) == chained
+    [waiting] = pending()
+    assert (waiting.action, waiting.actor_id, waiting.actor_label) == (
+        "attempt.start",
+        candidate.id,
+        "thi-sinh@test.example",
+    )
+    assert waiting.created_at == now
+    assert fresh_report().intact  # the chain itself is untouched
+
+
+def test_sealing_moves_them_into_the_chain_in_order_with_their_own_times(trail, make, now):
+    from exam.audit.operations import seal_pending
+
+    candidate = make.user(Role.CANDIDATE)
+    chained = len(entries())
+    later = now + dt.timedelta(seconds=7)
+    _write_soon(candidate, 41, now)
+    _write_soon(candidate, 42, later)
+
+    assert seal_pending() == 2
+    assert seal_pending() == 0
+    sealed = entries()[chained:]
+    assert [(e.object_id, e.created_at) for e in sealed] == [("41", now), ("42", later)]
+    assert [e.seq for e in sealed] == [chained + 1, chained + 2]
+    assert sealed[0].prev_hash == entries()[chained - 1].hash
+    assert all(e.hash == entry_digest(e) for e in sealed)
+    assert pending() == []
+    assert fresh_report().intact
+
+
+def test_a_chained_write_seals_the_waiting_entries_first(trail, make, now):
+    candidate = make.user(Role.CANDIDATE)
+    _write_soon(candidate, 41, now)
+
+    record("round.note", actor=candidate, object_type="Round", object_id=1)
+
+    assert [e.action for e in entries()[-2:]] == ["attempt.start", "round.note"]
+    assert pending() == []
+    assert fresh_report().intact
+
+
+def test_a_sealed_entry_edited_afterwards_is_detected(trail, make, now):
+    from exam.audit.operations import seal_pending
+
+    _write_soon(make.user(Role.CANDIDATE), 41, now)
+    seal_pending()
+    last = entries()[-1]
+    db.session.execute(
+        sa.text("UPDATE audit_entries SET object_id = '99' WHERE seq = :seq"), {"seq": last.seq}
+    )
+
+    assert f"entry #{last.seq} was altered" in fresh_report().problems
+
+
+def test_cli_seal_and_verify_take_in_the_waiting_entries(app, trail, make, now):
+    candidate = make.user(Role.CANDIDATE)
+    chained = len(entries())
+    _write_soon(candidate, 41, now)
+
+    sealed = app.test_cli_runner().invoke(args=["audit", "seal"])
+    assert sealed.exit_code == 0, sealed.output
+    assert "Pending entries sealed into the chain: 1." in sealed.output
+
+    _write_soon(candidate, 42, now)
+    verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert f"Audit trail intact: {chained + 2} entries checked." in verified.output
+    assert pending() == []

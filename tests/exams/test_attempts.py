@@ -523,6 +523,22 @@ def test_the_state_endpoint_also_closes_an_expired_attempt(app, sitting, grace):
     assert attempt.score == 0
 
 
+def test_the_state_endpoint_says_which_answers_the_server_holds(app, sitting):
+    """The page compares them with its own copy and sends again what the server lacks."""
+    attempt = _start(sitting.attempt, sitting.candidate)
+    first, second = attempt.questions[0].id, attempt.questions[1].id
+    with time_machine.travel(START + 5 * MINUTE, tick=False):
+        client = login(app.test_client(), sitting.candidate)
+        _post(client, attempt.id, {"item": first, "response": "a", "seq": 7})
+        _post(client, attempt.id, {"item": second, "response": "b", "seq": 3})
+        _post(client, attempt.id, {"item": first, "response": "c", "seq": 5})  # a late retry
+        state = client.get(f"/attempts/{attempt.id}/state").get_json()
+        others = login(app.test_client(), sitting.other).get(f"/attempts/{attempt.id}/state")
+    assert state["status"] == "in_progress"
+    assert state["answers"] == {str(first): 7, str(second): 3}
+    assert others.status_code == 404
+
+
 def test_close_expired_attempts_closes_only_expired_ones(sitting):
     mine = _start(sitting.attempt, sitting.candidate)
     theirs = sitting.other_attempt

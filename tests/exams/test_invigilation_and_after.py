@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -622,3 +623,117 @@ def test_papers_made_on_the_page_are_rendered_ahead_and_served_until_answered(ap
     # …and rendered afresh, with the answer, once it has one.
     assert "ĐÃ KẾT XUẤT TRƯỚC" not in fresh
     assert f'id="q-{first.id}-b" value="b" checked' in fresh
+
+
+@pytest.fixture
+def rendered_ahead(app, make):
+    """A paper made and rendered on the page an hour before the session, its candidate and
+    another candidate of the same test."""
+    round_ = make.round()
+    candidate, other = make.user(Role.CANDIDATE, name="Nguyễn Thị Hoà"), make.user(Role.CANDIDATE)
+    mine = make.application(round_.positions[0], candidate)
+    theirs = make.application(round_.positions[0], other)
+    test = make.test(round_, starts_at=START, papers=False)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    with time_machine.travel(START - dt.timedelta(hours=1), tick=False):
+        assert login(app.test_client(), board).post(f"/tests/{test.id}/papers").status_code == 302
+    db.session.expire_all()
+    return SimpleNamespace(
+        test=test,
+        candidate=candidate,
+        other=other,
+        attempt=make.attempt(test, mine),
+        other_attempt=make.attempt(test, theirs),
+    )
+
+
+def _started(app, world, user, attempt, at=START + MINUTE):
+    with time_machine.travel(at, tick=False):
+        client = login(app.test_client(), user)
+        started = client.post(
+            f"/attempts/{attempt.id}/start", data={"session_code": world.test.session_code}
+        )
+    assert started.status_code == 302
+    return client
+
+
+def test_the_paper_rendered_ahead_names_its_candidate_and_offers_no_way_out(app, rendered_ahead):
+    world = rendered_ahead
+    client = _started(app, world, world.candidate, world.attempt)
+    with time_machine.travel(START + 2 * MINUTE, tick=False):
+        page = client.get(f"/attempts/{world.attempt.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<span class="user-name">Nguyễn Thị Hoà</span>' in html
+    assert 'class="site-nav"' not in html  # no menu to click away to during the test
+    assert "Bắt đầu làm bài. Câu trả lời được lưu tự động." in html  # the flash of Start
+    assert f'data-deadline="{world.attempt.deadline_at.isoformat()}"' in html
+    assert html.count('class="question"') == 3
+
+
+def test_the_paper_rendered_ahead_is_not_served_in_another_language(app, rendered_ahead):
+    world = rendered_ahead
+    client = _started(app, world, world.candidate, world.attempt)
+    with time_machine.travel(START + 2 * MINUTE, tick=False):
+        client.post("/language", data={"language": "en", "next": "/"})
+        html = client.get(f"/attempts/{world.attempt.id}").get_data(as_text=True)
+    assert "Question 1" in html
+    assert "Câu 1" not in html
+    assert html.count('class="question"') == 3
+
+
+def test_the_paper_rendered_ahead_is_not_served_after_the_deadline(app, rendered_ahead):
+    world = rendered_ahead
+    client = _started(app, world, world.candidate, world.attempt)
+    with time_machine.travel(world.attempt.deadline_at + MINUTE, tick=False):
+        html = client.get(f"/attempts/{world.attempt.id}").get_data(as_text=True)
+    assert 'class="question"' not in html
+    db.session.expire_all()
+    assert db.session.get(Attempt, world.attempt.id).status == AttemptStatus.SUBMITTED
+
+
+def test_the_paper_rendered_ahead_is_for_its_candidate_only(app, make, rendered_ahead):
+    world = rendered_ahead
+    board_admin = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    _started(app, world, world.candidate, world.attempt)
+    other = _started(app, world, world.other, world.other_attempt)
+    with time_machine.travel(START + 2 * MINUTE, tick=False):
+        stolen = other.get(f"/attempts/{world.attempt.id}")
+        anonymous = app.test_client().get(f"/attempts/{world.attempt.id}")
+        board = login(app.test_client(), board_admin).get(f"/attempts/{world.attempt.id}")
+    assert stolen.status_code == 404
+    assert anonymous.status_code == 302
+    assert "/login" in anonymous.headers["Location"]
+    assert board.status_code == 404
+
+
+def test_pressing_start_is_audited_once_through_the_pending_journal(app, rendered_ahead):
+    from exam.audit.models import PendingAuditEntry
+    from exam.audit.operations import seal_pending, verify_chain
+
+    world = rendered_ahead
+    client = _started(app, world, world.candidate, world.attempt)
+    with time_machine.travel(START + 2 * MINUTE, tick=False):
+        again = client.post(
+            f"/attempts/{world.attempt.id}/start", data={"session_code": world.test.session_code}
+        )
+    assert again.status_code == 302  # a second press (another tab) resumes, no second entry
+    [pending] = db.session.scalars(sa.select(PendingAuditEntry)).all()
+    assert (pending.action, pending.actor_id, pending.object_id) == (
+        "attempt.start",
+        world.candidate.id,
+        str(world.attempt.id),
+    )
+    assert pending.created_at == START + MINUTE
+    assert seal_pending() == 1
+    last = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert (last.action, last.actor_label, last.created_at) == (
+        "attempt.start",
+        world.candidate.email,
+        START + MINUTE,
+    )
+    assert last.after == {"started_at": (START + MINUTE).isoformat()}
+    assert db.session.scalars(sa.select(PendingAuditEntry)).all() == []
+    assert verify_chain().intact
