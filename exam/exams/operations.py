@@ -948,8 +948,14 @@ def paper_state(attempt_id: int, candidate_id: int) -> PaperState:
 
 
 def _read_only_connection() -> sa.Connection:
-    """On PostgreSQL, a lone read needs no transaction: no BEGIN and ROLLBACK round trips."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    """On PostgreSQL, a lone read needs no transaction: no BEGIN and ROLLBACK round trips.
+    (Not when the session works inside a transaction it was given, as the tests' is.)"""
+    bind = db.session.get_bind()
+    if (
+        isinstance(bind, sa.Engine)
+        and bind.dialect.name == "postgresql"
+        and not db.session().in_transaction()
+    ):
         return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return db.session.connection()
 
