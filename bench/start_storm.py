@@ -24,7 +24,9 @@ from support.harness import (
     USER_AGENT,
     WORKERS,
     build_world,
+    busy_since,
     copy_database,
+    cpu_times,
     describe,
     load_note,
     percentile,
@@ -116,7 +118,9 @@ def run(database: str, url: str, world) -> None:
     server = start_gunicorn(url)
     try:
         time.sleep(max(0.0, (world.starts_at - dt.datetime.now(dt.UTC)).total_seconds()))
+        before = cpu_times()
         result = asyncio.run(storm(server.url, world))
+        busy = busy_since(before)
     finally:
         stop(server)
     answered = len(result["totals"])
@@ -131,7 +135,10 @@ def run(database: str, url: str, world) -> None:
         f"   start + paper               {describe(result['totals'])}  "
         f"(target p99 < 1 s: {'met' if p99 < 1 else 'NOT met'})"
     )
-    print(f"   papers started in the database: {started_count(url, world)}; ({load_note()})")
+    print(
+        f"   papers started in the database: {started_count(url, world)}; CPU busy {busy:.0%} "
+        f"during the storm ({load_note()})"
+    )
 
 
 def main() -> None:

@@ -120,6 +120,7 @@ def record(
 
 
 _PENDING = PendingAuditEntry.__table__
+_INSERT_PENDING = sa.insert(_PENDING)  # built once: this runs for every candidate's Start
 
 
 def record_soon(
@@ -133,17 +134,16 @@ def record_soon(
 ) -> None:
     """``record`` for the hot paths: one insert, no lock on the chain; the entry joins the
     chain at the next chained write (``seal_pending``), with the time it happened."""
-    db.session.execute(
-        sa.insert(_PENDING).values(
-            **_entry_fields(
-                action,
-                actor=actor,
-                before=before,
-                after=after,
-                object_type=object_type,
-                object_id=object_id,
-            )
-        )
+    db.session.connection().execute(
+        _INSERT_PENDING,
+        _entry_fields(
+            action,
+            actor=actor,
+            before=before,
+            after=after,
+            object_type=object_type,
+            object_id=object_id,
+        ),
     )
 
 

@@ -737,11 +737,7 @@ def start_paper(attempt_id: int, candidate_id: int, session_code: str, *, at: dt
         at=at,
     )
     started = connection.execute(
-        sa.update(_attempts)
-        .where(_attempts.c.id == attempt_id, _attempts.c.status == AttemptStatus.READY.value)
-        .values(
-            status=AttemptStatus.IN_PROGRESS.value, started_at=at, last_seen_at=at, updated_at=at
-        )
+        _statement(connection.dialect.name, "start"), {"attempt": attempt_id, "at": at}
     )
     if started.rowcount != 1:
         return False
@@ -870,6 +866,21 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
             )
             .select_from(paper)
             .where(mine)
+        )
+    if name == "start":
+        at = sa.bindparam("at", type_=_attempts.c.started_at.type)
+        return (
+            sa.update(_attempts)
+            .where(
+                _attempts.c.id == sa.bindparam("attempt"),
+                _attempts.c.status == AttemptStatus.READY.value,
+            )
+            .values(
+                status=AttemptStatus.IN_PROGRESS.value,
+                started_at=at,
+                last_seen_at=at,
+                updated_at=at,
+            )
         )
     if name == "open_paper":
         unanswered = ~sa.exists().where(

@@ -692,6 +692,7 @@ def attempt(attempt_id: int) -> str | Response:
             paper=paper,
             body_html=Markup(paper.html),
             item_count=paper.questions,
+            just_started=request.args.get("started") == "1",
         )
     return _attempt_page(attempt_id)
 
@@ -714,6 +715,7 @@ def _attempt_page(attempt_id: int) -> str:
                 deadline_at=attempt.deadline_at,
             ),
             item_count=len(items),
+            just_started=request.args.get("started") == "1",
             **body_context(attempt, items),
         )
     items, review_later = _review_items(attempt)
@@ -741,8 +743,9 @@ def start(attempt_id: int) -> str | Response | tuple[str, int]:
         form = StartForm()
         populate_errors(form, error)
         return render_template("exams/start.html", attempt=attempt, form=form, now=utcnow()), 422
-    flash(_("Bắt đầu làm bài. Câu trả lời được lưu tự động."), "success")
-    return redirect(url_for("exams.attempt", attempt_id=attempt_id))
+    # Said on the paper (?started=1), not flashed: the session cookie is then neither
+    # rewritten here nor on the paper, 2,000 times in the session's first minute.
+    return redirect(url_for("exams.attempt", attempt_id=attempt_id, started=1))
 
 
 # The JSON API of the exam page (docs/api.md). It reads the signed-in user's id from the

@@ -176,7 +176,7 @@ def test_session_code_is_accepted_whatever_its_case(app, sitting):
         )
         page = client.get(f"/attempts/{sitting.attempt_id}").get_data(as_text=True)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/attempts/{sitting.attempt_id}")
+    assert response.headers["Location"].endswith(f"/attempts/{sitting.attempt_id}?started=1")
     attempt = _fresh(sitting.attempt_id)
     assert attempt.status == AttemptStatus.IN_PROGRESS
     assert attempt.started_at == at

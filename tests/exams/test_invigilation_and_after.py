@@ -662,12 +662,16 @@ def test_the_paper_rendered_ahead_names_its_candidate_and_offers_no_way_out(app,
     world = rendered_ahead
     client = _started(app, world, world.candidate, world.attempt)
     with time_machine.travel(START + 2 * MINUTE, tick=False):
-        page = client.get(f"/attempts/{world.attempt.id}")
+        page = client.get(f"/attempts/{world.attempt.id}?started=1")
+        reloaded = client.get(f"/attempts/{world.attempt.id}")
+    later = reloaded.get_data(as_text=True)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert '<span class="user-name">Nguyễn Thị Hoà</span>' in html
     assert 'class="site-nav"' not in html  # no menu to click away to during the test
-    assert "Bắt đầu làm bài. Câu trả lời được lưu tự động." in html  # the flash of Start
+    assert "Bắt đầu làm bài. Câu trả lời được lưu tự động." in html  # where Start leads
+    assert "Bắt đầu làm bài." not in later
+    assert "Set-Cookie" not in reloaded.headers  # the session is not rewritten
     assert f'data-deadline="{world.attempt.deadline_at.isoformat()}"' in html
     assert html.count('class="question"') == 3
 
