@@ -58,7 +58,7 @@ run: system-deps translations demo ## Set everything up and serve on http://127.
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 serve: system-deps translations db ## Serve with gunicorn (production-like)
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 4 --threads 1 --worker-class gthread wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 lint: $(VENV)/.dev-deps ## ruff lint and format check
 	$(BIN)/ruff check .

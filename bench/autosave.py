@@ -1,6 +1,6 @@
 """Autosave throughput and latency beside the ceiling of the stack, on SQLite and PostgreSQL.
 
-For each database: the app under gunicorn (WORKERS × THREADS, gthread), a populated
+For each database: the app under gunicorn (gunicorn.conf.py, as on exam days), a populated
 database (candidates sitting a 60-question test), then from this same machine:
   1. the ceiling: a trivial endpoint of the same app (GET /exam-clock, no database) with
      CONCURRENCY connections;
@@ -29,15 +29,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.harness import (
-    THREADS,
     USER_AGENT,
-    WORKERS,
     build_world,
     copy_database,
     describe,
     load_note,
     percentile,
     postgres_cluster,
+    server_note,
     sqlite_database,
     start_gunicorn,
     stop,
@@ -205,7 +204,7 @@ def report(result: dict) -> None:
 def main() -> None:
     print(
         f"Autosave benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores, gunicorn {WORKERS} workers × {THREADS} thread, "
+        f"{os.cpu_count()} cores, {server_note()}, "
         f"{CONCURRENCY} connections, {DURATION:.0f} s per measurement, "
         f"SQLite synchronous={os.environ.get('SQLITE_SYNCHRONOUS', 'NORMAL')}"
     )

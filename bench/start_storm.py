@@ -20,9 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.harness import (
-    THREADS,
     USER_AGENT,
-    WORKERS,
     build_world,
     busy_since,
     copy_database,
@@ -31,6 +29,7 @@ from support.harness import (
     load_note,
     percentile,
     postgres_cluster,
+    server_note,
     sqlite_database,
     start_gunicorn,
     stop,
@@ -144,7 +143,7 @@ def run(database: str, url: str, world) -> None:
 def main() -> None:
     print(
         f"Start storm, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
-        f"gunicorn {WORKERS} workers × {THREADS} thread"
+        f"{server_note()}"
     )
     only = set(sys.argv[1:]) or {"sqlite", "postgresql"}
     with sqlite_database() as sqlite_url, postgres_cluster() as postgres_url:

@@ -257,13 +257,18 @@ class Server:
     log: Path
 
 
-WORKERS = int(os.environ.get("BENCH_WORKERS", 4))
-THREADS = int(os.environ.get("BENCH_THREADS", 1))
+# gunicorn.conf.py (the exam-day settings) unless the environment says otherwise.
+WORKERS = int(os.environ.get("GUNICORN_WORKERS", 4))
+THREADS = int(os.environ.get("GUNICORN_THREADS", 1))
+WORKER_CLASS = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 
 
-def start_gunicorn(database_url: str, *, workers: int = WORKERS, threads: int = THREADS) -> Server:
-    """gthread workers (keep-alive) with one request thread each: a thread holding the
-    database's write lock never waits for the GIL behind its siblings."""
+def server_note() -> str:
+    return f"gunicorn {WORKERS} {WORKER_CLASS} workers × {THREADS} thread (gunicorn.conf.py)"
+
+
+def start_gunicorn(database_url: str) -> Server:
+    """The app as on exam days: gunicorn with gunicorn.conf.py, on a free local port."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="exam-bench-gunicorn.", suffix=".log")[1])
     env = dict(
@@ -277,18 +282,10 @@ def start_gunicorn(database_url: str, *, workers: int = WORKERS, threads: int = 
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
-            "--keep-alive",
-            "30",
-            "--backlog",
-            "4096",
             "--log-level",
             "warning",
             "wsgi:app",

@@ -1,0 +1,19 @@
+"""Gunicorn settings for exam days, read by `make serve` and by the benchmarks (bench/).
+
+Sync workers, one request at a time each, behind a buffering reverse proxy (nginx) that keeps
+the browsers' connections alive, as gunicorn's documentation advises. Measured on the 2-core
+machine of the README's Performance section: at the start of a session the threaded worker
+(gthread) spends its CPU handing each request between threads, and 2,000 candidates opening
+their paper within 10 s then queue for seconds on PostgreSQL; sync workers keep p99 under half
+a second. One thread per process also means a request holding SQLite's write lock never waits
+for the GIL behind a sibling. Override with GUNICORN_WORKERS / GUNICORN_WORKER_CLASS /
+GUNICORN_THREADS.
+"""
+
+import os
+
+workers = int(os.environ.get("GUNICORN_WORKERS", 4))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
+keepalive = 30  # used by gthread only: sync workers close after each response
+backlog = 4096  # the whole session's candidates may knock at once
