@@ -147,6 +147,42 @@ def record_soon(
     )
 
 
+def pending_fields(
+    action: str,
+    *,
+    actor: Any,
+    object_type: str,
+    object_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The parameters of ``insert_pending_for``: what ``record_soon`` would write. Named
+    entry_<column>: a parameter named after a column of the table that the same statement
+    updates would become one more SET clause of that update."""
+    fields = _entry_fields(
+        action,
+        actor=actor,
+        before=before,
+        after=after,
+        object_type=object_type,
+        object_id=object_id,
+    )
+    return {f"entry_{name}": value for name, value in fields.items()}
+
+
+def insert_pending_for(rows: sa.CTE) -> sa.Insert:
+    """An insert of one pending entry (parameters from ``pending_fields``) per row of
+    ``rows``: on PostgreSQL a change and its audit entry then go in one statement
+    (``WITH changed AS (UPDATE … RETURNING …) INSERT …``), one round trip, atomic."""
+    columns = [column for column in _PENDING.c if column.name != "id"]
+    return sa.insert(_PENDING).from_select(
+        [column.name for column in columns],
+        sa.select(
+            *[sa.bindparam(f"entry_{column.name}", type_=column.type) for column in columns]
+        ).select_from(rows),
+    )
+
+
 def seal_pending() -> int:
     """Move the pending entries into the chain, oldest first. Returns how many."""
     _lock_chain()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
-from exam.audit.operations import record, record_soon
+from exam.audit.operations import insert_pending_for, pending_fields, record, record_soon
 from exam.candidates.models import Application
 from exam.candidates.queries import eligible_applications
 from exam.core.errors import DomainError, ValidationFailed
@@ -717,7 +717,7 @@ def start_paper(attempt_id: int, candidate_id: int, session_code: str, *, at: dt
     """``start_attempt`` on the hot path of the session's first minute: one read (the paper,
     its session and its owner), one conditional update, the audit entry. True when the
     paper started now, False when it had started already (a second tab, a reload)."""
-    connection = db.session.connection()
+    connection = _autocommit_connection()
     row = connection.execute(
         _statement(connection.dialect.name, "start_state"),
         {"attempt": attempt_id, "candidate": candidate_id},
@@ -736,18 +736,24 @@ def start_paper(attempt_id: int, candidate_id: int, session_code: str, *, at: dt
         given_code=session_code,
         at=at,
     )
+    audit = {
+        "actor": _Candidate(candidate_id, row.email),
+        "object_type": "Attempt",
+        "object_id": attempt_id,
+        "after": {"started_at": at},
+    }
+    if connection.dialect.name == "postgresql":  # the update and its entry: one statement
+        started = connection.execute(
+            _statement("postgresql", "start_audited"),
+            {"attempt": attempt_id, "at": at, **pending_fields("attempt.start", **audit)},
+        )
+        return started.rowcount == 1
     started = connection.execute(
         _statement(connection.dialect.name, "start"), {"attempt": attempt_id, "at": at}
     )
     if started.rowcount != 1:
         return False
-    record_soon(
-        "attempt.start",
-        actor=_Candidate(candidate_id, row.email),
-        object_type="Attempt",
-        object_id=attempt_id,
-        after={"started_at": at},
-    )
+    record_soon("attempt.start", **audit)
     return True
 
 
@@ -882,6 +888,9 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
                 updated_at=at,
             )
         )
+    if name == "start_audited":
+        started = _build_statement(dialect, "start").returning(_attempts.c.id).cte("started")
+        return insert_pending_for(started)
     if name == "open_paper":
         unanswered = ~sa.exists().where(
             _answers.c.attempt_question_id == _items.c.id, _items.c.attempt_id == _attempts.c.id
@@ -958,9 +967,10 @@ def paper_state(attempt_id: int, candidate_id: int) -> PaperState:
     return _state_of(row, attempt_id, candidate_id)
 
 
-def _read_only_connection() -> sa.Connection:
-    """On PostgreSQL, a lone read needs no transaction: no BEGIN and ROLLBACK round trips.
-    (Not when the session works inside a transaction it was given, as the tests' is.)"""
+def _autocommit_connection() -> sa.Connection:
+    """On PostgreSQL, a lone read, or reads and then one statement that checks again what it
+    changes, need no transaction: no BEGIN and COMMIT round trips. (Not when the session
+    works inside a transaction it was given, as the tests' is.)"""
     bind = db.session.get_bind()
     if (
         isinstance(bind, sa.Engine)
@@ -989,7 +999,7 @@ def open_paper(
     """The start of the session in one read: this candidate's paper when it is in progress,
     before its deadline, still unanswered and rendered in ``locale``; otherwise None (the
     page then takes the general path, which also explains a refusal)."""
-    connection = _read_only_connection()
+    connection = _autocommit_connection()
     row = connection.execute(
         _statement(connection.dialect.name, "open_paper"),
         {"attempt": attempt_id, "candidate": candidate_id},
