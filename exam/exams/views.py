@@ -3,7 +3,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from types import SimpleNamespace
 from typing import Any
 
 from flask import (
@@ -62,6 +61,7 @@ from exam.exams.models import (
 from exam.exams.operations import (
     AnswerRefused,
     NotYours,
+    OpenPaper,
     acknowledge_result,
     add_room,
     add_section,
@@ -708,11 +708,13 @@ def _attempt_page(attempt_id: int) -> str:
         items = load_paper(attempt)
         return render_template(
             "exams/paper.html",
-            paper=SimpleNamespace(
-                attempt_id=attempt.id,
-                title=attempt.test.title,
-                candidate_name=attempt.application.candidate.full_name,
-                deadline_at=attempt.deadline_at,
+            paper=OpenPaper(
+                attempt.id,
+                attempt.test.title,
+                attempt.application.candidate.full_name,
+                attempt.deadline_at,
+                html="",  # rendered now, with the answers: body_context
+                questions=len(items),
             ),
             item_count=len(items),
             just_started=request.args.get("started") == "1",
@@ -792,12 +794,12 @@ def state(attempt_id: int) -> Response:
         db.session.commit()  # end the read; the write below takes the lock on its own
         db.session.connection(execution_options={"sqlite_immediate": True})
         attempt = _close_now(attempt_id)
-        state = _state_json(attempt.status, attempt.deadline_at)
+        reply = _state_json(attempt.status, attempt.deadline_at)
         if attempt.status == AttemptStatus.IN_PROGRESS:
             touch_attempt(attempt_id, at=now)
-            state["answers"] = {str(item): seq for item, seq in saved_seqs(attempt_id).items()}
+            reply["answers"] = {str(item): seq for item, seq in saved_seqs(attempt_id).items()}
         db.session.commit()
-        return jsonify(state)
+        return jsonify(reply)
     return jsonify(_state_json(current.status, current.deadline_at))
 
 
