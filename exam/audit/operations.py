@@ -68,10 +68,10 @@ def _entry_fields(
     action: str,
     *,
     actor: Any,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
     object_type: str,
     object_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "created_at": utcnow().replace(microsecond=0),
@@ -99,7 +99,7 @@ def record(
     _lock_chain()
     if obj is not None:
         db.session.flush()  # the object needs its id
-    seal_pending()
+    _seal_pending()
     seq, prev_hash = _chain_head()
     entry = AuditEntry(
         seq=seq + 1,
@@ -147,27 +147,11 @@ def record_soon(
     )
 
 
-def pending_fields(
-    action: str,
-    *,
-    actor: Any,
-    object_type: str,
-    object_id: Any,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+def pending_fields(action: str, **details: Any) -> dict[str, Any]:
     """The parameters of ``insert_pending_for``: what ``record_soon`` would write. Named
     entry_<column>: a parameter named after a column of the table that the same statement
     updates would become one more SET clause of that update."""
-    fields = _entry_fields(
-        action,
-        actor=actor,
-        before=before,
-        after=after,
-        object_type=object_type,
-        object_id=object_id,
-    )
-    return {f"entry_{name}": value for name, value in fields.items()}
+    return {f"entry_{name}": value for name, value in _entry_fields(action, **details).items()}
 
 
 def insert_pending_for(rows: sa.CTE) -> sa.Insert:
@@ -186,6 +170,11 @@ def insert_pending_for(rows: sa.CTE) -> sa.Insert:
 def seal_pending() -> int:
     """Move the pending entries into the chain, oldest first. Returns how many."""
     _lock_chain()
+    return _seal_pending()
+
+
+def _seal_pending() -> int:
+    """``seal_pending`` for a caller that holds the chain's lock already."""
     pending = db.session.execute(sa.select(_PENDING).order_by(_PENDING.c.id)).all()
     if not pending:
         return 0

@@ -114,23 +114,6 @@ def enable_sqlite_pragmas(engine: Any) -> None:
         for name in ("checkin", "invalidate", "close_detached"):
             sa.event.listen(engine.pool, name, writers.leave_on_pool_event)
 
-        def _end_and_leave(statement: str) -> Any:
-            # The turn ends with the COMMIT (or ROLLBACK) itself, not when the connection is
-            # back in the pool: the next writer need not wait for the ORM's bookkeeping.
-            # pysqlite's own commit()/rollback() that follow find no transaction: no-ops.
-            def listener(connection: Any) -> None:
-                info = connection.connection.info
-                if info.get("writer"):
-                    dbapi_connection = connection.connection.dbapi_connection
-                    if dbapi_connection.in_transaction:  # a failed COMMIT leaves at checkin
-                        dbapi_connection.execute(statement)
-                    writers.leave(info)
-
-            return listener
-
-        sa.event.listen(engine, "commit", _end_and_leave("COMMIT"))
-        sa.event.listen(engine, "rollback", _end_and_leave("ROLLBACK"))
-
 
 class _WriterQueue:
     """Writers of one SQLite file wait their turn here (a thread lock, then a lock on a file
