@@ -31,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support.harness import (
     USER_AGENT,
     build_world,
+    busy_since,
     copy_database,
+    cpu_times,
     describe,
     load_note,
     percentile,
@@ -124,12 +126,15 @@ def run(database: str, url: str, world) -> dict:
         # Interleaved, a third of the time each turn: the load of this shared machine drifts
         # within a minute, and a ratio of two figures taken at different moments drifts too.
         ceiling, saves, ceiling_errors, save_errors = [], [], {}, {}
+        busy: dict[str, list[float]] = {"ceiling": [], "saves": []}
         for _ in range(ROUNDS):
-            for latencies, errors, request in (
-                (ceiling, ceiling_errors, clock),
-                (saves, save_errors, save),
+            for latencies, errors, request, phase in (
+                (ceiling, ceiling_errors, clock, "ceiling"),
+                (saves, save_errors, save, "saves"),
             ):
+                before = cpu_times()
                 more, failed = asyncio.run(closed_loop(request, DURATION / ROUNDS, CONCURRENCY))
+                busy[phase].append(busy_since(before))
                 latencies += more
                 for kind, count in failed.items():
                     errors[kind] = errors.get(kind, 0) + count
@@ -149,6 +154,7 @@ def run(database: str, url: str, world) -> dict:
         "saves": saves,
         "save_errors": save_errors,
         "answers": len(acked),
+        "busy": {phase: sum(shares) / len(shares) for phase, shares in busy.items()},
         "lost": lost,
         "reordered": reordered,
     }
@@ -187,11 +193,13 @@ def report(result: dict) -> None:
     )
     print(
         f"   ceiling  GET /exam-clock        {result['ceiling_rps']:7.0f} req/s  "
-        f"{describe(result['ceiling'])}  errors {result['ceiling_errors'] or 0}"
+        f"{describe(result['ceiling'])}  errors {result['ceiling_errors'] or 0}  "
+        f"CPU {result['busy']['ceiling']:.0%} busy"
     )
     print(
         f"   autosave POST …/answers         {result['saves_rps']:7.0f} saves/s "
-        f"{describe(result['saves'])}  errors {result['save_errors'] or 0}"
+        f"{describe(result['saves'])}  errors {result['save_errors'] or 0}  "
+        f"CPU {result['busy']['saves']:.0%} busy"
     )
     print(
         f"   ratio {ratio:.0%} of the ceiling (target ≥ 40 %), p99 {p99:.0f} ms (target < 250); "

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 import math
 import random
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -23,6 +25,14 @@ from exam.accounts.models import User
 from exam.audit.operations import insert_pending_for, pending_fields, record, record_soon
 from exam.candidates.models import Application
 from exam.candidates.queries import eligible_applications
+from exam.core.driver import (
+    DriverStatement,
+    compile_for_driver,
+    driver_cursor,
+    list_size,
+    on_driver,
+)
+from exam.core.driver import execute as driver_execute
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
 from exam.exams.models import (
@@ -757,6 +767,9 @@ def start_paper(attempt_id: int, candidate_id: int, session_code: str, *, at: dt
     return True
 
 
+_CLOSED = _l("Bài thi đã đóng: câu trả lời không được ghi nhận.")
+
+
 def accepting_answers(
     status: AttemptStatus | str, deadline_at: dt.datetime, at: dt.datetime, grace_seconds: int
 ) -> bool:
@@ -785,7 +798,7 @@ def save_answer(
     if attempt_question.attempt_id != attempt.id:
         raise DomainError(_l("Câu hỏi không thuộc bài thi này."))
     if not accepting_answers(attempt.status, attempt.deadline_at, at, grace_seconds):
-        raise AnswerRefused(_l("Bài thi đã đóng: câu trả lời không được ghi nhận."))
+        raise AnswerRefused(_CLOSED)
     version = attempt_question.version
     try:
         response = get_type(version.type).clean_response(version.data, raw_response)
@@ -835,6 +848,7 @@ class NotYours(Exception):
 
 
 _STATEMENTS: dict[tuple[str, str], sa.Executable] = {}
+_ITEMS = sa.bindparam("items", expanding=True)
 
 
 def _statement(dialect: str, name: str) -> sa.Executable:
@@ -910,19 +924,21 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
     if name == "state_and_items":
         items = paper.outerjoin(
             _items,
-            sa.and_(
-                _items.c.attempt_id == _attempts.c.id,
-                _items.c.id.in_(sa.bindparam("items", expanding=True)),
-            ),
+            sa.and_(_items.c.attempt_id == _attempts.c.id, _items.c.id.in_(_ITEMS)),
         ).outerjoin(_versions, _versions.c.id == _items.c.question_version_id)
-        query = (
+        return (
             sa.select(*state_columns, _items.c.id.label("item"), _versions.c.type, _versions.c.data)
             .select_from(items)
             .where(mine)
         )
-        if dialect == "postgresql":  # a submit (FOR UPDATE) waits for saves in flight
-            query = query.with_for_update(read=True, of=_attempts)
-        return query
+    if name == "save_batch":
+        return _save_batch_statement()
+    if name == "stored_seqs":
+        return sa.select(_answers.c.attempt_question_id.label("item"), _answers.c.seq).where(
+            _answers.c.attempt_question_id.in_(_ITEMS)
+        )
+    if name == "status":
+        return sa.select(_attempts.c.status).where(_attempts.c.id == sa.bindparam("attempt"))
     if name == "upsert":
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
@@ -939,18 +955,71 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
             },
             where=_answers.c.seq < statement.excluded.seq,
         ).returning(_answers.c.seq)
-    if name == "stored_seq":
-        return sa.select(_answers.c.seq).where(
-            _answers.c.attempt_question_id == sa.bindparam("item")
-        )
     raise KeyError(name)
 
 
+def _save_batch_statement() -> sa.Executable:
+    """PostgreSQL: a whole batch saved by one statement, which holds the paper's row with a
+    shared lock while it writes, and writes nothing unless the paper is still in progress:
+
+        INSERT INTO answers (…)
+        WITH paper AS (SELECT id FROM attempts WHERE id = :attempt
+                       AND status = 'in_progress' FOR SHARE)
+        SELECT … FROM paper JOIN jsonb_to_recordset(:batch) AS batch(…) ON true
+        ON CONFLICT (attempt_question_id) DO UPDATE SET … WHERE answers.seq < excluded.seq
+        RETURNING attempt_question_id, seq
+
+    A submit locks that row for update: it waits for saves in flight and scores what they
+    wrote; a save behind it finds the paper closed and writes nothing."""
+    from sqlalchemy.dialects.postgresql import JSONB, insert
+
+    paper = (
+        sa.select(_attempts.c.id)
+        .where(
+            _attempts.c.id == sa.bindparam("attempt"),
+            _attempts.c.status == AttemptStatus.IN_PROGRESS.value,
+        )
+        .with_for_update(read=True)
+        .cte("paper")
+    )
+    batch = (
+        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("batch", type_=sa.JSON), JSONB))
+        .table_valued(
+            sa.column("item", sa.Integer),
+            sa.column("response", sa.Text),  # the response's JSON text, kept as sent
+            sa.column("answered", sa.Boolean),
+            sa.column("seq", sa.BigInteger),
+        )
+        .render_derived(name="batch", with_types=True)
+    )
+    rows = sa.select(
+        batch.c.item,
+        sa.cast(batch.c.response, _answers.c.response.type),
+        batch.c.answered,
+        batch.c.seq,
+        sa.bindparam("at", type_=_answers.c.saved_at.type),
+    ).select_from(paper.join(batch, sa.true()))
+    statement = insert(_answers).from_select(
+        ["attempt_question_id", "response", "answered", "seq", "saved_at"], rows
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_answers.c.attempt_question_id],
+        set_={
+            "response": statement.excluded.response,
+            "answered": statement.excluded.answered,
+            "seq": statement.excluded.seq,
+            "saved_at": statement.excluded.saved_at,
+        },
+        where=_answers.c.seq < statement.excluded.seq,
+    ).returning(_answers.c.attempt_question_id, _answers.c.seq)
+
+
 def _state_of(row: sa.Row, attempt_id: int, candidate_id: int) -> PaperState:
+    starts_at = row.starts_at.astimezone(dt.UTC)  # psycopg's rows: the connection's zone
     return PaperState(
         attempt_id,
         AttemptStatus(row.status),
-        deadline(row.starts_at, row.duration_minutes, row.time_percent, row.extra_minutes),
+        deadline(starts_at, row.duration_minutes, row.time_percent, row.extra_minutes),
         candidate_id,
     )
 
@@ -1035,31 +1104,58 @@ def save_answers(
 ) -> tuple[PaperState, dict[int, int]]:
     """Save a batch of (item, response, seq) for the candidate's paper, all or nothing.
 
-    The sequence rule is one statement: insert, or on conflict update only where the stored
-    seq is lower (PostgreSQL and SQLite both run ``INSERT … ON CONFLICT DO UPDATE … WHERE``
-    atomically, so two tabs racing on one question keep the higher seq). The paper's row is
-    read with a shared lock (PostgreSQL): a submit, which locks it for update, waits for
-    saves in flight and scores what they wrote, and a save behind a submit sees the paper
-    closed; SQLite's write requests begin IMMEDIATE, one writer at a time. (Reading and
-    checking before taking the write turn, then reading the status again within it, was
-    measured slower: the second transaction costs more than the turn it shortens.) Returns
-    the state and the stored seq per item.
+    One read checks the paper (this candidate's, open, before its deadline) and the
+    responses against their questions; then the write. The sequence rule is part of the
+    write: insert, or on conflict update only where the stored seq is lower (PostgreSQL and
+    SQLite both run ``INSERT … ON CONFLICT DO UPDATE … WHERE`` atomically, so two tabs
+    racing on one question keep the higher seq).
+
+    PostgreSQL: the read needs no transaction, and the write is one statement that also
+    checks again that the paper is open, holding its row with a shared lock
+    (``_save_batch_statement``): two round trips. SQLite: write requests begin IMMEDIATE,
+    one writer at a time, so nothing can close the paper between the read and the write.
+    Returns the state and the stored seq per item.
     """
     latest: dict[int, tuple[object, int]] = {}
     for item_id, response, seq in entries:
         if item_id not in latest or seq > latest[item_id][1]:
             latest[item_id] = (response, seq)
+    paper = {"attempt": attempt_id, "candidate": candidate_id, "items": list(latest)}
+    if on_driver():
+        with driver_cursor() as cursor:
+
+            def run(name: str, parameters: dict[str, Any]) -> list[Any]:
+                statement = _driver_statement(name, parameters)
+                return driver_execute(cursor, statement, parameters).fetchall()
+
+            state, values = _checked_batch(run, paper, latest, at, grace_seconds)
+            return state, _write_batch(run, attempt_id, values, at)
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    rows = connection.execute(
-        _statement(dialect, "state_and_items"),
-        {"attempt": attempt_id, "candidate": candidate_id, "items": list(latest)},
-    ).all()
+
+    def run(name: str, parameters: dict[str, Any]) -> list[Any]:
+        return connection.execute(_statement(connection.dialect.name, name), parameters).all()
+
+    state, values = _checked_batch(run, paper, latest, at, grace_seconds)
+    return state, _write_each(connection, run, values, at)
+
+
+_Run = Callable[[str, dict[str, Any]], list[Any]]
+
+
+def _checked_batch(
+    run: _Run,
+    paper: dict[str, Any],
+    latest: dict[int, tuple[object, int]],
+    at: dt.datetime,
+    grace_seconds: int,
+) -> tuple[PaperState, list[tuple[int, object, int]]]:
+    """The paper's state, and the batch's responses cleaned by their questions' types."""
+    rows = run("state_and_items", paper)
     if not rows:
         raise NotYours()
-    state = _state_of(rows[0], attempt_id, candidate_id)
+    state = _state_of(rows[0], paper["attempt"], paper["candidate"])
     if not accepting_answers(state.status, state.deadline_at, at, grace_seconds):
-        raise AnswerRefused(_l("Bài thi đã đóng: câu trả lời không được ghi nhận."))
+        raise AnswerRefused(_CLOSED)
     versions = {row.item: (row.type, row.data) for row in rows if row.item is not None}
     values = []
     for item_id, (raw, seq) in latest.items():
@@ -1071,7 +1167,55 @@ def save_answers(
         except InvalidResponse:
             raise ValidationFailed([("response", _l("Câu trả lời không hợp lệ."))]) from None
         values.append((item_id, response, seq))
-    upsert = _statement(dialect, "upsert")
+    return state, values
+
+
+_DRIVER_STATEMENTS: dict[tuple[str, int], DriverStatement] = {}
+
+
+def _driver_statement(name: str, parameters: dict[str, Any]) -> DriverStatement:
+    items = parameters.get("items")
+    size = list_size(len(items)) if items is not None else 0
+    key = (name, size)
+    if key not in _DRIVER_STATEMENTS:
+        _DRIVER_STATEMENTS[key] = compile_for_driver(
+            _statement("postgresql", name),
+            db.session.get_bind().dialect,
+            {"items": size} if size else None,
+        )
+    return _DRIVER_STATEMENTS[key]
+
+
+def _write_batch(
+    run: _Run, attempt_id: int, values: list[tuple[int, object, int]], at: dt.datetime
+) -> dict[int, int]:
+    """PostgreSQL: the batch in one statement (``_save_batch_statement``)."""
+    from psycopg.types.json import Jsonb
+
+    batch = [
+        {
+            "item": item_id,
+            "response": json.dumps(response),  # cast back to JSON by the statement
+            "answered": is_answered(response),
+            "seq": seq,
+        }
+        for item_id, response, seq in values
+    ]
+    written = run("save_batch", {"attempt": attempt_id, "batch": Jsonb(batch), "at": at})
+    stored = {row.attempt_question_id: row.seq for row in written}
+    missing = [item_id for item_id, _response, _seq in values if item_id not in stored]
+    if missing and not written:
+        [row] = run("status", {"attempt": attempt_id})
+        if row.status != AttemptStatus.IN_PROGRESS.value:
+            raise AnswerRefused(_CLOSED)  # closed between the read and the write
+    return _in_batch_order(values, stored | _stored_seqs(run, missing))
+
+
+def _write_each(
+    connection: sa.Connection, run: _Run, values: list[tuple[int, object, int]], at: dt.datetime
+) -> dict[int, int]:
+    """SQLite: one upsert per answer, in the transaction that holds the write lock."""
+    upsert = _statement(connection.dialect.name, "upsert")
     stored: dict[int, int] = {}
     for item_id, response, seq in values:
         kept = connection.execute(
@@ -1084,12 +1228,23 @@ def save_answers(
                 "saved_at": at,
             },
         ).scalar()
-        if kept is None:  # a newer save was there already: report the seq kept
-            kept = connection.execute(
-                _statement(dialect, "stored_seq"), {"item": item_id}
-            ).scalar_one()
-        stored[item_id] = kept
-    return state, stored
+        if kept is not None:
+            stored[item_id] = kept
+    missing = [item_id for item_id, _response, _seq in values if item_id not in stored]
+    return _in_batch_order(values, stored | _stored_seqs(run, missing))
+
+
+def _in_batch_order(
+    values: list[tuple[int, object, int]], stored: dict[int, int]
+) -> dict[int, int]:
+    return {item_id: stored[item_id] for item_id, _response, _seq in values}
+
+
+def _stored_seqs(run: _Run, item_ids: list[int]) -> dict[int, int]:
+    """The seq kept for items whose save was older than the one stored."""
+    if not item_ids:
+        return {}
+    return {row.item: row.seq for row in run("stored_seqs", {"items": item_ids})}
 
 
 def log_refused_answers(
