@@ -27,6 +27,7 @@ class DriverStatement(NamedTuple):
     sql: str
     defaults: dict[str, Any]  # values of the literal parameters compiled into the statement
     lists: dict[str, list[str]]  # an expanding parameter ("IN"), and the names it became
+    json: frozenset[str]  # the parameters of a JSON type, passed as JSON
 
 
 def compile_for_driver(
@@ -37,17 +38,20 @@ def compile_for_driver(
     ``lists``: ``IN ($1)`` compiles to the same cached plan as ``= $1``, where the
     planner's generic plan for ``= ANY($1)`` is costed for ten values and re-planned at
     every execution. Parameters are passed as the driver adapts them (no SQLAlchemy type
-    processing): give timezone-aware datetimes and ``psycopg.types.json.Jsonb`` for JSON."""
+    processing): give timezone-aware datetimes; JSON parameters are wrapped by ``execute``."""
     compiled = statement.compile(dialect=dialect)
+    json = frozenset(
+        name for bind, name in compiled.bind_names.items() if isinstance(bind.type, sa.JSON)
+    )
     if not lists:
         defaults = {name: value for name, value in compiled.params.items() if value is not None}
-        return DriverStatement(str(compiled), defaults, {})
+        return DriverStatement(str(compiled), defaults, {}, json)
     placeholders = {name: None for name in compiled.params} | {
         name: [None] * count for name, count in lists.items()
     }
     expanded = compiled.construct_expanded_state(placeholders)
     defaults = {name: value for name, value in expanded.parameters.items() if value is not None}
-    return DriverStatement(expanded.statement, defaults, dict(expanded.parameter_expansion))
+    return DriverStatement(expanded.statement, defaults, dict(expanded.parameter_expansion), json)
 
 
 def list_size(count: int) -> int:
@@ -56,17 +60,16 @@ def list_size(count: int) -> int:
     return 1 << max(0, count - 1).bit_length()
 
 
-def on_driver() -> bool:
-    """Whether the hot paths should take the driver: PostgreSQL."""
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 @contextlib.contextmanager
-def driver_cursor() -> Iterator[Any]:
-    """A psycopg cursor whose rows are named tuples (see the module's docstring)."""
+def driver_cursor() -> Iterator[Any | None]:
+    """On PostgreSQL, a psycopg cursor whose rows are named tuples (see the module's
+    docstring); elsewhere None: the caller takes SQLAlchemy's path."""
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield None
+        return
     from psycopg.rows import namedtuple_row
 
-    bind = db.session.get_bind()
     if not isinstance(bind, sa.Engine) or db.session().in_transaction():
         connection = db.session.connection().connection.driver_connection
         with connection.cursor(row_factory=namedtuple_row) as cursor:
@@ -89,7 +92,11 @@ def driver_cursor() -> Iterator[Any]:
 
 
 def execute(cursor: Any, statement: DriverStatement, parameters: Mapping[str, Any]) -> Any:
+    from psycopg.types.json import Json
+
     values = statement.defaults | dict(parameters)
+    for name in statement.json & values.keys():
+        values[name] = Json(values[name])  # None too: JSON's null, as SQLAlchemy writes it
     for name, names in statement.lists.items():
         given = list(values.pop(name))
         padding = given[-1:] * (len(names) - len(given))  # IN (a, b, b, b) is IN (a, b)

@@ -8,13 +8,14 @@ deadline is fixed by the session's start, never by the candidate's login.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import json
 import math
 import random
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,6 @@ from exam.core.driver import (
     compile_for_driver,
     driver_cursor,
     list_size,
-    on_driver,
 )
 from exam.core.driver import execute as driver_execute
 from exam.core.errors import DomainError, ValidationFailed
@@ -727,44 +727,37 @@ def start_paper(attempt_id: int, candidate_id: int, session_code: str, *, at: dt
     """``start_attempt`` on the hot path of the session's first minute: one read (the paper,
     its session and its owner), one conditional update, the audit entry. True when the
     paper started now, False when it had started already (a second tab, a reload)."""
-    connection = _autocommit_connection()
-    row = connection.execute(
-        _statement(connection.dialect.name, "start_state"),
-        {"attempt": attempt_id, "candidate": candidate_id},
-    ).first()
-    if row is None:
-        raise NotYours()
-    if row.status != AttemptStatus.READY:
-        return False
-    _check_start(
-        starts_at=row.starts_at,
-        late_entry_minutes=row.late_entry_minutes,
-        deadline_at=deadline(
-            row.starts_at, row.duration_minutes, row.time_percent, row.extra_minutes
-        ),
-        expected_code=row.code,
-        given_code=session_code,
-        at=at,
-    )
-    audit = {
-        "actor": _Candidate(candidate_id, row.email),
-        "object_type": "Attempt",
-        "object_id": attempt_id,
-        "after": {"started_at": at},
-    }
-    if connection.dialect.name == "postgresql":  # the update and its entry: one statement
-        started = connection.execute(
-            _statement("postgresql", "start_audited"),
-            {"attempt": attempt_id, "at": at, **pending_fields("attempt.start", **audit)},
+    with _statements() as run:
+        rows = run("start_state", {"attempt": attempt_id, "candidate": candidate_id})
+        if not rows:
+            raise NotYours()
+        [row] = rows
+        if row.status != AttemptStatus.READY:
+            return False
+        starts_at = row.starts_at.astimezone(dt.UTC)
+        _check_start(
+            starts_at=starts_at,
+            late_entry_minutes=row.late_entry_minutes,
+            deadline_at=deadline(
+                starts_at, row.duration_minutes, row.time_percent, row.extra_minutes
+            ),
+            expected_code=row.code,
+            given_code=session_code,
+            at=at,
         )
-        return started.rowcount == 1
-    started = connection.execute(
-        _statement(connection.dialect.name, "start"), {"attempt": attempt_id, "at": at}
-    )
-    if started.rowcount != 1:
-        return False
-    record_soon("attempt.start", **audit)
-    return True
+        audit = {
+            "actor": _Candidate(candidate_id, row.email),
+            "object_type": "Attempt",
+            "object_id": attempt_id,
+            "after": {"started_at": at},
+        }
+        if run.dialect == "postgresql":  # the update and its entry: one statement
+            fields = pending_fields("attempt.start", **audit)
+            return bool(run("start_audited", {"attempt": attempt_id, "at": at, **fields}))
+        if not run("start", {"attempt": attempt_id, "at": at}):
+            return False
+        record_soon("attempt.start", **audit)
+        return True
 
 
 _CLOSED = _l("Bài thi đã đóng: câu trả lời không được ghi nhận.")
@@ -901,10 +894,11 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
                 last_seen_at=at,
                 updated_at=at,
             )
+            .returning(_attempts.c.id)
         )
     if name == "start_audited":
-        started = _build_statement(dialect, "start").returning(_attempts.c.id).cte("started")
-        return insert_pending_for(started)
+        started = _build_statement(dialect, "start").cte("started")
+        return insert_pending_for(started).returning(sa.literal_column("id"))
     if name == "open_paper":
         unanswered = ~sa.exists().where(
             _answers.c.attempt_question_id == _items.c.id, _items.c.attempt_id == _attempts.c.id
@@ -1036,20 +1030,6 @@ def paper_state(attempt_id: int, candidate_id: int) -> PaperState:
     return _state_of(row, attempt_id, candidate_id)
 
 
-def _autocommit_connection() -> sa.Connection:
-    """On PostgreSQL, a lone read, or reads and then one statement that checks again what it
-    changes, need no transaction: no BEGIN and COMMIT round trips. (Not when the session
-    works inside a transaction it was given, as the tests' is.)"""
-    bind = db.session.get_bind()
-    if (
-        isinstance(bind, sa.Engine)
-        and bind.dialect.name == "postgresql"
-        and not db.session().in_transaction()
-    ):
-        return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return db.session.connection()
-
-
 @dataclass(frozen=True)
 class OpenPaper:
     """An unanswered paper in progress, with its questions rendered ahead of time."""
@@ -1068,13 +1048,11 @@ def open_paper(
     """The start of the session in one read: this candidate's paper when it is in progress,
     before its deadline, still unanswered and rendered in ``locale``; otherwise None (the
     page then takes the general path, which also explains a refusal)."""
-    connection = _autocommit_connection()
-    row = connection.execute(
-        _statement(connection.dialect.name, "open_paper"),
-        {"attempt": attempt_id, "candidate": candidate_id},
-    ).first()
-    if row is None or row.locale != locale:
+    with _statements() as run:
+        rows = run("open_paper", {"attempt": attempt_id, "candidate": candidate_id})
+    if not rows or rows[0].locale != locale:
         return None
+    [row] = rows
     state = _state_of(row, attempt_id, candidate_id)
     if state.status != AttemptStatus.IN_PROGRESS or at > state.deadline_at:
         return None
@@ -1121,25 +1099,34 @@ def save_answers(
         if item_id not in latest or seq > latest[item_id][1]:
             latest[item_id] = (response, seq)
     paper = {"attempt": attempt_id, "candidate": candidate_id, "items": list(latest)}
-    if on_driver():
-        with driver_cursor() as cursor:
-
-            def run(name: str, parameters: dict[str, Any]) -> list[Any]:
-                statement = _driver_statement(name, parameters)
-                return driver_execute(cursor, statement, parameters).fetchall()
-
-            state, values = _checked_batch(run, paper, latest, at, grace_seconds)
+    with _statements() as run:
+        state, values = _checked_batch(run, paper, latest, at, grace_seconds)
+        if run.dialect == "postgresql":
             return state, _write_batch(run, attempt_id, values, at)
-    connection = db.session.connection()
-
-    def run(name: str, parameters: dict[str, Any]) -> list[Any]:
-        return connection.execute(_statement(connection.dialect.name, name), parameters).all()
-
-    state, values = _checked_batch(run, paper, latest, at, grace_seconds)
-    return state, _write_each(connection, run, values, at)
+        return state, _write_each(run, values, at)
 
 
-_Run = Callable[[str, dict[str, Any]], list[Any]]
+class _Run:
+    """Runs the hot paths' statements by name, returning their rows: on PostgreSQL on the
+    driver, in autocommit (``exam.core.driver``); on SQLite on the session's connection,
+    in its transaction (write requests begin IMMEDIATE)."""
+
+    def __init__(self, cursor: Any | None):
+        self.cursor = cursor
+        self.connection = db.session.connection() if cursor is None else None
+        self.dialect = "postgresql" if cursor is not None else self.connection.dialect.name
+
+    def __call__(self, name: str, parameters: dict[str, Any]) -> list[Any]:
+        if self.cursor is not None:
+            statement = _driver_statement(name, parameters)
+            return driver_execute(self.cursor, statement, parameters).fetchall()
+        return self.connection.execute(_statement(self.dialect, name), parameters).all()
+
+
+@contextlib.contextmanager
+def _statements() -> Iterator[_Run]:
+    with driver_cursor() as cursor:
+        yield _Run(cursor)
 
 
 def _checked_batch(
@@ -1190,8 +1177,6 @@ def _write_batch(
     run: _Run, attempt_id: int, values: list[tuple[int, object, int]], at: dt.datetime
 ) -> dict[int, int]:
     """PostgreSQL: the batch in one statement (``_save_batch_statement``)."""
-    from psycopg.types.json import Jsonb
-
     batch = [
         {
             "item": item_id,
@@ -1201,7 +1186,7 @@ def _write_batch(
         }
         for item_id, response, seq in values
     ]
-    written = run("save_batch", {"attempt": attempt_id, "batch": Jsonb(batch), "at": at})
+    written = run("save_batch", {"attempt": attempt_id, "batch": batch, "at": at})
     stored = {row.attempt_question_id: row.seq for row in written}
     missing = [item_id for item_id, _response, _seq in values if item_id not in stored]
     if missing and not written:
@@ -1212,14 +1197,13 @@ def _write_batch(
 
 
 def _write_each(
-    connection: sa.Connection, run: _Run, values: list[tuple[int, object, int]], at: dt.datetime
+    run: _Run, values: list[tuple[int, object, int]], at: dt.datetime
 ) -> dict[int, int]:
     """SQLite: one upsert per answer, in the transaction that holds the write lock."""
-    upsert = _statement(connection.dialect.name, "upsert")
     stored: dict[int, int] = {}
     for item_id, response, seq in values:
-        kept = connection.execute(
-            upsert,
+        kept = run(
+            "upsert",
             {
                 "attempt_question_id": item_id,
                 "response": response,
@@ -1227,9 +1211,9 @@ def _write_each(
                 "seq": seq,
                 "saved_at": at,
             },
-        ).scalar()
-        if kept is not None:
-            stored[item_id] = kept
+        )
+        if kept:
+            stored[item_id] = kept[0].seq
     missing = [item_id for item_id, _response, _seq in values if item_id not in stored]
     return _in_batch_order(values, stored | _stored_seqs(run, missing))
 

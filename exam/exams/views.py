@@ -834,8 +834,9 @@ def answers(attempt_id: int) -> Response | tuple[Response, int]:
         current, stored = save_answers(
             attempt_id, candidate_id, entries, at=utcnow(), grace_seconds=_grace()
         )
-        db.session.commit()
-        db.session.close()  # the connection (and SQLite's write turn) goes back at once
+        if db.session().in_transaction():  # not when saved on PostgreSQL's driver
+            db.session.commit()
+            db.session.close()  # the connection (and SQLite's write turn) goes back at once
     except NotYours:
         db.session.rollback()
         abort(404)
