@@ -46,9 +46,7 @@ def compile_for_driver(
     if not lists:
         defaults = {name: value for name, value in compiled.params.items() if value is not None}
         return DriverStatement(str(compiled), defaults, {}, json)
-    placeholders = {name: None for name in compiled.params} | {
-        name: [None] * count for name, count in lists.items()
-    }
+    placeholders = dict(compiled.params) | {name: [None] * count for name, count in lists.items()}
     expanded = compiled.construct_expanded_state(placeholders)
     defaults = {name: value for name, value in expanded.parameters.items() if value is not None}
     return DriverStatement(expanded.statement, defaults, dict(expanded.parameter_expansion), json)
