@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import runpy
 import shutil
 import signal
 import socket
@@ -258,13 +259,23 @@ class Server:
 
 
 # gunicorn.conf.py (the exam-day settings) unless the environment says otherwise.
-WORKERS = int(os.environ.get("GUNICORN_WORKERS", 4))
 THREADS = int(os.environ.get("GUNICORN_THREADS", 1))
 WORKER_CLASS = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 
 
+def workers_for(database_url: str) -> int:
+    """The number of workers gunicorn.conf.py gives for this database."""
+    if os.environ.get("GUNICORN_WORKERS"):
+        return int(os.environ["GUNICORN_WORKERS"])
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["default_workers"](database_url)
+
+
 def server_note() -> str:
-    return f"gunicorn {WORKERS} {WORKER_CLASS} workers × {THREADS} thread (gunicorn.conf.py)"
+    sqlite, postgres = workers_for("sqlite://"), workers_for("postgresql://")
+    return (
+        f"gunicorn {WORKER_CLASS} workers × {THREADS} thread (gunicorn.conf.py): "
+        f"{sqlite} on SQLite, {postgres} on PostgreSQL"
+    )
 
 
 def start_gunicorn(database_url: str) -> Server:
