@@ -814,8 +814,10 @@ def save_answer(
     return answer
 
 
-# The autosave path: one read (the paper's state and the items concerned), one upsert, each
-# a statement built once and executed on the request's connection (no ORM, compiled once).
+# The hot paths of exam day (Start, the paper page, autosave): a few statements, each built
+# once with SQLAlchemy Core and run by name (``_Run``): on PostgreSQL compiled once more for
+# the driver and run in autocommit (exam/core/driver.py), on SQLite on the session's
+# connection. No ORM, no user object.
 
 _attempts = Attempt.__table__
 _sessions = ExamSession.__table__
