@@ -30,3 +30,10 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", 1))
 keepalive = 30  # used by gthread only: sync workers close after each response
 backlog = 4096  # the whole session's candidates may knock at once
+
+
+def post_worker_init(worker) -> None:
+    """Each worker ready for the start of a session before its first request (exam.warm_up)."""
+    from exam import warm_up
+
+    warm_up(worker.wsgi)

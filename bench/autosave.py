@@ -42,6 +42,7 @@ from support.harness import (
     sqlite_database,
     start_gunicorn,
     stop,
+    stored_answers,
 )
 
 DURATION = float(os.environ.get("BENCH_SECONDS", 15))
@@ -162,20 +163,7 @@ def run(database: str, url: str, world) -> dict:
 
 def check(url: str, acked: dict[tuple[int, int], tuple[int, str]]) -> tuple[int, int]:
     """Read every answer back: missing ones are lost, older ones reordered."""
-    import sqlalchemy as sa
-
-    from exam.exams.models import Answer
-
-    answers = Answer.__table__
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        stored = {
-            item: (seq, response)
-            for item, seq, response in connection.execute(
-                sa.select(answers.c.attempt_question_id, answers.c.seq, answers.c.response)
-            )
-        }
-    engine.dispose()
+    stored = stored_answers(url)
     lost = sum(1 for (_, item) in acked if item not in stored)
     reordered = sum(
         1 for (_, item), expected in acked.items() if item in stored and stored[item] != expected

@@ -31,6 +31,7 @@ from support.harness import (
     sqlite_database,
     start_gunicorn,
     stop,
+    stored_answers,
 )
 
 CANDIDATES = 40
@@ -85,20 +86,7 @@ async def save_until(server_url: str, world, acked: dict, seqs: dict, stop_at: f
 
 
 def check(url: str, acked: dict) -> tuple[int, int]:
-    import sqlalchemy as sa
-
-    from exam.exams.models import Answer
-
-    answers = Answer.__table__
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        stored = {
-            item: (seq, response)
-            for item, seq, response in connection.execute(
-                sa.select(answers.c.attempt_question_id, answers.c.seq, answers.c.response)
-            )
-        }
-    engine.dispose()
+    stored = stored_answers(url)
     missing = sum(1 for item in acked if item not in stored)
     wrong = sum(
         1

@@ -56,6 +56,38 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     return app
 
 
+# The pages of a session's first minute, and what they extend and import (compiled when
+# rendered, not with the page).
+_HOT_TEMPLATES = (
+    "base.html",
+    "_macros/forms.html",
+    "exams/start.html",
+    "exams/paper.html",
+    "exams/closing.html",
+)
+
+
+def warm_up(app: Flask) -> None:
+    """Make a fresh server process ready for the start of a session: the exam pages'
+    templates compiled, the hot statements compiled, a database connection open and the
+    translations loaded. Without it the first requests of each process pay for all this
+    while hundreds of candidates press Start (bench/start_storm.py: the slow requests were
+    all in the storm's first 0.7 s). Called by gunicorn.conf.py once per worker."""
+    from flask_babel import force_locale, gettext
+
+    from exam.exams.operations import compile_hot_statements
+
+    with app.app_context():
+        for name in _HOT_TEMPLATES:
+            app.jinja_env.get_template(name)
+        with db.engine.connect() as connection:
+            compile_hot_statements(connection.dialect.name)
+        with app.test_request_context():
+            for locale in app.config["LANGUAGES"]:
+                with force_locale(locale):
+                    gettext("Bài thi")
+
+
 def _refuse_unsafe_production(app: Flask) -> None:
     if app.config.get("ENV_NAME") == "production" and not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in production (environment variable).")

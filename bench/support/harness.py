@@ -244,6 +244,25 @@ def copy_database(source_url: str, target_url: str) -> float:
     return time.perf_counter() - began
 
 
+def stored_answers(url: str) -> dict[int, tuple[int, object]]:
+    """Every answer in the database: item -> (seq, response)."""
+    import sqlalchemy as sa
+
+    from exam.exams.models import Answer
+
+    answers = Answer.__table__
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        stored = {
+            item: (seq, response)
+            for item, seq, response in connection.execute(
+                sa.select(answers.c.attempt_question_id, answers.c.seq, answers.c.response)
+            )
+        }
+    engine.dispose()
+    return stored
+
+
 def signed_in(app, user_id: int) -> tuple[str, str]:
     """A session cookie as the login page would set it, and its CSRF token."""
     from flask_login.utils import _create_identifier
@@ -322,11 +341,23 @@ def start_gunicorn(database_url: str) -> Server:
         try:
             with urllib.request.urlopen(server.url + "/exam-clock", timeout=1) as response:
                 if response.status == 200:
+                    _wait_until_idle()  # every worker booted and warmed up, not only one
                     return server
         except OSError:
             time.sleep(0.1)
     stop(server)
     raise RuntimeError(f"gunicorn did not start: {log.read_text()[-2000:]}")
+
+
+def _wait_until_idle(limit: float = 20.0) -> None:
+    """On exam day the server has been up for a while when the session starts: wait until
+    the machine is idle again (under 20 % busy over half a second), at most ``limit`` s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_times()
+        time.sleep(0.5)
+        if busy_since(before) < 0.2:
+            return
 
 
 def stop(server: Server, *, kill: bool = False) -> None:

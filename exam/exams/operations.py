@@ -1160,6 +1160,19 @@ def _checked_batch(
 
 
 _DRIVER_STATEMENTS: dict[tuple[str, int], DriverStatement] = {}
+_HOT_STATEMENTS = {
+    "postgresql": ("start_state", "start_audited", "open_paper", "state_and_items", "save_batch"),
+    "sqlite": ("start_state", "start", "open_paper", "state_and_items", "upsert"),
+}
+
+
+def compile_hot_statements(dialect: str) -> None:
+    """Build (and on PostgreSQL compile for the driver) the statements of a session's first
+    minute, before it starts (``exam.warm_up``)."""
+    for name in _HOT_STATEMENTS[dialect]:
+        _statement(dialect, name)
+        if dialect == "postgresql":
+            _driver_statement(name, {"items": [0]} if name == "state_and_items" else {})
 
 
 def _driver_statement(name: str, parameters: dict[str, Any]) -> DriverStatement:
