@@ -14,7 +14,6 @@ session's own connection is used, and so its transaction.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -100,9 +99,3 @@ def execute(cursor: Any, statement: DriverStatement, parameters: Mapping[str, An
         padding = given[-1:] * (len(names) - len(given))  # IN (a, b, b, b) is IN (a, b)
         values.update(zip(names, given + padding, strict=True))
     return cursor.execute(statement.sql, values)
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """A timestamptz as psycopg returns it (in the connection's time zone), in UTC, as
-    ``UTCDateTime`` returns it."""
-    return value.astimezone(dt.UTC)
