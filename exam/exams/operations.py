@@ -940,18 +940,23 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        statement = insert(_answers)
-        return statement.on_conflict_do_update(
-            index_elements=[_answers.c.attempt_question_id],
-            set_={
-                "response": statement.excluded.response,
-                "answered": statement.excluded.answered,
-                "seq": statement.excluded.seq,
-                "saved_at": statement.excluded.saved_at,
-            },
-            where=_answers.c.seq < statement.excluded.seq,
-        ).returning(_answers.c.seq)
+        return _keeping_the_higher_seq(insert(_answers)).returning(_answers.c.seq)
     raise KeyError(name)
+
+
+def _keeping_the_higher_seq(statement: Any) -> Any:
+    """The sequence rule, on an ``INSERT`` into answers (PostgreSQL's or SQLite's): a
+    stored answer is replaced only by a save of a higher seq."""
+    return statement.on_conflict_do_update(
+        index_elements=[_answers.c.attempt_question_id],
+        set_={
+            "response": statement.excluded.response,
+            "answered": statement.excluded.answered,
+            "seq": statement.excluded.seq,
+            "saved_at": statement.excluded.saved_at,
+        },
+        where=_answers.c.seq < statement.excluded.seq,
+    )
 
 
 def _save_batch_statement() -> sa.Executable:
@@ -998,16 +1003,9 @@ def _save_batch_statement() -> sa.Executable:
     statement = insert(_answers).from_select(
         ["attempt_question_id", "response", "answered", "seq", "saved_at"], rows
     )
-    return statement.on_conflict_do_update(
-        index_elements=[_answers.c.attempt_question_id],
-        set_={
-            "response": statement.excluded.response,
-            "answered": statement.excluded.answered,
-            "seq": statement.excluded.seq,
-            "saved_at": statement.excluded.saved_at,
-        },
-        where=_answers.c.seq < statement.excluded.seq,
-    ).returning(_answers.c.attempt_question_id, _answers.c.seq)
+    return _keeping_the_higher_seq(statement).returning(
+        _answers.c.attempt_question_id, _answers.c.seq
+    )
 
 
 def _state_of(row: sa.Row, attempt_id: int, candidate_id: int) -> PaperState:
