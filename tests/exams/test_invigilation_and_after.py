@@ -106,7 +106,11 @@ def _fresh(attempt_id: int) -> Attempt:
 
 
 def _audit(action: str) -> list[AuditEntry]:
-    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+        )
+    )
 
 
 # --- the console ----------------------------------------------------------------------------

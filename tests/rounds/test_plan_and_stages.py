@@ -290,7 +290,7 @@ def test_a_minimum_of_three_is_the_rounds_setting(make):
     round_.min_candidates_per_position = 2
     advance_round(round_, actor=board, at=after)
     entries = db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.action == "round.advance")
+        sa.select(AuditEntry).where(AuditEntry.action == "round.advance").order_by(AuditEntry.seq)
     ).all()
     assert [e.after["status"] for e in entries][-3:] == [
         "registration_closed",
