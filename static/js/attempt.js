@@ -310,9 +310,15 @@
   });
   paper.addEventListener("submit", function (event) { event.preventDefault(); });
   document.querySelectorAll("[data-nav]").forEach(function (link) {
-    link.addEventListener("click", function () {
+    // Focus the question here and now rather than after the browser's own jump to the
+    // fragment: that jump may land later and take the focus back from whatever the keyboard
+    // has reached in the meantime.
+    link.addEventListener("click", function (event) {
       var target = document.querySelector(link.getAttribute("href"));
-      if (target) { setTimeout(function () { target.focus(); }, 0); }
+      if (!target) { return; }
+      event.preventDefault();
+      history.replaceState(history.state, "", link.getAttribute("href"));
+      target.focus();  // scrolls it into view
     });
   });
   document.getElementById("submit-form").addEventListener("submit", function (event) {

@@ -78,9 +78,12 @@ def test_the_whole_sitting_with_the_keyboard_alone(page, live_server, live_db, s
     # The list of questions takes the focus to the question chosen.
     tab_to(page, "e.dataset.nav !== undefined && e.textContent.trim().startsWith('3')", 120)
     page.keyboard.press("Enter")
-    wait_until(page, "document.activeElement.id === 'q3'")
+    assert active(page) == "q3"  # at once: a focus that comes later would undo the next Tab
     tab_to(page, "e.name && e.name.startsWith('q-') && e.closest('#q3')")
     page.keyboard.press("Space")  # the first option of question 3
+    assert page.evaluate(
+        "document.activeElement.checked && !!document.activeElement.closest('#q3')"
+    )
     wait_until(page, "document.getElementById('answered-count').textContent === '2'")
     page.locator("#connection[data-state='online']").wait_for()
 
