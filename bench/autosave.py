@@ -7,12 +7,16 @@ database (candidates sitting a 60-question test), then from this same machine:
   2. autosave: POST /attempts/<id>/answers, one answer per request, with the same
      concurrency; two "tabs" per paper share each paper's sequence numbers, and one
      request in ten re-sends an older answer (a late retry), which must not win;
-  1 and 2 take turns, three times each, DURATION seconds in all for each;
-  3. the check: every acknowledged answer is read back from the database, and for every
+  3. the page's poll: GET /attempts/<id>/state, which the exam page sends every minute to keep
+     its clock in step and learn which answers the server holds (and which notes the page's
+     last contact, at most once per paper every 30 s);
+  1, 2 and 3 take turns, three times each, DURATION seconds in all for each;
+  4. the check: every acknowledged answer is read back from the database, and for every
      question the stored answer is the one with the highest acknowledged sequence number.
 
-Prints saves/s, p50/p99, the ratio to the ceiling (target ≥ 40 % with p99 < 250 ms) and the
-number of lost or reordered answers (target 0). Bounded: about a minute per database.
+Prints saves/s and polls/s, p50/p99, the ratios to the ceiling (autosave's target: ≥ 40 % with
+p99 < 250 ms) and the number of lost or reordered answers (target 0). Bounded: about a minute
+and a half per database.
 """
 
 from __future__ import annotations
@@ -124,14 +128,26 @@ def run(database: str, url: str, world) -> dict:
                     acked[key] = (seq, response)
                 return True if stored["seq"] >= seq else "seq went back"
 
+        async def poll(http, n):
+            sitter = sitters[n % len(sitters)]
+            async with http.get(
+                f"{server.url}/attempts/{sitter.attempt_id}/state",
+                headers={"Cookie": sitter.cookie, "Accept": "application/json"},
+            ) as r:
+                payload = await r.read()
+                if r.status != 200:
+                    return r.status
+                return True if json.loads(payload)["status"] == "in_progress" else "not open"
+
         # Interleaved, a third of the time each turn: the load of this shared machine drifts
         # within a minute, and a ratio of two figures taken at different moments drifts too.
-        ceiling, saves, ceiling_errors, save_errors = [], [], {}, {}
-        busy: dict[str, list[float]] = {"ceiling": [], "saves": []}
+        ceiling, saves, polls, ceiling_errors, save_errors, poll_errors = [], [], [], {}, {}, {}
+        busy: dict[str, list[float]] = {"ceiling": [], "saves": [], "polls": []}
         for _ in range(ROUNDS):
             for latencies, errors, request, phase in (
                 (ceiling, ceiling_errors, clock, "ceiling"),
                 (saves, save_errors, save, "saves"),
+                (polls, poll_errors, poll, "polls"),
             ):
                 before = cpu_times()
                 more, failed = asyncio.run(closed_loop(request, DURATION / ROUNDS, CONCURRENCY))
@@ -154,6 +170,9 @@ def run(database: str, url: str, world) -> dict:
         "saves_rps": len(saves) / DURATION,
         "saves": saves,
         "save_errors": save_errors,
+        "polls_rps": len(polls) / DURATION,
+        "polls": polls,
+        "poll_errors": poll_errors,
         "answers": len(acked),
         "busy": {phase: sum(shares) / len(shares) for phase, shares in busy.items()},
         "lost": lost,
@@ -193,6 +212,13 @@ def report(result: dict) -> None:
         f"   ratio {ratio:.0%} of the ceiling (target ≥ 40 %), p99 {p99:.0f} ms (target < 250); "
         f"answers checked {result['answers']}: lost {result['lost']}, "
         f"reordered {result['reordered']} (target 0)"
+    )
+    print(
+        f"   state    GET …/state            {result['polls_rps']:7.0f} req/s   "
+        f"{describe(result['polls'])}  errors {result['poll_errors'] or 0}  "
+        f"CPU {result['busy']['polls']:.0%} busy  "
+        f"({result['polls_rps'] / result['ceiling_rps'] if result['ceiling_rps'] else 0:.0%} "
+        "of the ceiling)"
     )
     print(f"   capacity at this rate: {result['saves_rps'] * 10:.0f} candidates saving every 10 s")
 

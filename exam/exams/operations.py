@@ -927,6 +927,19 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
             .select_from(items)
             .where(mine)
         )
+    if name == "poll":
+        # One row per stored answer (one row in all when there is none yet).
+        stored = _items.join(_answers, _answers.c.attempt_question_id == _items.c.id)
+        return (
+            sa.select(
+                *state_columns,
+                _attempts.c.last_seen_at,
+                _answers.c.attempt_question_id.label("item"),
+                _answers.c.seq,
+            )
+            .select_from(paper.outerjoin(stored, _items.c.attempt_id == _attempts.c.id))
+            .where(mine)
+        )
     if name == "save_batch":
         return _save_batch_statement()
     if name == "stored_seqs":
@@ -1030,6 +1043,40 @@ def paper_state(attempt_id: int, candidate_id: int) -> PaperState:
     return _state_of(row, attempt_id, candidate_id)
 
 
+CONTACT_EVERY_SECONDS = 30  # the page's last contact is noted at most this often
+
+
+@dataclass(frozen=True)
+class PaperPoll:
+    """What the exam page's poll learns (docs/api.md, GET …/state)."""
+
+    state: PaperState
+    answers: dict[int, int] | None  # item -> seq of the stored answer, while the paper is open
+    expired: bool  # open, but its time and grace are over: the server must close it now
+    contact_due: bool  # the last contact noted is older than CONTACT_EVERY_SECONDS
+
+
+def poll_paper(
+    attempt_id: int, candidate_id: int, *, at: dt.datetime, grace_seconds: int
+) -> PaperPoll:
+    """The exam page's poll in one read, without a lock: the paper's state and the seq of
+    each stored answer. Writing (closing an expired paper, noting the contact) is left to
+    the caller, who knows from the result whether either is due."""
+    with _statements() as run:
+        rows = run("poll", {"attempt": attempt_id, "candidate": candidate_id})
+    if not rows:
+        raise NotYours()
+    state = _state_of(rows[0], attempt_id, candidate_id)
+    if state.status != AttemptStatus.IN_PROGRESS:
+        return PaperPoll(state, None, expired=False, contact_due=False)
+    if not accepting_answers(state.status, state.deadline_at, at, grace_seconds):
+        return PaperPoll(state, None, expired=True, contact_due=False)
+    last_seen = rows[0].last_seen_at
+    due = last_seen is None or last_seen < at - dt.timedelta(seconds=CONTACT_EVERY_SECONDS)
+    answers = {row.item: row.seq for row in rows if row.item is not None}
+    return PaperPoll(state, answers, expired=False, contact_due=due)
+
+
 @dataclass(frozen=True)
 class OpenPaper:
     """An unanswered paper in progress, with its questions rendered ahead of time."""
@@ -1059,17 +1106,6 @@ def open_paper(
     return OpenPaper(
         attempt_id, row.title, row.full_name, state.deadline_at, row.html, row.questions
     )
-
-
-def saved_seqs(attempt_id: int) -> dict[int, int]:
-    """The sequence number of the answer stored for each answered item of the paper: the
-    exam page compares it with its own copy and sends again what the server lacks."""
-    rows = db.session.execute(
-        sa.select(_answers.c.attempt_question_id, _answers.c.seq)
-        .join(_items, _items.c.id == _answers.c.attempt_question_id)
-        .where(_items.c.attempt_id == attempt_id)
-    )
-    return {item_id: seq for item_id, seq in rows}
 
 
 def save_answers(
@@ -1159,8 +1195,15 @@ def _checked_batch(
 
 _DRIVER_STATEMENTS: dict[tuple[str, int], DriverStatement] = {}
 _HOT_STATEMENTS = {
-    "postgresql": ("start_state", "start_audited", "open_paper", "state_and_items", "save_batch"),
-    "sqlite": ("start_state", "start", "open_paper", "state_and_items", "upsert"),
+    "postgresql": (
+        "start_state",
+        "start_audited",
+        "open_paper",
+        "state_and_items",
+        "save_batch",
+        "poll",
+    ),
+    "sqlite": ("start_state", "start", "open_paper", "state_and_items", "upsert", "poll"),
 }
 
 
@@ -1262,7 +1305,9 @@ def log_refused_answers(
     db.session.flush()
 
 
-def touch_attempt(attempt_id: int, *, at: dt.datetime, every_seconds: int = 30) -> None:
+def touch_attempt(
+    attempt_id: int, *, at: dt.datetime, every_seconds: int = CONTACT_EVERY_SECONDS
+) -> None:
     """Note the last contact of the candidate's page (at most once per ``every_seconds``)."""
     db.session.execute(
         sa.update(_attempts)

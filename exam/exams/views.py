@@ -78,10 +78,10 @@ from exam.exams.operations import (
     move_attempt,
     open_paper,
     paper_state,
+    poll_paper,
     record_incident,
     remove_section,
     save_answers,
-    saved_seqs,
     set_accommodation,
     set_review_option,
     start_paper,
@@ -773,6 +773,12 @@ def _state_json(status: AttemptStatus | str, deadline_at: Any) -> dict[str, Any]
     }
 
 
+def _begin_writing() -> None:
+    """End the request's read, and begin a write that takes SQLite's write lock at once."""
+    db.session.commit()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+
+
 def _close_now(attempt_id: int) -> Attempt:
     """The slow path, once per paper: the server submits it."""
     attempt = db.session.get(Attempt, attempt_id)
@@ -782,25 +788,28 @@ def _close_now(attempt_id: int) -> Attempt:
 
 @bp.get("/attempts/<int:attempt_id>/state")
 def state(attempt_id: int) -> Response:
+    """The exam page's poll (docs/api.md): one read; a write only when one is due."""
     candidate_id = _candidate_id()
     if candidate_id is None:
         return login_manager.unauthorized()
+    now = utcnow()
     try:
-        current = paper_state(attempt_id, candidate_id)
+        poll = poll_paper(attempt_id, candidate_id, at=now, grace_seconds=_grace())
     except NotYours:
         abort(404)
-    now = utcnow()
-    if current.status == AttemptStatus.IN_PROGRESS:
-        db.session.commit()  # end the read; the write below takes the lock on its own
-        db.session.connection(execution_options={"sqlite_immediate": True})
+    if poll.expired:
+        _begin_writing()
         attempt = _close_now(attempt_id)
-        reply = _state_json(attempt.status, attempt.deadline_at)
-        if attempt.status == AttemptStatus.IN_PROGRESS:
-            touch_attempt(attempt_id, at=now)
-            reply["answers"] = {str(item): seq for item, seq in saved_seqs(attempt_id).items()}
         db.session.commit()
-        return jsonify(reply)
-    return jsonify(_state_json(current.status, current.deadline_at))
+        return jsonify(_state_json(attempt.status, attempt.deadline_at))
+    reply = _state_json(poll.state.status, poll.state.deadline_at)
+    if poll.answers is not None:
+        reply["answers"] = {str(item): seq for item, seq in poll.answers.items()}
+    if poll.contact_due:
+        _begin_writing()
+        touch_attempt(attempt_id, at=now)
+        db.session.commit()
+    return jsonify(reply)
 
 
 def _entries(payload: Any) -> list[tuple[int, Any, int]] | None:

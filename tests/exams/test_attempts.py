@@ -6,9 +6,11 @@ start + duration, whatever the login time, plus the attempt's ``extra_minutes``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +22,7 @@ from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
 from exam.exams.operations import (
+    CONTACT_EVERY_SECONDS,
     AnswerRefused,
     acknowledge_result,
     close_expired_attempts,
@@ -537,6 +540,60 @@ def test_the_state_endpoint_says_which_answers_the_server_holds(app, sitting):
     assert state["status"] == "in_progress"
     assert state["answers"] == {str(first): 7, str(second): 3}
     assert others.status_code == 404
+
+
+def test_the_state_endpoint_of_a_paper_without_answers_holds_none(app, sitting):
+    attempt = _start(sitting.attempt, sitting.candidate)
+    with time_machine.travel(START + 2 * MINUTE, tick=False):
+        state = login(app.test_client(), sitting.candidate).get(f"/attempts/{attempt.id}/state")
+    assert state.get_json()["answers"] == {}
+
+
+@contextlib.contextmanager
+def _writes() -> Iterator[list[str]]:
+    """The writing statements sent to the database meanwhile."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_state_endpoint_writes_only_when_the_last_contact_is_due(app, sitting):
+    """The page polls every minute: a poll is one read, and it notes the contact (a write)
+    only when the last one noted is older than CONTACT_EVERY_SECONDS."""
+    attempt = _start(sitting.attempt, sitting.candidate)  # the start is a contact
+    started = START + MINUTE
+    every = dt.timedelta(seconds=CONTACT_EVERY_SECONDS)
+    with time_machine.travel(started, tick=False):
+        client = login(app.test_client(), sitting.candidate)
+    polls = [  # (when, the last contact noted after the poll)
+        (started + every - SECOND, started),
+        (started + every + SECOND, started + every + SECOND),
+        (started + 2 * every, started + every + SECOND),
+    ]
+    for at, contact in polls:
+        with time_machine.travel(at, tick=False), _writes() as writes:
+            response = client.get(f"/attempts/{attempt.id}/state")
+        assert response.status_code == 200
+        assert response.get_json()["status"] == "in_progress"
+        assert _fresh(attempt.id).last_seen_at == contact
+        assert len(writes) == (1 if contact == at else 0), writes
+
+
+def test_the_state_endpoint_leaves_a_paper_open_inside_the_grace(app, sitting, grace):
+    attempt = _start(sitting.attempt, sitting.candidate)
+    with time_machine.travel(DEADLINE + dt.timedelta(seconds=grace), tick=False):
+        client = login(app.test_client(), sitting.candidate)
+        state = client.get(f"/attempts/{attempt.id}/state").get_json()
+    assert state["status"] == "in_progress"
+    assert _fresh(attempt.id).status == AttemptStatus.IN_PROGRESS
 
 
 def test_close_expired_attempts_closes_only_expired_ones(sitting):
