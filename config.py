@@ -47,6 +47,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     WTF_CSRF_ENABLED = True
+    # The token lives as long as the session (Flask-WTF's default is an hour): the exam page
+    # sends the token it was served with until the end, and a sitting may last longer.
+    WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")

@@ -596,6 +596,34 @@ def test_the_state_endpoint_leaves_a_paper_open_inside_the_grace(app, sitting, g
     assert _fresh(attempt.id).status == AttemptStatus.IN_PROGRESS
 
 
+def test_the_exam_page_keeps_its_csrf_token_for_a_sitting_longer_than_an_hour(
+    app, sitting, monkeypatch
+):
+    """The page sends the token it was served with until the end, and a sitting can outlast
+    Flask-WTF's default limit of an hour: here 60 minutes with +50 % time."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    attempt = sitting.attempt
+    attempt.time_percent = 50
+    _start(attempt, sitting.candidate)
+    item = attempt.questions[0].id
+    with time_machine.travel(START + 2 * MINUTE, tick=False):
+        client = login(app.test_client(), sitting.candidate)
+        page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    answer = {"answers": [{"item": item, "response": "a", "seq": 1}]}
+    with time_machine.travel(START + 85 * MINUTE, tick=False):
+        without_token = client.post(f"/attempts/{attempt.id}/answers", json=answer)
+        saved = client.post(
+            f"/attempts/{attempt.id}/answers", json=answer, headers={"X-CSRFToken": token}
+        )
+        submitted = client.post(f"/attempts/{attempt.id}/submit", data={"csrf_token": token})
+    assert without_token.status_code == 400  # the check is on
+    assert saved.status_code == 200
+    assert submitted.status_code == 302
+    assert _fresh(attempt.id).status == AttemptStatus.SUBMITTED
+    assert _answers(attempt.id)[item] == ("a", 1)
+
+
 def test_close_expired_attempts_closes_only_expired_ones(sitting):
     mine = _start(sitting.attempt, sitting.candidate)
     theirs = sitting.other_attempt
