@@ -52,7 +52,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    # Sign-in attempts on one account from one address, and from one address in all: an
+    # exam site behind one address (NAT) signs in hundreds of candidates in its first minutes.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "600 per minute")
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are then
+    # believed, and the limits above count the client's address, not the proxy's.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
 
     # Grace for answers already in flight when the deadline passes (seconds).
     ANSWER_GRACE_SECONDS = int(os.environ.get("ANSWER_GRACE_SECONDS", 5))

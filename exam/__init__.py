@@ -46,6 +46,11 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config or app_config.config_from_environment())
     _refuse_unsafe_production(app)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -14,9 +15,18 @@ bp = Blueprint("accounts", __name__)
 
 
 def _login_limit() -> str:
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_limit_per_address() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"]
+
+
+def _address_and_account() -> str:
+    """Attempts on one account from one address: a guesser is held back, while the other
+    candidates of an exam site behind the same address still sign in."""
+    email = (request.form.get("email") or "").strip().casefold()
+    return f"{get_remote_address()} {email}"
 
 
 def _safe_next(target: str | None) -> str:
@@ -28,7 +38,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
+@limiter.limit(_login_limit_per_address, methods=["POST"])
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))

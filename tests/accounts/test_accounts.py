@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -325,7 +326,7 @@ def test_logout_needs_a_signed_in_user(client):
 
 
 @contextlib.contextmanager
-def rate_limited_app() -> Iterator[Flask]:
+def rate_limited_app(**overrides: Any) -> Iterator[Flask]:
     """A second app with rate limiting on. The limiter is a module-level extension: building
     this app switches it on for every app, so it is switched back off and emptied after."""
     was_enabled = limiter.enabled
@@ -337,8 +338,10 @@ def rate_limited_app() -> Iterator[Flask]:
             "RATELIMIT_STORAGE_URI": "memory://",
             "WTF_CSRF_ENABLED": False,
             "LOGIN_RATE_LIMIT": "3 per minute",
+            "LOGIN_RATE_LIMIT_PER_ADDRESS": "100 per minute",
             "PASSWORD_HASH_CHEAP": True,
             "SECRET_KEY": "x",
+            **overrides,
         }
     )
     limited.test_client_class = IsolatedClient
@@ -350,8 +353,9 @@ def rate_limited_app() -> Iterator[Flask]:
         limiter.enabled = was_enabled
 
 
-def test_login_attempts_are_limited_per_address(client, make):
+def test_login_attempts_are_limited_per_account_and_address(client, make):
     make.user(Role.CANDIDATE, email="giang@test.example")
+    make.user(Role.CANDIDATE, email="lan@test.example")
     db.session.commit()  # requests of the second app use the same test database session
     wrong = {"email": "giang@test.example", "password": "doan-mo-mat-khau"}
     right = {"email": "giang@test.example", "password": PASSWORD}
@@ -376,9 +380,56 @@ def test_login_attempts_are_limited_per_address(client, make):
         assert response.status_code == 302
         assert signed_in_user_id(elsewhere) is not None
 
+        # Another candidate at the same address (an exam site behind one NAT) still signs in.
+        neighbour = limited.test_client()
+        response = neighbour.post(
+            "/login", data={"email": "lan@test.example", "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        assert signed_in_user_id(neighbour) is not None
+
     # Switched back off: the session-wide app (no limit in testing) is not limited.
     for _ in range(5):
         assert client.post("/login", data=wrong).status_code == 200
+
+
+def test_login_attempts_from_one_address_are_limited_in_all(make):
+    for n in range(4):
+        make.user(Role.CANDIDATE, email=f"thi-sinh-{n}@test.example")
+    db.session.commit()
+
+    with rate_limited_app(LOGIN_RATE_LIMIT_PER_ADDRESS="3 per minute") as limited:
+        for n in range(3):  # three accounts, one attempt each: under the per-account limit
+            response = limited.test_client().post(
+                "/login", data={"email": f"thi-sinh-{n}@test.example", "password": PASSWORD}
+            )
+            assert response.status_code == 302
+        fourth = limited.test_client()
+        response = fourth.post(
+            "/login", data={"email": "thi-sinh-3@test.example", "password": PASSWORD}
+        )
+        assert response.status_code == 429
+        assert signed_in_user_id(fourth) is None
+
+
+@pytest.mark.parametrize(("proxies", "separate"), [(0, False), (1, True)])
+def test_the_address_behind_a_proxy_counts_only_when_the_proxy_is_declared(make, proxies, separate):
+    """Behind nginx (PROXY_COUNT=1) each client has its own count; without the setting, a
+    forged X-Forwarded-For header gains nothing."""
+    make.user(Role.CANDIDATE, email="hoa@test.example")
+    db.session.commit()
+    wrong = {"email": "hoa@test.example", "password": "doan-mo-mat-khau"}
+
+    with rate_limited_app(PROXY_COUNT=proxies) as limited:
+        for _ in range(3):
+            response = limited.test_client().post(
+                "/login", data=wrong, headers={"X-Forwarded-For": "10.0.0.1"}
+            )
+            assert response.status_code == 200
+        other_client = limited.test_client().post(
+            "/login", data=wrong, headers={"X-Forwarded-For": "10.0.0.2"}
+        )
+    assert other_client.status_code == (200 if separate else 429)
 
 
 # --- Roles ----------------------------------------------------------------------------------
