@@ -33,9 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.harness import (
-    USER_AGENT,
     build_world,
     busy_since,
+    client_session,
     copy_database,
     cpu_times,
     describe,
@@ -57,14 +57,9 @@ ROUNDS = 3
 
 async def closed_loop(make_request, seconds: float, concurrency: int):
     """``concurrency`` workers sending back-to-back for ``seconds``: (latencies, errors)."""
-    import aiohttp
-
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
-    async with aiohttp.ClientSession(
-        connector=connector, headers={"User-Agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar()
-    ) as http:
+    async with client_session(concurrency) as http:
         end = time.perf_counter() + seconds
 
         async def worker(n: int) -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.harness import (
-    USER_AGENT,
     build_world,
+    client_session,
     copy_database,
     load_note,
     postgres_cluster,
@@ -40,17 +40,9 @@ CONCURRENCY = 24
 
 async def save_until(server_url: str, world, acked: dict, seqs: dict, stop_at: float) -> dict:
     """Save without pause until ``stop_at`` (or until the server dies): counts by outcome."""
-    import aiohttp
-
     outcome = {"acknowledged": 0, "cut off": 0}
     rng = random.Random(11)
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(
-        connector=connector,
-        headers={"User-Agent": USER_AGENT},
-        cookie_jar=aiohttp.DummyCookieJar(),
-        timeout=aiohttp.ClientTimeout(total=5),
-    ) as http:
+    async with client_session(CONCURRENCY, timeout_seconds=5) as http:
 
         async def worker(n: int) -> None:
             sitter = world.sitters[n % len(world.sitters)]

@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.harness import (
-    USER_AGENT,
     build_world,
     busy_since,
+    client_session,
     copy_database,
     cpu_times,
     describe,
@@ -41,20 +41,11 @@ QUESTIONS = 60
 
 
 async def storm(server_url: str, world) -> dict:
-    import aiohttp
-
     starts: list[float] = []
     papers: list[float] = []
     totals: list[float] = []
     failures: dict[str, int] = {}
-    connector = aiohttp.TCPConnector(limit=1000)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        headers={"User-Agent": USER_AGENT},
-        cookie_jar=aiohttp.DummyCookieJar(),
-    ) as http:
+    async with client_session(1000, timeout_seconds=60) as http:
         began = time.perf_counter()
 
         async def candidate(n: int) -> None:

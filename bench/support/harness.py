@@ -31,6 +31,20 @@ SECRET = "bench-only-secret-key"
 USER_AGENT = "exam-bench/1.0"
 
 
+def client_session(connections: int, timeout_seconds: float = 300):
+    """The load generator's HTTP client: ``connections`` at most, the signed-in user's cookie
+    sent by each request (so no cookie jar), the bench's User-Agent; ``timeout_seconds`` per
+    request in all (aiohttp's default: 5 minutes)."""
+    import aiohttp
+
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=connections, limit_per_host=connections),
+        headers={"User-Agent": USER_AGENT},
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=timeout_seconds),
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
