@@ -3,11 +3,13 @@ URL fetcher that keeps anything but the app's own fonts and images out of a docu
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import unicodedata
 from pathlib import Path
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 
 from exam.accounts.models import Role
@@ -171,3 +173,12 @@ def test_the_fetcher_serves_the_apps_fonts(fetcher, static_dir):
     font = (static_dir / "fonts" / "Tinos-Regular.ttf").resolve()
     response = fetcher.fetch(font.as_uri())
     assert response.read() == font.read_bytes()
+
+
+def test_the_pdf_dates_itself_as_nd30_writes_march(app, computed):
+    position_id, board = computed
+    with time_machine.travel(dt.datetime(2026, 3, 5, 3, 0, tzinfo=dt.UTC), tick=False):
+        data = _download(app, board, position_id).get_data()
+    text = _text(PdfReader(io.BytesIO(data)))
+    assert "Hà Nội, ngày 05 tháng 3 năm 2026" in text
+    assert "tháng 03" not in text
