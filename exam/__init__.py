@@ -173,6 +173,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = i18n.format_date
     app.jinja_env.filters["datetime"] = i18n.format_datetime
+    app.jinja_env.filters["document_date"] = i18n.format_document_date
     app.jinja_env.filters["score"] = lambda v: "—" if v is None else format_decimal(v, "0.00")
     app.jinja_env.globals["can"] = permissions
     app.jinja_env.globals["current_locale"] = i18n.select_locale
