@@ -5,9 +5,10 @@
     B) Quốc hội
     ANSWER: B
 
-The question text may run over several lines; options are ``A. `` or ``A) `` (capital
-letter, then a space); the ``ANSWER:`` line ends the question. Blank lines between
-questions are optional.
+The question text may run over several lines; options are ``A.`` or ``A)`` (a capital
+letter, then usually a space: ``A)x`` is an option too, as Moodle reads it since its
+reader's pattern became ``^[A-Z][).][ \t]?``); the ``ANSWER:`` line ends the question.
+Blank lines between questions are optional.
 
 Only single choice exists in Aiken. Reported as problems, with their lines: a question
 without ``ANSWER:``, an answer letter that names no option, several answer letters, text
@@ -39,7 +40,7 @@ from exam.question_bank.interchange import Choice, QuestionData
 
 SUPPORTED_TYPES = ("single_choice",)
 
-_OPTION = re.compile(r"([A-Z])[.)][ \t]+(.*)")
+_OPTION = re.compile(r"([A-Z])[.)][ \t]*(.*)")
 _ANSWER = re.compile(r"ANSWER\s*:\s*(.*)", re.IGNORECASE)
 
 

@@ -160,3 +160,9 @@ def test_round_trip_form_of_html() -> None:
         "Câu đậm\ndòng hai",
         choices=[Choice("a tiếp", 1.0), Choice("b & c", 0.0)],
     )
+
+
+def test_options_without_a_space_after_the_letter_as_moodle_reads_them() -> None:
+    [question] = aiken.parse("Thủ đô?\nA)Hà Nội\nB.Huế\nC) Đà Nẵng\nANSWER: A\n".encode())
+    assert [c.text for c in question.choices] == ["Hà Nội", "Huế", "Đà Nẵng"]
+    assert [c.fraction for c in question.choices] == [1.0, 0.0, 0.0]
