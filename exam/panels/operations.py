@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import Role, User
@@ -28,6 +29,10 @@ def create_panel(
     if any(not user.has_role(Role.PANEL_MEMBER) for user, _ in members):
         raise ValidationFailed(
             [("members", _l("Thành viên phải có vai trò thành viên ban phỏng vấn."))]
+        )
+    if db.session.scalar(sa.select(Panel.id).where(Panel.position_id == position.id)):
+        raise ValidationFailed(
+            [("position_id", _l("Vị trí này đã có ban phỏng vấn; mỗi vị trí có một ban."))]
         )
     panel = Panel(position=position, name=name.strip())
     panel.members = [PanelMember(user=user, role=role) for user, role in members]

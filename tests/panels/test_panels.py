@@ -39,6 +39,39 @@ def test_create_panel_with_two_members(make):
     assert _panels_of(position) == [panel]
 
 
+def test_a_second_panel_for_a_position_is_refused_in_words(app, make):
+    position = make.round().positions[0]
+    board = make.user(Role.BOARD_ADMIN)
+    first = create_panel(position, "Ban 1", _members(make, 2), actor=board)
+    db.session.flush()
+    with pytest.raises(ValidationFailed) as refused:
+        create_panel(position, "Ban 2", _members(make, 2), actor=board)
+    assert refused.value.reasons == [
+        ("position_id", "Vị trí này đã có ban phỏng vấn; mỗi vị trí có một ban.")
+    ]
+    assert _panels_of(position) == [first]
+
+
+def test_the_form_says_why_a_second_panel_is_refused(app, make):
+    position = make.round().positions[0]
+    board = make.user(Role.BOARD_ADMIN)
+    seats = _members(make, 3)
+    create_panel(position, "Ban 1", seats[:2], actor=board)
+    db.session.commit()
+    response = login(app.test_client(), board).post(
+        f"/rounds/{position.round_id}/panels/new",
+        data={
+            "position_id": position.id,
+            "name": "Ban 2",
+            "chair_id": seats[2][0].id,
+            "member_ids": [seats[0][0].id],
+        },
+    )
+    assert response.status_code == 200
+    assert "Vị trí này đã có ban phỏng vấn" in response.get_data(as_text=True)
+    assert len(_panels_of(position)) == 1
+
+
 @pytest.mark.parametrize("n", [0, 1])
 def test_create_panel_needs_at_least_two_members(make, n):
     position = make.round().positions[0]
