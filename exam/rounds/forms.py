@@ -8,6 +8,7 @@ from exam.core.forms import REQUIRED, LocalDateTimeField, VietnameseDateField
 from exam.rounds.models import UnitLevel
 from exam.rounds.operations import Rules, Schedule
 from exam.rounds.standards import (
+    MAX_RATING_YEARS,
     DegreeLevel,
     PoliticalTheory,
     Rank,
@@ -156,7 +157,7 @@ class PositionForm(FlaskForm):
     )
     rank = SelectField(_l("Ngạch công chức, hạng viên chức tối thiểu"), default="grade_3")
     months_in_post = _months(_l("Số tháng giữ chức vụ hiện tại hoặc tương đương"), 12, 0, 240)
-    rating_years = _months(_l("Số năm liền kề được đánh giá"), 3, 0, 5)
+    rating_years = _months(_l("Số năm liền kề được đánh giá"), 3, 0, MAX_RATING_YEARS)
     min_rating = SelectField(_l("Mức đánh giá tối thiểu mỗi năm"), default="good")
     reprimand_cooloff_months = _months(_l("Sau kỷ luật khiển trách (tháng)"), 12)
     warning_cooloff_months = _months(_l("Sau kỷ luật cảnh cáo (tháng)"), 30)

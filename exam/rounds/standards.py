@@ -142,10 +142,14 @@ def at_least(declared: TitledEnum, required: TitledEnum) -> bool:
     return rank_of(declared) >= rank_of(required)
 
 
+# A dossier declares the ratings of the last 3 years (HD 45-HD/BTCTW; ../docs/domain.md): a
+# position cannot ask for more years than a dossier holds, or nobody could ever meet it.
+MAX_RATING_YEARS = 3
+
 # (field, lower bound, upper bound) of each whole-month setting.
 _MONTH_LIMITS = {
     "months_in_post": (0, 240),
-    "rating_years": (0, 5),
+    "rating_years": (0, MAX_RATING_YEARS),
     "reprimand_cooloff_months": (0, 120),
     "warning_cooloff_months": (0, 120),
     "dismissal_cooloff_months": (0, 120),

@@ -312,3 +312,34 @@ def test_standards_default_to_domain_values():
         standards.dismissal_cooloff_months,
     ) == (12, 30, 60)
     assert standards.health_certificate_max_months == 6
+
+
+@pytest.mark.parametrize("years", [4, 5])
+def test_a_position_cannot_ask_for_more_rating_years_than_a_dossier_declares(years):
+    # A dossier declares the ratings of the last 3 years: a rule of 4 or 5 would leave every
+    # candidate "not declared" for good.
+    with pytest.raises(ValidationFailed) as refused:
+        Standards.from_dict({"rating_years": years})
+    assert refused.value.reasons == [("rating_years", "Nhập số nguyên từ 0 đến 3.")]
+
+
+def test_the_position_form_refuses_five_rating_years(client, make):
+    board = make.user(Role.BOARD_ADMIN)
+    round_ = make.round(status=RoundStatus.DRAFT, board=board)
+    division = make.unit_tree("Bệnh viện Đa khoa Thanh Xuân", "Phòng Tổ chức – Hành chính")
+    db.session.commit()
+    login(client, board)
+    response = client.post(
+        f"/rounds/{round_.id}/positions/new",
+        data={
+            "title": "Trưởng phòng",
+            "unit_id": str(division.id),
+            "posts": "1",
+            "rating_years": "5",
+            "min_rating": "good",
+            "rank": "grade_3",
+        },
+    )
+    assert response.status_code == 200
+    assert "Nhập số nguyên từ 0 đến 3." in response.get_data(as_text=True)
+    assert not db.session.scalars(sa.select(Position).where(Position.title == "Trưởng phòng")).all()
