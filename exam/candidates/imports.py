@@ -25,6 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from exam.candidates.models import Application, Gender
 from exam.candidates.operations import ApplicationDetails, Person
 from exam.core.i18n import format_date
+from exam.core.spreadsheets import append_row, write_cell
 from exam.rounds.models import Position, Round
 from exam.rounds.standards import (
     DegreeLevel,
@@ -155,7 +156,7 @@ def _template_workbook(round_: Round) -> bytes:
     guide = book.create_sheet("Hướng dẫn")
 
     for index, col in enumerate(cols, start=1):
-        cell = sheet.cell(row=1, column=index, value=col.header + (" *" if col.required else ""))
+        cell = write_cell(sheet, 1, index, col.header + (" *" if col.required else ""))
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         letter = get_column_letter(index)
@@ -175,9 +176,9 @@ def _template_workbook(round_: Round) -> bytes:
             list_values[col.key] = [str(m.title) for m in col.enum]
     for list_index, (key, values) in enumerate(list_values.items(), start=1):
         letter = get_column_letter(list_index)
-        lists.cell(row=1, column=list_index, value=key)
+        write_cell(lists, 1, list_index, key)
         for row, value in enumerate(values, start=2):
-            lists.cell(row=row, column=list_index, value=value)
+            write_cell(lists, row, list_index, value)
         source = f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
         for index, col in enumerate(cols, start=1):
             if col.key == key or col.kind == key:
@@ -189,9 +190,11 @@ def _template_workbook(round_: Round) -> bytes:
                 )
     lists.sheet_state = "hidden"
 
-    positions.append(["Mã vị trí", "Chức danh", "Đơn vị", "Số lượng"])
+    append_row(positions, ["Mã vị trí", "Chức danh", "Đơn vị", "Số lượng"])
     for index, position in enumerate(round_.positions):
-        positions.append([position_code(index), position.title, position.unit_name, position.posts])
+        append_row(
+            positions, [position_code(index), position.title, position.unit_name, position.posts]
+        )
     for letter, width in zip("ABCD", (12, 40, 40, 10), strict=True):
         positions.column_dimensions[letter].width = width
 
@@ -204,7 +207,7 @@ def _template_workbook(round_: Round) -> bytes:
         "Ngày nhận hồ sơ phải nằm trong thời hạn nhận hồ sơ của kỳ thi.",
         "Nếu có một dòng sai, không hồ sơ nào được nhập: sửa theo danh sách lỗi rồi tải lên lại.",
     ):
-        guide.append([line])
+        append_row(guide, [line])
 
     buffer = io.BytesIO()
     book.save(buffer)
@@ -443,14 +446,14 @@ def list_workbook(round_: Round, applications: list[Application], *, eligible: b
         if eligible
         else "DANH SÁCH THÍ SINH KHÔNG ĐỦ ĐIỀU KIỆN DỰ THI TUYỂN"
     )
-    sheet.append([title])
-    sheet.append([round_.name])
-    sheet.append([])
+    append_row(sheet, [title])
+    append_row(sheet, [round_.name])
+    append_row(sheet, [])
     header = ["STT", "Họ và tên", "Ngày sinh", "Nam/Nữ"]
     header += ["SBD"] if eligible else []
     header += ["Vị trí dự tuyển", "Cơ quan, đơn vị công tác"]
     header += ["Ghi chú"] if eligible else ["Lý do"]
-    sheet.append(header)
+    append_row(sheet, header)
     for cell in sheet[4]:
         cell.font = Font(bold=True)
     sheet["A1"].font = Font(bold=True, size=13)
@@ -463,7 +466,7 @@ def list_workbook(round_: Round, applications: list[Application], *, eligible: b
         ]
         row += [application.registration_number] if eligible else []
         row += [application.position.label, application.current_unit, application.decision_reason]
-        sheet.append(row)
+        append_row(sheet, row)
     widths = [6, 28, 12, 8] + ([8] if eligible else []) + [44, 34, 50]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
+from decimal import Decimal
 from typing import Any
 
 from flask import (
@@ -32,6 +32,7 @@ from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.forms import populate_errors
 from exam.core.i18n import format_datetime
+from exam.core.spreadsheets import csv_writer
 from exam.core.views import run_operation
 from exam.exams.forms import (
     AccommodationForm,
@@ -393,8 +394,9 @@ def analysis(test_id: int) -> str:
     return render_template("exams/analysis.html", test=test, stats=item_analysis(test))
 
 
-def _decimal(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
+def _decimal(value: float | None) -> Decimal | str:
+    # a number, not text: a negative index must stay a number in the escaped CSV
+    return "" if value is None else Decimal(f"{value:.3f}")
 
 
 @bp.get("/tests/<int:test_id>/analysis.csv")
@@ -403,7 +405,7 @@ def analysis_csv(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
     result = item_analysis(test)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(
         [
             "question",
