@@ -135,7 +135,7 @@ CANDIDATES = [
         "Bùi Đức Long",
         dt.date(1966, 4, 18),
         Gender.MALE,
-        "Trung tâm Y tế quận Hà Đông",
+        "Trung tâm Y tế khu vực Hà Đông",
         "Kế toán viên",
         1,
         "rejected",

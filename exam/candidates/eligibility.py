@@ -12,13 +12,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
 from exam.core.db import TitledEnum
-from exam.core.i18n import format_date
+from exam.core.i18n import fold, format_date
 from exam.rounds.standards import (
     DegreeLevel,
     Discipline,
@@ -226,11 +225,6 @@ class CriterionResult:
         }
 
 
-def _normalise(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
 def precheck(
     standards: Standards, facts: Facts, *, deadline: dt.date, age_reference: dt.date
 ) -> list[CriterionResult]:
@@ -358,9 +352,9 @@ class _Checker:
             return self._line(
                 "degree", label, Outcome.NEEDS_DOCUMENT, _l("Chưa khai chuyên ngành.")
             )
-        declared = _normalise(self.f.degree_field)
+        declared = fold(self.f.degree_field)
         wanted = "; ".join(self.s.degree_fields)
-        if any(_normalise(f) in declared for f in self.s.degree_fields):
+        if any(fold(f) in declared for f in self.s.degree_fields):
             reason = _l(
                 "%(l)s Chuyên ngành «%(d)s» phù hợp (%(w)s).",
                 l=line.reason,

@@ -70,6 +70,22 @@ def vietnamese_sort_key(full_name: str) -> tuple:
     return (tuple(k[0] for k in keys), tuple(k[1] for k in keys), full_name)
 
 
+_D = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def strip_diacritics(text: str) -> str:
+    """Vietnamese (and any Latin) text without its marks: "Đường Lê Lợi" → "Duong Le Loi"."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_D))
+    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", kept)
+
+
+def fold(text: str | None) -> str:
+    """Text as searches and loose comparisons see it: no case, no marks, single spaces
+    ("  Bệnh viện  Đống Đa" and "benh vien dong da" fold alike)."""
+    return " ".join(strip_diacritics(text or "").casefold().split())
+
+
 def to_local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(LOCAL_TZ)
 

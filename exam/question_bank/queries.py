@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from exam.core.i18n import fold
 from exam.extensions import db
 from exam.question_bank.models import (
     Bank,
@@ -22,7 +23,6 @@ from exam.question_bank.models import (
     Tag,
     question_tags,
 )
-from exam.question_bank.qtypes.short_answer import strip_diacritics
 
 
 def all_banks() -> list[Bank]:
@@ -149,11 +149,6 @@ def tags_of(bank_id: int) -> list[Tag]:
 
 
 # --- finding questions ----------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Text as searches compare it: without case and without Vietnamese marks."""
-    return strip_diacritics(text or "").casefold()
 
 
 @dataclasses.dataclass

@@ -117,7 +117,25 @@ class UnitForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.level.choices = [SelectChoice(lv.value, lv.title) for lv in UnitLevel]
         self.parent_id.choices = [SelectChoice(0, _l("— Không (cấp thành phố) —"))] + [
-            SelectChoice(u.id, u.path_label) for u in units if u.level != UnitLevel.DIVISION
+            SelectChoice(u.id, u.path_label)
+            for u in units
+            if u.level != UnitLevel.DIVISION and not u.retired
+        ]
+
+
+class UnitEditForm(FlaskForm):
+    """Rename a unit or move it under another unit of the level above."""
+
+    name = StringField(_l("Tên đơn vị"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    parent_id = SelectField(_l("Đơn vị cấp trên"), coerce=int, validators=[Optional()])
+
+    def __init__(self, unit, units, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        above = unit.level.depth - 1
+        self.parent_id.choices = [SelectChoice(0, _l("— Không (cấp thành phố) —"))] + [
+            SelectChoice(u.id, u.path_label)
+            for u in units
+            if u.level.depth == above and (not u.retired or u.id == unit.parent_id)
         ]
 
 
@@ -177,12 +195,13 @@ class PositionForm(FlaskForm):
         description=_l("Những yêu cầu không có ở trên (kinh nghiệm trong ngành, …)."),
     )
 
-    def __init__(self, units, *args, **kwargs):
+    def __init__(self, units, *args, current_unit_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit_id.choices = [SelectChoice(0, _l("— Chọn đơn vị —"))] + [
             SelectChoice(u.id, u.path_label)
             for u in units
             if u.level in (UnitLevel.PUBLIC_SERVICE_UNIT, UnitLevel.DIVISION)
+            and (not u.retired or u.id == current_unit_id)
         ]
         none = _l("Không yêu cầu")
         self.degree_level.choices = _level_choices(DegreeLevel, none)

@@ -46,7 +46,9 @@ ROUND_FLOW = list(RoundStatus)
 
 
 class UnitLevel(TitledEnum):
-    """The levels of Hanoi's organisation tree, from the top."""
+    """The levels of Hanoi's organisation tree, from the top. Since 1 July 2025 local
+    government has two tiers (city → commune or ward): the second level holds the city's
+    departments and bodies and its communes and wards; districts no longer exist."""
 
     CITY = "city"
     DEPARTMENT = "department"
@@ -57,7 +59,7 @@ class UnitLevel(TitledEnum):
     def __titles__() -> dict:
         return {
             "city": _l("Thành phố"),
-            "department": _l("Sở, ngành hoặc quận, huyện"),
+            "department": _l("Sở, ban, ngành hoặc xã, phường"),
             "public_service_unit": _l("Đơn vị sự nghiệp công lập"),
             "division": _l("Phòng, khoa hoặc tương đương"),
         }
@@ -82,6 +84,9 @@ class Unit(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     level: Mapped[UnitLevel] = enum_column(UnitLevel)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), nullable=True)
+    # A retired unit (merged, dissolved) stays in the tree for the positions that name it,
+    # but no new position or sub-unit may be placed under it.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")
@@ -99,6 +104,10 @@ class Unit(TimestampMixin, db.Model):
     @property
     def path_label(self) -> str:
         return " › ".join(u.name for u in self.path)
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
 
 
 class Round(TimestampMixin, db.Model):

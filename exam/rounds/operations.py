@@ -187,36 +187,59 @@ def update_round(
 # --- the organisation tree ---------------------------------------------------------------
 
 
-def create_unit(name: str, level: UnitLevel, parent: Unit | None, *, actor: User) -> Unit:
-    name = " ".join(name.split())
-    errors: list[tuple[str | None, str]] = []
-    if not name:
-        errors.append(("name", _l("Vui lòng điền mục này.")))
-    if level == UnitLevel.CITY and parent is not None:
-        errors.append(("parent_id", _l("Cấp thành phố không thuộc đơn vị nào.")))
-    if level != UnitLevel.CITY:
-        if parent is None:
-            errors.append(("parent_id", _l("Chọn đơn vị cấp trên.")))
-        elif parent.level.depth != level.depth - 1:
-            errors.append(
-                (
-                    "parent_id",
-                    _l(
-                        "Đơn vị cấp «%(l)s» phải thuộc một đơn vị cấp «%(p)s».",
-                        l=level.title,
-                        p=list(UnitLevel)[level.depth - 1].title,
-                    ),
-                )
-            )
-    if name and not errors:
-        siblings = sa.select(Unit).where(Unit.name == name)
-        siblings = siblings.where(
-            Unit.parent_id == parent.id if parent is not None else Unit.parent_id.is_(None)
+def _placement_errors(level: UnitLevel, parent: Unit | None) -> list[tuple[str | None, str]]:
+    """Where a unit of ``level`` may hang: the city at the root, every other level exactly
+    one level below its parent, never under a retired unit."""
+    if level == UnitLevel.CITY:
+        return [("parent_id", _l("Cấp thành phố không thuộc đơn vị nào."))] if parent else []
+    if parent is None:
+        return [("parent_id", _l("Chọn đơn vị cấp trên."))]
+    if parent.level.depth != level.depth - 1:
+        message = _l(
+            "Đơn vị cấp «%(l)s» phải thuộc một đơn vị cấp «%(p)s».",
+            l=level.title,
+            p=list(UnitLevel)[level.depth - 1].title,
         )
-        if db.session.scalars(siblings).first() is not None:
-            errors.append(("name", _l("Đã có đơn vị cùng tên ở cấp này.")))
-    if errors:
+        return [("parent_id", message)]
+    if parent.retired:
+        return [("parent_id", _l("Đơn vị cấp trên đã ngừng sử dụng."))]
+    return []
+
+
+def _name_taken(name: str, parent: Unit | None, exclude: Unit | None = None) -> bool:
+    siblings = sa.select(Unit.id).where(
+        Unit.name == name,
+        Unit.parent_id == parent.id if parent is not None else Unit.parent_id.is_(None),
+    )
+    if exclude is not None:
+        siblings = siblings.where(Unit.id != exclude.id)
+    return db.session.scalar(siblings) is not None
+
+
+def _checked_unit_name(name: str, parent: Unit | None, exclude: Unit | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed([("name", _l("Vui lòng điền mục này."))])
+    if _name_taken(name, parent, exclude):
+        raise ValidationFailed([("name", _l("Đã có đơn vị cùng tên ở cấp này."))])
+    return name
+
+
+def _unit_snapshot(unit: Unit) -> dict:
+    return {
+        "name": unit.name,
+        "level": unit.level,
+        "parent_id": unit.parent_id,
+        "retired": unit.retired,
+    }
+
+
+def create_unit(name: str, level: UnitLevel, parent: Unit | None, *, actor: User) -> Unit:
+    if errors := _placement_errors(level, parent):
+        if not " ".join(name.split()):
+            errors.insert(0, ("name", _l("Vui lòng điền mục này.")))
         raise ValidationFailed(errors)
+    name = _checked_unit_name(name, parent)
     unit = Unit(name=name, level=level, parent=parent)
     db.session.add(unit)
     record(
@@ -225,6 +248,52 @@ def create_unit(name: str, level: UnitLevel, parent: Unit | None, *, actor: User
         actor=actor,
         after={"name": name, "level": level, "parent_id": parent.id if parent else None},
     )
+    return unit
+
+
+def edit_unit(unit: Unit, *, name: str, parent: Unit | None, actor: User) -> Unit:
+    """Rename a unit and/or move it under another parent of the level above (a department
+    merged into another, a unit handed to a new managing body). Positions already
+    announced keep the unit name they were announced with."""
+    if parent is not unit.parent and (errors := _placement_errors(unit.level, parent)):
+        raise ValidationFailed(errors)
+    name = _checked_unit_name(name, parent, exclude=unit)
+    before = _unit_snapshot(unit)
+    unit.name, unit.parent = name, parent
+    db.session.flush()
+    record("unit.update", unit, actor=actor, before=before, after=_unit_snapshot(unit))
+    return unit
+
+
+def retire_unit(unit: Unit, *, actor: User, at: dt.datetime) -> Unit:
+    """Take a unit out of use (dissolved, merged): it stays for the positions that name it,
+    and nothing new may be placed under it. Its sub-units must be retired or moved first."""
+    if unit.retired:
+        raise DomainError(_l("Đơn vị này đã ngừng sử dụng."))
+    if active := [child.name for child in unit.children if not child.retired]:
+        raise DomainError(
+            _l(
+                "Còn đơn vị trực thuộc đang sử dụng: %(names)s. Hãy chuyển hoặc ngừng "
+                "sử dụng các đơn vị này trước.",
+                names=", ".join(active),
+            )
+        )
+    before = _unit_snapshot(unit)
+    unit.retired_at = at
+    db.session.flush()
+    record("unit.retire", unit, actor=actor, before=before, after=_unit_snapshot(unit))
+    return unit
+
+
+def restore_unit(unit: Unit, *, actor: User) -> Unit:
+    if not unit.retired:
+        raise DomainError(_l("Đơn vị này đang được sử dụng."))
+    if unit.parent is not None and unit.parent.retired:
+        raise DomainError(_l("Đơn vị cấp trên đã ngừng sử dụng: hãy khôi phục đơn vị đó trước."))
+    before = _unit_snapshot(unit)
+    unit.retired_at = None
+    db.session.flush()
+    record("unit.restore", unit, actor=actor, before=before, after=_unit_snapshot(unit))
     return unit
 
 
@@ -266,6 +335,12 @@ def _check_position(round_: Round, title: str, unit_name: str, posts: int, exclu
         raise ValidationFailed(errors)
 
 
+def _refuse_retired(unit: Unit | None, current_unit_id: int | None) -> None:
+    """A new place for a position must be a unit in use (a position may stay where it is)."""
+    if unit is not None and unit.retired and unit.id != current_unit_id:
+        raise ValidationFailed([("unit_id", _l("Đơn vị này đã ngừng sử dụng."))])
+
+
 def add_position(
     round_: Round,
     *,
@@ -282,6 +357,7 @@ def add_position(
     if round_.rules_frozen:
         raise DomainError(_l("Chỉ thêm vị trí khi kỳ thi còn là bản nháp."))
     title = " ".join(title.split())
+    _refuse_retired(unit, None)
     name = display_unit_name(unit) if unit is not None else " ".join((unit_name or "").split())
     _check_position(round_, title, name, posts, None)
     position = Position(
@@ -311,6 +387,7 @@ def update_position(
     if position.round.rules_frozen:
         raise DomainError(FROZEN)
     title = " ".join(title.split())
+    _refuse_retired(unit, position.unit_id)
     name = display_unit_name(unit) if unit is not None else position.unit_name
     _check_position(position.round, title, name, posts, position.id)
     before = _position_snapshot(position)

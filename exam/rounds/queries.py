@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from exam.core.i18n import vietnamese_sort_key
+from exam.core.i18n import fold, vietnamese_sort_key
 from exam.extensions import db
 from exam.rounds.models import Round, RoundStatus, Unit
 
@@ -37,3 +37,17 @@ def all_units() -> list[Unit]:
 
     walk(None)
     return ordered
+
+
+def units_matching(units: list[Unit], query: str) -> list[Unit]:
+    """The units of ``units`` (in tree order) whose name holds ``query``, without regard to
+    case or marks ("dong da" finds "Đống Đa"), each with the units above it so that the
+    tree still reads as a tree."""
+    needle = fold(query)
+    if not needle:
+        return units
+    shown: set[int] = set()
+    for unit in units:
+        if needle in fold(unit.name):
+            shown.update(node.id for node in unit.path)
+    return [unit for unit in units if unit.id in shown]

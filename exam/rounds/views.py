@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -11,7 +11,13 @@ from exam.core.db import utcnow
 from exam.core.views import run_operation
 from exam.exams.queries import tests_of_round
 from exam.panels.queries import panel_of_position
-from exam.rounds.forms import PositionForm, RoundForm, StopPositionForm, UnitForm
+from exam.rounds.forms import (
+    PositionForm,
+    RoundForm,
+    StopPositionForm,
+    UnitEditForm,
+    UnitForm,
+)
 from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
 from exam.rounds.operations import (
     add_position,
@@ -19,12 +25,15 @@ from exam.rounds.operations import (
     advance_round,
     create_round,
     create_unit,
+    edit_unit,
+    restore_unit,
+    retire_unit,
     stop_position,
     update_position,
     update_round,
 )
 from exam.rounds.permissions import can_manage_rounds, can_manage_units, can_view_round_admin
-from exam.rounds.queries import all_rounds, all_units, public_rounds
+from exam.rounds.queries import all_rounds, all_units, public_rounds, units_matching
 from exam.rounds.standards import Standards
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
@@ -131,7 +140,7 @@ def new_position(round_id: int) -> str | Response:
 @require(can_manage_rounds)
 def edit_position(position_id: int) -> str | Response:
     position = get_or_404(Position, position_id)
-    form = PositionForm(all_units(), obj=position)
+    form = PositionForm(all_units(), obj=position, current_unit_id=position.unit_id)
     if not form.is_submitted():
         form.fill(position.standards_obj)
         form.unit_id.data = position.unit_id or 0
@@ -187,7 +196,10 @@ def advance(round_id: int) -> Response:
 @bp.get("/units/")
 @require(can_view_round_admin)
 def units() -> str:
-    return render_template("rounds/units.html", units=all_units())
+    query = request.args.get("q", "")[:200]
+    return render_template(
+        "rounds/units.html", units=units_matching(all_units(), query), query=query.strip()
+    )
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -207,3 +219,41 @@ def new_unit() -> str | Response:
         if done:
             return redirect(url_for("rounds.units"))
     return render_template("rounds/unit_form.html", form=form)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@require(can_manage_units)
+def edit_unit_view(unit_id: int) -> str | Response:
+    unit = get_or_404(Unit, unit_id)
+    form = UnitEditForm(unit, all_units(), obj=unit)
+    if not form.is_submitted():
+        form.parent_id.data = unit.parent_id or 0
+    if form.validate_on_submit():
+        parent = get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
+        done = run_operation(
+            lambda: edit_unit(unit, name=form.name.data, parent=parent, actor=current_user),
+            _("Đã lưu đơn vị."),
+            form,
+        )
+        if done:
+            return redirect(url_for("rounds.units"))
+    return render_template("rounds/unit_edit.html", form=form, unit=unit)
+
+
+@bp.post("/units/<int:unit_id>/retire")
+@require(can_manage_units)
+def retire_unit_view(unit_id: int) -> Response:
+    unit = get_or_404(Unit, unit_id)
+    run_operation(
+        lambda: retire_unit(unit, actor=current_user, at=utcnow()),
+        _("Đã ngừng sử dụng đơn vị."),
+    )
+    return redirect(url_for("rounds.edit_unit_view", unit_id=unit.id))
+
+
+@bp.post("/units/<int:unit_id>/restore")
+@require(can_manage_units)
+def restore_unit_view(unit_id: int) -> Response:
+    unit = get_or_404(Unit, unit_id)
+    run_operation(lambda: restore_unit(unit, actor=current_user), _("Đã khôi phục đơn vị."))
+    return redirect(url_for("rounds.edit_unit_view", unit_id=unit.id))

@@ -19,9 +19,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from exam.core.i18n import strip_diacritics
 from exam.question_bank.interchange import MatchPair, QuestionData
 from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, opaque_id, register
-from exam.question_bank.qtypes.short_answer import strip_diacritics
 
 
 def prompts(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -19,21 +19,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from exam.core.i18n import strip_diacritics
 from exam.question_bank.interchange import QuestionData, ShortAnswer
 from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, register
 
 MAX_RESPONSE = 500
 _SPACES = re.compile(r"\s+")
-_D = str.maketrans({"đ": "d", "Đ": "D"})
-
-
-def strip_diacritics(text: str) -> str:
-    """Vietnamese (and any Latin) text without its marks: "Đường Lê Lợi" → "Duong Le Loi"."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return unicodedata.normalize("NFC", kept)
-
-
 def normalise(text: str, *, case_sensitive: bool, diacritics_sensitive: bool) -> str:
     """The form two texts are compared in (see the module's docstring)."""
     text = _SPACES.sub(" ", unicodedata.normalize("NFC", text))
