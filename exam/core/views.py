@@ -29,3 +29,9 @@ def run_operation(operation: Callable[[], Any], success: str, form: FlaskForm | 
         return None
     flash(success, "success")
     return result if result is not None else True
+
+
+def commit_each_step() -> None:
+    """The boundary's commit for work done in recorded steps (each notice delivered stays
+    delivered even if a later step fails): passed to operations as their ``after_each``."""
+    db.session.commit()

@@ -148,6 +148,10 @@ def test_the_lot_is_drawn_once_recorded_and_rechecked(app, make, screened):
     assert "Khớp" in public
     assert lot_key(draw.seed, draw.order[0]) in public
     assert "Người Dùng" not in public
+    # Explained in words for a civil servant, not with a shell command.
+    assert "Thứ tự này được tính thế nào" in public
+    assert f"«{draw.seed}:001»" in public
+    assert "sha256sum" not in public
     assert "Người Dùng" in client.get(f"/positions/{position.id}/draw").get_data(as_text=True)
     # Tampering with the recorded order is visible.
     draw.order = list(reversed(draw.order))

@@ -199,3 +199,55 @@ def test_the_outbox_page_shows_failures_to_the_board_and_supervisors(app, make):
     assert login(app.test_client(), board).post(f"/notices/{message.id}/retry").status_code == 302
     db.session.expire_all()
     assert db.session.get(OutboxMessage, message.id).status == OutboxStatus.PENDING
+
+
+def _sending_to(app, port: int):
+    """The app's mail settings pointed at the test server for the duration of a request."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def pointed():
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+        try:
+            yield
+        finally:
+            app.config.update(MAIL_SERVER="localhost", MAIL_PORT=25)
+
+    return pointed()
+
+
+def test_the_board_sends_the_pending_notices_with_a_button(app, make, smtp):
+    inbox, port = smtp
+    _queue(make, recipient="binh.tran@ungvien.example")
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    client = login(app.test_client(), board)
+    page = client.get("/notices/").get_data(as_text=True)
+    assert "Gửi ngay các thư đang chờ" in page
+    assert "flask notices send" not in page
+    with _sending_to(app, port):
+        response = client.post("/notices/send", follow_redirects=True)
+    assert "Đã gửi" in response.get_data(as_text=True)
+    assert all(m.status == OutboxStatus.SENT for m in _messages())
+    assert any(m["To"] == "binh.tran@ungvien.example" for m in inbox.messages)
+    assert "Gửi ngay các thư đang chờ" not in client.get("/notices/").get_data(as_text=True)
+
+
+def test_the_button_says_when_the_mail_server_is_down_and_keeps_the_notices(app, make):
+    _queue(make)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    client = login(app.test_client(), board)
+    with _sending_to(app, free_port()):
+        page = client.post("/notices/send", follow_redirects=True).get_data(as_text=True)
+    assert "chưa gửi được" in page
+    assert all(m.status == OutboxStatus.PENDING and m.attempts == 1 for m in _messages())
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.CANDIDATE])
+def test_only_the_board_sends(app, make, role):
+    _queue(make)
+    user = make.user(role)
+    db.session.commit()
+    assert login(app.test_client(), user).post("/notices/send").status_code == 403
+    assert all(m.attempts == 0 for m in _messages())
