@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from exam.accounts.models import Role
+from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
 from exam.candidates.operations import decide_eligibility
 from exam.core.errors import DomainError
@@ -26,6 +27,7 @@ QUESTIONS = 4  # test percentages of 0, 25, 50, 75 or 100
 MINUTE = dt.timedelta(minutes=1)
 NOW = dt.datetime(2026, 5, 4, 2, 0, tzinfo=dt.UTC)
 TIE_NOTE = "Bằng điểm: Hội đồng quyết định."
+EQUAL_NOTE = "Bằng điểm, cùng hạng."
 ABSENT_NOTE = "Không dự thi trắc nghiệm."
 SPREAD_NOTE = "Điểm các thành viên chênh lệch quá 10 điểm."
 
@@ -183,8 +185,9 @@ def test_a_tie_on_the_panel_is_broken_by_the_higher_test_score(make):
     assert all(TIE_NOTE not in r.note for r in rows)
 
 
-def test_a_full_tie_is_flagged_and_ordered_by_registration_number(make):
-    # "Vũ" is decided first so gets the lower number although created last and named last.
+def test_a_tie_below_the_winning_line_shares_its_rank_and_is_listed_by_name(make):
+    # "Vũ" is decided first so gets the lower number, yet "An" is listed first: name order
+    # (given name Hòa for both, then family name An < Vũ) only lists, it decides nothing.
     people = [
         Person("An Thị Hòa", 3, ("80", "80", "80")),
         Person("Trần Văn Nhất", 4, ("90", "90", "90")),
@@ -199,11 +202,119 @@ def test_a_full_tie_is_flagged_and_ordered_by_registration_number(make):
         < applications["An Thị Hòa"].registration_number
     )
     rows = rank(make, position)
-    assert _names(rows) == ["Trần Văn Nhất", "Vũ Văn Hòa", "An Thị Hòa"]
-    by_name = _by_name(rows)
-    assert TIE_NOTE in by_name["Vũ Văn Hòa"].note
-    assert TIE_NOTE in by_name["An Thị Hòa"].note
-    assert TIE_NOTE not in by_name["Trần Văn Nhất"].note
+    assert _names(rows) == ["Trần Văn Nhất", "An Thị Hòa", "Vũ Văn Hòa"]
+    assert [r.rank for r in rows] == [1, 2, 2]
+    assert [r.row_number for r in rows] == [1, 2, 3]
+    assert [r.outcome for r in rows] == [
+        Outcome.SELECTED,
+        Outcome.NOT_SELECTED,
+        Outcome.NOT_SELECTED,
+    ]
+    assert rows[0].ranking.undecided_posts == 0
+    assert all(TIE_NOTE not in r.note for r in rows)  # nothing for the Council to decide
+    assert [EQUAL_NOTE in r.note for r in rows] == [False, True, True]
+
+
+def test_two_tied_for_the_only_post_are_both_pending_and_neither_wins(make):
+    # The lower registration number used to win here.
+    position, _ = build_contest(
+        make,
+        [Person("Lê Văn Bằng", 4, ("85", "85", "85")), Person("Hồ Thị Bằng", 4, ("84", "86"))],
+    )
+    rows = rank(make, position)
+    assert [r.rank for r in rows] == [1, 1]
+    assert [r.outcome for r in rows] == [Outcome.PENDING_COUNCIL, Outcome.PENDING_COUNCIL]
+    assert all(TIE_NOTE in r.note for r in rows)
+    ranking = rows[0].ranking
+    assert ranking.undecided_posts == 1
+    assert ranking.pending_rows == rows
+    [entry] = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "ranking.compute")
+    ).all()
+    assert entry.after["undecided_posts"] == 1
+
+
+def test_three_tied_for_the_last_two_posts_leave_both_undecided(make):
+    position, _ = build_contest(
+        make,
+        [
+            Person("Đoàn Văn Ba", 4, ("80", "80", "80")),
+            Person("Đoàn Văn Nhất", 4, ("90", "90", "90")),
+            Person("Đoàn Văn Hai", 4, ("80", "80", "80")),
+            Person("Đoàn Văn Bốn", 4, ("80", "80", "80")),
+            Person("Đoàn Văn Cuối", 4, ("70", "70", "70")),
+        ],
+        posts=3,
+    )
+    rows = rank(make, position)
+    assert [r.rank for r in rows] == [1, 2, 2, 2, 5]
+    assert [r.outcome for r in rows] == [
+        Outcome.SELECTED,
+        Outcome.PENDING_COUNCIL,
+        Outcome.PENDING_COUNCIL,
+        Outcome.PENDING_COUNCIL,
+        Outcome.NOT_SELECTED,
+    ]
+    assert _names(rows) == [
+        "Đoàn Văn Nhất",
+        "Đoàn Văn Ba",
+        "Đoàn Văn Bốn",
+        "Đoàn Văn Hai",
+        "Đoàn Văn Cuối",
+    ]
+    assert rows[0].ranking.undecided_posts == 2
+
+
+def test_three_tied_at_the_top_for_two_posts_are_all_pending(make):
+    position, _ = build_contest(
+        make,
+        [Person(f"Mạc Văn {name}", 3, ("75", "75")) for name in ("Giáp", "Ất", "Bính")],
+        posts=2,
+    )
+    rows = rank(make, position)
+    assert [r.rank for r in rows] == [1, 1, 1]
+    assert {r.outcome for r in rows} == {Outcome.PENDING_COUNCIL}
+    assert rows[0].ranking.undecided_posts == 2
+
+
+def test_a_tie_that_fits_in_the_posts_left_is_selected_whole(make):
+    position, _ = build_contest(
+        make,
+        [
+            Person("Tô Văn Hai", 4, ("80", "80")),
+            Person("Tô Văn Một", 4, ("80", "80")),
+            Person("Tô Văn Ba", 4, ("70", "70")),
+        ],
+        posts=2,
+    )
+    rows = rank(make, position)
+    assert [r.rank for r in rows] == [1, 1, 3]
+    assert [r.outcome for r in rows] == [
+        Outcome.SELECTED,
+        Outcome.SELECTED,
+        Outcome.NOT_SELECTED,
+    ]
+    assert rows[0].ranking.undecided_posts == 0
+    assert all(TIE_NOTE not in r.note for r in rows)
+
+
+def test_a_tie_below_the_winner_minimum_is_not_pending(make):
+    position, _ = build_contest(
+        make, [Person("Vi Văn Một", 4, ("40", "40")), Person("Vi Văn Hai", 4, ("40", "40"))]
+    )
+    rows = rank(make, position)
+    assert [r.outcome for r in rows] == [Outcome.NOT_SELECTED, Outcome.NOT_SELECTED]
+    assert [r.rank for r in rows] == [1, 1]
+    assert rows[0].ranking.undecided_posts == 0
+
+
+def test_the_listed_order_of_a_tie_is_the_same_whatever_the_order_of_entry(make):
+    names = ["Phí Thị Yến", "Âu Văn Bình", "Phí Văn Ánh", "Nguyễn Thị Ánh"]
+    people = [Person(name, 3, ("66", "66")) for name in names]
+    position, _ = build_contest(make, people, decision_order=list(reversed(names)))
+    listed = _names(rank(make, position))
+    # Ánh (Nguyễn < Phí), then Bình, then Yến: given name first, then family name.
+    assert listed == ["Nguyễn Thị Ánh", "Phí Văn Ánh", "Âu Văn Bình", "Phí Thị Yến"]
 
 
 # --- outcomes --------------------------------------------------------------------------------

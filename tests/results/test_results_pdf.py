@@ -94,6 +94,44 @@ def test_the_pdf_embeds_the_tinos_font(app, computed):
     assert all(any(k in d for k in ("/FontFile", "/FontFile2", "/FontFile3")) for d in descriptors)
 
 
+def test_a_tie_for_the_only_post_is_written_as_undecided_in_the_pdf_and_on_the_page(app, make):
+    position, _ = build_contest(
+        make,
+        [
+            Person("Cù Văn Sau", 4, ("85", "85", "85")),
+            Person("Cù Thị Trước", 4, ("86", "84", "85")),
+            Person("Cù Văn Thấp", 4, ("60", "60", "60")),
+        ],
+    )
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    client = login(app.test_client(), board)
+    assert client.post(f"/positions/{position.id}/results/compute").status_code == 302
+
+    text = _text(PdfReader(io.BytesIO(_download(app, board, position.id).get_data())))
+    assert "Chưa xác định người trúng tuyển do bằng điểm" in text
+    assert "2 thí sinh bằng điểm cùng tranh 1 chỉ tiêu cuối cùng" in text
+    assert text.count("Chờ Hội đồng quyết định") == 2
+    assert "Trúng tuyển" not in text  # nobody is marked as the winner
+    assert "thứ tự liệt kê không quyết định kết quả" in text
+    # Both tied rank 1, listed by name (Sau < Trước); the third ranks 3.
+    assert text.index("Cù Văn Sau") < text.index("Cù Thị Trước") < text.index("Cù Văn Thấp")
+
+    page = client.get(f"/positions/{position.id}/results").get_data(as_text=True)
+    assert 'id="undecided"' in page
+    assert "Chưa xác định người trúng tuyển do bằng điểm" in page
+    assert "status-pending_council" in page
+    assert "status-selected" not in page
+
+
+def test_a_clear_winner_is_not_called_undecided(app, computed):
+    position_id, board = computed
+    text = _text(PdfReader(io.BytesIO(_download(app, board, position_id).get_data())))
+    assert "Chưa xác định người trúng tuyển" not in text
+    page = login(app.test_client(), board).get(f"/positions/{position_id}/results")
+    assert 'id="undecided"' not in page.get_data(as_text=True)
+
+
 def test_without_a_ranking_the_pdf_redirects_to_the_results_page(app, make):
     position, _ = build_contest(make, [Person("Lâm Thị Chưa Tính", 4, ("80", "80"))])
     board = make.user(Role.BOARD_ADMIN)
