@@ -120,6 +120,9 @@ GET_MATRIX = [
     ("/tests/{test_id}", [302, 403, 403, 403, 403, 403, 200, 200]),
     ("/attempts/{attempt_id}", [302, 200, 404, 404, 404, 404, 404, 404]),
     ("/attempts/{attempt_id}/state", [302, 200, 404, 404, 404, 404, 404, 404]),
+    # A question's image on a paper: only inside the candidate's running attempt (this one
+    # has not started), and a guest is not even sent to sign in.
+    ("/attempts/{attempt_id}/assets/" + "0" * 64, [404, 404, 404, 404, 404, 404, 404, 404]),
     ("/exam-clock", [200, 200, 200, 200, 200, 200, 200, 200]),
     ("/tests/{test_id}/analysis", [302, 403, 403, 403, 403, 403, 200, 200]),
     ("/tests/{test_id}/analysis.csv", [302, 403, 403, 403, 403, 403, 200, 200]),

@@ -109,9 +109,10 @@ from exam.exams.queries import (
 )
 from exam.exams.rendering import body_context, prerender_papers
 from exam.extensions import db, login_manager
+from exam.question_bank import rich_text
 from exam.question_bank.models import Category, Difficulty, Question
 from exam.question_bank.qtypes import get_type, registered_types
-from exam.question_bank.queries import all_banks
+from exam.question_bank.queries import all_banks, media_on_paper
 from exam.rounds.models import Round
 
 bp = Blueprint("exams", __name__)
@@ -921,7 +922,9 @@ def response_text(item: AttemptQuestion, response: Any) -> str:
         order = [o["id"] for o in ordered_options(item)]
         chosen = response if isinstance(response, list) else [response]
         return "; ".join(
-            f"{'ABCDEFGHIJ'[order.index(c)]}. {option_text(item, c)}" for c in chosen if c in order
+            f"{'ABCDEFGHIJ'[order.index(c)]}. {_option_words(item, c)}"
+            for c in chosen
+            if c in order
         )
     return str(response)
 
@@ -935,3 +938,32 @@ def correct_text(item: AttemptQuestion) -> str:
         right = [c["id"] for c in data["choices"] if c.get("fraction", 0) > 0]
         return response_text(item, right if item.version.type != "single_choice" else right[0])
     return ""
+
+# --- question images on the paper (issue 10 item 9) -------------------------------------------
+
+_INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _option_words(item: AttemptQuestion, option_id: str) -> str:
+    """An option named in a sentence (the result page): its words, never its HTML tags."""
+    text = option_text(item, option_id)
+    return rich_text.to_plain(text) if item.version.text_format == "html" else text
+
+
+@bp.get("/attempts/<int:attempt_id>/assets/<digest>")
+def attempt_asset(attempt_id: int, digest: str) -> Response:
+    """An image of a question on the candidate's own paper, while the paper is open. A
+    guest, another candidate, a paper not running, a file of no question on this paper:
+    404, as if it did not exist (DOMAIN: candidates see a question only inside their
+    running attempt)."""
+    if not current_user.is_authenticated:
+        abort(404)
+    attempt = _own_attempt(attempt_id)
+    running = attempt.status == AttemptStatus.IN_PROGRESS and utcnow() <= attempt.deadline_at
+    stored = media_on_paper(attempt.id, digest) if running else None
+    if stored is None or stored.content_type not in _INLINE_IMAGES:
+        abort(404)
+    response = Response(stored.content, mimetype=stored.content_type)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -405,3 +405,21 @@ def on_running_paper_of(user: Any, version: QuestionVersion) -> bool:
             )
         )
     )
+
+
+def media_on_paper(attempt_id: int, digest: str) -> BankMedia | None:
+    """The file ``digest`` when a question on paper ``attempt_id`` embeds it, else None."""
+    from exam.exams.models import AttemptQuestion
+
+    versions = db.session.execute(
+        sa.select(QuestionVersion.media, Question.bank_id)
+        .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
+        .join(Question, Question.id == QuestionVersion.question_id)
+        .where(AttemptQuestion.attempt_id == attempt_id)
+    ).all()
+    banks = {bank_id for media, bank_id in versions if digest in (media or {}).values()}
+    if not banks:
+        return None
+    return db.session.scalars(
+        sa.select(BankMedia).where(BankMedia.bank_id.in_(banks), BankMedia.sha256 == digest)
+    ).first()

@@ -10,15 +10,15 @@ from urllib.parse import quote, unquote
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import run_operation
 from exam.extensions import db
+from exam.question_bank import rich_text
 from exam.question_bank.formats import FORMATS, export_losses
-from exam.question_bank.formats.common import sanitize_html
 from exam.question_bank.forms import (
     BankForm,
     ConfirmImportForm,
@@ -570,28 +570,56 @@ def media(version_id: int, name: str) -> Response:
 
 # --- rich text on pages --------------------------------------------------------------------------
 
-_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.IGNORECASE)
+
+def _image_source(
+    version: QuestionVersion, attempt_id: int | None, images: bool
+) -> rich_text.ImageSource:
+    """Where the viewer fetches each image the text names (``@@PLUGINFILE@@/a.png`` or
+    ``a.png``): the candidate's attempt route on a paper, the bank's route elsewhere; no
+    URL (its alt text shows) for a file the version lacks or when ``images`` is off."""
+    names = version.media or {}
+
+    def source(written: str) -> str | None:
+        name = written.removeprefix("@@PLUGINFILE@@/")
+        name = name if name in names else unquote(name)
+        if not images or name not in names:
+            return None
+        if attempt_id is not None:
+            return url_for("exams.attempt_asset", attempt_id=attempt_id, digest=names[name])
+        return url_for("question_bank.media", version_id=version.id, name=name)
+
+    return source
 
 
 @bp.app_template_filter("rich")
-def rich(text: str, version: QuestionVersion) -> Markup:
-    """A question's text as its format says: HTML sanitised, with its embedded images served
-    from the bank (``@@PLUGINFILE@@/a.png`` or ``a.png``); plain and Markdown text escaped
-    (shown with its line breaks by the ``pre-line`` class)."""
+def rich(
+    text: str,
+    version: QuestionVersion,
+    attempt_id: int | None = None,
+    images: bool = True,
+    inline: bool = False,
+) -> Markup:
+    """A question's text as its format says: HTML sanitised (again: defence in depth), with
+    its images served to the viewer (``attempt_id``: on that candidate's paper); plain and
+    Markdown text escaped (shown with its line breaks by the ``pre-line`` class)."""
+    try:
+        return rich_text.render(
+            text or "",
+            version.text_format or "plain",
+            _image_source(version, attempt_id, images),
+            inline=inline,
+        )
+    except rich_text.HtmlTooComplex:
+        message = _("Nội dung quá phức tạp để hiển thị; cần sửa lại câu hỏi.")
+        return Markup('<span class="text-danger">%s</span>') % message
+
+
+@bp.app_template_filter("plain_words")
+def plain_words(text: str, version: QuestionVersion) -> str:
+    """The words of a question's text, tags removed only when the text is HTML."""
     if (version.text_format or "plain") != "html":
-        return escape(text or "")
-    names = version.media or {}
-
-    def to_url(match: re.Match[str]) -> str:
-        source = match.group(2).replace("&amp;", "&")
-        name = source.removeprefix("@@PLUGINFILE@@/")
-        name = name if name in names else unquote(name)
-        if name in names:
-            url = url_for("question_bank.media", version_id=version.id, name=name)
-            return f"{match.group(1)}{escape(url)}{match.group(3)}"
-        return match.group(0)
-
-    return Markup(_SRC.sub(to_url, sanitize_html(text or "")))
+        return text or ""
+    return rich_text.to_plain(text or "")
 
 
 @bp.app_template_global("qtype_title")

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 import nh3
 
+from exam.question_bank import rich_text
 from exam.question_bank.interchange import (
     DIFFICULTIES,
     QUESTION_TYPES,
@@ -34,6 +35,7 @@ from exam.question_bank.interchange import (
     QuestionData,
     RubricCriterion,
 )
+from exam.question_bank.rich_text import complexity_problem
 
 # ---------------------------------------------------------------------------------------
 # Export problems
@@ -167,44 +169,15 @@ def normalize_newlines(text: str) -> str:
 # Text cleaning and HTML sanitising
 # ---------------------------------------------------------------------------------------
 
-ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
-    "dd", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
-    "kbd", "li", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strike", "strong",
-    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "ol": {"start", "type"},
-    "col": {"span"},
-    "colgroup": {"span"},
-}
-_EMBEDDED_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.IGNORECASE)
-
-
-def _keep_only_embedded_images(tag: str, attribute: str, value: str) -> str | None:
-    # "data:" is allowed as a URL scheme only so inline images survive; a data: link
-    # (data:text/html, …) would run script, so anything else with it is dropped.
-    if value.strip().lower().startswith("data:"):
-        embedded = tag == "img" and attribute == "src" and _EMBEDDED_IMAGE.match(value.strip())
-        return value if embedded else None
-    return value
-
 
 def sanitize_html(text: str) -> str:
     """Keep formatting, lists, tables, links and images; drop script, style and event
-    handlers. Relative URLs (``@@PLUGINFILE@@/a.png``, ``images/a.png``) stay as written."""
-    return nh3.clean(
-        text,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        clean_content_tags={"script", "style"},
-        url_schemes=nh3.ALLOWED_URL_SCHEMES | {"data"},
-        attribute_filter=_keep_only_embedded_images,
-    )
+    handlers. Relative URLs (``@@PLUGINFILE@@/a.png``, ``images/a.png``) stay as written.
+    Text beyond the HTML bound (``rich_text.complexity_problem``) is left as it is, unparsed:
+    ``validate_question`` refuses it, naming the question."""
+    if complexity_problem(text) is not None:
+        return text
+    return rich_text.sanitize(text)
 
 
 def clean_text(text: str) -> str:
@@ -229,7 +202,10 @@ def plain_to_html(text: str) -> str:
 def html_to_plain(text: str) -> str:
     """Readable text of an HTML fragment (for places that only take plain text)."""
     text = re.sub(r"<br\s*/?>|</p>|</li>|</div>|</tr>", "\n", text, flags=re.IGNORECASE)
-    text = nh3.clean(text, tags=set())
+    if complexity_problem(text) is None:
+        text = nh3.clean(text, tags=set())
+    else:  # too big for the HTML parser (see rich_text): tags cut out, linearly
+        text = re.sub(r"<[^<>]*>?", "", text)
     lines = (line.strip() for line in html.unescape(text).split("\n"))
     return "\n".join(line for line in lines if line)
 
@@ -326,7 +302,36 @@ def validate_question(q: QuestionData) -> list[str]:
     if not (math.isfinite(q.default_points) and q.default_points > 0):
         problems.append("số điểm của câu hỏi phải lớn hơn 0")
     problems += _TYPE_CHECKS[q.type](q)
-    return problems
+    return problems + _check_html_bound(q) + _check_media_size(q)
+
+
+MAX_MEDIA_BYTES = 2 * 1024 * 1024
+
+
+def _check_html_bound(q: QuestionData) -> list[str]:
+    """HTML the sanitiser could not parse in bounded time is refused, once per question."""
+    if q.text_format != "html":
+        return []
+    texts: list[str] = []
+
+    def collect(text: str) -> str:
+        texts.append(text)
+        return text
+
+    _map_rich_fields(q, collect)
+    for text in texts:
+        if (problem := complexity_problem(text)) is not None:
+            return [problem]
+    return []
+
+
+def _check_media_size(q: QuestionData) -> list[str]:
+    limit = MAX_MEDIA_BYTES // (1024 * 1024)
+    return [
+        f"tệp đính kèm «{name}» lớn quá {limit} MB"
+        for name, content in q.media.items()
+        if len(content) > MAX_MEDIA_BYTES
+    ]
 
 
 def _check_fraction_range(fractions: Iterable[float]) -> list[str]:

@@ -89,7 +89,7 @@ def test_script_style_and_event_handlers_are_removed() -> None:
     )
     assert cleaned == (
         '<p>Chọn <b>một</b></p><img src="x.png" alt="hình">'
-        '<a rel="noopener noreferrer">liên kết</a>'
+        '<a rel="noopener nofollow noreferrer">liên kết</a>'
     )
 
 
@@ -108,9 +108,9 @@ def test_only_embedded_images_may_use_data_urls() -> None:
         '<img src="data:text/html;base64,PHNjcmlwdD4=">'
         '<a href="data:text/html,<script>alert(1)</script>">x</a>'
     )
-    assert (
-        cleaned
-        == '<img src="data:image/png;base64,iVBORw0KGgo="><img><a rel="noopener noreferrer">x</a>'
+    assert cleaned == (
+        '<img src="data:image/png;base64,iVBORw0KGgo="><img>'
+        '<a rel="noopener nofollow noreferrer">x</a>'
     )
 
 
