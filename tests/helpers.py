@@ -31,3 +31,35 @@ def fresh_database_url(folder: Path, name: str) -> str:
         connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
     admin.dispose()
     return url.set(database=database).render_as_string(hide_password=False)
+
+
+def paper_token(item: Any, part_id: str) -> str:
+    """The token a paper shows (and the API takes) for a part of one of its questions:
+    ``item`` an AttemptQuestion or its id, ``part_id`` the bank's id ("a", a prompt…)."""
+    from exam.exams.models import AttemptQuestion
+    from exam.exams.tokens import option_token
+    from exam.extensions import db
+
+    if isinstance(item, int):
+        item = db.session.get(AttemptQuestion, item)
+    return option_token(item.attempt.token_secret, item.id, part_id)
+
+
+def paper_tokens(item: Any, response: Any) -> Any:
+    """A response in bank ids ("a", ["a", "c"], {prompt: answer}, {item: position}) as the
+    page would send it: each part id replaced by the paper's token."""
+    from exam.exams.models import AttemptQuestion
+    from exam.extensions import db
+
+    if isinstance(item, int):
+        item = db.session.get(AttemptQuestion, item)
+    kind = item.version.type
+    if kind in ("single_choice",) and isinstance(response, str) and response:
+        return paper_token(item, response)
+    if kind == "multiple_response" and isinstance(response, list):
+        return [paper_token(item, part) for part in response]
+    if kind == "matching" and isinstance(response, dict):
+        return {paper_token(item, k): paper_token(item, v) for k, v in response.items()}
+    if kind == "ordering" and isinstance(response, dict):
+        return {paper_token(item, k): v for k, v in response.items()}
+    return response

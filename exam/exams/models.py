@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -251,6 +252,10 @@ class Penalty(TitledEnum):
         return list(Penalty).index(self)
 
 
+def new_token_secret() -> str:
+    return secrets.token_hex(16)
+
+
 class Attempt(TimestampMixin, db.Model):
     """A candidate's paper for a test (made before the start) and its sitting."""
 
@@ -284,6 +289,9 @@ class Attempt(TimestampMixin, db.Model):
         sa.ForeignKey("applications.id", ondelete="CASCADE")
     )
     seed: Mapped[int] = mapped_column(sa.BigInteger)
+    # The paper's secret for the tokens that stand for option ids on the page
+    # (exam.exams.tokens): never sent to the browser.
+    token_secret: Mapped[str] = mapped_column(sa.String(32), default=new_token_secret)
     status: Mapped[AttemptStatus] = enum_column(AttemptStatus, default=AttemptStatus.READY)
     # Accommodation (percent of the duration, copied from the candidate's Accommodation)
     # and minutes added by invigilators (sum of the TimeGrants).

@@ -53,7 +53,9 @@ from exam.exams.models import (
     TimeGrant,
     VoidedQuestion,
     deadline,
+    new_token_secret,
 )
+from exam.exams.tokens import decode_response
 from exam.extensions import db
 from exam.question_bank.models import (
     Bank,
@@ -601,6 +603,7 @@ def generate_papers(test: Test, *, actor: User, at: dt.datetime) -> list[Attempt
             room=room,
             application=application,
             seed=secrets.randbits(62),
+            token_secret=new_token_secret(),
             time_percent=extra.get(application.candidate_id, 0),
         )
         draw_paper(attempt, pools)
@@ -923,7 +926,13 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
             sa.and_(_items.c.attempt_id == _attempts.c.id, _items.c.id.in_(_ITEMS)),
         ).outerjoin(_versions, _versions.c.id == _items.c.question_version_id)
         return (
-            sa.select(*state_columns, _items.c.id.label("item"), _versions.c.type, _versions.c.data)
+            sa.select(
+                *state_columns,
+                _attempts.c.token_secret,
+                _items.c.id.label("item"),
+                _versions.c.type,
+                _versions.c.data,
+            )
             .select_from(items)
             .where(mine)
         )
@@ -1172,7 +1181,8 @@ def _checked_batch(
     at: dt.datetime,
     grace_seconds: int,
 ) -> tuple[PaperState, list[tuple[int, object, int]]]:
-    """The paper's state, and the batch's responses cleaned by their questions' types."""
+    """The paper's state, and the batch's responses cleaned by their questions' types,
+    the page's option tokens first translated back to the bank's ids (exam.exams.tokens)."""
     rows = run("state_and_items", paper)
     if not rows:
         raise NotYours()
@@ -1180,13 +1190,15 @@ def _checked_batch(
     if not accepting_answers(state.status, state.deadline_at, at, grace_seconds):
         raise AnswerRefused(_CLOSED)
     versions = {row.item: (row.type, row.data) for row in rows if row.item is not None}
+    secret = rows[0].token_secret
     values = []
     for item_id, (raw, seq) in latest.items():
         if item_id not in versions:
             raise DomainError(_l("Câu hỏi không thuộc bài thi này."))
         qtype, data = versions[item_id]
         try:
-            response = get_type(qtype).clean_response(data, raw)
+            untokenized = decode_response(secret, item_id, qtype, data, raw)
+            response = get_type(qtype).clean_response(data, untokenized)
         except InvalidResponse:
             raise ValidationFailed([("response", _l("Câu trả lời không hợp lệ."))]) from None
         values.append((item_id, response, seq))

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.exams.models import Attempt, AttemptQuestion, RenderedPaper, Test
 from exam.exams.operations import load_paper
+from exam.exams.tokens import part_tokens
 from exam.extensions import db
 
 _BETWEEN_TAGS = re.compile(r">\s+<")
@@ -26,9 +27,17 @@ PAPER_LABELS = {
 
 
 def body_context(attempt: Attempt, items: list[AttemptQuestion]) -> dict[str, Any]:
+    """What the questions' templates need; ``tokens[item id][part id]`` is the value the
+    page shows for a part (exam.exams.tokens), never the bank's id."""
     return {
         "attempt": attempt,
         "items": items,
+        "tokens": {
+            item.id: part_tokens(
+                attempt.token_secret, item.id, item.version.type, item.version.data
+            )
+            for item in items
+        },
         "points_text": {p: format_decimal(p, "0.00") for p in {item.points for item in items}},
         "labels": {key: str(text) for key, text in PAPER_LABELS.items()},
     }

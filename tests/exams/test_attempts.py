@@ -35,6 +35,7 @@ from exam.exams.operations import (
 )
 from exam.extensions import db
 from tests.conftest import login
+from tests.helpers import paper_token
 
 START = dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)  # 08:00 in Hanoi
 DURATION = 60
@@ -264,8 +265,8 @@ def test_api_saves_answers(app, sitting):
         response = _post(
             client,
             attempt.id,
-            {"item": first.id, "response": "a", "seq": 1},
-            {"item": second.id, "response": "c", "seq": 2},
+            {"item": first.id, "response": paper_token(first.id, "a"), "seq": 1},
+            {"item": second.id, "response": paper_token(second.id, "c"), "seq": 2},
         )
     body = response.get_json()
     assert response.status_code == 200
@@ -280,8 +281,8 @@ def test_a_lower_seq_never_overwrites_a_higher_one(app, sitting):
     item_id = attempt.questions[0].id
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        newer = _post(client, attempt.id, {"item": item_id, "response": "b", "seq": 5})
-        late = _post(client, attempt.id, {"item": item_id, "response": "a", "seq": 3})
+        newer = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "b"), "seq": 5})
+        late = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 3})
     assert newer.status_code == late.status_code == 200
     assert late.get_json()["saved"] == [{"item": item_id, "seq": 5}]
     assert _answers(attempt.id) == {item_id: ("b", 5)}
@@ -292,15 +293,15 @@ def test_a_higher_seq_replaces_a_lower_one(app, sitting):
     item_id = attempt.questions[0].id
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        _post(client, attempt.id, {"item": item_id, "response": "a", "seq": 3})
-        _post(client, attempt.id, {"item": item_id, "response": "d", "seq": 5})
+        _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 3})
+        _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "d"), "seq": 5})
     assert _answers(attempt.id) == {item_id: ("d", 5)}
 
 
 def test_retrying_the_same_seq_is_harmless(app, sitting):
     attempt = _start(sitting.attempt, sitting.candidate)
     item_id = attempt.questions[2].id
-    entry = {"item": item_id, "response": "c", "seq": 7}
+    entry = {"item": item_id, "response": paper_token(item_id, "c"), "seq": 7}
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
         responses = [_post(client, attempt.id, entry) for _ in range(3)]
@@ -319,7 +320,7 @@ def test_an_option_the_question_does_not_have_is_refused(app, sitting):
         batch = _post(
             client,
             attempt.id,
-            {"item": second, "response": "a", "seq": 2},
+            {"item": second, "response": paper_token(second, "a"), "seq": 2},
             {"item": first, "response": ["a", "b"], "seq": 3},
         )
     for response in (alone, batch):
@@ -379,7 +380,7 @@ def test_an_item_of_another_candidates_paper_is_refused(app, sitting):
 
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = _post(client, mine.id, {"item": their_item.id, "response": "b", "seq": 9})
+        response = _post(client, mine.id, {"item": their_item.id, "response": paper_token(their_item.id, "b"), "seq": 9})
     assert response.status_code == 400
     assert _answers(sitting.other_attempt_id) == {their_item.id: ("a", 1)}
     assert _answers(sitting.attempt_id) == {}
@@ -390,7 +391,7 @@ def test_answers_inside_the_grace_are_accepted(app, sitting, grace):
     item_id = attempt.questions[0].id
     with time_machine.travel(DEADLINE + dt.timedelta(seconds=grace), tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = _post(client, attempt.id, {"item": item_id, "response": "a", "seq": 4})
+        response = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 4})
     assert response.status_code == 200
     assert _answers(attempt.id) == {item_id: ("a", 4)}
     assert _fresh(attempt.id).status == AttemptStatus.IN_PROGRESS
@@ -403,7 +404,7 @@ def test_answers_after_the_grace_are_refused(app, sitting, grace):
     db.session.commit()
     with time_machine.travel(DEADLINE + dt.timedelta(seconds=grace) + SECOND, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = _post(client, attempt.id, {"item": item_id, "response": "a", "seq": 4})
+        response = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 4})
     body = response.get_json()
     assert response.status_code == 409
     assert body["error"] == "Bài thi đã đóng: câu trả lời không được ghi nhận."
@@ -532,9 +533,9 @@ def test_the_state_endpoint_says_which_answers_the_server_holds(app, sitting):
     first, second = attempt.questions[0].id, attempt.questions[1].id
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        _post(client, attempt.id, {"item": first, "response": "a", "seq": 7})
-        _post(client, attempt.id, {"item": second, "response": "b", "seq": 3})
-        _post(client, attempt.id, {"item": first, "response": "c", "seq": 5})  # a late retry
+        _post(client, attempt.id, {"item": first, "response": paper_token(first, "a"), "seq": 7})
+        _post(client, attempt.id, {"item": second, "response": paper_token(second, "b"), "seq": 3})
+        _post(client, attempt.id, {"item": first, "response": paper_token(first, "c"), "seq": 5})  # a late retry
         state = client.get(f"/attempts/{attempt.id}/state").get_json()
         others = login(app.test_client(), sitting.other).get(f"/attempts/{attempt.id}/state")
     assert state["status"] == "in_progress"
@@ -610,7 +611,7 @@ def test_the_exam_page_keeps_its_csrf_token_for_a_sitting_longer_than_an_hour(
         client = login(app.test_client(), sitting.candidate)
         page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
-    answer = {"answers": [{"item": item, "response": "a", "seq": 1}]}
+    answer = {"answers": [{"item": item, "response": paper_token(item, "a"), "seq": 1}]}
     with time_machine.travel(START + 85 * MINUTE, tick=False):
         without_token = client.post(f"/attempts/{attempt.id}/answers", json=answer)
         saved = client.post(
@@ -755,7 +756,7 @@ def test_the_owner_still_reaches_every_route(app, sitting):
         started = client.post(f"/attempts/{sitting.attempt_id}/start", data={"session_code": CODE})
         assert started.status_code == 302
         item_id = _fresh(sitting.attempt_id).questions[0].id
-        saved = _post(client, sitting.attempt_id, {"item": item_id, "response": "a", "seq": 1})
+        saved = _post(client, sitting.attempt_id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 1})
         assert saved.status_code == 200
         assert client.post(f"/attempts/{sitting.attempt_id}/submit").status_code == 302
         assert client.post(f"/attempts/{sitting.attempt_id}/acknowledge").status_code == 302

@@ -40,6 +40,7 @@ from exam.exams.operations import (
 from exam.extensions import db
 from exam.question_bank.qtypes.base import _REGISTRY, QuestionType
 from tests.conftest import login
+from tests.helpers import paper_token
 
 START = dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)  # 08:00 in Hanoi
 DEADLINE = START + dt.timedelta(minutes=60)
@@ -324,7 +325,7 @@ def test_a_retake_reopens_the_same_paper_with_every_answer(app, room):
         page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
         saved = client.post(
             f"/attempts/{attempt.id}/answers",
-            json={"answers": [{"item": first.id, "response": _correct(first), "seq": 2}]},
+            json={"answers": [{"item": first.id, "response": paper_token(first, _correct(first)), "seq": 2}]},
         )
     assert 'id="paper"' in page
     assert saved.status_code == 200
@@ -382,7 +383,9 @@ def test_two_tabs_cannot_corrupt_a_paper(app, room):
         tab2 = login(app.test_client(), room.candidates[0])
 
         def post(client, *entries):
-            answers = [{"item": i, "response": r, "seq": s} for i, r, s in entries]
+            answers = [
+                {"item": i, "response": paper_token(i, r), "seq": s} for i, r, s in entries
+            ]
             return client.post(f"/attempts/{attempt.id}/answers", json={"answers": answers})
 
         assert post(tab1, (q1, "a", 100), (q2, "a", 101)).status_code == 200
@@ -408,15 +411,16 @@ def test_the_paper_resumes_with_every_saved_answer_on_another_machine(app, room)
             f"/attempts/{attempt.id}/answers",
             json={
                 "answers": [
-                    {"item": first.id, "response": "c", "seq": 5},
-                    {"item": second.id, "response": "b", "seq": 6},
+                    {"item": first.id, "response": paper_token(first, "c"), "seq": 5},
+                    {"item": second.id, "response": paper_token(second, "b"), "seq": 6},
                 ]
             },
         )
         page = login(app.test_client(), room.candidates[0]).get(f"/attempts/{attempt.id}")
     html = page.get_data(as_text=True)
-    assert f'id="q-{first.id}-c" value="c" checked' in html
-    assert f'id="q-{second.id}-b" value="b" checked' in html
+    c, b = paper_token(first, "c"), paper_token(second, "b")
+    assert f'id="q-{first.id}-{c}" value="{c}" checked' in html
+    assert f'id="q-{second.id}-{b}" value="{b}" checked' in html
     assert 'data-seq="6"' in html
 
 
@@ -619,14 +623,15 @@ def test_papers_made_on_the_page_are_rendered_ahead_and_served_until_answered(ap
         ahead = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
         client.post(
             f"/attempts/{attempt.id}/answers",
-            json={"answers": [{"item": first.id, "response": "b", "seq": 1}]},
+            json={"answers": [{"item": first.id, "response": paper_token(first, "b"), "seq": 1}]},
         )
         fresh = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     assert "ĐÃ KẾT XUẤT TRƯỚC" in ahead
     assert "/3 câu đã trả lời" in ahead
     # …and rendered afresh, with the answer, once it has one.
     assert "ĐÃ KẾT XUẤT TRƯỚC" not in fresh
-    assert f'id="q-{first.id}-b" value="b" checked' in fresh
+    b = paper_token(first, "b")
+    assert f'id="q-{first.id}-{b}" value="{b}" checked' in fresh
 
 
 @pytest.fixture

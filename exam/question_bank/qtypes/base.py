@@ -11,6 +11,7 @@ controls) in ``static/js/qtypes.js``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from exam.question_bank.interchange import QuestionData
@@ -34,6 +35,16 @@ def opaque_id(prefix: str, text: str) -> str:
     (the right position of an ordering item, the prompt a matching answer goes with):
     derived from the text alone, so the page's HTML gives no hint."""
     return prefix + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+def from_token(value: Any, parts: Mapping[str, str]) -> Any:
+    """The part id a page's token stands for; an empty value stays empty (see
+    ``QuestionType.untokenized``)."""
+    if value is None or value == "":
+        return value
+    if not isinstance(value, str) or value not in parts:
+        raise InvalidResponse("not a token of this question")
+    return parts[value]
 
 
 class QuestionType:
@@ -82,6 +93,17 @@ class QuestionType:
     def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
         """Ids of the parts a paper may shuffle (options); empty for none."""
         return []
+
+    def part_ids(self, data: dict[str, Any]) -> list[str]:
+        """Ids of the parts the exam page names in its controls (options, prompts, items):
+        a paper shows a token for each instead (exam.exams.tokens); empty for none."""
+        return []
+
+    def untokenized(self, raw: Any, parts: Mapping[str, str]) -> Any:
+        """A raw response from the page with each token replaced by the part id it stands
+        for (``parts``: token -> id), before ``clean_response``; InvalidResponse for a
+        value that is no token of the question."""
+        return raw
 
     def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
         """The response in canonical form, or InvalidResponse."""

@@ -7,13 +7,14 @@ changes which option a response points to.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from exam.question_bank.formats.common import true_false_choices, true_false_feedback
 from exam.question_bank.interchange import Choice, QuestionData
-from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, register
+from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, from_token, register
 
 LETTERS = string.ascii_uppercase
 
@@ -84,6 +85,9 @@ class _ChoiceType(QuestionType):
     def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
         return _choice_ids(data) if data.get("shuffle", True) else []
 
+    def part_ids(self, data: dict[str, Any]) -> list[str]:
+        return _choice_ids(data)
+
 
 @register
 class SingleChoice(_ChoiceType):
@@ -95,9 +99,13 @@ class SingleChoice(_ChoiceType):
         return str(_l("Một lựa chọn đúng"))
 
     def scoring_problems(self, choices: list[dict[str, Any]]) -> list[str]:
-        if sum(1 for c in choices if c.get("fraction") == 1) != 1:
-            return [str(_l("Cần đúng một phương án đúng."))]
+        # Several 100% options are allowed, as in Moodle: any one of them earns full marks.
+        if not any(c.get("fraction") == 1 for c in choices):
+            return [str(_l("Cần ít nhất một phương án đúng."))]
         return []
+
+    def untokenized(self, raw: Any, parts: Mapping[str, str]) -> Any:
+        return from_token(raw, parts)
 
     def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
         if raw is None or raw == "":
@@ -127,6 +135,11 @@ class MultipleResponse(_ChoiceType):
         if abs(positive - 1) > 0.01:
             return [str(_l("Tổng điểm các phương án đúng phải bằng 100%."))]
         return []
+
+    def untokenized(self, raw: Any, parts: Mapping[str, str]) -> Any:
+        if not isinstance(raw, list):
+            return raw  # empty, or refused by clean_response
+        return [from_token(value, parts) for value in raw]
 
     def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
         if raw in (None, "", []):

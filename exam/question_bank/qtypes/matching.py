@@ -15,13 +15,20 @@ shuffling, else in alphabetical order — never in the order of the prompts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from exam.core.i18n import strip_diacritics
 from exam.question_bank.interchange import MatchPair, QuestionData
-from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, opaque_id, register
+from exam.question_bank.qtypes.base import (
+    InvalidResponse,
+    QuestionType,
+    from_token,
+    opaque_id,
+    register,
+)
 
 
 def prompts(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -79,6 +86,16 @@ class MatchingType(QuestionType):
 
     def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
         return list(answers(data)) if data.get("shuffle", True) else []
+
+    def part_ids(self, data: dict[str, Any]) -> list[str]:
+        return [p["id"] for p in prompts(data)] + list(answers(data))
+
+    def untokenized(self, raw: Any, parts: Mapping[str, str]) -> Any:
+        if not isinstance(raw, dict):
+            return raw  # empty, or refused by clean_response
+        return {
+            from_token(prompt, parts): from_token(answer, parts) for prompt, answer in raw.items()
+        }
 
     def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
         if raw in (None, "", [], {}):

@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from exam.question_bank.interchange import QuestionData
-from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, opaque_id, register
+from exam.question_bank.qtypes.base import (
+    InvalidResponse,
+    QuestionType,
+    from_token,
+    opaque_id,
+    register,
+)
 
 
 def longest_increasing(values: list[int]) -> int:
@@ -75,6 +82,14 @@ class OrderingType(QuestionType):
 
     def shuffleable_ids(self, data: dict[str, Any]) -> list[str]:
         return sorted(item["id"] for item in data.get("items", []))
+
+    def part_ids(self, data: dict[str, Any]) -> list[str]:
+        return [item["id"] for item in data.get("items", [])]
+
+    def untokenized(self, raw: Any, parts: Mapping[str, str]) -> Any:
+        if not isinstance(raw, dict):
+            return raw  # empty, or refused by clean_response
+        return {from_token(item, parts): position for item, position in raw.items()}
 
     def clean_response(self, data: dict[str, Any], raw: Any) -> Any:
         if raw in (None, "", [], {}):
