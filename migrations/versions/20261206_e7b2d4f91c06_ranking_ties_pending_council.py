@@ -49,7 +49,9 @@ def upgrade():
 
     with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
         batch_op.add_column(sa.Column('row_number', sa.Integer(), nullable=True))
-    rows = sa.table('ranking_rows', sa.column('rank', sa.Integer), sa.column('row_number', sa.Integer))
+    rows = sa.table(
+        'ranking_rows', sa.column('rank', sa.Integer), sa.column('row_number', sa.Integer)
+    )
     op.execute(rows.update().values(row_number=rows.c.rank))
 
     with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
@@ -68,8 +70,12 @@ def upgrade():
 
 def downgrade():
     rows = sa.table('ranking_rows', sa.column('outcome', sa.String))
-    op.execute(rows.update().where(rows.c.outcome == 'pending_council').values(outcome='not_selected'))
-    ranks = sa.table('ranking_rows', sa.column('rank', sa.Integer), sa.column('row_number', sa.Integer))
+    op.execute(
+        rows.update().where(rows.c.outcome == 'pending_council').values(outcome='not_selected')
+    )
+    ranks = sa.table(
+        'ranking_rows', sa.column('rank', sa.Integer), sa.column('row_number', sa.Integer)
+    )
     op.execute(ranks.update().values(rank=ranks.c.row_number))
     with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
         batch_op.alter_column(
@@ -77,7 +83,9 @@ def downgrade():
         )
         batch_op.drop_constraint(op.f('ck_ranking_rows_rank_within_row_number'), type_='check')
         batch_op.drop_constraint(op.f('uq_ranking_rows_ranking_id_row_number'), type_='unique')
-        batch_op.create_unique_constraint(op.f('uq_ranking_rows_ranking_id_rank'), ['ranking_id', 'rank'])
+        batch_op.create_unique_constraint(
+            op.f('uq_ranking_rows_ranking_id_rank'), ['ranking_id', 'rank']
+        )
         batch_op.drop_column('row_number')
 
     op.drop_column('rankings', 'undecided_posts')  # not batch: see upgrade()
