@@ -12,6 +12,7 @@ from flask_login import current_user
 
 import config as app_config
 from exam.core import i18n
+from exam.core.http import BoundedIntegerConverter
 from exam.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    # Before any route is added: an id beyond the database's integers is a 404, not a 500.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     if isinstance(config, dict):
         app.config.from_object(app_config.config_from_environment())
         app.config.update(config)

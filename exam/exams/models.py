@@ -413,9 +413,27 @@ class Answer(db.Model):
 
 
 class RefusedAnswer(db.Model):
-    """An answer that arrived after the paper closed: refused, and kept here as evidence."""
+    """An answer that arrived after the paper closed: refused, and kept here as evidence.
+
+    Evidence is capped per paper (exam.exams.operations.log_refused_answers): beyond the
+    caps, refused answers are only counted, on the paper's one summary row (``summary``,
+    no question, no response), whose ``count`` says how many more were refused and whose
+    ``received_at`` is the last of them."""
 
     __tablename__ = "refused_answers"
+    __table_args__ = (
+        sa.CheckConstraint("count >= 1", name="count_positive"),
+        sa.CheckConstraint(
+            "NOT summary OR (item_id IS NULL AND seq IS NULL)", name="summary_has_no_answer"
+        ),
+        sa.Index(
+            "uq_refused_answers_summary",
+            "attempt_id",
+            unique=True,
+            sqlite_where=sa.text("summary"),
+            postgresql_where=sa.text("summary"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(
@@ -426,6 +444,22 @@ class RefusedAnswer(db.Model):
     response: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    count: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class WrongSessionCode(db.Model):
+    """A wrong session code typed on a paper's start page: shown to the invigilator, and
+    counted, so that a paper whose code was guessed too often stops taking codes for a
+    while (exam.exams.operations.start_paper)."""
+
+    __tablename__ = "wrong_session_codes"
+    __table_args__ = (sa.Index("ix_wrong_session_codes_attempt_at", "attempt_id", "entered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("attempts.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(20))  # as typed, cut to 20 characters
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class TimeGrant(db.Model):

@@ -22,6 +22,7 @@ from exam.exams.models import (
     Test,
     TestSection,
     VoidedQuestion,
+    WrongSessionCode,
     deadline,
     room_invigilators,
 )
@@ -121,6 +122,7 @@ def progress_of(attempt_ids: list[int]) -> dict[int, Progress]:
 class ConsoleRow:
     attempt: Attempt
     progress: Progress
+    wrong_codes: int = 0  # wrong session codes typed on its start page
 
     @property
     def last_contact_at(self) -> dt.datetime | None:
@@ -142,7 +144,25 @@ def room_attempts(room: Room) -> list[ConsoleRow]:
         )
     )
     progress = progress_of([a.id for a in attempts])
-    return [ConsoleRow(a, progress[a.id]) for a in attempts]
+    wrong = dict(
+        db.session.execute(
+            sa.select(WrongSessionCode.attempt_id, sa.func.count())
+            .where(WrongSessionCode.attempt_id.in_([a.id for a in attempts]))
+            .group_by(WrongSessionCode.attempt_id)
+        ).all()
+    )
+    return [ConsoleRow(a, progress[a.id], wrong.get(a.id, 0)) for a in attempts]
+
+
+def wrong_codes_of(attempt: Attempt) -> list[WrongSessionCode]:
+    """The wrong session codes typed on the paper's start page, latest first."""
+    return list(
+        db.session.scalars(
+            sa.select(WrongSessionCode)
+            .where(WrongSessionCode.attempt_id == attempt.id)
+            .order_by(WrongSessionCode.entered_at.desc(), WrongSessionCode.id.desc())
+        )
+    )
 
 
 def review_opens_at(test: Test) -> dt.datetime | None:

@@ -1,0 +1,70 @@
+"""What a request sends, read safely whatever it sends: ids in URLs and JSON bodies.
+
+A hostile client may put any number in a URL or a body: a value beyond the database's
+integers must be "no such thing" (404) or "bad request" (400), never a query that fails
+(500). Every id column is an INTEGER, 32 bits on PostgreSQL: 3000000000 in a URL failed
+there as surely as 2^70 did on both databases. A JSON body nested thousands deep must be
+refused before any code walks it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from werkzeug.routing import IntegerConverter, Map
+
+MAX_ID = 2**31 - 1  # the largest INTEGER of PostgreSQL, the type of every id column
+MAX_JSON_DEPTH = 32  # the exam page's bodies are 5 deep; a parser recurses per level
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` of every route: ids from 0 to ``MAX_ID``; beyond, the URL matches no
+    route (404) instead of failing in the database."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def is_id(value: Any) -> bool:
+    """An integer (not a bool, not a float) that can be a row's id."""
+    return type(value) is int and 0 <= value <= MAX_ID
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests at most ``limit`` lists/objects deep (walked without
+    recursion, so that the check itself cannot overflow the stack)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def json_body(max_depth: int = MAX_JSON_DEPTH) -> Any | None:
+    """The request's JSON body, or None when there is none, when it is not valid JSON in
+    UTF-8, or when it nests deeper than ``max_depth``. Every JSON route reads its body
+    here: Flask's ``get_json(silent=True)`` lets the parser's RecursionError through (a
+    body of 100,000 ``[`` was a 500)."""
+    try:
+        value = request.get_json(silent=True)
+    except RecursionError:
+        return None
+    if value is None or not _depth_within(value, max_depth):
+        return None
+    return value
