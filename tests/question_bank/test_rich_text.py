@@ -12,7 +12,8 @@ import pytest
 from exam.accounts.models import Role
 from exam.core.errors import ValidationFailed
 from exam.extensions import db
-from exam.question_bank.formats import gift, moodle_xml
+from exam.question_bank.formats import gift, moodle_xml, qti
+from exam.question_bank.formats.xml_tools import MAX_XML_DEPTH
 from exam.question_bank.interchange import ImportFailed, QuestionData
 from exam.question_bank.models import Question
 from exam.question_bank.operations import create_question
@@ -211,3 +212,33 @@ def test_the_import_page_reports_the_deep_question(app, make) -> None:
     assert DEPTH_MESSAGE in page
     assert "Câu lồng sâu" in page
     assert db.session.query(Question).filter_by(bank_id=bank.id).count() == 0
+
+
+def _qti_item(body: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="Q1"
+    title="Câu QTI sâu" adaptive="false" timeDependent="false">
+<responseDeclaration identifier="RESPONSE" cardinality="single" baseType="identifier">
+  <correctResponse><value>A</value></correctResponse></responseDeclaration>
+<itemBody><p>{body}</p>
+<choiceInteraction responseIdentifier="RESPONSE" maxChoices="1">
+  <simpleChoice identifier="A">Đúng</simpleChoice><simpleChoice identifier="B">Sai</simpleChoice>
+</choiceInteraction></itemBody>
+</assessmentItem>""".encode()
+
+
+def test_a_qti_item_whose_xhtml_nests_too_deep_is_refused_naming_it() -> None:
+    with pytest.raises(ImportFailed) as failure:
+        qti.parse(_qti_item("<div>" * 100 + "x" + "</div>" * 100))
+    [problem] = failure.value.problems
+    assert problem.message == DEPTH_MESSAGE
+    assert problem.question == "Câu QTI sâu"
+
+
+def test_xml_nested_beyond_what_readers_walk_is_refused_not_a_crash() -> None:
+    """QTI's XHTML is read recursively: 100,000 levels overflowed Python's stack (a 500)."""
+    with pytest.raises(ImportFailed) as failure:
+        qti.parse(_qti_item("<div>" * 100_000 + "x" + "</div>" * 100_000))
+    [problem] = failure.value.problems
+    assert problem.message == f"XML lồng sâu quá {MAX_XML_DEPTH} cấp"
+    assert problem.line == 6  # the line of <itemBody>, where the nesting starts

@@ -12,6 +12,8 @@ from defusedxml.common import DefusedXmlException
 
 from exam.question_bank.formats.common import decode_text, fail, split_bom
 
+# Far beyond any real file (QTI's XHTML under the HTML bound of rich_text is ~60 deep).
+MAX_XML_DEPTH = 200
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -23,12 +25,22 @@ class _LineRecordingBuilder(TreeBuilder):
         super().__init__()
         self.lines: dict[Element, int] = {}
         self.parser: safe_et.XMLParser | None = None
+        self.depth = 0
 
     def start(self, tag: str, attrs: dict[str, str]) -> Element:
-        element = super().start(tag, attrs)
         assert self.parser is not None
-        self.lines[element] = self.parser.parser.CurrentLineNumber
+        line = self.parser.parser.CurrentLineNumber
+        self.depth += 1
+        if self.depth > MAX_XML_DEPTH:
+            # Readers walk the tree recursively (QTI's XHTML): refuse before they overflow.
+            raise fail(f"XML lồng sâu quá {MAX_XML_DEPTH} cấp", line)
+        element = super().start(tag, attrs)
+        self.lines[element] = line
         return element
+
+    def end(self, tag: str) -> Element:
+        self.depth -= 1
+        return super().end(tag)
 
 
 class XmlDocument:
