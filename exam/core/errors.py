@@ -16,8 +16,16 @@ class ValidationFailed(DomainError):
     """Several reasons, each tied to a form field (or None for the whole form)."""
 
     def __init__(self, reasons: list[tuple[str | None, str]]):
-        super().__init__("; ".join(str(message) for _, message in reasons))
         self.reasons = [(field, str(message)) for field, message in reasons]
+        super().__init__(_sentences([message for _, message in self.reasons]))
+
+
+def _sentences(messages: list[str]) -> str:
+    """Messages read as one text: whole sentences side by side, fragments joined by "; "
+    (never ".;")."""
+    if all(m.rstrip().endswith((".", "!", "?", "…")) for m in messages):
+        return " ".join(m.strip() for m in messages)
+    return "; ".join(m.strip().rstrip(".") for m in messages)
 
 
 class NotAllowed(DomainError):

@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash
 from flask_wtf import FlaskForm
 
-from exam.core.errors import DomainError
+from exam.core.errors import DomainError, ValidationFailed
 from exam.core.forms import populate_errors
 from exam.extensions import db
 
@@ -25,10 +25,18 @@ def run_operation(operation: Callable[[], Any], success: str, form: FlaskForm | 
         if form is not None:
             populate_errors(form, error)
         else:
-            flash(error.message, "danger")
+            for message in _messages_of(error):
+                flash(message, "danger")
         return None
     flash(success, "success")
     return result if result is not None else True
+
+
+def _messages_of(error: DomainError) -> list[str]:
+    """Each reason of a refusal on its own line."""
+    if isinstance(error, ValidationFailed):
+        return [message for _, message in error.reasons]
+    return [error.message]
 
 
 def commit_each_step() -> None:

@@ -343,3 +343,27 @@ def test_the_position_form_refuses_five_rating_years(client, make):
     assert response.status_code == 200
     assert "Nhập số nguyên từ 0 đến 3." in response.get_data(as_text=True)
     assert not db.session.scalars(sa.select(Position).where(Position.title == "Trưởng phòng")).all()
+
+
+def test_a_blocked_stage_button_is_disabled_and_each_reason_is_said_once(app, make):
+    round_, board, after = _to_screening(make, [1, 1], pending=1)
+    db.session.commit()
+    with time_machine.travel(after, tick=False):
+        client = login(app.test_client(), board)
+        page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+        assert 'disabled aria-describedby="advance-blocked"' in page
+        assert f'action="/rounds/{round_.id}/advance"' not in page
+        # A stale page posting anyway gets each reason on its own line, never joined by ".;".
+        answer = client.post(f"/rounds/{round_.id}/advance", follow_redirects=True)
+    text = answer.get_data(as_text=True)
+    assert ".;" not in text
+    assert text.count('class="alert alert-danger') >= 3
+    db.session.expire_all()
+    assert db.session.get(type(round_), round_.id).status == RoundStatus.SCREENING
+
+
+def test_sentences_and_fragments_join_without_doubled_punctuation():
+    both = ValidationFailed([(None, "Một câu."), (None, "Hai câu.")])
+    assert both.message == "Một câu. Hai câu."
+    fragments = ValidationFailed([("a", "thiếu tên"), ("b", "sai ngày.")])
+    assert fragments.message == "thiếu tên; sai ngày"
