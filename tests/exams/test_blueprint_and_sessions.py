@@ -215,6 +215,10 @@ def test_the_blueprint_form_shows_the_shortage_next_to_the_field(app, make, mixe
         Difficulty.HARD,
         3,
     )
+    # The blueprint table names the question type in words, not by its code.
+    table = client.get(f"/tests/{test.id}").get_data(as_text=True)
+    assert "Một lựa chọn" in table
+    assert ">single_choice<" not in table
 
 
 # --- sessions, rooms, seats -----------------------------------------------------------------
