@@ -62,16 +62,6 @@ class Config:
 
     # Grace for answers already in flight when the deadline passes (seconds).
     ANSWER_GRACE_SECONDS = int(os.environ.get("ANSWER_GRACE_SECONDS", 5))
-    # Autosave: answers in one request (the page sends one per question of its paper; more
-    # is answered 413). Answers refused by a closed paper are kept as evidence up to these
-    # numbers a minute and in all, then only counted (429 with Retry-After).
-    MAX_ANSWERS_PER_SAVE = int(os.environ.get("MAX_ANSWERS_PER_SAVE", 1000))
-    REFUSED_EVIDENCE_PER_MINUTE = int(os.environ.get("REFUSED_EVIDENCE_PER_MINUTE", 50))
-    REFUSED_EVIDENCE_PER_PAPER = int(os.environ.get("REFUSED_EVIDENCE_PER_PAPER", 1000))
-    # Wrong session codes on one paper's start page: this many in the window, and the
-    # paper takes no code (not even the right one) until the window has passed.
-    START_CODE_TRIES = int(os.environ.get("START_CODE_TRIES", 5))
-    START_CODE_WINDOW_MINUTES = int(os.environ.get("START_CODE_WINDOW_MINUTES", 10))
 
     # Dossier files: stored outside the web root under generated names (issue 3).
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
@@ -87,6 +77,15 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", 10))
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 10))
+
+    # Links e-mailed to set a password: an invitation (imported candidates, new staff) and
+    # "forgot password". Single use; valid this long.
+    INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", 7))
+    PASSWORD_RESET_VALID_MINUTES = int(os.environ.get("PASSWORD_RESET_VALID_MINUTES", 60))
+    # Background jobs (exam/core/jobs.py): run in a thread of the worker; a job silent this
+    # long is shown as interrupted.
+    JOBS_RUN_INLINE = _bool("JOBS_RUN_INLINE", False)
+    JOBS_LOST_AFTER_SECONDS = int(os.environ.get("JOBS_LOST_AFTER_SECONDS", 900))
 
 
 class ProductionConfig(Config):
@@ -104,6 +103,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_CHEAP = True  # argon2 at full cost would dominate the suite's time
+    JOBS_RUN_INLINE = True  # background jobs run in the request (one test uses the thread)
     UPLOAD_DIR = os.path.join(tempfile.gettempdir(), "exam-test-uploads")
 
 

@@ -1,7 +1,8 @@
 """Imports every domain's models, so the metadata (and Alembic) sees every table."""
 
-from exam.accounts.models import RoleGrant, User  # noqa: F401
+from exam.accounts.models import AccountToken, RoleGrant, User  # noqa: F401
 from exam.audit.models import AuditEntry  # noqa: F401
+from exam.core.jobs import Job  # noqa: F401
 from exam.candidates.models import (  # noqa: F401
     Application,
     ApplicationDocument,

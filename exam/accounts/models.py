@@ -40,7 +40,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(120))
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # None: no password yet (a candidate imported from Excel, until they accept an
+    # invitation); such an account cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -72,3 +74,41 @@ class RoleGrant(db.Model):
     role: Mapped[Role] = enum_column(Role)
 
     user: Mapped[User] = relationship(back_populates="role_grants")
+
+
+class TokenPurpose(TitledEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "invitation": _l("Thư mời đặt mật khẩu"),
+            "password_reset": _l("Đặt lại mật khẩu"),
+        }
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link sent by e-mail (invitation, password reset). Only the
+    SHA-256 of the token is stored: a copy of the database opens no account."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        sa.CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+        sa.CheckConstraint("used_at IS NULL OR used_at >= created_at", name="used_after_creation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[TokenPurpose] = enum_column(TokenPurpose)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

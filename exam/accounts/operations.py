@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,27 +37,29 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalars(sa.select(User).where(User.email == normalise_email(email))).first()
 
 
-def _check_new_account(email: str, full_name: str, password: str) -> None:
+def _check_new_account(email: str, full_name: str, password: str | None) -> None:
     reasons = []
     if find_user_by_email(email) is not None:
         reasons.append(("email", _l("Địa chỉ email này đã được đăng ký.")))
     if not full_name.strip():
         reasons.append(("full_name", _l("Vui lòng nhập họ và tên.")))
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         reasons.append(("password", _l("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD_LENGTH)))
     if reasons:
         raise ValidationFailed(reasons)
 
 
 def create_user(
-    email: str, full_name: str, password: str, roles: set[Role], *, actor: User | None
+    email: str, full_name: str, password: str | None, roles: set[Role], *, actor: User | None
 ) -> User:
-    """An account with the given roles (board admins create staff accounts this way)."""
+    """An account with the given roles (board admins create staff accounts this way).
+    Without a password the account cannot sign in until its owner sets one through an
+    invitation (``exam.accounts.invitations``)."""
     _check_new_account(email, full_name, password)
     user = User(
         email=normalise_email(email),
         full_name=" ".join(full_name.split()),
-        password_hash=_hasher().hash(password),
+        password_hash=_hasher().hash(password) if password is not None else None,
     )
     user.role_grants = [RoleGrant(role=role) for role in sorted(roles)]
     db.session.add(user)
@@ -81,6 +85,22 @@ def grant_role(user: User, role: Role, *, actor: User) -> User:
     return user
 
 
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password with the hasher's parameters (verified in vain)."""
+    hasher = _hasher()
+    if id(hasher) not in _DUMMY_HASHES:
+        _DUMMY_HASHES[id(hasher)] = hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[id(hasher)]
+
+
+def set_password(user: User, password: str) -> None:
+    """Store the hash of a new password (checked by the caller against the rule)."""
+    user.password_hash = _hasher().hash(password)
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None. Same work whether or not the email
     exists, so timing does not tell which accounts exist."""
@@ -88,6 +108,11 @@ def authenticate(email: str, password: str) -> User | None:
     try:
         if user is None:
             _hasher().hash(password)
+            return None
+        if user.password_hash is None:
+            # No password yet (invited, not accepted): refused like a wrong password,
+            # after the same work, so timing does not tell such accounts apart.
+            _hasher().verify(_dummy_hash(), password)
             return None
         _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):

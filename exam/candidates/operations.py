@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from exam.accounts.models import Role, User
-from exam.accounts.operations import create_user, find_user_by_email
+from exam.accounts.models import Role, RoleGrant, User
+from exam.accounts.operations import find_user_by_email
 from exam.audit.operations import record
 from exam.candidates import uploads
 from exam.candidates.eligibility import (
@@ -45,6 +46,7 @@ from exam.candidates.queries import (
     presentation_order,
 )
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
+from exam.core.filenames import download_name
 from exam.core.i18n import local_to_utc, to_local, vietnamese_sort_key
 from exam.extensions import db
 from exam.notices.models import NoticeKind
@@ -380,7 +382,7 @@ def add_document(
         )
     content_type, extension = sniffed
     stored = uploads.store(data, content_type, extension)
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "tep"
+    name = download_name(filename, extension)  # what the file is, not what it was called
     document = ApplicationDocument(
         application=application,
         kind=kind,
@@ -602,12 +604,15 @@ def send_summons(round_: Round, *, actor: User, at: dt.datetime) -> int:
     return count
 
 
-def _notify(application: Application, kind: NoticeKind, at: dt.datetime, **extra) -> None:
+def _notify(
+    application: Application, kind: NoticeKind, at: dt.datetime, *, flush: bool = True, **extra
+) -> None:
     queue_notice(
         kind,
         application.candidate.email,
         obj=application,
         at=at,
+        flush=flush,
         application=application,
         round=application.round,
         position=application.position,
@@ -644,12 +649,20 @@ _IMPORT_FIELDS = {
 
 
 def import_candidates(
-    round_: Round, rows: list, *, actor: User, at: dt.datetime, dry_run: bool = False
+    round_: Round,
+    rows: list,
+    *,
+    actor: User,
+    at: dt.datetime,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list:
     """Enter dossiers received on paper (rows read by ``exam.candidates.imports``): every
     row is checked first (duplicates within the file and against the round included), and
-    the rows are written only if none has a problem. New candidates get an account with an
-    unusable random password: a paper dossier needs no sign-in (notices go by e-mail)."""
+    the rows are written only if none has a problem. New candidates get an account without
+    a password (no hash to compute: thousands of rows take seconds); they sign in once they
+    have accepted an invitation (``exam.accounts.invitations``). ``progress(done, total)``
+    is told as rows are checked."""
     from exam.candidates.imports import RowProblem, column_label, columns
 
     cols = {c.key: (i, c.header) for i, c in enumerate(columns(round_))}
@@ -664,7 +677,9 @@ def import_candidates(
     seen_email: dict[str, int] = {}
     seen_id: dict[str, int] = {}
     today = to_local(at).date()
-    for row in rows:
+    for done, row in enumerate(rows):
+        if progress is not None and done % 100 == 0:
+            progress(done, len(rows))
         if row.email in seen_email:
             problem(row.row, "email", _l("Email trùng với dòng %(n)s.", n=seen_email[row.email]))
         seen_email.setdefault(row.email, row.row)
@@ -698,28 +713,78 @@ def import_candidates(
             problem(row.row, "position", _l("Vị trí này đã dừng thi tuyển."))
         for key, message in _check_dossier(round_, row.person, row.details, today, None):
             problem(row.row, key, message)
+    if progress is not None:
+        progress(len(rows), len(rows))
     if problems:
         raise ImportRefused(problems)
     if dry_run:
         return []
-    created = []
+    return _write_import(round_, rows, actor=actor, at=at)
+
+
+def _write_import(round_: Round, rows: list, *, actor: User, at: dt.datetime) -> list:
+    """The checked rows written in a few statements (the accounts, their role, the dossiers,
+    their notices) and one audit entry listing every account and dossier made."""
+    emails = [row.email for row in rows]
+    users = {
+        user.email: user
+        for user in db.session.scalars(sa.select(User).where(User.email.in_(emails)))
+    }
+    new_rows = [row for row in rows if row.email not in users]
+    if new_rows:
+        new_ids = db.session.scalars(
+            sa.insert(User).returning(User.id, sort_by_parameter_order=True),
+            [
+                {
+                    "email": row.email,
+                    "full_name": " ".join(row.full_name.split()),
+                    "password_hash": None,
+                    "active": True,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for row in new_rows
+            ],
+        ).all()
+        db.session.execute(
+            sa.insert(RoleGrant), [{"user_id": i, "role": Role.CANDIDATE} for i in new_ids]
+        )
+        for user in db.session.scalars(sa.select(User).where(User.id.in_(new_ids))):
+            users[user.email] = user
+    applications = []
     for row in rows:
-        user = find_user_by_email(row.email) or create_user(
-            row.email, row.full_name, secrets.token_urlsafe(24), {Role.CANDIDATE}, actor=actor
+        application = Application(
+            round_id=round_.id,
+            position=row.position,
+            candidate=users[row.email],
+            submitted_at=_received_at(row.received_on),
+            paper_dossier=True,
         )
-        created.append(
-            import_application(
-                user,
-                row.position,
-                row.person,
-                row.details,
-                received_at=_received_at(row.received_on),
-                actor=actor,
-                at=at,
-            )
-        )
-    record("round.import", round_, actor=actor, after={"count": len(created)})
-    return created
+        _write(application, row.person, row.details)
+        applications.append(application)
+    db.session.add_all(applications)
+    db.session.flush()
+    for application in applications:
+        _notify(application, NoticeKind.RECEIVED, at, flush=False)
+    db.session.flush()
+    new_emails = {row.email for row in new_rows}
+    record(
+        "round.import",
+        round_,
+        actor=actor,
+        after={
+            "count": len(applications),
+            "accounts_created": [
+                {"id": users[e].id, "email": e, "full_name": users[e].full_name}
+                for e in sorted(new_emails)
+            ],
+            "applications": [
+                {"id": a.id, "candidate_id": a.candidate_id, **_dossier_snapshot(a)}
+                for a in applications
+            ],
+        },
+    )
+    return applications
 
 
 def _received_at(day: dt.date) -> dt.datetime:

@@ -19,10 +19,14 @@ class NoticeKind(TitledEnum):
     NOT_ELIGIBLE = "not_eligible"
     SUMMONS = "summons"
     WITHDRAWN = "withdrawn"
+    INVITATION = "invitation"
+    RESET = "reset"
 
     @staticmethod
     def __titles__() -> dict:
         return {
+            "invitation": _l("Thư mời đặt mật khẩu"),
+            "reset": _l("Đặt lại mật khẩu"),
             "received": _l("Xác nhận đã nhận hồ sơ"),
             "eligible": _l("Thông báo đủ điều kiện dự tuyển"),
             "not_eligible": _l("Thông báo không đủ điều kiện dự tuyển"),

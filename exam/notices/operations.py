@@ -30,8 +30,11 @@ def queue_notice(
     *,
     obj: Any = None,
     at: dt.datetime,
+    flush: bool = True,
     **context: Any,
 ) -> OutboxMessage:
+    """A notice in the outbox. ``flush=False`` lets a caller queuing thousands (an import)
+    flush them together."""
     subject, body = render_notice(kind, **context)
     message = OutboxMessage(
         kind=kind,
@@ -45,7 +48,8 @@ def queue_notice(
         next_attempt_at=at,
     )
     db.session.add(message)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return message
 
 

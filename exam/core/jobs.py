@@ -1,0 +1,326 @@
+"""Background jobs: work too long for one request (a large import), started from a request
+and followed on a page that polls its progress.
+
+A job is a row of ``jobs``: its kind, status, progress (done of total, a message) and, at the
+end, a result summary. The work is a function registered with ``@job_kind("name")``; it gets
+the job and a ``Progress`` reporter and returns the summary. It runs with its own app context
+and database session, and everything it writes is committed in one transaction together with
+the job's "done" status: a failure leaves nothing saved and the status says why.
+
+Progress is committed at once on a session of its own, so that every worker sees it while
+the job's work is still uncommitted. SQLite has one writer at a time, so a job reports its
+progress while it reads and checks, then calls ``progress.start_writing()`` and writes
+everything at the end.
+
+How a job is run is the runner's business (``dispatch``): a thread of the worker that
+received the request, or the caller's own thread when ``JOBS_RUN_INLINE`` is set (tests).
+A real queue can replace the thread by implementing ``Runner.submit(app, job_id)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exam.core.db import TitledEnum, UTCDateTime, enum_column, utcnow
+from exam.core.errors import DomainError
+from exam.extensions import db
+
+
+class JobStatus(TitledEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "queued": _l("Đang chờ"),
+            "running": _l("Đang chạy"),
+            "done": _l("Đã xong"),
+            "failed": _l("Không thành công"),
+        }
+
+
+FINISHED = (JobStatus.DONE, JobStatus.FAILED)
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        sa.CheckConstraint("done >= 0 AND total >= 0 AND done <= total", name="progress_bounds"),
+        sa.CheckConstraint(
+            "(status IN ('done', 'failed')) = (finished_at IS NOT NULL)",
+            name="finished_iff_dated",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    status: Mapped[JobStatus] = enum_column(JobStatus, default=JobStatus.QUEUED)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(sa.String(500), default="")
+    payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    def lost(self, now: dt.datetime, after_seconds: int) -> bool:
+        """Unfinished and silent for too long: its process stopped (a restart, a crash)."""
+        return not self.finished and (now - self.updated_at).total_seconds() > after_seconds
+
+    def as_status(self, now: dt.datetime, lost_after: int) -> dict[str, Any]:
+        lost = self.lost(now, lost_after)
+        return {
+            "id": self.id,
+            "status": JobStatus.FAILED.value if lost else self.status.value,
+            "status_title": JobStatus.FAILED.title if lost else self.status.title,
+            "finished": self.finished or lost,
+            "done": self.done,
+            "total": self.total,
+            "percent": self.percent,
+            "message": str(LOST_MESSAGE) if lost else self.message,
+        }
+
+
+LOST_MESSAGE = _l(
+    "Công việc bị gián đoạn (máy chủ khởi động lại); không có gì được lưu. Hãy làm lại."
+)
+UNEXPECTED_MESSAGE = _l(
+    "Đã xảy ra lỗi ngoài dự kiến; không có gì được lưu. Hãy thử lại hoặc báo quản trị hệ thống."
+)
+
+
+class JobFailed(DomainError):
+    """The job's work was refused; ``result`` carries the details kept for the page."""
+
+    def __init__(self, message: Any, result: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.result = result
+
+
+JobFunction = Callable[["Job", "Progress"], dict[str, Any]]
+_KINDS: dict[str, JobFunction] = {}
+
+
+def job_kind(name: str) -> Callable[[JobFunction], JobFunction]:
+    """Register the function doing the work of jobs of this kind."""
+
+    def register(function: JobFunction) -> JobFunction:
+        _KINDS[name] = function
+        return function
+
+    return register
+
+
+def create_job(kind: str, *, payload: dict[str, Any], actor: Any) -> Job:
+    """A queued job (flushed, not committed): the caller commits, then ``dispatch``es it."""
+    if kind not in _KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        status=JobStatus.QUEUED,
+        payload=payload,
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+        updated_at=now,
+        message=str(_l("Đang chờ bắt đầu…")),
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def _in_vietnamese(message: Any) -> str:
+    with force_locale("vi"):
+        return str(message)[:500]
+
+
+def _update(app: Flask, job_id: int, **values: Any) -> None:
+    """Write the job's row in a transaction of its own, committed at once."""
+    with app.app_context():
+        try:
+            db.session.connection(execution_options={"sqlite_immediate": True})
+            db.session.execute(
+                sa.update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values)
+            )
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+class Progress:
+    """Reports how far a job got; at most a few writes a second."""
+
+    INTERVAL_SECONDS = 0.5
+
+    def __init__(self, app: Flask, job_id: int):
+        self._app = app
+        self._job_id = job_id
+        self._last = 0.0
+        self.writing = False
+        self.done = 0
+        self.total = 0
+
+    def __call__(self, done: int, total: int | None = None, message: Any = None) -> None:
+        if self.writing:
+            return  # the job holds the write lock now; its commit will say done
+        self.total = max(total if total is not None else self.total, 0)
+        self.done = min(max(done, 0), self.total)
+        now = time.monotonic()
+        if now - self._last < self.INTERVAL_SECONDS and done not in (0, self.total):
+            return
+        self._last = now
+        values: dict[str, Any] = {"done": self.done, "total": self.total}
+        if message is not None:
+            values["message"] = _in_vietnamese(message)
+        _update(self._app, self._job_id, **values)
+
+    def start_writing(self, message: Any) -> None:
+        """The job has read and checked everything: say so, end the reading transaction
+        (nothing written yet) and take the write lock for the rest of the job."""
+        if db.session.new or db.session.dirty or db.session.deleted:
+            raise RuntimeError("a job writes only after start_writing()")
+        _update(
+            self._app,
+            self._job_id,
+            done=self.total,
+            total=self.total,
+            message=_in_vietnamese(message),
+        )
+        self.writing = True
+        db.session.rollback()
+        db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+# --- running -------------------------------------------------------------------------------
+
+_finished_events: dict[int, threading.Event] = {}
+_events_lock = threading.Lock()
+
+
+def _event(job_id: int) -> threading.Event:
+    with _events_lock:
+        return _finished_events.setdefault(job_id, threading.Event())
+
+
+def wait_for(job_id: int, timeout: float | None = None) -> bool:
+    """Wait until a job dispatched by this process has finished (True) or the timeout."""
+    finished = _event(job_id).wait(timeout)
+    if finished:
+        with _events_lock:
+            _finished_events.pop(job_id, None)
+    return finished
+
+
+def run_job(app: Flask, job_id: int) -> None:
+    """Do a job's work in its own app context and transaction; record how it ended."""
+    try:
+        with app.app_context():
+            try:
+                job = db.session.get(Job, job_id)
+                if job is None or job.status != JobStatus.QUEUED:
+                    return
+                _update(
+                    app,
+                    job_id,
+                    status=JobStatus.RUNNING,
+                    message=_in_vietnamese(_l("Đang bắt đầu…")),
+                )
+                function = _KINDS[job.kind]
+                progress = Progress(app, job_id)
+                try:
+                    summary = function(job, progress)
+                    if not progress.writing:
+                        raise RuntimeError("a job calls progress.start_writing() before it ends")
+                    job = db.session.get(Job, job_id)
+                    job.status = JobStatus.DONE
+                    job.done = job.total = progress.total
+                    job.result = summary
+                    job.message = _in_vietnamese(summary.get("message", _l("Đã xong.")))
+                    job.finished_at = job.updated_at = utcnow()
+                    db.session.commit()
+                except Exception as error:  # any failure: nothing kept, say why
+                    db.session.rollback()
+                    if isinstance(error, JobFailed):
+                        message, result = error.message, error.result
+                    elif isinstance(error, DomainError):
+                        message, result = error.message, None
+                    else:
+                        app.logger.exception("job %s (%s) failed", job_id, job.kind)
+                        message, result = UNEXPECTED_MESSAGE, None
+                    now = utcnow()
+                    _update(
+                        app,
+                        job_id,
+                        status=JobStatus.FAILED,
+                        message=_in_vietnamese(message),
+                        result=result,
+                        finished_at=now,
+                    )
+            finally:
+                db.session.remove()
+    finally:
+        _event(job_id).set()
+
+
+class Runner(Protocol):
+    def submit(self, app: Flask, job_id: int) -> None: ...
+
+
+class InlineRunner:
+    """Runs the job at once in the caller's thread (tests, command line)."""
+
+    def submit(self, app: Flask, job_id: int) -> None:
+        run_job(app, job_id)
+
+
+class ThreadRunner:
+    """Runs the job in a thread of this worker process. Good enough for the rare large
+    import; a job whose process dies is shown as interrupted (``Job.lost``)."""
+
+    def submit(self, app: Flask, job_id: int) -> None:
+        _event(job_id)  # exists before the thread starts, so wait_for cannot miss it
+        thread = threading.Thread(
+            target=run_job, args=(app, job_id), name=f"job-{job_id}", daemon=True
+        )
+        thread.start()
+
+
+def runner() -> Runner:
+    return InlineRunner() if current_app.config.get("JOBS_RUN_INLINE") else ThreadRunner()
+
+
+def dispatch(job: Job) -> None:
+    """Start a job whose row has been committed."""
+    runner().submit(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+
+
+def job_status(job: Job) -> dict[str, Any]:
+    return job.as_status(utcnow(), current_app.config.get("JOBS_LOST_AFTER_SECONDS", 900))
