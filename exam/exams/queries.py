@@ -28,6 +28,7 @@ from exam.exams.models import (
 )
 from exam.extensions import db
 from exam.question_bank.models import QuestionVersion
+from exam.question_bank.rich_text import to_plain
 
 
 def tests_of_round(round_id: int) -> list[Test]:
@@ -277,7 +278,7 @@ def item_analysis(test: Test) -> TestStats:
         stat = ItemStats(
             question_id=question_id,
             key=version.question.key,
-            text=version.text,
+            text=plain_words(version),
             qtype=version.type,
             section=sections[first.section_id].title if first.section_id in sections else "",
             points=first.points,
@@ -326,3 +327,8 @@ def item_analysis(test: Test) -> TestStats:
         slots=len(slot_keys),
         mean_percent=100 * mean_total / max_score if mean_total is not None and max_score else None,
     )
+
+
+def plain_words(version: QuestionVersion) -> str:
+    """A question's text for a table cell or a CSV: the words of HTML, plain text as is."""
+    return to_plain(version.text) if version.text_format == "html" else version.text

@@ -264,3 +264,20 @@ def test_the_bank_preview_shows_the_html_and_its_image_to_the_question_board(app
     image = client.get(f"/bank/media/{version_id}/so%20do.png")
     assert image.status_code == 200
     assert image.data == PNG
+
+
+def test_the_item_analysis_names_an_html_question_by_its_words(app, make, world):
+    for attempt_id, user in (
+        (world.attempt_id, world.candidate),
+        (world.other_attempt_id, world.other),
+    ):
+        _start(attempt_id, user)
+        attempt = db.session.get(Attempt, attempt_id)
+        submit_attempt(attempt, actor=user, at=START + dt.timedelta(minutes=6))
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    client = login(app.test_client(), board)
+    page = client.get(f"/tests/{world.test_id}/analysis").get_data(as_text=True)
+    assert "Theo Luật Viên chức, thời gian tập sự" in page
+    assert "&lt;p" not in page
+    assert "&lt;b&gt;in đậm" in page  # the plain-text question keeps its characters
