@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
@@ -243,7 +244,8 @@ def test_production_without_a_secret_key_refuses_to_start(monkeypatch, secret):
 
 
 def test_production_with_a_secret_key_starts_with_secure_cookies(monkeypatch):
-    monkeypatch.setattr(app_config.ProductionConfig, "SECRET_KEY", "a-long-random-secret")
+    key = secrets.token_urlsafe(48)
+    monkeypatch.setattr(app_config.ProductionConfig, "SECRET_KEY", key)
     monkeypatch.setattr(app_config.ProductionConfig, "SQLALCHEMY_DATABASE_URI", "sqlite://")
     monkeypatch.setattr(app_config.ProductionConfig, "RATELIMIT_ENABLED", False)
     was_enabled = limiter.enabled
@@ -252,7 +254,7 @@ def test_production_with_a_secret_key_starts_with_secure_cookies(monkeypatch):
     finally:
         limiter.enabled = was_enabled
 
-    assert production.config["SECRET_KEY"] == "a-long-random-secret"
+    assert production.config["SECRET_KEY"] == key
     assert production.config["WTF_CSRF_ENABLED"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True
     assert production.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -418,3 +420,12 @@ def test_a_new_server_process_is_warmed_up_before_the_first_candidates(app, tmp_
     if dialect == "postgresql":
         assert ("open_paper", 0) in exam_operations._DRIVER_STATEMENTS
         assert ("state_and_items", 1) in exam_operations._DRIVER_STATEMENTS
+
+
+def test_the_site_has_a_favicon(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200
+    assert icon.get_data().startswith(b"<svg")
+    assert client.get("/favicon.ico").headers["Location"].endswith("/static/favicon.svg")

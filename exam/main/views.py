@@ -25,6 +25,12 @@ def index() -> str:
     return render_template("main/index.html", **context)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links to."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.post("/language")
 def set_language() -> Response:
     language = request.form.get("language", "")

@@ -186,3 +186,39 @@ def test_the_start_page_errors_are_announced(page, live_server, live_db, sitting
         AttemptStatus.READY
     )
     screenshot(page, "attempt-start-error")
+
+
+# The relative luminance contrast of WCAG 2.x, computed in the page from the browser's own
+# computed colours.
+_CONTRAST_JS = """
+(selector) => {
+  const channel = (c) => {
+    c /= 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const control = document.querySelector(selector);
+  const border = luminance(getComputedStyle(control).borderTopColor);
+  const page = luminance(getComputedStyle(document.body).backgroundColor);
+  const [hi, lo] = border > page ? [border, page] : [page, border];
+  return (hi + 0.05) / (lo + 0.05);
+}
+"""
+
+
+def test_radio_buttons_stand_out_against_the_page(page, live_server, sitting):
+    """WCAG 1.4.11: the boundary of a control needs 3:1 against what surrounds it."""
+    candidate, test, attempt = sitting
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(candidate.email)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.goto(f"{live_server}/attempts/{attempt.id}")
+    page.get_by_label("Mã ca thi").fill(test.session_code)
+    page.get_by_role("button", name="Bắt đầu làm bài").click()
+    page.locator("#connection[data-state='online']").wait_for()
+    ratio = page.evaluate(_CONTRAST_JS, "#q1 input.form-check-input")
+    assert ratio >= 3
