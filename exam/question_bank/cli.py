@@ -81,6 +81,8 @@ def import_command(
         click.echo(f"  {name:<20} {count}")
     for path, count in plan.by_category():
         click.echo(f"  [{path or '-'}] {count}")
+    for notice in plan.notices:
+        click.echo(f"NOTE {notice}")
     if plan.problems:
         for problem in plan.problems:
             click.echo(f"ERROR {problem}", err=True)
@@ -129,11 +131,13 @@ def export_command(
     for loss in export_losses([question_data(q.current) for q in questions], fmt):
         click.echo(f"WARNING {loss}", err=True)
     try:
-        content = export_questions(bank, questions, fmt, actor=user)
+        done = export_questions(bank, questions, fmt, actor=user)
     except DomainError as error:
         db.session.rollback()
         click.echo(f"Refused: {error.message}", err=True)
         sys.exit(1)
-    output.write_bytes(content)
+    for problem in done.left_out:
+        click.echo(f"LEFT OUT {problem}", err=True)
+    output.write_bytes(done.content)
     db.session.commit()
-    click.echo(f"Exported {len(questions)} question(s) to {output}.")
+    click.echo(f"Exported {len(done.keys)} question(s) to {output}.")

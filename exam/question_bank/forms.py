@@ -448,6 +448,8 @@ class ExportForm(FlaskForm):
         validators=[DataRequired(REQUIRED)],
     )
     only_approved = BooleanField(_l("Chỉ câu hỏi đã duyệt"))
+    # Choices (every registered type) are set by the view.
+    qtype = SelectField(_l("Kiểu câu hỏi"), default="")
 
 
 class CoverageForm(FlaskForm):

@@ -41,6 +41,8 @@ class ImportPlan:
     questions: list[QuestionData]
     problems: list[ImportProblem]
     bank_name: str = ""  # a native file's own bank name, when it has one
+    # What is imported otherwise than written, or skipped, as Moodle would (not errors).
+    notices: list[ImportProblem] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -103,11 +105,12 @@ def plan_import(bank: Bank, data: bytes, fmt: str | None = None, filename: str =
     if fmt not in FORMATS:
         problem = ImportProblem(None, str(_l("Định dạng không được hỗ trợ: %(f)s.", f=fmt)))
         return ImportPlan(filename, fmt, [], [problem])
+    notices: list[ImportProblem] = []
     try:
-        questions = [canonical(q) for q in parse(data, fmt, filename)]
+        questions = [canonical(q) for q in parse(data, fmt, filename, notices)]
     except ImportFailed as failed:
-        return ImportPlan(filename, fmt, [], failed.problems)
-    plan = ImportPlan(filename, fmt, questions, [])
+        return ImportPlan(filename, fmt, [], failed.problems, notices=notices)
+    plan = ImportPlan(filename, fmt, questions, [], notices=notices)
     if fmt == "native":
         plan.bank_name = parse_bank_meta(data)[0]
     lines = _lines(data)

@@ -20,7 +20,7 @@ from exam.audit.operations import record
 from exam.core.db import utcnow
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
-from exam.question_bank.formats import ExportUnsupported, dump
+from exam.question_bank.formats import ExportProblem, ExportUnsupported, dump, exportable
 from exam.question_bank.formats.common import (
     FIELD_LABELS,
     changed_fields,
@@ -558,20 +558,39 @@ def _insert_many(
 # --- export ---------------------------------------------------------------------------------
 
 
-def export_questions(bank: Bank, questions: Sequence[Question], fmt: str, *, actor: User) -> bytes:
-    """The questions' current versions as a file of format ``fmt``; refused (nothing
-    written, nothing audited) when the format cannot hold one of them. One audit entry
-    names the format and every key exported."""
-    data = [question_data(q.current) for q in questions]
+@dataclasses.dataclass(frozen=True)
+class Export:
+    """An exported file, and the questions its format could not hold, with why."""
+
+    content: bytes
+    keys: list[str]  # the questions written
+    left_out: list[ExportProblem]
+
+
+def export_questions(bank: Bank, questions: Sequence[Question], fmt: str, *, actor: User) -> Export:
+    """The questions' current versions as a file of format ``fmt``: those the format can
+    hold, the others left out and named with their reason (as Moodle's export does).
+    Refused (nothing written, nothing audited) when it can hold none of them. One audit
+    entry names the format, every key exported and every key left out."""
+    kept, left_out = exportable([question_data(q.current) for q in questions], fmt)
+    if not kept:
+        problems = [(None, str(problem)) for problem in left_out]
+        raise ValidationFailed(problems or [(None, str(_l("Không có câu hỏi nào để xuất.")))])
     options = {"bank": bank.name, "description": bank.description} if fmt == "native" else {}
     try:
-        content = dump(data, fmt, **options)
-    except ExportUnsupported as error:
+        content = dump(kept, fmt, **options)
+    except ExportUnsupported as error:  # a check the format's writer makes on its own
         raise ValidationFailed([(None, str(problem)) for problem in error.problems]) from None
+    keys = [data.key for data in kept]
     record(
         "bank.export",
         bank,
         actor=actor,
-        after={"format": fmt, "count": len(data), "keys": [q.key for q in questions]},
+        after={
+            "format": fmt,
+            "count": len(kept),
+            "keys": keys,
+            "left_out": [problem.question for problem in left_out],
+        },
     )
-    return content
+    return Export(content, keys, left_out)

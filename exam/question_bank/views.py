@@ -18,7 +18,7 @@ from exam.core.db import utcnow
 from exam.core.views import run_operation
 from exam.extensions import db
 from exam.question_bank import rich_text
-from exam.question_bank.formats import FORMATS, export_losses
+from exam.question_bank.formats import FORMATS, export_losses, exportable
 from exam.question_bank.forms import (
     BankForm,
     ConfirmImportForm,
@@ -79,6 +79,7 @@ from exam.question_bank.queries import (
     count_by_status,
     coverage,
     find_questions,
+    key_position_report,
     media_file,
     on_running_paper_of,
     review_history,
@@ -223,6 +224,7 @@ def coverage_view(bank_id: int) -> str:
         types=counts.types(),
         titles={name: qtype.title for name, qtype in registered_types().items()},
         check=check,
+        keys=key_position_report(bank.id),
     )
 
 
@@ -494,9 +496,11 @@ def confirm_import(bank_id: int) -> str | Response:
     return render_template("question_bank/import_preview.html", bank=bank, plan=plan, confirm=None)
 
 
-def _export_selection(bank: Bank, only_approved: bool) -> list[Question]:
+def _export_selection(bank: Bank, only_approved: bool, qtype: str) -> list[Question]:
     where = QuestionFilter(
-        status=QuestionStatus.APPROVED if only_approved else None, include_retired=False
+        status=QuestionStatus.APPROVED if only_approved else None,
+        type=qtype,
+        include_retired=False,
     )
     return [found.question for found in find_questions(bank.id, where)]
 
@@ -507,30 +511,34 @@ def export(bank_id: int) -> str | Response:
     """Choose a format; see what it would lose (``export_losses``) before downloading."""
     bank = get_or_404(Bank, bank_id)
     form = ExportForm(request.form if request.method == "POST" else request.args)
+    form.qtype.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
     preview = None
     if form.format.data in FORMATS and (request.args or request.method == "POST"):
-        questions = _export_selection(bank, bool(form.only_approved.data))
+        questions = _export_selection(
+            bank, bool(form.only_approved.data), _known_type(form.qtype.data)
+        )
         if request.method == "POST" and form.validate_on_submit():
-            content = run_operation(
+            done = run_operation(
                 lambda: export_questions(bank, questions, form.format.data, actor=current_user),
-                _("Đã xuất %(n)d câu hỏi.", n=len(questions)),
+                _("Đã xuất câu hỏi."),
                 form,
             )
-            if content:
-                return _download(bank, form.format.data, content)
+            if done:
+                return _download(bank, form.format.data, done.content)
         data = [question_data(q.current) for q in questions]
-        spec = FORMATS[form.format.data]
+        kept, left_out = exportable(data, form.format.data)
         preview = {
             "count": len(data),
-            "losses": export_losses(data, form.format.data),
-            "unsupported": [
-                q.key
-                for q, d in zip(questions, data, strict=True)
-                if d.type not in spec.supported_types
-            ],
-            "format": spec,
+            "kept": len(kept),
+            "losses": export_losses(kept, form.format.data),
+            "left_out": left_out,
+            "format": FORMATS[form.format.data],
         }
     return render_template("question_bank/export.html", bank=bank, form=form, preview=preview)
+
+
+def _known_type(name: str | None) -> str:
+    return name if name in registered_types() else ""
 
 
 def _download(bank: Bank, fmt: str, content: bytes) -> Response:

@@ -171,25 +171,51 @@ def test_web_export_shows_losses_then_downloads_and_audits(app, make):
     assert len(entry.after["keys"]) == 3
 
 
-def test_export_refuses_a_format_that_cannot_hold_a_question(app, make, author):
-    from exam.question_bank.interchange import QuestionData
-
-    bank = make.bank(1)
-    make_essay = make.question_data(9, type="essay", choices=[])
+def test_export_leaves_out_what_the_format_cannot_hold_and_says_why(app, make, author):
     from exam.question_bank.operations import create_question
 
-    create_question(bank, make_essay, actor=author)
+    bank = make.bank(1)
+    essay = create_question(bank, make.question_data(9, type="essay", choices=[]), actor=author)
     db.session.commit()
     client = login(app.test_client(), author)
     page = client.get(f"/bank/{bank.id}/export?format=aiken").get_data(as_text=True)
     assert "không ghi được 1 câu hỏi" in page
-    refused = client.post(f"/bank/{bank.id}/export", data={"format": "aiken"})
+    assert f"{essay.key}: kiểu câu hỏi không được hỗ trợ trong định dạng này: essay" in page
+    assert "Tải tệp xuống (1 câu hỏi)" in page
+    response = client.post(f"/bank/{bank.id}/export", data={"format": "aiken"})
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert len(parse(response.data, "aiken")) == 1
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "bank.export")
+    ).one()
+    assert entry.after["left_out"] == [essay.key]
+    assert essay.key not in entry.after["keys"]
+
+
+def test_export_filters_by_type_and_refuses_when_nothing_is_left(app, make, author):
+    from exam.question_bank.operations import create_question
+
+    bank = make.bank(2)
+    essay = create_question(bank, make.question_data(9, type="essay", choices=[]), actor=author)
+    db.session.commit()
+    client = login(app.test_client(), author)
+    page = client.get(f"/bank/{bank.id}/export?format=gift&qtype=essay").get_data(as_text=True)
+    assert "GIFT (Moodle): 1 câu hỏi được chọn" in page
+    response = client.post(f"/bank/{bank.id}/export", data={"format": "gift", "qtype": "essay"})
+    [only] = parse(response.data, "gift")
+    assert only.type == "essay"
+    assert essay.key in response.get_data(as_text=True)
+    refused = client.post(f"/bank/{bank.id}/export", data={"format": "aiken", "qtype": "essay"})
     assert refused.status_code == 200
     assert "Chưa lưu được" in refused.get_data(as_text=True)
-    assert not db.session.scalars(
-        sa.select(AuditEntry).where(AuditEntry.action == "bank.export")
-    ).all()
-    assert QuestionData  # the interchange form is what export writes
+    assert (
+        len(
+            db.session.scalars(
+                sa.select(AuditEntry).where(AuditEntry.action == "bank.export")
+            ).all()
+        )
+        == 1
+    )
 
 
 # --- the command line ----------------------------------------------------------------------
@@ -269,11 +295,13 @@ def test_cli_import_then_export_round_trip(app, make, author, tmp_path):
             str(out),
         ]
     )
-    assert result.exit_code == 1
-    assert "Refused" in result.output
+    # Aiken holds only the single-choice questions: the others are left out, each named.
+    assert result.exit_code == 0, result.output
+    assert result.output.count("LEFT OUT") == 7
+    assert len(parse(out.read_bytes(), "aiken")) == 1
     db.session.expire_all()
     exports = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "bank.export"))
-    assert [e.after["count"] for e in exports] == [8]
+    assert [e.after["count"] for e in exports] == [8, 1]
 
 
 # --- embedded images -------------------------------------------------------------------------
@@ -330,3 +358,17 @@ def test_a_candidate_sees_an_image_only_while_it_is_on_their_running_paper(app, 
     submitted.score = submitted.final_score = 0.0
     db.session.commit()
     assert mine.get(url).status_code == 404
+
+
+def test_moodle_gift_export_imports_with_its_notices_shown(app, make, author):
+    bank = make.bank(0)
+    db.session.commit()
+    client = login(app.test_client(), author)
+    data = (SAMPLES / "moodle-gift-export.txt").read_bytes()
+    html = upload(client, bank.id, data, "moodle.txt").get_data(as_text=True)
+    assert "Nhập 4 câu hỏi" in html
+    assert "Ghi chú: 3 mục" in html
+    assert "bỏ qua mục mô tả" in html
+    token = html.split('name="token" type="hidden" value="')[1].split('"')[0]
+    client.post(f"/bank/{bank.id}/import/confirm", data={"token": token, "status": "draft"})
+    assert _count() == 4

@@ -345,3 +345,15 @@ def test_true_false_keeps_its_feedback_through_the_stored_form():
     fields = get_type("true_false").interchange_fields(data)
     assert fields["choices"] == question.choices
     assert get_type("true_false").score_fraction(data, False) == 1.0
+
+
+def test_single_choice_may_have_several_full_options_as_in_moodle():
+    qtype = get_type("single_choice")
+    question = QuestionData(
+        "single_choice", "?", choices=[Choice("a", 1.0), Choice("b", 1.0), Choice("c", 0.0)]
+    )
+    data = stored(question)
+    assert qtype.problems(data) == []
+    assert [qtype.score_fraction(data, c) for c in ("a", "b", "c")] == [1.0, 1.0, 0.0]
+    none_full = stored(QuestionData("single_choice", "?", choices=[Choice("a", 0.5), Choice("b")]))
+    assert qtype.problems(none_full) == ["Cần ít nhất một phương án đúng."]

@@ -5,8 +5,11 @@
 file name is only a hint); ``parse`` and ``dump`` read and write; ``export_losses`` tells,
 before an export, which questions would not come back whole.
 
-A file that cannot be imported whole raises ``ImportFailed`` with every problem found; a
-question list a format cannot hold raises ``ExportUnsupported`` naming every question.
+A file that cannot be imported whole raises ``ImportFailed`` with every problem found;
+what a file holds that is imported otherwise than written, or skipped as Moodle skips it
+(a GIFT description), goes to ``notices`` for the import report. A question list a format
+cannot hold raises ``ExportUnsupported`` naming every question; ``exportable`` splits a
+list into what a format holds and what it leaves out, and why.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from exam.question_bank.formats import aiken, gift, moodle_xml, native, qti
 from exam.question_bank.formats.common import (
+    ExportChecker,
     ExportProblem,
     ExportUnsupported,
     describe_losses,
@@ -28,8 +32,9 @@ from exam.question_bank.formats.common import (
     only_type_fields,
     question_label,
     split_bom,
+    unsupported_type_message,
 )
-from exam.question_bank.interchange import ImportFailed, QuestionData
+from exam.question_bank.interchange import ImportFailed, ImportProblem, QuestionData
 
 __all__ = [
     "FORMATS",
@@ -40,6 +45,7 @@ __all__ = [
     "detect_format",
     "dump",
     "export_losses",
+    "exportable",
     "parse",
 ]
 
@@ -53,27 +59,44 @@ class Format:
     extensions: tuple[str, ...]
     media_type: str
     supported_types: tuple[str, ...]  # question types it can export
-    parse: Callable[[bytes], list[QuestionData]]
+    parse: Callable[[bytes, list[ImportProblem]], list[QuestionData]]  # (data, notices)
     dump: Callable[..., bytes]
     round_trip_form: Callable[[QuestionData], QuestionData]
+    # Adds to the checker every reason the format cannot write a question (None: it
+    # writes every question).
+    check: Callable[[QuestionData, ExportChecker], None] | None = None
     # The question as the format would faithfully hold it; what differs from this after
     # a round trip is a loss (QTI holds all text as HTML, which is no loss).
     faithful_form: Callable[[QuestionData], QuestionData] = only_type_fields
 
 
 def _format_of(
-    module: Any, name: str, label: str, extensions: tuple[str, ...], media_type: str, **extra: Any
+    module: Any,
+    name: str,
+    label: str,
+    extensions: tuple[str, ...],
+    media_type: str,
+    *,
+    notices: bool = False,
+    **extra: Any,
 ) -> Format:
-    """A Format built from a format module's public functions."""
+    """A Format built from a format module's public functions (``notices``: its parse
+    reports notices)."""
+    parse_file = module.parse
     return Format(
         name=name,
         label=label,
         extensions=extensions,
         media_type=media_type,
         supported_types=module.SUPPORTED_TYPES,
-        parse=module.parse,
+        parse=(
+            (lambda data, found: parse_file(data, notices=found))
+            if notices
+            else (lambda data, _found: parse_file(data))
+        ),
         dump=module.dump,
         round_trip_form=module.round_trip_form,
+        check=getattr(module, "_check_exportable", None),
         **extra,
     )
 
@@ -81,13 +104,14 @@ def _format_of(
 FORMATS: dict[str, Format] = {
     spec.name: spec
     for spec in (
-        _format_of(gift, "gift", "GIFT (Moodle)", (".gift", ".txt"), "text/plain"),
+        _format_of(gift, "gift", "GIFT (Moodle)", (".gift", ".txt"), "text/plain", notices=True),
         _format_of(
             moodle_xml,
             "moodle-xml",
             "Moodle XML",
             (".xml",),
             "application/xml",
+            notices=True,
             faithful_form=moodle_xml.with_exported_name,
         ),
         _format_of(aiken, "aiken", "Aiken", (".txt",), "text/plain"),
@@ -97,6 +121,7 @@ FORMATS: dict[str, Format] = {
             "IMS QTI 2.1",
             (".zip", ".xml"),
             "application/zip",
+            notices=True,
             faithful_form=qti.as_html,
         ),
         _format_of(
@@ -168,15 +193,41 @@ def _format(fmt: str) -> Format:
     return FORMATS[fmt]
 
 
-def parse(data: bytes, fmt: str | None = None, filename: str = "") -> list[QuestionData]:
-    """Every question of a file, or ImportFailed listing every problem found."""
-    return _format(fmt or detect_format(filename, data)).parse(data)
+def parse(
+    data: bytes,
+    fmt: str | None = None,
+    filename: str = "",
+    notices: list[ImportProblem] | None = None,
+) -> list[QuestionData]:
+    """Every question of a file, or ImportFailed listing every problem found; ``notices``
+    receives what is imported otherwise than written, or skipped."""
+    found: list[ImportProblem] = [] if notices is None else notices
+    return _format(fmt or detect_format(filename, data)).parse(data, found)
 
 
 def dump(questions: Sequence[QuestionData], fmt: str, **options: Any) -> bytes:
     """The questions as a file of format ``fmt`` (options: ``bank``, ``description`` for
     native). Raises ExportUnsupported naming every question the format cannot hold."""
     return _format(fmt).dump(questions, **options)
+
+
+def exportable(
+    questions: Sequence[QuestionData], fmt: str
+) -> tuple[list[QuestionData], list[ExportProblem]]:
+    """The questions the format can write, and every reason it leaves out the others (as
+    Moodle's export skips a question its format cannot hold and says so)."""
+    spec = _format(fmt)
+    kept: list[QuestionData] = []
+    checker = ExportChecker()
+    for question in questions:
+        found = len(checker.problems)
+        if spec.check is not None:
+            spec.check(question, checker)
+        if question.type not in spec.supported_types and len(checker.problems) == found:
+            checker.refuse(question, unsupported_type_message(question.type))
+        if len(checker.problems) == found:
+            kept.append(question)
+    return kept, checker.problems
 
 
 def export_losses(questions: Sequence[QuestionData], fmt: str) -> list[ExportProblem]:

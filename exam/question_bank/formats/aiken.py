@@ -137,6 +137,8 @@ def _check_exportable(q: QuestionData, checker: ExportChecker) -> None:
         checker.refuse(q, unsupported_type_message(q.type) + " (Aiken chỉ có câu một lựa chọn)")
         return
     kept = round_trip_form(q)
+    if sum(1 for c in kept.choices if c.fraction == 1.0) > 1:
+        checker.refuse(q, "Aiken chỉ ghi được một đáp án đúng (ANSWER: một chữ cái)")
     if len(kept.choices) > len(string.ascii_uppercase):
         checker.refuse(q, "Aiken chỉ ghi được tối đa 26 phương án")
     if not kept.text or any(not c.text for c in kept.choices):

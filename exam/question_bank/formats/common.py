@@ -85,15 +85,22 @@ def unsupported_type_message(question_type: str) -> str:
 
 
 class ProblemLog:
-    """Collects import problems; the parser keeps going so the user sees all of them."""
+    """Collects import problems; the parser keeps going so the user sees all of them.
+    Notices are not problems: what was imported otherwise than the file says, or skipped
+    (as Moodle skips or changes it), for the import report."""
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", notices: list[ImportProblem] | None = None) -> None:
         self.problems: list[ImportProblem] = []
+        self.notices: list[ImportProblem] = [] if notices is None else notices
         self.prefix = prefix  # e.g. the file inside a zip package
 
     def add(self, line: int | None, message: str, question: str = "") -> None:
         text = f"{self.prefix}: {message}" if self.prefix else message
         self.problems.append(ImportProblem(line, text, question))
+
+    def note(self, line: int | None, message: str, question: str = "") -> None:
+        text = f"{self.prefix}: {message}" if self.prefix else message
+        self.notices.append(ImportProblem(line, text, question))
 
     def in_line_order(self) -> list[ImportProblem]:
         # Stable: problems of one line keep the order they were found in.
@@ -344,11 +351,9 @@ def _check_single_choice(q: QuestionData) -> list[str]:
     problems = _check_choice_texts(q)
     if len(q.choices) < 2:
         problems.append("câu hỏi một lựa chọn cần ít nhất 2 phương án")
-    full = sum(1 for c in q.choices if _is_full(c.fraction))
-    if full == 0:
+    # Several 100% options are allowed, as in Moodle: choosing any of them earns full marks.
+    if not any(_is_full(c.fraction) for c in q.choices):
         problems.append("thiếu đáp án đúng")
-    elif full > 1:
-        problems.append("câu hỏi một lựa chọn chỉ được có một đáp án đúng (100%)")
     return problems + _check_fraction_range(c.fraction for c in q.choices)
 
 
@@ -493,6 +498,46 @@ def format_percent(fraction: float) -> str:
     """0.3333333 → "33.33333", exactly: decimal arithmetic on the float's shortest spelling."""
     percent = Decimal(repr(fraction)) * 100
     return _decimal_text(percent)
+
+
+# Moodle's grade options (question_bank::fraction_options_full): an import whose fraction is
+# not one of them, within 0.00001, is refused ("match grades: error", its default).
+_MOODLE_GRADES = (
+    1.0, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3, 0.25,
+    0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05, 0.0,
+)  # fmt: skip
+MOODLE_FRACTIONS = tuple(sorted({*_MOODLE_GRADES, *(-g for g in _MOODLE_GRADES)}, reverse=True))
+MOODLE_FRACTION_TOLERANCE = 0.00001
+
+
+def moodle_fraction(fraction: float) -> float | None:
+    """The Moodle grade option ``fraction`` stands for, or None when Moodle refuses it."""
+    for option in MOODLE_FRACTIONS:
+        if abs(fraction - option) < MOODLE_FRACTION_TOLERANCE:
+            return option
+    return None
+
+
+def moodle_fraction_problem(fraction: float) -> str | None:
+    """Why Moodle would refuse ``fraction``, in the words the import report uses."""
+    if moodle_fraction(fraction) is not None:
+        return None
+    return (
+        f"tỉ lệ điểm {format_percent(round(fraction, 9))}% không phải một mức Moodle chấp nhận "
+        "(100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, "
+        "16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0 hoặc số âm của chúng)"
+    )
+
+
+def answer_fractions(q: QuestionData) -> list[float]:
+    """The fractions Moodle checks against its grade options (choices and answers)."""
+    if q.type in ("single_choice", "multiple_response"):
+        return [c.fraction for c in q.choices]
+    if q.type == "short_answer":
+        return [a.fraction for a in q.answers]
+    if q.type == "numerical":
+        return [a.fraction for a in q.numeric_answers]
+    return []
 
 
 def parse_percent(text: str) -> float | None:

@@ -15,9 +15,15 @@ Supported, following Moodle's own importer (``qformat_gift``):
 * answer feedback ``#…``, general feedback ``####…``, the escapes ``\\~ \\= \\# \\{ \\}
   \\: \\\\`` and ``\\n``, missing-word questions (text after the ``}`` → "_____").
 
-Reported as problems: description items (no answer block), more than one answer block
-(cloze), numerical "any other answer" feedback (``~#…``), and every syntax error, each
-with its line.
+Imported as Moodle imports them, with a notice in the import report: description items
+(no answer block) are skipped (there is no description type); a numerical "any other
+answer" (``~#feedback``, which Moodle's own export writes) scores 0 as any unlisted answer
+does, its feedback dropped; several ``=`` in a choice question make a single choice with
+several 100% options (any one of them earns full marks); an empty option (``~=a`` read as
+"~" then "=a", or a bare ``~``) is skipped, as Moodle skips empty answers.
+
+Reported as problems: more than one answer block (cloze), weights Moodle refuses (not one
+of its grade options, e.g. ``%33%``), and every syntax error, each with its line.
 
 Export writes what GIFT can say; ordering questions are refused (ExportUnsupported), as
 are texts GIFT cannot spell (a matching prompt or short answer containing "->"). GIFT does
@@ -34,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from exam.question_bank.formats.common import (
     ExportChecker,
     ProblemLog,
+    answer_fractions,
     category_from_moodle,
     category_to_moodle,
     decode_text,
@@ -41,6 +48,7 @@ from exam.question_bank.formats.common import (
     format_number,
     format_percent,
     label_for,
+    moodle_fraction_problem,
     only_type_fields,
     parse_number,
     parse_percent,
@@ -51,6 +59,7 @@ from exam.question_bank.formats.common import (
 )
 from exam.question_bank.interchange import (
     Choice,
+    ImportProblem,
     MatchPair,
     NumericAnswer,
     QuestionData,
@@ -159,6 +168,15 @@ class _QuestionReader:
         if name is None:
             return None
         self.label = label_for(name, _restore(source[start:]).split("{")[0])
+        if source.find("{", start) < 0 and source.find("}", start) < 0:
+            # Moodle imports it as a "description" (text shown between questions).
+            self.log.note(
+                self.block.line_of(start),
+                "bỏ qua mục mô tả (description, không có khối đáp án {…}): "
+                "hệ thống không có kiểu câu hỏi này",
+                self.label,
+            )
+            return None
         braces = self._find_answer_block(start)
         if braces is None:
             return None
@@ -199,11 +217,7 @@ class _QuestionReader:
     def _find_answer_block(self, start: int) -> tuple[int, int] | None:
         source = self.source
         open_at, close_at = source.find("{", start), source.find("}", start)
-        if open_at < 0 and close_at < 0:
-            self.problem(
-                start, "kiểu câu hỏi không được hỗ trợ: description (không có khối đáp án {…})"
-            )
-        elif close_at >= 0 and (open_at < 0 or close_at < open_at):
+        if close_at >= 0 and (open_at < 0 or close_at < open_at):
             self.problem(close_at, "thừa dấu } (thiếu dấu { mở); viết \\} nếu đó là ký tự thường")
         elif close_at < 0 or 0 <= source.find("{", open_at + 1) < close_at:
             self.problem(open_at, "thẻ đóng } bị thiếu")
@@ -232,15 +246,32 @@ class _QuestionReader:
 
     def _read_choices(self, q: QuestionData, source: str, offset: int) -> QuestionData:
         choices = []
-        for marker, piece, _at in _pieces(source, offset, "~="):
+        for marker, piece, at in _pieces(source, offset, "~="):
             if marker == "=":
                 fraction, rest = 1.0, piece  # Moodle reads no weight after "="
             else:
-                fraction, rest = _weight(piece, default=0.0)
+                fraction, rest = self._checked_weight(piece, 0.0, at)
             text, feedback = _split_feedback(rest)
+            if not _rich(text):
+                continue  # Moodle skips an empty option (as "~" in "~=a" reads)
             choices.append(Choice(_rich(text), fraction, _rich(feedback)))
         kind = "single_choice" if "=" in source else "multiple_response"
+        full = sum(1 for c in choices if c.fraction == 1.0)
+        if kind == "single_choice" and full > 1:
+            self.log.note(
+                self.block.line_of(offset),
+                f"{full} phương án đúng (=): nhập như Moodle, chọn phương án nào trong số đó "
+                "cũng được trọn điểm",
+                self.label,
+            )
         return replace(q, type=kind, choices=choices)
+
+    def _checked_weight(self, piece: str, default: float, at: int) -> tuple[float, str]:
+        """A weight ``%n%``, refused as Moodle refuses it when not one of its grades."""
+        fraction, rest = _weight(piece, default)
+        if (message := moodle_fraction_problem(fraction)) is not None:
+            self.problem(at, message)
+        return fraction, rest
 
     def _read_matching(self, q: QuestionData, source: str, offset: int) -> QuestionData:
         pairs = []
@@ -262,8 +293,8 @@ class _QuestionReader:
 
     def _read_short_answers(self, q: QuestionData, source: str, offset: int) -> QuestionData:
         answers = []
-        for _marker, piece, _at in _pieces(source, offset, "="):
-            fraction, rest = _weight(piece, default=1.0)
+        for _marker, piece, at in _pieces(source, offset, "="):
+            fraction, rest = self._checked_weight(piece, 1.0, at)
             text, feedback = _split_feedback(rest)
             answers.append(ShortAnswer(_rich(text), fraction, _rich(feedback)))
         return replace(q, type="short_answer", answers=answers)
@@ -272,16 +303,19 @@ class _QuestionReader:
         hash_at = source.index("#")
         source, offset = source[hash_at + 1 :], offset + hash_at + 1
         if (tilde := source.find("~")) >= 0:
+            # Moodle's "any other answer" (written "~#feedback" by its export): worth 0,
+            # as any answer not listed is here.
             _, other_feedback = _split_feedback(source[tilde + 1 :])
-            if other_feedback.strip():
-                self.problem(
-                    offset + tilde,
-                    "phản hồi cho mọi đáp án sai (~#…) của câu hỏi số không được hỗ trợ",
+            if _rich(other_feedback):
+                self.log.note(
+                    self.block.line_of(offset + tilde),
+                    f"phản hồi cho mọi đáp án khác (~#) không được lưu: «{_rich(other_feedback)}»",
+                    self.label,
                 )
             source = source[:tilde]
         answers = []
         for _marker, piece, at in _pieces(source, offset, "="):
-            fraction, rest = _weight(piece, default=1.0)
+            fraction, rest = self._checked_weight(piece, 1.0, at)
             text, feedback = _split_feedback(rest)
             value = self._read_number_range(_restore(text).strip(), at)
             if value is not None:
@@ -364,10 +398,11 @@ def _comment_tags(comments: list[str]) -> list[str]:
     return [token.replace("\\]", "]").strip() for token in tokens]
 
 
-def parse(data: bytes) -> list[QuestionData]:
-    """Every question of a GIFT file, or ImportFailed listing every problem."""
+def parse(data: bytes, notices: list[ImportProblem] | None = None) -> list[QuestionData]:
+    """Every question of a GIFT file, or ImportFailed listing every problem; ``notices``
+    receives what is skipped or imported otherwise than written."""
     text = _NONCHARACTERS.sub("", decode_text(data))  # they would pose as escapes
-    log = ProblemLog()
+    log = ProblemLog(notices=notices)
     questions: list[QuestionData] = []
     category = ""
     for block in _blocks(text):
@@ -520,6 +555,9 @@ def _check_exportable(q: QuestionData, checker: ExportChecker) -> None:
         checker.refuse(q, "vế trái của cặp ghép đôi chứa «->», GIFT không ghi được")
     if q.type == "short_answer" and any("->" in a.text + a.feedback for a in q.answers):
         checker.refuse(q, "đáp án chứa «->» sẽ bị đọc thành câu ghép đôi trong GIFT")
+    for fraction in sorted(set(answer_fractions(q))):
+        if (message := moodle_fraction_problem(fraction)) is not None:
+            checker.refuse(q, message + ": Moodle không nhập được câu hỏi này")
 
 
 def dump(questions: Sequence[QuestionData]) -> bytes:

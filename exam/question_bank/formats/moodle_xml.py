@@ -13,8 +13,13 @@ and ``<file encoding="base64">`` (→ media, keyed by path and name; the
 ``@@PLUGINFILE@@/name`` references in the text are kept as written).
 
 Reported as problems, with the line of their ``<question>``: other question types
-(description, cloze, calculated, drag-and-drop …), numerical units, numerical "*" answers
-that carry feedback, malformed numbers and fractions, and invalid XML.
+(cloze, calculated, drag-and-drop …), numerical "*" answers worth more than 0, malformed
+numbers, fractions Moodle refuses (not one of its grade options, e.g. ``33``: Moodle's
+import says "does not match grade options"), and invalid XML.
+
+Imported as Moodle imports them, with a notice in the import report: ``description``
+items are skipped (there is no description type); the feedback of a numerical "*" answer
+(any other answer, worth 0) is dropped.
 
 Ignored (no place in the interchange form, and Moodle fills them in by default):
 penalty, hidden, hints, answer numbering, combined correct/partially/incorrect feedback,
@@ -39,6 +44,7 @@ from exam.question_bank.formats.common import (
     RUBRIC_NOT_WRITABLE,
     ExportChecker,
     ProblemLog,
+    answer_fractions,
     category_from_moodle,
     category_to_moodle,
     fail,
@@ -47,6 +53,7 @@ from exam.question_bank.formats.common import (
     format_percent,
     html_to_plain,
     label_for,
+    moodle_fraction_problem,
     only_type_fields,
     parse_number,
     parse_percent,
@@ -69,6 +76,7 @@ from exam.question_bank.formats.xml_tools import (
 )
 from exam.question_bank.interchange import (
     Choice,
+    ImportProblem,
     MatchPair,
     NumericAnswer,
     QuestionData,
@@ -117,6 +125,13 @@ class _QuestionReader:
 
     def read(self, category: str) -> QuestionData | None:
         moodle_type = self.element.get("type", "")
+        if moodle_type == "description":
+            self.log.note(
+                self.line,
+                "bỏ qua mục mô tả (description): hệ thống không có kiểu câu hỏi này",
+                self.label,
+            )
+            return None
         reader = _TYPE_READERS.get(moodle_type)
         if reader is None:
             self.problem(f"kiểu câu hỏi không được hỗ trợ: {moodle_type or '(không ghi)'}")
@@ -185,6 +200,8 @@ class _QuestionReader:
         if value is None:
             self.problem(f"tỉ lệ điểm không hợp lệ: «{raw}»", answer)
             return 0.0
+        if (message := moodle_fraction_problem(value)) is not None:
+            self.problem(message, answer)
         return value
 
     def flag(self, name: str, default: bool) -> bool:
@@ -248,9 +265,16 @@ class _QuestionReader:
     def _numeric_answer(self, answer: Element) -> NumericAnswer | None:
         raw = text_of(answer, "text").strip()
         feedback = text_of(answer, "feedback", "text")
-        if raw == "*":  # Moodle's "any other answer"; harmless unless it says something
-            if feedback.strip():
-                self.problem("đáp án * (mọi đáp án khác) có phản hồi: không được hỗ trợ", answer)
+        if raw == "*":  # Moodle's "any other answer": worth 0 here as any unlisted answer
+            if self.fraction(answer) != 0:
+                self.problem("đáp án * (mọi đáp án khác) được điểm: không được hỗ trợ", answer)
+            elif html_to_plain(feedback):
+                shown = html_to_plain(feedback)
+                self.log.note(
+                    self.doc.line(answer),
+                    f"phản hồi cho mọi đáp án khác (*) không được lưu: «{shown}»",
+                    self.label,
+                )
             return None
         value = parse_number(raw.replace(",", ".") if raw.count(",") == 1 else raw)
         tolerance_text = text_of(answer, "tolerance").strip() or "0"
@@ -309,12 +333,13 @@ def _media_name(path: str, name: str) -> str:
     return posixpath.join(folder, name) if folder else name
 
 
-def parse(data: bytes) -> list[QuestionData]:
-    """Every question of a Moodle XML file, or ImportFailed listing every problem."""
+def parse(data: bytes, notices: list[ImportProblem] | None = None) -> list[QuestionData]:
+    """Every question of a Moodle XML file, or ImportFailed listing every problem;
+    ``notices`` receives what is skipped or imported otherwise than written."""
     doc = parse_xml(decode_xml(data))
     if local_name(doc.root.tag) != "quiz":
         raise fail("tệp Moodle XML phải có phần tử gốc <quiz>", doc.line(doc.root))
-    log = ProblemLog()
+    log = ProblemLog(notices=notices)
     questions: list[QuestionData] = []
     category = ""
     for element in children(doc.root, "question"):
@@ -503,6 +528,9 @@ def exported_name(q: QuestionData) -> str:
 def _check_exportable(q: QuestionData, checker: ExportChecker) -> None:
     if q.type == "essay" and not rubric_writable_as_text(q):
         checker.refuse(q, RUBRIC_NOT_WRITABLE)
+    for fraction in sorted(set(answer_fractions(q))):
+        if (message := moodle_fraction_problem(fraction)) is not None:
+            checker.refuse(q, message + ": Moodle không nhập được câu hỏi này")
 
 
 def dump(questions: Sequence[QuestionData]) -> bytes:

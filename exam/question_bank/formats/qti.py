@@ -518,8 +518,9 @@ def _read_item(text: str, log: ProblemLog, media: dict[str, bytes]) -> QuestionD
     return _ItemReader(doc, log, media).read()
 
 
-def parse(data: bytes) -> list[QuestionData]:
-    """The questions of a QTI zip package or of a single assessmentItem XML file."""
+def parse(data: bytes, notices: list[ImportProblem] | None = None) -> list[QuestionData]:
+    """The questions of a QTI zip package or of a single assessmentItem XML file;
+    ``notices`` receives what is imported otherwise than written."""
     if data[:2] == b"PK":  # zip local header or empty-archive record
         return _Package(data).read()
     log = ProblemLog()

@@ -148,7 +148,6 @@ def _choice_question(kind: str, *fractions: float) -> QuestionData:
     [
         (_choice_question("single_choice", 1.0), "ít nhất 2 phương án"),
         (_choice_question("single_choice", 0.5, 0.0), "thiếu đáp án đúng"),
-        (_choice_question("single_choice", 1.0, 1.0), "chỉ được có một đáp án đúng"),
         (_choice_question("multiple_response", 0.5, 0.4, 0.0), "phải là 100% (hiện là 90%)"),
         (_choice_question("multiple_response", 0.0, -1.0), "thiếu đáp án đúng"),
         (_choice_question("multiple_response", 1.5, -0.5), "từ -100% đến 100%"),
@@ -175,6 +174,10 @@ def test_validation_names_what_is_wrong(question: QuestionData, message: str) ->
 
 def test_single_choice_may_carry_partial_credit_beside_one_full_answer() -> None:
     assert validate_question(_choice_question("single_choice", 1.0, 0.5, -0.5)) == []
+
+
+def test_single_choice_may_have_several_full_answers_as_in_moodle() -> None:
+    assert validate_question(_choice_question("single_choice", 1.0, 1.0, 0.0)) == []
 
 
 def test_multiple_response_sums_allow_rounding() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from exam.question_bank.formats import gift
-from exam.question_bank.formats.common import ExportUnsupported
+from exam.question_bank.formats.common import ExportUnsupported, moodle_fraction_problem
 from exam.question_bank.interchange import (
     Choice,
     ImportFailed,
+    ImportProblem,
     MatchPair,
     NumericAnswer,
     QuestionData,
@@ -240,10 +241,13 @@ def test_stray_closing_brace() -> None:
     assert message.startswith("thừa dấu }")
 
 
-def test_description_is_reported_as_unsupported() -> None:
-    [(line, message)] = problems("Câu một {T}\n\nĐây chỉ là lời dẫn, không có đáp án.")
+def test_description_is_skipped_with_a_notice_as_moodle_imports_the_rest() -> None:
+    notices: list[ImportProblem] = []
+    [question] = gift.parse("Câu một {T}\n\nĐây chỉ là lời dẫn, không có đáp án.".encode(), notices)
+    assert question.text == "Câu một"
+    [(line, message)] = [(n.line, n.message) for n in notices]
     assert line == 3
-    assert "kiểu câu hỏi không được hỗ trợ: description" in message
+    assert message.startswith("bỏ qua mục mô tả (description")
 
 
 def test_every_problem_is_reported_not_only_the_first() -> None:
@@ -254,7 +258,7 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
         "::Q4::Thiếu ngoặc {=a ~b\n\n"
         "::Q5 không đóng tên {T}\n\n"
         "Hai khối {=a ~b} và {=c ~d}\n\n"
-        "Số có phản hồi cho mọi đáp án khác {#5 ~#Sai rồi}\n"
+        "Trọng số Moodle không nhận {=a ~%33%b}\n"
     )
     assert found == [
         (1, "thiếu đáp án đúng"),
@@ -263,7 +267,7 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
         (7, "thẻ đóng } bị thiếu"),
         (9, "thiếu dấu :: đóng tên câu hỏi"),
         (11, "chỉ hỗ trợ một khối đáp án {…} mỗi câu hỏi; viết \\{ \\} nếu đó là ký tự thường"),
-        (13, "phản hồi cho mọi đáp án sai (~#…) của câu hỏi số không được hỗ trợ"),
+        (13, moodle_fraction_problem(0.33)),
     ]
 
 

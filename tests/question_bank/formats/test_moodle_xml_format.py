@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from exam.question_bank.formats import moodle_xml
-from exam.question_bank.formats.common import ExportUnsupported
+from exam.question_bank.formats.common import ExportUnsupported, moodle_fraction_problem
 from exam.question_bank.interchange import (
     Choice,
     ImportFailed,
+    ImportProblem,
     MatchPair,
     NumericAnswer,
     QuestionData,
@@ -183,8 +184,11 @@ def test_root_must_be_quiz() -> None:
 
 def test_every_problem_with_its_question_line() -> None:
     data = quiz(
-        '<question type="description"><name><text>Lời dẫn</text></name>'
-        "<questiontext><text>Đọc kỹ</text></questiontext></question>",
+        '<question type="multichoice"><name><text>Ba lần 33</text></name>'
+        "<questiontext><text>?</text></questiontext><single>false</single>"
+        '<answer fraction="33"><text>a</text></answer>'
+        '<answer fraction="33"><text>b</text></answer>'
+        '<answer fraction="34"><text>c</text></answer></question>',
         '<question type="multianswer"><name><text>Cloze</text></name></question>',
         '<question type="multichoice"><name><text>Sai phần trăm</text></name>'
         "<questiontext><text>?</text></questiontext>"
@@ -202,7 +206,9 @@ def test_every_problem_with_its_question_line() -> None:
         "<questiontext><text>?</text></questiontext></question>",
     )
     assert problems(data) == [
-        (3, "kiểu câu hỏi không được hỗ trợ: description"),
+        (3, moodle_fraction_problem(0.33)),
+        (3, moodle_fraction_problem(0.33)),
+        (3, moodle_fraction_problem(0.34)),
         (4, "kiểu câu hỏi không được hỗ trợ: multianswer"),
         (5, "tỉ lệ điểm không hợp lệ: «abc»"),
         (6, "đơn vị đo (units) của câu hỏi số không được hỗ trợ"),
@@ -217,6 +223,21 @@ def test_catch_all_numerical_feedback_is_not_dropped_silently() -> None:
         "<questiontext><text>?</text></questiontext>"
         '<answer fraction="100"><text>5</text></answer>'
         '<answer fraction="0"><text>*</text><feedback><text>Sai rồi</text></feedback></answer>'
+        "</question>"
+    )
+    notices: list[ImportProblem] = []
+    [question] = moodle_xml.parse(data, notices)
+    assert [a.value for a in question.numeric_answers] == [5]
+    [notice] = notices
+    assert "Sai rồi" in notice.message
+
+
+def test_a_catch_all_answer_worth_points_is_refused() -> None:
+    data = quiz(
+        '<question type="numerical"><name><text>N</text></name>'
+        "<questiontext><text>?</text></questiontext>"
+        '<answer fraction="100"><text>5</text></answer>'
+        '<answer fraction="50"><text>*</text></answer>'
         "</question>"
     )
     [(_, message)] = problems(data)
