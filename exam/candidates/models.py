@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.accounts.models import User
 from exam.candidates.eligibility import DocumentKind
+from exam.candidates.uploads import extension_for
 from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
+from exam.core.filenames import download_name
 from exam.extensions import db
 from exam.rounds.models import Position, Round
 from exam.rounds.standards import (
@@ -195,6 +197,12 @@ class ApplicationDocument(db.Model):
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
     application: Mapped[Application] = relationship(back_populates="documents")
+
+    @property
+    def display_name(self) -> str:
+        """The name shown and offered on download: cleaned, with the stored type's extension
+        (also for rows saved before names were cleaned on upload)."""
+        return download_name(self.original_name, extension_for(self.content_type))
 
 
 class PresentationDraw(db.Model):

@@ -4,7 +4,8 @@
 The type is decided by the file's signature (magic bytes), never by its name or the browser's
 claim: a PDF starts with ``%PDF-``, a PNG with its 8-byte signature, a JPEG with ``FF D8 FF``.
 A renamed executable (``MZ``, ``\\x7fELF`` …) matches none of them and is refused. The
-original name is kept only to be shown and offered on download.
+original name is kept only to be shown and offered on download, cleaned and with the extension
+of the type read here (``exam.core.filenames.download_name``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 ]
 STORED_NAME_LENGTH = 32  # hex characters of the random part
+EXTENSIONS = {content_type: extension for _, content_type, extension in SIGNATURES}
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ def sniff(data: bytes) -> tuple[str, str] | None:
         if data.startswith(signature):
             return content_type, extension
     return None
+
+
+def extension_for(content_type: str) -> str:
+    """The extension a stored file of ``content_type`` is offered with (``.pdf``)."""
+    return EXTENSIONS[content_type]
 
 
 def upload_dir() -> Path:

@@ -249,7 +249,7 @@ def download(application_id: int, document_id: int) -> Response:
         path,
         mimetype=document.content_type,
         as_attachment=True,
-        download_name=document.original_name,
+        download_name=document.display_name,  # werkzeug adds RFC 5987 filename*
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.core.errors import DomainError
+from exam.core.filenames import clean_filename
 from exam.question_bank.formats import FORMATS, ImportFailed, detect_format, parse
 from exam.question_bank.formats.common import decode_text, question_label
 from exam.question_bank.formats.native import parse_bank_meta
@@ -98,6 +99,7 @@ def _line_of(lines: list[str] | None, question: QuestionData) -> int | None:
 
 def plan_import(bank: Bank, data: bytes, fmt: str | None = None, filename: str = "") -> ImportPlan:
     """Read and check a file against the bank; writes nothing."""
+    filename = clean_filename(filename, fallback="")  # shown, and kept in the import's audit
     try:
         fmt = fmt or detect_format(filename, data)
     except ImportFailed as failed:

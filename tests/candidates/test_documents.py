@@ -52,22 +52,23 @@ def dossier(make):
 
 
 @pytest.mark.parametrize(
-    ("data", "name", "content_type"),
+    ("data", "name", "content_type", "kept_as"),
     [
-        (PDF_BYTES, "Văn bản đồng ý.pdf", "application/pdf"),
-        (PNG, "anh.PNG", "image/png"),
-        (JPEG, "scan.jpeg", "image/jpeg"),
-        (PDF_BYTES, "khong-co-duoi", "application/pdf"),
+        (PDF_BYTES, "Văn bản đồng ý.pdf", "application/pdf", "Văn bản đồng ý.pdf"),
+        (PNG, "anh.PNG", "image/png", "anh.png"),
+        (JPEG, "scan.jpeg", "image/jpeg", "scan.jpg"),
+        (PDF_BYTES, "khong-co-duoi", "application/pdf", "khong-co-duoi.pdf"),
+        (PNG, "hinh.pdf", "image/png", "hinh.png"),  # the content decides the extension
     ],
 )
 def test_pdf_jpeg_and_png_are_accepted_by_their_content(
-    app, dossier, upload_dir, data, name, content_type
+    app, dossier, upload_dir, data, name, content_type, kept_as
 ):
     response = _upload(app, dossier.candidate, dossier, data, name)
     assert response.status_code == 302
     (document,) = _documents()
     assert document.content_type == content_type
-    assert document.original_name == name
+    assert document.original_name == kept_as
     assert document.size == len(data)
     # Stored under a generated name, in UPLOAD_DIR, outside the web root.
     stored = Path(upload_dir) / document.stored_name
@@ -166,6 +167,77 @@ def test_only_the_candidate_the_board_and_the_supervisors_download(app, make, do
             assert response.headers["Content-Type"] == "application/pdf"
             assert response.headers["Content-Disposition"].startswith("attachment;")
             assert "no-store" in response.headers["Cache-Control"]
+
+
+# --- the names shown and offered on download (issue 10 item 7) -------------------------------
+
+RLO = "\u202e"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (f"invoice{RLO}fdp.exe", "invoicefdp.pdf"),  # shown as "invoiceexe.pdf" if kept
+        ("hoso\x00.exe", "hoso.pdf"),
+        ("bao\x1bcao\x9b\x90.pdf", "baocao.pdf"),  # C0 escape, C1 CSI and DCS
+        ("a\u2066b\u2067c\u2068d\u2069e\u202af\u202bg\u202ch\u202di.pdf", "abcdefghi.pdf"),
+        ("x\u200ey\u200fz\u061c.pdf", "xyz.pdf"),  # LRM, RLM, Arabic letter mark
+        ("zero\u200bwidth\ufeff.pdf", "zerowidth.pdf"),
+        ("../../etc/passwd", "passwd.pdf"),
+        (".htaccess", "htaccess.pdf"),
+        ("Đồng ý".replace("ồ", "o\u0302\u0300") + ".pdf", "Đồng ý.pdf"),  # NFD from macOS
+        ("ba..pdf.exe", "ba..pdf.pdf"),
+        (RLO, "tep.pdf"),
+    ],
+)
+def test_upload_names_are_cleaned_and_take_the_stored_types_extension(app, dossier, name, expected):
+    assert _upload(app, dossier.candidate, dossier, PDF_BYTES, name).status_code == 302
+    (document,) = _documents()
+    assert document.original_name == expected
+    assert document.display_name == expected
+    page = login(app.test_client(), dossier.candidate).get(f"/applications/{dossier.id}")
+    html = page.get_data(as_text=True)
+    assert expected in html
+    assert RLO not in html
+    assert "\x00" not in html
+
+
+def test_a_long_name_is_cut_and_keeps_the_stored_extension(app, dossier):
+    _upload(app, dossier.candidate, dossier, JPEG, "ả" * 400 + ".exe")
+    (document,) = _documents()
+    assert len(document.original_name) <= 120
+    assert document.original_name == "ả" * 116 + ".jpg"
+
+
+def test_the_download_names_the_stored_type_with_rfc_5987(app, dossier):
+    _upload(app, dossier.candidate, dossier, PDF_BYTES, f"Hóa đơn{RLO}fdp.exe")
+    _upload(app, dossier.candidate, dossier, PDF_BYTES, f"invoice{RLO}fdp.exe", kind="cv")
+    vietnamese, plain = _documents()
+    client = login(app.test_client(), dossier.candidate)
+    header = client.get(f"/applications/{dossier.id}/documents/{vietnamese.id}").headers[
+        "Content-Disposition"
+    ]
+    # filename*: the exact name (RFC 5987); filename: werkzeug's ASCII fallback, without đ
+    assert header == (
+        "attachment; filename=\"Hoa onfdp.pdf\"; filename*=UTF-8''H%C3%B3a%20%C4%91%C6%A1nfdp.pdf"
+    )
+    header = client.get(f"/applications/{dossier.id}/documents/{plain.id}").headers[
+        "Content-Disposition"
+    ]
+    assert header == "attachment; filename=invoicefdp.pdf"
+
+
+def test_a_name_saved_before_cleaning_is_cleaned_when_shown_and_downloaded(app, dossier):
+    _upload(app, dossier.candidate, dossier, PDF_BYTES, "cu.pdf")
+    (document,) = _documents()
+    document.original_name = f"cv\x00{RLO}gpj.exe"  # as an older version stored it
+    db.session.commit()
+    client = login(app.test_client(), dossier.candidate)
+    response = client.get(f"/applications/{dossier.id}/documents/{document.id}")
+    assert response.headers["Content-Disposition"] == "attachment; filename=cvgpj.pdf"
+    html = client.get(f"/applications/{dossier.id}").get_data(as_text=True)
+    assert "cvgpj.pdf" in html
+    assert RLO not in html
 
 
 def test_a_document_is_reached_only_through_its_own_application(app, make, dossier):
