@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from pathlib import Path
@@ -45,6 +46,13 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # A session ends after this long without a request (the exam page's poll and autosave
+    # count: a sitting, extra time included, never idles out), and this long after signing
+    # in whatever happened (exam/accounts/sessions.py).
+    SESSION_IDLE_MINUTES_STAFF = int(os.environ.get("SESSION_IDLE_MINUTES_STAFF", 30))
+    SESSION_IDLE_MINUTES_CANDIDATE = int(os.environ.get("SESSION_IDLE_MINUTES_CANDIDATE", 240))
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=int(os.environ.get("SESSION_MAX_HOURS", 12)))
+    REMEMBER_COOKIE_DURATION = PERMANENT_SESSION_LIFETIME
 
     WTF_CSRF_ENABLED = True
     # The token lives as long as the session (Flask-WTF's default is an hour): the exam page
@@ -56,6 +64,11 @@ class Config:
     # exam site behind one address (NAT) signs in hundreds of candidates in its first minutes.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "600 per minute")
+    # Registrations naming one address (each may e-mail its owner), and from one address.
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per hour")
+    REGISTER_RATE_LIMIT_PER_ADDRESS = os.environ.get(
+        "REGISTER_RATE_LIMIT_PER_ADDRESS", "60 per hour"
+    )
     # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto are then
     # believed, and the limits above count the client's address, not the proxy's.
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))
@@ -88,9 +101,24 @@ class Config:
     JOBS_LOST_AFTER_SECONDS = int(os.environ.get("JOBS_LOST_AFTER_SECONDS", 900))
 
 
+def _production_secret_key() -> str:
+    """SECRET_KEY from the environment, else from SECRET_KEY_FILE (``make serve`` writes
+    ``instance/secret_key`` once, readable by its owner only). exam.core.secret_key checks it."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    try:
+        return Path(SECRET_KEY_FILE).read_text().strip()
+    except (FileNotFoundError, PermissionError):
+        return ""
+
+
+SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", str(INSTANCE_DIR / "secret_key"))
+
+
 class ProductionConfig(Config):
     ENV_NAME = "production"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SECRET_KEY = _production_secret_key()
+    SECRET_KEY_FILE = SECRET_KEY_FILE
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
@@ -115,4 +143,10 @@ CONFIGS = {
 
 
 def config_from_environment() -> type[Config]:
-    return CONFIGS[os.environ.get("EXAM_ENV", "development")]
+    """EXAM_ENV's settings; production by default under gunicorn (the exam-day server), so
+    that it never signs sessions with the development key written above."""
+    under_gunicorn = os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+    name = os.environ.get("EXAM_ENV") or ("production" if under_gunicorn else "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"EXAM_ENV={name!r}: expected one of {', '.join(CONFIGS)}.")
+    return CONFIGS[name]

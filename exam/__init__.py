@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import format_decimal
 from flask_login import current_user
 
@@ -97,8 +97,10 @@ def warm_up(app: Flask) -> None:
 
 
 def _refuse_unsafe_production(app: Flask) -> None:
-    if app.config.get("ENV_NAME") == "production" and not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production (environment variable).")
+    if app.config.get("ENV_NAME") == "production":
+        from exam.core.secret_key import refuse_unsafe_secret_key
+
+        refuse_unsafe_secret_key(app.config.get("SECRET_KEY"), app.config.get("SECRET_KEY_FILE"))
 
 
 def _init_extensions(app: Flask) -> None:
@@ -124,14 +126,24 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
 
+    from exam.accounts import sessions
     from exam.accounts.models import User
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         # One query for the user and their roles (every signed-in request asks for both).
+        # The session's token must still be the account's (sessions.py: revocation).
         from sqlalchemy.orm import joinedload
 
-        return db.session.get(User, int(user_id), options=[joinedload(User.role_grants)])
+        parsed = sessions.parse_user_id(user_id)
+        if parsed is None:
+            return None
+        user = db.session.get(User, parsed[0], options=[joinedload(User.role_grants)])
+        if user is None or not user.is_active or not sessions.token_matches(user, parsed[1]):
+            return None
+        return user
+
+    app.before_request(sessions.enforce_limits)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from exam.core.db import enable_sqlite_pragmas
@@ -203,4 +215,8 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static" and "no-store" not in response.headers.get("Cache-Control", ""):
+        # Papers, questions, dossiers and results must not stay in a shared computer's
+        # cache (or a proxy's) after the person leaves: only the static assets are kept.
+        response.headers["Cache-Control"] = "no-store"
     return response

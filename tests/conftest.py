@@ -16,6 +16,7 @@ from flask_sqlalchemy.session import _app_ctx_id
 from config import TestingConfig
 from exam import create_app
 from exam.accounts.models import User
+from exam.accounts.sessions import session_fields
 from exam.extensions import db
 from tests import factories
 
@@ -77,9 +78,9 @@ def client(app: Flask) -> FlaskClient:
 def login(client: FlaskClient, user: User | None) -> FlaskClient:
     """Sign ``user`` in on ``client`` (None: stay a guest)."""
     if user is not None:
+        db.session.expire(user, ["session_token"])  # as stored: a sign-out changes it
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
+            session.update(session_fields(user))  # as the login page signs in
     return client
 
 

@@ -33,9 +33,28 @@ class RegistrationForm(FlaskForm):
     password = PasswordField(
         _l("Mật khẩu"),
         validators=[DataRequired(REQUIRED)],
-        description=_l("Ít nhất 10 ký tự."),
+        description=_l(
+            "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
+            "Nên dùng một cụm vài từ dễ nhớ."
+        ),
     )
     confirm = PasswordField(
         _l("Nhập lại mật khẩu"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED)])
+    password = PasswordField(
+        _l("Mật khẩu mới"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l(
+            "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
+            "Nên dùng một cụm vài từ dễ nhớ."
+        ),
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,10 @@ class Role(TitledEnum):
         }
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
@@ -45,10 +50,22 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Changes when the owner signs out, changes their password or is deactivated: every
+    # session carries it (get_id), so those issued before end (exam/accounts/sessions.py).
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    def get_id(self) -> str:  # Flask-Login: what the session and remember cookie hold
+        if self.session_token is None:  # not flushed yet
+            self.session_token = new_session_token()
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Every session signed in so far ends at its next request."""
+        self.session_token = new_session_token()
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot sign in
@@ -99,9 +116,7 @@ class AccountToken(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[TokenPurpose] = enum_column(TokenPurpose)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

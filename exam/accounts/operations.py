@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 import sqlalchemy as sa
@@ -12,10 +13,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import Role, RoleGrant, User
+from exam.accounts.passwords import password_problems
 from exam.audit.operations import record
 from exam.core.db import utcnow
 from exam.core.errors import ValidationFailed
 from exam.extensions import db
+from exam.notices.models import NoticeKind
+from exam.notices.operations import queue_notice
 
 _DEFAULT_HASHER = PasswordHasher()
 _CHEAP_HASHER = PasswordHasher.from_parameters(CHEAPEST)
@@ -43,8 +47,9 @@ def _check_new_account(email: str, full_name: str, password: str | None) -> None
         reasons.append(("email", _l("Địa chỉ email này đã được đăng ký.")))
     if not full_name.strip():
         reasons.append(("full_name", _l("Vui lòng nhập họ và tên.")))
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        reasons.append(("password", _l("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD_LENGTH)))
+    if password is not None:
+        problems = password_problems(password, email=email, full_name=full_name)
+        reasons += [("password", message) for message in problems]
     if reasons:
         raise ValidationFailed(reasons)
 
@@ -72,10 +77,25 @@ def create_user(
     return user
 
 
-def register_candidate(email: str, full_name: str, password: str) -> User:
-    """Self-registration: every new account so made is a candidate and nothing else."""
-    user = create_user(email, full_name, password, {Role.CANDIDATE}, actor=None)
-    return user
+def register_candidate(
+    email: str, full_name: str, password: str, *, at: dt.datetime
+) -> User | None:
+    """Self-registration: every new account so made is a candidate and nothing else. When
+    the address has an account already, its owner is told by e-mail and None is returned:
+    the page answers the same either way, so it tells no one which addresses have an
+    account (the same work is done, so its timing does not tell either)."""
+    existing = find_user_by_email(email)
+    if existing is None:
+        return create_user(email, full_name, password, {Role.CANDIDATE}, actor=None)
+    problems = password_problems(password, email=email, full_name=full_name)
+    reasons = [("password", message) for message in problems]
+    if not full_name.strip():
+        reasons.append(("full_name", _l("Vui lòng nhập họ và tên.")))
+    if reasons:
+        raise ValidationFailed(reasons)
+    _hasher().hash(password)
+    queue_notice(NoticeKind.HAS_ACCOUNT, existing.email, obj=existing, at=at, user=existing)
+    return None
 
 
 def grant_role(user: User, role: Role, *, actor: User) -> User:
@@ -97,8 +117,10 @@ def _dummy_hash() -> str:
 
 
 def set_password(user: User, password: str) -> None:
-    """Store the hash of a new password (checked by the caller against the rule)."""
+    """Store the hash of a new password (checked by the caller against the rule). Every
+    session signed in with the old one ends."""
     user.password_hash = _hasher().hash(password)
+    user.end_sessions()
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -122,4 +144,40 @@ def authenticate(email: str, password: str) -> User | None:
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
     user.last_login_at = utcnow()
+    return user
+
+
+# --- ending sessions (exam/accounts/sessions.py) --------------------------------------------
+
+
+def end_all_sessions(user: User) -> User:
+    """Signing out: every session of the account ends, on this device and any other (a
+    copied cookie included)."""
+    user.end_sessions()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str, *, actor: User) -> User:
+    """The owner changes their password; their other sessions end (the caller signs this
+    device in again)."""
+    try:
+        _hasher().verify(user.password_hash or "", current_password)
+    except (VerificationError, InvalidHashError):
+        raise ValidationFailed(
+            [("current_password", _l("Mật khẩu hiện tại không đúng."))]
+        ) from None
+    problems = password_problems(new_password, email=user.email, full_name=user.full_name)
+    if problems:
+        raise ValidationFailed([("password", message) for message in problems])
+    set_password(user, new_password)
+    record("account.password_change", user, actor=actor)
+    return user
+
+
+def deactivate_user(user: User, *, actor: User | None) -> User:
+    """The account can no longer sign in, and its sessions end at their next request."""
+    if user.active:
+        user.active = False
+        user.end_sessions()
+        record("account.deactivate", user, actor=actor, after={"active": False})
     return user

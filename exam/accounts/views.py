@@ -3,11 +3,18 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from exam.accounts.forms import LoginForm, RegistrationForm
-from exam.accounts.operations import authenticate, register_candidate
+from exam.accounts.forms import ChangePasswordForm, LoginForm, RegistrationForm
+from exam.accounts.operations import (
+    authenticate,
+    change_password,
+    end_all_sessions,
+    register_candidate,
+)
+from exam.accounts.sessions import end_session, start_session
+from exam.core.db import utcnow
 from exam.core.views import run_operation
 from exam.extensions import db, limiter
 
@@ -48,7 +55,7 @@ def login() -> str | Response:
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            login_user(user)
+            start_session(user)
             flash(_("Đăng nhập thành công."), "success")
             return redirect(_safe_next(request.args.get("next")))
         form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
@@ -58,23 +65,71 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    logout_user()
+    end_all_sessions(current_user._get_current_object())
+    db.session.commit()
+    end_session()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("main.index"))
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _register_limit_per_address() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT_PER_ADDRESS"]
+
+
+def _registered_address() -> str:
+    """Registrations naming one address, wherever they come from: each may e-mail its
+    owner, whose mailbox is not to be flooded."""
+    return "register " + (request.form.get("email") or "").strip().casefold()
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"], key_func=_registered_address)
+@limiter.limit(_register_limit_per_address, methods=["POST"])
 def register() -> str | Response:
+    """The same answer whether or not the address has an account (its owner is told by
+    e-mail instead): the page tells no one which addresses are registered."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        user = run_operation(
-            lambda: register_candidate(form.email.data, form.full_name.data, form.password.data),
-            _("Đăng ký thành công. Bạn có thể nộp hồ sơ dự tuyển."),
+        done = run_operation(
+            lambda: register_candidate(
+                form.email.data, form.full_name.data, form.password.data, at=utcnow()
+            ),
+            _("Đã nhận đăng ký."),
             form,
         )
-        if user:
-            login_user(user)
-            return redirect(url_for("main.index"))
+        if done:
+            return redirect(url_for("accounts.registered"))
     return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/register/done")
+def registered() -> str:
+    return render_template("accounts/registered.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: f"password {current_user.id}")
+def password() -> str | Response:
+    """The owner changes their password: every other session of the account ends, and
+    this one is signed in afresh."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        changed = run_operation(
+            lambda: change_password(
+                user, form.current_password.data, form.password.data, actor=user
+            ),
+            _("Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản đã kết thúc."),
+            form,
+        )
+        if changed:
+            start_session(user)
+            return redirect(url_for("main.index"))
+    return render_template("accounts/password.html", form=form)

@@ -726,12 +726,17 @@ class _Candidate:
     email: str
 
 
-def start_paper(attempt_id: int, candidate_id: int, session_code: str, *, at: dt.datetime) -> bool:
+def start_paper(
+    attempt_id: int, candidate_id: int, session_code: str, *, session_token: str, at: dt.datetime
+) -> bool:
     """``start_attempt`` on the hot path of the session's first minute: one read (the paper,
     its session and its owner), one conditional update, the audit entry. True when the
     paper started now, False when it had started already (a second tab, a reload)."""
     with _statements() as run:
-        rows = run("start_state", {"attempt": attempt_id, "candidate": candidate_id})
+        rows = run(
+            "start_state",
+            {"attempt": attempt_id, "candidate": candidate_id, "token": session_token},
+        )
         if not rows:
             raise NotYours()
         [row] = rows
@@ -874,6 +879,9 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
         _attempts.c.id == sa.bindparam("attempt"),
         _applications.c.candidate_id == sa.bindparam("candidate"),
         _users.c.active.is_(True),
+        # The session's token: a session ended by signing out (or by a password change)
+        # is refused here too (exam/accounts/sessions.py).
+        _users.c.session_token == sa.bindparam("token", type_=sa.String),
     )
     if name == "state":
         return sa.select(*state_columns).select_from(paper).where(mine)
@@ -1040,12 +1048,12 @@ def _state_of(row: sa.Row, attempt_id: int, candidate_id: int) -> PaperState:
     )
 
 
-def paper_state(attempt_id: int, candidate_id: int) -> PaperState:
+def paper_state(attempt_id: int, candidate_id: int, *, session_token: str) -> PaperState:
     """The paper's status and deadline, if it is this (active) candidate's."""
     connection = db.session.connection()
     row = connection.execute(
         _statement(connection.dialect.name, "state"),
-        {"attempt": attempt_id, "candidate": candidate_id},
+        {"attempt": attempt_id, "candidate": candidate_id, "token": session_token},
     ).first()
     if row is None:
         raise NotYours()
@@ -1066,13 +1074,15 @@ class PaperPoll:
 
 
 def poll_paper(
-    attempt_id: int, candidate_id: int, *, at: dt.datetime, grace_seconds: int
+    attempt_id: int, candidate_id: int, *, session_token: str, at: dt.datetime, grace_seconds: int
 ) -> PaperPoll:
     """The exam page's poll in one read, without a lock: the paper's state and the seq of
     each stored answer. Writing (closing an expired paper, noting the contact) is left to
     the caller, who knows from the result whether either is due."""
     with _statements() as run:
-        rows = run("poll", {"attempt": attempt_id, "candidate": candidate_id})
+        rows = run(
+            "poll", {"attempt": attempt_id, "candidate": candidate_id, "token": session_token}
+        )
     if not rows:
         raise NotYours()
     state = _state_of(rows[0], attempt_id, candidate_id)
@@ -1099,13 +1109,16 @@ class OpenPaper:
 
 
 def open_paper(
-    attempt_id: int, candidate_id: int, *, locale: str, at: dt.datetime
+    attempt_id: int, candidate_id: int, *, session_token: str, locale: str, at: dt.datetime
 ) -> OpenPaper | None:
     """The start of the session in one read: this candidate's paper when it is in progress,
     before its deadline, still unanswered and rendered in ``locale``; otherwise None (the
     page then takes the general path, which also explains a refusal)."""
     with _statements() as run:
-        rows = run("open_paper", {"attempt": attempt_id, "candidate": candidate_id})
+        rows = run(
+            "open_paper",
+            {"attempt": attempt_id, "candidate": candidate_id, "token": session_token},
+        )
     if not rows or rows[0].locale != locale:
         return None
     [row] = rows
@@ -1122,6 +1135,7 @@ def save_answers(
     candidate_id: int,
     entries: list[tuple[int, object, int]],
     *,
+    session_token: str,
     at: dt.datetime,
     grace_seconds: int,
 ) -> tuple[PaperState, dict[int, int]]:
@@ -1143,7 +1157,12 @@ def save_answers(
     for item_id, response, seq in entries:
         if item_id not in latest or seq > latest[item_id][1]:
             latest[item_id] = (response, seq)
-    paper = {"attempt": attempt_id, "candidate": candidate_id, "items": list(latest)}
+    paper = {
+        "attempt": attempt_id,
+        "candidate": candidate_id,
+        "token": session_token,
+        "items": list(latest),
+    }
     with _statements() as run:
         state, values = _checked_batch(run, paper, latest, at, grace_seconds)
         if run.dialect == "postgresql":

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from exam.accounts.models import Role, User
+from exam.accounts.sessions import parse_user_id
 from exam.candidates.models import Application, ApplicationStatus
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
@@ -688,7 +689,9 @@ def attempt(attempt_id: int) -> str | Response:
     candidate_id = _candidate_id()
     if candidate_id is None:
         return login_manager.unauthorized()
-    paper = open_paper(attempt_id, candidate_id, locale=str(get_locale()), at=utcnow())
+    paper = open_paper(
+        attempt_id, candidate_id, session_token=_token(), locale=str(get_locale()), at=utcnow()
+    )
     if paper is not None:
         return render_template(
             "exams/paper.html",
@@ -737,7 +740,13 @@ def start(attempt_id: int) -> str | Response | tuple[str, int]:
     if candidate_id is None:
         return login_manager.unauthorized()
     try:
-        start_paper(attempt_id, candidate_id, request.form.get("session_code", ""), at=utcnow())
+        start_paper(
+            attempt_id,
+            candidate_id,
+            request.form.get("session_code", ""),
+            session_token=_token(),
+            at=utcnow(),
+        )
         db.session.commit()
     except NotYours:
         db.session.rollback()
@@ -758,14 +767,23 @@ def start(attempt_id: int) -> str | Response | tuple[str, int]:
 # object, one read and one write per save.
 
 
-def _candidate_id() -> int | None:
+def _signed_in() -> tuple[int, str] | None:
+    """(user id, session token) of the session; the queries check that the token is still
+    the account's (exam/accounts/sessions.py)."""
     user_id = session.get("_user_id")
     if user_id is None and current_user.is_authenticated:  # remembered sign-in
         user_id = current_user.get_id()
-    try:
-        return int(user_id) if user_id is not None else None
-    except (TypeError, ValueError):
-        return None
+    return parse_user_id(user_id)
+
+
+def _candidate_id() -> int | None:
+    signed_in = _signed_in()
+    return signed_in[0] if signed_in else None
+
+
+def _token() -> str:
+    signed_in = _signed_in()
+    return signed_in[1] if signed_in else ""
 
 
 def _state_json(status: AttemptStatus | str, deadline_at: Any) -> dict[str, Any]:
@@ -797,7 +815,9 @@ def state(attempt_id: int) -> Response:
         return login_manager.unauthorized()
     now = utcnow()
     try:
-        poll = poll_paper(attempt_id, candidate_id, at=now, grace_seconds=_grace())
+        poll = poll_paper(
+            attempt_id, candidate_id, session_token=_token(), at=now, grace_seconds=_grace()
+        )
     except NotYours:
         abort(404)
     if poll.expired:
@@ -838,13 +858,19 @@ def answers(attempt_id: int) -> Response | tuple[Response, int]:
     entries = _entries(request.get_json(silent=True))
     if entries is None:
         try:
-            paper_state(attempt_id, candidate_id)  # someone else's paper: 404, not 400
+            # someone else's paper: 404, not 400
+            paper_state(attempt_id, candidate_id, session_token=_token())
         except NotYours:
             abort(404)
         return jsonify(error=_("Dữ liệu gửi lên không hợp lệ.")), 400
     try:
         current, stored = save_answers(
-            attempt_id, candidate_id, entries, at=utcnow(), grace_seconds=_grace()
+            attempt_id,
+            candidate_id,
+            entries,
+            session_token=_token(),
+            at=utcnow(),
+            grace_seconds=_grace(),
         )
         if db.session().in_transaction():  # not when saved on PostgreSQL's driver
             db.session.commit()
@@ -938,6 +964,7 @@ def correct_text(item: AttemptQuestion) -> str:
         right = [c["id"] for c in data["choices"] if c.get("fraction", 0) > 0]
         return response_text(item, right if item.version.type != "single_choice" else right[0])
     return ""
+
 
 # --- question images on the paper (issue 10 item 9) -------------------------------------------
 

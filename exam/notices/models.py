@@ -19,6 +19,7 @@ class NoticeKind(TitledEnum):
     NOT_ELIGIBLE = "not_eligible"
     SUMMONS = "summons"
     WITHDRAWN = "withdrawn"
+    HAS_ACCOUNT = "has_account"  # someone registered again with the address of an account
     INVITATION = "invitation"
     RESET = "reset"
 
@@ -32,6 +33,7 @@ class NoticeKind(TitledEnum):
             "not_eligible": _l("Thông báo không đủ điều kiện dự tuyển"),
             "summons": _l("Giấy triệu tập"),
             "withdrawn": _l("Xác nhận rút hồ sơ"),
+            "has_account": _l("Địa chỉ email đã có tài khoản"),
         }
 
 

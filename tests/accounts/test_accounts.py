@@ -23,6 +23,7 @@ from exam.accounts.permissions import can_oversee, is_board, is_candidate, is_pa
 from exam.audit.models import AuditEntry
 from exam.core.errors import ValidationFailed
 from exam.extensions import db, limiter
+from exam.notices.models import NoticeKind, OutboxMessage
 from tests.conftest import IsolatedClient, login
 from tests.factories import PASSWORD
 
@@ -54,8 +55,10 @@ def field_errors(html: str, field: str) -> list[str]:
 
 
 def signed_in_user_id(client: FlaskClient) -> str | None:
+    """The account the session names ("<id>:<session token>"), as its id."""
     with client.session_transaction() as session:
-        return session.get("_user_id")
+        value = session.get("_user_id")
+    return value.partition(":")[0] if value else None
 
 
 def user_count() -> int:
@@ -66,14 +69,15 @@ def user_count() -> int:
 # --- Registration ---------------------------------------------------------------------------
 
 
-def test_registration_creates_a_signed_in_candidate_with_an_argon2_hash(client):
+def test_registration_creates_a_candidate_with_an_argon2_hash_who_then_signs_in(client):
     response = client.post(
         "/register",
         data=registration(full_name="  Nguyễn   Thị  Hoa ", email=" Hoa.Nguyen@Test.Example "),
     )
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/register/done"
+    assert signed_in_user_id(client) is None  # signing in tells the new account apart
     [user] = users_with_email("hoa.nguyen@test.example")
     assert user.email == "hoa.nguyen@test.example"  # stored in lower case
     assert user.full_name == "Nguyễn Thị Hoa"  # spaces tidied
@@ -83,10 +87,13 @@ def test_registration_creates_a_signed_in_candidate_with_an_argon2_hash(client):
     assert GOOD_PASSWORD not in user.password_hash
     assert PasswordHasher().verify(user.password_hash, GOOD_PASSWORD)
 
+    done = client.get("/register/done").get_data(as_text=True)
+    assert "Đã nhận đăng ký." in done
+    assert "bạn đăng nhập ngay bằng email và mật khẩu vừa đặt" in done
+    client.post("/login", data={"email": "hoa.nguyen@test.example", "password": GOOD_PASSWORD})
     assert signed_in_user_id(client) == str(user.id)
     page = client.get("/").get_data(as_text=True)
     assert "Nguyễn Thị Hoa" in page
-    assert "Đăng ký thành công. Bạn có thể nộp hồ sơ dự tuyển." in page
     assert "Đăng xuất" in page
 
 
@@ -115,23 +122,48 @@ def test_registration_is_audited_as_the_system(client):
     assert GOOD_PASSWORD not in str(entry.after)
 
 
+def scrub_tokens(html: str) -> str:
+    """The page without its field values and CSRF token (which differ by design)."""
+    return re.sub(r'(value|content)="[^"]*"', r'\1=""', html)
+
+
+def outbox_to(email: str) -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = sa.select(OutboxMessage).where(OutboxMessage.recipient == email)
+    return list(db.session.scalars(query))
+
+
 @pytest.mark.parametrize(
     "email", ["hoa.nguyen@test.example", "HOA.NGUYEN@TEST.EXAMPLE", " Hoa.Nguyen@test.example "]
 )
-def test_an_email_already_registered_is_refused_whatever_its_case(client, make, email):
+def test_an_email_already_registered_gets_the_same_answer_and_its_owner_an_email(
+    app, client, make, email
+):
     existing = make.user(Role.CANDIDATE, email="hoa.nguyen@test.example")
     db.session.commit()
 
+    newcomer = app.test_client()
     response = client.post("/register", data=registration(email=email, full_name="Người Khác"))
+    fresh = newcomer.post(
+        "/register", data=registration(email="moi.tinh@test.example", full_name="Người Khác")
+    )
 
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    assert field_errors(html, "email") == ["Địa chỉ email này đã được đăng ký."]
-    assert "Chưa lưu được: vui lòng kiểm tra lại" in html
+    # Nothing in the answer tells the two apart: same status, same page, same message.
+    assert response.status_code == fresh.status_code == 302
+    assert response.headers["Location"] == fresh.headers["Location"] == "/register/done"
+    html = client.get("/register/done").get_data(as_text=True)
+    assert "đã được đăng ký" not in html
+    assert scrub_tokens(html) == scrub_tokens(newcomer.get("/register/done").get_data(as_text=True))
     [only] = users_with_email("hoa.nguyen@test.example")
     assert only.id == existing.id
     assert only.full_name != "Người Khác"
     assert signed_in_user_id(client) is None
+    # The owner is told by e-mail instead (through the outbox), once per attempt.
+    [notice] = outbox_to("hoa.nguyen@test.example")
+    assert notice.kind == NoticeKind.HAS_ACCOUNT
+    assert "đã có tài khoản" in notice.body
+    assert "Quên mật khẩu" in notice.body
+    assert outbox_to("moi.tinh@test.example") == []
 
 
 @pytest.mark.parametrize(
@@ -163,7 +195,7 @@ def test_bad_registrations_are_refused_next_to_the_field(client, overrides, fiel
 
 def test_a_password_of_exactly_ten_characters_is_enough(client):
     response = client.post(
-        "/register", data=registration(password="0123456789", confirm="0123456789")
+        "/register", data=registration(password="ve-hoa-sen", confirm="ve-hoa-sen")
     )
 
     assert response.status_code == 302
