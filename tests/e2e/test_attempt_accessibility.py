@@ -222,3 +222,38 @@ def test_radio_buttons_stand_out_against_the_page(page, live_server, sitting):
     page.locator("#connection[data-state='online']").wait_for()
     ratio = page.evaluate(_CONTRAST_JS, "#q1 input.form-check-input")
     assert ratio >= 3
+
+
+def test_an_answered_and_flagged_question_still_looks_answered(page, live_server, sitting):
+    candidate, test, attempt = sitting
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(candidate.email)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.goto(f"{live_server}/attempts/{attempt.id}")
+    page.get_by_label("Mã ca thi").fill(test.session_code)
+    page.get_by_role("button", name="Bắt đầu làm bài").click()
+    page.locator("#connection[data-state='online']").wait_for()
+    for number in (1, 2):
+        page.locator(f"#q{number} label.form-check-label").first.click()
+    page.locator("#q1 input[data-flag]").check()
+    page.locator("#q3 input[data-flag]").check()
+    wait_until(page, "document.getElementById('answered-count').textContent === '2'")
+
+    def look(number: int) -> dict:
+        return page.evaluate(
+            "(n) => { const a = document.querySelector(`.question-nav a[href='#q${n}']`);"
+            " const s = getComputedStyle(a), mark = getComputedStyle(a, '::after');"
+            " return {fill: s.backgroundColor, mark: mark.content !== 'none'"
+            " && mark.display !== 'none'}; }",
+            number,
+        )
+
+    answered_flagged, answered, unanswered_flagged, plain = (look(n) for n in (1, 2, 3, 4))
+    assert answered_flagged["fill"] == answered["fill"] != plain["fill"]
+    assert unanswered_flagged["fill"] == plain["fill"]
+    assert answered_flagged["mark"]
+    assert unanswered_flagged["mark"]
+    assert not answered["mark"]
+    assert not plain["mark"]
+    screenshot(page, "attempt-flagged-grid")
