@@ -190,6 +190,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = i18n.format_datetime
     app.jinja_env.filters["document_date"] = i18n.format_document_date
     app.jinja_env.filters["score"] = lambda v: "—" if v is None else format_decimal(v, "0.00")
+    # Any other number, with the page's decimal sign (33,33 in Vietnamese), no grouping (a
+    # numerical answer may be a year), at most 6 decimals like the '%g' it replaces.
+    app.jinja_env.filters["number"] = lambda v: format_decimal(v, "0.######")
     app.jinja_env.globals["can"] = permissions
     app.jinja_env.globals["current_locale"] = i18n.select_locale
 

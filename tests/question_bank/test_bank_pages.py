@@ -328,3 +328,28 @@ def test_editing_through_the_web_writes_a_version_and_needs_review_again(app, ma
     assert [v.number for v in question.versions] == [1, 2]
     assert question.status == QuestionStatus.SUBMITTED
     assert question.current.created_by_id == author.id
+
+
+def test_fractions_are_written_with_the_pages_decimal_sign(app, make):
+    from exam.question_bank.interchange import Choice, QuestionData
+    from exam.question_bank.operations import create_question
+
+    bank = make.bank(0)
+    author = make.user(Role.QUESTION_AUTHOR)
+    third = 1 / 3
+    question = create_question(
+        bank,
+        QuestionData(
+            type="multiple_response",
+            text="Những cơ quan nào?",
+            choices=[Choice("A", third), Choice("B", third), Choice("C", third), Choice("D", -1)],
+        ),
+        actor=author,
+    )
+    db.session.commit()
+    client = login(app.test_client(), author)
+    vietnamese = client.get(f"/bank/questions/{question.id}").get_data(as_text=True)
+    assert "33,333333%" in vietnamese
+    assert "33.3333" not in vietnamese
+    client.post("/language", data={"language": "en", "next": "/"})
+    assert "33.333333%" in client.get(f"/bank/questions/{question.id}").get_data(as_text=True)
