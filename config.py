@@ -80,6 +80,12 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 
+    # The audit trail (README, Rules). AUDIT_KEY signs the pending journal's rows (empty: a
+    # key derived from SECRET_KEY); the anchor file keeps the chain's heads outside the
+    # database (empty: none kept). Back the file up away from the database.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+    AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", str(INSTANCE_DIR / "audit-anchors.txt"))
+
     # E-mail notices, delivered from the outbox by `flask notices send`.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
@@ -131,6 +137,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_CHEAP = True  # argon2 at full cost would dominate the suite's time
+    AUDIT_ANCHOR_FILE = ""  # each test rolls its database back: tests that anchor set a file
     JOBS_RUN_INLINE = True  # background jobs run in the request (one test uses the thread)
     UPLOAD_DIR = os.path.join(tempfile.gettempdir(), "exam-test-uploads")
 

@@ -31,7 +31,10 @@ def audit_cli() -> None:
     pass
 
 
-@audit_cli.command("verify", help="Check the hash chain; exit 1 if an entry was edited or removed.")
+@audit_cli.command(
+    "verify",
+    help="Check the hash chain, the pending journal and the audited values; exit 1 on any gap.",
+)
 @click.option(
     "--anchor",
     "anchors",
@@ -39,7 +42,15 @@ def audit_cli() -> None:
     help="SEQ:HASH printed on a published document; its entry must still be there.",
 )
 def audit_verify(anchors: tuple[str, ...]) -> None:
-    from exam.audit.operations import Anchor, seal_pending, verify_chain
+    from exam.audit.operations import (
+        Anchor,
+        forged_pending,
+        keep_anchor,
+        seal_pending,
+        stored_anchors,
+        verify_chain,
+    )
+    from exam.audit.reconcile import compare_with_trail
 
     try:
         parsed = tuple(Anchor.parse(text) for text in anchors)
@@ -47,21 +58,53 @@ def audit_verify(anchors: tuple[str, ...]) -> None:
         raise click.BadParameter(str(error), param_hint="--anchor") from None
     seal_pending()  # the hot paths' entries join the chain before it is checked
     db.session.commit()
-    report = verify_chain(parsed)
-    for problem in report.problems:
+    try:
+        kept = stored_anchors()
+    except ValueError as error:
+        click.echo(f"BROKEN: {error}", err=True)
+        sys.exit(1)
+    report = verify_chain(kept + parsed)
+    problems = report.problems + forged_pending() + compare_with_trail()
+    for problem in problems:
         click.echo(f"BROKEN: {problem}", err=True)
-    if not report.intact:
+    if report.intact:
+        keep_anchor()  # the chain checked whole: its head is worth keeping
+    if problems:
         sys.exit(1)
     click.echo(f"Audit trail intact: {report.checked} entries checked.")
 
 
-@audit_cli.command("seal", help="Move the entries written on hot paths into the chain.")
+@audit_cli.command(
+    "seal",
+    help="Move the entries written on hot paths into the chain and keep its head as an anchor.",
+)
 def audit_seal() -> None:
-    from exam.audit.operations import seal_pending
+    from exam.audit.operations import (
+        check_anchor,
+        forged_pending,
+        keep_anchor,
+        seal_pending,
+        stored_anchors,
+    )
 
     sealed = seal_pending()
     db.session.commit()
     click.echo(f"Pending entries sealed into the chain: {sealed}.")
+    try:
+        kept = stored_anchors()
+    except ValueError as error:
+        click.echo(f"BROKEN: {error}", err=True)
+        sys.exit(1)
+    # The newest anchor, one read: a chain emptied or cut short since the last seal is
+    # reported at once (and no anchor is taken of it); `verify` walks the whole chain.
+    broken = check_anchor(kept[-1]) if kept else None
+    problems = ([broken] if broken else []) + forged_pending()
+    for problem in problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    if broken is None:
+        keep_anchor()
+    if problems:
+        sys.exit(1)
 
 
 @click.group("demo", help="Demonstration data.")

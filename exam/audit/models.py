@@ -42,7 +42,7 @@ class PendingAuditEntry(db.Model):
     """An entry written on a hot path without waiting for the chain (thousands of candidates
     pressing Start within seconds would queue on its lock). The next chained write, or
     ``flask audit seal`` / ``verify``, moves it into the chain in the order written,
-    keeping the time it happened."""
+    keeping the time it happened, once its ``mac`` verifies."""
 
     __tablename__ = "audit_pending"
 
@@ -57,6 +57,10 @@ class PendingAuditEntry(db.Model):
     object_id: Mapped[str] = mapped_column(sa.String(60))
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    # HMAC-SHA256 of the fields above with a key the database does not hold (AUDIT_KEY, or
+    # one derived from SECRET_KEY): a row written behind the application's back is refused
+    # at sealing instead of joining the chain as if it were genuine.
+    mac: Mapped[str] = mapped_column(sa.String(64))
 
 
 class AuditTrailIsAppendOnly(Exception):

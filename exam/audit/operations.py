@@ -6,11 +6,16 @@ import datetime as dt
 import decimal
 import enum
 import hashlib
+import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
 
 from exam.audit.models import AuditEntry, PendingAuditEntry
 from exam.core.db import utcnow
@@ -121,6 +126,31 @@ def record(
 
 _PENDING = PendingAuditEntry.__table__
 _INSERT_PENDING = sa.insert(_PENDING)  # built once: this runs for every candidate's Start
+_MAC_FIELDS = tuple(c.name for c in _PENDING.c if c.name not in ("id", "mac"))
+
+
+def _audit_key() -> bytes:
+    """The key of the pending journal's MACs: AUDIT_KEY, else one derived from SECRET_KEY
+    (never the secret itself). Neither is in the database, so whoever can only write to the
+    database cannot make a pending row that seals."""
+    configured = current_app.config.get("AUDIT_KEY")
+    if configured:
+        return configured.encode() if isinstance(configured, str) else configured
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, b"exam.audit.pending-journal", hashlib.sha256).digest()
+
+
+def pending_mac(fields: Mapping[str, Any]) -> str:
+    """The MAC of a pending entry's fields (as written, or as read back from the table)."""
+    payload = {name: fields[name] for name in _MAC_FIELDS}
+    payload["created_at"] = fields["created_at"].astimezone(dt.UTC).isoformat()
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(_audit_key(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _signed(fields: dict[str, Any]) -> dict[str, Any]:
+    return {**fields, "mac": pending_mac(fields)}
 
 
 def record_soon(
@@ -136,13 +166,15 @@ def record_soon(
     chain at the next chained write (``seal_pending``), with the time it happened."""
     db.session.connection().execute(
         _INSERT_PENDING,
-        _entry_fields(
-            action,
-            actor=actor,
-            before=before,
-            after=after,
-            object_type=object_type,
-            object_id=object_id,
+        _signed(
+            _entry_fields(
+                action,
+                actor=actor,
+                before=before,
+                after=after,
+                object_type=object_type,
+                object_id=object_id,
+            )
         ),
     )
 
@@ -150,8 +182,10 @@ def record_soon(
 def pending_fields(action: str, **details: Any) -> dict[str, Any]:
     """The parameters of ``insert_pending_for``: what ``record_soon`` would write. Named
     entry_<column>: a parameter named after a column of the table that the same statement
-    updates would become one more SET clause of that update."""
-    return {f"entry_{name}": value for name, value in _entry_fields(action, **details).items()}
+    updates would become one more SET clause of that update. The MAC is computed here, in
+    Python, so that the statement stays one statement."""
+    fields = _signed(_entry_fields(action, **details))
+    return {f"entry_{name}": value for name, value in fields.items()}
 
 
 def insert_pending_for(rows: sa.CTE) -> sa.Insert:
@@ -168,14 +202,23 @@ def insert_pending_for(rows: sa.CTE) -> sa.Insert:
 
 
 def seal_pending() -> int:
-    """Move the pending entries into the chain, oldest first. Returns how many."""
+    """Move the pending entries into the chain, oldest first. Returns how many. A row whose
+    MAC does not verify stays where it is, unsealed (``forged_pending`` names it)."""
     _lock_chain()
     return _seal_pending()
 
 
+def _genuine(row: sa.Row) -> bool:
+    return hmac.compare_digest(row.mac or "", pending_mac(row._mapping))
+
+
 def _seal_pending() -> int:
     """``seal_pending`` for a caller that holds the chain's lock already."""
-    pending = db.session.execute(sa.select(_PENDING).order_by(_PENDING.c.id)).all()
+    pending = [
+        row
+        for row in db.session.execute(sa.select(_PENDING).order_by(_PENDING.c.id)).all()
+        if _genuine(row)
+    ]
     if not pending:
         return 0
     seq, prev_hash = _chain_head()
@@ -183,7 +226,7 @@ def _seal_pending() -> int:
     for row in pending:
         seq += 1
         fields = dict(row._mapping)
-        del fields["id"]
+        del fields["id"], fields["mac"]
         entry = AuditEntry(seq=seq, prev_hash=prev_hash, **fields)
         entry.hash = prev_hash = entry_digest(entry)
         rows.append({"seq": seq, "prev_hash": entry.prev_hash, "hash": entry.hash, **fields})
@@ -193,6 +236,23 @@ def _seal_pending() -> int:
     for start in range(0, len(ids), 500):
         db.session.execute(sa.delete(_PENDING).where(_PENDING.c.id.in_(ids[start : start + 500])))
     return len(rows)
+
+
+def forged_pending() -> list[str]:
+    """The pending rows whose MAC does not verify (written behind the application's back,
+    or under another key), in words; sealing leaves them out of the chain."""
+    return [
+        _(
+            "Mục chờ niêm phong #%(id)s (%(action)s, %(object_type)s #%(object_id)s) có mã "
+            "xác thực sai: không được đưa vào chuỗi nhật ký.",
+            id=row.id,
+            action=row.action,
+            object_type=row.object_type,
+            object_id=row.object_id,
+        )
+        for row in db.session.execute(sa.select(_PENDING).order_by(_PENDING.c.id))
+        if not _genuine(row)
+    ]
 
 
 @dataclass
@@ -231,16 +291,76 @@ def current_anchor() -> Anchor | None:
     return Anchor(last.seq, last.hash[:16]) if last else None
 
 
+# --- anchors kept outside the database --------------------------------------------------
+
+
+def anchor_file() -> Path | None:
+    """Where ``flask audit seal`` and ``verify`` keep the chain's successive heads
+    (AUDIT_ANCHOR_FILE; none when empty). Whoever can rewrite the database but not this
+    file cannot cut the chain short, empty it or rebuild it, unseen."""
+    configured = current_app.config.get("AUDIT_ANCHOR_FILE")
+    return Path(configured) if configured else None
+
+
+def stored_anchors() -> tuple[Anchor, ...]:
+    """The anchors of the anchor file, oldest first (ValueError on a damaged line)."""
+    path = anchor_file()
+    if path is None or not path.exists():
+        return ()
+    anchors = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        try:
+            anchors.append(Anchor.parse(line.split()[0]))
+        except ValueError:
+            raise ValueError(f"{path}:{number}: {line!r} is not an anchor") from None
+    return tuple(anchors)
+
+
+def keep_anchor() -> Anchor | None:
+    """Append the chain's head (its full hash) to the anchor file when it moved. Call it
+    after the commit: an anchor must never name an entry that was rolled back."""
+    path = anchor_file()
+    last = db.session.execute(
+        sa.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    if path is None or last is None:
+        return None
+    head = Anchor(last.seq, last.hash)
+    kept = stored_anchors()
+    if kept and kept[-1] == head:
+        return head
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(f"{head} {utcnow().isoformat()}\n")
+    return head
+
+
+def check_anchor(anchor: Anchor) -> str | None:
+    """One anchor against the chain (one read): what is wrong, or None."""
+    entry_hash = db.session.scalar(sa.select(AuditEntry.hash).where(AuditEntry.seq == anchor.seq))
+    if entry_hash is None:
+        return f"entry #{anchor.seq} of the anchor {anchor} is gone"
+    if not entry_hash.startswith(anchor.hash_prefix):
+        return f"entry #{anchor.seq} differs from the anchor {anchor}"
+    return None
+
+
 def verify_chain(anchors: tuple[Anchor, ...] = ()) -> ChainReport:
-    """Walk the whole chain: an edited entry breaks its hash, a deleted one breaks the links,
-    and each anchor must still be found with the same hash."""
+    """Walk the whole chain: an edited entry breaks its hash, a deleted or moved one breaks
+    the links, and each anchor must still be found with the same hash: a chain emptied,
+    cut short or rebuilt after an anchor was taken is broken."""
     problems: list[str] = []
-    expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    by_seq = {anchor.seq: anchor for anchor in anchors}
+    expected_prev, expected_seq, checked, last_seq = GENESIS_HASH, 1, 0, 0
+    by_seq: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        by_seq.setdefault(anchor.seq, []).append(anchor)
+    differing: list[tuple[int, Anchor]] = []
     for entry in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)):
-        anchor = by_seq.pop(entry.seq, None)
-        if anchor and not entry.hash.startswith(anchor.hash_prefix):
-            problems.append(f"entry #{entry.seq} differs from the anchor {anchor}")
+        for anchor in by_seq.pop(entry.seq, ()):
+            if not entry.hash.startswith(anchor.hash_prefix):
+                differing.append((entry.seq, anchor))
         checked += 1
         if entry.seq != expected_seq:
             problems.append(f"entry #{expected_seq} is missing (found #{entry.seq})")
@@ -248,8 +368,38 @@ def verify_chain(anchors: tuple[Anchor, ...] = ()) -> ChainReport:
             problems.append(f"entry #{entry.seq} does not follow the previous entry")
         if entry_digest(entry) != entry.hash:
             problems.append(f"entry #{entry.seq} was altered")
-        expected_prev, expected_seq = entry.hash, entry.seq + 1
-    problems += [
-        f"entry #{anchor.seq} of the anchor {anchor} is gone" for anchor in by_seq.values()
-    ]
+        expected_prev, expected_seq, last_seq = entry.hash, entry.seq + 1, entry.seq
+    # Many anchors may name the same damage (a rebuilt chain differs from every one): the
+    # first that differs says where it starts, the newest one gone where the chain stops.
+    if differing:
+        seq, anchor = differing[0]
+        problems.append(f"entry #{seq} differs from the anchor {anchor}")
+        if len(differing) > 1:
+            problems.append(_("Tổng cộng %(n)s mốc neo không khớp với chuỗi.", n=len(differing)))
+    gone = sorted((anchor for group in by_seq.values() for anchor in group), key=_by_seq)
+    if gone:
+        newest = gone[-1]
+        problems.append(f"entry #{newest.seq} of the anchor {newest} is gone")
+        if checked == 0:
+            problems.append(
+                _(
+                    "Chuỗi nhật ký trống, nhưng mốc neo cho thấy đã có %(n)s mục.",
+                    n=newest.seq,
+                )
+            )
+        elif last_seq < newest.seq:
+            problems.append(
+                _(
+                    "Chuỗi nhật ký dừng ở mục #%(last)s, trước mốc neo #%(seq)s: các mục "
+                    "cuối đã bị xoá.",
+                    last=last_seq,
+                    seq=newest.seq,
+                )
+            )
+        if len(gone) > 1:
+            problems.append(_("Tổng cộng %(n)s mốc neo không còn mục.", n=len(gone)))
     return ChainReport(checked=checked, problems=problems)
+
+
+def _by_seq(anchor: Anchor) -> int:
+    return anchor.seq

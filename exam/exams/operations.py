@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import insert_pending_for, pending_fields, record, record_soon
+from exam.audit.reconcile import attempt_values
 from exam.candidates.models import Application
 from exam.candidates.queries import eligible_applications
 from exam.core.driver import (
@@ -1448,7 +1449,7 @@ def submit_attempt(
         "attempt.submit",
         attempt,
         actor=actor,
-        after={"score": attempt.score, "final_score": attempt.final_score, "by_server": by_server},
+        after={"by_server": by_server, **attempt_values(attempt)},
     )
     return attempt
 
@@ -1508,7 +1509,7 @@ def record_item_points(
         attempt,
         actor=actor,
         before={"item": item.id, "points": before},
-        after={"item": item.id, "points": item.awarded_points, "final_score": attempt.final_score},
+        after={"item": item.id, "points": item.awarded_points, **attempt_values(attempt)},
     )
     return item
 
@@ -1595,6 +1596,7 @@ def allow_retake(
             "minutes_added": added,
             "reopened": reopened,
             "reason": reason,
+            **attempt_values(attempt),
         },
     )
     return attempt
@@ -1628,7 +1630,7 @@ def record_incident(
             "penalty": penalty,
             "applied": attempt.penalty,
             "description": description,
-            "final_score": attempt.final_score,
+            **attempt_values(attempt),
         },
     )
     return incident
@@ -1682,4 +1684,8 @@ def void_question(
             "rescored": changes,
         },
     )
+    # Each rescored paper's new values in its own entry, as every change of a score has.
+    rescored = {item.attempt for item in items if item.attempt.status == AttemptStatus.SUBMITTED}
+    for attempt in sorted(rescored, key=lambda paper: paper.id):
+        record("attempt.rescore", attempt, actor=actor, after=attempt_values(attempt))
     return voided

@@ -381,3 +381,407 @@ def test_cli_seal_and_verify_take_in_the_waiting_entries(app, trail, make, now):
     assert verified.exit_code == 0, verified.output
     assert f"Audit trail intact: {chained + 2} entries checked." in verified.output
     assert pending() == []
+
+
+# --- the pending journal is tamper-evident: each row carries a MAC ---------------------------
+
+
+def _forge_pending(actor_id: int, object_id: int, *, mac: str = "0" * 64) -> None:
+    """A row slipped into the pending journal by someone who can write to the database."""
+    db.session.execute(
+        sa.text(
+            "INSERT INTO audit_pending (created_at, actor_id, actor_label, action, object_type,"
+            " object_id, before, after, mac) VALUES (:at, :actor, 'system', 'attempt.submit',"
+            " 'Attempt', :object, NULL, :after, :mac)"
+        ),
+        {
+            "at": dt.datetime(2026, 5, 4, 2, 0, tzinfo=dt.UTC),
+            "actor": actor_id,
+            "object": str(object_id),
+            "after": json.dumps({"score": 30.0, "final_score": 30.0}),
+            "mac": mac,
+        },
+    )
+
+
+def test_a_forged_pending_row_is_refused_at_sealing(trail, make, now):
+    from exam.audit.operations import forged_pending, seal_pending
+
+    candidate = make.user(Role.CANDIDATE)
+    chained = len(entries())
+    _write_soon(candidate, 41, now)
+    _forge_pending(candidate.id, 42)
+    _write_soon(candidate, 43, now)
+
+    assert seal_pending() == 2  # the genuine ones, in their order
+    assert [e.object_id for e in entries()[chained:]] == ["41", "43"]
+    [left] = pending()
+    assert left.object_id == "42"
+    [problem] = forged_pending()
+    assert f"#{left.id}" in problem
+    assert "mã xác thực sai" in problem
+    assert seal_pending() == 0  # it stays out, at every later seal
+    assert fresh_report().intact
+
+
+def test_a_pending_row_edited_before_sealing_is_refused(trail, make, now):
+    from exam.audit.operations import forged_pending, seal_pending
+
+    _write_soon(make.user(Role.CANDIDATE), 41, now)
+    db.session.execute(sa.text("UPDATE audit_pending SET object_id = '99'"))
+    db.session.expire_all()
+
+    assert seal_pending() == 0
+    assert len(forged_pending()) == 1
+
+
+def test_a_pending_row_made_with_another_key_is_refused(app, trail, make, now, monkeypatch):
+    """The key is not in the database: a MAC computed with any other key does not seal."""
+    from exam.audit.operations import forged_pending, seal_pending
+
+    candidate = make.user(Role.CANDIDATE)
+    monkeypatch.setitem(app.config, "AUDIT_KEY", "a key the server does not use")
+    _write_soon(candidate, 41, now)
+    monkeypatch.setitem(app.config, "AUDIT_KEY", "the server's own key, 32 bytes or more!")
+    _write_soon(candidate, 42, now)
+
+    assert seal_pending() == 1
+    assert [w.object_id for w in pending()] == ["41"]
+    assert len(forged_pending()) == 1
+
+
+def test_the_hot_paths_parameters_carry_the_mac(now):
+    from exam.audit.operations import pending_fields, pending_mac
+
+    fields = pending_fields(
+        "attempt.start", actor=None, object_type="Attempt", object_id=7, after={"started_at": now}
+    )
+    plain = {name.removeprefix("entry_"): value for name, value in fields.items()}
+    assert plain["mac"] == pending_mac(plain)
+    assert len(plain["mac"]) == 64
+
+
+def test_cli_seal_and_verify_report_a_forged_pending_row(app, trail, make):
+    candidate = make.user(Role.CANDIDATE)
+    _forge_pending(candidate.id, 42)
+    db.session.commit()
+
+    sealed = app.test_cli_runner().invoke(args=["audit", "seal"])
+    assert sealed.exit_code == 1
+    assert "Pending entries sealed into the chain: 0." in sealed.output
+    assert "BROKEN: Mục chờ niêm phong #" in sealed.output
+    verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verified.exit_code == 1
+    assert "mã xác thực sai" in verified.output
+    assert "intact" not in verified.output
+    assert [e.action for e in entries()] == [e.action for e in trail] + ["account.create"]
+
+
+# --- anchors kept outside the database: an emptied, cut or rebuilt chain is broken ----------
+
+
+@pytest.fixture
+def anchor_file(app, tmp_path, monkeypatch):
+    path = tmp_path / "audit-anchors.txt"
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_FILE", str(path))
+    return path
+
+
+def _cli(app, *args: str):
+    db.session.expire_all()
+    return app.test_cli_runner().invoke(args=["audit", *args])
+
+
+def test_sealing_keeps_the_chains_head_in_the_anchor_file(app, trail, anchor_file, make):
+    assert _cli(app, "seal").exit_code == 0
+    head = entries()[-1]
+    assert anchor_file.read_text().split()[0] == f"{head.seq}:{head.hash}"
+    assert _cli(app, "seal").exit_code == 0
+    assert len(anchor_file.read_text().splitlines()) == 1  # only when the head moved
+    make.user(Role.CANDIDATE)
+    db.session.commit()
+    assert _cli(app, "verify").exit_code == 0
+    assert len(anchor_file.read_text().splitlines()) == 2
+
+
+def test_an_emptied_chain_is_broken(app, trail, anchor_file):
+    head = f"{trail[-1].seq}:{trail[-1].hash}"
+    assert _cli(app, "seal").exit_code == 0
+    db.session.execute(sa.text("DELETE FROM audit_entries"))
+
+    result = _cli(app, "verify")
+
+    assert result.exit_code == 1
+    assert f"BROKEN: entry #{len(trail)} of the anchor {head} is gone" in result.output
+    assert f"Chuỗi nhật ký trống, nhưng mốc neo cho thấy đã có {len(trail)} mục." in result.output
+    assert "intact" not in result.output
+
+
+def test_a_truncated_tail_is_broken(app, trail, anchor_file):
+    assert _cli(app, "seal").exit_code == 0
+    db.session.execute(sa.text("DELETE FROM audit_entries WHERE seq >= 3"))
+
+    result = _cli(app, "verify")
+
+    assert result.exit_code == 1
+    assert f"Chuỗi nhật ký dừng ở mục #2, trước mốc neo #{len(trail)}" in result.output
+    assert "intact" not in result.output
+
+
+def test_sealing_a_chain_cut_short_is_reported_and_not_anchored(app, trail, anchor_file):
+    assert _cli(app, "seal").exit_code == 0
+    kept = anchor_file.read_text()
+    db.session.execute(sa.text("DELETE FROM audit_entries WHERE seq = :seq"), {"seq": len(trail)})
+
+    result = _cli(app, "seal")
+
+    assert result.exit_code == 1
+    assert f"BROKEN: entry #{len(trail)} of the anchor" in result.output
+    assert anchor_file.read_text() == kept
+
+
+def test_a_rebuilt_chain_differs_from_its_anchor(app, trail, anchor_file):
+    """Whoever rewrites an entry and recomputes every hash after it leaves a chain whose
+    links all hold: only the anchor taken before shows it."""
+    prev_hash = trail[0].hash
+    assert _cli(app, "seal").exit_code == 0
+    db.session.execute(sa.text("UPDATE audit_entries SET actor_label = 'ai-do' WHERE seq = 2"))
+    for seq in range(2, len(trail) + 1):
+        db.session.expire_all()
+        entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.seq == seq)).one()
+        db.session.execute(
+            sa.text("UPDATE audit_entries SET prev_hash = :prev WHERE seq = :seq"),
+            {"prev": prev_hash, "seq": seq},
+        )
+        db.session.expire_all()
+        entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.seq == seq)).one()
+        prev_hash = entry_digest(entry)
+        db.session.execute(
+            sa.text("UPDATE audit_entries SET hash = :hash WHERE seq = :seq"),
+            {"hash": prev_hash, "seq": seq},
+        )
+    assert fresh_report().intact  # the links alone hold
+
+    result = _cli(app, "verify")
+
+    assert result.exit_code == 1
+    assert "BROKEN: entry #2 differs from the anchor" not in result.output  # not anchored
+    assert f"BROKEN: entry #{len(trail)} differs from the anchor" in result.output
+
+
+def test_a_damaged_anchor_file_is_reported(app, trail, anchor_file):
+    anchor_file.write_text("not an anchor\n")
+
+    assert _cli(app, "verify").exit_code == 1
+    assert _cli(app, "seal").exit_code == 1
+
+
+def test_a_reordered_entry_is_detected(trail):
+    a, b = trail[1].seq, trail[2].seq
+    swap = "UPDATE audit_entries SET seq = :to WHERE seq = :from"
+    db.session.execute(sa.text(swap), {"from": a, "to": 1000})
+    db.session.execute(sa.text(swap), {"from": b, "to": a})
+    db.session.execute(sa.text(swap), {"from": 1000, "to": b})
+
+    report = fresh_report()
+
+    assert f"entry #{a} was altered" in report.problems
+    assert f"entry #{b} was altered" in report.problems
+
+
+# --- the values in the tables match the last audited ones -----------------------------------
+
+
+@pytest.fixture
+def contest(make):
+    """A position whose candidates sat the test, were scored by the panel and ranked, plus a
+    rejected dossier, all through the real operations."""
+    from exam.results.operations import compute_ranking
+    from tests.results.test_ranking import Person, build_contest
+
+    position, applications = build_contest(
+        make,
+        [
+            Person("Trương Thị Ánh Tuyết", 3, ("80", "85", "82")),
+            Person("Nguyễn Thị Hồng Nhung", 4, ("90", "91.5")),
+        ],
+    )
+    rejected = make.application(position, eligible=False)
+    board = make.user(Role.BOARD_ADMIN)
+    ranking = compute_ranking(position, has_test=True, actor=board, at=dt.datetime.now(dt.UTC))
+    db.session.commit()
+    return applications, rejected, ranking
+
+
+def _attempt(application):
+    from exam.exams.queries import attempt_of_application
+
+    return attempt_of_application(application)
+
+
+def compared() -> list[str]:
+    from exam.audit.reconcile import compare_with_trail
+
+    db.session.expire_all()
+    return compare_with_trail()
+
+
+def test_untampered_values_match_the_trail(app, contest):
+    assert compared() == []
+    result = _cli(app, "verify")
+    assert result.exit_code == 0, result.output
+
+
+def test_values_still_match_after_an_incident_and_a_voided_question(make, contest):
+    from exam.exams.models import Penalty
+    from exam.exams.operations import record_incident, void_question
+
+    applications, _, _ = contest
+    attempt = _attempt(applications["Trương Thị Ánh Tuyết"])
+    board = make.user(Role.BOARD_ADMIN)
+    at = dt.datetime.now(dt.UTC)
+    record_incident(
+        attempt, penalty=Penalty.REPRIMAND, description="Trao đổi bài.", actor=board, at=at
+    )
+    item = attempt.questions[-1]
+    void_question(attempt.test, item.version.question, reason="Sai đáp án.", actor=board, at=at)
+
+    assert compared() == []
+    assert "attempt.rescore" in [e.action for e in entries()]
+
+
+def test_a_score_changed_in_its_table_is_reported(contest):
+    applications, _, _ = contest
+    attempt = _attempt(applications["Trương Thị Ánh Tuyết"])
+    assert attempt.final_score == 3.0
+    db.session.execute(
+        sa.text("UPDATE attempts SET final_score = 28.5 WHERE id = :id"), {"id": attempt.id}
+    )
+
+    assert compared() == [f"Điểm của bài thi #{attempt.id} là 28.5 nhưng nhật ký ghi 3"]
+
+
+def test_a_questions_points_changed_in_its_table_are_reported(contest):
+    applications, _, _ = contest
+    attempt = _attempt(applications["Trương Thị Ánh Tuyết"])
+    item = next(i for i in attempt.questions if i.awarded_points == 0)
+    db.session.execute(
+        sa.text("UPDATE attempt_questions SET awarded_points = 1 WHERE id = :id"),
+        {"id": item.id},
+    )
+
+    assert compared() == [f"Điểm câu #{item.id} của bài thi #{attempt.id} là 1 nhưng nhật ký ghi 0"]
+
+
+def test_a_sheet_changed_in_its_table_is_reported(contest):
+    from exam.panels.models import ScoreSheet
+
+    applications, _, _ = contest
+    sheet = db.session.scalars(
+        sa.select(ScoreSheet).where(
+            ScoreSheet.application_id == applications["Trương Thị Ánh Tuyết"].id,
+            ScoreSheet.score == 80,
+        )
+    ).one()
+    db.session.execute(
+        sa.text("UPDATE score_sheets SET score = 95 WHERE id = :id"), {"id": sheet.id}
+    )
+
+    assert compared() == [f"Điểm của phiếu chấm #{sheet.id} là 95 nhưng nhật ký ghi 80"]
+
+
+def test_a_sheet_slipped_in_or_removed_is_reported(contest):
+    from exam.panels.models import ScoreSheet
+
+    applications, _, _ = contest
+    nhung = applications["Nguyễn Thị Hồng Nhung"]  # scored by two of the three members
+    sheet = db.session.scalars(
+        sa.select(ScoreSheet).where(ScoreSheet.application_id == nhung.id)
+    ).first()
+    scored = {
+        s.panel_member_id
+        for s in db.session.scalars(
+            sa.select(ScoreSheet).where(ScoreSheet.application_id == nhung.id)
+        )
+    }
+    free = next(m for m in sheet.member.panel.members if m.id not in scored)
+    removed = sheet.id
+    db.session.execute(
+        sa.text(
+            "INSERT INTO score_sheets (panel_member_id, application_id, score, comment,"
+            " submitted_at) VALUES (:member, :application, 100, '', :at)"
+        ),
+        {"member": free.id, "application": nhung.id, "at": dt.datetime.now(dt.UTC)},
+    )
+    db.session.execute(sa.text("DELETE FROM score_sheets WHERE id = :id"), {"id": removed})
+    slipped = db.session.scalar(sa.select(sa.func.max(ScoreSheet.id)))
+
+    problems = compared()
+
+    assert f"Phiếu chấm #{slipped} không có trong nhật ký" in problems
+    assert f"Phiếu chấm #{removed} có trong nhật ký nhưng không còn trong cơ sở dữ liệu" in problems
+
+
+def test_a_decision_changed_in_its_table_is_reported(contest):
+    _, rejected, _ = contest
+    db.session.execute(
+        sa.text(
+            "UPDATE applications SET status = 'eligible', registration_number = '099'"
+            " WHERE id = :id"
+        ),
+        {"id": rejected.id},
+    )
+
+    assert compared() == [
+        f"Kết quả xét hồ sơ của hồ sơ #{rejected.id} là Đủ điều kiện nhưng nhật ký ghi "
+        "Không đủ điều kiện",
+        f"Số báo danh của hồ sơ #{rejected.id} là 099 nhưng nhật ký ghi (trống)",
+    ]
+
+
+def test_a_registration_number_changed_in_its_table_is_reported(contest):
+    applications, _, _ = contest
+    tuyet = applications["Trương Thị Ánh Tuyết"]
+    number = tuyet.registration_number
+    db.session.execute(
+        sa.text("UPDATE applications SET registration_number = '777' WHERE id = :id"),
+        {"id": tuyet.id},
+    )
+
+    assert compared() == [f"Số báo danh của hồ sơ #{tuyet.id} là 777 nhưng nhật ký ghi {number}"]
+
+
+def test_a_result_changed_in_its_table_is_reported(contest):
+    applications, _, ranking = contest
+    tuyet = applications["Trương Thị Ánh Tuyết"]
+    db.session.execute(
+        sa.text(
+            "UPDATE ranking_rows SET outcome = 'selected', panel_score = 99"
+            " WHERE ranking_id = :ranking AND application_id = :application"
+        ),
+        {"ranking": ranking.id, "application": tuyet.id},
+    )
+
+    assert compared() == [
+        f"Điểm phỏng vấn của hồ sơ #{tuyet.id} trong bảng xếp hạng #{ranking.id} là 99 nhưng "
+        "nhật ký ghi 82.33",
+        f"Kết quả của hồ sơ #{tuyet.id} trong bảng xếp hạng #{ranking.id} là Trúng tuyển nhưng "
+        "nhật ký ghi Không trúng tuyển",
+    ]
+
+
+def test_cli_verify_reports_a_changed_score_in_words(app, contest):
+    applications, _, _ = contest
+    attempt = _attempt(applications["Nguyễn Thị Hồng Nhung"])
+    db.session.execute(
+        sa.text("UPDATE attempts SET score = 1, final_score = 1 WHERE id = :id"),
+        {"id": attempt.id},
+    )
+    db.session.commit()
+
+    result = _cli(app, "verify")
+
+    assert result.exit_code == 1
+    assert f"BROKEN: Điểm của bài thi #{attempt.id} là 1 nhưng nhật ký ghi 4" in result.output
+    assert f"BROKEN: Điểm trắc nghiệm của bài thi #{attempt.id} là 1" in result.output
+    assert "intact" not in result.output
