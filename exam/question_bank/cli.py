@@ -2,6 +2,7 @@
 
     flask bank import FILE --bank NAME [--format F] [--dry-run] [--author EMAIL] [--submit]
     flask bank export --bank NAME --format F --output FILE [--approved-only] [--user EMAIL]
+    flask bank keys --bank NAME      (where the right answers sit; exit 1 when skewed)
 
 An import is checked whole first (the dry run); a file with any problem is refused whole,
 every problem printed with its line, and the command exits 1 with the bank unchanged.
@@ -141,3 +142,29 @@ def export_command(
     output.write_bytes(done.content)
     db.session.commit()
     click.echo(f"Exported {len(done.keys)} question(s) to {output}.")
+
+
+@bank_cli.command("keys", help="Where the right answers sit: flag a skewed key position.")
+@click.option("--bank", "bank_name", required=True)
+def keys_command(bank_name: str) -> None:
+    """Per type (single choice, multiple response, true/false), the right answers at each
+    position of the bank's order; exits 1 when a type is skewed (KeyPositions.skewed)."""
+    from exam.question_bank.queries import key_position_report
+
+    bank = _bank(bank_name)
+    if bank is None:
+        raise click.BadParameter(f"no bank named «{bank_name}»", param_hint="--bank")
+    report = key_position_report(bank.id)
+    for kind in report.types:
+        labels = ["true", "false"] if kind.type == "true_false" else "ABCDEFGHIJ"
+        verdict = "SKEWED" if kind.skewed else "ok"
+        if kind.questions < report.rule.questions:
+            verdict = "too few to judge"
+        click.echo(f"{kind.type}: {kind.questions} question(s), p = {kind.p_value:.2g}, {verdict}")
+        for position, count in enumerate(kind.keys):
+            share, fair = kind.share(position), kind.fair(position)
+            click.echo(f"  {labels[position]:<6} {count:>5}  {share:6.1%}  (random: {fair:.1%})")
+    if not report.types:
+        click.echo("No choice or true/false questions.")
+    if report.skewed:
+        sys.exit(1)

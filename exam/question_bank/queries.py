@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -423,3 +424,141 @@ def media_on_paper(attempt_id: int, digest: str) -> BankMedia | None:
     return db.session.scalars(
         sa.select(BankMedia).where(BankMedia.bank_id.in_(banks), BankMedia.sha256 == digest)
     ).first()
+
+
+# --- where the keys sit ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyRule:
+    """When the keys of one type of question are skewed (``KeyPositions.skewed``)."""
+
+    questions: int = 10  # fewer questions of a type: too few to judge
+    significance: float = 0.01  # chance of a skew this large when keys are placed at random
+    excess: float = 0.10  # one position at least 10 points above its fair share
+
+
+KEY_RULE = KeyRule()
+
+
+@dataclasses.dataclass
+class KeyPositions:
+    """Where the right answers of one type of question sit in the bank's order.
+
+    ``keys[p]``: right answers at position ``p`` (0 = A; for true/false 0 = Đúng, 1 = Sai);
+    ``expected[p]``: what placing them at random gives (a question of n options puts 1/n of
+    its keys at each of its positions); ``share``/``fair`` the same as fractions of all keys.
+    """
+
+    type: str
+    questions: int
+    keys: list[int]
+    expected: list[float]
+    p_value: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.keys)
+
+    def share(self, position: int) -> float:
+        return self.keys[position] / self.total if self.total else 0.0
+
+    def fair(self, position: int) -> float:
+        return self.expected[position] / self.total if self.total else 0.0
+
+    @property
+    def excess(self) -> float:
+        """How far the most over-used position is above its fair share (a fraction)."""
+        return max((self.share(p) - self.fair(p) for p in range(len(self.keys))), default=0.0)
+
+    @property
+    def heaviest(self) -> int:
+        return max(range(len(self.keys)), key=lambda p: self.share(p) - self.fair(p))
+
+    @property
+    def skewed(self) -> bool:
+        """The rule (``KEY_RULE``): at least 10 questions, a chi-square test of the keys per
+        position against random placement below 0.01 (so unlikely by chance), and one
+        position at least 10 percentage points above its fair share (so large enough to use:
+        answering that position everywhere gains). Chi-square: the sum over positions of
+        (keys − expected)² / expected, with one degree of freedom less than the positions.
+        With four options: of 10 questions, 8 keys at A are flagged (p ≈ 0.001), 7 are not
+        yet (p ≈ 0.013); of 40, 20 at A are flagged (p ≈ 0.004, 50 % against 25 %), 16 are
+        not (p ≈ 0.19). The sample bank before its rebalancing, 104 of 151 at A, gave
+        p ≈ 10⁻³⁴; its true/false questions, 23 of 28 true, p ≈ 0.0007."""
+        return (
+            self.questions >= KEY_RULE.questions
+            and self.p_value < KEY_RULE.significance
+            and self.excess >= KEY_RULE.excess
+        )
+
+
+def chi_square_survival(statistic: float, freedom: int) -> float:
+    """P(χ² with ``freedom`` degrees ≥ ``statistic``), in closed form for whole degrees."""
+    if freedom < 1:
+        return 1.0
+    half = statistic / 2
+    if freedom % 2 == 0:
+        term, total = 1.0, 1.0
+        for i in range(1, freedom // 2):
+            term *= half / i
+            total += term
+        return min(1.0, math.exp(-half) * total)
+    total = math.erfc(math.sqrt(half))
+    for i in range(1, (freedom + 1) // 2):
+        total += math.exp((i - 0.5) * math.log(half) - half - math.lgamma(i + 0.5)) if half else 0
+    return min(1.0, total)
+
+
+def _key_positions(qtype: str, keyed: list[tuple[int, list[int]]]) -> KeyPositions:
+    """``keyed``: per question, its number of options and the positions of its keys."""
+    width = max((n for n, _ in keyed), default=0)
+    keys, expected = [0] * width, [0.0] * width
+    for options, right in keyed:
+        for position in right:
+            keys[position] += 1
+        for position in range(options):
+            expected[position] += len(right) / options
+    cells = [(k, e) for k, e in zip(keys, expected, strict=True) if e > 0]
+    statistic = sum((k - e) ** 2 / e for k, e in cells)
+    p_value = chi_square_survival(statistic, len(cells) - 1) if keyed else 1.0
+    return KeyPositions(qtype, len(keyed), keys, expected, p_value)
+
+
+@dataclasses.dataclass
+class KeyReport:
+    """``key_position_report``: one ``KeyPositions`` per type the bank has, and the rule."""
+
+    types: list[KeyPositions]
+    rule: KeyRule = KEY_RULE
+
+    @property
+    def skewed(self) -> list[KeyPositions]:
+        return [report for report in self.types if report.skewed]
+
+
+def key_position_report(bank_id: int) -> KeyReport:
+    """Where the keys of the bank's single-choice, multiple-response and true/false
+    questions sit (current versions of questions not retired), each type tested by
+    ``KeyPositions.skewed``. A skew is a leak: the page shuffles options only when the test
+    says so, and a candidate who knows that authors put the key first answers A everywhere.
+    """
+    statement = _with_current(
+        sa.select(QuestionVersion.type, QuestionVersion.data).select_from(Question)
+    ).where(
+        Question.bank_id == bank_id,
+        Question.status != QuestionStatus.RETIRED,
+        QuestionVersion.type.in_(("single_choice", "multiple_response", "true_false")),
+    )
+    keyed: dict[str, list[tuple[int, list[int]]]] = defaultdict(list)
+    for qtype, data in db.session.execute(statement):
+        if qtype == "true_false":
+            if isinstance(data.get("answer"), bool):
+                keyed[qtype].append((2, [0 if data["answer"] else 1]))
+            continue
+        choices = data.get("choices", [])
+        right = [n for n, c in enumerate(choices) if float(c.get("fraction", 0)) > 0]
+        if len(choices) >= 2 and right:
+            keyed[qtype].append((len(choices), right))
+    order = ("single_choice", "multiple_response", "true_false")
+    return KeyReport([_key_positions(qtype, keyed[qtype]) for qtype in order if keyed[qtype]])
