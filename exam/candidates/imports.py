@@ -12,8 +12,10 @@ import functools
 import io
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import force_locale
@@ -21,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from exam.candidates.models import Application, Gender
@@ -273,17 +276,60 @@ def _date(value: Any) -> dt.date | None:
     raise ValueError(text)
 
 
+# An .xlsx is a zip of XML files. What openpyxl raises on a damaged one, when it opens it
+# or later, while it reads the rows (read-only mode reads lazily): a broken archive, CRC or
+# compressed stream, malformed XML, or a part that is missing or of the wrong kind.
+_BROKEN_FILE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ParseError,
+    InvalidFileException,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,  # a compression method zipfile does not know
+    RuntimeError,  # an encrypted part
+    OSError,
+)
+# What a file may unpack to: 10,000 full rows of the template are some 15 MB. The sizes come
+# from the archive's directory before anything is unpacked, and zipfile never unpacks more
+# than an entry declares, so a zip bomb is refused without being opened.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+
+
 def read_import(round_: Round, data: bytes) -> ImportResult:
-    """Parse and check every cell; nothing here touches the database."""
-    result = ImportResult()
+    """Parse and check every cell; nothing here touches the database. A file that is not
+    a readable workbook, damaged or hostile, is one problem in words, never an error."""
     if not data.startswith(b"PK\x03\x04"):
-        result.problems.append(RowProblem(0, "", str(_l("Tệp không phải Excel (.xlsx)."))))
-        return result
+        return _refused(_l("Tệp không phải Excel (.xlsx)."))
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            return _refused(
+                _l(
+                    "Tệp Excel quá lớn khi giải nén (trên %(n)d MB).",
+                    n=MAX_UNPACKED_BYTES // (1024 * 1024),
+                )
+            )
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        result.problems.append(RowProblem(0, "", str(_l("Không đọc được tệp Excel."))))
-        return result
+        try:
+            return _read_book(round_, book)
+        finally:
+            book.close()
+    except _BROKEN_FILE:
+        return _refused(_l("Tệp không phải là tệp Excel hợp lệ: tệp bị hỏng hoặc không đọc được."))
+
+
+def _refused(message: Any) -> ImportResult:
+    return ImportResult(problems=[RowProblem(0, "", str(message))])
+
+
+def _read_book(round_: Round, book: Any) -> ImportResult:
+    result = ImportResult()
     sheet = book[DATA_SHEET] if DATA_SHEET in book.sheetnames else book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None) or ()

@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import secrets
 import time
+import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -31,6 +33,10 @@ from exam.question_bank.models import Bank, Question, QuestionStatus
 from exam.question_bank.operations import canonical, import_questions, question_problems
 from exam.question_bank.qtypes import get_type
 from exam.question_bank.queries import keys_of
+
+# What reading the files of a damaged zip package raises (a QTI package): a wrong CRC, a
+# broken compressed stream, a compression method or an encryption zipfile cannot read.
+_BROKEN_ARCHIVE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
 
 
 @dataclasses.dataclass
@@ -112,6 +118,11 @@ def plan_import(bank: Bank, data: bytes, fmt: str | None = None, filename: str =
         questions = [canonical(q) for q in parse(data, fmt, filename, notices)]
     except ImportFailed as failed:
         return ImportPlan(filename, fmt, [], failed.problems, notices=notices)
+    except _BROKEN_ARCHIVE:  # a package whose directory reads but whose files do not
+        problem = ImportProblem(
+            None, str(_l("Tệp nén bị hỏng: không giải nén được các tệp bên trong."))
+        )
+        return ImportPlan(filename, fmt, [], [problem], notices=notices)
     plan = ImportPlan(filename, fmt, questions, [], notices=notices)
     if fmt == "native":
         plan.bank_name = parse_bank_meta(data)[0]

@@ -4,6 +4,7 @@ in Vietnamese, and nothing imported unless every row is valid."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 import sqlalchemy as sa
@@ -292,3 +293,80 @@ def test_a_vietnamese_file_is_read_the_same_in_the_english_interface(app, settin
     assert load_workbook(io.BytesIO(english_template.data)).sheetnames[0] == "Thí sinh"
     assert _counts() == (0, 0, 0)
     assert 'name="token"' in text
+
+
+# --- damaged and hostile workbooks (issue 10 item 7) -----------------------------------------
+
+BROKEN = "Tệp không phải là tệp Excel hợp lệ: tệp bị hỏng hoặc không đọc được."
+
+
+def _rewritten(data: bytes, change) -> bytes:
+    """The workbook with each part's bytes passed through ``change(name, bytes)``."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, change(info.filename, source.read(info)))
+    return out.getvalue()
+
+
+def _corrupted_sheet(data: bytes) -> bytes:
+    """One byte of the sheet's compressed data flipped: the archive's directory reads,
+    the sheet does not (a wrong CRC, or a broken deflate stream)."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    damaged = bytearray(data)
+    damaged[start + info.compress_size // 2] ^= 0xFF
+    return bytes(damaged)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda good: b"PK\x03\x04" + b"\x00garbage" * 100, id="broken-zip"),
+        pytest.param(lambda good: good[: len(good) // 2], id="truncated"),
+        pytest.param(_corrupted_sheet, id="corrupted-sheet"),
+        pytest.param(
+            lambda good: _rewritten(
+                good, lambda name, part: part[: len(part) // 2] if "worksheets" in name else part
+            ),
+            id="broken-sheet-xml",
+        ),
+    ],
+)
+def test_a_damaged_workbook_is_refused_in_words_and_nothing_saved(app, setting, damage):
+    """A broken sheet XML or a corrupted part made openpyxl fail while reading the rows
+    (read-only mode reads lazily): a 500, after the file had been accepted."""
+    round_, board = setting
+    good = _filled(_template(app, round_, board), GOOD_ROWS)
+    response = _preview(app, round_, board, damage(good))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert BROKEN in text
+    assert 'name="token"' not in text  # nothing to confirm
+    assert _counts() == (0, 0, 0)
+
+
+def test_a_zip_bomb_named_xlsx_is_refused_before_it_is_unpacked(app, setting, monkeypatch):
+    from exam.candidates import imports
+
+    monkeypatch.setattr(imports, "MAX_UNPACKED_BYTES", 1024 * 1024)
+
+    def never(*args, **kwargs):
+        raise AssertionError("the workbook must not be opened")
+
+    monkeypatch.setattr(imports, "load_workbook", never)
+    round_, board = setting
+    good = _filled(_template(app, round_, board), GOOD_ROWS)
+    bomb = _rewritten(
+        good,
+        lambda name, part: (
+            part.replace(b"</sheetData>", b" " * 2_000_000 + b"</sheetData>")
+            if "worksheets" in name
+            else part
+        ),
+    )
+    assert len(bomb) < len(good) + 10_000  # 2 MB more once unpacked
+    response = _preview(app, round_, board, bomb)
+    assert "Tệp Excel quá lớn khi giải nén (trên 1 MB)." in response.get_data(as_text=True)
+    assert _counts() == (0, 0, 0)

@@ -372,3 +372,53 @@ def test_moodle_gift_export_imports_with_its_notices_shown(app, make, author):
     token = html.split('name="token" type="hidden" value="')[1].split('"')[0]
     client.post(f"/bank/{bank.id}/import/confirm", data={"token": token, "status": "draft"})
     assert _count() == 4
+
+
+# --- damaged packages (issue 10 item 7) ------------------------------------------------------
+
+
+def _qti_package() -> bytes:
+    from exam.question_bank.formats import dump, exportable
+
+    questions, _losses = exportable(parse(MOODLE, "moodle-xml"), "qti")
+    return dump(questions, "qti")
+
+
+def _corrupted(package: bytes, part: str) -> bytes:
+    """One byte of a file's compressed data flipped: the zip's directory still reads (the
+    package is recognised), the file inside does not (wrong CRC)."""
+    import zipfile
+
+    info = next(i for i in zipfile.ZipFile(io.BytesIO(package)).infolist() if part in i.filename)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    damaged = bytearray(package)
+    damaged[start + info.compress_size // 2] ^= 0xFF
+    return bytes(damaged)
+
+
+@pytest.mark.parametrize("part", ["imsmanifest.xml", "item.xml"])
+@pytest.mark.parametrize("filename", ["cau-hoi.xlsx", "cau-hoi.zip"])
+def test_a_damaged_package_is_refused_in_words_and_nothing_imported(
+    app, make, author, part, filename
+):
+    """A QTI package whose manifest or item is corrupted made zipfile raise "Bad CRC-32"
+    while the package was read: a 500, whatever the file was named."""
+    bank = make.bank(0)
+    db.session.commit()
+    client = login(app.test_client(), author)
+    response = upload(client, bank.id, _corrupted(_qti_package(), part), filename)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Tệp nén bị hỏng: không giải nén được các tệp bên trong." in html
+    assert 'name="token"' not in html
+    assert _count() == 0
+
+
+def test_a_broken_zip_named_xlsx_is_refused_in_words(app, make, author):
+    bank = make.bank(0)
+    db.session.commit()
+    client = login(app.test_client(), author)
+    response = upload(client, bank.id, b"PK\x03\x04" + b"\x00garbage" * 100, "cau-hoi.xlsx")
+    assert response.status_code == 200
+    assert "không nhận ra định dạng của tệp «cau-hoi.xlsx»" in response.get_data(as_text=True)
+    assert _count() == 0
