@@ -105,7 +105,9 @@ def run(database: str, url: str, world) -> dict:
                 next_seq[key] = seq
                 response = rng.choice(sitter.options[item])
                 history.append((seq, response))
-            body = json.dumps({"answers": [{"item": item, "response": response, "seq": seq}]})
+            body = json.dumps(
+                {"answers": [{"item": item, "response": sitter.sent(item, response), "seq": seq}]}
+            )
             async with http.post(
                 f"{server.url}/attempts/{sitter.attempt_id}/answers",
                 data=body,

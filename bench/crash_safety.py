@@ -51,7 +51,13 @@ async def save_until(server_url: str, world, acked: dict, seqs: dict, stop_at: f
                 seq = seqs.get(item, 0) + 1
                 seqs[item] = seq
                 response = rng.choice(sitter.options[item])
-                body = json.dumps({"answers": [{"item": item, "response": response, "seq": seq}]})
+                body = json.dumps(
+                    {
+                        "answers": [
+                            {"item": item, "response": sitter.sent(item, response), "seq": seq}
+                        ]
+                    }
+                )
                 try:
                     async with http.post(
                         f"{server_url}/attempts/{sitter.attempt_id}/answers",

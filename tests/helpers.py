@@ -63,3 +63,15 @@ def paper_tokens(item: Any, response: Any) -> Any:
     if kind == "ordering" and isinstance(response, dict):
         return {paper_token(item, k): v for k, v in response.items()}
     return response
+
+
+def bank_id(item: Any, shown: str) -> str:
+    """The bank's id of the part a paper shows as the token ``shown`` (KeyError if none)."""
+    from exam.exams.models import AttemptQuestion
+    from exam.extensions import db
+    from exam.question_bank.qtypes import get_type
+
+    if isinstance(item, int):
+        item = db.session.get(AttemptQuestion, item)
+    parts = get_type(item.version.type).part_ids(item.version.data)
+    return {paper_token(item, part): part for part in parts}[shown]

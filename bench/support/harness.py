@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import runpy
+import secrets
 import shutil
 import signal
 import socket
@@ -27,7 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 VENV_BIN = ROOT / ".venv" / "bin"
-SECRET = "bench-only-secret-key"
+# A new key for each run: the server runs production settings, which refuse any key written
+# in the repository (exam/core/secret_key.py).
+SECRET = secrets.token_urlsafe(48)
 USER_AGENT = "exam-bench/1.0"
 
 
@@ -125,8 +128,13 @@ class Sitter:
     attempt_id: int
     items: list[int]
     options: dict[int, list[str]]
+    tokens: dict[int, dict[str, str]]  # the page's token of each option (exam.exams.tokens)
     cookie: str = ""
     csrf: str = ""
+
+    def sent(self, item: int, option: str) -> str:
+        """An option as the page sends it: its token on this paper."""
+        return self.tokens[item][option]
 
 
 @dataclass
@@ -152,6 +160,7 @@ def build_world(
     from exam.exams.models import Attempt, AttemptQuestion
     from exam.exams.operations import create_test, generate_papers, start_attempt
     from exam.exams.rendering import prerender_papers
+    from exam.exams.tokens import option_token
     from exam.extensions import db
     from tests.factories import Factories
 
@@ -208,6 +217,10 @@ def build_world(
                     attempt.id,
                     [i for i, _ in items[attempt.id]],
                     {i: order for i, order in items[attempt.id]},
+                    {
+                        i: {o: option_token(attempt.token_secret, i, o) for o in order}
+                        for i, order in items[attempt.id]
+                    },
                 )
             )
         db.session.commit()
@@ -278,16 +291,25 @@ def stored_answers(url: str) -> dict[int, tuple[int, object]]:
 
 
 def signed_in(app, user_id: int) -> tuple[str, str]:
-    """A session cookie as the login page would set it, and its CSRF token."""
+    """A session cookie as the login page would set it, and its CSRF token (called in the
+    app's context: the account's session token is read from the database)."""
     from flask_login.utils import _create_identifier
     from itsdangerous import URLSafeTimedSerializer
+
+    from exam.accounts.models import User
+    from exam.accounts.sessions import session_fields
+    from exam.extensions import db
 
     raw = hashlib.sha1(os.urandom(32)).hexdigest()
     with app.test_request_context(
         environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}
     ):
         identifier = _create_identifier()
-    data = {"_user_id": str(user_id), "_fresh": True, "_id": identifier, "csrf_token": raw}
+    data = {
+        **session_fields(db.session.get(User, user_id)),
+        "_id": identifier,
+        "csrf_token": raw,
+    }
     cookie = app.session_interface.get_signing_serializer(app).dumps(data)
     token = URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
     return f"session={cookie}", token

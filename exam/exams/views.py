@@ -939,8 +939,9 @@ def ordered_options(item: AttemptQuestion) -> list[dict[str, str]]:
 
 @bp.app_template_filter("response_text")
 def response_text(item: AttemptQuestion, response: Any) -> str:
-    """A response as the candidate saw it: option letters of their paper and texts."""
-    if response in (None, "", []):
+    """A response as the candidate saw it: option letters of their paper and texts (the
+    other types in words, never the bank's ids of their parts)."""
+    if response in (None, "", [], {}):
         return _("(không trả lời)")
     if item.version.type == "true_false":
         return _("Đúng") if response else _("Sai")
@@ -952,7 +953,7 @@ def response_text(item: AttemptQuestion, response: Any) -> str:
             for c in chosen
             if c in order
         )
-    return str(response)
+    return get_type(item.version.type).describe_response(item.version.data, response)
 
 
 @bp.app_template_filter("correct_text")
@@ -963,7 +964,7 @@ def correct_text(item: AttemptQuestion) -> str:
     if data.get("choices"):
         right = [c["id"] for c in data["choices"] if c.get("fraction", 0) > 0]
         return response_text(item, right if item.version.type != "single_choice" else right[0])
-    return ""
+    return get_type(item.version.type).describe_answer(data)
 
 
 # --- question images on the paper (issue 10 item 9) -------------------------------------------

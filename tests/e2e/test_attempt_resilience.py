@@ -16,6 +16,7 @@ from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
 from exam.exams.operations import add_room, generate_papers
 from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, Factories
+from tests.helpers import bank_id
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +78,9 @@ def choose(page, position: int, letter_index: int) -> None:
 
 
 def option_value(page, position: int, letter_index: int) -> str:
-    return page.locator(f"#q{position} input").nth(letter_index).get_attribute("value")
+    """The bank's id of the option shown at this place: the page names it by a token."""
+    shown = page.locator(f"#q{position} input").nth(letter_index).get_attribute("value")
+    return bank_id(int(page.locator(f"#q{position}").get_attribute("data-item")), shown)
 
 
 def test_offline_mid_test_then_back_online_every_answer_reaches_the_server(
@@ -280,3 +283,30 @@ def test_the_invigilator_console_follows_the_room(page, live_server, live_db, si
     assert "1/4" in row.locator("[data-field='answered']").inner_text()
     assert page.locator("#session-code").inner_text() == sitting["test"].session_code
     screenshot(page, "console")
+
+
+def test_a_closed_paper_past_its_evidence_cap_still_takes_the_page_to_the_result(
+    page, live_server, live_db, live_app, sitting
+):
+    """Answers sent to a closed paper beyond the evidence kept a minute are answered 429
+    (issue 10 item 3), not 409: the page reads the paper's status in the reply and goes to
+    the result at once, instead of showing a lost connection and retrying."""
+    from exam.exams.models import RefusedAnswer
+    from exam.exams.operations import submit_attempt
+
+    attempt_id = sitting["attempt"].id
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    live_db.rollback()
+    attempt = live_db.get(Attempt, attempt_id)
+    submit_attempt(attempt, actor=sitting["candidate"], at=utcnow())
+    per_minute = live_app.config["REFUSED_EVIDENCE_PER_MINUTE"]
+    live_db.add_all(
+        RefusedAnswer(attempt_id=attempt_id, received_at=utcnow(), reason="(test)")
+        for _ in range(per_minute)
+    )
+    live_db.commit()
+    with page.expect_response(lambda r: r.url.endswith("/answers")) as reply:
+        choose(page, 1, 0)
+    assert reply.value.status == 429
+    page.get_by_role("heading", name="Kết quả bài thi").wait_for(timeout=10_000)

@@ -13,6 +13,7 @@ from exam.core.db import utcnow
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
 from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, Factories
+from tests.helpers import paper_token
 
 pytestmark = pytest.mark.browser
 
@@ -84,10 +85,15 @@ def test_candidate_takes_the_test_and_sees_the_score(page, live_server, live_db,
     saved = _saved_answers(live_db, attempt.id)
     assert saved == {1: "a", 2: "a", 3: "b"}
 
-    # Reloading resumes with every saved answer checked.
+    # Reloading resumes with every saved answer checked; the page names options by the
+    # paper's tokens, never by the bank's ids.
     page.reload()
-    assert page.locator("#q2 input[value=a]").is_checked()
-    assert page.locator("#q3 input[value=b]").is_checked()
+    assert page.locator("#paper input[value=a], #paper input[value=b]").count() == 0
+    for position, option in ((2, "a"), (3, "b")):
+        item_id = int(page.locator(f"#q{position}").get_attribute("data-item"))
+        assert page.locator(
+            f"#q{position} input[value='{paper_token(item_id, option)}']"
+        ).is_checked()
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Nộp bài").click()

@@ -18,7 +18,14 @@ import sqlalchemy as sa
 import time_machine
 
 from exam.accounts.models import Role, User
-from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus, RenderedPaper
+from exam.exams.models import (
+    Answer,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    RenderedPaper,
+    ReviewOption,
+)
 from exam.exams.operations import (
     add_section,
     create_test,
@@ -390,3 +397,35 @@ def test_decode_response_translates_each_shape():
     # Types without parts take their response as it is.
     assert decode_response(secret, 7, "short_answer", {"answers": []}, "Hà Nội") == "Hà Nội"
     assert decode_response(secret, 7, "true_false", {"answer": True}, "true") == "true"
+
+
+# --- after the test ---------------------------------------------------------------------------
+
+
+def test_the_review_after_the_test_shows_letters_and_words_not_ids(app, world):
+    attempt = _start(world)
+    test = attempt.test
+    test.review_option = ReviewOption.CORRECT_ANSWERS
+    db.session.commit()
+    entries = [
+        {"item": item.id, "response": paper_tokens(item, _right(item)), "seq": 1}
+        for item in attempt.questions
+    ]
+    assert _post(app, world, 0, *entries).status_code == 200
+    submit_attempt(world.attempt(), actor=world.candidates[0], at=START + 6 * MINUTE)
+    db.session.commit()
+    after_everyone = START + dt.timedelta(minutes=test.duration_minutes + 10)
+    with time_machine.travel(after_everyone, tick=False):
+        client = login(app.test_client(), world.candidates[0])
+        html = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert 'id="review"' in html
+    matching = next(i for i in attempt.questions if i.version.type == "matching")
+    first = matching.version.data["pairs"][0]
+    assert f"{first['prompt']} → {first['answer']}" in html  # in words
+    for item in attempt.questions:
+        ids = _bank_ids(item) - {str(n) for n in range(1, 10)} - {"a", "b", "c", "d"}
+        assert not any(part in html for part in ids), item.version.type  # "m…", "o…" ids
+        tokens = part_tokens(
+            attempt.token_secret, item.id, item.version.type, item.version.data
+        ).values()
+        assert not any(token in html for token in tokens)
