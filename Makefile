@@ -57,8 +57,16 @@ run: system-deps translations demo ## Set everything up and serve on http://127.
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-serve: system-deps translations db ## Serve with gunicorn (production-like)
-	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+# The production key: SECRET_KEY from the environment, else instance/secret_key, made once
+# here (random, readable by its owner only) and kept: every worker and every restart signs
+# with the same key, and sessions survive a restart.
+instance/secret_key:
+	@mkdir -p instance
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@.tmp && mv $@.tmp $@
+	@echo "Generated $@ (the production SECRET_KEY; keep it, back it up, never share it)."
+
+serve: system-deps translations db $(if $(SECRET_KEY),,instance/secret_key) ## Serve with gunicorn, production settings (exam days)
+	EXAM_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 lint: $(VENV)/.dev-deps ## ruff lint and format check
 	$(BIN)/ruff check .

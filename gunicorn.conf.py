@@ -12,6 +12,11 @@ GUNICORN_THREADS.
 
 import os
 
+# gunicorn serves exam days: production settings (secure cookies, a checked SECRET_KEY) unless
+# EXAM_ENV names another explicitly. config.config_from_environment() also takes production
+# under gunicorn when this file is not used.
+os.environ.setdefault("EXAM_ENV", "production")
+
 
 def default_workers(database_url: str) -> int:
     """gunicorn's rule of thumb, 2 × cores + 1, on PostgreSQL: a worker sits idle while its

@@ -151,6 +151,21 @@ def accounts_create(email: str, full_name: str, roles: tuple[str, ...], password
     click.echo(f"Created {email}.")
 
 
+@accounts_cli.command(
+    "deactivate", help="Deactivate an account: it cannot sign in, its sessions end at once."
+)
+@click.argument("email")
+def accounts_deactivate(email: str) -> None:
+    from exam.accounts.operations import deactivate_user, find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account {email}.")
+    deactivate_user(user, actor=None)
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}; its sessions have ended.")
+
+
 @click.group("exams", help="Computer-based tests.")
 def exams_cli() -> None:
     pass

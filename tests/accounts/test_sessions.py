@@ -354,3 +354,18 @@ def test_secret_pages_are_not_kept_in_any_cache(app, make, sitting):
     asset = app.test_client().get("/static/css/app.css")
     assert asset.status_code == 200
     assert "no-store" not in asset.headers.get("Cache-Control", "")
+
+
+def test_the_deactivate_command_ends_the_sessions_at_once(app, make):
+    user = make.user(Role.SUPERVISOR, email="giam-sat@test.example")
+    db.session.commit()
+    browser = login(app.test_client(), user)
+    assert signed_in(browser)
+
+    result = app.test_cli_runner().invoke(args=["accounts", "deactivate", "GIAM-SAT@test.example"])
+
+    assert result.exit_code == 0, result.output
+    assert "Deactivated giam-sat@test.example" in result.output
+    assert not signed_in(browser)
+    unknown = app.test_cli_runner().invoke(args=["accounts", "deactivate", "khong@test.example"])
+    assert unknown.exit_code == 1

@@ -81,7 +81,8 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
     page.get_by_label("Mật khẩu", exact=True).fill("mat-khau-cua-nhung")
     page.get_by_label("Nhập lại mật khẩu").fill("mat-khau-cua-nhung")
     page.get_by_role("button", name="Đăng ký").click()
-    page.get_by_text("Đăng ký thành công.").wait_for()
+    page.get_by_text("Đã nhận đăng ký.").wait_for()  # the same whether the address is new
+    sign_in(page, base, "nhung.nguyen@ungvien.example", "mat-khau-cua-nhung")
     page.goto(round_url)
     page.get_by_role("link", name="Nộp hồ sơ").click()
     page.get_by_label("Ngày sinh").fill("30/02/1984")
