@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -65,6 +66,24 @@ def attempt_of_application(application: Application) -> Attempt | None:
     return db.session.scalars(
         sa.select(Attempt).where(Attempt.application_id == application.id).order_by(Attempt.id)
     ).first()
+
+
+def paper_percent(attempt: Attempt | None) -> Decimal | None:
+    """A paper's score in % of its points, 2 decimals half up, once it is submitted and
+    fully marked; None while it is sitting, absent or waiting for a marker."""
+    if attempt is None or attempt.status != AttemptStatus.SUBMITTED:
+        return None
+    if attempt.score_percent is None:
+        return None
+    return Decimal(str(attempt.score_percent)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def passed_test(application: Application, pass_mark: float) -> bool:
+    """The gate of the computer test before the interview (DOMAIN: "often a gate: ≥ 50 to
+    continue"): the paper submitted, marked and at least ``pass_mark`` %. A candidate still
+    sitting, absent, or waiting for a marker has not passed (yet)."""
+    percent = paper_percent(attempt_of_application(application))
+    return percent is not None and percent >= Decimal(str(pass_mark))
 
 
 def rooms_of(user: User) -> list[Room]:

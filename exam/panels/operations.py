@@ -14,6 +14,7 @@ from exam.candidates.models import Application, ApplicationStatus
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.panels.models import MAX_PANEL_SCORE, Panel, PanelMember, PanelRole, ScoreSheet
+from exam.panels.queries import interview_list
 from exam.rounds.models import Position
 
 MIN_PANEL_MEMBERS = 2  # DOMAIN.md: at least two members score each candidate
@@ -78,6 +79,10 @@ def record_panel_score(
         raise DomainError(_l("Thí sinh không thuộc vị trí của ban này."))
     if application.status != ApplicationStatus.ELIGIBLE:
         raise DomainError(_l("Thí sinh chưa đủ điều kiện dự phỏng vấn."))
+    if application not in interview_list(member.panel):
+        raise DomainError(
+            _l("Thí sinh chưa qua vòng thi trắc nghiệm (đang thi, vắng thi hoặc chưa đạt).")
+        )
     if any(s.application_id == application.id for s in sheets_of_member(member)):
         raise DomainError(_l("Bạn đã chấm thí sinh này; phiếu chấm không sửa được."))
     score = parse_score(raw_score)

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 
 from exam.accounts.models import User
 from exam.candidates.models import Application
+from exam.candidates.queries import eligible_applications
+from exam.exams.queries import passed_test, tests_of_round
 from exam.extensions import db
 from exam.panels.models import Panel, PanelMember, ScoreSheet
 
@@ -19,6 +21,17 @@ def panels_of_member(user: User) -> list[Panel]:
             .order_by(Panel.id)
         )
     )
+
+
+def interview_list(panel: Panel) -> list[Application]:
+    """The candidates a panel may score: eligible for its position and, where the round has
+    a computer test, past its gate (submitted, marked, at least the pass mark). Nobody still
+    sitting, absent or below the mark is offered."""
+    eligible = eligible_applications(panel.position_id)
+    round_ = panel.position.round
+    if not tests_of_round(round_.id):
+        return eligible
+    return [a for a in eligible if passed_test(a, round_.test_pass_mark)]
 
 
 def panel_of_position(position_id: int) -> Panel | None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -9,8 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from exam.accounts.models import Role, RoleGrant, User
 from exam.accounts.permissions import is_panel_member
-from exam.candidates.models import Application, ApplicationStatus
-from exam.candidates.queries import eligible_applications
+from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.i18n import vietnamese_sort_key
@@ -20,7 +19,7 @@ from exam.panels.forms import PanelForm, ScoreForm
 from exam.panels.models import Panel, PanelRole
 from exam.panels.operations import create_panel, record_panel_score, sheets_of_member
 from exam.panels.permissions import can_manage_panels, can_view_panel, membership
-from exam.panels.queries import panels_of_member
+from exam.panels.queries import interview_list, panels_of_member
 from exam.rounds.models import Round
 
 bp = Blueprint("panels", __name__)
@@ -76,7 +75,7 @@ def show(panel_id: int) -> str:
         panel=panel,
         seat=seat,
         scored=scored,
-        applications=eligible_applications(panel.position_id),
+        applications=interview_list(panel),
     )
 
 
@@ -87,11 +86,19 @@ def score(panel_id: int, application_id: int) -> str | Response:
     seat = membership(current_user, panel)
     ensure(seat is not None, hide=True)
     application = get_or_404(Application, application_id)
-    ensure(
-        application.position_id == panel.position_id
-        and application.status == ApplicationStatus.ELIGIBLE,
-        hide=True,
-    )
+    ensure(application in interview_list(panel), hide=True)
+    sealed = next((s for s in sheets_of_member(seat) if s.application_id == application.id), None)
+    if sealed is not None:  # a sheet is given once: reopening it shows what was sealed
+        if request.method == "POST":  # a second sheet: the operation says why not
+            run_operation(
+                lambda: record_panel_score(
+                    seat, application, None, actor=current_user, at=utcnow()
+                ),
+                "",
+            )
+        return render_template(
+            "panels/score.html", form=None, sheet=sealed, panel=panel, application=application
+        )
     form = ScoreForm()
     if form.validate_on_submit():
         sheet = run_operation(
@@ -108,4 +115,6 @@ def score(panel_id: int, application_id: int) -> str | Response:
         )
         if sheet:
             return redirect(url_for("panels.show", panel_id=panel.id))
-    return render_template("panels/score.html", form=form, panel=panel, application=application)
+    return render_template(
+        "panels/score.html", form=form, sheet=None, panel=panel, application=application
+    )

@@ -27,7 +27,7 @@ from exam.candidates.queries import eligible_applications
 from exam.core.errors import DomainError
 from exam.core.i18n import vietnamese_sort_key
 from exam.exams.models import AttemptStatus
-from exam.exams.queries import attempt_of_application
+from exam.exams.queries import attempt_of_application, paper_percent, passed_test
 from exam.extensions import db
 from exam.panels.models import ScoreSheet
 from exam.panels.queries import sheets_for_application
@@ -92,8 +92,8 @@ def _standing(application: Application, pass_mark: int, has_test: bool) -> Stand
                     name=application.candidate.full_name,
                 )
             )
-        test_percent = Decimal(str(attempt.score_percent)).quantize(TWO_PLACES, ROUND_HALF_UP)
-    passed = not has_test or (test_percent is not None and test_percent >= pass_mark)
+        test_percent = paper_percent(attempt)
+    passed = not has_test or passed_test(application, pass_mark)
     sheets = sheets_for_application(application)
     score = panel_mean([s.score for s in sheets]) if sheets else None
     return Standing(application, test_percent, passed, score, sheets)

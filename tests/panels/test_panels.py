@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from exam.accounts.models import Role, User
-from exam.core.errors import ValidationFailed
+from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.panels.models import Panel, PanelRole, ScoreSheet
-from exam.panels.operations import create_panel
+from exam.panels.operations import create_panel, record_panel_score
 from tests.conftest import login
 
 # --- create_panel --------------------------------------------------------------------------
@@ -276,3 +276,51 @@ def test_the_panel_page_shows_only_the_members_own_sheets(app, scoring):
     assert _url(scoring.panel_id, scoring.application_id) not in mine
     assert "77,50" not in theirs  # sheets are secret (phiếu kín)
     assert _url(scoring.panel_id, scoring.application_id) in theirs
+
+
+def test_reopening_a_sealed_sheet_shows_what_was_sealed(app, scoring):
+    client = login(app.test_client(), scoring.member)
+    url = _url(scoring.panel_id, scoring.application_id)
+    client.post(url, data={"score": "87,5", "comment": "Trình bày rõ ràng."})
+    page = client.get(url).get_data(as_text=True)
+    assert "phiếu đã niêm phong và không sửa được" in page
+    assert "87,50" in page
+    assert "Trình bày rõ ràng." in page
+    assert 'name="score"' not in page
+
+
+def test_the_panel_is_offered_only_candidates_past_the_test_gate(app, make):
+    from exam.exams.operations import attempt_for, start_attempt
+    from tests.results.test_ranking import QUESTIONS, _sit
+
+    round_ = make.round()
+    position = round_.positions[0]
+    people = {
+        name: make.application(position, make.user(Role.CANDIDATE, name=name))
+        for name in ("Lý Văn Đạt", "Lý Thị Trượt", "Lý Văn Đang Thi", "Lý Thị Vắng")
+    }
+    test = make.test(round_, question_count=QUESTIONS)
+    panel = make.panel(position, members=2)
+    _sit(test, people["Lý Văn Đạt"], 3)  # 75 %
+    _sit(test, people["Lý Thị Trượt"], 1)  # 25 %: below the 50 % gate
+    sitting = attempt_for(test, people["Lý Văn Đang Thi"])
+    start_attempt(
+        sitting,
+        session_code=test.session_code,
+        actor=sitting.application.candidate,
+        at=test.starts_at,
+    )
+    db.session.commit()
+    member = panel.members[0].user
+    client = login(app.test_client(), member)
+    page = client.get(f"/panels/{panel.id}").get_data(as_text=True)
+    assert "Lý Văn Đạt" in page
+    for name in ("Lý Thị Trượt", "Lý Văn Đang Thi", "Lý Thị Vắng"):
+        assert name not in page
+        response = client.post(_url(panel.id, people[name].id), data={"score": "90"})
+        assert response.status_code == 404
+    assert _sheets() == []
+    with pytest.raises(DomainError, match="chưa qua vòng thi trắc nghiệm"):
+        record_panel_score(
+            panel.members[0], people["Lý Thị Trượt"], "90", actor=member, at=test.starts_at
+        )

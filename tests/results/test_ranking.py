@@ -136,7 +136,7 @@ def test_failing_the_test_gate_ranks_after_every_candidate_who_passed(make):
     position, _ = build_contest(
         make,
         [
-            Person("Lê Văn Giỏi Phỏng Vấn", 1, ("95", "96", "97")),  # 25 %: below the gate
+            Person("Lê Văn Giỏi Phỏng Vấn", 1, ()),  # 25 %: below the gate, never interviewed
             Person("Phạm Thị Đạt", 2, ("60", "61", "62")),  # exactly 50 %: passes
             Person("Hoàng Văn Khá", 4, ("70", "70", "70")),
         ],
@@ -151,7 +151,7 @@ def test_failing_the_test_gate_ranks_after_every_candidate_who_passed(make):
     ]
     failed = rows[2]
     assert failed.test_percent == Decimal("25.00")
-    assert failed.panel_score == Decimal("96.00")
+    assert failed.panel_score is None
 
 
 def test_higher_panel_score_ranks_first(make):
@@ -364,7 +364,7 @@ def test_a_gate_failer_is_never_selected_even_with_posts_left(make):
     position, _ = build_contest(
         make,
         [
-            Person("Kiều Văn Vắng Điểm", 0, ("99", "99", "99")),
+            Person("Kiều Văn Vắng Điểm", 0, ()),
             Person("Kiều Thị Đạt", 3, ("60", "60")),
         ],
         posts=2,
@@ -447,7 +447,7 @@ def test_compute_through_the_page_then_the_table_shows_the_ranking(app, make):
         [
             Person("Trương Thị Ánh Tuyết", 3, ("80", "85", "82")),
             Person("Nguyễn Thị Hồng Nhung", 4, ("90", "91", "90")),
-            Person("Đặng Quốc Việt", 1, ("95", "95")),
+            Person("Đặng Quốc Việt", 1, ()),  # below the test gate: not interviewed
         ],
     )
     board = make.user(Role.BOARD_ADMIN)
@@ -467,7 +467,7 @@ def test_compute_through_the_page_then_the_table_shows_the_ranking(app, make):
         for name in ("Nguyễn Thị Hồng Nhung", "Trương Thị Ánh Tuyết", "Đặng Quốc Việt")
     ]
     assert offsets == sorted(offsets)
-    for text in ("90,33", "82,33", "95,00", "100,00", "75,00", "25,00"):
+    for text in ("90,33", "82,33", "100,00", "75,00", "25,00"):
         assert text in table
     assert "Trúng tuyển" in table
     assert "Không đạt vòng thi trắc nghiệm" in table
