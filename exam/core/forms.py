@@ -6,8 +6,8 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeField
-from wtforms.widgets import TextInput
+from wtforms import DateField, DateTimeField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import local_to_utc
@@ -26,6 +26,14 @@ def populate_errors(form: FlaskForm, error: DomainError) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes: a multiple select needs Ctrl-click, which
+    nobody guesses and a tablet does not have."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class VietnameseDateField(DateField):

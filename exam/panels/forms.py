@@ -1,20 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from exam.core.forms import REQUIRED
+from exam.core.forms import REQUIRED, MultiCheckboxField
 
 
 class PanelForm(FlaskForm):
     name = StringField(_l("Tên ban"), validators=[DataRequired(REQUIRED), Length(max=200)])
     position_id = SelectField(_l("Vị trí"), coerce=int, validators=[DataRequired(REQUIRED)])
     chair_id = SelectField(_l("Trưởng ban"), coerce=int, validators=[DataRequired(REQUIRED)])
-    member_ids = SelectMultipleField(
-        _l("Các thành viên khác"),
-        coerce=int,
-        description=_l("Giữ phím Ctrl để chọn nhiều người."),
-    )
+    member_ids = MultiCheckboxField(_l("Các thành viên khác"), coerce=int)
 
 
 class ScoreForm(FlaskForm):

@@ -324,3 +324,19 @@ def test_the_panel_is_offered_only_candidates_past_the_test_gate(app, make):
         record_panel_score(
             panel.members[0], people["Lý Thị Trượt"], "90", actor=member, at=test.starts_at
         )
+
+
+def test_panel_members_are_chosen_with_checkboxes(app, make):
+    round_ = make.round()
+    board = make.user(Role.BOARD_ADMIN)
+    people = [make.user(Role.PANEL_MEMBER, name=n) for n in ("Võ Văn Một", "Võ Thị Hai")]
+    db.session.commit()
+    page = (
+        login(app.test_client(), board)
+        .get(f"/rounds/{round_.id}/panels/new")
+        .get_data(as_text=True)
+    )
+    for person in people:
+        assert f'type="checkbox" value="{person.id}"' in page
+    assert "<select multiple" not in page
+    assert "Ctrl" not in page
