@@ -230,7 +230,8 @@ def test_the_download_names_the_stored_type_with_rfc_5987(app, dossier):
 def test_a_name_saved_before_cleaning_is_cleaned_when_shown_and_downloaded(app, dossier):
     _upload(app, dossier.candidate, dossier, PDF_BYTES, "cu.pdf")
     (document,) = _documents()
-    document.original_name = f"cv\x00{RLO}gpj.exe"  # as an older version stored it
+    # As an older version stored it (BEL, not NUL: PostgreSQL text cannot hold a NUL).
+    document.original_name = f"cv\x07{RLO}gpj.exe"
     db.session.commit()
     client = login(app.test_client(), dossier.candidate)
     response = client.get(f"/applications/{dossier.id}/documents/{document.id}")
