@@ -387,27 +387,6 @@ def media_file(version: QuestionVersion, name: str) -> BankMedia | None:
     ).first()
 
 
-def on_running_paper_of(user: Any, version: QuestionVersion) -> bool:
-    """Whether ``version`` is on a paper ``user`` is sitting right now (started, not
-    submitted): the only way a candidate may see a question's file."""
-    from exam.candidates.models import Application
-    from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus
-
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(AttemptQuestion)
-            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .join(Application, Application.id == Attempt.application_id)
-            .where(
-                AttemptQuestion.question_version_id == version.id,
-                Attempt.status == AttemptStatus.IN_PROGRESS,
-                Application.candidate_id == user.id,
-            )
-        )
-    )
-
-
 def media_on_paper(attempt_id: int, digest: str) -> BankMedia | None:
     """The file ``digest`` when a question on paper ``attempt_id`` embeds it, else None."""
     from exam.exams.models import AttemptQuestion

@@ -1,5 +1,5 @@
 """The question board's workshop. Every page here is secret: authors and the council only
-(a candidate reaches a question's image only while it is on their running paper)."""
+(a candidate reaches a question's image through their running attempt: exams.attempt_asset)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,6 @@ from exam.question_bank.queries import (
     find_questions,
     key_position_report,
     media_file,
-    on_running_paper_of,
     review_history,
     tags_of,
     uncategorised_count,
@@ -562,11 +561,10 @@ _SAFE_INLINE = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 @bp.get("/media/<int:version_id>/<path:name>")
 @login_required
 def media(version_id: int, name: str) -> Response:
-    """An image of a question: for the bank's people, or for a candidate while the question
-    is on their running paper. Anyone else: 404, as if it did not exist."""
+    """An image of a question, for the bank's people. Anyone else: 404, as if it did not
+    exist; a candidate's paper links its images to exams.attempt_asset instead."""
     version = get_or_404(QuestionVersion, version_id)
-    allowed = can_view_bank(current_user) or on_running_paper_of(current_user, version)
-    ensure(allowed, hide=True)
+    ensure(can_view_bank(current_user), hide=True)
     stored = media_file(version, name)
     ensure(stored is not None, hide=True)
     response = Response(stored.content, mimetype=stored.content_type)

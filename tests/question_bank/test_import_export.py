@@ -5,11 +5,13 @@ bank's people and, while on their running paper, to that candidate only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
@@ -333,7 +335,9 @@ def test_images_are_served_to_the_bank_and_shown_in_the_question(app, make, auth
     assert client.get(f"/bank/media/{version.id}/missing.png").status_code == 404
 
 
-def test_a_candidate_sees_an_image_only_while_it_is_on_their_running_paper(app, make, author):
+def test_a_candidate_sees_an_image_only_through_their_running_attempt(app, make, author):
+    """The bank's route is for the bank's people only; a candidate's paper links its
+    images to the attempt's own route (tests/exams/test_question_html.py)."""
     round_ = make.round()
     application = make.application(round_.positions[0])
     other = make.application(round_.positions[0])
@@ -346,18 +350,21 @@ def test_a_candidate_sees_an_image_only_while_it_is_on_their_running_paper(app, 
     db.session.add(media)
     version.media = {"a.png": "0" * 64}
     db.session.commit()
-    url = f"/bank/media/{version.id}/a.png"
-    mine = login(app.test_client(), application.candidate)
-    assert mine.get(url).status_code == 404  # the paper has not started
-    attempt.status, attempt.started_at = AttemptStatus.IN_PROGRESS, test.starts_at
-    db.session.commit()
-    assert mine.get(url).status_code == 200
-    assert login(app.test_client(), other.candidate).get(url).status_code == 404
-    submitted = db.session.get(Attempt, attempt.id)
-    submitted.status, submitted.submitted_at = AttemptStatus.SUBMITTED, test.starts_at
-    submitted.score = submitted.final_score = 0.0
-    db.session.commit()
-    assert mine.get(url).status_code == 404
+    bank_url = f"/bank/media/{version.id}/a.png"
+    attempt_url = f"/attempts/{attempt.id}/assets/{'0' * 64}"
+    with time_machine.travel(test.starts_at + dt.timedelta(minutes=1), tick=False):
+        mine = login(app.test_client(), application.candidate)
+        assert mine.get(attempt_url).status_code == 404  # the paper has not started
+        attempt.status, attempt.started_at = AttemptStatus.IN_PROGRESS, test.starts_at
+        db.session.commit()
+        assert mine.get(attempt_url).status_code == 200
+        assert mine.get(bank_url).status_code == 404  # never the bank's route
+        assert login(app.test_client(), other.candidate).get(attempt_url).status_code == 404
+        submitted = db.session.get(Attempt, attempt.id)
+        submitted.status, submitted.submitted_at = AttemptStatus.SUBMITTED, test.starts_at
+        submitted.score = submitted.final_score = 0.0
+        db.session.commit()
+        assert mine.get(attempt_url).status_code == 404
 
 
 def test_moodle_gift_export_imports_with_its_notices_shown(app, make, author):
