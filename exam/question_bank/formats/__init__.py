@@ -14,6 +14,7 @@ list into what a format holds and what it leaves out, and why.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -83,6 +84,12 @@ def _format_of(
     """A Format built from a format module's public functions (``notices``: its parse
     reports notices)."""
     parse_file = module.parse
+    fields: dict[str, Any] = {
+        "dump": module.dump,
+        "round_trip_form": module.round_trip_form,
+        "check": getattr(module, "_check_exportable", None),
+        **extra,
+    }
     return Format(
         name=name,
         label=label,
@@ -94,10 +101,7 @@ def _format_of(
             if notices
             else (lambda data, _found: parse_file(data))
         ),
-        dump=module.dump,
-        round_trip_form=module.round_trip_form,
-        check=getattr(module, "_check_exportable", None),
-        **extra,
+        **fields,
     )
 
 
@@ -125,6 +129,17 @@ FORMATS: dict[str, Format] = {
             faithful_form=qti.as_html,
         ),
         _format_of(
+            qti,
+            "qti-2.2",
+            "IMS QTI 2.2",
+            (".zip", ".xml"),
+            "application/zip",
+            notices=True,
+            faithful_form=qti.as_html,
+            dump=functools.partial(qti.dump, version="2.2"),
+            round_trip_form=functools.partial(qti.round_trip_form, version="2.2"),
+        ),
+        _format_of(
             native, "native", "YAML ngân hàng câu hỏi", (".yaml", ".yml"), "application/yaml"
         ),
     )
@@ -137,7 +152,13 @@ _EXTENSION_HINTS = {
     ".yml": "native",
     ".zip": "qti",
 }
-_XML_ROOTS = {"quiz": "moodle-xml", "assessmentItem": "qti"}
+# A manifest alone and a QTI 3 item go to the QTI reader, which says what they are.
+_XML_ROOTS = {
+    "quiz": "moodle-xml",
+    "assessmentItem": "qti",
+    "manifest": "qti",
+    "qti-assessment-item": "qti",
+}
 _FIRST_ELEMENT = re.compile(r"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
 _NATIVE_MARK = re.compile(r"""^format:\s*["']?exam-bank/""", re.MULTILINE)
 _AIKEN_ANSWER = re.compile(r"^\s*ANSWER\s*:\s*[A-Z]\s*$", re.MULTILINE | re.IGNORECASE)
@@ -147,7 +168,14 @@ _SNIFF_BYTES = 256 * 1024
 
 
 def _sniff(data: bytes) -> str | None:
-    """The format the content itself announces, if any."""
+    """The format the content itself announces, if any (QTI by its version)."""
+    found = _sniff_kind(data)
+    if found == "qti" and qti.version_of(data) == "2.2":
+        return "qti-2.2"
+    return found
+
+
+def _sniff_kind(data: bytes) -> str | None:
     if data[:2] == b"PK":
         return "qti" if _zip_has_manifest(data) else None
     encoding, body = split_bom(data[:_SNIFF_BYTES])

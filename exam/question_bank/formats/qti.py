@@ -1,6 +1,8 @@
 """IMS QTI 2.1 / 2.2: single ``assessmentItem`` XML files and zip content packages
 (``imsmanifest.xml`` listing the items; files inside the zip become media), import and
-export (export writes a QTI 2.1 package).
+export (a QTI 2.1 or 2.2 package, valid against 1EdTech's schemas: ``<u>``, ``<s>`` and
+``<strike>`` are written as spans of a class read back as such, attributes a version's
+schema refuses are dropped). A manifest alone and QTI 3 items are named and refused.
 
 Interactions read: ``choiceInteraction`` (``maxChoices="1"`` → single choice, otherwise
 multiple response; exactly the choices "true" and "false" → true/false),
@@ -13,8 +15,13 @@ multiple response; exactly the choices "true" and "false" → true/false),
 the maximum score: ``mapping/@upperBound`` when given, else the best single value or the
 sum of the positive values; rounded to 7 decimals). Without a template the mapping is
 used when present, else the correct response. Points come from the ``SCORE`` outcome's
-``normalMaximum``. ``feedbackInline`` inside a choice is that choice's feedback; every
-``modalFeedback`` goes into the general feedback.
+``normalMaximum``. ``feedbackInline`` inside a choice is that choice's feedback, and so is
+a ``modalFeedback`` the response processing shows when that choice is chosen (a rule
+``match(RESPONSE, choice)`` setting its identifier, or FEEDBACK set to the response); any
+other ``modalFeedback`` goes into the general feedback, with a notice when it depended on
+a condition (right answer, score) the interchange form cannot hold. Export writes each
+option's feedback and the general one as ``modalFeedback`` and response processing that
+sets FEEDBACK, so that a player shows them.
 
 Reported as problems, with file and line: other interactions (hotspot, inline choice,
 gap match …), several interactions in one item, other response-processing templates,
@@ -35,6 +42,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
@@ -47,6 +55,7 @@ from exam.question_bank.formats.common import (
     ProblemLog,
     fail,
     finish_and_check,
+    finish_question,
     format_number,
     label_for,
     only_type_fields,
@@ -95,6 +104,41 @@ CP_NAMESPACE = "http://www.imsglobal.org/xsd/imscp_v1p1"
 TEMPLATE_URL = "http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
 ITEM_RESOURCE_TYPE = "imsqti_item_xmlv2p1"
 
+
+@dataclass(frozen=True)
+class QtiVersion:
+    """What an exported package says about its QTI version."""
+
+    label: str
+    namespace: str
+    schema: str
+    resource_type: str
+    # Attributes the version's schema refuses on our HTML (2.1 has no title, start, type).
+    dropped_attributes: frozenset[str]
+
+
+QTI_VERSIONS = {
+    "2.1": QtiVersion(
+        "2.1",
+        QTI_NAMESPACE,
+        QTI_SCHEMA,
+        ITEM_RESOURCE_TYPE,
+        frozenset({"rel", "title", "start", "type"}),
+    ),
+    "2.2": QtiVersion(
+        "2.2",
+        "http://www.imsglobal.org/xsd/imsqti_v2p2",
+        "http://www.imsglobal.org/xsd/qti/qtiv2p2/imsqti_v2p2.xsd",
+        "imsqti_item_xmlv2p2",
+        frozenset({"rel"}),
+    ),
+}
+QTI3_NAMESPACE_PREFIX = "http://www.imsglobal.org/xsd/imsqtiasi_v3"
+# HTML elements no QTI 2.x schema allows, written as a span of a class that reads back.
+_SPAN_CLASSES = {"u": "underline", "s": "strike", "strike": "strike"}
+_TAGS_FROM_CLASS = {"underline": "u", "strike": "s"}
+GENERAL_FEEDBACK_ID = "GENERAL"
+
 MAX_PACKAGE_FILES = 5000
 MAX_PACKAGE_BYTES = 200 * 1024 * 1024
 FRACTION_DECIMALS = 7
@@ -115,12 +159,24 @@ _KNOWN_TEMPLATES = ("map_response", "match_correct")
 # ---------------------------------------------------------------------------------------
 
 
+def _html_name(element: Element) -> str:
+    """The HTML element a QTI element stands for: our export writes ``<u>`` and ``<s>``
+    as spans of a class, since no QTI 2.x schema has them."""
+    name = local_name(element.tag)
+    if name == "span" and element.get("class") in _TAGS_FROM_CLASS:
+        return _TAGS_FROM_CLASS[element.get("class", "")]
+    return name
+
+
 def _start_tag(element: Element) -> str:
+    name = _html_name(element)
+    if name != local_name(element.tag):
+        return f"<{name}>"
     attributes = "".join(
-        f' {local_name(name)}="{html.escape(value, quote=True)}"'
-        for name, value in element.attrib.items()
+        f' {local_name(key)}="{html.escape(value, quote=True)}"'
+        for key, value in element.attrib.items()
     )
-    return f"<{local_name(element.tag)}{attributes}>"
+    return f"<{name}{attributes}>"
 
 
 def inner_html(element: Element) -> str:
@@ -129,30 +185,47 @@ def inner_html(element: Element) -> str:
     for child in element:
         parts.append(_start_tag(child))
         if local_name(child.tag) not in VOID_ELEMENTS:
-            parts.append(inner_html(child) + f"</{local_name(child.tag)}>")
+            parts.append(inner_html(child) + f"</{_html_name(child)}>")
         parts.append(html.escape(child.tail or "", quote=False))
     return "".join(parts)
 
 
 class _ElementBuilder(HTMLParser):
-    """Sanitised HTML (well nested, HTML5 void elements) into ElementTree children."""
+    """Sanitised HTML (well nested, HTML5 void elements) into ElementTree children, as the
+    QTI schema of ``version`` allows it: ``<u>``, ``<s>`` and ``<strike>`` become a span
+    of a class the importer reads back, attributes the schema refuses are dropped."""
 
-    def __init__(self, container: Element):
+    def __init__(self, container: Element, version: QtiVersion | None = None):
         super().__init__(convert_charrefs=True)
         self.stack = [container]
+        self.version = version
+        self.opened: list[str] = [container.tag]  # the HTML names, for matching end tags
+
+    def _element(self, tag: str, attrs: list[tuple[str, str | None]]) -> Element:
+        attributes = {k: v or "" for k, v in attrs}
+        if self.version is None:
+            return SubElement(self.stack[-1], tag, attributes)
+        attributes = {
+            k: v for k, v in attributes.items() if k not in self.version.dropped_attributes
+        }
+        if tag in _SPAN_CLASSES:
+            return SubElement(self.stack[-1], "span", {"class": _SPAN_CLASSES[tag]})
+        return SubElement(self.stack[-1], tag, attributes)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs})
+        element = self._element(tag, attrs)
         if tag not in VOID_ELEMENTS:
             self.stack.append(element)
+            self.opened.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs})
+        self._element(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
+        for depth in range(len(self.opened) - 1, 0, -1):
+            if self.opened[depth] == tag:
                 del self.stack[depth:]
+                del self.opened[depth:]
                 return
 
     def handle_data(self, data: str) -> None:
@@ -163,8 +236,8 @@ class _ElementBuilder(HTMLParser):
             parent.text = (parent.text or "") + data
 
 
-def fill_html(element: Element, text: str) -> Element:
-    builder = _ElementBuilder(element)
+def fill_html(element: Element, text: str, version: QtiVersion | None = None) -> Element:
+    builder = _ElementBuilder(element, version)
     builder.feed(text)
     builder.close()
     return element
@@ -253,6 +326,9 @@ class _ItemReader:
         )
 
     def read(self) -> QuestionData | None:
+        if _is_qti3(self.root):
+            self.problem(QTI3_NOT_SUPPORTED)
+            return None
         if local_name(self.root.tag) != "assessmentItem":
             self.problem(
                 f"phần tử gốc phải là assessmentItem, không phải {local_name(self.root.tag)}"
@@ -273,12 +349,12 @@ class _ItemReader:
             key=self.root.get("identifier", ""),
             text_format="html",
             default_points=self._points(found),
-            general_feedback="".join(inner_html(f) for f in children(self.root, "modalFeedback")),
             media=self.media,
         )
         self.label = label_for(question.name, question.text)
         reader = _INTERACTION_READERS[local_name(interaction.tag)]
         question = reader(self, question, found)
+        question = self._modal_feedback(question, found)
         if self.failed:
             return None
         return finish_and_check(question, self.doc.line(self.root), self.log)
@@ -331,6 +407,63 @@ class _ItemReader:
         if found.by_mapping and found.response.max_score() > 0:
             return found.response.max_score()
         return 1.0
+
+    def _modal_feedback(self, q: QuestionData, found: _Found) -> QuestionData:
+        """Modal feedback shown for one option (a rule sets its identifier when that
+        option is chosen, or sets FEEDBACK to the response itself) is that option's
+        feedback; the rest is general feedback, with a notice when a condition the
+        interchange form cannot hold (right or wrong answer, a score) was dropped."""
+        modals = children(self.root, "modalFeedback")
+        if not modals or self.failed:
+            return q
+        options = []
+        if local_name(found.element.tag) == "choiceInteraction":
+            options = [o.get("identifier", "") for o in children(found.element, "simpleChoice")]
+        rules = _FeedbackRules(
+            first_child(self.root, "responseProcessing"),
+            found.element.get("responseIdentifier", ""),
+        )
+        per_option: dict[str, list[str]] = {}
+        general: list[str] = []
+        for modal in modals:
+            outcome, identifier = modal.get("outcomeIdentifier", ""), modal.get("identifier", "")
+            text = inner_html(modal).strip()
+            option = rules.option_of(outcome, identifier, options)
+            if option is not None and modal.get("showHide", "show") == "show":
+                per_option.setdefault(option, []).append(text)
+                continue
+            general.append(text)
+            if (outcome, identifier) in rules.conditional or modal.get("showHide") == "hide":
+                self.log.note(
+                    self.doc.line(modal),
+                    f"phản hồi có điều kiện «{identifier}» được gộp vào phản hồi chung "
+                    "(chỉ giữ được phản hồi theo từng phương án)",
+                    self.label,
+                )
+        q = replace(q, general_feedback="".join(general))
+        if not per_option:
+            return q
+        feedback = {option: "".join(texts) for option, texts in per_option.items()}
+        if q.type == "true_false" and q.correct_answer is not None:
+            by_value = {o.lower(): feedback.get(o, "") for o in options}
+            true_text, false_text = true_false_feedback(q)
+            return replace(
+                q,
+                choices=true_false_choices(
+                    q.correct_answer,
+                    true_text + by_value.get("true", ""),
+                    false_text + by_value.get("false", ""),
+                ),
+            )
+        if len(options) == len(q.choices):
+            return replace(
+                q,
+                choices=[
+                    replace(c, feedback=c.feedback + feedback.get(option, ""))
+                    for option, c in zip(options, q.choices, strict=True)
+                ],
+            )
+        return q
 
     # --- one reader per interaction -----------------------------------------------------
 
@@ -415,6 +548,63 @@ class _ItemReader:
         return replace(q, type="ordering", items=[inner_html(options[v]) for v in response.correct])
 
 
+class _FeedbackRules:
+    """What the response processing shows: which (outcome, identifier) pairs are set
+    when one option is chosen, which always, and which under other conditions."""
+
+    def __init__(self, processing: Element | None, response: str):
+        self.response = response
+        self.by_option: dict[tuple[str, str], str] = {}
+        self.always: set[tuple[str, str]] = set()
+        self.conditional: set[tuple[str, str]] = set()
+        self.echoes: set[str] = set()  # outcomes set to the response itself
+        if processing is not None:
+            self._walk(processing, None)
+
+    def option_of(self, outcome: str, identifier: str, options: list[str]) -> str | None:
+        option = self.by_option.get((outcome, identifier))
+        if option is None and outcome in self.echoes:
+            option = identifier
+        return option if option in options else None
+
+    def _walk(self, element: Element, condition: Element | None) -> None:
+        for child in element:
+            name = local_name(child.tag)
+            if name in ("responseIf", "responseElseIf"):
+                self._walk(child, next(iter(child), None))
+            elif name == "responseElse":
+                self._walk(child, child)  # "otherwise": a condition, not an option
+            elif name == "setOutcomeValue":
+                self._set(child, condition)
+            elif name == "responseCondition":
+                self._walk(child, condition)
+
+    def _set(self, rule: Element, condition: Element | None) -> None:
+        outcome = rule.get("identifier", "")
+        if any(v.get("identifier") == self.response for v in descendants(rule, "variable")):
+            self.echoes.add(outcome)
+        option = self._chosen_option(condition)
+        for value in descendants(rule, "baseValue"):
+            key = (outcome, (value.text or "").strip())
+            if condition is None:
+                self.always.add(key)
+            elif option is not None:
+                self.by_option[key] = option
+            else:
+                self.conditional.add(key)
+
+    def _chosen_option(self, condition: Element | None) -> str | None:
+        """X in ``match(RESPONSE, X)`` or ``member(X, RESPONSE)``."""
+        if condition is None or local_name(condition.tag) not in ("match", "member"):
+            return None
+        operands = list(condition)
+        names = sorted(local_name(o.tag) for o in operands)
+        variable = [o for o in operands if local_name(o.tag) == "variable"]
+        if names != ["baseValue", "variable"] or variable[0].get("identifier") != self.response:
+            return None
+        return next((o.text or "").strip() for o in operands if local_name(o.tag) == "baseValue")
+
+
 _Reader = Callable[[_ItemReader, QuestionData, _Found], QuestionData]
 _INTERACTION_READERS: dict[str, _Reader] = {
     "choiceInteraction": _ItemReader.choices,
@@ -478,8 +668,11 @@ def _question_text(body: Element, interaction: Element) -> str:
         parent, target
     )
     _remove(parent, target, "_____" if inline else "")
-    if parent is not body and not _has_content_besides(parent, None) and parent in parents:
-        _remove(parents[parent], parent)  # the block held only the interaction
+    # Blocks that held only the interaction (TAO nests it in grid rows and columns).
+    while parent is not body and not _has_content_besides(parent, None) and parent in parents:
+        holder = parents[parent]
+        _remove(holder, parent)
+        parent = holder
     for element in [
         e for e in body.iter() if local_name(e.tag) in ("rubricBlock", "feedbackBlock")
     ]:
@@ -518,13 +711,53 @@ def _read_item(text: str, log: ProblemLog, media: dict[str, bytes]) -> QuestionD
     return _ItemReader(doc, log, media).read()
 
 
+MANIFEST_ALONE = (
+    "đây là tệp kê khai imsmanifest.xml của một gói QTI, không có câu hỏi: "
+    "hãy tải lên cả gói ZIP (tệp kê khai cùng các tệp câu hỏi)"
+)
+QTI3_NOT_SUPPORTED = (
+    "đây là câu hỏi QTI 3.0, chưa được hỗ trợ: hãy xuất lại dưới dạng QTI 2.1 hoặc 2.2"
+)
+
+
+def _is_qti3(root: Element) -> bool:
+    return local_name(root.tag).startswith("qti-") or root.tag.startswith(
+        "{" + QTI3_NAMESPACE_PREFIX
+    )
+
+
+def version_of(data: bytes) -> str | None:
+    """ "2.2" or "2.1", as the namespace of a file (or of a package's manifest and items)
+    says; None when it says neither."""
+    texts = [data[:65536]]
+    if data[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
+                texts = [archive.open(n).read(65536) for n in names[:50]]
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error):
+            return None  # a damaged package: its reader says so
+    joined = b"".join(texts)
+    if b"imsqti_v2p2" in joined or b"imsqti_item_xmlv2p2" in joined:
+        return "2.2"
+    if b"imsqti_v2p1" in joined or b"imsqti_item_xmlv2p1" in joined:
+        return "2.1"
+    return None
+
+
 def parse(data: bytes, notices: list[ImportProblem] | None = None) -> list[QuestionData]:
     """The questions of a QTI zip package or of a single assessmentItem XML file;
     ``notices`` receives what is imported otherwise than written."""
     if data[:2] == b"PK":  # zip local header or empty-archive record
-        return _Package(data).read()
-    log = ProblemLog()
-    question = _read_item(decode_xml(data), log, {})
+        return _Package(data, notices).read()
+    text = decode_xml(data)
+    doc = parse_xml(text)
+    if local_name(doc.root.tag) == "manifest":
+        raise fail(MANIFEST_ALONE, doc.line(doc.root))
+    if _is_qti3(doc.root):
+        raise fail(QTI3_NOT_SUPPORTED, doc.line(doc.root))
+    log = ProblemLog(notices=notices)
+    question = _read_item(text, log, {})
     log.raise_if_any()
     return [question] if question is not None else []
 
@@ -532,7 +765,8 @@ def parse(data: bytes, notices: list[ImportProblem] | None = None) -> list[Quest
 class _Package:
     """A zip content package: the manifest says which files are items."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, notices: list[ImportProblem] | None = None):
+        self.notices = notices
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(data))
         except zipfile.BadZipFile:
@@ -552,6 +786,8 @@ class _Package:
         by_id = {r.get("identifier", ""): r for r in resources}
         items = [r for r in resources if r.get("type", "").startswith("imsqti_item_xmlv2")]
         if not items:
+            if any(r.get("type", "").startswith("imsqti_item_xmlv3") for r in resources):
+                raise fail(QTI3_NOT_SUPPORTED)
             raise fail("gói không chứa câu hỏi QTI 2.x (resource imsqti_item_xmlv2p1/v2p2)")
         questions = []
         for resource in items:
@@ -589,7 +825,7 @@ class _Package:
                 ImportProblem(line, f"imsmanifest.xml: không tìm thấy tệp «{href}»")
             )
             return None
-        log = ProblemLog(prefix=href)
+        log = ProblemLog(prefix=href, notices=self.notices)
         try:
             text = decode_xml(self._read(href))
         except ImportFailed as failure:
@@ -664,14 +900,15 @@ class _ItemWriter:
     """Builds one assessmentItem. Structure first, indented; HTML content is filled in
     afterwards so indentation never leaks into the question's text."""
 
-    def __init__(self, q: QuestionData, identifier: str):
+    def __init__(self, q: QuestionData, identifier: str, version: QtiVersion | None = None):
         self.q = q
+        self.version = version or QTI_VERSIONS["2.1"]
         self.root = Element(
             "assessmentItem",
             {
-                "xmlns": QTI_NAMESPACE,
+                "xmlns": self.version.namespace,
                 "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-                "xsi:schemaLocation": f"{QTI_NAMESPACE} {QTI_SCHEMA}",
+                "xsi:schemaLocation": f"{self.version.namespace} {self.version.schema}",
                 "identifier": identifier,
                 "title": q.name,
                 "adaptive": "false",
@@ -679,7 +916,7 @@ class _ItemWriter:
             },
         )
         self.html_slots: list[tuple[Element, str]] = []
-        self.feedback_slots: list[tuple[Element, str, str]] = []
+        self.feedback_slots: list[tuple[str, str]] = []  # (option identifier, feedback)
 
     def build(self) -> bytes:
         self._declarations()
@@ -695,35 +932,46 @@ class _ItemWriter:
         return ET.tostring(self.root, encoding="utf-8", xml_declaration=True) + b"\n"
 
     def _response_processing(self) -> None:
-        if self.q.type == "essay":
-            return  # marked by people
-        exact = self.q.type in ("true_false", "matching", "ordering")
-        template = TEMPLATE_URL + ("match_correct" if exact else "map_response")
-        SubElement(self.root, "responseProcessing", template=template)
+        """The rules of the map_response and match_correct templates written out, plus
+        the one no template has: FEEDBACK set to the chosen options (their feedback)
+        and GENERAL, so that a player shows the modal feedback."""
+        sets_feedback = _has_feedback(self.q)
+        if self.q.type == "essay" and not sets_feedback:
+            return  # marked by people, nothing to show
+        processing = SubElement(self.root, "responseProcessing")
+        if self.q.type != "essay":
+            exact = self.q.type in ("true_false", "matching", "ordering")
+            (_match_correct if exact else _map_response)(processing, self.q.default_points)
+        if sets_feedback:
+            shown = SubElement(
+                SubElement(processing, "setOutcomeValue", identifier="FEEDBACK"), "multiple"
+            )
+            if self.feedback_slots:
+                SubElement(shown, "variable", identifier="RESPONSE")
+            if self.q.general_feedback:
+                SubElement(shown, "baseValue", baseType="identifier").text = GENERAL_FEEDBACK_ID
 
     def _general_feedback(self) -> None:
+        """Each option's feedback, then the general one: modal feedback shown when
+        FEEDBACK holds its identifier (feedbackInline may hold no paragraph)."""
+        for identifier, feedback in self.feedback_slots:
+            self._modal_feedback(identifier, feedback)
         if self.q.general_feedback:
-            general = SubElement(
-                self.root,
-                "modalFeedback",
-                outcomeIdentifier="FEEDBACK",
-                identifier="GENERAL",
-                showHide="show",
-            )
-            self.html_slots.append((general, self.q.general_feedback))
+            self._modal_feedback(GENERAL_FEEDBACK_ID, self.q.general_feedback)
+
+    def _modal_feedback(self, identifier: str, text: str) -> None:
+        element = SubElement(
+            self.root,
+            "modalFeedback",
+            outcomeIdentifier="FEEDBACK",
+            identifier=identifier,
+            showHide="show",
+        )
+        self.html_slots.append((element, text))
 
     def _fill_content(self) -> None:
         for element, text in self.html_slots:
-            fill_html(element, text)
-        for choice, identifier, feedback in self.feedback_slots:
-            inline = SubElement(
-                choice,
-                "feedbackInline",
-                outcomeIdentifier="FEEDBACK",
-                identifier=identifier,
-                showHide="show",
-            )
-            fill_html(inline, feedback)
+            fill_html(element, text, self.version)
 
     # --- declarations -------------------------------------------------------------------
 
@@ -777,7 +1025,10 @@ class _ItemWriter:
             ids = _choice_ids(len(q.choices))
             correct = [i for i, c in zip(ids, q.choices, strict=True) if c.fraction > 0]
             if q.type == "single_choice":
-                correct = [i for i, c in zip(ids, q.choices, strict=True) if c.fraction == 1.0]
+                # One value (single cardinality), even with several full options: the
+                # mapping gives each of them its full score.
+                full = [i for i, c in zip(ids, q.choices, strict=True) if c.fraction == 1.0]
+                correct = full[:1]
             return correct, [
                 (i, c.fraction) for i, c in zip(ids, q.choices, strict=True) if c.fraction
             ]
@@ -810,7 +1061,7 @@ class _ItemWriter:
             element = SubElement(interaction, "simpleChoice", identifier=identifier)
             self.html_slots.append((element, choice.text))
             if choice.feedback:
-                self.feedback_slots.append((element, identifier, choice.feedback))
+                self.feedback_slots.append((identifier, choice.feedback))
 
     def true_false_interaction(self, body: Element) -> None:
         interaction = SubElement(
@@ -825,7 +1076,7 @@ class _ItemWriter:
             element = SubElement(interaction, "simpleChoice", identifier=identifier)
             element.text = label
             if feedback[identifier]:
-                self.feedback_slots.append((element, identifier, feedback[identifier]))
+                self.feedback_slots.append((identifier, feedback[identifier]))
 
     def text_entry_interaction(self, body: Element) -> None:
         paragraph = SubElement(body, "p")
@@ -873,6 +1124,36 @@ class _ItemWriter:
             self.html_slots.append(
                 (SubElement(interaction, "simpleChoice", identifier=identifier), item)
             )
+
+
+def _set_score(parent: Element) -> Element:
+    return SubElement(parent, "setOutcomeValue", identifier="SCORE")
+
+
+def _float(parent: Element, value: float) -> None:
+    SubElement(parent, "baseValue", baseType="float").text = format_number(value)
+
+
+def _map_response(processing: Element, _points: float) -> None:
+    """The map_response template: no response scores 0, else the mapped value."""
+    condition = SubElement(processing, "responseCondition")
+    when_null = SubElement(condition, "responseIf")
+    SubElement(SubElement(when_null, "isNull"), "variable", identifier="RESPONSE")
+    _float(_set_score(when_null), 0)
+    SubElement(_set_score(SubElement(condition, "responseElse")), "mapResponse").set(
+        "identifier", "RESPONSE"
+    )
+
+
+def _match_correct(processing: Element, points: float) -> None:
+    """The match_correct template, scoring the question's points when right."""
+    condition = SubElement(processing, "responseCondition")
+    when_right = SubElement(condition, "responseIf")
+    match = SubElement(when_right, "match")
+    SubElement(match, "variable", identifier="RESPONSE")
+    SubElement(match, "correct", identifier="RESPONSE")
+    _float(_set_score(when_right), points)
+    _float(_set_score(SubElement(condition, "responseElse")), 0)
 
 
 _RESPONSE_SHAPES = {
@@ -923,20 +1204,30 @@ def _drop_plugin_prefix(text: str) -> str:
     return text.replace(PLUGINFILE, "")
 
 
-def as_html(question: QuestionData) -> QuestionData:
-    """The question as a package holds it: HTML text, Moodle's file prefix dropped."""
-    q = rich_fields_as_html(only_type_fields(question))
+def _map_html(q: QuestionData, change: Callable[[str], str]) -> QuestionData:
     return replace(
         q,
-        text=_drop_plugin_prefix(q.text),
-        general_feedback=_drop_plugin_prefix(q.general_feedback),
-        choices=[
-            replace(c, text=_drop_plugin_prefix(c.text), feedback=_drop_plugin_prefix(c.feedback))
-            for c in q.choices
-        ],
-        pairs=[replace(p, prompt=_drop_plugin_prefix(p.prompt)) for p in q.pairs],
-        items=[_drop_plugin_prefix(item) for item in q.items],
+        text=change(q.text),
+        general_feedback=change(q.general_feedback),
+        choices=[replace(c, text=change(c.text), feedback=change(c.feedback)) for c in q.choices],
+        pairs=[replace(p, prompt=change(p.prompt)) for p in q.pairs],
+        items=[change(item) for item in q.items],
     )
+
+
+def _as_package_holds(text: str) -> str:
+    # <strike> reads back as <s>, the same strike-through: no loss.
+    return _drop_plugin_prefix(text).replace("<strike>", "<s>").replace("</strike>", "</s>")
+
+
+def as_html(question: QuestionData) -> QuestionData:
+    """The question as a package holds it: HTML text, Moodle's file prefix dropped."""
+    return _map_html(rich_fields_as_html(only_type_fields(question)), _as_package_holds)
+
+
+def _as_schema_allows(text: str, version: QtiVersion) -> str:
+    """The HTML as written for ``version`` and read back (attributes it refuses gone)."""
+    return inner_html(fill_html(Element("div"), text, version))
 
 
 def missing_media(question: QuestionData) -> list[str]:
@@ -966,16 +1257,16 @@ def _check_exportable(q: QuestionData, checker: ExportChecker) -> None:
         checker.refuse(q, RUBRIC_NOT_WRITABLE)
 
 
-def _manifest(resources: list[tuple[str, str, list[str]]]) -> bytes:
+def _manifest(resources: list[tuple[str, str, list[str]]], version: QtiVersion) -> bytes:
     root = Element("manifest", {"xmlns": CP_NAMESPACE, "identifier": "MANIFEST-EXAM-BANK"})
     metadata = SubElement(root, "metadata")
-    SubElement(metadata, "schema").text = "QTIv2.1 Package"
+    SubElement(metadata, "schema").text = f"QTIv{version.label} Package"
     SubElement(metadata, "schemaversion").text = "1.0.0"
     SubElement(root, "organizations")
     container = SubElement(root, "resources")
     for identifier, href, files in resources:
         resource = SubElement(
-            container, "resource", identifier=identifier, type=ITEM_RESOURCE_TYPE, href=href
+            container, "resource", identifier=identifier, type=version.resource_type, href=href
         )
         for file in [href, *files]:
             SubElement(resource, "file", href=file)
@@ -990,8 +1281,9 @@ def _zip_entry(archive: zipfile.ZipFile, path: str, content: bytes) -> None:
     archive.writestr(info, content)
 
 
-def dump(questions: Sequence[QuestionData]) -> bytes:
-    """A QTI 2.1 content package (zip): one folder per item, media beside it."""
+def dump(questions: Sequence[QuestionData], version: str = "2.1") -> bytes:
+    """A QTI 2.1 (or 2.2) content package (zip): one folder per item, media beside it."""
+    spec = QTI_VERSIONS[version]
     checker = ExportChecker()
     for question in questions:
         _check_exportable(question, checker)
@@ -1003,13 +1295,15 @@ def dump(questions: Sequence[QuestionData]) -> bytes:
             folder = f"items/{number:04d}"
             identifier = question.key or f"Q{number:04d}"
             _zip_entry(
-                archive, f"{folder}/item.xml", _ItemWriter(as_html(question), identifier).build()
+                archive,
+                f"{folder}/item.xml",
+                _ItemWriter(as_html(question), identifier, spec).build(),
             )
             for name, content in question.media.items():
                 _zip_entry(archive, f"{folder}/{name}", content)
             media_paths = [f"{folder}/{name}" for name in question.media]
             resources.append((f"RES-{number:04d}", f"{folder}/item.xml", media_paths))
-        _zip_entry(archive, "imsmanifest.xml", _manifest(resources))
+        _zip_entry(archive, "imsmanifest.xml", _manifest(resources, spec))
     return buffer.getvalue()
 
 
@@ -1034,10 +1328,12 @@ def _matching_as_written(pairs: list[MatchPair]) -> list[MatchPair]:
     return real + distractors
 
 
-def round_trip_form(question: QuestionData) -> QuestionData:
-    """What ``parse(dump([question]))`` gives back."""
+def round_trip_form(question: QuestionData, version: str = "2.1") -> QuestionData:
+    """What ``parse(dump([question], version))`` gives back."""
+    spec = QTI_VERSIONS[version]
+    written = _map_html(as_html(question), lambda text: _as_schema_allows(text, spec))
     q = reset_fields(
-        as_html(question),
+        finish_question(written),
         "category",
         "tags",
         "difficulty",

@@ -231,8 +231,8 @@ def test_rubric_lines_become_criteria_and_free_text_one_criterion() -> None:
 # --- registry -----------------------------------------------------------------------------
 
 
-def test_registry_lists_the_five_formats() -> None:
-    assert set(FORMATS) == {"gift", "moodle-xml", "aiken", "qti", "native"}
+def test_registry_lists_every_format() -> None:
+    assert set(FORMATS) == {"gift", "moodle-xml", "aiken", "qti", "qti-2.2", "native"}
 
 
 @pytest.mark.parametrize(
