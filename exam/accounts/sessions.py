@@ -30,7 +30,9 @@ SIGNED_IN_AT = "_signed_in_at"  # seconds since the epoch
 LAST_SEEN = "_seen"
 KIND = "_kind"  # "staff" or "candidate": which idle limit applies
 ACTIVITY_STEP_SECONDS = 60  # last activity is rewritten at most this often
-_KEPT_ACROSS_SIGN_IN = ("language", "_flashes")  # what the page is to say next
+# Kept when a session is cleared: the language, the messages the next page shows, and
+# Flask-Login's order to delete a remember cookie.
+_KEPT_ACROSS_SIGN_IN = ("language", "_flashes", "_remember")
 
 
 def parse_user_id(value: Any) -> tuple[int, str] | None:
