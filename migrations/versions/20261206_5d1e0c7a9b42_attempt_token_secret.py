@@ -4,7 +4,8 @@ Revision ID: 5d1e0c7a9b42
 Revises: 7b88087807db
 Create Date: 2026-12-06 18:00:00
 
-Papers made before this revision get a random secret each.
+Papers made before this revision get a random secret each; papers rendered ahead of time
+(a cache) showed the bank's ids and are dropped, to be rendered again with tokens.
 """
 import secrets
 
@@ -34,6 +35,8 @@ def upgrade():
 
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.alter_column('token_secret', existing_type=sa.String(length=32), nullable=False)
+
+    op.execute('DELETE FROM rendered_papers')
 
 
 def downgrade():
