@@ -53,6 +53,7 @@ from exam.exams.models import (
     TestSection,
     TimeGrant,
     VoidedQuestion,
+    WrongSessionCode,
     deadline,
     new_token_secret,
 )
@@ -76,6 +77,23 @@ BANK_TO_PAPER_RATIO = 3  # DOMAIN.md's default; each test keeps its own (Test.ba
 
 class AnswerRefused(DomainError):
     """An answer that arrived too late or for a paper that is closed."""
+
+
+class WrongCode(ValidationFailed):
+    """A wrong session code on the start page (kept by ``note_wrong_code``)."""
+
+    def __init__(self, given: str):
+        super().__init__([("session_code", _l("Mã ca thi không đúng."))])
+        self.given = given
+
+
+class TooManyWrongCodes(DomainError):
+    """The paper's code was typed wrong too often lately: no code is taken until
+    ``retry_after`` seconds have passed (answered 429)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, "session_code")
+        self.retry_after = retry_after
 
 
 def _code() -> str:
@@ -695,7 +713,7 @@ def _check_start(
     if not given:
         raise ValidationFailed([("session_code", _l("Vui lòng điền mục này."))])
     if not hmac.compare_digest(given.encode(), expected_code.encode()):
-        raise ValidationFailed([("session_code", _l("Mã ca thi không đúng."))])
+        raise WrongCode(given)
 
 
 def start_attempt(attempt: Attempt, *, session_code: str, actor: User, at: dt.datetime) -> Attempt:
@@ -728,21 +746,39 @@ class _Candidate:
 
 
 def start_paper(
-    attempt_id: int, candidate_id: int, session_code: str, *, session_token: str, at: dt.datetime
+    attempt_id: int,
+    candidate_id: int,
+    session_code: str,
+    *,
+    session_token: str,
+    at: dt.datetime,
+    tries: int = 5,
+    window: dt.timedelta = dt.timedelta(minutes=10),
 ) -> bool:
     """``start_attempt`` on the hot path of the session's first minute: one read (the paper,
-    its session and its owner), one conditional update, the audit entry. True when the
-    paper started now, False when it had started already (a second tab, a reload)."""
+    its session, its owner and its wrong codes of the last ``window``), one conditional
+    update, the audit entry. True when the paper started now, False when it had started
+    already (a second tab, a reload). A wrong code raises ``WrongCode`` (for the caller to
+    keep with ``note_wrong_code``); after ``tries`` wrong codes within ``window`` no code is
+    taken, not even the right one, until the oldest of them is ``window`` old
+    (``TooManyWrongCodes``): 32^6 codes cannot be guessed at that pace."""
     with _statements() as run:
         rows = run(
             "start_state",
-            {"attempt": attempt_id, "candidate": candidate_id, "token": session_token},
+            {
+                "attempt": attempt_id,
+                "candidate": candidate_id,
+                "token": session_token,
+                "since": at - window,
+            },
         )
         if not rows:
             raise NotYours()
         [row] = rows
         if row.status != AttemptStatus.READY:
             return False
+        if row.wrong_codes >= tries and (session_code or "").strip():
+            raise _too_many_wrong_codes(attempt_id, tries=tries, window=window, at=at)
         starts_at = row.starts_at.astimezone(dt.UTC)
         _check_start(
             starts_at=starts_at,
@@ -767,6 +803,48 @@ def start_paper(
             return False
         record_soon("attempt.start", **audit)
         return True
+
+
+def _too_many_wrong_codes(
+    attempt_id: int, *, tries: int, window: dt.timedelta, at: dt.datetime
+) -> TooManyWrongCodes:
+    """The refusal of a paper locked by wrong codes, with the time left: until the
+    ``tries``-th latest wrong code is ``window`` old."""
+    latest = db.session.scalars(
+        sa.select(WrongSessionCode.entered_at)
+        .where(WrongSessionCode.attempt_id == attempt_id)
+        .order_by(WrongSessionCode.entered_at.desc())
+        .limit(tries)
+    ).all()
+    ends = latest[-1] + window if latest else at
+    seconds = max(1, math.ceil((ends - at).total_seconds()))
+    return TooManyWrongCodes(
+        str(
+            _l(
+                "Mã ca thi đã bị nhập sai %(n)d lần: bài thi tạm khóa. Vui lòng báo cán bộ "
+                "coi thi hoặc thử lại sau %(m)d phút.",
+                n=len(latest),
+                m=math.ceil(seconds / 60),
+            )
+        ),
+        seconds,
+    )
+
+
+def note_wrong_code(attempt_id: int, candidate_id: int, given: str, *, at: dt.datetime) -> None:
+    """Keep a wrong session code (as typed, cut to 20 characters) for the invigilator's
+    console and the audit trail. Only the wrong-code branch of Start writes this."""
+    code = given[:20]
+    db.session.add(WrongSessionCode(attempt_id=attempt_id, code=code, entered_at=at))
+    email = db.session.scalar(sa.select(_users.c.email).where(_users.c.id == candidate_id))
+    record_soon(
+        "attempt.wrong_code",
+        actor=_Candidate(candidate_id, email or ""),
+        object_type="Attempt",
+        object_id=attempt_id,
+        after={"code": code, "entered_at": at},
+    )
+    db.session.flush()
 
 
 _CLOSED = _l("Bài thi đã đóng: câu trả lời không được ghi nhận.")
@@ -837,6 +915,7 @@ _versions = QuestionVersion.__table__
 _answers = Answer.__table__
 _users = User.__table__
 _rendered = RenderedPaper.__table__
+_wrong_codes = WrongSessionCode.__table__
 
 
 @dataclass
@@ -887,9 +966,19 @@ def _build_statement(dialect: str, name: str) -> sa.Executable:
     if name == "state":
         return sa.select(*state_columns).select_from(paper).where(mine)
     if name == "start_state":
+        since = sa.bindparam("since", type_=_wrong_codes.c.entered_at.type)
+        wrong_codes = (
+            sa.select(sa.func.count())
+            .where(_wrong_codes.c.attempt_id == _attempts.c.id, _wrong_codes.c.entered_at > since)
+            .scalar_subquery()
+        )
         return (
             sa.select(
-                *state_columns, _sessions.c.late_entry_minutes, _sessions.c.code, _users.c.email
+                *state_columns,
+                _sessions.c.late_entry_minutes,
+                _sessions.c.code,
+                _users.c.email,
+                wrong_codes.label("wrong_codes"),
             )
             .select_from(paper)
             .where(mine)
@@ -1319,22 +1408,99 @@ def _stored_seqs(run: _Run, item_ids: list[int]) -> dict[int, int]:
     return {row.item: row.seq for row in run("stored_seqs", {"items": item_ids})}
 
 
+EVIDENCE_MAX_CHARACTERS = 100_000  # a refused response is kept whole up to this (an essay)
+
+
+@dataclass(frozen=True)
+class RefusedEvidence:
+    """What ``log_refused_answers`` did: answers kept one by one, answers only counted on
+    the paper's summary row, and when more would be kept again (None: nothing counted)."""
+
+    kept: int
+    counted: int
+    retry_after: int | None
+
+
+def _as_evidence(response: object) -> object:
+    """The response as sent, or its beginning and length when it is longer than any
+    answer the page can send (a request may carry megabytes)."""
+    text = json.dumps(response, ensure_ascii=False)
+    if len(text) <= EVIDENCE_MAX_CHARACTERS:
+        return response
+    return {"truncated": True, "characters": len(text), "start": text[:1000]}
+
+
 def log_refused_answers(
-    attempt_id: int, entries: list[tuple[object, object, object]], *, reason: str, at: dt.datetime
-) -> None:
-    """Keep what arrived too late, as evidence (never scored)."""
-    for item_id, response, seq in entries or [(None, None, None)]:
+    attempt_id: int,
+    entries: list[tuple[object, object, object]],
+    *,
+    reason: str,
+    at: dt.datetime,
+    per_minute: int = 50,
+    per_paper: int = 1000,
+) -> RefusedEvidence:
+    """Keep what arrived for a closed paper as evidence (never scored), within caps: at
+    most ``per_minute`` answers a minute and ``per_paper`` in all are kept one by one.
+    Beyond, answers are only counted on the paper's one summary row, so that a client
+    posting thousands of answers to a closed paper neither fills the database nor holds
+    SQLite's write turn (issue 10: 200,000 answers took 17 s), and the evidence still
+    says how many more were refused."""
+    entries = entries or [(None, None, None)]
+    since = at - dt.timedelta(minutes=1)
+    mine = sa.and_(RefusedAnswer.attempt_id == attempt_id, RefusedAnswer.summary.is_(False))
+    recent = db.session.scalars(
+        sa.select(RefusedAnswer.received_at)
+        .where(mine, RefusedAnswer.received_at > since)
+        .order_by(RefusedAnswer.received_at)
+        .limit(per_minute)
+    ).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(RefusedAnswer).where(mine))
+    room = max(0, min(per_minute - len(recent), per_paper - total))
+    for item_id, response, seq in entries[:room]:
         db.session.add(
             RefusedAnswer(
                 attempt_id=attempt_id,
                 item_id=item_id if type(item_id) is int else None,
                 seq=seq if type(seq) is int else None,
-                response=response,
+                response=_as_evidence(response),
                 received_at=at,
                 reason=reason[:200],
             )
         )
+    counted = len(entries) - min(room, len(entries))
+    if counted:
+        db.session.execute(_count_refused(attempt_id, counted, reason=reason[:200], at=at))
     db.session.flush()
+    if not counted:
+        return RefusedEvidence(len(entries), 0, None)
+    if total + room >= per_paper or not recent:
+        retry_after = 60  # nothing more will be kept whole: slow down
+    else:
+        retry_after = max(1, math.ceil((recent[0] + dt.timedelta(minutes=1) - at).total_seconds()))
+    return RefusedEvidence(room, counted, retry_after)
+
+
+def _count_refused(attempt_id: int, counted: int, *, reason: str, at: dt.datetime) -> sa.Insert:
+    """Add ``counted`` to the paper's summary row, made on first use (one statement,
+    atomic on SQLite and PostgreSQL alike)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = RefusedAnswer.__table__
+    statement = insert(table).values(
+        attempt_id=attempt_id,
+        summary=True,
+        count=counted,
+        received_at=at,
+        reason=reason,
+        response=sa.null(),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.attempt_id],
+        index_where=sa.text("summary"),
+        set_={"count": table.c.count + statement.excluded.count, "received_at": at},
+    )
 
 
 def touch_attempt(

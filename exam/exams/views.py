@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -32,6 +33,7 @@ from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.forms import populate_errors
+from exam.core.http import is_id, json_body
 from exam.core.i18n import format_datetime
 from exam.core.spreadsheets import csv_writer
 from exam.core.views import run_operation
@@ -64,6 +66,8 @@ from exam.exams.operations import (
     AnswerRefused,
     NotYours,
     OpenPaper,
+    TooManyWrongCodes,
+    WrongCode,
     acknowledge_result,
     add_room,
     add_section,
@@ -78,6 +82,7 @@ from exam.exams.operations import (
     load_paper,
     log_refused_answers,
     move_attempt,
+    note_wrong_code,
     open_paper,
     paper_state,
     poll_paper,
@@ -107,6 +112,7 @@ from exam.exams.queries import (
     room_attempts,
     rooms_of,
     rooms_of_test,
+    wrong_codes_of,
 )
 from exam.exams.rendering import body_context, prerender_papers
 from exam.extensions import db, login_manager
@@ -375,7 +381,8 @@ def make_papers(test_id: int) -> Response:
 def move(attempt_id: int) -> Response:
     """Seat a candidate in another room (another session) before the start."""
     attempt = get_or_404(Attempt, attempt_id)
-    room = db.session.get(Room, request.form.get("room_id", type=int) or 0)
+    room_id = request.form.get("room_id", type=int)
+    room = db.session.get(Room, room_id) if is_id(room_id) else None
     if room is None:
         flash(_("Chọn phòng thi."), "danger")
     else:
@@ -563,6 +570,7 @@ def _render_candidate(attempt: Attempt, status: int = 200, **forms: Any) -> tupl
             "exams/invigilate.html",
             attempt=attempt,
             progress=progress_of([attempt.id])[attempt.id],
+            wrong_codes=wrong_codes_of(attempt),
             **forms,
         ),
         status,
@@ -733,19 +741,22 @@ def _attempt_page(attempt_id: int) -> str:
 
 
 @bp.post("/attempts/<int:attempt_id>/start")
-def start(attempt_id: int) -> str | Response | tuple[str, int]:
+def start(attempt_id: int) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Pressing Start with the session code: one read and one write (start_paper); the
     slow path only to show what was wrong."""
     candidate_id = _candidate_id()
     if candidate_id is None:
         return login_manager.unauthorized()
+    code, now, config = request.form.get("session_code", ""), utcnow(), current_app.config
     try:
         start_paper(
             attempt_id,
             candidate_id,
-            request.form.get("session_code", ""),
+            code,
             session_token=_token(),
-            at=utcnow(),
+            at=now,
+            tries=config["START_CODE_TRIES"],
+            window=dt.timedelta(minutes=config["START_CODE_WINDOW_MINUTES"]),
         )
         db.session.commit()
     except NotYours:
@@ -753,10 +764,16 @@ def start(attempt_id: int) -> str | Response | tuple[str, int]:
         abort(404)
     except DomainError as error:
         db.session.rollback()
+        if isinstance(error, WrongCode):  # the one branch of Start that writes when refused
+            note_wrong_code(attempt_id, candidate_id, error.given, at=now)
+            db.session.commit()
         attempt = _own_attempt(attempt_id)
         form = StartForm()
         populate_errors(form, error)
-        return render_template("exams/start.html", attempt=attempt, form=form, now=utcnow()), 422
+        page = render_template("exams/start.html", attempt=attempt, form=form, now=utcnow())
+        if isinstance(error, TooManyWrongCodes):
+            return page, 429, {"Retry-After": str(error.retry_after)}
+        return page, 422
     # Said on the paper (?started=1), not flashed: the session cookie is then neither
     # rewritten here nor on the paper, 2,000 times in the session's first minute.
     return redirect(url_for("exams.attempt", attempt_id=attempt_id, started=1))
@@ -843,7 +860,7 @@ def _entries(payload: Any) -> list[tuple[int, Any, int]] | None:
         if not isinstance(entry, dict):
             return None
         item, seq = entry.get("item"), entry.get("seq")
-        if type(item) is not int or type(seq) is not int or seq < 0 or seq >= 2**63:
+        if not is_id(item) or type(seq) is not int or seq < 0 or seq >= 2**63:
             return None
         entries.append((item, entry.get("response"), seq))
     return entries or None
@@ -855,13 +872,24 @@ def answers(attempt_id: int) -> Response | tuple[Response, int]:
     candidate_id = _candidate_id()
     if candidate_id is None:
         return login_manager.unauthorized()
-    entries = _entries(request.get_json(silent=True))
+    limit = current_app.config["MAX_ANSWERS_PER_SAVE"]
+    too_large = None
+    try:
+        payload = json_body()
+    except RequestEntityTooLarge:  # over MAX_CONTENT_LENGTH: said in JSON, as the page reads
+        payload, too_large = None, _("Dữ liệu gửi lên quá lớn.")
+    batch = payload.get("answers") if isinstance(payload, dict) else None
+    if isinstance(batch, list) and len(batch) > limit:  # the page sends one per question
+        too_large = _("Quá nhiều câu trả lời trong một lần lưu (tối đa %(n)d).", n=limit)
+    entries = None if too_large else _entries(payload)
     if entries is None:
         try:
             # someone else's paper: 404, not 400
             paper_state(attempt_id, candidate_id, session_token=_token())
         except NotYours:
             abort(404)
+        if too_large:  # refused before any other work
+            return jsonify(error=too_large), 413
         return jsonify(error=_("Dữ liệu gửi lên không hợp lệ.")), 400
     try:
         current, stored = save_answers(
@@ -881,11 +909,22 @@ def answers(attempt_id: int) -> Response | tuple[Response, int]:
     except AnswerRefused as refused:
         db.session.rollback()
         attempt = _close_now(attempt_id)
-        log_refused_answers(attempt_id, entries, reason=refused.message, at=utcnow())
+        evidence = log_refused_answers(
+            attempt_id,
+            entries,
+            reason=refused.message,
+            at=utcnow(),
+            per_minute=current_app.config["REFUSED_EVIDENCE_PER_MINUTE"],
+            per_paper=current_app.config["REFUSED_EVIDENCE_PER_PAPER"],
+        )
         db.session.commit()
-        return jsonify(
-            error=refused.message, **_state_json(attempt.status, attempt.deadline_at)
-        ), 409
+        state = _state_json(attempt.status, attempt.deadline_at)
+        if evidence.retry_after is None:
+            return jsonify(error=refused.message, **state), 409
+        # Beyond the evidence kept for a closed paper: only counted; the client must slow down.
+        reply = jsonify(error=_("Quá nhiều câu trả lời gửi đến bài thi đã đóng."), **state)
+        reply.headers["Retry-After"] = str(evidence.retry_after)
+        return reply, 429
     except DomainError as error:
         db.session.rollback()
         message = error.message

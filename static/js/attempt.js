@@ -210,7 +210,9 @@
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
       flushing = false;
-      if (result.status === 409) { finish(); return false; }
+      // 409: the paper is closed. 429: answers to a closed paper beyond what the server
+      // keeps as evidence; the body says the paper's status (docs/api.md).
+      if (result.status === 409 || (result.status === 429 && result.body.status && result.body.status !== "in_progress")) { finish(); return false; }
       if (result.status === 401) {
         setConnection("error");
         sessionExpired.classList.remove("d-none");
