@@ -31,6 +31,7 @@ from exam.question_bank.interchange import (
     Choice,
     MatchPair,
     NumericAnswer,
+    NumericUnit,
     QuestionData,
     RubricCriterion,
     ShortAnswer,
@@ -188,6 +189,14 @@ class QuestionForm(FlaskForm):
     diacritics_sensitive = BooleanField(_l("Phân biệt dấu tiếng Việt"), default=True)
     # numerical, matching, ordering, essay
     numeric = FieldList(FormField(NumericRow))
+    units = TextAreaField(
+        _l("Đơn vị (không bắt buộc)"),
+        description=_l(
+            "Mỗi dòng một đơn vị: tên = hệ số. Đơn vị của đáp án có hệ số 1; "
+            "ví dụ «m = 1» rồi «cm = 100». Thí sinh có thể ghi đơn vị sau số hoặc không."
+        ),
+        render_kw={"rows": 2},
+    )
     pairs = FieldList(FormField(PairRow))
     items = FieldList(FormField(ItemRow))
     rubric = FieldList(FormField(CriterionRow))
@@ -241,6 +250,12 @@ class QuestionForm(FlaskForm):
                 valid = False
         if self.qtype == "true_false" and self.answer.data not in ("true", "false"):
             self.answer.errors = [*self.answer.errors, str(_l("Chọn Đúng hoặc Sai."))]
+            valid = False
+        if self.qtype == "numerical" and units_from_text(self.units.data or "") is None:
+            self.units.errors = [
+                *self.units.errors,
+                str(_l("Mỗi dòng phải có dạng «tên = hệ số», ví dụ «cm = 100».")),
+            ]
             valid = False
         return valid
 
@@ -313,6 +328,7 @@ class QuestionForm(FlaskForm):
         q.diacritics_sensitive = bool(self.diacritics_sensitive.data)
 
     def _fill_numerical(self, q: QuestionData) -> None:
+        q.units = units_from_text(self.units.data or "") or []
         q.numeric_answers = [
             NumericAnswer(
                 row.value.number if row.value.number is not None else float("nan"),
@@ -380,6 +396,7 @@ def form_data(q: QuestionData) -> dict[str, Any]:
         data["case_sensitive"] = q.case_sensitive
         data["diacritics_sensitive"] = q.diacritics_sensitive
     elif q.type == "numerical":
+        data["units"] = "\n".join(f"{u.unit} = {format_number(u.multiplier)}" for u in q.units)
         data["numeric"] = [
             {
                 "value": a.value,
@@ -396,6 +413,21 @@ def form_data(q: QuestionData) -> dict[str, Any]:
     elif q.type == "essay":
         data["rubric"] = [{"criterion": r.criterion, "points": r.points} for r in q.rubric]
     return data
+
+
+def units_from_text(text: str) -> list[NumericUnit] | None:
+    """Lines "name = multiplier" (a bare name has multiplier 1); None when a line is not
+    one. What the units must be (unique, positive) is the bank's check."""
+    units = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, equals, multiplier_text = line.partition("=")
+        multiplier = read_number(multiplier_text) if equals else 1.0
+        if multiplier is None or not name.strip():
+            return None
+        units.append(NumericUnit(name.strip(), multiplier))
+    return units
 
 
 def type_choices() -> list[SelectChoice]:

@@ -56,6 +56,16 @@ class NumericAnswer:
 
 
 @dataclass
+class NumericUnit:
+    """A unit a numerical answer may be written in: the value typed in this unit,
+    divided by ``multiplier``, is the value in the answers' unit (Moodle's rule: the
+    answers' own unit has multiplier 1; "cm" beside "m" has 100)."""
+
+    unit: str
+    multiplier: float = 1.0
+
+
+@dataclass
 class MatchPair:
     """A prompt and the answer it must be matched with. A pair with an empty prompt is a
     distractor answer (Moodle allows those)."""
@@ -97,8 +107,9 @@ class QuestionData:
     answers: list[ShortAnswer] = field(default_factory=list)
     case_sensitive: bool = False
     diacritics_sensitive: bool = True
-    # numerical
+    # numerical; units are optional: a response may carry one of them, or none
     numeric_answers: list[NumericAnswer] = field(default_factory=list)
+    units: list[NumericUnit] = field(default_factory=list)
     # matching
     pairs: list[MatchPair] = field(default_factory=list)
     # ordering: the items in their correct order

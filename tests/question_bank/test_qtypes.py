@@ -9,6 +9,7 @@ from exam.question_bank.interchange import (
     Choice,
     MatchPair,
     NumericAnswer,
+    NumericUnit,
     QuestionData,
     RubricCriterion,
     ShortAnswer,
@@ -357,3 +358,23 @@ def test_single_choice_may_have_several_full_options_as_in_moodle():
     assert [qtype.score_fraction(data, c) for c in ("a", "b", "c")] == [1.0, 1.0, 0.0]
     none_full = stored(QuestionData("single_choice", "?", choices=[Choice("a", 0.5), Choice("b")]))
     assert qtype.problems(none_full) == ["Cần ít nhất một phương án đúng."]
+
+
+def test_numerical_with_optional_units_converts_a_unit_the_response_carries():
+    qtype = get_type("numerical")
+    data = stored(
+        QuestionData(
+            "numerical",
+            "?",
+            numeric_answers=[NumericAnswer(1.5, 0.01)],
+            units=[NumericUnit("m", 1.0), NumericUnit("cm", 100.0)],
+        )
+    )
+    assert [qtype.score_fraction(data, r) for r in ("1.5", "1,5 m", "150 cm", "15 dm")] == [
+        1.0,
+        1.0,
+        1.0,
+        0.0,
+    ]
+    assert qtype.describe_answer(data) == "1.5 ± 0.01 m"
+    assert get_type("numerical").interchange_fields(data)["units"][1] == NumericUnit("cm", 100.0)

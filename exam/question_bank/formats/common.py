@@ -32,6 +32,7 @@ from exam.question_bank.interchange import (
     Choice,
     ImportFailed,
     ImportProblem,
+    NumericUnit,
     QuestionData,
     RubricCriterion,
 )
@@ -407,7 +408,26 @@ def _check_numerical(q: QuestionData) -> list[str]:
         problems.append("sai số cho phép phải là số không âm")
     if not any(_is_full(a.fraction) for a in q.numeric_answers):
         problems.append("thiếu đáp án đúng (100%)")
-    return problems + _check_fraction_range(a.fraction for a in q.numeric_answers)
+    return (
+        problems
+        + _check_fraction_range(a.fraction for a in q.numeric_answers)
+        + check_units(q.units)
+    )
+
+
+def check_units(units: Sequence[NumericUnit]) -> list[str]:
+    """What is wrong with a numerical question's units (Moodle's own rules)."""
+    problems = []
+    names = [u.unit for u in units]
+    if any(not name for name in names):
+        problems.append("có đơn vị để trống")
+    if len(set(names)) != len(names):
+        problems.append("các đơn vị không được trùng nhau")
+    if any(any(c.isdigit() for c in name) for name in names):
+        problems.append("tên đơn vị không được chứa chữ số")
+    if any(not (math.isfinite(u.multiplier) and u.multiplier > 0) for u in units):
+        problems.append("hệ số của đơn vị phải là số dương")
+    return problems
 
 
 def _check_matching(q: QuestionData) -> list[str]:
@@ -635,7 +655,7 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "multiple_response": ("choices", "shuffle_choices"),
     "true_false": ("correct_answer", "choices"),
     "short_answer": ("answers", "case_sensitive", "diacritics_sensitive"),
-    "numerical": ("numeric_answers",),
+    "numerical": ("numeric_answers", "units"),
     "matching": ("pairs", "shuffle_choices"),
     "ordering": ("items",),
     "essay": ("rubric",),
@@ -679,6 +699,7 @@ FIELD_LABELS = {
     "case_sensitive": "phân biệt hoa thường",
     "diacritics_sensitive": "phân biệt dấu",
     "numeric_answers": "đáp án số",
+    "units": "đơn vị",
     "pairs": "cặp ghép đôi",
     "items": "mục sắp xếp",
     "rubric": "tiêu chí chấm",

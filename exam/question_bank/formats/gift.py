@@ -589,4 +589,5 @@ def round_trip_form(question: QuestionData) -> QuestionData:
         "diacritics_sensitive",
         "rubric",
         "media",
+        "units",
     )

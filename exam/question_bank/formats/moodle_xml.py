@@ -8,7 +8,9 @@ may carry partial credit besides its one 100% answer; ``false`` → multiple res
 criterion worth the question's points) and ``ordering`` (the qtype_ordering plugin: the
 answers' ``fraction`` is their position). Also: ``category`` pseudo-questions
 (``$course$/top/A/B`` → "A/B"), ``<name>``, text formats, ``<generalfeedback>``,
-``<defaultgrade>``, percentage ``fraction`` attributes, ``<idnumber>`` (→ key), ``<tags>``
+``<defaultgrade>``, percentage ``fraction`` attributes, numerical ``<units>`` (optional
+units kept; graded ones kept as optional with a notice; "not used" ones ignored),
+``<idnumber>`` (→ key), ``<tags>``
 and ``<file encoding="base64">`` (→ media, keyed by path and name; the
 ``@@PLUGINFILE@@/name`` references in the text are kept as written).
 
@@ -79,6 +81,7 @@ from exam.question_bank.interchange import (
     ImportProblem,
     MatchPair,
     NumericAnswer,
+    NumericUnit,
     QuestionData,
     ShortAnswer,
 )
@@ -252,15 +255,33 @@ class _QuestionReader:
         )
 
     def numerical(self, q: QuestionData) -> QuestionData:
-        units = [
-            u
-            for u in self.element.iter()
-            if local_name(u.tag) == "unit_name" and (u.text or "").strip()
-        ]
-        if units:
-            self.problem("đơn vị đo (units) của câu hỏi số không được hỗ trợ", units[0])
         answers = [a for a in map(self._numeric_answer, children(self.element, "answer")) if a]
-        return replace(q, type="numerical", numeric_answers=answers)
+        return replace(q, type="numerical", numeric_answers=answers, units=self._units())
+
+    def _units(self) -> list[NumericUnit]:
+        """The units a response may carry. Moodle's "not used" units (``showunits`` 3)
+        are ignored as Moodle ignores them; graded units (``unitgradingtype`` 1 or 2)
+        are kept as optional ones, their penalty dropped, with a notice."""
+        container = first_child(self.element, "units")
+        if container is None or text_of(self.element, "showunits").strip() == "3":
+            return []
+        units = []
+        for unit in children(container, "unit"):
+            multiplier_text = text_of(unit, "multiplier").strip() or "1"
+            multiplier = parse_number(multiplier_text)
+            if multiplier is None:
+                self.problem(f"hệ số của đơn vị không hợp lệ: «{multiplier_text}»", unit)
+                continue
+            units.append(NumericUnit(text_of(unit, "unit_name").strip(), multiplier))
+        if units and text_of(self.element, "unitgradingtype").strip() in ("1", "2"):
+            penalty = parse_number(text_of(self.element, "unitpenalty")) or 0.0
+            self.log.note(
+                self.doc.line(container),
+                f"đơn vị bắt buộc (thiếu hoặc sai đơn vị bị trừ {format_percent(penalty)}%) "
+                "được nhập như đơn vị không bắt buộc: không trừ điểm khi thiếu đơn vị",
+                self.label,
+            )
+        return units
 
     def _numeric_answer(self, answer: Element) -> NumericAnswer | None:
         raw = text_of(answer, "text").strip()
@@ -444,6 +465,14 @@ def _write_numerical(element: Element, q: QuestionData) -> None:
         )
         answer.set("format", "plain_text")
         _value(answer, "tolerance", format_number(a.tolerance))
+    if q.units:  # optional units, typed by the candidate after the number
+        container = SubElement(element, "units")
+        for unit in q.units:
+            entry = SubElement(container, "unit")
+            _value(entry, "multiplier", format_number(unit.multiplier))
+            _value(entry, "unit_name", unit.unit)
+        for tag, value in _OPTIONAL_UNITS:
+            _value(element, tag, value)
 
 
 def _write_matching(element: Element, q: QuestionData) -> None:
@@ -479,6 +508,12 @@ _BODY_WRITERS: dict[str, Callable[[Element, QuestionData], None]] = {
     "ordering": _write_ordering,
     "essay": _write_essay,
 }
+_OPTIONAL_UNITS = (
+    ("unitgradingtype", "0"),
+    ("unitpenalty", "0.1000000"),
+    ("showunits", "0"),
+    ("unitsleft", "0"),
+)
 _ESSAY_SETTINGS = (
     ("responseformat", "editor"),
     ("responserequired", "1"),

@@ -58,6 +58,7 @@ from exam.question_bank.interchange import (
     Choice,
     MatchPair,
     NumericAnswer,
+    NumericUnit,
     QuestionData,
     RubricCriterion,
     ShortAnswer,
@@ -76,7 +77,7 @@ _TYPE_KEYS = {
     "multiple_response": ("options", "shuffle"),
     "true_false": ("answer", "true_feedback", "false_feedback"),
     "short_answer": ("answers", "case_sensitive", "diacritics_sensitive"),
-    "numerical": ("numeric",),
+    "numerical": ("numeric", "units"),
     "matching": ("pairs", "shuffle"),
     "ordering": ("items",),
     "essay": ("rubric",),
@@ -86,6 +87,7 @@ _ENTRY_KEYS = {
     "options": ("text", "correct", "fraction", "feedback"),
     "answers": ("text", "fraction", "feedback"),
     "numeric": ("value", "tolerance", "fraction", "feedback"),
+    "units": ("unit", "multiplier"),
     "pairs": ("prompt", "answer"),
     "rubric": ("criterion", "points"),
 }
@@ -423,7 +425,14 @@ class _QuestionReader:
                     self.text("feedback", e.get("feedback", ""), ("numeric", i)),
                 )
             )
-        return replace(q, numeric_answers=answers)
+        units = [
+            NumericUnit(
+                self.text("unit", e.get("unit", ""), ("units", i)),
+                self.number("multiplier", 1.0, e.get("multiplier", 1.0), ("units", i)),
+            )
+            for i, e in enumerate(self.entries("units"))
+        ]
+        return replace(q, numeric_answers=answers, units=units)
 
     def matching(self, q: QuestionData) -> QuestionData:
         pairs = [
@@ -606,7 +615,12 @@ def _type_fields(q: QuestionData) -> dict[str, Any]:
                     feedback=a.feedback,
                 )
                 for a in q.numeric_answers
-            ]
+            ],
+            **(
+                {"units": [{"unit": u.unit, "multiplier": _number(u.multiplier)} for u in q.units]}
+                if q.units
+                else {}
+            ),
         }
     if q.type == "matching":
         pairs = [{"prompt": p.prompt, "answer": p.answer} for p in q.pairs]

@@ -6,6 +6,11 @@ fraction among the answers whose range holds it. The response is kept as typed (
 never refused while the candidate is still typing) and read as a number when scored: a
 decimal comma or point ("2,5" or "2.5"); with both, the last one is the decimal mark and the
 other groups thousands ("1.234,5" = "1,234.5" = 1234.5); spaces are ignored.
+
+Units are optional, as Moodle's "units are optional": a response may end (or start) with
+one of the question's units, and is then converted to the answers' unit (divided by the
+unit's multiplier: "150 cm" is 1.5 when "cm" has 100); without a unit it is taken in the
+answers' unit; an unknown unit makes it no number.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from exam.question_bank.formats.common import format_number
-from exam.question_bank.interchange import NumericAnswer, QuestionData
+from exam.question_bank.interchange import NumericAnswer, NumericUnit, QuestionData
 from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, register
 
 MAX_RESPONSE = 50
@@ -37,6 +42,18 @@ def read_number(text: str) -> float | None:
         return None
     value = float(text)
     return value if math.isfinite(value) else None
+
+
+def read_with_units(text: str, units: list[dict[str, Any]]) -> float | None:
+    """A response in any of ``units`` (or none), in the answers' unit; None if it is not
+    a number in a known unit."""
+    text = (text or "").strip()
+    for unit in sorted(units, key=lambda u: -len(u["unit"])):
+        name = unit["unit"]
+        for number in (text.removesuffix(name), text.removeprefix(name)):
+            if number != text and (value := read_number(number)) is not None:
+                return value / float(unit["multiplier"])
+    return read_number(text)
 
 
 def _holds(answer: dict[str, Any], value: float) -> bool:
@@ -63,7 +80,8 @@ class NumericalType(QuestionType):
                     "feedback": a.feedback,
                 }
                 for a in question.numeric_answers
-            ]
+            ],
+            "units": [{"unit": u.unit, "multiplier": float(u.multiplier)} for u in question.units],
         }
 
     def interchange_fields(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +94,10 @@ class NumericalType(QuestionType):
                     a.get("feedback", ""),
                 )
                 for a in data.get("answers", [])
-            ]
+            ],
+            "units": [
+                NumericUnit(u["unit"], float(u["multiplier"])) for u in data.get("units", [])
+            ],
         }
 
     def problems(self, data: dict[str, Any]) -> list[str]:
@@ -103,7 +124,8 @@ class NumericalType(QuestionType):
         return text or None
 
     def score_fraction(self, data: dict[str, Any], response: Any) -> float:
-        value = read_number(response) if isinstance(response, str) else None
+        units = data.get("units", [])
+        value = read_with_units(response, units) if isinstance(response, str) else None
         if value is None:
             return 0.0
         fractions = [float(a["fraction"]) for a in data.get("answers", []) if _holds(a, value)]
@@ -117,6 +139,8 @@ class NumericalType(QuestionType):
             text = format_number(a["value"])
             if a.get("tolerance"):
                 text += f" ± {format_number(a['tolerance'])}"
+            if data.get("units"):
+                text += f" {data['units'][0]['unit']}"
             if a["fraction"] != 1:
                 text += f" ({a['fraction'] * 100:g}%)"
             parts.append(text)

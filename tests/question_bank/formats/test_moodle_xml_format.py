@@ -197,7 +197,8 @@ def test_every_problem_with_its_question_line() -> None:
         '<question type="numerical"><name><text>Đơn vị</text></name>'
         "<questiontext><text>Bao xa?</text></questiontext>"
         '<answer fraction="100"><text>5</text></answer>'
-        "<units><unit><multiplier>1</multiplier><unit_name>km</unit_name></unit></units></question>",
+        "<units><unit><multiplier>abc</multiplier><unit_name>km</unit_name></unit></units>"
+        "</question>",
         '<question type="multichoice"><name><text>Ảnh hỏng</text></name>'
         '<questiontext><text>?</text><file name="a.png" encoding="base64">!!!</file></questiontext>'
         '<answer fraction="100"><text>a</text></answer><answer fraction="0"><text>b</text></answer>'
@@ -211,7 +212,7 @@ def test_every_problem_with_its_question_line() -> None:
         (3, moodle_fraction_problem(0.34)),
         (4, "kiểu câu hỏi không được hỗ trợ: multianswer"),
         (5, "tỉ lệ điểm không hợp lệ: «abc»"),
-        (6, "đơn vị đo (units) của câu hỏi số không được hỗ trợ"),
+        (6, "hệ số của đơn vị không hợp lệ: «abc»"),
         (7, "dữ liệu base64 của tệp «a.png» bị hỏng"),
         (8, "cần ít nhất một đáp án chấp nhận"),
     ]
