@@ -75,6 +75,16 @@ class Config:
 
     # Grace for answers already in flight when the deadline passes (seconds).
     ANSWER_GRACE_SECONDS = int(os.environ.get("ANSWER_GRACE_SECONDS", 5))
+    # Autosave: answers in one request (the page sends one per question of its paper; more
+    # is answered 413). Answers refused by a closed paper are kept as evidence up to these
+    # numbers a minute and in all, then only counted (429 with Retry-After).
+    MAX_ANSWERS_PER_SAVE = int(os.environ.get("MAX_ANSWERS_PER_SAVE", 1000))
+    REFUSED_EVIDENCE_PER_MINUTE = int(os.environ.get("REFUSED_EVIDENCE_PER_MINUTE", 50))
+    REFUSED_EVIDENCE_PER_PAPER = int(os.environ.get("REFUSED_EVIDENCE_PER_PAPER", 1000))
+    # Wrong session codes on one paper's start page: this many in the window, and the
+    # paper takes no code (not even the right one) until the window has passed.
+    START_CODE_TRIES = int(os.environ.get("START_CODE_TRIES", 5))
+    START_CODE_WINDOW_MINUTES = int(os.environ.get("START_CODE_WINDOW_MINUTES", 10))
 
     # Dossier files: stored outside the web root under generated names (issue 3).
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
