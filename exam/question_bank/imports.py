@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.core.errors import DomainError
 from exam.core.filenames import clean_filename
-from exam.question_bank.formats import FORMATS, ImportFailed, detect_format, parse
+from exam.question_bank.formats import FORMATS, ImportFailed, detect_format, parse, qti
 from exam.question_bank.formats.common import decode_text, question_label
 from exam.question_bank.formats.native import parse_bank_meta
 from exam.question_bank.interchange import ImportProblem, QuestionData
@@ -37,6 +37,9 @@ from exam.question_bank.queries import keys_of
 # What reading the files of a damaged zip package raises (a QTI package): a wrong CRC, a
 # broken compressed stream, a compression method or an encryption zipfile cannot read.
 _BROKEN_ARCHIVE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+
+
+QTI_BY_VERSION = {"2.1": "qti", "2.2": "qti-2.2"}
 
 
 @dataclasses.dataclass
@@ -113,6 +116,8 @@ def plan_import(bank: Bank, data: bytes, fmt: str | None = None, filename: str =
     if fmt not in FORMATS:
         problem = ImportProblem(None, str(_l("Định dạng không được hỗ trợ: %(f)s.", f=fmt)))
         return ImportPlan(filename, fmt, [], [problem])
+    if fmt in QTI_BY_VERSION.values():  # QTI 2.1 or 2.2 as the file's namespace says
+        fmt = QTI_BY_VERSION.get(qti.version_of(data) or "", fmt)
     notices: list[ImportProblem] = []
     try:
         questions = [canonical(q) for q in parse(data, fmt, filename, notices)]

@@ -429,3 +429,25 @@ def test_a_broken_zip_named_xlsx_is_refused_in_words(app, make, author):
     assert response.status_code == 200
     assert "không nhận ra định dạng của tệp «cau-hoi.xlsx»" in response.get_data(as_text=True)
     assert _count() == 0
+
+
+def test_a_qti_2_2_file_is_labelled_2_2_whatever_qti_format_is_chosen(app, make, author):
+    from exam.question_bank.imports import plan_import
+
+    bank = make.bank(0)
+    data = (SAMPLES / "qti22-tao-item.xml").read_bytes()
+    for chosen in (None, "qti", "qti-2.2"):
+        plan = plan_import(bank, data, chosen, "item.xml")
+        assert (plan.format, plan.format_label) == ("qti-2.2", "IMS QTI 2.2")
+        assert not plan.problems
+        assert len(plan.notices) == 1  # the "right answer" feedback, merged
+
+
+def test_a_manifest_alone_is_named_on_the_import_page(app, make, author):
+    bank = make.bank(0)
+    db.session.commit()
+    client = login(app.test_client(), author)
+    data = (SAMPLES / "imsmanifest.xml").read_bytes()
+    html = upload(client, bank.id, data, "imsmanifest.xml").get_data(as_text=True)
+    assert "hãy tải lên cả gói ZIP" in html
+    assert "quiz" not in html

@@ -148,3 +148,19 @@ def test_aiken_cannot_write_several_correct_options() -> None:
     with pytest.raises(ExportUnsupported) as refused:
         aiken.dump([question])
     assert "một đáp án đúng" in refused.value.problems[0].message
+
+
+def test_moodle_xml_description_is_skipped_with_a_notice() -> None:
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n'
+        '<question type="description"><name><text>Lời dẫn</text></name>'
+        "<questiontext><text>Đọc kỹ</text></questiontext></question>\n"
+        '<question type="truefalse"><name><text>Câu</text></name>'
+        "<questiontext><text>?</text></questiontext>"
+        '<answer fraction="100"><text>true</text></answer>'
+        '<answer fraction="0"><text>false</text></answer></question>\n</quiz>'
+    ).encode()
+    notices: list[ImportProblem] = []
+    [question] = moodle_xml.parse(data, notices)
+    assert question.name == "Câu"
+    assert [(n.line, n.question) for n in notices] == [(3, "Lời dẫn")]
