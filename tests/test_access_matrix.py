@@ -15,6 +15,7 @@ from exam.exams.operations import add_room
 from exam.extensions import db
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
+from tests.results.test_ranking import QUESTIONS, _sit
 
 ROLES = [
     "guest",
@@ -41,6 +42,7 @@ class World:
     bank_id: int
     question_id: int
     room_id: int = 0
+    interviewed_id: int = 0  # an application past the test gate, which the panel scores
 
 
 @pytest.fixture
@@ -51,9 +53,10 @@ def world(make) -> World:
     candidate = make.user(Role.CANDIDATE)
     other = make.user(Role.CANDIDATE)
     application = make.application(position, candidate)
-    make.application(position, other)
-    test = make.test(round_)
+    passed = make.application(position, other)
+    test = make.test(round_, question_count=QUESTIONS)
     attempt = make.attempt(test, application)
+    _sit(test, passed, QUESTIONS)
     room = add_room(test.sessions[0], name="Phòng 1", capacity=5, actor=make.user(Role.BOARD_ADMIN))
     panel = make.panel(position)
     member = panel.members[1].user
@@ -84,6 +87,7 @@ def world(make) -> World:
         question.bank_id,
         question.id,
         room.id,
+        passed.id,
     )
 
 
@@ -136,7 +140,7 @@ GET_MATRIX = [
     ("/panels/", [302, 403, 403, 200, 200, 403, 403, 403]),
     ("/panels/{panel_id}", [302, 404, 404, 200, 404, 404, 200, 200]),
     (
-        "/panels/{panel_id}/applications/{application_id}/score",
+        "/panels/{panel_id}/applications/{interviewed_id}/score",
         [302, 403, 403, 200, 404, 403, 403, 403],
     ),
     ("/positions/{position_id}/results", [302, 403, 403, 403, 403, 403, 200, 200]),
