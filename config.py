@@ -111,6 +111,9 @@ class Config:
     # "forgot password". Single use; valid this long.
     INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", 7))
     PASSWORD_RESET_VALID_MINUTES = int(os.environ.get("PASSWORD_RESET_VALID_MINUTES", 60))
+    # The site's address as people reach it (https://thituyen.example.vn): the links in
+    # e-mails are built on it rather than on the request's Host header, which anyone sets.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
     # Background jobs (exam/core/jobs.py): run in a thread of the worker; a job silent this
     # long is shown as interrupted.
     JOBS_RUN_INLINE = _bool("JOBS_RUN_INLINE", False)

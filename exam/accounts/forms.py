@@ -58,3 +58,30 @@ class ChangePasswordForm(FlaskForm):
         _l("Nhập lại mật khẩu mới"),
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
     )
+
+
+# --- invitations and "forgot password" (exam/accounts/invitations.py) ----------------------
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Mật khẩu mới"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l(
+            "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
+            "Nên dùng một cụm vài từ dễ nhớ."
+        ),
+    )
+    confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[DataRequired(REQUIRED)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(REQUIRED),
+            Email(_l("Địa chỉ email không hợp lệ.")),
+            Length(max=254),
+        ],
+        filters=[_strip],
+    )

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from exam.accounts.forms import ChangePasswordForm, LoginForm, RegistrationForm
+from exam.accounts import invitations
+from exam.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegistrationForm,
+    SetPasswordForm,
+)
 from exam.accounts.operations import (
     authenticate,
     change_password,
@@ -14,9 +23,13 @@ from exam.accounts.operations import (
     register_candidate,
 )
 from exam.accounts.sessions import end_session, start_session
+from exam.candidates.models import Application
+from exam.candidates.permissions import can_import_candidates
+from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import run_operation
 from exam.extensions import db, limiter
+from exam.rounds.models import Round
 
 bp = Blueprint("accounts", __name__)
 
@@ -133,3 +146,86 @@ def password() -> str | Response:
             start_session(user)
             return redirect(url_for("main.index"))
     return render_template("accounts/password.html", form=form)
+
+
+# --- invitations and "forgot password" (exam/accounts/invitations.py) ----------------------
+
+
+def _reset_limit() -> str:
+    return current_app.config.get("PASSWORD_RESET_RATE_LIMIT", "5 per 15 minutes")
+
+
+def _secret_page(body: str) -> Response:
+    """A page whose address carries a token: never cached, never sent on as a referrer."""
+    response = current_app.make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _set_password_page(token: str) -> Response:
+    form = SetPasswordForm()
+    if invitations.find_token(token, at=utcnow()) is None:
+        return _secret_page(render_template("accounts/token_unusable.html"))
+    if form.validate_on_submit():
+        user = run_operation(
+            lambda: invitations.use_token(
+                token, form.password.data, form.confirm.data, at=utcnow()
+            ),
+            _("Đã đặt mật khẩu. Bạn đã đăng nhập."),
+            form,
+        )
+        if user:
+            start_session(user)
+            return redirect(url_for("main.index"))
+    return _secret_page(render_template("accounts/set_password.html", form=form))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def use_token(token: str) -> Response:
+    """The link of an invitation or a reset e-mail: set a password, then signed in."""
+    return _set_password_page(token)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=lambda: _address_and_account())
+def forgot_password() -> str | Response:
+    """The same answer whether the address has an account or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        invitations.request_password_reset(form.email.data, at=utcnow())
+        db.session.commit()
+        return render_template("accounts/forgot_sent.html", email=form.email.data)
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.post("/rounds/<int:round_id>/invitations")
+@require(can_import_candidates)
+def invite_round(round_id: int) -> Response:
+    """Invite every candidate of the round who has no password and no invitation yet."""
+    round_ = get_or_404(Round, round_id)
+    count = invitations.invite_uninvited(round_, actor=current_user, at=utcnow())
+    db.session.commit()
+    flash(_("Đã gửi thư mời đặt mật khẩu cho %(n)s thí sinh.", n=count), "success")
+    return redirect(url_for("candidates.for_round", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/candidates/<int:user_id>/invitation")
+@require(can_import_candidates)
+def invite_candidate(round_id: int, user_id: int) -> Response:
+    """Invite (again) one candidate of the round; a new link voids the previous one."""
+    round_ = get_or_404(Round, round_id)
+    application = db.session.scalars(
+        sa.select(Application).where(
+            Application.round_id == round_.id, Application.candidate_id == user_id
+        )
+    ).first()
+    if application is None:
+        raise NotFound()
+    run_operation(
+        lambda: invitations.invite(application.candidate, actor=current_user, at=utcnow()),
+        _("Đã gửi thư mời đặt mật khẩu cho %(n)s.", n=application.candidate.full_name),
+    )
+    return redirect(url_for("candidates.show", application_id=application.id))

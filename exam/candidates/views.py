@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import re
-import secrets
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,7 +17,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from exam.candidates import imports, uploads
+from exam.accounts.invitations import uninvited_candidates
+from exam.candidates import import_jobs, imports, uploads
 from exam.candidates.eligibility import DocumentKind, overall
 from exam.candidates.forms import (
     ApplicationForm,
@@ -69,8 +68,10 @@ from exam.candidates.queries import (
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.errors import DomainError
+from exam.core.jobs import Job, dispatch, job_status
 from exam.core.pdf import render_pdf
 from exam.core.views import run_operation
+from exam.extensions import db
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.permissions import can_view_round_admin
 
@@ -328,12 +329,6 @@ def decide_all_prechecked(round_id: int) -> Response:
 # --- import ------------------------------------------------------------------------------
 
 
-def _import_path(token: str) -> Path:
-    folder = uploads.upload_dir() / "imports"
-    folder.mkdir(exist_ok=True)
-    return folder / f"{current_user.id}-{token}.xlsx"
-
-
 def _preview(round_: Round, data: bytes) -> tuple[list, list]:
     """(rows, problems) of an import, every rule checked, nothing written."""
     result = imports.read_import(round_, data)
@@ -368,8 +363,7 @@ def import_file(round_id: int) -> str:
         else:
             rows, problems = _preview(round_, data)
             if not problems:
-                token = secrets.token_hex(16)
-                _import_path(token).write_bytes(data)
+                token = import_jobs.stage_file(current_user, data)
     return render_template(
         "candidates/import.html",
         round=round_,
@@ -377,37 +371,64 @@ def import_file(round_id: int) -> str:
         rows=rows,
         problems=problems,
         confirm_form=ConfirmImportForm(token=token) if token else None,
+        uninvited=len(uninvited_candidates(round_)) if not rows else 0,
     )
 
 
 @bp.post("/rounds/<int:round_id>/applications/import/confirm")
 @require(can_import_candidates)
-def import_confirm(round_id: int) -> str | Response:
+def import_confirm(round_id: int) -> Response:
+    """Start the import of a previewed file in the background; its page shows progress."""
     round_ = get_or_404(Round, round_id)
     form = ConfirmImportForm()
-    if not form.validate_on_submit() or not re.fullmatch(r"[0-9a-f]{32}", form.token.data):
+    if not form.validate_on_submit():
         abort(400)
-    path = _import_path(form.token.data)
-    if not path.is_file():
+    staged = import_jobs.claim_staged(current_user, form.token.data)
+    if staged is None:
         flash(_("Tệp đã được nhập hoặc đã hết hạn: vui lòng tải lên lại."), "danger")
         return redirect(url_for("candidates.import_file", round_id=round_.id))
-    rows, problems = _preview(round_, path.read_bytes())
-    if not problems:
-        created = run_operation(
-            lambda: import_candidates(round_, rows, actor=current_user, at=utcnow()),
-            _("Đã nhập %(n)s hồ sơ dự tuyển.", n=len(rows)),
+    job_id = import_jobs.start_import(round_, staged, actor=current_user).id
+    db.session.commit()
+    dispatch(job_id)
+    return redirect(url_for("candidates.import_job", round_id=round_id, job_id=job_id))
+
+
+def _import_job_or_404(round_: Round, job_id: int) -> Job:
+    job = get_or_404(Job, job_id)
+    if job.kind != import_jobs.KIND or job.payload.get("round_id") != round_.id:
+        abort(404)
+    return job
+
+
+@bp.get("/rounds/<int:round_id>/applications/import/jobs/<int:job_id>")
+@require(can_import_candidates)
+def import_job(round_id: int, job_id: int) -> Response:
+    """The import's progress: the page polls the JSON below; without JavaScript, reloading
+    the page shows the progress."""
+    round_ = get_or_404(Round, round_id)
+    job = _import_job_or_404(round_, job_id)
+    status = job_status(job)
+    response = make_response(
+        render_template(
+            "candidates/import_job.html",
+            round=round_,
+            job=job,
+            status=status,
+            problems=(job.result or {}).get("problems", []) if status["finished"] else [],
+            uninvited=len(uninvited_candidates(round_)) if status["status"] == "done" else 0,
         )
-        if created:
-            path.unlink(missing_ok=True)
-            return redirect(url_for("candidates.for_round", round_id=round_.id))
-    return render_template(
-        "candidates/import.html",
-        round=round_,
-        form=ImportForm(),
-        rows=rows,
-        problems=problems,
-        confirm_form=None,
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/applications/import/jobs/<int:job_id>.json")
+@require(can_import_candidates)
+def import_job_status(round_id: int, job_id: int) -> Response:
+    round_ = get_or_404(Round, round_id)
+    response = jsonify(job_status(_import_job_or_404(round_, job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- published lists ---------------------------------------------------------------------

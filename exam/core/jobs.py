@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, after_this_request, current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
@@ -225,14 +225,27 @@ _finished_events: dict[int, threading.Event] = {}
 _events_lock = threading.Lock()
 
 
-def _event(job_id: int) -> threading.Event:
+def _expect(job_id: int) -> None:
+    """A fresh completion event for a job about to run in the background."""
     with _events_lock:
-        return _finished_events.setdefault(job_id, threading.Event())
+        _finished_events[job_id] = threading.Event()
+
+
+def _finished(job_id: int) -> None:
+    with _events_lock:
+        event = _finished_events.get(job_id)
+    if event is not None:
+        event.set()
 
 
 def wait_for(job_id: int, timeout: float | None = None) -> bool:
-    """Wait until a job dispatched by this process has finished (True) or the timeout."""
-    finished = _event(job_id).wait(timeout)
+    """Wait until a job this process runs in the background has finished (True), or the
+    timeout (False). A job not running here (inline, or already waited for): True."""
+    with _events_lock:
+        event = _finished_events.get(job_id)
+    if event is None:
+        return True
+    finished = event.wait(timeout)
     if finished:
         with _events_lock:
             _finished_events.pop(job_id, None)
@@ -253,7 +266,8 @@ def run_job(app: Flask, job_id: int) -> None:
                     status=JobStatus.RUNNING,
                     message=_in_vietnamese(_l("Đang bắt đầu…")),
                 )
-                function = _KINDS[job.kind]
+                kind = job.kind
+                function = _KINDS[kind]
                 progress = Progress(app, job_id)
                 try:
                     summary = function(job, progress)
@@ -262,8 +276,9 @@ def run_job(app: Flask, job_id: int) -> None:
                     job = db.session.get(Job, job_id)
                     job.status = JobStatus.DONE
                     job.done = job.total = progress.total
+                    summary = dict(summary)
+                    job.message = _in_vietnamese(summary.pop("message", _l("Đã xong.")))
                     job.result = summary
-                    job.message = _in_vietnamese(summary.get("message", _l("Đã xong.")))
                     job.finished_at = job.updated_at = utcnow()
                     db.session.commit()
                 except Exception as error:  # any failure: nothing kept, say why
@@ -273,7 +288,7 @@ def run_job(app: Flask, job_id: int) -> None:
                     elif isinstance(error, DomainError):
                         message, result = error.message, None
                     else:
-                        app.logger.exception("job %s (%s) failed", job_id, job.kind)
+                        app.logger.exception("job %s (%s) failed", job_id, kind)
                         message, result = UNEXPECTED_MESSAGE, None
                     now = utcnow()
                     _update(
@@ -287,7 +302,7 @@ def run_job(app: Flask, job_id: int) -> None:
             finally:
                 db.session.remove()
     finally:
-        _event(job_id).set()
+        _finished(job_id)
 
 
 class Runner(Protocol):
@@ -303,23 +318,34 @@ class InlineRunner:
 
 class ThreadRunner:
     """Runs the job in a thread of this worker process. Good enough for the rare large
-    import; a job whose process dies is shown as interrupted (``Job.lost``)."""
+    import; a job whose process dies is shown as interrupted (``Job.lost``). Started from
+    a request, the thread starts once the response is closed: the request's transaction
+    and connection are done with by then."""
 
     def submit(self, app: Flask, job_id: int) -> None:
-        _event(job_id)  # exists before the thread starts, so wait_for cannot miss it
+        _expect(job_id)  # before the thread starts, so that wait_for cannot miss its end
         thread = threading.Thread(
             target=run_job, args=(app, job_id), name=f"job-{job_id}", daemon=True
         )
-        thread.start()
+        if not has_request_context():
+            thread.start()
+            return
+
+        @after_this_request
+        def start_when_closed(response: Any) -> Any:
+            response.call_on_close(thread.start)
+            return response
 
 
 def runner() -> Runner:
     return InlineRunner() if current_app.config.get("JOBS_RUN_INLINE") else ThreadRunner()
 
 
-def dispatch(job: Job) -> None:
-    """Start a job whose row has been committed."""
-    runner().submit(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+def dispatch(job_id: int) -> None:
+    """Start a job whose row has been committed. Called right after the commit, before the
+    request reads anything again: the job runs in its own transaction (inline, the tests'
+    request would otherwise hold one around it)."""
+    runner().submit(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
 
 
 def job_status(job: Job) -> dict[str, Any]:

@@ -1,0 +1,110 @@
+"""The confirmed import of paper dossiers, run as a background job (``exam.core.jobs``).
+
+The preview has already read and checked the file, which waits in the uploads folder. On
+confirmation the file is claimed (renamed, so that a second click cannot import it twice)
+and a job reads it again, checks every row against the database (reporting its progress),
+then writes everything in one transaction: a failure leaves nothing saved, and the job's
+status says why (in Vietnamese, with the problems by row and column).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from exam.accounts.models import User
+from exam.candidates import uploads
+from exam.candidates.imports import read_import
+from exam.candidates.operations import ImportRefused, import_candidates
+from exam.core.db import utcnow
+from exam.core.jobs import Job, JobFailed, Progress, create_job, job_kind
+from exam.extensions import db
+from exam.rounds.models import Round
+
+KIND = "candidates.import"
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _folder() -> Path:
+    folder = uploads.upload_dir() / "imports"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def stage_file(user: User, data: bytes) -> str:
+    """Keep an uploaded file for its confirmation; returns the token naming it."""
+    token = secrets.token_hex(16)
+    (_folder() / f"{user.id}-{token}.xlsx").write_bytes(data)
+    return token
+
+
+def staged_data(user: User, token: str) -> bytes | None:
+    if not _TOKEN.fullmatch(token or ""):
+        return None
+    path = _folder() / f"{user.id}-{token}.xlsx"
+    return path.read_bytes() if path.is_file() else None
+
+
+def claim_staged(user: User, token: str) -> str | None:
+    """Take the staged file for one import (None: already taken, or unknown): renaming is
+    atomic, so two confirmations of one file cannot both start a job."""
+    if not _TOKEN.fullmatch(token or ""):
+        return None
+    name = f"{user.id}-{token}.importing.xlsx"
+    try:
+        (_folder() / f"{user.id}-{token}.xlsx").rename(_folder() / name)
+    except FileNotFoundError:
+        return None
+    return name
+
+
+def start_import(round_: Round, file_name: str, *, actor: User) -> Job:
+    """The job importing a claimed file into the round (queued; the caller commits, then
+    dispatches it)."""
+    return create_job(KIND, payload={"round_id": round_.id, "file": file_name}, actor=actor)
+
+
+def _problems(problems: list) -> dict[str, Any]:
+    return {"problems": [dataclasses.asdict(p) for p in problems]}
+
+
+@job_kind(KIND)
+def run_import(job: Job, progress: Progress) -> dict[str, Any]:
+    round_ = db.session.get(Round, job.payload["round_id"])
+    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    if round_ is None or actor is None:
+        raise JobFailed(_l("Kỳ thi hoặc người nhập không còn tồn tại: không có gì được lưu."))
+    path = _folder() / Path(job.payload["file"]).name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise JobFailed(_l("Không tìm thấy tệp đã tải lên: vui lòng tải lên lại.")) from None
+    try:
+        progress(0, 0, _l("Đang đọc tệp Excel…"))
+        result = read_import(round_, data)
+        if result.problems:
+            raise JobFailed(
+                _l("Tệp có lỗi: không hồ sơ nào được nhập."), _problems(result.problems)
+            )
+        total = len(result.rows)
+        progress(0, total, _l("Đang kiểm tra %(n)s hồ sơ…", n=total))
+        import_candidates(
+            round_, result.rows, actor=actor, at=utcnow(), dry_run=True, progress=progress
+        )
+        progress.start_writing(_l("Đang lưu %(n)s hồ sơ…", n=total))
+        # Checked again inside the writing transaction: the database may have changed.
+        created = import_candidates(round_, result.rows, actor=actor, at=utcnow())
+    except ImportRefused as refused:
+        raise JobFailed(refused.message, _problems(refused.problems)) from None
+    finally:
+        path.unlink(missing_ok=True)
+    return {
+        "round_id": round_.id,
+        "created": len(created),
+        "message": _l("Đã nhập %(n)s hồ sơ dự tuyển.", n=len(created)),
+    }
