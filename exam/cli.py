@@ -121,11 +121,12 @@ def demo_load(if_empty: bool) -> None:
     if if_empty and db.session.scalar(db.select(db.func.count(User.id))):
         click.echo("Database already has data: demo not loaded.")
         return
-    accounts = load_demo(now=utcnow())
+    guide = load_demo(now=utcnow())
     db.session.commit()
     click.echo(f"Demo loaded. Every demo account's password: {DEMO_PASSWORD}")
-    for role, email in accounts:
-        click.echo(f"  {role:<28} {email}")
+    click.echo("Sign in as:")
+    for email, purpose in guide:
+        click.echo(f"  {email:<28} {purpose}")
 
 
 @click.group("accounts", help="Accounts.")

@@ -1,23 +1,35 @@
-"""The demo round: a Hanoi public service unit selecting two heads of division.
+"""The demo: two rounds of Hanoi public service units, each at a stage its data agrees with.
+
+- Round A (Bệnh viện Đa khoa Thanh Xuân, two heads of division) is on its test day: the
+  registration closed ten days ago, every dossier is decided, the test began five minutes
+  ago in a room with its invigilators; two candidates are answering, the others can sign in
+  and sit it; the draw, the summons and the panels' set-up are the board's next steps.
+- Round B (Bệnh viện Đa khoa Đống Đa, one head of department) is in its interviews: the test
+  took place two weeks ago, the lot fixed the order, three of the five panel members have
+  scored; two still can, and the board can then rank the candidates.
 
 Everything is made through the same operations the pages use, so the demo also shows that
-the whole path works: accounts, a round with two positions, applications and eligibility,
-a bank loaded from ``question_bank/``, a test with papers, one position's candidates having
-sat the test and been scored by a five-member panel.
+the whole path works.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 from exam.accounts.models import Role, User
 from exam.accounts.operations import create_user
 from exam.candidates.models import Application, Gender
-from exam.candidates.operations import apply_to_position, decide_eligibility
+from exam.candidates.operations import (
+    apply_to_position,
+    decide_eligibility,
+    draw_presentation_order,
+)
 from exam.exams.models import Test
 from exam.exams.operations import (
+    add_room,
     attempt_for,
     create_test,
     generate_papers,
@@ -26,8 +38,9 @@ from exam.exams.operations import (
     submit_attempt,
 )
 from exam.extensions import db
-from exam.panels.models import PanelRole
+from exam.panels.models import Panel, PanelRole
 from exam.panels.operations import create_panel, record_panel_score
+from exam.panels.queries import interview_list
 from exam.question_bank.formats import parse
 from exam.question_bank.formats.native import parse_bank_meta
 from exam.question_bank.models import Bank
@@ -39,7 +52,7 @@ from exam.question_bank.operations import (
 )
 from exam.question_bank.qtypes import get_type
 from exam.question_bank.queries import approved_questions
-from exam.rounds.models import Position, Round, UnitLevel
+from exam.rounds.models import Position, Round, Unit, UnitLevel
 from exam.rounds.operations import add_position, advance_round, create_round, create_unit
 
 DEMO_PASSWORD = "thituyen-2026"
@@ -56,6 +69,8 @@ STAFF = [
     ("phongvan3@hoidong.demo", "Bùi Thị Ngọc Ánh", {Role.PANEL_MEMBER}),
     ("phongvan4@hoidong.demo", "Đặng Quang Minh", {Role.PANEL_MEMBER}),
     ("phongvan5@hoidong.demo", "Ngô Thị Phương", {Role.PANEL_MEMBER}),
+    ("giamthi1@hoidong.demo", "Lý Thị Thanh Tâm", {Role.INVIGILATOR}),
+    ("giamthi2@hoidong.demo", "Tạ Văn Sơn", {Role.INVIGILATOR}),
 ]
 
 # (email, name, birth date, gender, current unit, current post, position index, decision)
@@ -98,7 +113,7 @@ CANDIDATES = [
         "Phòng Tổ chức – Hành chính",
         "Chuyên viên",
         0,
-        "pending",
+        "rejected_post",
     ),
     (
         "giang.hoang@ungvien.demo",
@@ -141,23 +156,120 @@ CANDIDATES = [
         "rejected",
     ),
 ]
-REJECTION = (
-    "Không đáp ứng tiêu chuẩn tuổi: tại thời điểm bổ nhiệm không đủ thời gian công tác "
-    "5 năm (một nhiệm kỳ) trước khi đến tuổi nghỉ hưu."
-)
-# How often each candidate of the second position answers correctly, and the panel scores.
-PERFORMANCE = {
-    "giang.hoang@ungvien.demo": (0.85, [82, 85, 80.5, 84, 83]),
-    "hieu.vu@ungvien.demo": (0.75, [78, 80, 76, 79.5, 77]),
-    "khanh.do@ungvien.demo": (0.4, [70, 72, 69, 71, 70]),
+REJECTIONS = {
+    "rejected": (
+        "Không đáp ứng tiêu chuẩn tuổi: tại thời điểm bổ nhiệm không đủ thời gian công tác "
+        "5 năm (một nhiệm kỳ) trước khi đến tuổi nghỉ hưu."
+    ),
+    "rejected_post": "Chưa giữ chức vụ lãnh đạo cấp phó hoặc tương đương đủ 12 tháng.",
 }
+# Round A: these candidates began answering as the test opened.
+ALREADY_SITTING = {"giang.hoang@ungvien.demo", "hieu.vu@ungvien.demo"}
+
+# Round B's candidates (same shape as CANDIDATES), their accuracy in the test and the scores
+# of the three panel members who have scored.
+EARLIER_CANDIDATES = [
+    (
+        "mai.dinh@ungvien.demo",
+        "Đinh Thị Mai",
+        dt.date(1983, 2, 11),
+        Gender.FEMALE,
+        "Khoa Khám bệnh",
+        "Phó Trưởng khoa",
+        0,
+        "eligible",
+    ),
+    (
+        "nam.trinh@ungvien.demo",
+        "Trịnh Hoài Nam",
+        dt.date(1980, 8, 25),
+        Gender.MALE,
+        "Khoa Nội tổng hợp",
+        "Phó Trưởng khoa",
+        0,
+        "eligible",
+    ),
+    (
+        "thao.luu@ungvien.demo",
+        "Lưu Phương Thảo",
+        dt.date(1986, 10, 3),
+        Gender.FEMALE,
+        "Trung tâm Y tế khu vực Long Biên",
+        "Bác sĩ chính",
+        0,
+        "eligible",
+    ),
+    (
+        "quy.ta@ungvien.demo",
+        "Tạ Đình Quý",
+        dt.date(1988, 6, 17),
+        Gender.MALE,
+        "Khoa Cấp cứu",
+        "Bác sĩ",
+        0,
+        "eligible",
+    ),
+]
+EARLIER_PERFORMANCE = {
+    "mai.dinh@ungvien.demo": (0.9, [86, 84.5, 88]),
+    "nam.trinh@ungvien.demo": (0.75, [79, 81, 78.5]),
+    "thao.luu@ungvien.demo": (0.65, [74, 76, 73]),
+    "quy.ta@ungvien.demo": (0.2, []),  # below the test gate: not interviewed
+}
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    name: str
+    unit: str
+    positions: list[tuple[str, str]]  # (title, division)
+    opened: int  # days ago
+    closed: int  # days ago
+    test_in_days: int  # the test's date from today (negative: past)
+
+
+TESTING_ROUND = RoundPlan(
+    name="Thi tuyển Trưởng phòng năm 2026 – Bệnh viện Đa khoa Thanh Xuân (minh họa)",
+    unit="Bệnh viện Đa khoa Thanh Xuân",
+    positions=[
+        ("Trưởng phòng Tổ chức – Hành chính", "Phòng Tổ chức – Hành chính"),
+        ("Trưởng phòng Tài chính – Kế toán", "Phòng Tài chính – Kế toán"),
+    ],
+    opened=40,
+    closed=10,
+    test_in_days=0,
+)
+INTERVIEW_ROUND = RoundPlan(
+    name="Thi tuyển Trưởng khoa năm 2026 – Bệnh viện Đa khoa Đống Đa (minh họa)",
+    unit="Bệnh viện Đa khoa Đống Đa",
+    positions=[("Trưởng khoa Khám bệnh", "Khoa Khám bệnh")],
+    opened=60,
+    closed=30,
+    test_in_days=-14,
+)
+
+# What each account is for, printed by `make run` (`flask demo load`).
+GUIDE = [
+    ("chutich@hoidong.demo", "Hội đồng: both rounds; round A's draw and summons, B's ranking"),
+    ("thuky@hoidong.demo", "Hội đồng (secretary): the same powers"),
+    ("giamsat@hoidong.demo", "Ban giám sát: sees everything, changes nothing"),
+    ("soande1@hoidong.demo", "Ban đề thi: the question bank, imports and exports"),
+    ("soande2@hoidong.demo", "Ban đề thi: reviews and approves questions"),
+    ("giamthi1@hoidong.demo", "Invigilator of round A's room, where the test is running now"),
+    ("an.nguyen@ungvien.demo", "Candidate of round A: sit the test now (code on the test page)"),
+    ("giang.hoang@ungvien.demo", "Candidate of round A, already answering"),
+    ("phongvan4@hoidong.demo", "Panel of round B: two candidates still to score"),
+    ("phongvan1@hoidong.demo", "Panel chair of round B: has scored every candidate"),
+    ("mai.dinh@ungvien.demo", "Candidate of round B: test taken, interviews under way"),
+    ("duong.pham@ungvien.demo", "Candidate of round A found not eligible, with the reason"),
+]
 
 
 def _accounts() -> dict[str, User]:
     users = {}
     for email, name, roles in STAFF:
         users[email] = create_user(email, name, DEMO_PASSWORD, roles, actor=None)
-    for email, name, *_ in CANDIDATES:
+    for email, name, *_ in CANDIDATES + EARLIER_CANDIDATES:
         users[email] = create_user(email, name, DEMO_PASSWORD, {Role.CANDIDATE}, actor=None)
     return users
 
@@ -177,42 +289,60 @@ def _load_banks(author: User, reviewer: User, now: dt.datetime) -> list[Bank]:
     return list(banks.values())
 
 
-def _round(board: User, now: dt.datetime) -> tuple[Round, list[Position]]:
+def _tree(board: User) -> Unit:
+    """Hà Nội › Sở Y tế: the part of the organisation tree the demo rounds use."""
+    city = create_unit("Thành phố Hà Nội", UnitLevel.CITY, None, actor=board)
+    return create_unit("Sở Y tế", UnitLevel.DEPARTMENT, city, actor=board)
+
+
+def _round(
+    board: User,
+    health: Unit,
+    plan: RoundPlan,
+    now: dt.datetime,
+) -> tuple[Round, list[Position]]:
+    """A round announced ``plan.opened`` days ago whose registration closed ``plan.closed``
+    days ago, with its positions in the tree and its schedule."""
     round_ = create_round(
-        name="Thi tuyển Trưởng phòng năm 2026 – Bệnh viện Đa khoa Thanh Xuân (minh họa)",
-        organisation="Bệnh viện Đa khoa Thanh Xuân",
-        registration_opens_at=now - dt.timedelta(days=10),
-        registration_closes_at=now + dt.timedelta(days=20),
+        name=plan.name,
+        organisation=plan.unit,
+        registration_opens_at=now - dt.timedelta(days=plan.opened),
+        registration_closes_at=now - dt.timedelta(days=plan.closed),
         actor=board,
     )
     round_.parent_body = "SỞ Y TẾ HÀ NỘI"
-    # The organisation tree: Hà Nội › Sở Y tế › the hospital › its divisions.
-    city = create_unit("Thành phố Hà Nội", UnitLevel.CITY, None, actor=board)
-    health = create_unit("Sở Y tế", UnitLevel.DEPARTMENT, city, actor=board)
-    hospital = create_unit(
-        "Bệnh viện Đa khoa Thanh Xuân", UnitLevel.PUBLIC_SERVICE_UNIT, health, actor=board
-    )
-    standards = "Có ít nhất 5 năm công tác trong ngành y tế."
+    round_.test_date = (now + dt.timedelta(days=plan.test_in_days)).date()
+    round_.presentation_starts_on = (now + dt.timedelta(days=plan.test_in_days + 7)).date()
+    round_.presentation_ends_on = round_.presentation_starts_on + dt.timedelta(days=2)
+    unit = create_unit(plan.unit, UnitLevel.PUBLIC_SERVICE_UNIT, health, actor=board)
     positions = [
         add_position(
             round_,
-            title=f"Trưởng phòng {division}",
-            unit=create_unit(f"Phòng {division}", UnitLevel.DIVISION, hospital, actor=board),
+            title=title,
+            unit=create_unit(division, UnitLevel.DIVISION, unit, actor=board),
             posts=1,
-            standards=standards,
+            standards="Có ít nhất 5 năm công tác trong ngành y tế.",
             actor=board,
         )
-        for division in ("Tổ chức – Hành chính", "Tài chính – Kế toán")
+        for title, division in plan.positions
     ]
-    advance_round(round_, actor=board)
+    advance_round(round_, actor=board, at=now - dt.timedelta(days=plan.opened))
     return round_, positions
 
 
-def _applications(
-    users: dict[str, User], positions: list[Position], board: User, now: dt.datetime
+def _screen(
+    round_: Round,
+    positions: list[Position],
+    people: list[tuple],
+    users: dict[str, User],
+    board: User,
+    now: dt.datetime,
+    plan: RoundPlan,
 ) -> list[Application]:
+    """Dossiers sent while registration was open, every one decided after it closed, and
+    the round moved on to its test: the stages agree with the data."""
     applications = []
-    for email, _, born, gender, unit, post, index, decision in CANDIDATES:
+    for email, _, born, gender, unit, post, index, _decision in people:
         application = apply_to_position(
             users[email],
             positions[index],
@@ -220,78 +350,138 @@ def _applications(
             gender=gender,
             current_unit=unit,
             current_post=post,
-            at=now - dt.timedelta(days=5),
+            at=now - dt.timedelta(days=plan.opened - 5),
         )
-        if decision != "pending":
-            decide_eligibility(
-                application,
-                eligible=decision == "eligible",
-                reason=REJECTION if decision == "rejected" else "Đáp ứng đủ tiêu chuẩn.",
-                actor=board,
-                at=now - dt.timedelta(days=1),
-            )
         applications.append(application)
+    closed = now - dt.timedelta(days=plan.closed)
+    advance_round(round_, actor=board, at=closed)  # registration closed
+    advance_round(round_, actor=board, at=closed)  # screening
+    for application, (*_, decision) in zip(applications, people, strict=True):
+        decide_eligibility(
+            application,
+            eligible=decision == "eligible",
+            reason=REJECTIONS.get(decision, "Đáp ứng đủ tiêu chuẩn."),
+            actor=board,
+            at=closed + dt.timedelta(days=2),
+        )
+    advance_round(round_, actor=board, at=closed + dt.timedelta(days=3))  # testing
     return applications
 
 
-def _sit_test(test: Test, application: Application, accuracy: float, now: dt.datetime) -> None:
-    """A candidate of the demo sits the test: right answers at the given rate."""
-    rng = random.Random(application.id)
-    attempt = attempt_for(test, application)
-    start_attempt(attempt, session_code=test.session_code, actor=application.candidate, at=now)
-    for seq, item in enumerate(attempt.questions, start=1):
-        data = item.version.data
-        qtype = get_type(item.version.type)
-        options = [c["id"] for c in data.get("choices", [])]
-        right = [c["id"] for c in data.get("choices", []) if c["fraction"] > 0]
-        good = rng.random() < accuracy
-        if item.version.type == "true_false":
-            response = data["answer"] if good else not data["answer"]
-        elif item.version.type == "multiple_response":
-            response = right if good else options[:1]
-        else:
-            response = right[0] if good else rng.choice([o for o in options if o not in right])
-        save_answer(attempt, item, qtype.clean_response(data, response), seq=seq, at=now)
-    submit_attempt(attempt, actor=application.candidate, at=now)
-
-
-def load_demo(*, now: dt.datetime) -> list[tuple[str, str]]:
-    users = _accounts()
-    board = users["chutich@hoidong.demo"]
-    banks = _load_banks(users["soande1@hoidong.demo"], users["soande2@hoidong.demo"], now)
-    round_, positions = _round(board, now)
-    applications = _applications(users, positions, board, now)
-
-    # The test started a few minutes ago and lasts 90 minutes: demo candidates can sit it now.
-    starts_at = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=5)
-    bank = max(banks, key=lambda b: len(approved_questions(b.id)))
+def _test(round_: Round, bank: Bank, board: User, starts_at: dt.datetime, title: str) -> Test:
     test = create_test(
         round_,
         bank,
-        title="Kiểm tra kiến thức chung (trắc nghiệm trên máy)",
+        title=title,
         question_count=30,
         duration_minutes=90,
         starts_at=starts_at,
         question_type="single_choice",  # the demo candidates answer choice questions
         actor=board,
     )
-    generate_papers(test, actor=board, at=starts_at - dt.timedelta(days=1))
+    return test
 
-    panel_members = [users[f"phongvan{i}@hoidong.demo"] for i in range(1, 6)]
-    for position in positions:
-        seats = [(panel_members[0], PanelRole.CHAIR)] + [
-            (u, PanelRole.MEMBER) for u in panel_members[1:]
-        ]
-        panel = create_panel(position, f"Ban phỏng vấn – {position.title}", seats, actor=board)
-        if position is positions[1]:
-            for application in applications:
-                accuracy, scores = PERFORMANCE.get(application.candidate.email, (None, None))
-                if scores is None or application.position_id != position.id:
-                    continue
-                _sit_test(test, application, accuracy, now)
-                for member, score in zip(panel.members, scores, strict=True):
-                    record_panel_score(member, application, score, actor=member.user, at=now)
-    db.session.flush()
-    return [(", ".join(sorted(r.value for r in roles)), email) for email, _, roles in STAFF] + [
-        ("candidate", email) for email, *_ in CANDIDATES
+
+def _sit_test(
+    test: Test,
+    application: Application,
+    accuracy: float,
+    at: dt.datetime,
+    *,
+    answered: int | None = None,
+    submit: bool = True,
+) -> None:
+    """A candidate of the demo sits the test: right answers at the given rate, the first
+    ``answered`` questions only when given, submitted or still in progress."""
+    rng = random.Random(application.candidate.email)  # the same answers on every database
+    attempt = attempt_for(test, application)
+    start_attempt(attempt, session_code=test.session_code, actor=application.candidate, at=at)
+    for seq, item in enumerate(attempt.questions[:answered], start=1):
+        data = item.version.data
+        options = [c["id"] for c in data["choices"]]
+        right = [c["id"] for c in data["choices"] if c["fraction"] > 0]
+        good = rng.random() < accuracy
+        response = right[0] if good else rng.choice([o for o in options if o not in right])
+        qtype = get_type(item.version.type)
+        save_answer(attempt, item, qtype.clean_response(data, response), seq=seq, at=at)
+    if submit:
+        submit_attempt(attempt, actor=application.candidate, at=at + dt.timedelta(minutes=50))
+
+
+def _panels(positions: list[Position], users: dict[str, User], board: User) -> list[Panel]:
+    members = [users[f"phongvan{i}@hoidong.demo"] for i in range(1, 6)]
+    seats = [(members[0], PanelRole.CHAIR)] + [(u, PanelRole.MEMBER) for u in members[1:]]
+    return [
+        create_panel(position, f"Ban phỏng vấn – {position.title}", seats, actor=board)
+        for position in positions
     ]
+
+
+def _testing_round(
+    users: dict[str, User], health: Unit, bank: Bank, board: User, now: dt.datetime
+) -> Round:
+    """Round A, on its test day: the test began five minutes ago and lasts 90 minutes, in a
+    room with its invigilator; two candidates are already answering, the others have yet to
+    start (sign in as one of them to sit the test). Panels are set up for the interviews."""
+    round_, positions = _round(board, health, TESTING_ROUND, now)
+    applications = _screen(round_, positions, CANDIDATES, users, board, now, TESTING_ROUND)
+    starts_at = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=5)
+    test = _test(round_, bank, board, starts_at, "Kiểm tra kiến thức chung (trắc nghiệm trên máy)")
+    add_room(
+        test.sessions[0],
+        name="Phòng máy số 1",
+        capacity=20,
+        invigilators=[users["giamthi1@hoidong.demo"], users["giamthi2@hoidong.demo"]],
+        actor=board,
+    )
+    generate_papers(test, actor=board, at=starts_at - dt.timedelta(days=1))
+    for application in applications:
+        if application.candidate.email in ALREADY_SITTING:
+            _sit_test(test, application, 0.8, now, answered=8, submit=False)
+    _panels(positions, users, board)
+    return round_
+
+
+def _interview_round(
+    users: dict[str, User], health: Unit, bank: Bank, board: User, now: dt.datetime
+) -> Round:
+    """Round B, a week into its interviews: the test took place two weeks ago, the lot has
+    fixed the order of presentations, three of the five panel members have scored every
+    candidate past the test gate; phongvan4 and phongvan5 still have their sheets to give."""
+    round_, positions = _round(board, health, INTERVIEW_ROUND, now)
+    applications = _screen(
+        round_, positions, EARLIER_CANDIDATES, users, board, now, INTERVIEW_ROUND
+    )
+    starts_at = now.replace(hour=1, minute=0, second=0, microsecond=0) - dt.timedelta(days=14)
+    test = _test(round_, bank, board, starts_at, "Kiểm tra kiến thức chung (đã thi)")
+    add_room(test.sessions[0], name="Phòng máy số 2", capacity=20, actor=board)
+    generate_papers(test, actor=board, at=starts_at - dt.timedelta(days=1))
+    for application in applications:
+        accuracy, _ = EARLIER_PERFORMANCE.get(application.candidate.email, (None, None))
+        if accuracy is not None:
+            _sit_test(test, application, accuracy, starts_at + dt.timedelta(minutes=2))
+    for position in positions:
+        draw_presentation_order(position, actor=board, at=now - dt.timedelta(days=10))
+    advance_round(round_, actor=board, at=now - dt.timedelta(days=7))  # interviews
+    [panel] = _panels(positions, users, board)
+    for application in interview_list(panel):
+        _, scores = EARLIER_PERFORMANCE[application.candidate.email]
+        for member, score in zip(panel.members[:3], scores, strict=True):
+            record_panel_score(
+                member, application, score, actor=member.user, at=now - dt.timedelta(days=6)
+            )
+    return round_
+
+
+def load_demo(*, now: dt.datetime) -> list[tuple[str, str]]:
+    """Two rounds, each at a stage its data agrees with; returns (account, what to try with
+    it) for ``make run`` to print."""
+    users = _accounts()
+    board = users["chutich@hoidong.demo"]
+    banks = _load_banks(users["soande1@hoidong.demo"], users["soande2@hoidong.demo"], now)
+    bank = max(banks, key=lambda b: len(approved_questions(b.id)))
+    health = _tree(board)
+    _interview_round(users, health, bank, board, now)
+    _testing_round(users, health, bank, board, now)
+    db.session.flush()
+    return GUIDE
