@@ -195,8 +195,7 @@ def use_token(token: str, password: str, confirm: str, *, at: dt.datetime) -> Us
     )
     if claimed.rowcount != 1:
         raise TokenUnusable()
-    set_password(user, password)
-    _void_outstanding(user, at)
+    set_password(user, password)  # voids the account's other links too
     record(
         "account.invitation_accept"
         if row.purpose == TokenPurpose.INVITATION

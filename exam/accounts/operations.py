@@ -12,7 +12,7 @@ from argon2.profiles import CHEAPEST
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from exam.accounts.models import Role, RoleGrant, User
+from exam.accounts.models import AccountToken, Role, RoleGrant, User
 from exam.accounts.passwords import password_problems
 from exam.audit.operations import record
 from exam.core.db import utcnow
@@ -118,9 +118,16 @@ def _dummy_hash() -> str:
 
 def set_password(user: User, password: str) -> None:
     """Store the hash of a new password (checked by the caller against the rule). Every
-    session signed in with the old one ends."""
+    session signed in with the old one ends, and every e-mailed link (invitation, reset)
+    not yet used is void."""
     user.password_hash = _hasher().hash(password)
     user.end_sessions()
+    db.session.execute(
+        sa.update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def authenticate(email: str, password: str) -> User | None:

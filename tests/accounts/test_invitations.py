@@ -258,3 +258,24 @@ def test_the_link_uses_the_configured_public_address_not_the_host_header(app, se
     [message] = _messages(NoticeKind.RESET)
     assert "https://thituyen.hanoi.example/invitation/" in message.body
     assert "evil.example" not in message.body
+
+
+def test_a_password_change_voids_the_links_not_yet_used(app, setting):
+    _, _, _, registered = setting
+    with time_machine.travel(T0, tick=False):
+        app.test_client().post("/password/forgot", data={"email": registered.email})
+        owner = login(app.test_client(), registered)
+        changed = owner.post(
+            "/account/password",
+            data={"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        )
+    assert changed.status_code == 302
+    link = _link(_messages(NoticeKind.RESET)[0])
+    with time_machine.travel(T0 + dt.timedelta(minutes=5), tick=False):
+        page = app.test_client().post(
+            link,
+            data={"password": "mat-khau-cua-ke-gian-2026", "confirm": "mat-khau-cua-ke-gian-2026"},
+        )
+    assert UNUSABLE in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert authenticate(registered.email, NEW_PASSWORD) is not None
