@@ -82,9 +82,11 @@ class Config:
     REFUSED_EVIDENCE_PER_MINUTE = int(os.environ.get("REFUSED_EVIDENCE_PER_MINUTE", 50))
     REFUSED_EVIDENCE_PER_PAPER = int(os.environ.get("REFUSED_EVIDENCE_PER_PAPER", 1000))
     # Wrong session codes on one paper's start page: this many in the window, and the
-    # paper takes no code (not even the right one) until the window has passed.
+    # paper takes no code (not even the right one) until the window has passed. A short
+    # window: a candidate who mistypes must not lose much of the late-entry time, while
+    # 5 guesses in 3 minutes at a 6-character code (≈10⁹ codes) would take centuries.
     START_CODE_TRIES = int(os.environ.get("START_CODE_TRIES", 5))
-    START_CODE_WINDOW_MINUTES = int(os.environ.get("START_CODE_WINDOW_MINUTES", 10))
+    START_CODE_WINDOW_MINUTES = int(os.environ.get("START_CODE_WINDOW_MINUTES", 3))
 
     # Dossier files: stored outside the web root under generated names (issue 3).
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
