@@ -68,7 +68,7 @@ from exam.candidates.queries import (
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.errors import DomainError
-from exam.core.jobs import Job, dispatch, job_status
+from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.pdf import render_pdf
 from exam.core.views import run_operation
 from exam.extensions import db
@@ -372,6 +372,7 @@ def import_file(round_id: int) -> str:
         problems=problems,
         confirm_form=ConfirmImportForm(token=token) if token else None,
         uninvited=len(uninvited_candidates(round_)) if not rows else 0,
+        jobs=[] if rows else recent_jobs(import_jobs.KIND, round_id=round_.id),
     )
 
 

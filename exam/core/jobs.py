@@ -348,5 +348,13 @@ def dispatch(job_id: int) -> None:
     runner().submit(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
 
 
+def recent_jobs(kind: str, *, limit: int = 5, **payload: Any) -> list[Job]:
+    """The newest jobs of a kind whose payload holds these integer values (e.g. round_id)."""
+    statement = sa.select(Job).where(Job.kind == kind)
+    for key, value in payload.items():
+        statement = statement.where(Job.payload[key].as_integer() == value)
+    return list(db.session.scalars(statement.order_by(Job.id.desc()).limit(limit)))
+
+
 def job_status(job: Job) -> dict[str, Any]:
     return job.as_status(utcnow(), current_app.config.get("JOBS_LOST_AFTER_SECONDS", 900))

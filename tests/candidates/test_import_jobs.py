@@ -244,6 +244,13 @@ def test_a_row_refused_when_the_job_runs_lists_the_problem_and_saves_nothing(app
         "<td>3</td><td>B – Email</td><td>Email này thuộc một tài khoản không phải thí sinh." in page
     )
     assert taken.password_hash is not None
+    # The import page lists the round's recent imports, so a failed one can be found again.
+    with time_machine.travel(T0, tick=False):
+        again = login(app.test_client(), board).get(f"/rounds/{round_.id}/applications/import")
+    text = again.get_data(as_text=True)
+    assert "Các lần nhập gần đây" in text
+    assert f'href="{done.headers["Location"]}"' in text
+    assert "Tệp có lỗi: không hồ sơ nào được nhập." in text
 
 
 def test_a_file_is_imported_once_even_if_confirmed_twice(app, setting):
