@@ -27,6 +27,7 @@ from exam.candidates.operations import (
     decide_eligibility,
     draw_presentation_order,
 )
+from exam.core.i18n import local_to_utc, to_local
 from exam.exams.models import Test
 from exam.exams.operations import (
     add_room,
@@ -258,7 +259,7 @@ GUIDE = [
     ("giamthi1@hoidong.demo", "Invigilator of round A's room, where the test is running now"),
     ("an.nguyen@ungvien.demo", "Candidate of round A: sit the test now (code on the test page)"),
     ("giang.hoang@ungvien.demo", "Candidate of round A, already answering"),
-    ("phongvan4@hoidong.demo", "Panel of round B: two candidates still to score"),
+    ("phongvan4@hoidong.demo", "Panel of round B: three candidates still to score"),
     ("phongvan1@hoidong.demo", "Panel chair of round B: has scored every candidate"),
     ("mai.dinh@ungvien.demo", "Candidate of round B: test taken, interviews under way"),
     ("duong.pham@ungvien.demo", "Candidate of round A found not eligible, with the reason"),
@@ -311,8 +312,9 @@ def _round(
         actor=board,
     )
     round_.parent_body = "SỞ Y TẾ HÀ NỘI"
-    round_.test_date = (now + dt.timedelta(days=plan.test_in_days)).date()
-    round_.presentation_starts_on = (now + dt.timedelta(days=plan.test_in_days + 7)).date()
+    today = to_local(now).date()  # the dates of the schedule are Hanoi's
+    round_.test_date = today + dt.timedelta(days=plan.test_in_days)
+    round_.presentation_starts_on = today + dt.timedelta(days=plan.test_in_days + 7)
     round_.presentation_ends_on = round_.presentation_starts_on + dt.timedelta(days=2)
     unit = create_unit(plan.unit, UnitLevel.PUBLIC_SERVICE_UNIT, health, actor=board)
     positions = [
@@ -452,7 +454,8 @@ def _interview_round(
     applications = _screen(
         round_, positions, EARLIER_CANDIDATES, users, board, now, INTERVIEW_ROUND
     )
-    starts_at = now.replace(hour=1, minute=0, second=0, microsecond=0) - dt.timedelta(days=14)
+    test_day = to_local(now).date() + dt.timedelta(days=INTERVIEW_ROUND.test_in_days)
+    starts_at = local_to_utc(dt.datetime.combine(test_day, dt.time(8, 0)))  # 08:00 in Hanoi
     test = _test(round_, bank, board, starts_at, "Kiểm tra kiến thức chung (đã thi)")
     add_room(test.sessions[0], name="Phòng máy số 2", capacity=20, actor=board)
     generate_papers(test, actor=board, at=starts_at - dt.timedelta(days=1))
