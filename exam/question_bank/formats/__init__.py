@@ -30,6 +30,7 @@ from exam.question_bank.formats.common import (
     ExportUnsupported,
     describe_losses,
     fail,
+    missing_images,
     only_type_fields,
     question_label,
     split_bom,
@@ -140,7 +141,12 @@ FORMATS: dict[str, Format] = {
             round_trip_form=functools.partial(qti.round_trip_form, version="2.2"),
         ),
         _format_of(
-            native, "native", "YAML ngân hàng câu hỏi", (".yaml", ".yml"), "application/yaml"
+            native,
+            "native",
+            "YAML ngân hàng câu hỏi",
+            (".yaml", ".yml"),
+            "application/yaml",
+            notices=True,
         ),
     )
 }
@@ -259,8 +265,10 @@ def exportable(
 
 
 def export_losses(questions: Sequence[QuestionData], fmt: str) -> list[ExportProblem]:
-    """Questions the format can write but not whole, and what of them it drops. Questions
-    it cannot write at all are left to ``dump`` (ExportUnsupported)."""
+    """Questions the format can write but not whole, and what of them it drops; also the
+    images a question names but the bank lacks (imported so, as Moodle imports them): the
+    file keeps the reference, a broken image where it is read. Questions it cannot write
+    at all are left to ``dump`` (ExportUnsupported)."""
     spec = _format(fmt)
     losses = []
     for question in questions:
@@ -269,6 +277,15 @@ def export_losses(questions: Sequence[QuestionData], fmt: str) -> list[ExportPro
         lost = describe_losses(
             spec.faithful_form(question), spec.round_trip_form(question), spec.label
         )
-        if lost:
-            losses.append(ExportProblem(question.key or question_label(question), lost))
+        messages = [lost] if lost else []
+        if missing := missing_images(question):
+            names = ", ".join(f"«{name}»" for name in missing)
+            messages.append(
+                f"ảnh {names} không có trong ngân hàng: tệp xuất giữ nguyên tham chiếu, "
+                "nơi đọc tệp sẽ thấy ảnh hỏng"
+            )
+        if messages:
+            losses.append(
+                ExportProblem(question.key or question_label(question), "; ".join(messages))
+            )
     return losses

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal, InvalidOperation
+from urllib.parse import unquote, urlsplit
 
 import nh3
 
@@ -120,12 +121,67 @@ def fail(message: str, line: int | None = None) -> ImportFailed:
 def finish_and_check(
     question: QuestionData, line: int | None, log: ProblemLog
 ) -> QuestionData | None:
-    """Clean a freshly parsed question and log what the interchange form would reject."""
+    """Clean a freshly parsed question and log what the interchange form would reject,
+    and, as a notice, every image it shows that the file does not hold.
+
+    A missing image is a notice, not a problem: Moodle's XML import stores the
+    ``<file>`` elements it finds (``qformat_xml::import_files_as_draft``) and never
+    checks the text's ``@@PLUGINFILE@@`` references against them, so it imports such a
+    question with a broken image; its GIFT import, which carries no files at all, does
+    the same. Every format follows that rule (a QTI item or package too), so one missing
+    image never refuses a file; the notice tells the author which image to add, and the
+    question shows the image's alt text meanwhile."""
     question = finish_question(question)
     messages = validate_question(question)
+    label = question_label(question) or question.key
     for message in messages:
-        log.add(line, message, question_label(question))
-    return None if messages else question
+        log.add(line, message, label)
+    if messages:
+        return None
+    for written in missing_images(question):
+        log.note(
+            line,
+            f"ảnh «{written}» không có trong tệp: câu hỏi vẫn được nhập, chỗ ảnh chỉ hiện "
+            "chú thích cho đến khi ảnh được bổ sung",
+            label,
+        )
+    return question
+
+
+_IMAGE_SOURCE = re.compile(r"""<img\b[^<>]*?\bsrc\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+PLUGINFILE = "@@PLUGINFILE@@/"
+
+
+def media_name(written: str) -> str:
+    """The name under which a question's media holds the file an image source names
+    (Moodle's ``@@PLUGINFILE@@/`` prefix dropped), as the bank's pages look it up."""
+    return written.removeprefix(PLUGINFILE)
+
+
+def missing_images(question: QuestionData) -> list[str]:
+    """The image sources (as written) of the question's HTML that name a file its media
+    lacks: embedded ``data:`` images and web addresses are not files of the question.
+    Plain and Markdown text show no images (pages escape them)."""
+    if question.text_format != "html":
+        return []
+    texts: list[str] = []
+
+    def collect(text: str) -> str:
+        texts.append(text)
+        return text
+
+    _map_rich_fields(question, collect)
+    missing: list[str] = []
+    for text in texts:
+        for match in _IMAGE_SOURCE.finditer(text):
+            written = html.unescape(match.group(1)).strip()
+            name = media_name(written)
+            parts = urlsplit(name)
+            if not name or parts.scheme or parts.netloc or name.startswith(("#", "/")):
+                continue
+            if name not in question.media and unquote(name) not in question.media:
+                missing.append(written)
+    return list(dict.fromkeys(missing))
 
 
 # ---------------------------------------------------------------------------------------
@@ -704,6 +760,7 @@ FIELD_LABELS = {
     "items": "mục sắp xếp",
     "rubric": "tiêu chí chấm",
     "media": "tệp đính kèm",
+    "retired": "trạng thái ngừng sử dụng",
 }
 
 

@@ -14,7 +14,8 @@ It carries every field of the interchange form::
           - {text: "…", fraction: -0.5, feedback: "…"}
 
 Keys per question: ``id name type category difficulty tags legal_basis legal_basis_date
-points text text_format feedback media`` and, by type, ``options shuffle`` (single choice,
+points text text_format feedback media status`` (``status: retired`` only: a question kept
+as history) and, by type, ``options shuffle`` (single choice,
 multiple response), ``answer true_feedback false_feedback`` (true/false), ``answers
 case_sensitive diacritics_sensitive`` (short answer), ``numeric`` (numerical), ``pairs
 shuffle`` (matching), ``items`` (ordering), ``rubric`` (essay). ``true_feedback`` and
@@ -27,7 +28,8 @@ explicit positive fractions leave of 100% equally (all of it when there are none
 
 Reported as problems, each with the line of the offending key or item: YAML syntax
 errors, duplicate keys, unknown keys (with a suggestion), keys that belong to another
-question type, missing or duplicate ids, values of the wrong kind.
+question type, missing or duplicate ids, values of the wrong kind. Reported as notices:
+images a question's HTML shows that its ``media`` lacks (imported, as Moodle would).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from exam.question_bank.formats.common import (
 from exam.question_bank.interchange import (
     QUESTION_TYPES,
     Choice,
+    ImportProblem,
     MatchPair,
     NumericAnswer,
     NumericUnit,
@@ -70,7 +73,7 @@ SUPPORTED_TYPES = QUESTION_TYPES
 _TOP_KEYS = ("format", "bank", "description", "questions")
 _COMMON_KEYS = (
     "id", "name", "type", "category", "difficulty", "tags", "legal_basis",
-    "legal_basis_date", "points", "text", "text_format", "feedback", "media",
+    "legal_basis_date", "points", "text", "text_format", "feedback", "media", "status",
 )  # fmt: skip
 _TYPE_KEYS = {
     "single_choice": ("options", "shuffle"),
@@ -269,6 +272,7 @@ class _QuestionReader:
             default_points=self.number("points", 1.0),
             general_feedback=self.text("feedback"),
             media=self._media(),
+            retired=self._retired(),
         )
         if question_type:
             question = _TYPE_READERS[question_type](self, question)
@@ -315,6 +319,14 @@ class _QuestionReader:
             self.problem(f"«{key}» phải là một trong: {', '.join(allowed)}", key)
             return default
         return str(value)
+
+    def _retired(self) -> bool:
+        """``status: retired`` keeps a question as history (a rule the law no longer holds):
+        imported retired, never drawn. A file cannot approve its own questions, so no
+        other status is accepted."""
+        if self.item.get("status") is None:
+            return False
+        return self._choice_of("status", ("retired",), "retired") == "retired"
 
     def _difficulty(self) -> str | None:
         if self.item.get("difficulty") is None:
@@ -504,9 +516,10 @@ def _document(data: bytes, log: ProblemLog) -> tuple[dict[str, Any], yaml.Node |
     return document, node
 
 
-def parse(data: bytes) -> list[QuestionData]:
-    """Every question of a native YAML bank, or ImportFailed listing every problem."""
-    log = ProblemLog()
+def parse(data: bytes, notices: list[ImportProblem] | None = None) -> list[QuestionData]:
+    """Every question of a native YAML bank, or ImportFailed listing every problem;
+    ``notices`` receives the images a question shows but its ``media`` lacks."""
+    log = ProblemLog(notices=notices)
     document, node = _document(data, log)
     raw_questions = document.get("questions") or []
     question_nodes = _value_node(node, "questions")
@@ -643,6 +656,8 @@ def _question_out(q: QuestionData) -> dict[str, Any]:
     out |= {k: v for k, v in optional.items() if k == "name" and v}
     out["type"] = q.type
     out |= {k: v for k, v in optional.items() if k != "name" and v}
+    if q.retired:
+        out["status"] = "retired"
     if q.default_points != 1.0:
         out["points"] = _number(q.default_points)
     out["text"] = q.text

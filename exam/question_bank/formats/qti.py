@@ -25,7 +25,8 @@ sets FEEDBACK, so that a player shows them.
 
 Reported as problems, with file and line: other interactions (hotspot, inline choice,
 gap match …), several interactions in one item, other response-processing templates,
-files missing from the package, invalid XML.
+invalid XML. Reported as notices: images missing from the package (or named by a single
+item file, which cannot hold them); the question is imported, as Moodle would.
 
 Text in QTI is always XHTML, so plain-text questions come back as HTML. Not carried:
 category, tags, difficulty, legal basis, diacritics sensitivity, short-answer feedback;
@@ -833,7 +834,7 @@ class _Package:
                 ImportProblem(p.line, f"{href}: {p.message}") for p in failure.problems
             )
             return None
-        media = self._media(resource, by_id, base, href, text, log)
+        media = self._media(resource, by_id, base, href, text)
         question = _read_item(text, log, media)
         self.problems.extend(log.in_line_order())
         return question
@@ -845,10 +846,11 @@ class _Package:
         base: str,
         item_path: str,
         item_text: str,
-        log: ProblemLog,
     ) -> dict[str, bytes]:
         """Files listed for the item (and its dependencies) plus files its text refers
-        to, keyed by their path relative to the item."""
+        to, keyed by their path relative to the item. A file the text refers to but the
+        package lacks is left for ``finish_and_check`` to report as a notice (imported
+        with its alt text, as Moodle imports a missing image)."""
         item_dir = posixpath.dirname(item_path)
         listed = [resource] + [
             by_id[d.get("identifierref", "")]
@@ -865,9 +867,7 @@ class _Package:
         }
         for reference in _local_references(item_text):
             path = _resolve(item_dir, reference)
-            if path not in self.entries:
-                log.add(None, f"không tìm thấy tệp «{reference}» trong gói")
-            elif path not in paths:
+            if path in self.entries and path not in paths:
                 media[reference] = self._read(path)
         return media
 
