@@ -5,14 +5,27 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from exam.core.forms import REQUIRED
 
+PASSWORD_HINT = _l(
+    "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
+    "Nên dùng một cụm vài từ dễ nhớ."
+)
+# What each field is, for the browser's autofill and password managers (WCAG 1.3.5).
+NEW_PASSWORD = {"autocomplete": "new-password"}
+CURRENT_PASSWORD = {"autocomplete": "current-password"}
+EMAIL = {"autocomplete": "email"}
+
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED)])
-    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(REQUIRED)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Mật khẩu"), validators=[DataRequired(REQUIRED)], render_kw=CURRENT_PASSWORD
+    )
 
 
 class RegistrationForm(FlaskForm):
@@ -20,6 +33,7 @@ class RegistrationForm(FlaskForm):
         _l("Họ và tên"),
         validators=[DataRequired(REQUIRED), Length(max=120)],
         description=_l("Viết đầy đủ, có dấu, như trên căn cước công dân."),
+        render_kw={"autocomplete": "name"},
     )
     email = EmailField(
         _l("Email"),
@@ -29,34 +43,35 @@ class RegistrationForm(FlaskForm):
             Length(max=254),
         ],
         filters=[_strip],  # a pasted address often carries a space: not a reason to refuse it
+        render_kw=EMAIL,
     )
     password = PasswordField(
         _l("Mật khẩu"),
         validators=[DataRequired(REQUIRED)],
-        description=_l(
-            "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
-            "Nên dùng một cụm vài từ dễ nhớ."
-        ),
+        description=PASSWORD_HINT,
+        render_kw=NEW_PASSWORD,
     )
     confirm = PasswordField(
         _l("Nhập lại mật khẩu"),
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
+        render_kw=NEW_PASSWORD,
     )
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED)])
+    current_password = PasswordField(
+        _l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED)], render_kw=CURRENT_PASSWORD
+    )
     password = PasswordField(
         _l("Mật khẩu mới"),
         validators=[DataRequired(REQUIRED)],
-        description=_l(
-            "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
-            "Nên dùng một cụm vài từ dễ nhớ."
-        ),
+        description=PASSWORD_HINT,
+        render_kw=NEW_PASSWORD,
     )
     confirm = PasswordField(
         _l("Nhập lại mật khẩu mới"),
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
+        render_kw=NEW_PASSWORD,
     )
 
 
@@ -67,12 +82,12 @@ class SetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("Mật khẩu mới"),
         validators=[DataRequired(REQUIRED)],
-        description=_l(
-            "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
-            "Nên dùng một cụm vài từ dễ nhớ."
-        ),
+        description=PASSWORD_HINT,
+        render_kw=NEW_PASSWORD,
     )
-    confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[DataRequired(REQUIRED)])
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"), validators=[DataRequired(REQUIRED)], render_kw=NEW_PASSWORD
+    )
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -84,4 +99,5 @@ class ForgotPasswordForm(FlaskForm):
             Length(max=254),
         ],
         filters=[_strip],
+        render_kw=EMAIL,
     )

@@ -554,3 +554,22 @@ def test_last_login_is_stored_as_aware_utc(make, now):
     stored = db.session.get(User, user.id).last_login_at
     assert stored == now
     assert stored.utcoffset() == dt.timedelta(0)
+
+
+def test_a_refused_sign_in_says_sign_in_failed_not_unsaved(client, make):
+    make.user(Role.CANDIDATE, email="chi@test.example")
+    db.session.commit()
+    page = client.post(
+        "/login", data={"email": "chi@test.example", "password": "sai-mat-khau-roi"}
+    ).get_data(as_text=True)
+    assert "Chưa đăng nhập được: vui lòng kiểm tra lại" in page
+    assert "Chưa lưu được" not in page
+
+
+def test_sign_in_and_registration_fields_say_what_they_are_for_autofill(client):
+    login_page = client.get("/login").get_data(as_text=True)
+    assert 'autocomplete="username"' in login_page
+    assert 'autocomplete="current-password"' in login_page
+    register = client.get("/register").get_data(as_text=True)
+    for purpose in ("name", "email", "new-password"):
+        assert f'autocomplete="{purpose}"' in register
