@@ -124,10 +124,44 @@ def uninvited_candidates(round_: Round) -> list[User]:
 
 
 def invite_uninvited(round_: Round, *, actor: User, at: dt.datetime) -> int:
-    """Invite every candidate of the round who has no password and no invitation yet."""
+    """Invite every candidate of the round who has no password and no invitation yet, in
+    a few statements and one audit entry naming them (thousands after a large import: one
+    at a time took 2 ms each)."""
     users = uninvited_candidates(round_)
+    if not users:
+        return 0
+    expires_at = at + _valid_for(TokenPurpose.INVITATION)
+    rows = []
     for user in users:
-        invite(user, actor=actor, at=at)
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        rows.append(
+            {
+                "user_id": user.id,
+                "purpose": TokenPurpose.INVITATION,
+                "token_hash": token_digest(token),
+                "created_at": at,
+                "expires_at": expires_at,
+                "created_by_id": actor.id,
+            }
+        )
+        queue_notice(
+            NoticeKind.INVITATION,
+            user.email,
+            obj=user,
+            at=at,
+            flush=False,
+            user=user,
+            link=_link(token),
+            expires_at=expires_at,
+        )
+    db.session.execute(sa.insert(AccountToken), rows)
+    db.session.flush()
+    record(
+        "round.invite_candidates",
+        round_,
+        actor=actor,
+        after={"count": len(users), "user_ids": [u.id for u in users], "expires_at": expires_at},
+    )
     return len(users)
 
 

@@ -200,16 +200,20 @@ class Progress:
         values: dict[str, Any] = {"done": self.done, "total": self.total}
         if message is not None:
             values["message"] = _in_vietnamese(message)
-        _update(self._app, self._job_id, **values)
+        self._record(**values)
+
+    def _record(self, **values: Any) -> None:
+        try:
+            _update(self._app, self._job_id, **values)
+        except Exception:  # progress is for show: its failure must not fail the work
+            self._app.logger.warning("job %s: progress not recorded", self._job_id, exc_info=True)
 
     def start_writing(self, message: Any) -> None:
         """The job has read and checked everything: say so, end the reading transaction
         (nothing written yet) and take the write lock for the rest of the job."""
         if db.session.new or db.session.dirty or db.session.deleted:
             raise RuntimeError("a job writes only after start_writing()")
-        _update(
-            self._app,
-            self._job_id,
+        self._record(
             done=self.total,
             total=self.total,
             message=_in_vietnamese(message),
@@ -260,17 +264,16 @@ def run_job(app: Flask, job_id: int) -> None:
                 job = db.session.get(Job, job_id)
                 if job is None or job.status != JobStatus.QUEUED:
                     return
-                _update(
-                    app,
-                    job_id,
-                    status=JobStatus.RUNNING,
-                    message=_in_vietnamese(_l("Đang bắt đầu…")),
-                )
                 kind = job.kind
-                function = _KINDS[kind]
                 progress = Progress(app, job_id)
                 try:
-                    summary = function(job, progress)
+                    _update(
+                        app,
+                        job_id,
+                        status=JobStatus.RUNNING,
+                        message=_in_vietnamese(_l("Đang bắt đầu…")),
+                    )
+                    summary = _KINDS[kind](job, progress)
                     if not progress.writing:
                         raise RuntimeError("a job calls progress.start_writing() before it ends")
                     job = db.session.get(Job, job_id)

@@ -282,3 +282,23 @@ def test_the_job_runs_in_a_background_thread(app, setting, monkeypatch):
         )
         == 20
     )
+
+
+def test_a_progress_report_that_cannot_be_written_does_not_fail_the_import(
+    app, setting, monkeypatch
+):
+    from exam.core import jobs
+
+    original = jobs._update
+
+    def locked_for_progress(app_, job_id, **values):
+        if "status" not in values:  # the progress reports, not the job's own states
+            raise RuntimeError("database is locked")
+        return original(app_, job_id, **values)
+
+    monkeypatch.setattr(jobs, "_update", locked_for_progress)
+    round_, board = setting
+    preview = _preview(app, round_, board, _filled(_template(app, round_, board), GOOD_ROWS))
+    job = _job(_job_id(_confirm(app, round_, board, _token(preview))))
+    assert job.status == JobStatus.DONE
+    assert _counts() == (2, 2, 2)
