@@ -4,7 +4,7 @@
 NĐ 135/2019/NĐ-CP Art. 4 and its Appendix I). ``precheck`` compares what a candidate declared
 (and the documents they uploaded) with a position's standards and answers one line per
 criterion: met, not met, or needs a document, with the reason in words. The board decides;
-the pre-check only prepares the decision (DOMAIN.md, "Eligibility").
+the pre-check only prepares the decision (docs/domain.md, "Applying and eligibility").
 """
 
 from __future__ import annotations

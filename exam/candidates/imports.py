@@ -43,7 +43,7 @@ from exam.rounds.standards import (
 DATA_SHEET = "Thí sinh"
 LISTS_SHEET = "Danh mục"
 POSITIONS_SHEET = "Vị trí"
-# Hanoi's 2025 teacher recruitment had ~8,000 candidates (DOMAIN.md, Scale).
+# Hanoi's 2025 teacher recruitment had ~8,000 candidates (docs/domain.md, "Scale").
 MAX_ROWS = 10_000
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

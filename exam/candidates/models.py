@@ -70,7 +70,7 @@ def _rating_column(name: str):
 class Application(TimestampMixin, db.Model):
     __tablename__ = "applications"
     __table_args__ = (
-        # One application per candidate and round (DOMAIN: a candidate sits for one post).
+        # One application per candidate and round (docs/domain.md: a candidate sits for one post).
         sa.UniqueConstraint("round_id", "candidate_id"),
         sa.UniqueConstraint("round_id", "registration_number"),
         # One person, one dossier: the national ID is unique within a round.
@@ -206,7 +206,7 @@ class ApplicationDocument(db.Model):
 
 
 class PresentationDraw(db.Model):
-    """The lot drawn for the order of presentations of one position (DOMAIN.md, stage 5).
+    """The lot drawn for the order of presentations of one position (docs/domain.md, section 7).
     ``order`` lists registration numbers; anyone can recompute it from ``seed``."""
 
     __tablename__ = "presentation_draws"

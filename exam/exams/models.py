@@ -2,7 +2,7 @@
 candidate's paper and sitting, the answers given, and what invigilators record.
 
 Numbers that the rules give (3× bank, −25 % / −50 % penalties, 15 minutes' late entry) are
-columns with DOMAIN.md's value as default, never constants in code.
+columns with docs/domain.md's value as default, never constants in code.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Test(TimestampMixin, db.Model):
     shuffle_questions: Mapped[bool] = mapped_column(default=True)
     shuffle_options: Mapped[bool] = mapped_column(default=True)
     review_option: Mapped[ReviewOption] = enum_column(ReviewOption, default=ReviewOption.SCORE_ONLY)
-    # DOMAIN.md: the bank holds at least 3× the questions of a paper (per section, see
+    # docs/domain.md: the bank holds at least 3× the questions of a paper (per section, see
     # operations.check_blueprint); penalties of TT 22's Nội quy, in percent of the score.
     bank_ratio: Mapped[int] = mapped_column(default=3)
     reprimand_percent: Mapped[int] = mapped_column(default=25)

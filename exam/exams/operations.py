@@ -72,7 +72,7 @@ from exam.question_bank.qtypes.base import InvalidResponse
 from exam.rounds.models import Round
 
 SESSION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
-BANK_TO_PAPER_RATIO = 3  # DOMAIN.md's default; each test keeps its own (Test.bank_ratio)
+BANK_TO_PAPER_RATIO = 3  # docs/domain.md's default; each test keeps its own (Test.bank_ratio)
 
 
 class AnswerRefused(DomainError):
@@ -186,7 +186,7 @@ class SectionCheck:
 def check_blueprint(
     test: Test, sections: list[TestSection] | None = None
 ) -> tuple[list[SectionCheck], list[tuple[str, str]]]:
-    """The ≥ 3× rule (DOMAIN.md), checked **per section** (each cell of the blueprint has at
+    """The ≥ 3× rule (docs/domain.md), checked **per section** (each cell of the blueprint has at
     least ``bank_ratio`` × its questions in the bank) and, for sections whose pools share
     questions, on their union (so that overlapping sections cannot take each other's
     questions). Returns each section's figures and the problems, empty when the blueprint
@@ -1713,7 +1713,7 @@ def allow_retake(
 ) -> Attempt:
     """After a machine failure, the same paper goes on (on another machine) with ``minutes``
     from now: a paper in progress gets the time added, a submitted one is reopened with
-    every saved answer. Only on the day of its session (DOMAIN.md: retake in the same
+    every saved answer. Only on the day of its session (docs/domain.md: retake in the same
     session)."""
     reason = _text(reason, "reason", _l("Ghi rõ sự cố máy tính."))
     if not 1 <= minutes <= 600:

@@ -79,9 +79,9 @@ def paper_percent(attempt: Attempt | None) -> Decimal | None:
 
 
 def passed_test(application: Application, pass_mark: float) -> bool:
-    """The gate of the computer test before the interview (DOMAIN: "often a gate: ≥ 50 to
-    continue"): the paper submitted, marked and at least ``pass_mark`` %. A candidate still
-    sitting, absent, or waiting for a marker has not passed (yet)."""
+    """The gate of the computer test before the interview (docs/domain.md, section 5): the
+    paper submitted, marked and at least ``pass_mark`` %. A candidate still sitting, absent,
+    or waiting for a marker has not passed (yet)."""
     percent = paper_percent(attempt_of_application(application))
     return percent is not None and percent >= Decimal(str(pass_mark))
 

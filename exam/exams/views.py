@@ -1021,7 +1021,7 @@ def _option_words(item: AttemptQuestion, option_id: str) -> str:
 def attempt_asset(attempt_id: int, digest: str) -> Response:
     """An image of a question on the candidate's own paper, while the paper is open. A
     guest, another candidate, a paper not running, a file of no question on this paper:
-    404, as if it did not exist (DOMAIN: candidates see a question only inside their
+    404, as if it did not exist (docs/domain.md: candidates see a question only inside their
     running attempt)."""
     if not current_user.is_authenticated:
         abort(404)

@@ -17,7 +17,7 @@ from exam.panels.models import MAX_PANEL_SCORE, Panel, PanelMember, PanelRole, S
 from exam.panels.queries import interview_list
 from exam.rounds.models import Position
 
-MIN_PANEL_MEMBERS = 2  # DOMAIN.md: at least two members score each candidate
+MIN_PANEL_MEMBERS = 2  # docs/domain.md: at least two members score each candidate
 
 
 def create_panel(

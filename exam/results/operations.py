@@ -1,6 +1,6 @@
 """Combining scores into a ranking.
 
-The rule (DOMAIN.md, "Results"; the Central Organizing Committee's leadership exams):
+The rule (docs/domain.md, "Results"; the Central Organizing Committee's leadership exams):
 - the computer test is a gate: a candidate below the round's pass mark (default 50% of the
   test's points) is not ranked for selection; an absent candidate fails the gate;
 - the panel score is the arithmetic mean of the members' sheets, rounded half-up to

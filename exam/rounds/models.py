@@ -41,7 +41,7 @@ class RoundStatus(TitledEnum):
         }
 
 
-# Each status may only move to the next one (the stages of DOMAIN.md, in order).
+# Each status may only move to the next one (the stages of docs/domain.md, in order).
 ROUND_FLOW = list(RoundStatus)
 
 
@@ -70,8 +70,8 @@ class UnitLevel(TitledEnum):
 
 
 class Unit(TimestampMixin, db.Model):
-    """A node of the organisation tree: city → department or district → public service unit
-    → division. A unit's parent is exactly one level above it (checked by the operation)."""
+    """A node of the organisation tree: city → department (or commune, ward) → public service
+    unit → division. A unit's parent is exactly one level above it (checked by the operation)."""
 
     __tablename__ = "units"
     __table_args__ = (
@@ -111,7 +111,7 @@ class Unit(TimestampMixin, db.Model):
 
 
 class Round(TimestampMixin, db.Model):
-    """Numbers here are the round's own rules, DOMAIN.md's values as defaults."""
+    """Numbers here are the round's own rules, docs/domain.md's values as defaults."""
 
     __tablename__ = "rounds"
     __table_args__ = (

@@ -36,7 +36,7 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Rules:
-    """The round's numbers, DOMAIN.md's values as defaults."""
+    """The round's numbers, docs/domain.md's values as defaults."""
 
     min_candidates_per_position: int = 2
     test_pass_mark: int = 50

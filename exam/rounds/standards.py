@@ -2,7 +2,7 @@
 
 The standards are stored as JSON on the position and read back through ``Standards``, which
 checks every value: a stored dictionary that does not follow this schema is refused, never
-half-read. Every number is a per-position setting with DOMAIN.md's value as its default
+half-read. Every number is a per-position setting with docs/domain.md's value as its default
 (HD 45-HD/BTCTW 2025 for the appointment standards; Công văn 2424/BNV-CCVC for the pilot).
 
 The levels (degree, political theory, state management, rank, rating) are ordered, so that a
@@ -142,7 +142,7 @@ def at_least(declared: TitledEnum, required: TitledEnum) -> bool:
     return rank_of(declared) >= rank_of(required)
 
 
-# A dossier declares the ratings of the last 3 years (HD 45-HD/BTCTW; ../docs/domain.md): a
+# A dossier declares the ratings of the last 3 years (HD 45-HD/BTCTW; docs/domain.md): a
 # position cannot ask for more years than a dossier holds, or nobody could ever meet it.
 MAX_RATING_YEARS = 3
 
