@@ -116,6 +116,13 @@ class Config:
     # The site's address as people reach it (https://thituyen.example.vn): the links in
     # e-mails are built on it rather than on the request's Host header, which anyone sets.
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # "Forgot password" per address and account, and per address (an exam site behind one
+    # NAT); a link's page (its token cannot be guessed: this bounds the password checks).
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per 15 minutes")
+    PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS = os.environ.get(
+        "PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS", "120 per 15 minutes"
+    )
+    PASSWORD_LINK_RATE_LIMIT = os.environ.get("PASSWORD_LINK_RATE_LIMIT", "60 per minute")
     # Background jobs (exam/core/jobs.py): run in a thread of the worker; a job silent this
     # long is shown as interrupted.
     JOBS_RUN_INLINE = _bool("JOBS_RUN_INLINE", False)

@@ -151,8 +151,19 @@ def password() -> str | Response:
 # --- invitations and "forgot password" (exam/accounts/invitations.py) ----------------------
 
 
+# "Forgot password" e-mails the owner of an address: a few a quarter of an hour for one
+# address from one place; an exam site behind one address (NAT) may have many who forgot.
 def _reset_limit() -> str:
-    return current_app.config.get("PASSWORD_RESET_RATE_LIMIT", "5 per 15 minutes")
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _reset_limit_per_address() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS"]
+
+
+def _token_limit() -> str:
+    # A link's token cannot be guessed (256 bits); this only bounds the password checks.
+    return current_app.config["PASSWORD_LINK_RATE_LIMIT"]
 
 
 def _secret_page(body: str) -> Response:
@@ -182,15 +193,15 @@ def _set_password_page(token: str) -> Response:
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_token_limit, methods=["POST"])
 def use_token(token: str) -> Response:
     """The link of an invitation or a reset e-mail: set a password, then signed in."""
     return _set_password_page(token)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"])
-@limiter.limit(_reset_limit, methods=["POST"], key_func=lambda: _address_and_account())
+@limiter.limit(_reset_limit_per_address, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_address_and_account)
 def forgot_password() -> str | Response:
     """The same answer whether the address has an account or not."""
     form = ForgotPasswordForm()

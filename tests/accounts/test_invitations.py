@@ -279,3 +279,23 @@ def test_a_password_change_voids_the_links_not_yet_used(app, setting):
     assert UNUSABLE in page.get_data(as_text=True)
     db.session.expire_all()
     assert authenticate(registered.email, NEW_PASSWORD) is not None
+
+
+def test_forgot_password_is_limited_per_address_and_account(app, setting):
+    from tests.accounts.test_accounts import rate_limited_app
+
+    _, _, _, registered = setting
+    with rate_limited_app(PASSWORD_RESET_RATE_LIMIT="2 per minute") as limited:
+        client = limited.test_client()
+        for _ in range(2):
+            assert (
+                client.post("/password/forgot", data={"email": registered.email}).status_code == 200
+            )
+        assert client.post("/password/forgot", data={"email": registered.email}).status_code == 429
+        # Someone else at the same address (an exam site behind one NAT) is not held back.
+        other = limited.test_client()
+        assert (
+            other.post("/password/forgot", data={"email": "ai-do@ungvien.example"}).status_code
+            == 200
+        )
+    assert len(_messages(NoticeKind.RESET)) == 2
