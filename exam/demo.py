@@ -44,7 +44,7 @@ from exam.panels.operations import create_panel, record_panel_score
 from exam.panels.queries import interview_list
 from exam.question_bank.formats import parse
 from exam.question_bank.formats.native import parse_bank_meta
-from exam.question_bank.models import Bank
+from exam.question_bank.models import Bank, QuestionStatus
 from exam.question_bank.operations import (
     approve_question,
     create_bank,
@@ -285,6 +285,8 @@ def _load_banks(author: User, reviewer: User, now: dt.datetime) -> list[Bank]:
             banks[name] = create_bank(name, description, actor=author)
         questions = parse(data, "native", filename=path.name)
         for question in import_questions(banks[name], questions, actor=author):
+            if question.status == QuestionStatus.RETIRED:
+                continue  # kept as history (a replaced law), never approved nor drawn
             submit_for_review(question, actor=author)
             approve_question(question, actor=reviewer, at=now)
     return list(banks.values())

@@ -118,6 +118,8 @@ class QuestionData:
     rubric: list[RubricCriterion] = field(default_factory=list)
     # embedded files (images), by the name the text refers to
     media: dict[str, bytes] = field(default_factory=dict)
+    # kept as history only (native ``status: retired``): imported retired, never drawn
+    retired: bool = False
 
 
 @dataclass

@@ -501,13 +501,14 @@ def _insert_many(
             "bank_id": bank.id,
             "category_id": category.id if category else None,
             "key": key,
-            "status": status,
+            # A question the file keeps as history (native ``status: retired``) stays retired.
+            "status": QuestionStatus.RETIRED if data.retired else status,
             "author_id": actor.id,
             "review_comment": "",
             "created_at": now,
             "updated_at": now,
         }
-        for key, category in zip(keys, categories, strict=True)
+        for key, category, data in zip(keys, categories, ready, strict=True)
     ]
     table = Question.__table__
     ids = list(
@@ -572,7 +573,11 @@ def export_questions(bank: Bank, questions: Sequence[Question], fmt: str, *, act
     hold, the others left out and named with their reason (as Moodle's export does).
     Refused (nothing written, nothing audited) when it can hold none of them. One audit
     entry names the format, every key exported and every key left out."""
-    kept, left_out = exportable([question_data(q.current) for q in questions], fmt)
+    current = [
+        dataclasses.replace(question_data(q.current), retired=q.status == QuestionStatus.RETIRED)
+        for q in questions
+    ]
+    kept, left_out = exportable(current, fmt)
     if not kept:
         problems = [(None, str(problem)) for problem in left_out]
         raise ValidationFailed(problems or [(None, str(_l("Không có câu hỏi nào để xuất.")))])

@@ -451,3 +451,45 @@ def test_a_manifest_alone_is_named_on_the_import_page(app, make, author):
     html = upload(client, bank.id, data, "imsmanifest.xml").get_data(as_text=True)
     assert "hãy tải lên cả gói ZIP" in html
     assert "quiz" not in html
+
+
+def test_a_retired_question_in_a_file_stays_retired_and_is_never_drawn(app, make, author):
+    """``status: retired`` (history of a replaced law): imported retired even when the import
+    sends the others for review, left out of the approved pool, written back by the export."""
+    from exam.core.errors import DomainError
+    from exam.exams.operations import approved_pool
+    from exam.question_bank.operations import (
+        approve_question,
+        export_questions,
+        import_questions,
+        submit_for_review,
+    )
+
+    text = b"""\
+format: exam-bank/1
+questions:
+  - id: OLD-2008
+    type: true_false
+    status: retired
+    legal_basis: "Lu\xe1\xba\xadt s\xe1\xbb\x91 22/2008/QH12"
+    text: "Ba"
+    answer: true
+  - id: NEW-2025
+    type: true_false
+    text: "Hai"
+    answer: false
+"""
+    bank = make.bank(0)
+    old, new = import_questions(
+        bank, parse(text, "native"), actor=author, status=QuestionStatus.SUBMITTED
+    )
+    assert old.status == QuestionStatus.RETIRED
+    assert new.status == QuestionStatus.SUBMITTED
+    approve_question(new, actor=make.user(Role.QUESTION_AUTHOR), at=dt.datetime.now(dt.UTC))
+    db.session.flush()
+    assert [q.key for q, _ in approved_pool(bank.id)] == ["NEW-2025"]
+    with pytest.raises(DomainError):  # history is never sent for review
+        submit_for_review(old, actor=author)
+    exported = export_questions(bank, [old, new], "native", actor=author).content.decode()
+    assert exported.count("status: retired") == 1
+    assert exported.index("status: retired") < exported.index("NEW-2025")

@@ -362,3 +362,34 @@ def test_shipped_bank_files_parse_and_round_trip(path: Path) -> None:
     questions = native.parse(data)
     assert questions
     assert native.parse(native.dump(questions, *native.parse_bank_meta(data))) == questions
+
+
+HISTORY = """\
+format: exam-bank/1
+questions:
+  - id: LCB-036-2008
+    type: true_false
+    status: retired
+    text: "Giáng chức là một hình thức kỷ luật công chức."
+    answer: true
+  - id: LCB-036
+    type: true_false
+    text: "Giáng chức là một hình thức kỷ luật công chức."
+    answer: false
+"""
+
+
+def test_status_retired_keeps_a_question_as_history() -> None:
+    old, new = native.parse(HISTORY.encode())
+    assert old.retired
+    assert not new.retired
+    written = native.dump([old, new]).decode()
+    assert written.count("status: retired") == 1
+    assert [q.retired for q in native.parse(written.encode())] == [True, False]
+
+
+@pytest.mark.parametrize("status", ["approved", "draft", "true", "[retired]"])
+def test_a_file_cannot_give_any_other_status(status: str) -> None:
+    """A file never approves its own questions: only "retired" is a status it may set."""
+    text = HISTORY.replace("status: retired", f"status: {status}")
+    assert problems(text) == [(5, "«status» phải là một trong: retired")]
