@@ -1,6 +1,7 @@
 """`flask bank import|export`: the same code as the bank's import and export pages.
 
     flask bank import FILE --bank NAME [--format F] [--dry-run] [--author EMAIL] [--submit]
+        [--legal-basis TEXT [--legal-basis-date DD/MM/YYYY]]
     flask bank export --bank NAME --format F --output FILE [--approved-only] [--user EMAIL]
     flask bank keys --bank NAME      (where the right answers sit; exit 1 when skewed)
 
@@ -10,6 +11,7 @@ every problem printed with its line, and the command exits 1 with the bank uncha
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -56,6 +58,14 @@ def _bank(name: str):  # -> Bank | None
 @click.option(
     "--submit", is_flag=True, help="Send the imported questions for review (never approved)."
 )
+@click.option(
+    "--legal-basis", default="", help="Legal basis for the questions the file gives none."
+)
+@click.option(
+    "--legal-basis-date",
+    type=click.DateTime(formats=["%d/%m/%Y", "%Y-%m-%d"]),
+    help="Date of that document (dd/mm/yyyy).",
+)
 def import_command(
     file: Path,
     bank_name: str,
@@ -63,6 +73,8 @@ def import_command(
     dry_run: bool,
     author_email: str | None,
     submit: bool,
+    legal_basis: str,
+    legal_basis_date: dt.datetime | None,
 ) -> None:
     from exam.accounts.models import Role
     from exam.core.errors import DomainError
@@ -84,6 +96,9 @@ def import_command(
         click.echo(f"  [{path or '-'}] {count}")
     for notice in plan.notices:
         click.echo(f"NOTE {notice}")
+    if without := plan.without_legal_basis():
+        given = f": given «{legal_basis}»" if legal_basis else ""
+        click.echo(f"{without} question(s) without a legal basis{given}")
     if plan.problems:
         for problem in plan.problems:
             click.echo(f"ERROR {problem}", err=True)
@@ -97,7 +112,14 @@ def import_command(
             bank = create_bank(bank_name, "", actor=author)
             click.echo(f"Created the bank «{bank.name}».")
         status = QuestionStatus.SUBMITTED if submit else QuestionStatus.DRAFT
-        created = run_import(bank, plan, actor=author, status=status)
+        created = run_import(
+            bank,
+            plan,
+            actor=author,
+            status=status,
+            legal_basis=legal_basis,
+            legal_basis_date=legal_basis_date.date() if legal_basis_date else None,
+        )
     except DomainError as error:
         db.session.rollback()
         click.echo(f"Refused: {error.message}", err=True)

@@ -37,6 +37,7 @@ from exam.question_bank.interchange import (
     ShortAnswer,
 )
 from exam.question_bank.models import Difficulty, QuestionStatus
+from exam.question_bank.operations import MAX_LEGAL_BASIS
 from exam.question_bank.qtypes import registered_types
 from exam.question_bank.qtypes.numerical import read_number
 
@@ -470,6 +471,26 @@ class ConfirmImportForm(FlaskForm):
         default=QuestionStatus.DRAFT.value,
         validators=[DataRequired(REQUIRED)],
     )
+    # Given to every imported question whose file gives it none (other formats than the
+    # native one carry no legal basis); a question's own wins.
+    legal_basis = StringField(
+        _l("Căn cứ pháp lý"),
+        validators=[
+            Optional(),
+            Length(max=MAX_LEGAL_BASIS, message=_l("Căn cứ pháp lý tối đa %(max)d ký tự.")),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description=_l("Văn bản, số hiệu, điều khoản; ghi cho mọi câu hỏi chưa có."),
+    )
+    legal_basis_date = VietnameseDateField(
+        _l("Ngày văn bản"),
+        validators=[Optional()],
+        invalid_value_message=_l("Nhập ngày hợp lệ theo dạng dd/mm/yyyy."),
+    )
+
+    def validate_legal_basis_date(self, field: VietnameseDateField) -> None:
+        if field.data is not None and not self.legal_basis.data:
+            raise ValidationError(_l("Ghi căn cứ pháp lý cho ngày văn bản này."))
 
 
 class ExportForm(FlaskForm):

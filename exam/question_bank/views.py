@@ -475,7 +475,9 @@ def confirm_import(bank_id: int) -> str | Response:
     bank = get_or_404(Bank, bank_id)
     form = ConfirmImportForm()
     staged = load_staged(form.token.data or "", bank_id=bank.id, user_id=current_user.id)
-    if not form.validate_on_submit() or staged is None:
+    valid = form.validate_on_submit()
+    wrong_basis = not valid and set(form.errors) <= {"legal_basis", "legal_basis_date"}
+    if staged is None or not (valid or wrong_basis):
         return render_template(
             "question_bank/import.html",
             bank=bank,
@@ -484,9 +486,20 @@ def confirm_import(bank_id: int) -> str | Response:
         )
     data, meta = staged
     plan = plan_import(bank, data, meta["format"], meta["filename"])
-    status = QuestionStatus(form.status.data)
+    if wrong_basis:  # the preview again with the errors, the file still staged
+        confirm = form if plan.ok else None
+        return render_template(
+            "question_bank/import_preview.html", bank=bank, plan=plan, confirm=confirm
+        )
     created = run_operation(
-        lambda: run_import(bank, plan, actor=current_user, status=status),
+        lambda: run_import(
+            bank,
+            plan,
+            actor=current_user,
+            status=QuestionStatus(form.status.data),
+            legal_basis=form.legal_basis.data or "",
+            legal_basis_date=form.legal_basis_date.data,
+        ),
         _("Đã nhập %(n)d câu hỏi.", n=len(plan.questions)),
     )
     if created:
