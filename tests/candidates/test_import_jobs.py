@@ -302,3 +302,30 @@ def test_a_progress_report_that_cannot_be_written_does_not_fail_the_import(
     job = _job(_job_id(_confirm(app, round_, board, _token(preview))))
     assert job.status == JobStatus.DONE
     assert _counts() == (2, 2, 2)
+
+
+def test_an_existing_candidate_account_is_reused_and_one_already_in_the_round_refused(
+    app, setting, make
+):
+    round_, board = setting
+    rows = _rows(3)
+    known = make.user(Role.CANDIDATE, name=rows[0]["Họ và tên"], email=rows[0]["Email"])
+    already = make.user(Role.CANDIDATE, name=rows[1]["Họ và tên"], email=rows[1]["Email"])
+    make.application(round_.positions[0], already, eligible=None)
+    db.session.commit()
+    refused = _preview(app, round_, board, _filled(_template(app, round_, board), rows))
+    text = refused.get_data(as_text=True)
+    assert "<td>3</td><td>B – Email</td><td>Thí sinh này đã có hồ sơ trong kỳ thi." in text
+    assert "Tệp có 1 lỗi" in text
+
+    preview = _preview(
+        app, round_, board, _filled(_template(app, round_, board), [rows[0], rows[2]])
+    )
+    job = _job(_job_id(_confirm(app, round_, board, _token(preview))))
+    assert job.status == JobStatus.DONE
+    db.session.expire_all()
+    mine = db.session.scalars(sa.select(Application).where(Application.candidate_id == known.id))
+    assert mine.one().paper_dossier is True
+    assert known.password_hash is not None  # the account they had, password kept
+    emails = [rows[0]["Email"], rows[2]["Email"]]
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.email.in_(emails))) == 2
