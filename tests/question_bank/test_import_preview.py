@@ -289,3 +289,18 @@ def test_the_cli_gives_a_legal_basis_to_the_questions_without_one(app, make, aut
         "Nghị định 170/2025/NĐ-CP",
         dt.date(2025, 6, 30),
     )
+
+
+def test_an_aiken_question_without_key_or_name_is_listed_by_its_line(app, make, author):
+    bank = make.bank(0)
+    db.session.commit()
+    data = (
+        "Cơ quan nào ban hành luật?\nA) Quốc hội\nB) Chính phủ\nANSWER: A\n\n"
+        "Cơ quan nào ban hành nghị định?\nA) Quốc hội\nB) Chính phủ\nANSWER: B\n"
+    ).encode()
+    html = upload(login(app.test_client(), author), bank.id, data, "aiken.txt")
+    rows = [cells(row) for row in rows_of(html)]
+    assert [(row[0], row[1], row[5]) for row in rows] == [
+        ("1", "—", "Cơ quan nào ban hành luật?"),
+        ("6", "—", "Cơ quan nào ban hành nghị định?"),
+    ]
