@@ -1,4 +1,5 @@
-"""`flask candidates prune-uploads`: delete stored files no document refers to."""
+"""`flask candidates prune-uploads`: delete stored files no document refers to, and import
+files previewed but never confirmed."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ def candidates_cli() -> None:
     pass
 
 
-@candidates_cli.command("prune-uploads", help="Delete dossier files no document refers to.")
+@candidates_cli.command(
+    "prune-uploads",
+    help="Delete dossier files no document refers to, and import files a day old.",
+)
 def prune() -> None:
+    from exam.candidates.import_jobs import prune_staged
     from exam.candidates.operations import prune_uploads
 
-    removed = prune_uploads()
+    removed = prune_uploads() + prune_staged()
     db.session.rollback()
     click.echo(f"Removed {len(removed)} file(s).")

@@ -10,8 +10,10 @@ status says why (in Vietnamese, with the problems by row and column).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,18 @@ def claim_staged(user: User, token: str) -> str | None:
     except FileNotFoundError:
         return None
     return name
+
+
+def prune_staged(older_than: dt.timedelta = dt.timedelta(days=1)) -> list[str]:
+    """Delete previewed files never confirmed (they hold every row's personal data), and
+    those a job left behind; the recent ones may still be confirmed."""
+    cutoff = time.time() - older_than.total_seconds()
+    removed = []
+    for path in _folder().glob("*.xlsx"):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
 
 
 def start_import(round_: Round, file_name: str, *, actor: User) -> Job:

@@ -329,3 +329,26 @@ def test_an_existing_candidate_account_is_reused_and_one_already_in_the_round_re
     assert known.password_hash is not None  # the account they had, password kept
     emails = [rows[0]["Email"], rows[2]["Email"]]
     assert db.session.scalar(sa.select(sa.func.count(User.id)).where(User.email.in_(emails))) == 2
+
+
+def test_previewed_files_never_confirmed_are_pruned_after_a_day(app, setting, upload_dir):
+    import os
+    import time
+
+    from exam.candidates.cli import prune
+
+    round_, board = setting
+    _preview(app, round_, board, _filled(_template(app, round_, board), GOOD_ROWS))
+    fresh = _preview(app, round_, board, _filled(_template(app, round_, board), GOOD_ROWS))
+    staged = sorted((upload_dir / "imports").glob("*.xlsx"))
+    assert len(staged) == 2
+    old = next(p for p in staged if _token(fresh) not in p.name)
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    result = app.test_cli_runner().invoke(prune)
+    assert result.exit_code == 0, result.output
+    assert "Removed 1 file(s)." in result.output
+    assert [p.name for p in (upload_dir / "imports").glob("*.xlsx")] == [
+        p.name for p in staged if p != old
+    ]
+    assert _confirm(app, round_, board, _token(fresh)).status_code == 302  # still confirmable
