@@ -32,6 +32,19 @@ def sitting(live_db):
     return candidate, test, attempt
 
 
+def start_sitting(page, live_server: str, sitting) -> None:
+    """Sign the candidate in, start the paper with the session code, wait for the page."""
+    candidate, test, attempt = sitting
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(candidate.email)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.goto(f"{live_server}/attempts/{attempt.id}")
+    page.get_by_label("Mã ca thi").fill(test.session_code)
+    page.get_by_role("button", name="Bắt đầu làm bài").click()
+    page.locator("#connection[data-state='online']").wait_for()
+
+
 def active(page) -> str:
     """What has the keyboard focus: its id, or its tag and name/text."""
     return page.evaluate(
@@ -98,15 +111,8 @@ def test_the_whole_sitting_with_the_keyboard_alone(page, live_server, live_db, s
 
 
 def test_what_a_screen_reader_is_given(page, live_server, sitting):
-    candidate, test, attempt = sitting
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(candidate.email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.goto(f"{live_server}/attempts/{attempt.id}")
-    page.get_by_label("Mã ca thi").fill(test.session_code)
-    page.get_by_role("button", name="Bắt đầu làm bài").click()
-    page.locator("#connection[data-state='online']").wait_for()
+    _, test, _ = sitting
+    start_sitting(page, live_server, sitting)
     report = page.evaluate(
         """() => ({
         unlabelled: [...document.querySelectorAll('#paper input')]
@@ -211,29 +217,15 @@ _CONTRAST_JS = """
 
 def test_radio_buttons_stand_out_against_the_page(page, live_server, sitting):
     """WCAG 1.4.11: the boundary of a control needs 3:1 against what surrounds it."""
-    candidate, test, attempt = sitting
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(candidate.email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.goto(f"{live_server}/attempts/{attempt.id}")
-    page.get_by_label("Mã ca thi").fill(test.session_code)
-    page.get_by_role("button", name="Bắt đầu làm bài").click()
-    page.locator("#connection[data-state='online']").wait_for()
+
+    start_sitting(page, live_server, sitting)
     ratio = page.evaluate(_CONTRAST_JS, "#q1 input.form-check-input")
     assert ratio >= 3
 
 
 def test_an_answered_and_flagged_question_still_looks_answered(page, live_server, sitting):
-    candidate, test, attempt = sitting
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(candidate.email)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.goto(f"{live_server}/attempts/{attempt.id}")
-    page.get_by_label("Mã ca thi").fill(test.session_code)
-    page.get_by_role("button", name="Bắt đầu làm bài").click()
-    page.locator("#connection[data-state='online']").wait_for()
+
+    start_sitting(page, live_server, sitting)
     for number in (1, 2):
         page.locator(f"#q{number} label.form-check-label").first.click()
     page.locator("#q1 input[data-flag]").check()
