@@ -13,6 +13,8 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import local_to_utc
 
 REQUIRED = _l("Vui lòng điền mục này.")
+INVALID_DATE = _l("Nhập ngày hợp lệ theo dạng dd/mm/yyyy.")
+INVALID_DATETIME = _l("Nhập ngày giờ hợp lệ theo dạng dd/mm/yyyy hh:mm.")
 
 
 def populate_errors(form: FlaskForm, error: DomainError) -> None:
@@ -44,6 +46,7 @@ class VietnameseDateField(DateField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
+        kwargs.setdefault("invalid_value_message", INVALID_DATE)  # not WTForms' English
         kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
         super().__init__(*args, **kwargs)
 
@@ -59,6 +62,7 @@ class LocalDateTimeField(DateTimeField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("format", ["%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+        kwargs.setdefault("invalid_value_message", INVALID_DATETIME)
         kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy hh:mm"})
         super().__init__(*args, **kwargs)
 

@@ -367,3 +367,26 @@ def test_sentences_and_fragments_join_without_doubled_punctuation():
     assert both.message == "Một câu. Hai câu."
     fragments = ValidationFailed([("a", "thiếu tên"), ("b", "sai ngày.")])
     assert fragments.message == "thiếu tên; sai ngày"
+
+
+def test_a_date_that_does_not_exist_is_refused_in_vietnamese(client, make):
+    board = make.user(Role.BOARD_ADMIN)
+    round_ = make.round(status=RoundStatus.DRAFT, board=board)
+    db.session.commit()
+    login(client, board)
+    response = client.post(
+        f"/rounds/{round_.id}/edit",
+        data={
+            "name": round_.name,
+            "organisation": round_.organisation,
+            "registration_opens_at": "01/03/2026 08:00",
+            "registration_closes_at": "31/03/2026 17:00",
+            "test_date": "31/02/2026",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nhập ngày hợp lệ theo dạng dd/mm/yyyy." in page
+    assert "Not a valid" not in page
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).test_date is None
