@@ -325,7 +325,11 @@ def test_a_retake_reopens_the_same_paper_with_every_answer(app, room):
         page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
         saved = client.post(
             f"/attempts/{attempt.id}/answers",
-            json={"answers": [{"item": first.id, "response": paper_token(first, _correct(first)), "seq": 2}]},
+            json={
+                "answers": [
+                    {"item": first.id, "response": paper_token(first, _correct(first)), "seq": 2}
+                ]
+            },
         )
     assert 'id="paper"' in page
     assert saved.status_code == 200
@@ -383,9 +387,7 @@ def test_two_tabs_cannot_corrupt_a_paper(app, room):
         tab2 = login(app.test_client(), room.candidates[0])
 
         def post(client, *entries):
-            answers = [
-                {"item": i, "response": paper_token(i, r), "seq": s} for i, r, s in entries
-            ]
+            answers = [{"item": i, "response": paper_token(i, r), "seq": s} for i, r, s in entries]
             return client.post(f"/attempts/{attempt.id}/answers", json={"answers": answers})
 
         assert post(tab1, (q1, "a", 100), (q2, "a", 101)).status_code == 200

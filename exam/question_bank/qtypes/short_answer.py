@@ -25,6 +25,8 @@ from exam.question_bank.qtypes.base import InvalidResponse, QuestionType, regist
 
 MAX_RESPONSE = 500
 _SPACES = re.compile(r"\s+")
+
+
 def normalise(text: str, *, case_sensitive: bool, diacritics_sensitive: bool) -> str:
     """The form two texts are compared in (see the module's docstring)."""
     text = _SPACES.sub(" ", unicodedata.normalize("NFC", text))
