@@ -143,8 +143,12 @@ def test_start_before_the_start_time_is_refused(sitting):
 def test_start_page_before_the_start_time_refuses_and_says_so(app, sitting):
     with time_machine.travel(START - dt.timedelta(minutes=10), tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = client.post(f"/attempts/{sitting.attempt_id}/start", data={"session_code": CODE})
-    assert response.status_code == 422
+        response = client.post(
+            f"/attempts/{sitting.attempt_id}/start",
+            data={"session_code": CODE},
+            follow_redirects=True,
+        )
+    assert response.status_code == 200
     assert "Chưa đến giờ thi." in response.get_data(as_text=True)
     assert _fresh(sitting.attempt_id).status == AttemptStatus.READY
 
@@ -160,10 +164,12 @@ def test_wrong_session_code_is_refused_on_its_field(app, sitting):
     with time_machine.travel(START + MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
         response = client.post(
-            f"/attempts/{sitting.attempt_id}/start", data={"session_code": "ABCDEF"}
+            f"/attempts/{sitting.attempt_id}/start",
+            data={"session_code": "ABCDEF"},
+            follow_redirects=True,
         )
     html = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert 'id="session_code-error"' in html
     assert "Mã ca thi không đúng." in html
     attempt = _fresh(sitting.attempt_id)
@@ -196,8 +202,12 @@ def test_start_after_the_deadline_is_refused(app, sitting, late):
 
     with time_machine.travel(DEADLINE + late, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = client.post(f"/attempts/{sitting.attempt_id}/start", data={"session_code": CODE})
-    assert response.status_code == 422
+        response = client.post(
+            f"/attempts/{sitting.attempt_id}/start",
+            data={"session_code": CODE},
+            follow_redirects=True,
+        )
+    assert response.status_code == 200
     assert "Đã hết giờ làm bài." in response.get_data(as_text=True)
     assert _fresh(sitting.attempt_id).status == AttemptStatus.READY
 
@@ -281,8 +291,12 @@ def test_a_lower_seq_never_overwrites_a_higher_one(app, sitting):
     item_id = attempt.questions[0].id
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        newer = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "b"), "seq": 5})
-        late = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 3})
+        newer = _post(
+            client, attempt.id, {"item": item_id, "response": paper_token(item_id, "b"), "seq": 5}
+        )
+        late = _post(
+            client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 3}
+        )
     assert newer.status_code == late.status_code == 200
     assert late.get_json()["saved"] == [{"item": item_id, "seq": 5}]
     assert _answers(attempt.id) == {item_id: ("b", 5)}
@@ -293,8 +307,12 @@ def test_a_higher_seq_replaces_a_lower_one(app, sitting):
     item_id = attempt.questions[0].id
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 3})
-        _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "d"), "seq": 5})
+        _post(
+            client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 3}
+        )
+        _post(
+            client, attempt.id, {"item": item_id, "response": paper_token(item_id, "d"), "seq": 5}
+        )
     assert _answers(attempt.id) == {item_id: ("d", 5)}
 
 
@@ -380,7 +398,11 @@ def test_an_item_of_another_candidates_paper_is_refused(app, sitting):
 
     with time_machine.travel(START + 5 * MINUTE, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = _post(client, mine.id, {"item": their_item.id, "response": paper_token(their_item.id, "b"), "seq": 9})
+        response = _post(
+            client,
+            mine.id,
+            {"item": their_item.id, "response": paper_token(their_item.id, "b"), "seq": 9},
+        )
     assert response.status_code == 400
     assert _answers(sitting.other_attempt_id) == {their_item.id: ("a", 1)}
     assert _answers(sitting.attempt_id) == {}
@@ -391,7 +413,9 @@ def test_answers_inside_the_grace_are_accepted(app, sitting, grace):
     item_id = attempt.questions[0].id
     with time_machine.travel(DEADLINE + dt.timedelta(seconds=grace), tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 4})
+        response = _post(
+            client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 4}
+        )
     assert response.status_code == 200
     assert _answers(attempt.id) == {item_id: ("a", 4)}
     assert _fresh(attempt.id).status == AttemptStatus.IN_PROGRESS
@@ -404,7 +428,9 @@ def test_answers_after_the_grace_are_refused(app, sitting, grace):
     db.session.commit()
     with time_machine.travel(DEADLINE + dt.timedelta(seconds=grace) + SECOND, tick=False):
         client = login(app.test_client(), sitting.candidate)
-        response = _post(client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 4})
+        response = _post(
+            client, attempt.id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 4}
+        )
     body = response.get_json()
     assert response.status_code == 409
     assert body["error"] == "Bài thi đã đóng: câu trả lời không được ghi nhận."
@@ -535,7 +561,9 @@ def test_the_state_endpoint_says_which_answers_the_server_holds(app, sitting):
         client = login(app.test_client(), sitting.candidate)
         _post(client, attempt.id, {"item": first, "response": paper_token(first, "a"), "seq": 7})
         _post(client, attempt.id, {"item": second, "response": paper_token(second, "b"), "seq": 3})
-        _post(client, attempt.id, {"item": first, "response": paper_token(first, "c"), "seq": 5})  # a late retry
+        _post(
+            client, attempt.id, {"item": first, "response": paper_token(first, "c"), "seq": 5}
+        )  # a late retry
         state = client.get(f"/attempts/{attempt.id}/state").get_json()
         others = login(app.test_client(), sitting.other).get(f"/attempts/{attempt.id}/state")
     assert state["status"] == "in_progress"
@@ -756,7 +784,11 @@ def test_the_owner_still_reaches_every_route(app, sitting):
         started = client.post(f"/attempts/{sitting.attempt_id}/start", data={"session_code": CODE})
         assert started.status_code == 302
         item_id = _fresh(sitting.attempt_id).questions[0].id
-        saved = _post(client, sitting.attempt_id, {"item": item_id, "response": paper_token(item_id, "a"), "seq": 1})
+        saved = _post(
+            client,
+            sitting.attempt_id,
+            {"item": item_id, "response": paper_token(item_id, "a"), "seq": 1},
+        )
         assert saved.status_code == 200
         assert client.post(f"/attempts/{sitting.attempt_id}/submit").status_code == 302
         assert client.post(f"/attempts/{sitting.attempt_id}/acknowledge").status_code == 302
