@@ -364,6 +364,22 @@ def test_wrong_session_codes_are_kept_and_shown_to_the_invigilator(app, room):
     assert "<code>ABC123</code>" in page
 
 
+def test_a_reload_after_a_wrong_code_counts_no_second_try(app, room):
+    """The refusal answers 303 to the paper's page: reloading it posts the code no more."""
+    with time_machine.travel(START + MINUTE, tick=False):
+        client = login(app.test_client(), room.candidate)
+        refused = client.post(
+            f"/attempts/{room.attempt_id}/start",
+            data={"session_code": "abc123"},
+            follow_redirects=True,
+        )
+        reload = client.get(refused.request.path)
+    assert refused.request.path == f"/attempts/{room.attempt_id}"
+    assert "Mã ca thi không đúng." in refused.get_data(as_text=True)
+    assert "Mã ca thi không đúng." not in reload.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WrongSessionCode)) == 1
+
+
 def test_an_empty_or_right_code_writes_no_wrong_code(app, room):
     assert (
         _press_start(app, room.candidate, room.attempt_id, " ", START + MINUTE).status_code == 303
