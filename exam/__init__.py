@@ -144,6 +144,9 @@ def _init_extensions(app: Flask) -> None:
         return user
 
     app.before_request(sessions.enforce_limits)
+    from exam.core import refused_forms
+
+    app.before_request(refused_forms.take_for_this_page)  # Post/Redirect/Get of a refused form
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from exam.core.db import enable_sqlite_pragmas

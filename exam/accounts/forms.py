@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from exam.core.forms import REQUIRED
+from exam.core.forms import REQUIRED, PageForm
 
 PASSWORD_HINT = _l(
     "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
@@ -19,7 +18,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     email = EmailField(
         _l("Email"), validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "username"}
     )
@@ -28,7 +27,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(PageForm):
     full_name = StringField(
         _l("Họ và tên"),
         validators=[DataRequired(REQUIRED), Length(max=120)],
@@ -58,7 +57,7 @@ class RegistrationForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PageForm):
     current_password = PasswordField(
         _l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED)], render_kw=CURRENT_PASSWORD
     )
@@ -78,7 +77,7 @@ class ChangePasswordForm(FlaskForm):
 # --- invitations and "forgot password" (exam/accounts/invitations.py) ----------------------
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(PageForm):
     password = PasswordField(
         _l("Mật khẩu mới"),
         validators=[DataRequired(REQUIRED)],
@@ -90,7 +89,7 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PageForm):
     email = EmailField(
         _l("Email"),
         validators=[

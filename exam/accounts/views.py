@@ -27,7 +27,7 @@ from exam.candidates.models import Application
 from exam.candidates.permissions import can_import_candidates
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import run_operation
+from exam.core.views import refused, run_operation
 from exam.extensions import db, limiter
 from exam.rounds.models import Round
 
@@ -72,7 +72,7 @@ def login() -> str | Response:
             flash(_("Đăng nhập thành công."), "success")
             return redirect(_safe_next(request.args.get("next")))
         form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
-    return render_template("accounts/login.html", form=form)
+    return refused(form) or render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logout")
@@ -118,7 +118,7 @@ def register() -> str | Response:
         )
         if done:
             return redirect(url_for("accounts.registered"))
-    return render_template("accounts/register.html", form=form)
+    return refused(form) or render_template("accounts/register.html", form=form)
 
 
 @bp.get("/register/done")
@@ -145,7 +145,7 @@ def password() -> str | Response:
         if changed:
             start_session(user)
             return redirect(url_for("main.index"))
-    return render_template("accounts/password.html", form=form)
+    return refused(form) or render_template("accounts/password.html", form=form)
 
 
 # --- invitations and "forgot password" (exam/accounts/invitations.py) ----------------------
@@ -189,7 +189,7 @@ def _set_password_page(token: str) -> Response:
         if user:
             start_session(user)
             return redirect(url_for("main.index"))
-    return _secret_page(render_template("accounts/set_password.html", form=form))
+    return refused(form) or _secret_page(render_template("accounts/set_password.html", form=form))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -209,7 +209,7 @@ def forgot_password() -> str | Response:
         invitations.request_password_reset(form.email.data, at=utcnow())
         db.session.commit()
         return render_template("accounts/forgot_sent.html", email=form.email.data)
-    return render_template("accounts/forgot.html", form=form)
+    return refused(form) or render_template("accounts/forgot.html", form=form)
 
 
 @bp.post("/rounds/<int:round_id>/invitations")

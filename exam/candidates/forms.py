@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -8,7 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from exam.candidates.eligibility import DocumentKind
 from exam.candidates.models import Gender
 from exam.candidates.operations import ApplicationDetails, Person
-from exam.core.forms import REQUIRED, VietnameseDateField
+from exam.core.forms import REQUIRED, PageForm, VietnameseDateField
 from exam.rounds.standards import (
     DegreeLevel,
     Discipline,
@@ -30,7 +29,7 @@ def _enum(enum_cls, value):
     return enum_cls(value) if value else None
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(PageForm):
     """The dossier (hồ sơ dự tuyển): who the candidate is and every fact the standards need."""
 
     national_id = StringField(
@@ -178,7 +177,7 @@ class ApplicationForm(FlaskForm):
         )
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(PageForm):
     kind = SelectField(_l("Loại tài liệu"), validators=[DataRequired(REQUIRED)])
     file = FileField(
         _l("Tệp (PDF, JPEG hoặc PNG)"),
@@ -193,7 +192,7 @@ class DocumentForm(FlaskForm):
         ]
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PageForm):
     reason = TextAreaField(
         _l("Lý do / ghi chú"),
         validators=[Length(max=2000)],
@@ -204,14 +203,14 @@ class DecisionForm(FlaskForm):
     )
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PageForm):
     confirm = BooleanField(
         _l("Tôi xác nhận rút hồ sơ dự tuyển; việc rút hồ sơ không thể hoàn tác."),
         validators=[DataRequired(_l("Đánh dấu ô xác nhận để rút hồ sơ."))],
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PageForm):
     file = FileField(
         _l("Tệp Excel (.xlsx) theo mẫu"),
         validators=[FileRequired(_l("Chọn tệp để tải lên."))],
@@ -219,11 +218,11 @@ class ImportForm(FlaskForm):
     )
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(PageForm):
     token = StringField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
 
 
-class NoticeNumberForm(FlaskForm):
+class NoticeNumberForm(PageForm):
     class Meta:
         csrf = False  # a GET form that only shapes a download
 

@@ -70,7 +70,7 @@ from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.pdf import render_pdf
-from exam.core.views import run_operation
+from exam.core.views import refused, run_operation
 from exam.extensions import db
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.permissions import can_view_round_admin
@@ -111,7 +111,7 @@ def apply(position_id: int) -> str | Response:
         )
         if application:
             return redirect(url_for("candidates.show", application_id=application.id))
-    return render_template("candidates/apply.html", form=form, position=position)
+    return refused(form) or render_template("candidates/apply.html", form=form, position=position)
 
 
 @bp.get("/applications/")
@@ -183,7 +183,7 @@ def edit(application_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("candidates.show", application_id=application.id))
-    return render_template(
+    return refused(form) or render_template(
         "candidates/apply.html", form=form, position=application.position, application=application
     )
 
@@ -202,7 +202,7 @@ def withdraw(application_id: int) -> str | Response | tuple[str, int]:
         )
         if done:
             return redirect(url_for("candidates.show", application_id=application.id))
-    return _show(application, withdraw_form=form), 422
+    return refused(form, url_for("candidates.show", application_id=application.id))
 
 
 @bp.post("/applications/<int:application_id>/documents")
@@ -228,7 +228,7 @@ def upload(application_id: int) -> str | Response | tuple[str, int]:
         )
         if done:
             return redirect(url_for("candidates.show", application_id=application.id))
-    return _show(application, document_form=form), 422
+    return refused(form, url_for("candidates.show", application_id=application.id))
 
 
 def _document(application_id: int, document_id: int) -> ApplicationDocument:
@@ -310,7 +310,7 @@ def decide(application_id: int) -> str | Response | tuple[str, int]:
         )
         if done:
             return redirect(url_for("candidates.for_round", round_id=application.round_id))
-    return _show(application, form=form), 422
+    return refused(form, url_for("candidates.show", application_id=application.id))
 
 
 @bp.post("/rounds/<int:round_id>/applications/decide-prechecked")
@@ -364,7 +364,7 @@ def import_file(round_id: int) -> str:
             rows, problems = _preview(round_, data)
             if not problems:
                 token = import_jobs.stage_file(current_user, data)
-    return render_template(
+    return refused(form) or render_template(
         "candidates/import.html",
         round=round_,
         form=form,

@@ -4,17 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import DateField, DateTimeField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from exam.core import refused_forms
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import local_to_utc
 
 REQUIRED = _l("Vui lòng điền mục này.")
 INVALID_DATE = _l("Nhập ngày hợp lệ theo dạng dd/mm/yyyy.")
 INVALID_DATETIME = _l("Nhập ngày giờ hợp lệ theo dạng dd/mm/yyyy hh:mm.")
+
+
+class PageForm(FlaskForm):
+    """A form of a page. Refused, it comes back once on the page's next GET with what was
+    typed and why (``exam/core/views.py::refused``): such a form counts as submitted, so a
+    view does not fill it again from the database, but only a real POST is validated."""
+
+    def __init__(self, *args, **kwargs):
+        kept = None
+        if has_request_context() and request.method == "GET":
+            kept = refused_forms.kept_data(type(self), kwargs.get("prefix", "").rstrip("-"))
+        if kept is not None:
+            kwargs["formdata"] = MultiDict(kept)
+            args = ()  # formdata is the first positional argument
+        super().__init__(*args, **kwargs)
+        self.restored = kept is not None
+        if self.restored:
+            refused_forms.restore(self)
+
+    def is_submitted(self) -> bool:
+        return super().is_submitted() or self.restored
+
+    def validate_on_submit(self, extra_validators=None) -> bool:
+        return super().is_submitted() and self.validate(extra_validators)
 
 
 def populate_errors(form: FlaskForm, error: DomainError) -> None:

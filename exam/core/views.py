@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import flash
+from flask import flash, redirect, request
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
+from exam.core import refused_forms
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.forms import populate_errors
 from exam.extensions import db
@@ -30,6 +33,20 @@ def run_operation(operation: Callable[[], Any], success: str, form: FlaskForm | 
         return None
     flash(success, "success")
     return result if result is not None else True
+
+
+def refused(form: FlaskForm | None, page: str | None = None) -> Response | None:
+    """Post/Redirect/Get for a refused form. After a POST whose ``form`` carries errors (or
+    with no form: a refusal already flashed), keep what was typed and why for the next GET of
+    ``page`` (this address by default) and redirect there (303): the address is the page's,
+    so a reload or Back posts nothing again. Otherwise None: the view renders its page, so a
+    view ends with ``return refused(form) or render_template(...)``."""
+    if request.method != "POST" or (form is not None and not form.errors):
+        return None
+    page = page or (request.full_path if request.query_string else request.path)
+    if form is not None:
+        refused_forms.keep(form, page=urlsplit(page).path)
+    return redirect(page, code=303)
 
 
 def _messages_of(error: DomainError) -> list[str]:

@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from exam.core.forms import REQUIRED, LocalDateTimeField
+from exam.core.forms import REQUIRED, LocalDateTimeField, PageForm
 from exam.exams.models import Penalty, ReviewOption
 from exam.question_bank.models import Difficulty
 
@@ -12,7 +11,7 @@ def _review_choices() -> list[tuple[str, str]]:
     return [(option.value, option.title) for option in ReviewOption]
 
 
-class TestForm(FlaskForm):
+class TestForm(PageForm):
     title = StringField(_l("Tên bài thi"), validators=[DataRequired(REQUIRED), Length(max=200)])
     bank_id = SelectField(
         _l("Rút câu hỏi từ ngân hàng"), coerce=int, validators=[DataRequired(REQUIRED)]
@@ -47,7 +46,7 @@ def _difficulty_choices() -> list[tuple[str, str]]:
     return [("", _l("Mọi mức độ"))] + [(d.value, d.title) for d in Difficulty]
 
 
-class SectionForm(FlaskForm):
+class SectionForm(PageForm):
     title = StringField(_l("Tên phần"), validators=[DataRequired(REQUIRED), Length(max=200)])
     category_id = SelectField(_l("Chủ đề (gồm cả chủ đề con)"), coerce=int, default=0)
     difficulty = SelectField(_l("Mức độ"), choices=_difficulty_choices, default="")
@@ -64,7 +63,7 @@ class SectionForm(FlaskForm):
     )
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PageForm):
     name = StringField(_l("Tên ca thi"), validators=[DataRequired(REQUIRED), Length(max=100)])
     starts_at = LocalDateTimeField(
         _l("Giờ bắt đầu ca thi"), validators=[DataRequired(_l("Nhập ngày giờ hợp lệ."))]
@@ -76,7 +75,7 @@ class SessionForm(FlaskForm):
     )
 
 
-class RoomForm(FlaskForm):
+class RoomForm(PageForm):
     name = StringField(_l("Tên phòng thi"), validators=[DataRequired(REQUIRED), Length(max=100)])
     capacity = IntegerField(
         _l("Số chỗ ngồi (máy tính)"),
@@ -85,11 +84,11 @@ class RoomForm(FlaskForm):
     invigilator_id = SelectField(_l("Cán bộ coi thi"), coerce=int, default=0)
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(PageForm):
     review_option = SelectField(_l("Sau khi thi, thí sinh được xem"), choices=_review_choices)
 
 
-class AccommodationForm(FlaskForm):
+class AccommodationForm(PageForm):
     candidate_id = SelectField(_l("Thí sinh"), coerce=int, validators=[DataRequired(REQUIRED)])
     extra_time_percent = IntegerField(
         _l("Thêm thời gian (% thời gian làm bài)"),
@@ -99,7 +98,7 @@ class AccommodationForm(FlaskForm):
     reason = TextAreaField(_l("Lý do, giấy tờ kèm theo"), validators=[DataRequired(REQUIRED)])
 
 
-class StartForm(FlaskForm):
+class StartForm(PageForm):
     session_code = StringField(
         _l("Mã ca thi"),
         validators=[DataRequired(REQUIRED), Length(max=12)],
@@ -107,7 +106,7 @@ class StartForm(FlaskForm):
     )
 
 
-class ExtraTimeForm(FlaskForm):
+class ExtraTimeForm(PageForm):
     minutes = IntegerField(
         _l("Số phút cộng thêm"),
         validators=[InputRequired(REQUIRED), NumberRange(1, 600, _l("Từ 1 đến 600 phút."))],
@@ -115,7 +114,7 @@ class ExtraTimeForm(FlaskForm):
     reason = TextAreaField(_l("Lý do"), validators=[DataRequired(REQUIRED)])
 
 
-class RetakeForm(FlaskForm):
+class RetakeForm(PageForm):
     minutes = IntegerField(
         _l("Thời gian làm bài còn lại (phút, kể từ bây giờ)"),
         validators=[InputRequired(REQUIRED), NumberRange(1, 600, _l("Từ 1 đến 600 phút."))],
@@ -127,12 +126,12 @@ def _penalty_choices() -> list[tuple[str, str]]:
     return [(p.value, p.title) for p in Penalty]
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(PageForm):
     penalty = SelectField(_l("Hình thức xử lý"), choices=_penalty_choices)
     description = TextAreaField(
         _l("Nội dung vi phạm (theo biên bản)"), validators=[DataRequired(REQUIRED)]
     )
 
 
-class VoidForm(FlaskForm):
+class VoidForm(PageForm):
     reason = TextAreaField(_l("Lý do hủy câu hỏi"), validators=[DataRequired(REQUIRED)])

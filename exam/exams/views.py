@@ -36,7 +36,7 @@ from exam.core.forms import populate_errors
 from exam.core.http import is_id, json_body
 from exam.core.i18n import format_datetime
 from exam.core.spreadsheets import csv_writer
-from exam.core.views import run_operation
+from exam.core.views import refused, run_operation
 from exam.exams.forms import (
     AccommodationForm,
     ExtraTimeForm,
@@ -162,7 +162,7 @@ def new_test(round_id: int) -> str | Response:
         )
         if test:
             return redirect(url_for("exams.show_test", test_id=test.id))
-    return render_template("exams/test_form.html", form=form, round=round_)
+    return refused(form) or render_template("exams/test_form.html", form=form, round=round_)
 
 
 def _section_form(test: Test, form: SectionForm | None = None) -> SectionForm:
@@ -203,34 +203,29 @@ def _accommodation_form(test: Test, form: AccommodationForm | None = None) -> Ac
     return form
 
 
-def _render_test(test: Test, status: int = 200, **forms: Any) -> tuple[str, int]:
+def _render_test(test: Test) -> str:
+    """The test's page; a refused form of it comes back here (PageForm)."""
     checks, problems = check_blueprint(test)
     attempts = attempts_of_test(test)
-    forms.setdefault("section_form", _section_form(test))
-    forms.setdefault("session_form", SessionForm(prefix="session"))
-    forms.setdefault("room_form", _room_form())
-    forms.setdefault(
-        "review_form", ReviewForm(prefix="review", review_option=test.review_option.value)
-    )
-    forms.setdefault("accommodation_form", _accommodation_form(test))
-    return (
-        render_template(
-            "exams/test.html",
-            test=test,
-            checks=checks,
-            problems=problems,
-            attempts=attempts,
-            progress=progress_of([a.id for a in attempts]),
-            rooms=rooms_of_test(test),
-            **forms,
-        ),
-        status,
+    return render_template(
+        "exams/test.html",
+        test=test,
+        checks=checks,
+        problems=problems,
+        attempts=attempts,
+        progress=progress_of([a.id for a in attempts]),
+        rooms=rooms_of_test(test),
+        section_form=_section_form(test),
+        session_form=SessionForm(prefix="session"),
+        room_form=_room_form(),
+        review_form=ReviewForm(prefix="review", review_option=test.review_option.value),
+        accommodation_form=_accommodation_form(test),
     )
 
 
 @bp.get("/tests/<int:test_id>")
 @require(can_monitor_tests)
-def show_test(test_id: int) -> tuple[str, int]:
+def show_test(test_id: int) -> str:
     test = get_or_404(Test, test_id)
     if close_expired_attempts(
         at=utcnow(), grace_seconds=_grace(), where=Attempt.test_id == test.id
@@ -264,7 +259,7 @@ def new_section(test_id: int) -> Response | tuple[str, int]:
         )
         if done:
             return redirect(url_for("exams.show_test", test_id=test.id, _anchor="blueprint"))
-    return _render_test(test, 422, section_form=form)
+    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="blueprint"))
 
 
 @bp.post("/sections/<int:section_id>/delete")
@@ -311,7 +306,7 @@ def new_session(test_id: int) -> Response | tuple[str, int]:
         )
         if done:
             return redirect(url_for("exams.show_test", test_id=test.id, _anchor="sessions"))
-    return _render_test(test, 422, session_form=form)
+    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="sessions"))
 
 
 @bp.post("/sessions/<int:session_id>/rooms")
@@ -338,7 +333,9 @@ def new_room(session_id: int) -> Response | tuple[str, int]:
             return redirect(
                 url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
             )
-    return _render_test(exam_session.test, 422, room_form=form)
+    return refused(
+        form, url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
+    )
 
 
 @bp.post("/tests/<int:test_id>/accommodations")
@@ -361,7 +358,7 @@ def accommodate(test_id: int) -> Response | tuple[str, int]:
         )
         if done:
             return redirect(url_for("exams.show_test", test_id=test.id, _anchor="candidates"))
-    return _render_test(test, 422, accommodation_form=form)
+    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="candidates"))
 
 
 @bp.post("/tests/<int:test_id>/papers")
@@ -482,7 +479,7 @@ def void(test_id: int, question_id: int) -> str | Response:
             VoidedQuestion.test_id == test.id, VoidedQuestion.question_id == question.id
         )
     ).first()
-    return render_template(
+    return refused(form) or render_template(
         "exams/void.html", test=test, question=question, form=form, voided=voided
     )
 
@@ -561,25 +558,22 @@ def _invigilated(attempt_id: int) -> Attempt:
     return attempt
 
 
-def _render_candidate(attempt: Attempt, status: int = 200, **forms: Any) -> tuple[str, int]:
-    forms.setdefault("time_form", ExtraTimeForm(prefix="time"))
-    forms.setdefault("incident_form", IncidentForm(prefix="incident"))
-    forms.setdefault("retake_form", RetakeForm(prefix="retake"))
-    return (
-        render_template(
-            "exams/invigilate.html",
-            attempt=attempt,
-            progress=progress_of([attempt.id])[attempt.id],
-            wrong_codes=wrong_codes_of(attempt),
-            **forms,
-        ),
-        status,
+def _render_candidate(attempt: Attempt) -> str:
+    """One candidate's page for the invigilator; a refused form of it comes back here."""
+    return render_template(
+        "exams/invigilate.html",
+        attempt=attempt,
+        progress=progress_of([attempt.id])[attempt.id],
+        wrong_codes=wrong_codes_of(attempt),
+        time_form=ExtraTimeForm(prefix="time"),
+        incident_form=IncidentForm(prefix="incident"),
+        retake_form=RetakeForm(prefix="retake"),
     )
 
 
 @bp.get("/attempts/<int:attempt_id>/invigilate")
 @login_required
-def invigilate(attempt_id: int) -> tuple[str, int]:
+def invigilate(attempt_id: int) -> str:
     attempt = _invigilated(attempt_id)
     if close_if_expired(attempt, at=utcnow(), grace_seconds=_grace()):
         db.session.commit()
@@ -595,7 +589,7 @@ def _invigilator_action(
         done = run_operation(lambda: operation(attempt, form), message, form)
         if done:
             return redirect(url_for("exams.invigilate", attempt_id=attempt.id))
-    return _render_candidate(attempt, 422, **{f"{prefix}_form": form})
+    return refused(form, url_for("exams.invigilate", attempt_id=attempt.id))
 
 
 @bp.post("/attempts/<int:attempt_id>/extra-time")
@@ -767,13 +761,14 @@ def start(attempt_id: int) -> Response | tuple[str, int] | tuple[str, int, dict[
         if isinstance(error, WrongCode):  # the one branch of Start that writes when refused
             note_wrong_code(attempt_id, candidate_id, error.given, at=now)
             db.session.commit()
-        attempt = _own_attempt(attempt_id)
         form = StartForm()
         populate_errors(form, error)
-        page = render_template("exams/start.html", attempt=attempt, form=form, now=utcnow())
-        if isinstance(error, TooManyWrongCodes):
-            return page, 429, {"Retry-After": str(error.retry_after)}
-        return page, 422
+        if not isinstance(error, TooManyWrongCodes):  # back to the paper's page (303)
+            return refused(form, url_for("exams.attempt", attempt_id=attempt_id))
+        page = render_template(
+            "exams/start.html", attempt=_own_attempt(attempt_id), form=form, now=utcnow()
+        )
+        return page, 429, {"Retry-After": str(error.retry_after)}
     # Said on the paper (?started=1), not flashed: the session cookie is then neither
     # rewritten here nor on the paper, 2,000 times in the session's first minute.
     return redirect(url_for("exams.attempt", attempt_id=attempt_id, started=1))

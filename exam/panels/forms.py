@@ -1,19 +1,18 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from exam.core.forms import REQUIRED, MultiCheckboxField
+from exam.core.forms import REQUIRED, MultiCheckboxField, PageForm
 
 
-class PanelForm(FlaskForm):
+class PanelForm(PageForm):
     name = StringField(_l("Tên ban"), validators=[DataRequired(REQUIRED), Length(max=200)])
     position_id = SelectField(_l("Vị trí"), coerce=int, validators=[DataRequired(REQUIRED)])
     chair_id = SelectField(_l("Trưởng ban"), coerce=int, validators=[DataRequired(REQUIRED)])
     member_ids = MultiCheckboxField(_l("Các thành viên khác"), coerce=int)
 
 
-class ScoreForm(FlaskForm):
+class ScoreForm(PageForm):
     score = StringField(
         _l("Điểm (thang 100)"),
         validators=[DataRequired(REQUIRED)],

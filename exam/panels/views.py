@@ -13,7 +13,7 @@ from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.i18n import vietnamese_sort_key
-from exam.core.views import run_operation
+from exam.core.views import refused, run_operation
 from exam.extensions import db
 from exam.panels.forms import PanelForm, ScoreForm
 from exam.panels.models import Panel, PanelRole
@@ -54,7 +54,7 @@ def new(round_id: int) -> str | Response:
         )
         if panel:
             return redirect(url_for("panels.show", panel_id=panel.id))
-    return render_template("panels/form.html", form=form, round=round_)
+    return refused(form) or render_template("panels/form.html", form=form, round=round_)
 
 
 @bp.get("/panels/")
@@ -96,7 +96,7 @@ def score(panel_id: int, application_id: int) -> str | Response:
                 ),
                 "",
             )
-        return render_template(
+        return refused(None) or render_template(
             "panels/score.html", form=None, sheet=sealed, panel=panel, application=application
         )
     form = ScoreForm()
@@ -115,6 +115,6 @@ def score(panel_id: int, application_id: int) -> str | Response:
         )
         if sheet:
             return redirect(url_for("panels.show", panel_id=panel.id))
-    return render_template(
+    return refused(form) or render_template(
         "panels/score.html", form=form, sheet=None, panel=panel, application=application
     )

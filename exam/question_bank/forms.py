@@ -7,7 +7,6 @@ import string
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -24,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from exam.core.forms import REQUIRED, VietnameseDateField
+from exam.core.forms import REQUIRED, PageForm, VietnameseDateField
 from exam.question_bank.formats import FORMATS
 from exam.question_bank.formats.common import format_number
 from exam.question_bank.interchange import (
@@ -89,7 +88,7 @@ class NumberField(StringField):
             raise ValidationError(_l("Tỉ lệ điểm từ -100 đến 100 (%)."))
 
 
-class BankForm(FlaskForm):
+class BankForm(PageForm):
     name = StringField(_l("Tên ngân hàng"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(_l("Mô tả"), validators=[Length(max=2000)])
 
@@ -134,7 +133,7 @@ def _blank(row: Form) -> bool:
     return all(not (str(f.data or "").strip()) for f in row)
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(PageForm):
     """Every type's fields; the page shows the common ones and those of its type."""
 
     category = StringField(
@@ -438,7 +437,7 @@ def type_choices() -> list[SelectChoice]:
 # --- review, retire, import, export ---------------------------------------------------------
 
 
-class RejectForm(FlaskForm):
+class RejectForm(PageForm):
     comment = TextAreaField(
         _l("Lý do trả lại"),
         validators=[DataRequired(_l("Ghi rõ lý do trả lại.")), Length(max=2000)],
@@ -451,7 +450,7 @@ FORMAT_CHOICES = [SelectChoice("", _l("Tự nhận biết"))] + [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PageForm):
     file = FileField(
         _l("Tệp câu hỏi"),
         validators=[FileRequired(_l("Chọn tệp cần nhập."))],
@@ -460,7 +459,7 @@ class ImportForm(FlaskForm):
     format = SelectField(_l("Định dạng"), choices=FORMAT_CHOICES, default="")
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(PageForm):
     token = HiddenField(validators=[DataRequired()])
     status = RadioField(
         _l("Trạng thái của câu hỏi nhập vào"),
@@ -493,7 +492,7 @@ class ConfirmImportForm(FlaskForm):
             raise ValidationError(_l("Ghi căn cứ pháp lý cho ngày văn bản này."))
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PageForm):
     format = SelectField(
         _l("Định dạng"),
         choices=[SelectChoice(name, spec.label) for name, spec in FORMATS.items()],
@@ -505,7 +504,7 @@ class ExportForm(FlaskForm):
     qtype = SelectField(_l("Kiểu câu hỏi"), default="")
 
 
-class CoverageForm(FlaskForm):
+class CoverageForm(PageForm):
     class Meta:
         csrf = False
 
@@ -518,7 +517,7 @@ class CoverageForm(FlaskForm):
     type = SelectField(_l("Kiểu câu hỏi"), validate_choice=False, default="")
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PageForm):
     """The bank page's filters (a GET form)."""
 
     class Meta:

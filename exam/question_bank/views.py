@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import run_operation
+from exam.core.views import refused, run_operation
 from exam.extensions import db
 from exam.question_bank import rich_text
 from exam.question_bank.formats import FORMATS, export_losses, exportable
@@ -111,7 +111,7 @@ def new_bank() -> str | Response:
         )
         if bank:
             return redirect(url_for("question_bank.show", bank_id=bank.id))
-    return render_template("question_bank/bank_form.html", form=form)
+    return refused(form) or render_template("question_bank/bank_form.html", form=form)
 
 
 # --- the bank page: find questions -----------------------------------------------------------
@@ -252,7 +252,7 @@ def new_question(bank_id: int) -> str | Response:
         )
         if question:
             return redirect(url_for("question_bank.question", question_id=question.id))
-    return render_template(
+    return refused(form) or render_template(
         "question_bank/question_form.html",
         form=form,
         bank=bank,
@@ -286,7 +286,7 @@ def edit(question_id: int) -> str | Response:
         )
         if saved:
             return redirect(url_for("question_bank.question", question_id=question.id))
-    return render_template(
+    return refused(form) or render_template(
         "question_bank/question_form.html",
         form=form,
         bank=question.bank,
@@ -397,13 +397,7 @@ def reject(question_id: int) -> str | Response:
         form,
     ):
         return _back(question)
-    return render_template(
-        "question_bank/question.html",
-        question=question,
-        v=question.current,
-        qtype=get_type(question.current.type),
-        reject_form=form,
-    )
+    return refused(form, url_for("question_bank.question", question_id=question.id))
 
 
 @bp.post("/questions/<int:question_id>/retire")
@@ -466,7 +460,7 @@ def import_file(bank_id: int) -> str:
         return render_template(
             "question_bank/import_preview.html", bank=bank, plan=plan, confirm=confirm
         )
-    return render_template("question_bank/import.html", bank=bank, form=form)
+    return refused(form) or render_template("question_bank/import.html", bank=bank, form=form)
 
 
 @bp.post("/<int:bank_id>/import/confirm")
@@ -546,7 +540,10 @@ def export(bank_id: int) -> str | Response:
             "left_out": left_out,
             "format": FORMATS[form.format.data],
         }
-    return render_template("question_bank/export.html", bank=bank, form=form, preview=preview)
+    chosen = {k: v for k, v in request.form.items() if k != "csrf_token"}  # the preview's GET
+    return refused(form, url_for("question_bank.export", bank_id=bank.id, **chosen)) or (
+        render_template("question_bank/export.html", bank=bank, form=form, preview=preview)
+    )
 
 
 def _known_type(name: str | None) -> str:

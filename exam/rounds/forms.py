@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from exam.core.forms import REQUIRED, LocalDateTimeField, VietnameseDateField
+from exam.core.forms import REQUIRED, LocalDateTimeField, PageForm, VietnameseDateField
 from exam.rounds.models import UnitLevel
 from exam.rounds.operations import Rules, Schedule
 from exam.rounds.standards import (
@@ -55,7 +54,7 @@ def _optional_date(label, description=None):
     )
 
 
-class RoundForm(FlaskForm):
+class RoundForm(PageForm):
     """The plan and rules of a round (create, and edit while a draft)."""
 
     name = StringField(_l("Tên kỳ thi tuyển"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -108,7 +107,7 @@ class RoundForm(FlaskForm):
         return Rules(**{name: getattr(self, name).data for name in Rules.__dataclass_fields__})
 
 
-class UnitForm(FlaskForm):
+class UnitForm(PageForm):
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(REQUIRED), Length(max=200)])
     level = SelectField(_l("Cấp"), validators=[DataRequired(REQUIRED)])
     parent_id = SelectField(_l("Đơn vị cấp trên"), coerce=int, validators=[Optional()])
@@ -123,7 +122,7 @@ class UnitForm(FlaskForm):
         ]
 
 
-class UnitEditForm(FlaskForm):
+class UnitEditForm(PageForm):
     """Rename a unit or move it under another unit of the level above."""
 
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -144,7 +143,7 @@ def _level_choices(enum_cls, none_label=None):
     return choices + [SelectChoice(m.value, m.title) for m in enum_cls if m.value != "none"]
 
 
-class PositionForm(FlaskForm):
+class PositionForm(PageForm):
     title = StringField(
         _l("Chức danh"),
         validators=[DataRequired(REQUIRED), Length(max=200)],
@@ -246,7 +245,7 @@ class PositionForm(FlaskForm):
                 field.data = "" if value is None else value
 
 
-class StopPositionForm(FlaskForm):
+class StopPositionForm(PageForm):
     reason = TextAreaField(
         _l("Lý do dừng thi tuyển vị trí này"),
         validators=[DataRequired(REQUIRED), Length(max=2000)],

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from exam.candidates.queries import draw_of, round_counts
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import run_operation
+from exam.core.views import refused, run_operation
 from exam.exams.queries import tests_of_round
 from exam.panels.queries import panel_of_position
 from exam.rounds.forms import (
@@ -66,7 +66,7 @@ def new() -> str | Response:
         )
         if round_:
             return redirect(url_for("rounds.show", round_id=round_.id))
-    return render_template("rounds/form.html", form=form, round=None)
+    return refused(form) or render_template("rounds/form.html", form=form, round=None)
 
 
 @bp.route("/<int:round_id>/edit", methods=["GET", "POST"])
@@ -90,7 +90,7 @@ def edit(round_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("rounds.show", round_id=round_.id))
-    return render_template("rounds/form.html", form=form, round=round_)
+    return refused(form) or render_template("rounds/form.html", form=form, round=round_)
 
 
 @bp.get("/<int:round_id>")
@@ -133,7 +133,9 @@ def new_position(round_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("rounds.show", round_id=round_.id))
-    return render_template("rounds/position_form.html", form=form, round=round_, position=None)
+    return refused(form) or render_template(
+        "rounds/position_form.html", form=form, round=round_, position=None
+    )
 
 
 @bp.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
@@ -160,7 +162,7 @@ def edit_position(position_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("rounds.show", round_id=position.round_id))
-    return render_template(
+    return refused(form) or render_template(
         "rounds/position_form.html", form=form, round=position.round, position=position
     )
 
@@ -180,7 +182,7 @@ def stop(position_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("rounds.show", round_id=position.round_id))
-    return render_template("rounds/stop.html", form=form, position=position)
+    return refused(form) or render_template("rounds/stop.html", form=form, position=position)
 
 
 @bp.post("/<int:round_id>/advance")
@@ -218,7 +220,7 @@ def new_unit() -> str | Response:
         )
         if done:
             return redirect(url_for("rounds.units"))
-    return render_template("rounds/unit_form.html", form=form)
+    return refused(form) or render_template("rounds/unit_form.html", form=form)
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -237,7 +239,7 @@ def edit_unit_view(unit_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("rounds.units"))
-    return render_template("rounds/unit_edit.html", form=form, unit=unit)
+    return refused(form) or render_template("rounds/unit_edit.html", form=form, unit=unit)
 
 
 @bp.post("/units/<int:unit_id>/retire")

@@ -185,7 +185,7 @@ def test_an_email_already_registered_gets_the_same_answer_and_its_owner_an_email
 def test_bad_registrations_are_refused_next_to_the_field(client, overrides, field, message):
     before = user_count()
 
-    response = client.post("/register", data=registration(**overrides))
+    response = client.post("/register", data=registration(**overrides), follow_redirects=True)
 
     assert response.status_code == 200
     assert message in field_errors(response.get_data(as_text=True), field)
@@ -269,7 +269,9 @@ def test_login_failures_say_the_same_thing_whatever_was_wrong(client, make, emai
     make.user(Role.CANDIDATE, email="binh@test.example")
     db.session.commit()
 
-    response = client.post("/login", data={"email": email, "password": password})
+    response = client.post(
+        "/login", data={"email": email, "password": password}, follow_redirects=True
+    )
 
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -306,7 +308,11 @@ def test_a_deactivated_account_cannot_sign_in(client, make):
     user.active = False
     db.session.commit()
 
-    response = client.post("/login", data={"email": "nghi-huu@test.example", "password": PASSWORD})
+    response = client.post(
+        "/login",
+        data={"email": "nghi-huu@test.example", "password": PASSWORD},
+        follow_redirects=True,
+    )
 
     assert response.status_code == 200
     assert WRONG_CREDENTIALS in response.get_data(as_text=True)
@@ -395,7 +401,7 @@ def test_login_attempts_are_limited_per_account_and_address(client, make):
     with rate_limited_app() as limited:
         attacker = limited.test_client()
         for _ in range(3):
-            response = attacker.post("/login", data=wrong)
+            response = attacker.post("/login", data=wrong, follow_redirects=True)
             assert response.status_code == 200
             assert WRONG_CREDENTIALS in response.get_data(as_text=True)
 
@@ -422,7 +428,7 @@ def test_login_attempts_are_limited_per_account_and_address(client, make):
 
     # Switched back off: the session-wide app (no limit in testing) is not limited.
     for _ in range(5):
-        assert client.post("/login", data=wrong).status_code == 200
+        assert client.post("/login", data=wrong).status_code == 303  # refused, not limited
 
 
 def test_login_attempts_from_one_address_are_limited_in_all(make):
@@ -455,13 +461,13 @@ def test_the_address_behind_a_proxy_counts_only_when_the_proxy_is_declared(make,
     with rate_limited_app(PROXY_COUNT=proxies) as limited:
         for _ in range(3):
             response = limited.test_client().post(
-                "/login", data=wrong, headers={"X-Forwarded-For": "10.0.0.1"}
+                "/login", data=wrong, headers={"X-Forwarded-For": "10.0.0.1"}, follow_redirects=True
             )
             assert response.status_code == 200
         other_client = limited.test_client().post(
             "/login", data=wrong, headers={"X-Forwarded-For": "10.0.0.2"}
         )
-    assert other_client.status_code == (200 if separate else 429)
+    assert other_client.status_code == (303 if separate else 429)  # refused, or limited
 
 
 # --- Roles ----------------------------------------------------------------------------------
@@ -560,7 +566,9 @@ def test_a_refused_sign_in_says_sign_in_failed_not_unsaved(client, make):
     make.user(Role.CANDIDATE, email="chi@test.example")
     db.session.commit()
     page = client.post(
-        "/login", data={"email": "chi@test.example", "password": "sai-mat-khau-roi"}
+        "/login",
+        data={"email": "chi@test.example", "password": "sai-mat-khau-roi"},
+        follow_redirects=True,
     ).get_data(as_text=True)
     assert "Chưa đăng nhập được: vui lòng kiểm tra lại" in page
     assert "Chưa lưu được" not in page

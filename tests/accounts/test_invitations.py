@@ -105,10 +105,14 @@ def test_the_invitation_link_sets_the_password_and_signs_in(app, setting):
         assert page.headers["Referrer-Policy"] == "no-referrer"
         assert "Đặt mật khẩu" in page.get_data(as_text=True)
         # The project's password rule applies; nothing is used up by a refused password.
-        weak = client.post(link, data={"password": "1234567890", "confirm": "1234567890"})
+        weak = client.post(
+            link, data={"password": "1234567890", "confirm": "1234567890"}, follow_redirects=True
+        )
         assert weak.status_code == 200
         assert "field-error" in weak.get_data(as_text=True)
-        mismatch = client.post(link, data={"password": NEW_PASSWORD, "confirm": "khac"})
+        mismatch = client.post(
+            link, data={"password": NEW_PASSWORD, "confirm": "khac"}, follow_redirects=True
+        )
         assert "Hai mật khẩu không khớp." in mismatch.get_data(as_text=True)
         done = client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
         assert done.status_code == 302
@@ -164,7 +168,7 @@ def test_a_used_link_an_unknown_link_and_an_expired_link_get_one_page(app, setti
 def test_an_uninvited_imported_candidate_cannot_sign_in(app, setting):
     _, _, imported, _ = setting
     response = app.test_client().post(
-        "/login", data={"email": imported[0].email, "password": PASSWORD}
+        "/login", data={"email": imported[0].email, "password": PASSWORD}, follow_redirects=True
     )
     assert "Email hoặc mật khẩu không đúng." in response.get_data(as_text=True)
     client = app.test_client()

@@ -79,7 +79,9 @@ def test_registration_shows_the_reason_next_to_the_password(client):
     before = db.session.scalar(sa.select(sa.func.count(User.id)))
 
     response = client.post(
-        "/register", data=registration(password="1234567890", confirm="1234567890")
+        "/register",
+        data=registration(password="1234567890", confirm="1234567890"),
+        follow_redirects=True,
     )
 
     assert response.status_code == 200
@@ -93,7 +95,9 @@ def test_a_weak_password_is_refused_the_same_way_for_an_address_with_an_account(
     db.session.commit()
 
     response = client.post(
-        "/register", data=registration(email=EMAIL, password="aaaaaaaaaa", confirm="aaaaaaaaaa")
+        "/register",
+        data=registration(email=EMAIL, password="aaaaaaaaaa", confirm="aaaaaaaaaa"),
+        follow_redirects=True,
     )
 
     assert response.status_code == 200

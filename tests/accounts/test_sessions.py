@@ -160,7 +160,9 @@ def test_a_refused_password_change_changes_nothing(app, make, current, new, fiel
     sign_in(elsewhere, "doi-mat-khau@test.example")
 
     response = mine.post(
-        "/account/password", data={"current_password": current, "password": new, "confirm": new}
+        "/account/password",
+        data={"current_password": current, "password": new, "confirm": new},
+        follow_redirects=True,
     )
 
     assert response.status_code == 200

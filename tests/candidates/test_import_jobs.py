@@ -134,7 +134,9 @@ def test_an_imported_candidate_without_an_invitation_cannot_sign_in(app, setting
     hashing["verify"] = 0
     for password in ("", "mat-khau-thu-nghiem", "None"):
         response = app.test_client().post(
-            "/login", data={"email": "binh.nguyen@benhvien.example", "password": password or "x"}
+            "/login",
+            data={"email": "binh.nguyen@benhvien.example", "password": password or "x"},
+            follow_redirects=True,
         )
         assert response.status_code == 200
         assert "Email hoặc mật khẩu không đúng." in response.get_data(as_text=True)

@@ -334,17 +334,20 @@ def test_answers_to_a_paper_not_started_are_capped_too(app, room):
 # --- wrong session codes (item 7) ------------------------------------------------------------
 
 
-def _press_start(app, user: User, attempt_id: int, code: str, at: dt.datetime):
+def _press_start(app, user: User, attempt_id: int, code: str, at: dt.datetime, **kw):
     with time_machine.travel(at, tick=False):
         return login(app.test_client(), user).post(
-            f"/attempts/{attempt_id}/start", data={"session_code": code}
+            f"/attempts/{attempt_id}/start", data={"session_code": code}, **kw
         )
 
 
 def test_wrong_session_codes_are_kept_and_shown_to_the_invigilator(app, room):
     at = START + MINUTE
-    response = _press_start(app, room.candidate, room.attempt_id, "abc123", at)
-    assert response.status_code == 422
+    response = _press_start(
+        app, room.candidate, room.attempt_id, "abc123", at, follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert response.request.path == f"/attempts/{room.attempt_id}"
     assert "Mã ca thi không đúng." in response.get_data(as_text=True)
     [wrong] = db.session.scalars(sa.select(WrongSessionCode)).all()
     assert (wrong.attempt_id, wrong.code, wrong.entered_at) == (room.attempt_id, "ABC123", at)
@@ -361,9 +364,25 @@ def test_wrong_session_codes_are_kept_and_shown_to_the_invigilator(app, room):
     assert "<code>ABC123</code>" in page
 
 
+def test_a_reload_after_a_wrong_code_counts_no_second_try(app, room):
+    """The refusal answers 303 to the paper's page: reloading it posts the code no more."""
+    with time_machine.travel(START + MINUTE, tick=False):
+        client = login(app.test_client(), room.candidate)
+        refused = client.post(
+            f"/attempts/{room.attempt_id}/start",
+            data={"session_code": "abc123"},
+            follow_redirects=True,
+        )
+        reload = client.get(refused.request.path)
+    assert refused.request.path == f"/attempts/{room.attempt_id}"
+    assert "Mã ca thi không đúng." in refused.get_data(as_text=True)
+    assert "Mã ca thi không đúng." not in reload.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WrongSessionCode)) == 1
+
+
 def test_an_empty_or_right_code_writes_no_wrong_code(app, room):
     assert (
-        _press_start(app, room.candidate, room.attempt_id, " ", START + MINUTE).status_code == 422
+        _press_start(app, room.candidate, room.attempt_id, " ", START + MINUTE).status_code == 303
     )
     response = _press_start(app, room.candidate, room.attempt_id, CODE.lower(), START + MINUTE)
     assert response.status_code == 302
@@ -378,7 +397,7 @@ def test_five_wrong_codes_lock_the_paper_for_three_minutes(app, room):
         response = _press_start(
             app, room.candidate, room.attempt_id, f"WRONG{n}", START + n * SECOND
         )
-        assert response.status_code == 422
+        assert response.status_code == 303  # refused: back to the paper's page
     locked = _press_start(app, room.candidate, room.attempt_id, CODE, START + 30 * SECOND)
     assert locked.status_code == 429
     assert locked.headers["Retry-After"] == "150"  # the first wrong code is 3 minutes old then

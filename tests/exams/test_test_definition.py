@@ -106,6 +106,7 @@ def test_new_test_form_shows_the_bank_size_error_next_to_the_field(app, make):
             "duration_minutes": 60,
             "starts_at": "2026-04-01T08:00",
         },
+        follow_redirects=True,
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200

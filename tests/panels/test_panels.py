@@ -66,6 +66,7 @@ def test_the_form_says_why_a_second_panel_is_refused(app, make):
             "chair_id": seats[2][0].id,
             "member_ids": [seats[0][0].id],
         },
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert "Vị trí này đã có ban phỏng vấn" in response.get_data(as_text=True)
@@ -186,7 +187,9 @@ def test_scores_with_a_decimal_comma_or_point_are_accepted(app, scoring, raw, ex
 )
 def test_bad_scores_are_refused_next_to_the_field(app, scoring, raw, message):
     client = login(app.test_client(), scoring.member)
-    response = client.post(_url(scoring.panel_id, scoring.application_id), data={"score": raw})
+    response = client.post(
+        _url(scoring.panel_id, scoring.application_id), data={"score": raw}, follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'<div id="score-error" class="field-error">{message}</div>' in html
@@ -198,7 +201,7 @@ def test_a_second_sheet_for_the_same_candidate_is_refused(app, scoring):
     client = login(app.test_client(), scoring.member)
     url = _url(scoring.panel_id, scoring.application_id)
     assert client.post(url, data={"score": "80"}).status_code == 302
-    response = client.post(url, data={"score": "95"})
+    response = client.post(url, data={"score": "95"}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Bạn đã chấm thí sinh này; phiếu chấm không sửa được." in html

@@ -288,9 +288,9 @@ def test_form_errors_name_the_row_and_nothing_is_saved(app, make):
     db.session.commit()
     client = login(app.test_client(), author)
     bad = {**COMMON, "numeric-0-value": "hai", "points": "x"}
-    html = client.post(f"/bank/{bank.id}/questions/new?type=numerical", data=bad).get_data(
-        as_text=True
-    )
+    html = client.post(
+        f"/bank/{bank.id}/questions/new?type=numerical", data=bad, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Chưa lưu được" in html
     assert 'href="#numeric-0-value"' in html
     assert "Nhập một số" in html
@@ -301,7 +301,9 @@ def test_form_errors_name_the_row_and_nothing_is_saved(app, make):
         "options-2-text": "c",
         "correct": "D",
     }
-    html = client.post(f"/bank/{bank.id}/questions/new", data=wrong).get_data(as_text=True)
+    html = client.post(
+        f"/bank/{bank.id}/questions/new", data=wrong, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Phương án đúng đang để trống." in html
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Question.id))) == 0

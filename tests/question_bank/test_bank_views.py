@@ -66,6 +66,7 @@ def test_an_incomplete_question_is_refused_and_nothing_saved(client, make):
     response = client.post(
         f"/bank/{bank.id}/questions/new",
         data={**QUESTION, "options-2-text": "", "correct": "", "legal_basis": ""},
+        follow_redirects=True,
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -203,7 +204,9 @@ def test_reject_needs_a_reason_and_shows_it_to_the_author(app, make):
     submit_for_review(question, actor=question.author)
     db.session.commit()
     client = login(app.test_client(), board)
-    page = client.post(f"/bank/questions/{question.id}/reject", data={"comment": ""})
+    page = client.post(
+        f"/bank/questions/{question.id}/reject", data={"comment": ""}, follow_redirects=True
+    )
     assert "Ghi rõ lý do trả lại." in page.get_data(as_text=True)
     assert _questions()[0].status == QuestionStatus.SUBMITTED
     client.post(f"/bank/questions/{question.id}/reject", data={"comment": "Sai căn cứ."})

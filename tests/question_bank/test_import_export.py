@@ -207,7 +207,9 @@ def test_export_filters_by_type_and_refuses_when_nothing_is_left(app, make, auth
     [only] = parse(response.data, "gift")
     assert only.type == "essay"
     assert essay.key in response.get_data(as_text=True)
-    refused = client.post(f"/bank/{bank.id}/export", data={"format": "aiken", "qtype": "essay"})
+    refused = client.post(
+        f"/bank/{bank.id}/export", data={"format": "aiken", "qtype": "essay"}, follow_redirects=True
+    )
     assert refused.status_code == 200
     assert "Chưa lưu được" in refused.get_data(as_text=True)
     assert (

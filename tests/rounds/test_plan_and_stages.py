@@ -76,7 +76,9 @@ def test_the_board_sets_the_schedule_and_rules(client, make):
 def test_a_wrong_schedule_or_rule_is_refused(client, make, changes, message):
     board = make.user(Role.BOARD_ADMIN)
     db.session.commit()
-    response = login(client, board).post("/rounds/new", data={**PLAN, **changes})
+    response = login(client, board).post(
+        "/rounds/new", data={**PLAN, **changes}, follow_redirects=True
+    )
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     if message == "Not a valid date value.":
@@ -107,13 +109,15 @@ def test_the_plan_is_editable_while_a_draft_and_frozen_after(client, make):
 
     advance_round(_round(), actor=board)
     db.session.commit()
-    refused = client.post(url, data={**data, "winner_min_score": "70"})
+    refused = client.post(url, data={**data, "winner_min_score": "70"}, follow_redirects=True)
     assert "Kỳ thi đã mở nhận hồ sơ: kế hoạch, quy chế và tiêu chuẩn đã công bố" in (
         refused.get_data(as_text=True)
     )
     assert _round().winner_min_score == 60
     position = _round().positions[0]
-    edit = client.post(f"/rounds/positions/{position.id}/edit", data={"title": "Khác"})
+    edit = client.post(
+        f"/rounds/positions/{position.id}/edit", data={"title": "Khác"}, follow_redirects=True
+    )
     assert edit.status_code == 200
     db.session.expire_all()
     assert db.session.get(Position, position.id).title == "Trưởng phòng số 1"
@@ -124,23 +128,23 @@ def test_the_organisation_tree_keeps_its_levels(client, make):
     db.session.commit()
     login(client, board)
 
-    def add(name, level, parent=None):
+    def add(name, level, parent=None, **kw):
         data = {"name": name, "level": level, "parent_id": str(parent.id if parent else 0)}
-        return client.post("/rounds/units/new", data=data)
+        return client.post("/rounds/units/new", data=data, **kw)
 
     assert add("Thành phố Hà Nội", "city").status_code == 302
     city = db.session.scalars(sa.select(Unit)).one()
     assert add("Sở Y tế", "department", city).status_code == 302
     department = db.session.scalars(sa.select(Unit).where(Unit.name == "Sở Y tế")).one()
-    wrong = add("Phòng Kế toán", "division", department)
+    wrong = add("Phòng Kế toán", "division", department, follow_redirects=True)
     assert "Đơn vị cấp «Phòng, khoa hoặc tương đương» phải thuộc một đơn vị cấp" in (
         wrong.get_data(as_text=True)
     )
-    assert "Chọn đơn vị cấp trên." in add("Bệnh viện X", "public_service_unit").get_data(
-        as_text=True
-    )
+    assert "Chọn đơn vị cấp trên." in add(
+        "Bệnh viện X", "public_service_unit", follow_redirects=True
+    ).get_data(as_text=True)
     assert add("Bệnh viện X", "public_service_unit", department).status_code == 302
-    again = add("Bệnh viện X", "public_service_unit", department)
+    again = add("Bệnh viện X", "public_service_unit", department, follow_redirects=True)
     assert "Đã có đơn vị cùng tên ở cấp này." in again.get_data(as_text=True)
     hospital = db.session.scalars(sa.select(Unit).where(Unit.name == "Bệnh viện X")).one()
     assert add("Phòng Kế toán", "division", hospital).status_code == 302
@@ -207,6 +211,7 @@ def test_a_position_carries_structured_standards(client, make):
     bad = client.post(
         f"/rounds/positions/{position.id}/edit",
         data={**data, "term_months": "40", "age_exception_months": "48"},
+        follow_redirects=True,
     )
     assert "Thời gian công tác theo ngoại lệ không được lớn hơn nhiệm kỳ." in bad.get_data(
         as_text=True
@@ -339,6 +344,7 @@ def test_the_position_form_refuses_five_rating_years(client, make):
             "min_rating": "good",
             "rank": "grade_3",
         },
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert "Nhập số nguyên từ 0 đến 3." in response.get_data(as_text=True)
@@ -383,6 +389,7 @@ def test_a_date_that_does_not_exist_is_refused_in_vietnamese(client, make):
             "registration_closes_at": "31/03/2026 17:00",
             "test_date": "31/02/2026",
         },
+        follow_redirects=True,
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200

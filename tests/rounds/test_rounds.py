@@ -53,6 +53,7 @@ def test_a_wrong_registration_window_is_refused(client, make, opens, closes, mes
             "registration_opens_at": opens,
             "registration_closes_at": closes,
         },
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
@@ -69,14 +70,16 @@ def test_positions_are_added_in_draft_only_and_duplicates_refused(client, make):
     url = f"/rounds/{round_.id}/positions/new"
     data = {"title": "Trưởng phòng Kế toán", "unit_id": str(division.id), "posts": "1"}
     assert client.post(url, data=data).status_code == 302
-    again = client.post(url, data=data)
+    again = client.post(url, data=data, follow_redirects=True)
     assert "Vị trí này đã có trong kỳ thi." in again.get_data(as_text=True)
-    zero = client.post(url, data={**data, "title": "Phó phòng", "posts": "0"})
+    zero = client.post(
+        url, data={**data, "title": "Phó phòng", "posts": "0"}, follow_redirects=True
+    )
     assert "Từ 1 đến 50." in zero.get_data(as_text=True)
 
     advance_round(db.session.get(Round, round_.id), actor=board)
     db.session.commit()
-    late = client.post(url, data={**data, "title": "Trưởng phòng mới"})
+    late = client.post(url, data={**data, "title": "Trưởng phòng mới"}, follow_redirects=True)
     assert "Chỉ thêm vị trí khi kỳ thi còn là bản nháp." in late.get_data(as_text=True)
     db.session.expire_all()
     assert [p.title for p in db.session.get(Round, round_.id).positions] == [

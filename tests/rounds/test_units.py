@@ -195,6 +195,7 @@ def test_a_refused_edit_shows_why_and_changes_nothing(app, make, tree):
     response = login(app.test_client(), board).post(
         f"/rounds/units/{tree['division'].id}/edit",
         data={"name": "Phòng Khám bệnh", "parent_id": tree["hospital"].id},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert "Đã có đơn vị cùng tên ở cấp này." in response.get_data(as_text=True)
