@@ -71,7 +71,6 @@ from exam.core.errors import DomainError
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.pdf import render_pdf
 from exam.core.views import refused, run_operation
-from exam.extensions import db
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.permissions import can_view_round_admin
 
@@ -388,9 +387,13 @@ def import_confirm(round_id: int) -> Response:
     if staged is None:
         flash(_("Tệp đã được nhập hoặc đã hết hạn: vui lòng tải lên lại."), "danger")
         return redirect(url_for("candidates.import_file", round_id=round_.id))
-    job_id = import_jobs.start_import(round_, staged, actor=current_user).id
-    db.session.commit()
-    dispatch(job_id)
+    job_id = run_operation(
+        lambda: import_jobs.start_import(round_, staged, actor=current_user).id,
+        _("Đã bắt đầu nhập tệp."),
+    )
+    if job_id is None:
+        return redirect(url_for("candidates.import_file", round_id=round_.id))
+    dispatch(job_id)  # after the commit: the job reads what the request wrote
     return redirect(url_for("candidates.import_job", round_id=round_id, job_id=job_id))
 
 
