@@ -14,6 +14,24 @@ CURRENT_PASSWORD = {"autocomplete": "current-password"}
 EMAIL = {"autocomplete": "email"}
 
 
+def _new_password(label: str) -> PasswordField:
+    """A password being chosen (checked by exam/accounts/passwords.py when it is set)."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(REQUIRED)],
+        description=PASSWORD_HINT,
+        render_kw=NEW_PASSWORD,
+    )
+
+
+def _repeated_password(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
+        render_kw=NEW_PASSWORD,
+    )
+
+
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
@@ -44,46 +62,24 @@ class RegistrationForm(PageForm):
         filters=[_strip],  # a pasted address often carries a space: not a reason to refuse it
         render_kw=EMAIL,
     )
-    password = PasswordField(
-        _l("Mật khẩu"),
-        validators=[DataRequired(REQUIRED)],
-        description=PASSWORD_HINT,
-        render_kw=NEW_PASSWORD,
-    )
-    confirm = PasswordField(
-        _l("Nhập lại mật khẩu"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
-        render_kw=NEW_PASSWORD,
-    )
+    password = _new_password(_l("Mật khẩu"))
+    confirm = _repeated_password(_l("Nhập lại mật khẩu"))
 
 
 class ChangePasswordForm(PageForm):
     current_password = PasswordField(
         _l("Mật khẩu hiện tại"), validators=[DataRequired(REQUIRED)], render_kw=CURRENT_PASSWORD
     )
-    password = PasswordField(
-        _l("Mật khẩu mới"),
-        validators=[DataRequired(REQUIRED)],
-        description=PASSWORD_HINT,
-        render_kw=NEW_PASSWORD,
-    )
-    confirm = PasswordField(
-        _l("Nhập lại mật khẩu mới"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", _l("Hai mật khẩu không khớp."))],
-        render_kw=NEW_PASSWORD,
-    )
+    password = _new_password(_l("Mật khẩu mới"))
+    confirm = _repeated_password(_l("Nhập lại mật khẩu mới"))
 
 
 # --- invitations and "forgot password" (exam/accounts/invitations.py) ----------------------
 
 
 class SetPasswordForm(PageForm):
-    password = PasswordField(
-        _l("Mật khẩu mới"),
-        validators=[DataRequired(REQUIRED)],
-        description=PASSWORD_HINT,
-        render_kw=NEW_PASSWORD,
-    )
+    password = _new_password(_l("Mật khẩu mới"))
+    # No EqualTo here: use_token compares the two itself, with the link's other checks.
     confirm = PasswordField(
         _l("Nhập lại mật khẩu mới"), validators=[DataRequired(REQUIRED)], render_kw=NEW_PASSWORD
     )
