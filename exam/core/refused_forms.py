@@ -23,6 +23,9 @@ from exam.extensions import db
 
 SESSION_KEY = "refused_form"
 KEPT_FOR = dt.timedelta(hours=1)
+# Longer values are not kept (the person types them again); the forms' own limits are lower.
+MAX_KEPT_VALUE = 10_000
+MAX_KEPT = 100_000
 _SECRET_FIELDS = (PasswordField, FileField, CSRFTokenField)
 
 
@@ -44,9 +47,9 @@ def keep(form: FlaskForm, page: str) -> None:
     """Keep ``form``'s submitted values and errors for the next GET of the path ``page``
     (committed; whatever the refused request changed is rolled back first)."""
     fields = list(_all_fields(form))
-    secret = {f.name for f in fields if isinstance(f, _SECRET_FIELDS)}
+    own = {f.name for f in fields if not isinstance(f, _SECRET_FIELDS)}
     content = {
-        "data": [[k, v] for k, v in request.form.items(multi=True) if k not in secret],
+        "data": _kept_values(own),
         "errors": {f.name: _plain(f.errors) for f in fields if f.errors},
         "form_errors": _plain(form.form_errors),
     }
@@ -71,6 +74,17 @@ def keep(form: FlaskForm, page: str) -> None:
     db.session.add(row)
     db.session.commit()
     session[SESSION_KEY] = {"id": row.id, "page": page}
+
+
+def _kept_values(names: set[str]) -> list[list[str]]:
+    """The posted values of the form's own fields, each at most MAX_KEPT_VALUE characters:
+    a refused POST, even an anonymous one, must not store whatever else it carried."""
+    kept, size = [], 0
+    for name, value in request.form.items(multi=True):
+        if name in names and len(value) <= MAX_KEPT_VALUE and size + len(value) <= MAX_KEPT:
+            kept.append([name, value])
+            size += len(value)
+    return kept
 
 
 def take_for_this_page() -> None:

@@ -152,3 +152,22 @@ def test_kept_forms_older_than_an_hour_are_pruned(client, now):
     client.post("/register", data={"email": "not an address"})
     assert db.session.get(RefusedForm, "old") is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RefusedForm)) == 1
+
+
+def test_a_hostile_refused_post_keeps_only_the_forms_own_short_values(app, client):
+    def kept_row() -> RefusedForm:
+        with client.session_transaction() as session:
+            return db.session.get(RefusedForm, session[SESSION_KEY]["id"])
+
+    client.post(
+        "/login",
+        data={
+            "email": "x@test.example",
+            "password": PASSWORD,
+            "not_a_field": "kept?",
+            "padding": "x" * 1_000_000,
+        },
+    )
+    assert kept_row().content["data"] == [["email", "x@test.example"]]
+    client.post("/login", data={"email": "y" * 20_000, "password": PASSWORD})
+    assert kept_row().content["data"] == []  # a 20,000-character value is not kept
