@@ -9,6 +9,14 @@ from exam.candidates.models import (  # noqa: F401
 )
 from exam.core.jobs import Job  # noqa: F401
 from exam.core.refused_forms import RefusedForm  # noqa: F401
+from exam.council.models import (  # noqa: F401
+    Body,
+    Meeting,
+    MeetingAttendee,
+    MeetingItem,
+    Membership,
+    Vote,
+)
 from exam.exams.models import Answer, Attempt, AttemptQuestion, Test  # noqa: F401
 from exam.notices.models import OutboxMessage  # noqa: F401
 from exam.panels.models import Panel, PanelMember, ScoreSheet  # noqa: F401
