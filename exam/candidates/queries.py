@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -9,7 +10,8 @@ import sqlalchemy as sa
 
 from exam.accounts.models import User
 from exam.candidates.eligibility import CriterionResult, Facts, Outcome, overall, precheck
-from exam.candidates.models import Application, ApplicationStatus, PresentationDraw
+from exam.candidates.models import Application, ApplicationStatus, Gender, PresentationDraw
+from exam.core.documents import DocumentFrame, council_signature
 from exam.core.i18n import vietnamese_sort_key
 from exam.extensions import db
 from exam.rounds.models import Position, Round
@@ -61,6 +63,71 @@ def published_list(round_: Round, status: ApplicationStatus) -> list[Application
     if status == ApplicationStatus.ELIGIBLE:
         return sorted(apps, key=lambda a: (order[a.position_id], a.registration_number or ""))
     return sorted(apps, key=lambda a: (order[a.position_id], _name_order(a)))
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """One candidate's line of the published notice."""
+
+    position: str
+    full_name: str
+    date_of_birth: dt.date
+    gender: Gender
+    registration_number: str
+    current_unit: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EligibilityNotice:
+    """The notice of who may sit (or may not, with the reasons), as the PDF prints it."""
+
+    document: DocumentFrame
+    eligible: bool
+    round_name: str
+    organisation: str
+    registration_closes_at: dt.datetime
+    test_date: dt.date | None
+    presentation_starts_on: dt.date | None
+    presentation_ends_on: dt.date | None
+    rows: tuple[NoticeRow, ...]
+
+
+def eligibility_notice(
+    round_: Round, status: ApplicationStatus, *, number: int | None, at: dt.datetime
+) -> EligibilityNotice:
+    """The Council's notice (NĐ 30/2020, Phụ lục III, Mẫu 1.4) of the published list."""
+    frame = DocumentFrame(
+        parent_body=round_.parent_body,
+        issued_at=at,
+        symbol="TB-HĐTT",
+        number=number,
+        signature=council_signature(),
+        recipients=("Các thí sinh", "Ban giám sát", "Cổng thông tin điện tử", "Lưu: HĐTT"),
+    )
+    rows = tuple(
+        NoticeRow(
+            position=application.position.label,
+            full_name=application.candidate.full_name,
+            date_of_birth=application.date_of_birth,
+            gender=application.gender,
+            registration_number=application.registration_number or "",
+            current_unit=application.current_unit,
+            reason=application.decision_reason or "",
+        )
+        for application in published_list(round_, status)
+    )
+    return EligibilityNotice(
+        document=frame,
+        eligible=status == ApplicationStatus.ELIGIBLE,
+        round_name=round_.name,
+        organisation=round_.organisation,
+        registration_closes_at=round_.registration_closes_at,
+        test_date=round_.test_date,
+        presentation_starts_on=round_.presentation_starts_on,
+        presentation_ends_on=round_.presentation_ends_on,
+        rows=rows,
+    )
 
 
 def eligible_applications(position_id: int) -> list[Application]:

@@ -57,6 +57,7 @@ from exam.candidates.queries import (
     applications_of_candidate,
     draw_checks_out,
     draw_of,
+    eligibility_notice,
     eligible_applications,
     latest_application_of,
     lot_key,
@@ -460,14 +461,8 @@ def export_pdf(round_id: int, which: str) -> Response:
     round_ = get_or_404(Round, round_id)
     form = NoticeNumberForm(request.args)
     number = form.number.data if form.validate() else None
-    document = render_pdf(
-        "pdf/eligibility_notice.html",
-        round=round_,
-        applications=published_list(round_, LISTS[which]),
-        eligible=which == "eligible",
-        number=number,
-        now=utcnow(),
-    )
+    notice = eligibility_notice(round_, LISTS[which], number=number, at=utcnow())
+    document = render_pdf("pdf/eligibility_notice.html", notice=notice)
     response = current_app.response_class(document, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="thong-bao-{which}-ky-thi-{round_.id}.pdf"'

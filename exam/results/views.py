@@ -13,7 +13,7 @@ from exam.core.views import run_operation
 from exam.exams.queries import tests_of_round
 from exam.results.operations import compute_ranking
 from exam.results.permissions import can_compute_results, can_view_results
-from exam.results.queries import latest_ranking
+from exam.results.queries import latest_ranking, ranking_document
 from exam.rounds.models import Position
 
 bp = Blueprint("results", __name__)
@@ -47,13 +47,8 @@ def pdf(position_id: int) -> Response:
     ranking = latest_ranking(position.id)
     if ranking is None:
         return redirect(url_for("results.show", position_id=position.id))
-    document = render_pdf(
-        "pdf/ranking.html",
-        position=position,
-        ranking=ranking,
-        now=utcnow(),
-        audit_anchor=current_anchor(),
-    )
+    data = ranking_document(position, ranking, at=utcnow(), audit_anchor=current_anchor())
+    document = render_pdf("pdf/ranking.html", ranking=data)
     response = make_response(document)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (

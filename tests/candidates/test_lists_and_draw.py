@@ -19,12 +19,13 @@ from exam.candidates.operations import (
     draw_presentation_order,
     send_summons,
 )
-from exam.candidates.queries import draw_checks_out, lot_key
+from exam.candidates.queries import draw_checks_out, eligibility_notice, lot_key
 from exam.core.errors import DomainError
 from exam.extensions import db
 from exam.notices.models import NoticeKind, OutboxMessage
 from exam.rounds.operations import advance_round
 from tests.conftest import login
+from tests.core.test_official_documents import orm_objects_in
 from tests.factories import T0
 
 AFTER = T0 + dt.timedelta(days=40)
@@ -185,3 +186,12 @@ def test_summons_are_queued_once_with_the_schedule(make, screened):
         sa.select(Application).where(Application.status == ApplicationStatus.ELIGIBLE)
     ).all()
     assert all(a.summoned_at == AFTER for a in eligible)
+
+
+def test_the_notice_is_printed_from_plain_data(screened):
+    round_, _ = screened
+    notice = eligibility_notice(round_, ApplicationStatus.ELIGIBLE, number=None, at=AFTER)
+    assert orm_objects_in(notice) == []
+    assert [row.registration_number for row in notice.rows] == ["001", "002", "003"]
+    rejected = eligibility_notice(round_, ApplicationStatus.NOT_ELIGIBLE, number=None, at=AFTER)
+    assert [row.reason for row in rejected.rows] == ["Thiếu văn bản đồng ý của cơ quan quản lý."]

@@ -13,9 +13,14 @@ import time_machine
 from pypdf import PdfReader
 
 from exam.accounts.models import Role
+from exam.audit.operations import current_anchor
 from exam.core.pdf import StaticOnlyFetcher
 from exam.extensions import db
+from exam.results.queries import latest_ranking, ranking_document
+from exam.rounds.models import Position
 from tests.conftest import login
+from tests.core.test_official_documents import orm_objects_in
+from tests.factories import T0
 from tests.results.test_ranking import Person, build_contest
 
 IN_ORDER = ["Nguyễn Thị Hồng Nhung", "Trương Thị Ánh Tuyết", "Đặng Quốc Việt"]
@@ -220,3 +225,13 @@ def test_the_pdf_dates_itself_as_nd30_writes_march(app, computed):
     text = _text(PdfReader(io.BytesIO(data)))
     assert "Hà Nội, ngày 05 tháng 3 năm 2026" in text
     assert "tháng 03" not in text
+
+
+def test_the_results_pdf_is_printed_from_plain_data(app, computed):
+    position_id, _ = computed
+    position = db.session.get(Position, position_id)
+    anchor = current_anchor()
+    data = ranking_document(position, latest_ranking(position_id), at=T0, audit_anchor=anchor)
+    assert orm_objects_in(data) == []
+    assert [row.full_name for row in data.rows] == IN_ORDER
+    assert data.audit_anchor == str(anchor)
