@@ -60,6 +60,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_errors(app)
     _register_cli(app)
+    _register_stage_guards()
     app.after_request(_security_headers)
     return app
 
@@ -213,6 +214,12 @@ def _register_cli(app: Flask) -> None:
     from exam.cli import register_commands
 
     register_commands(app)
+
+
+def _register_stage_guards() -> None:
+    """Each domain registers what it asks of a round before the round moves on
+    (exam/rounds/stages.py): importing its guards module is the registration."""
+    from exam.candidates import guards as candidates_guards  # noqa: F401
 
 
 def _security_headers(response: Any) -> Any:

@@ -11,12 +11,12 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
-from exam.candidates.queries import position_counts
 from exam.core.db import utcnow
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import format_datetime, to_local
 from exam.extensions import db
 from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
+from exam.rounds.stages import guard_problems
 from exam.rounds.standards import Standards
 
 FROZEN = _l("Kỳ thi đã mở nhận hồ sơ: kế hoạch, quy chế và tiêu chuẩn đã công bố, không thể sửa.")
@@ -421,7 +421,8 @@ def stop_position(position: Position, *, reason: str, actor: User, at: dt.dateti
 
 
 def advance_problems(round_: Round, target: RoundStatus, at: dt.datetime) -> list[str]:
-    """Why the round cannot move to ``target`` now (empty: it can)."""
+    """Why the round cannot move to ``target`` now (empty: it can): the rounds' own
+    conditions, then the guards other domains registered (``exam/rounds/stages.py``)."""
     problems: list[str] = []
     if target == RoundStatus.REGISTRATION_OPEN and not round_.positions:
         problems.append(str(_l("Kỳ thi cần ít nhất một vị trí trước khi nhận hồ sơ.")))
@@ -434,35 +435,7 @@ def advance_problems(round_: Round, target: RoundStatus, at: dt.datetime) -> lis
                 )
             )
         )
-    if target == RoundStatus.TESTING:
-        active = [p for p in round_.positions if p.stopped_at is None]
-        if not active:
-            problems.append(str(_l("Không còn vị trí nào tiếp tục thi tuyển.")))
-        for position in active:
-            counts = position_counts(position)
-            if counts.submitted:
-                problems.append(
-                    str(
-                        _l(
-                            "%(p)s: còn %(n)s hồ sơ chưa xét.",
-                            p=position.label,
-                            n=counts.submitted,
-                        )
-                    )
-                )
-            if counts.eligible < round_.min_candidates_per_position:
-                problems.append(
-                    str(
-                        _l(
-                            "%(p)s: chỉ có %(n)s thí sinh đủ điều kiện, cần ít nhất %(m)s. "
-                            "Dừng thi tuyển vị trí này hoặc xét lại hồ sơ.",
-                            p=position.label,
-                            n=counts.eligible,
-                            m=round_.min_candidates_per_position,
-                        )
-                    )
-                )
-    return problems
+    return problems + guard_problems(round_, target, at)
 
 
 def advance_round(round_: Round, *, actor: User, at: dt.datetime | None = None) -> Round:

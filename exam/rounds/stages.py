@@ -1,0 +1,71 @@
+"""The stages of a round as gates (docs/domain.md §3).
+
+Two rules, used by every domain below or above the rounds without the rounds knowing them:
+
+- ``require_stage``: an operation runs only in the stages it belongs to (a dossier changes
+  while registration is open, a panel scores during the interviews…), refused in words.
+- The guards of a move: what must be true before the round moves to a stage, each checked by
+  the domain that owns it (the candidates domain knows whether every dossier is decided). A
+  domain registers its guards with ``stage_guard``; the app factory imports the modules that
+  do (``exam/__init__.py::_register_stage_guards``). The round's page lists what they find
+  before the button, and ``advance_round`` refuses while anything is listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from exam.core.errors import DomainError
+from exam.rounds.models import Round, RoundStatus
+
+Guard = Callable[[Round, dt.datetime], list[str]]
+
+# The guards of each target stage, by the guard's full name (importing a module twice, or a
+# second app in the same process, registers nothing twice).
+_GUARDS: dict[RoundStatus, dict[str, Guard]] = {}
+
+
+def register_guard(target: RoundStatus, guard: Guard) -> Guard:
+    """``guard(round_, at)`` lists in words why the round cannot move to ``target`` yet."""
+    _GUARDS.setdefault(target, {})[f"{guard.__module__}.{guard.__qualname__}"] = guard
+    return guard
+
+
+def stage_guard(target: RoundStatus) -> Callable[[Guard], Guard]:
+    """Decorator form of ``register_guard``."""
+    return lambda guard: register_guard(target, guard)
+
+
+def guard_problems(round_: Round, target: RoundStatus, at: dt.datetime) -> list[str]:
+    """What every registered guard of ``target`` finds, in the order they were registered."""
+    problems: list[str] = []
+    for guard in _GUARDS.get(target, {}).values():
+        problems += [str(problem) for problem in guard(round_, at)]
+    return problems
+
+
+def _stages_in_words(stages: tuple[RoundStatus, ...]) -> str:
+    titles = [str(stage.title) for stage in stages]
+    if len(titles) == 1:
+        return titles[0]
+    return str(_l("%(a)s hoặc %(b)s", a=", ".join(titles[:-1]), b=titles[-1]))
+
+
+def require_stage(round_: Round, *allowed: RoundStatus, action: Any) -> None:
+    """Refuse ``action`` (a verb phrase: "xét hồ sơ") unless the round is in one of the
+    ``allowed`` stages."""
+    if round_.status in allowed:
+        return
+    raise DomainError(
+        _l(
+            "Chỉ được %(action)s khi kỳ thi ở giai đoạn %(stages)s; "
+            "kỳ thi đang ở giai đoạn %(now)s.",
+            action=action,
+            stages=_stages_in_words(allowed),
+            now=round_.status.title,
+        )
+    )
