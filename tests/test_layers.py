@@ -88,9 +88,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("exam/audit/reconcile.py", "exam.panels.models"),
     ("exam/notices/permissions.py", "exam.accounts.permissions"),
     ("exam/question_bank/queries.py", "exam.exams.models"),
-    ("exam/rounds/views.py", "exam.candidates.queries"),
-    ("exam/rounds/views.py", "exam.exams.queries"),
-    ("exam/rounds/views.py", "exam.panels.queries"),
 }
 KNOWN_CIRCLES: list[list[str]] = [
     ["exam.candidates.imports", "exam.candidates.operations"],

@@ -8,6 +8,7 @@ from exam.accounts.permissions import is_candidate, is_panel_member
 from exam.candidates.queries import applications_of_candidate
 from exam.core.i18n import SESSION_LANGUAGE_KEY
 from exam.exams.queries import attempts_of_candidate
+from exam.main import round_views  # noqa: F401  (the round's page, on the rounds' blueprint)
 from exam.panels.queries import panels_of_member
 from exam.rounds.queries import public_rounds
 

@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from exam.candidates.queries import draw_of, round_counts
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import refused, run_operation
-from exam.exams.queries import tests_of_round
-from exam.panels.queries import panel_of_position
 from exam.rounds.forms import (
     PositionForm,
     RoundForm,
@@ -18,10 +15,9 @@ from exam.rounds.forms import (
     UnitEditForm,
     UnitForm,
 )
-from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
+from exam.rounds.models import Position, Round, Unit, UnitLevel
 from exam.rounds.operations import (
     add_position,
-    advance_problems,
     advance_round,
     create_round,
     create_unit,
@@ -91,25 +87,6 @@ def edit(round_id: int) -> str | Response:
         if done:
             return redirect(url_for("rounds.show", round_id=round_.id))
     return refused(form) or render_template("rounds/form.html", form=form, round=round_)
-
-
-@bp.get("/<int:round_id>")
-def show(round_id: int) -> str:
-    round_ = get_or_404(Round, round_id)
-    admin = can_view_round_admin(current_user)
-    if round_.status == RoundStatus.DRAFT and not admin:
-        abort(404)  # a draft is not announced yet
-    panels = {p.id: panel_of_position(p.id) for p in round_.positions}
-    target = round_.next_status()
-    return render_template(
-        "rounds/show.html",
-        round=round_,
-        tests=tests_of_round(round_.id),
-        panels=panels,
-        counts=round_counts(round_) if admin else {},
-        draws={p.id: draw_of(p.id) for p in round_.positions},
-        problems=advance_problems(round_, target, utcnow()) if admin and target else [],
-    )
 
 
 @bp.route("/<int:round_id>/positions/new", methods=["GET", "POST"])
