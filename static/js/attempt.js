@@ -35,18 +35,8 @@
   var answeredCount = document.getElementById("answered-count");
   var unsavedWarning = document.getElementById("unsaved-warning");
   var sessionExpired = document.getElementById("session-expired");
-  var en = document.documentElement.lang === "en";
-  var messages = {
-    online: en ? "Connected — all answers saved" : "Đã kết nối — mọi câu trả lời đã được lưu",
-    saving: en ? "Saving…" : "Đang lưu…",
-    offline: en ? "No connection — answers kept on this computer, will be sent when the network returns" : "Mất kết nối — câu trả lời được giữ trên máy và sẽ gửi lại khi có mạng",
-    error: en ? "Not saved — signed out; answers kept on this computer" : "Chưa lưu được — phiên đăng nhập hết hạn; câu trả lời được giữ trên máy",
-    closed: en ? "Time is up" : "Đã hết giờ",
-    remaining: en ? "Time remaining: " : "Thời gian còn lại: "
-  };
-  var navText = {
-    answered: root.dataset.msgAnswered, unanswered: root.dataset.msgUnanswered, flagged: root.dataset.msgFlagged
-  };
+  // The page's messages, translated by the template (templates/exams/paper.html).
+  var messages = JSON.parse(root.dataset.messages);
   var clockOffset = 0;  // server time minus this computer's time, in ms
   var flushing = false;
   var retryDelay = 1000;
@@ -142,7 +132,7 @@
       link.classList.toggle("answered", done);
       link.classList.toggle("flagged", flagged);
       // Colour is not enough: screen readers hear the state with the number.
-      link.querySelector(".nav-status").textContent = ", " + (done ? navText.answered : navText.unanswered) + (flagged ? ", " + navText.flagged : "");
+      link.querySelector(".nav-status").textContent = ", " + (done ? messages.answered : messages.unanswered) + (flagged ? ", " + messages.flagged : "");
     });
     answeredCount.textContent = answered;
     var pending = Object.keys(store.pending).length > 0;
@@ -258,7 +248,7 @@
     timer.textContent = (h ? h + ":" : "") + pad(m) + ":" + pad(s);
     timer.classList.toggle("warning", seconds <= 300);
     // Screen readers hear the time every 5 minutes, then each minute at the end.
-    if (s === 0 && (m % 5 === 0 || seconds <= 300)) { timerLive.textContent = messages.remaining + timer.textContent; }
+    if (s === 0 && (m % 5 === 0 || seconds <= 300)) { timerLive.textContent = messages.remaining.replace("{time}", timer.textContent); }
     if (left <= 0) {
       clearInterval(ticking);
       flush().then(finish, finish);
