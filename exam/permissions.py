@@ -2,6 +2,7 @@
 page hides exactly what the server forbids."""
 
 from exam.accounts.permissions import (  # noqa: F401
+    can_administer_accounts,
     can_oversee,
     is_author,
     is_board,

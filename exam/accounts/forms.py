@@ -1,8 +1,11 @@
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from exam.core.forms import REQUIRED, PageForm
+from exam.accounts.administration import EMAIL_MAX, FULL_NAME_MAX, STAFF_ROLES, UNKNOWN_ROLE
+from exam.core.forms import REQUIRED, MultiCheckboxField, PageForm
 
 PASSWORD_HINT = _l(
     "Ít nhất 10 ký tự, không phải mật khẩu phổ biến, không chứa email hay họ tên. "
@@ -96,3 +99,54 @@ class ForgotPasswordForm(PageForm):
         filters=[_strip],
         render_kw=EMAIL,
     )
+
+
+# --- account administration (exam/accounts/administration.py) ------------------------------
+
+
+class RolesField(MultiCheckboxField):
+    """The staff roles as checkboxes; a value that is not one of them (a forged POST) is
+    refused in Vietnamese, not with WTForms' English."""
+
+    def pre_validate(self, form: Any) -> None:
+        offered = {value for value, _label in self.choices}
+        if any(value not in offered for value in self.data or ()):
+            raise ValidationError(UNKNOWN_ROLE)
+
+
+AT_MOST = _l("Tối đa %(max)d ký tự.")
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(role.value, role.title) for role in STAFF_ROLES]
+
+
+class StaffAccountForm(PageForm):
+    full_name = StringField(
+        _l("Họ và tên"),
+        validators=[DataRequired(REQUIRED), Length(max=FULL_NAME_MAX, message=AT_MOST)],
+        description=_l("Viết đầy đủ, có dấu."),
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(REQUIRED),
+            Email(_l("Địa chỉ email không hợp lệ.")),
+            Length(max=EMAIL_MAX, message=AT_MOST),
+        ],
+        filters=[_strip],
+        description=_l("Thư mời đặt mật khẩu được gửi đến địa chỉ này."),
+    )
+    roles = RolesField(_l("Vai trò"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.roles.choices = _role_choices()
+
+
+class RolesForm(PageForm):
+    roles = RolesField(_l("Vai trò"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.roles.choices = _role_choices()

@@ -105,6 +105,13 @@ def grant_role(user: User, role: Role, *, actor: User) -> User:
     return user
 
 
+def revoke_role(user: User, role: Role, *, actor: User) -> User:
+    for grant in [grant for grant in user.role_grants if grant.role == role]:
+        user.role_grants.remove(grant)
+        record("account.revoke_role", user, actor=actor, before={"role": role})
+    return user
+
+
 _DUMMY_HASHES: dict[int, str] = {}
 
 
@@ -122,6 +129,11 @@ def set_password(user: User, password: str) -> None:
     not yet used is void."""
     user.password_hash = _hasher().hash(password)
     user.end_sessions()
+    void_links(user)
+
+
+def void_links(user: User) -> None:
+    """Every e-mailed link (invitation, reset) of the account not yet used becomes void."""
     db.session.execute(
         sa.update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
@@ -182,9 +194,19 @@ def change_password(user: User, current_password: str, new_password: str, *, act
 
 
 def deactivate_user(user: User, *, actor: User | None) -> User:
-    """The account can no longer sign in, and its sessions end at their next request."""
+    """The account can no longer sign in, its sessions end at their next request, and its
+    e-mailed links are void (a reactivation does not bring an old link back)."""
     if user.active:
         user.active = False
         user.end_sessions()
+        void_links(user)
         record("account.deactivate", user, actor=actor, after={"active": False})
+    return user
+
+
+def reactivate_user(user: User, *, actor: User) -> User:
+    """The account may sign in again (with its password, or once it has set one)."""
+    if not user.active:
+        user.active = True
+        record("account.reactivate", user, actor=actor, after={"active": True})
     return user

@@ -34,3 +34,10 @@ def is_supervisor(user: Any) -> bool:
 def can_oversee(user: Any) -> bool:
     """The board runs a round; the supervisory board sees everything, changes nothing."""
     return _has(user, Role.BOARD_ADMIN, Role.SUPERVISOR)
+
+
+def can_administer_accounts(user: Any) -> bool:
+    """The platform administration creates staff accounts, invites, deactivates and grants
+    roles (today the board admin; the council-membership work narrows the board's own
+    powers to its rounds, not this one)."""
+    return _has(user, Role.BOARD_ADMIN)
