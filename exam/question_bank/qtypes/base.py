@@ -11,7 +11,7 @@ controls) in ``static/js/qtypes.js``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from exam.question_bank.interchange import QuestionData
@@ -114,12 +114,19 @@ class QuestionType:
         raise NotImplementedError
 
     def describe_response(self, data: dict[str, Any], response: Any) -> str:
-        """A response in words, for review pages and marking."""
+        """A response in words, for review pages and marking: the parts' texts, never their
+        ids. Pass ``as_on_paper(data, …)`` to name options by the letters of one paper."""
         return "" if response is None else str(response)
 
     def describe_answer(self, data: dict[str, Any]) -> str:
         """The expected answer in words (the bank's question page, the review after a test)."""
         return ""
+
+    def as_on_paper(self, data: dict[str, Any], order: Sequence[str] | None) -> dict[str, Any]:
+        """The data with its shuffled parts in one paper's ``order`` (their ids), so that
+        ``describe_*`` speaks in that paper's terms (its option letters). Unchanged for a type
+        whose words do not depend on the order, or when ``order`` is not one of the parts'."""
+        return data
 
 
 def register(cls: type[QuestionType]) -> type[QuestionType]:

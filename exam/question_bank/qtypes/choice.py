@@ -7,7 +7,7 @@ changes which option a response points to.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -39,7 +39,8 @@ def _choice_ids(data: dict[str, Any]) -> list[str]:
 
 
 def _letter_text(data: dict[str, Any], ids: list[str]) -> str:
-    """ "B. text; D. text" in the bank's order of the options."""
+    """ "B. text; D. text" in the order of ``data``'s options: the bank's, or one paper's
+    (``as_on_paper``)."""
     order = _choice_ids(data)
     return "; ".join(
         f"{LETTERS[order.index(c['id'])]}. {c['text']}"
@@ -69,6 +70,12 @@ class _ChoiceType(QuestionType):
 
     def describe_answer(self, data: dict[str, Any]) -> str:
         return _letter_text(data, [c["id"] for c in data.get("choices", []) if c["fraction"] > 0])
+
+    def as_on_paper(self, data: dict[str, Any], order: Sequence[str] | None) -> dict[str, Any]:
+        by_id = {c["id"]: c for c in data.get("choices", [])}
+        if not order or sorted(order) != sorted(by_id):
+            return data
+        return {**data, "choices": [by_id[choice_id] for choice_id in order]}
 
     def problems(self, data: dict[str, Any]) -> list[str]:
         choices = data.get("choices", [])
@@ -103,6 +110,10 @@ class SingleChoice(_ChoiceType):
         if not any(c.get("fraction") == 1 for c in choices):
             return [str(_l("Cần ít nhất một phương án đúng."))]
         return []
+
+    def describe_answer(self, data: dict[str, Any]) -> str:
+        # The options worth full marks (several may be, as in Moodle), not the partial ones.
+        return _letter_text(data, [c["id"] for c in data.get("choices", []) if c["fraction"] == 1])
 
     def untokenized(self, raw: Any, parts: Mapping[str, str]) -> Any:
         return from_token(raw, parts)
