@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -44,21 +43,16 @@ from exam.candidates.queries import (
     precheck_of,
     presentation_order,
 )
+from exam.candidates.values import ApplicationDetails, FieldProblem, Person
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
 from exam.core.filenames import download_name
 from exam.core.i18n import local_to_utc, to_local, vietnamese_sort_key
+from exam.council.queries import members_of_round, memberships_of
 from exam.extensions import db
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
 from exam.rounds.models import Position, Round, RoundStatus
-from exam.rounds.standards import (
-    DegreeLevel,
-    Discipline,
-    PoliticalTheory,
-    Rank,
-    Rating,
-    StateManagement,
-)
+from exam.rounds.standards import Discipline
 
 MIN_AGE_YEARS = 18
 MAX_AGE_YEARS = 70
@@ -69,33 +63,6 @@ DECLARATION_TEXT = _l(
     "sự thật. Nếu sai, tôi xin chịu trách nhiệm trước pháp luật và chấp nhận bị loại khỏi "
     "kỳ thi tuyển."
 )
-
-
-@dataclass(frozen=True)
-class ApplicationDetails:
-    """What the standards need to know, as the candidate declared it (None: not declared)."""
-
-    national_id: str | None = None
-    phone: str = ""
-    degree_level: DegreeLevel | None = None
-    degree_field: str | None = None
-    political_theory: PoliticalTheory | None = None
-    state_management: StateManagement | None = None
-    leadership_training: bool | None = None
-    rank: Rank | None = None
-    post_held_since: dt.date | None = None
-    ratings: tuple[Rating | None, Rating | None, Rating | None] = (None, None, None)
-    discipline: Discipline | None = None
-    discipline_on: dt.date | None = None
-    health_certificate_on: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class Person:
-    date_of_birth: dt.date
-    gender: Gender
-    current_unit: str
-    current_post: str
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -236,6 +203,14 @@ def apply_to_position(
         raise DomainError(_l("Vị trí này đã dừng thi tuyển."))
     if _existing(round_, candidate) is not None:
         raise DomainError(_l("Bạn đã nộp hồ sơ cho kỳ thi này."))
+    if seats := memberships_of(candidate.id, round_.id):
+        raise DomainError(
+            _l(
+                "Bạn là thành viên %(body)s của kỳ thi này: thành viên hội đồng, ban của kỳ thi "
+                "không được dự thi.",
+                body=seats[0].body.title,
+            )
+        )
     person = Person(date_of_birth, gender, current_unit, current_post)
     details = details or ApplicationDetails()
     errors = _check_dossier(round_, person, details, to_local(at).date(), None)
@@ -251,6 +226,10 @@ def apply_to_position(
     record("application.submit", application, actor=candidate, after=_dossier_snapshot(application))
     _notify(application, NoticeKind.RECEIVED, at)
     return application
+
+
+# docs/domain.md §2: nobody sits on a body of a round and applies to it.
+_ON_A_BODY = _l("Người này là thành viên hội đồng, ban của kỳ thi: không được dự thi.")
 
 
 def _existing(round_: Round, candidate: User) -> Application | None:
@@ -285,6 +264,8 @@ def import_application(
         errors.append(("position", _l("Vị trí này đã dừng thi tuyển.")))
     if _existing(round_, candidate) is not None:
         errors.append(("email", _l("Thí sinh này đã có hồ sơ trong kỳ thi.")))
+    if candidate.id in members_of_round(round_.id):
+        errors.append(("email", _ON_A_BODY))
     errors += _check_dossier(round_, person, details, to_local(at).date(), None)
     if errors:
         raise ValidationFailed(errors)
@@ -631,27 +612,12 @@ def _notify(
 
 
 class ImportRefused(DomainError):
-    """The import was refused whole; ``problems`` lists each (row, column, message)."""
+    """The import was refused whole; ``problems`` lists each (row, field, message), which
+    ``exam/candidates/imports.py::located`` places in the file's columns."""
 
-    def __init__(self, problems: list):
+    def __init__(self, problems: list[FieldProblem]):
         super().__init__(_l("Tệp có lỗi: không hồ sơ nào được nhập."))
         self.problems = problems
-
-
-# Which column of the import file each operation field comes from.
-_IMPORT_FIELDS = {
-    "date_of_birth": "date_of_birth",
-    "current_unit": "current_unit",
-    "current_post": "current_post",
-    "post_held_since": "post_held_since",
-    "discipline_on": "discipline_on",
-    "health_certificate_on": "health_certificate_on",
-    "national_id": "national_id",
-    "degree_field": "degree_field",
-    "received_on": "received_on",
-    "email": "email",
-    "position": "position",
-}
 
 
 def import_candidates(
@@ -669,14 +635,10 @@ def import_candidates(
     a password (no hash to compute: thousands of rows take seconds); they sign in once they
     have accepted an invitation (``exam.accounts.invitations``). ``progress(done, total)``
     is told as rows are checked."""
-    from exam.candidates.imports import RowProblem, column_label, columns
-
-    cols = {c.key: (i, c.header) for i, c in enumerate(columns(round_))}
-    problems: list = []
+    problems: list[FieldProblem] = []
 
     def problem(row: int, key: str | None, message) -> None:
-        where = column_label(*cols[_IMPORT_FIELDS[key]]) if key in _IMPORT_FIELDS else ""
-        problems.append(RowProblem(row, where, str(message)))
+        problems.append(FieldProblem(row, key, str(message)))
 
     if round_.status not in (RoundStatus.REGISTRATION_OPEN, RoundStatus.REGISTRATION_CLOSED):
         raise DomainError(_l("Chỉ nhập hồ sơ giấy khi đang hoặc vừa hết hạn nhận hồ sơ."))
@@ -693,6 +655,7 @@ def import_candidates(
     in_round = sa.select(Application).where(Application.round_id == round_.id)
     applied = set(db.session.scalars(in_round.with_only_columns(Application.candidate_id)))
     taken_ids = set(db.session.scalars(in_round.with_only_columns(Application.national_id)))
+    on_a_body = members_of_round(round_.id)
     for done, row in enumerate(rows):
         if progress is not None and done % 100 == 0:
             progress(done, len(rows))
@@ -720,6 +683,8 @@ def import_candidates(
                 )
             elif user.id in applied:
                 problem(row.row, "email", _l("Thí sinh này đã có hồ sơ trong kỳ thi."))
+            elif user.id in on_a_body:
+                problem(row.row, "email", _ON_A_BODY)
         received_at = _received_at(row.received_on)
         if not round_.registration_opens_at <= received_at < round_.registration_closes_at:
             problem(row.row, "received_on", _l("Ngày nhận hồ sơ nằm ngoài thời hạn nhận hồ sơ."))

@@ -7,12 +7,14 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.candidates.eligibility import CriterionResult, Facts, Outcome, overall, precheck
 from exam.candidates.models import Application, ApplicationStatus, Gender, PresentationDraw
 from exam.core.documents import DocumentFrame, council_signature
 from exam.core.i18n import vietnamese_sort_key
+from exam.council.checks import register_membership_check
 from exam.extensions import db
 from exam.rounds.models import Position, Round
 
@@ -233,3 +235,30 @@ def draw_of(position_id: int) -> PresentationDraw | None:
 def draw_checks_out(draw: PresentationDraw) -> bool:
     """The recorded order is what the seed gives for the recorded numbers."""
     return presentation_order(draw.seed, sorted(draw.order)) == list(draw.order)
+
+
+# --- candidates and the round's bodies ----------------------------------------------------
+
+
+@register_membership_check
+def candidacy_refusal(user_id: int, round_id: int) -> str | None:
+    """Nobody who is a candidate of a round (a dossier not withdrawn) sits on one of its
+    bodies (docs/domain.md §2). Registered with the council domain, which sits below this one
+    and cannot ask."""
+    candidate = db.session.scalar(
+        sa.select(User.full_name)
+        .join(Application, Application.candidate_id == User.id)
+        .where(
+            Application.round_id == round_id,
+            Application.candidate_id == user_id,
+            Application.status != ApplicationStatus.WITHDRAWN,
+        )
+    )
+    if candidate is None:
+        return None
+    return str(
+        _l(
+            "%(who)s là thí sinh của kỳ thi này: không được tham gia hội đồng, ban nào của kỳ thi.",
+            who=candidate,
+        )
+    )
