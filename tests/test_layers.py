@@ -90,7 +90,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("exam/question_bank/queries.py", "exam.exams.models"),
 }
 KNOWN_CIRCLES: list[list[str]] = [
-    ["exam.candidates.imports", "exam.candidates.operations"],
     [
         "exam.exams.views",
         "exam.exams.views.api",

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from exam.candidates.eligibility import DocumentKind
 from exam.candidates.models import Gender
-from exam.candidates.operations import ApplicationDetails, Person
+from exam.candidates.values import ApplicationDetails, Person
 from exam.core.forms import REQUIRED, PageForm, VietnameseDateField
 from exam.rounds.standards import (
     DegreeLevel,

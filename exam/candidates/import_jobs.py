@@ -19,9 +19,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from exam.accounts.invitations import invite_uninvited
 from exam.accounts.models import User
 from exam.candidates import uploads
-from exam.candidates.imports import read_import
+from exam.candidates.imports import located, read_import
 from exam.candidates.operations import ImportRefused, import_candidates
 from exam.core.db import utcnow
 from exam.core.jobs import Job, JobFailed, Progress, create_job, job_kind
@@ -113,12 +114,22 @@ def run_import(job: Job, progress: Progress) -> dict[str, Any]:
         progress.start_writing(_l("Đang lưu %(n)s hồ sơ…", n=total))
         # Checked again inside the writing transaction: the database may have changed.
         created = import_candidates(round_, result.rows, actor=actor, at=utcnow())
+        # The board expects the people it imported to be able to sign in: each account
+        # without a password and never invited gets its invitation, in the same transaction.
+        invited = invite_uninvited(round_, actor=actor, at=utcnow())
     except ImportRefused as refused:
-        raise JobFailed(refused.message, _problems(refused.problems)) from None
+        raise JobFailed(refused.message, _problems(located(round_, refused.problems))) from None
     finally:
         path.unlink(missing_ok=True)
     return {
         "round_id": round_.id,
         "created": len(created),
-        "message": _l("Đã nhập %(n)s hồ sơ dự tuyển.", n=len(created)),
+        "invited": invited,
+        "message": _l(
+            "Đã nhập %(n)s hồ sơ dự tuyển và gửi thư mời đặt mật khẩu cho %(i)s thí sinh.",
+            n=len(created),
+            i=invited,
+        )
+        if invited
+        else _l("Đã nhập %(n)s hồ sơ dự tuyển.", n=len(created)),
     }

@@ -27,7 +27,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from exam.candidates.models import Application, Gender
-from exam.candidates.operations import ApplicationDetails, Person
+from exam.candidates.values import ApplicationDetails, FieldProblem, Person
 from exam.core.i18n import format_date
 from exam.core.spreadsheets import append_row, write_cell
 from exam.rounds.models import Position, Round
@@ -367,6 +367,35 @@ def _read_book(round_: Round, book: Any) -> ImportResult:
 
 def column_label(index: int, header: str) -> str:
     return f"{get_column_letter(index + 1)} – {header}"
+
+
+# The column of the import file each dossier field comes from (the operations name fields).
+_COLUMN_OF_FIELD = {
+    "date_of_birth": "date_of_birth",
+    "current_unit": "current_unit",
+    "current_post": "current_post",
+    "post_held_since": "post_held_since",
+    "discipline_on": "discipline_on",
+    "health_certificate_on": "health_certificate_on",
+    "national_id": "national_id",
+    "degree_field": "degree_field",
+    "received_on": "received_on",
+    "email": "email",
+    "position": "position",
+}
+
+
+def located(round_: Round, problems: list[FieldProblem]) -> list[RowProblem]:
+    """The problems ``import_candidates`` found, each placed in its column of the file."""
+    cols = {c.key: (i, c.header) for i, c in enumerate(columns(round_))}
+    return [
+        RowProblem(
+            p.row,
+            column_label(*cols[_COLUMN_OF_FIELD[p.field]]) if p.field in _COLUMN_OF_FIELD else "",
+            p.message,
+        )
+        for p in problems
+    ]
 
 
 def _read_row(

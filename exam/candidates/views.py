@@ -337,7 +337,7 @@ def _preview(round_: Round, data: bytes) -> tuple[list, list]:
     try:
         import_candidates(round_, result.rows, actor=current_user, at=utcnow(), dry_run=True)
     except ImportRefused as refused:
-        return result.rows, refused.problems
+        return result.rows, imports.located(round_, refused.problems)
     except DomainError as error:
         return result.rows, [imports.RowProblem(0, "", error.message)]
     return result.rows, []
