@@ -47,6 +47,7 @@ from exam.candidates.values import ApplicationDetails, FieldProblem, Person
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
 from exam.core.filenames import download_name
 from exam.core.i18n import local_to_utc, to_local, vietnamese_sort_key
+from exam.council.queries import members_of_round, memberships_of
 from exam.extensions import db
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
@@ -202,6 +203,14 @@ def apply_to_position(
         raise DomainError(_l("Vị trí này đã dừng thi tuyển."))
     if _existing(round_, candidate) is not None:
         raise DomainError(_l("Bạn đã nộp hồ sơ cho kỳ thi này."))
+    if seats := memberships_of(candidate.id, round_.id):
+        raise DomainError(
+            _l(
+                "Bạn là thành viên %(body)s của kỳ thi này: thành viên hội đồng, ban của kỳ thi "
+                "không được dự thi.",
+                body=seats[0].body.title,
+            )
+        )
     person = Person(date_of_birth, gender, current_unit, current_post)
     details = details or ApplicationDetails()
     errors = _check_dossier(round_, person, details, to_local(at).date(), None)
@@ -217,6 +226,10 @@ def apply_to_position(
     record("application.submit", application, actor=candidate, after=_dossier_snapshot(application))
     _notify(application, NoticeKind.RECEIVED, at)
     return application
+
+
+# docs/domain.md §2: nobody sits on a body of a round and applies to it.
+_ON_A_BODY = _l("Người này là thành viên hội đồng, ban của kỳ thi: không được dự thi.")
 
 
 def _existing(round_: Round, candidate: User) -> Application | None:
@@ -251,6 +264,8 @@ def import_application(
         errors.append(("position", _l("Vị trí này đã dừng thi tuyển.")))
     if _existing(round_, candidate) is not None:
         errors.append(("email", _l("Thí sinh này đã có hồ sơ trong kỳ thi.")))
+    if candidate.id in members_of_round(round_.id):
+        errors.append(("email", _ON_A_BODY))
     errors += _check_dossier(round_, person, details, to_local(at).date(), None)
     if errors:
         raise ValidationFailed(errors)
@@ -640,6 +655,7 @@ def import_candidates(
     in_round = sa.select(Application).where(Application.round_id == round_.id)
     applied = set(db.session.scalars(in_round.with_only_columns(Application.candidate_id)))
     taken_ids = set(db.session.scalars(in_round.with_only_columns(Application.national_id)))
+    on_a_body = members_of_round(round_.id)
     for done, row in enumerate(rows):
         if progress is not None and done % 100 == 0:
             progress(done, len(rows))
@@ -667,6 +683,8 @@ def import_candidates(
                 )
             elif user.id in applied:
                 problem(row.row, "email", _l("Thí sinh này đã có hồ sơ trong kỳ thi."))
+            elif user.id in on_a_body:
+                problem(row.row, "email", _ON_A_BODY)
         received_at = _received_at(row.received_on)
         if not round_.registration_opens_at <= received_at < round_.registration_closes_at:
             problem(row.row, "received_on", _l("Ngày nhận hồ sơ nằm ngoài thời hạn nhận hồ sơ."))
