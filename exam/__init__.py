@@ -84,7 +84,7 @@ def warm_up(app: Flask) -> None:
     all in the storm's first 0.7 s). Called by gunicorn.conf.py once per worker."""
     from flask_babel import force_locale, gettext
 
-    from exam.exams.operations import compile_hot_statements
+    from exam.exams.hotpath import compile_hot_statements
 
     with app.app_context():
         for name in _HOT_TEMPLATES:

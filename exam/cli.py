@@ -176,7 +176,7 @@ def exams_cli() -> None:
 def exams_close_expired() -> None:
     from flask import current_app
 
-    from exam.exams.operations import close_expired_attempts
+    from exam.exams.sitting import close_expired_attempts
 
     closed = close_expired_attempts(
         at=utcnow(), grace_seconds=current_app.config["ANSWER_GRACE_SECONDS"]

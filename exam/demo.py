@@ -28,16 +28,10 @@ from exam.candidates.operations import (
     draw_presentation_order,
 )
 from exam.core.i18n import local_to_utc, to_local
+from exam.exams.definition import add_room, create_test
 from exam.exams.models import Test
-from exam.exams.operations import (
-    add_room,
-    attempt_for,
-    create_test,
-    generate_papers,
-    save_answer,
-    start_attempt,
-    submit_attempt,
-)
+from exam.exams.papers import attempt_for, generate_papers
+from exam.exams.sitting import save_answer, start_attempt, submit_attempt
 from exam.extensions import db
 from exam.panels.models import Panel, PanelRole
 from exam.panels.operations import create_panel, record_panel_score

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from exam.accounts.models import Role, User
 from exam.accounts.operations import create_user
 from exam.candidates.models import Application, Gender
 from exam.candidates.operations import apply_to_position, decide_eligibility
+from exam.exams.definition import create_test
 from exam.exams.models import Attempt, Test
-from exam.exams.operations import attempt_for, create_test, generate_papers
+from exam.exams.papers import attempt_for, generate_papers
 from exam.extensions import db
 from exam.panels.models import Panel, PanelRole
 from exam.panels.operations import create_panel
@@ -76,6 +79,26 @@ class Factories:
         return round_
 
     @staticmethod
+    def stage(round_: Round, status: RoundStatus) -> Round:
+        """Put the round in ``status`` at once, as a test of that stage's work needs (the
+        moves and their guards are tested in tests/rounds/)."""
+        round_.status = status
+        db.session.flush()
+        return round_
+
+    @staticmethod
+    @contextmanager
+    def in_stage(round_: Round, status: RoundStatus) -> Iterator[Round]:
+        """Run an operation in its own stage, then put the round back where it was (a test
+        building dossiers decided while others still apply)."""
+        before = round_.status
+        Factories.stage(round_, status)
+        try:
+            yield round_
+        finally:
+            Factories.stage(round_, before)
+
+    @staticmethod
     def application(
         position: Position,
         candidate: User | None = None,
@@ -96,13 +119,14 @@ class Factories:
         )
         if eligible is not None:
             board = Factories.user(Role.BOARD_ADMIN)
-            decide_eligibility(
-                application,
-                eligible=eligible,
-                reason="" if eligible else "Chưa đủ 12 tháng giữ chức vụ tương đương.",
-                actor=board,
-                at=at,
-            )
+            with Factories.in_stage(position.round, RoundStatus.SCREENING):
+                decide_eligibility(
+                    application,
+                    eligible=eligible,
+                    reason="" if eligible else "Chưa đủ 12 tháng giữ chức vụ tương đương.",
+                    actor=board,
+                    at=at,
+                )
         db.session.flush()
         return application
 
@@ -323,13 +347,12 @@ class Factories:
 
         board = board or Factories.user(Role.BOARD_ADMIN)
         round_ = Factories.round(positions=positions, board=board)
-        for position in round_.positions:
-            for _ in range(eligible):
-                application = Factories.dossier(position)
-                decide(application, eligible=True, reason="", actor=board, at=T0)
+        dossiers = [Factories.dossier(p) for p in round_.positions for _ in range(eligible)]
         after = round_.registration_closes_at + dt.timedelta(hours=1)
         advance_round(round_, actor=board, at=after)  # registration closed
         advance_round(round_, actor=board, at=after)  # screening
+        for application in dossiers:
+            decide(application, eligible=True, reason="", actor=board, at=after)
         db.session.flush()
         return round_
 

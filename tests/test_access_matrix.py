@@ -10,8 +10,8 @@ import pytest
 import time_machine
 
 from exam.accounts.models import Role
+from exam.exams.definition import add_room
 from exam.exams.models import Test as ExamTest
-from exam.exams.operations import add_room
 from exam.extensions import db
 from exam.rounds.models import RoundStatus
 from tests.conftest import login

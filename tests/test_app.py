@@ -16,7 +16,7 @@ import time_machine
 import config as app_config
 from exam import create_app
 from exam.accounts.models import Role
-from exam.exams.operations import start_attempt
+from exam.exams.sitting import start_attempt
 from exam.extensions import db, limiter
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
@@ -400,26 +400,26 @@ def test_a_guest_is_asked_to_sign_in_in_vietnamese(client):
 def test_a_new_server_process_is_warmed_up_before_the_first_candidates(app, tmp_path):
     """gunicorn.conf.py warms each worker up: the exam pages' templates and the hot
     statements compiled before the first request of a session's start."""
-    import exam.exams.operations as exam_operations
     from exam import warm_up
+    from exam.exams import hotpath
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url == "sqlite://":  # the suite's in-memory database is the tests' own connection
         url = f"sqlite:///{tmp_path / 'warm.sqlite3'}"
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    exam_operations._STATEMENTS.clear()
-    exam_operations._DRIVER_STATEMENTS.clear()
+    hotpath._STATEMENTS.clear()
+    hotpath._DRIVER_STATEMENTS.clear()
 
     warm_up(fresh)
 
     compiled = {key[1] for key in fresh.jinja_env.cache}
     assert {"exams/paper.html", "exams/start.html", "base.html"} <= compiled
     dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
-    assert (dialect, "open_paper") in exam_operations._STATEMENTS
-    assert (dialect, "start_state") in exam_operations._STATEMENTS
+    assert (dialect, "open_paper") in hotpath._STATEMENTS
+    assert (dialect, "start_state") in hotpath._STATEMENTS
     if dialect == "postgresql":
-        assert ("open_paper", 0) in exam_operations._DRIVER_STATEMENTS
-        assert ("state_and_items", 1) in exam_operations._DRIVER_STATEMENTS
+        assert ("open_paper", 0) in hotpath._DRIVER_STATEMENTS
+        assert ("state_and_items", 1) in hotpath._DRIVER_STATEMENTS
 
 
 def test_the_site_has_a_favicon(client):

@@ -157,9 +157,11 @@ def build_world(
 
     from exam.accounts.models import Role
     from exam.core.db import utcnow
+    from exam.exams.definition import create_test
     from exam.exams.models import Attempt, AttemptQuestion
-    from exam.exams.operations import create_test, generate_papers, start_attempt
+    from exam.exams.papers import generate_papers
     from exam.exams.rendering import prerender_papers
+    from exam.exams.sitting import start_attempt
     from exam.exams.tokens import option_token
     from exam.extensions import db
     from tests.factories import Factories

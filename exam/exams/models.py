@@ -415,7 +415,7 @@ class Answer(db.Model):
 class RefusedAnswer(db.Model):
     """An answer that arrived after the paper closed: refused, and kept here as evidence.
 
-    Evidence is capped per paper (exam.exams.operations.log_refused_answers): beyond the
+    Evidence is capped per paper (exam.exams.sitting.log_refused_answers): beyond the
     caps, refused answers are only counted, on the paper's one summary row (``summary``,
     no question, no response), whose ``count`` says how many more were refused and whose
     ``received_at`` is the last of them."""
@@ -451,7 +451,7 @@ class RefusedAnswer(db.Model):
 class WrongSessionCode(db.Model):
     """A wrong session code typed on a paper's start page: shown to the invigilator, and
     counted, so that a paper whose code was guessed too often stops taking codes for a
-    while (exam.exams.operations.start_paper)."""
+    while (exam.exams.sitting.start_paper)."""
 
     __tablename__ = "wrong_session_codes"
     __table_args__ = (sa.Index("ix_wrong_session_codes_attempt_at", "attempt_id", "entered_at"),)

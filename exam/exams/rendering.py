@@ -12,7 +12,7 @@ from flask_babel import force_locale, format_decimal
 from flask_babel import lazy_gettext as _l
 
 from exam.exams.models import Attempt, AttemptQuestion, RenderedPaper, Test
-from exam.exams.operations import load_paper
+from exam.exams.sitting import load_paper
 from exam.exams.tokens import part_tokens
 from exam.extensions import db
 

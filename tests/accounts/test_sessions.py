@@ -17,7 +17,8 @@ from flask_login.utils import encode_cookie
 from exam.accounts.models import Role, User
 from exam.accounts.operations import deactivate_user
 from exam.audit.models import AuditEntry
-from exam.exams.operations import generate_papers, start_attempt
+from exam.exams.papers import generate_papers
+from exam.exams.sitting import start_attempt
 from exam.extensions import db
 from tests.conftest import login
 from tests.factories import PASSWORD

@@ -633,8 +633,9 @@ def test_untampered_values_match_the_trail(app, contest):
 
 
 def test_values_still_match_after_an_incident_and_a_voided_question(make, contest):
+    from exam.exams.analysis import void_question
+    from exam.exams.invigilation import record_incident
     from exam.exams.models import Penalty
-    from exam.exams.operations import record_incident, void_question
 
     applications, _, _ = contest
     attempt = _attempt(applications["Trương Thị Ánh Tuyết"])

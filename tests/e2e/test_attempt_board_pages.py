@@ -9,13 +9,9 @@ import pytest
 
 from exam.accounts.models import Role
 from exam.core.db import utcnow
-from exam.exams.operations import (
-    add_room,
-    generate_papers,
-    save_answer,
-    start_attempt,
-    submit_attempt,
-)
+from exam.exams.definition import add_room
+from exam.exams.papers import generate_papers
+from exam.exams.sitting import save_answer, start_attempt, submit_attempt
 from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD, Factories
 

@@ -12,8 +12,9 @@ import time_machine
 
 from exam.accounts.models import Role
 from exam.core.db import utcnow
+from exam.exams.definition import add_room
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
-from exam.exams.operations import add_room, generate_papers
+from exam.exams.papers import generate_papers
 from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, Factories
 from tests.helpers import bank_id
@@ -292,7 +293,7 @@ def test_a_closed_paper_past_its_evidence_cap_still_takes_the_page_to_the_result
     (issue 10 item 3), not 409: the page reads the paper's status in the reply and goes to
     the result at once, instead of showing a lost connection and retrying."""
     from exam.exams.models import RefusedAnswer
-    from exam.exams.operations import submit_attempt
+    from exam.exams.sitting import submit_attempt
 
     attempt_id = sitting["attempt"].id
     sign_in(page, live_server, sitting["candidate"].email)

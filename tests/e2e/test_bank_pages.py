@@ -12,8 +12,9 @@ import sqlalchemy as sa
 
 from exam.accounts.models import Role
 from exam.core.db import utcnow
+from exam.exams.definition import create_test
 from exam.exams.models import Answer, AttemptQuestion
-from exam.exams.operations import create_test, generate_papers
+from exam.exams.papers import generate_papers
 from exam.question_bank.interchange import MatchPair, NumericAnswer, QuestionData, ShortAnswer
 from exam.question_bank.operations import (
     approve_question,

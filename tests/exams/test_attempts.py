@@ -20,15 +20,15 @@ import time_machine
 from exam.accounts.models import Role, User
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
+from exam.exams.hotpath import CONTACT_EVERY_SECONDS
+from exam.exams.invigilation import grant_extra_time
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
-from exam.exams.operations import (
-    CONTACT_EVERY_SECONDS,
-    AnswerRefused,
+from exam.exams.papers import generate_papers
+from exam.exams.rules import AnswerRefused
+from exam.exams.sitting import (
     acknowledge_result,
     close_expired_attempts,
     close_if_expired,
-    generate_papers,
-    grant_extra_time,
     save_answer,
     start_attempt,
     submit_attempt,

@@ -12,19 +12,18 @@ import time_machine
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
-from exam.exams.models import Attempt, AttemptStatus
-from exam.exams.operations import (
+from exam.exams.definition import (
     add_room,
     add_section,
     add_session,
     check_blueprint,
     create_test,
-    generate_papers,
     move_attempt,
     remove_section,
-    set_accommodation,
-    start_attempt,
 )
+from exam.exams.models import Attempt, AttemptStatus
+from exam.exams.papers import generate_papers, set_accommodation
+from exam.exams.sitting import start_attempt
 from exam.extensions import db
 from exam.question_bank.models import Category, Difficulty
 from tests.conftest import login

@@ -14,8 +14,10 @@ import time_machine
 
 from exam.accounts.models import Role, User
 from exam.audit.models import PendingAuditEntry
+from exam.exams.definition import add_room
 from exam.exams.models import Answer, Attempt, AttemptStatus, RefusedAnswer, WrongSessionCode
-from exam.exams.operations import add_room, generate_papers, start_attempt, submit_attempt
+from exam.exams.papers import generate_papers
+from exam.exams.sitting import start_attempt, submit_attempt
 from exam.extensions import db
 from tests.conftest import login
 

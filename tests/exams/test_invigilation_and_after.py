@@ -17,6 +17,9 @@ import time_machine
 from exam.accounts.models import Role, User
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
+from exam.exams.analysis import void_question
+from exam.exams.definition import add_room
+from exam.exams.invigilation import allow_retake, grant_extra_time, record_incident
 from exam.exams.models import (
     Attempt,
     AttemptQuestion,
@@ -25,18 +28,9 @@ from exam.exams.models import (
     RefusedAnswer,
     ReviewOption,
 )
-from exam.exams.operations import (
-    add_room,
-    allow_retake,
-    generate_papers,
-    grant_extra_time,
-    record_incident,
-    record_item_points,
-    save_answer,
-    start_attempt,
-    submit_attempt,
-    void_question,
-)
+from exam.exams.papers import generate_papers
+from exam.exams.scoring import record_item_points
+from exam.exams.sitting import save_answer, start_attempt, submit_attempt
 from exam.extensions import db
 from exam.question_bank.qtypes.base import _REGISTRY, QuestionType
 from tests.conftest import login

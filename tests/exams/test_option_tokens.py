@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import time_machine
 
 from exam.accounts.models import Role, User
+from exam.exams.definition import add_section, create_test
 from exam.exams.models import (
     Answer,
     Attempt,
@@ -26,14 +27,9 @@ from exam.exams.models import (
     RenderedPaper,
     ReviewOption,
 )
-from exam.exams.operations import (
-    add_section,
-    create_test,
-    generate_papers,
-    start_attempt,
-    submit_attempt,
-)
+from exam.exams.papers import generate_papers
 from exam.exams.rendering import prerender_papers
+from exam.exams.sitting import start_attempt, submit_attempt
 from exam.exams.tokens import TOKEN_LENGTH, decode_response, option_token, part_tokens
 from exam.extensions import db
 from exam.question_bank.interchange import Choice, MatchPair, QuestionData
@@ -100,7 +96,7 @@ class World:
 def world(make, monkeypatch) -> World:
     """Two papers of the same five questions (one of each shown type): a bank of one
     question a type, allowed by a ratio of 1 to the paper."""
-    monkeypatch.setattr("exam.exams.operations.BANK_TO_PAPER_RATIO", 1)
+    monkeypatch.setattr("exam.exams.definition.BANK_TO_PAPER_RATIO", 1)
     author, reviewer = make.user(Role.QUESTION_AUTHOR), make.user(Role.QUESTION_AUTHOR)
     board = make.user(Role.BOARD_ADMIN)
     bank = create_bank("Ngân hàng mã hóa phương án", "", actor=author)

@@ -15,11 +15,13 @@ import pytest
 import time_machine
 
 from exam.accounts.models import Role, User
+from exam.exams.definition import create_test
 from exam.exams.models import Attempt, ReviewOption
 from exam.exams.models import Test as ExamTest
-from exam.exams.operations import create_test, generate_papers, start_attempt, submit_attempt
+from exam.exams.papers import generate_papers
 from exam.exams.rendering import prerender_papers
-from exam.exams.views import response_text
+from exam.exams.sitting import start_attempt, submit_attempt
+from exam.exams.views.sit import response_text
 from exam.extensions import db
 from exam.question_bank.imports import plan_import, run_import
 from exam.question_bank.models import Question

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from exam.accounts.models import Role
 from exam.core.errors import DomainError, ValidationFailed
+from exam.exams.definition import create_test
 from exam.exams.models import Attempt
 from exam.exams.models import Test as ExamTest
-from exam.exams.operations import blueprint_pools, create_test, draw_paper, generate_papers
+from exam.exams.papers import blueprint_pools, draw_paper, generate_papers
 from exam.extensions import db
 from exam.question_bank.models import QuestionVersion
 from exam.question_bank.operations import submit_for_review

@@ -293,7 +293,8 @@ def test_reopening_a_sealed_sheet_shows_what_was_sealed(app, scoring):
 
 
 def test_the_panel_is_offered_only_candidates_past_the_test_gate(app, make):
-    from exam.exams.operations import attempt_for, start_attempt
+    from exam.exams.papers import attempt_for
+    from exam.exams.sitting import start_attempt
     from tests.results.test_ranking import QUESTIONS, _sit
 
     round_ = make.round()

@@ -459,7 +459,7 @@ def test_a_retired_question_in_a_file_stays_retired_and_is_never_drawn(app, make
     """``status: retired`` (history of a replaced law): imported retired even when the import
     sends the others for review, left out of the approved pool, written back by the export."""
     from exam.core.errors import DomainError
-    from exam.exams.operations import approved_pool
+    from exam.exams.definition import approved_pool
     from exam.question_bank.operations import (
         approve_question,
         export_questions,

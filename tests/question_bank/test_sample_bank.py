@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from exam.accounts.models import Role
-from exam.exams.operations import approved_pool
+from exam.exams.definition import approved_pool
 from exam.question_bank.imports import plan_import, run_import
 from exam.question_bank.interchange import QUESTION_TYPES
 from exam.question_bank.models import Question, QuestionStatus

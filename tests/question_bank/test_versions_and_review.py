@@ -168,7 +168,7 @@ def test_wrong_transitions_are_refused(make, people, status, action):
 
 
 def test_retired_questions_are_not_drawn_and_can_come_back_as_drafts(make, people):
-    from exam.exams.operations import approved_pool
+    from exam.exams.definition import approved_pool
 
     author, reviewer, board = people
     question = approved(make, author, reviewer)

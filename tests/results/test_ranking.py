@@ -14,8 +14,9 @@ from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
 from exam.candidates.operations import decide_eligibility
 from exam.core.errors import DomainError
-from exam.exams.operations import attempt_for, save_answer, start_attempt, submit_attempt
+from exam.exams.papers import attempt_for
 from exam.exams.queries import attempt_of_application
+from exam.exams.sitting import save_answer, start_attempt, submit_attempt
 from exam.extensions import db
 from exam.panels.operations import record_panel_score
 from exam.results.models import Outcome, Ranking, RankingRow

@@ -1,0 +1,71 @@
+"""The test's fixed rules: the session code's alphabet, the bank-to-paper ratio, when a paper
+takes answers, the penalties' factors, and the errors the sitting raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from flask_babel import lazy_gettext as _l
+
+from exam.core.errors import DomainError, ValidationFailed
+from exam.exams.models import AttemptStatus, Penalty, Test
+
+SESSION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
+BANK_TO_PAPER_RATIO = 3  # docs/domain.md's default; each test keeps its own (Test.bank_ratio)
+
+
+class AnswerRefused(DomainError):
+    """An answer that arrived too late or for a paper that is closed."""
+
+
+class WrongCode(ValidationFailed):
+    """A wrong session code on the start page (kept by ``note_wrong_code``)."""
+
+    def __init__(self, given: str):
+        super().__init__([("session_code", _l("Mã ca thi không đúng."))])
+        self.given = given
+
+
+class TooManyWrongCodes(DomainError):
+    """The paper's code was typed wrong too often lately: no code is taken until
+    ``retry_after`` seconds have passed (answered 429)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, "session_code")
+        self.retry_after = retry_after
+
+
+def new_session_code() -> str:
+    return "".join(secrets.choice(SESSION_CODE_ALPHABET) for _ in range(6))
+
+
+def required_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed([(field, message)])
+    return value
+
+
+CLOSED_MESSAGE = _l("Bài thi đã đóng: câu trả lời không được ghi nhận.")
+
+
+def accepting_answers(
+    status: AttemptStatus | str, deadline_at: dt.datetime, at: dt.datetime, grace_seconds: int
+) -> bool:
+    return status == AttemptStatus.IN_PROGRESS and at <= deadline_at + dt.timedelta(
+        seconds=grace_seconds
+    )
+
+
+def is_answered(response: object) -> bool:
+    return response not in (None, "", [], {})
+
+
+def penalty_factor(test: Test, penalty: Penalty) -> float:
+    return {
+        Penalty.NONE: 1.0,
+        Penalty.REPRIMAND: 1 - test.reprimand_percent / 100,
+        Penalty.WARNING: 1 - test.warning_percent / 100,
+        Penalty.SUSPENSION: 0.0,
+    }[penalty]

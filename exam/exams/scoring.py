@@ -1,0 +1,83 @@
+"""Scoring a paper: each item's points, the automatic part, the final score with the
+penalty, and the marks given by people."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+
+from exam.accounts.models import User
+from exam.audit.operations import record
+from exam.audit.reconcile import attempt_values
+from exam.core.errors import DomainError, ValidationFailed
+from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus
+from exam.exams.rules import is_answered, penalty_factor
+from exam.question_bank.qtypes import get_type
+
+# --- scoring --------------------------------------------------------------------------------
+
+
+def auto_scored(item: AttemptQuestion) -> bool:
+    return get_type(item.version.type).auto_scored
+
+
+def _item_points(item: AttemptQuestion) -> float | None:
+    """Points earned by one item: all of them when voided, the type's score when scored
+    automatically, the mark given by people otherwise (None until marked)."""
+    if item.voided:
+        return item.points
+    if not auto_scored(item):
+        return item.awarded_points
+    answer = item.answer
+    if answer is None or not is_answered(answer.response):
+        return 0.0
+    fraction = get_type(item.version.type).score_fraction(item.version.data, answer.response)
+    return round(item.points * min(1.0, max(0.0, fraction)), 4)
+
+
+def rescore(attempt: Attempt) -> None:
+    """Recompute a submitted paper: each item's points, the automatic part (``score``) and
+    the final score (None while an item awaits marking; the penalty applied)."""
+    objective, total, pending = 0.0, 0.0, False
+    for item in attempt.questions:
+        points = _item_points(item)
+        item.awarded_points = points
+        if points is None:
+            pending = True
+            continue
+        total += points
+        if item.voided or auto_scored(item):
+            objective += points
+    attempt.score = round(objective, 2)
+    if pending:
+        attempt.final_score = None
+    else:
+        attempt.final_score = round(total * penalty_factor(attempt.test, attempt.penalty), 2)
+
+
+def record_item_points(
+    item: AttemptQuestion, points: float, *, actor: User, at: dt.datetime
+) -> AttemptQuestion:
+    """The mark of a question scored by people (an essay), once the paper is submitted;
+    the paper's final score follows when its last such question is marked."""
+    attempt = item.attempt
+    if attempt.status != AttemptStatus.SUBMITTED:
+        raise DomainError(_l("Bài thi chưa nộp."))
+    if auto_scored(item) or item.voided:
+        raise DomainError(_l("Câu hỏi này được chấm tự động."))
+    if not 0 <= points <= item.points:
+        raise ValidationFailed(
+            [("points", _l("Điểm phải từ 0 đến %(max)s.", max=f"{item.points:g}"))]
+        )
+    before = item.awarded_points
+    item.awarded_points = round(points, 2)
+    rescore(attempt)
+    record(
+        "attempt.mark_item",
+        attempt,
+        actor=actor,
+        before={"item": item.id, "points": before},
+        after={"item": item.id, "points": item.awarded_points, **attempt_values(attempt)},
+    )
+    return item

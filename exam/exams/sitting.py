@@ -1,0 +1,423 @@
+"""Sitting a paper: Start (the session code, late entry, wrong codes), saving one answer,
+submitting, the server closing expired papers, the candidate's acknowledgement, and the
+evidence kept of answers refused by a closed paper.
+
+Time is the server's: every function takes ``at`` (the moment of the request) and the
+deadline is fixed by the session's start, never by the candidate's login."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from exam.accounts.models import User
+from exam.audit.operations import pending_fields, record, record_soon
+from exam.audit.reconcile import attempt_values
+from exam.core.errors import DomainError, ValidationFailed
+from exam.exams.hotpath import NotYours, run_statements
+from exam.exams.models import (
+    Answer,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    RefusedAnswer,
+    WrongSessionCode,
+    deadline,
+)
+from exam.exams.rules import (
+    CLOSED_MESSAGE,
+    AnswerRefused,
+    TooManyWrongCodes,
+    WrongCode,
+    accepting_answers,
+    is_answered,
+)
+from exam.exams.scoring import rescore
+from exam.extensions import db
+from exam.question_bank.qtypes import get_type
+from exam.question_bank.qtypes.base import InvalidResponse
+
+# --- sitting --------------------------------------------------------------------------------
+
+
+def _check_start(
+    *,
+    starts_at: dt.datetime,
+    late_entry_minutes: int,
+    deadline_at: dt.datetime,
+    expected_code: str,
+    given_code: str,
+    at: dt.datetime,
+) -> None:
+    """The rules of pressing Start: not before the session's start, not after the paper's
+    end, not after the late-entry limit, and with the session's code (any case)."""
+    if at < starts_at:
+        raise DomainError(_l("Chưa đến giờ thi."))
+    if at >= deadline_at:
+        raise DomainError(_l("Đã hết giờ làm bài."))
+    if at > starts_at + dt.timedelta(minutes=late_entry_minutes):
+        raise DomainError(
+            _l(
+                "Đã quá %(n)d phút sau giờ bắt đầu: thí sinh không được vào thi.",
+                n=late_entry_minutes,
+            )
+        )
+    given = (given_code or "").strip().upper()
+    if not given:
+        raise ValidationFailed([("session_code", _l("Vui lòng điền mục này."))])
+    if not hmac.compare_digest(given.encode(), expected_code.encode()):
+        raise WrongCode(given)
+
+
+def start_attempt(attempt: Attempt, *, session_code: str, actor: User, at: dt.datetime) -> Attempt:
+    """Unlock the paper with the session code, from the session's fixed start until the
+    late-entry limit. The paper exists already: this is a check and one write."""
+    if attempt.status != AttemptStatus.READY:
+        return attempt  # resuming: nothing to do
+    session = attempt.session
+    _check_start(
+        starts_at=session.starts_at,
+        late_entry_minutes=session.late_entry_minutes,
+        deadline_at=attempt.deadline_at,
+        expected_code=session.code,
+        given_code=session_code,
+        at=at,
+    )
+    attempt.status = AttemptStatus.IN_PROGRESS
+    attempt.started_at = at
+    attempt.last_seen_at = at
+    record("attempt.start", attempt, actor=actor, after={"started_at": at})
+    return attempt
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """Who pressed Start, for the audit trail (the user object is not loaded)."""
+
+    id: int
+    email: str
+
+
+def start_paper(
+    attempt_id: int,
+    candidate_id: int,
+    session_code: str,
+    *,
+    session_token: str,
+    at: dt.datetime,
+    tries: int = 5,
+    window: dt.timedelta = dt.timedelta(minutes=10),
+) -> bool:
+    """``start_attempt`` on the hot path of the session's first minute: one read (the paper,
+    its session, its owner and its wrong codes of the last ``window``), one conditional
+    update, the audit entry. True when the paper started now, False when it had started
+    already (a second tab, a reload). A wrong code raises ``WrongCode`` (for the caller to
+    keep with ``note_wrong_code``); after ``tries`` wrong codes within ``window`` no code is
+    taken, not even the right one, until the oldest of them is ``window`` old
+    (``TooManyWrongCodes``): 32^6 codes cannot be guessed at that pace."""
+    with run_statements() as run:
+        rows = run(
+            "start_state",
+            {
+                "attempt": attempt_id,
+                "candidate": candidate_id,
+                "token": session_token,
+                "since": at - window,
+            },
+        )
+        if not rows:
+            raise NotYours()
+        [row] = rows
+        if row.status != AttemptStatus.READY:
+            return False
+        if row.wrong_codes >= tries and (session_code or "").strip():
+            raise _too_many_wrong_codes(attempt_id, tries=tries, window=window, at=at)
+        starts_at = row.starts_at.astimezone(dt.UTC)
+        _check_start(
+            starts_at=starts_at,
+            late_entry_minutes=row.late_entry_minutes,
+            deadline_at=deadline(
+                starts_at, row.duration_minutes, row.time_percent, row.extra_minutes
+            ),
+            expected_code=row.code,
+            given_code=session_code,
+            at=at,
+        )
+        audit = {
+            "actor": _Candidate(candidate_id, row.email),
+            "object_type": "Attempt",
+            "object_id": attempt_id,
+            "after": {"started_at": at},
+        }
+        if run.dialect == "postgresql":  # the update and its entry: one statement
+            fields = pending_fields("attempt.start", **audit)
+            return bool(run("start_audited", {"attempt": attempt_id, "at": at, **fields}))
+        if not run("start", {"attempt": attempt_id, "at": at}):
+            return False
+        record_soon("attempt.start", **audit)
+        return True
+
+
+def _too_many_wrong_codes(
+    attempt_id: int, *, tries: int, window: dt.timedelta, at: dt.datetime
+) -> TooManyWrongCodes:
+    """The refusal of a paper locked by wrong codes, with the time left: until the
+    ``tries``-th latest wrong code is ``window`` old."""
+    latest = db.session.scalars(
+        sa.select(WrongSessionCode.entered_at)
+        .where(WrongSessionCode.attempt_id == attempt_id)
+        .order_by(WrongSessionCode.entered_at.desc())
+        .limit(tries)
+    ).all()
+    ends = latest[-1] + window if latest else at
+    seconds = max(1, math.ceil((ends - at).total_seconds()))
+    return TooManyWrongCodes(
+        str(
+            _l(
+                "Mã ca thi đã bị nhập sai %(n)d lần: bài thi tạm khóa. Vui lòng báo cán bộ "
+                "coi thi hoặc thử lại sau %(m)d phút.",
+                n=len(latest),
+                m=math.ceil(seconds / 60),
+            )
+        ),
+        seconds,
+    )
+
+
+def note_wrong_code(attempt_id: int, candidate_id: int, given: str, *, at: dt.datetime) -> None:
+    """Keep a wrong session code (as typed, cut to 20 characters) for the invigilator's
+    console and the audit trail. Only the wrong-code branch of Start writes this."""
+    code = given[:20]
+    db.session.add(WrongSessionCode(attempt_id=attempt_id, code=code, entered_at=at))
+    email = db.session.scalar(sa.select(User.email).where(User.id == candidate_id))
+    record_soon(
+        "attempt.wrong_code",
+        actor=_Candidate(candidate_id, email or ""),
+        object_type="Attempt",
+        object_id=attempt_id,
+        after={"code": code, "entered_at": at},
+    )
+    db.session.flush()
+
+
+def save_answer(
+    attempt: Attempt,
+    attempt_question: AttemptQuestion,
+    raw_response: object,
+    *,
+    seq: int,
+    at: dt.datetime,
+    grace_seconds: int = 0,
+) -> Answer:
+    """Keep the response unless a newer one (higher ``seq``) is already stored.
+
+    Saving the same (seq, response) twice is harmless, so clients may retry freely. (The
+    autosave API uses ``save_answers``, the same rule in one statement.)"""
+    if attempt_question.attempt_id != attempt.id:
+        raise DomainError(_l("Câu hỏi không thuộc bài thi này."))
+    if not accepting_answers(attempt.status, attempt.deadline_at, at, grace_seconds):
+        raise AnswerRefused(CLOSED_MESSAGE)
+    version = attempt_question.version
+    try:
+        response = get_type(version.type).clean_response(version.data, raw_response)
+    except InvalidResponse:
+        raise ValidationFailed([("response", _l("Câu trả lời không hợp lệ."))]) from None
+    answer = attempt_question.answer
+    if answer is None:
+        answer = Answer(
+            attempt_question=attempt_question,
+            response=response,
+            answered=is_answered(response),
+            seq=seq,
+            saved_at=at,
+        )
+        db.session.add(answer)
+    elif seq > answer.seq:
+        answer.response, answer.seq, answer.saved_at = response, seq, at
+        answer.answered = is_answered(response)
+    db.session.flush()
+    return answer
+
+
+EVIDENCE_MAX_CHARACTERS = 100_000  # a refused response is kept whole up to this (an essay)
+
+
+@dataclass(frozen=True)
+class RefusedEvidence:
+    """What ``log_refused_answers`` did: answers kept one by one, answers only counted on
+    the paper's summary row, and when more would be kept again (None: nothing counted)."""
+
+    kept: int
+    counted: int
+    retry_after: int | None
+
+
+def _as_evidence(response: object) -> object:
+    """The response as sent, or its beginning and length when it is longer than any
+    answer the page can send (a request may carry megabytes)."""
+    text = json.dumps(response, ensure_ascii=False)
+    if len(text) <= EVIDENCE_MAX_CHARACTERS:
+        return response
+    return {"truncated": True, "characters": len(text), "start": text[:1000]}
+
+
+def log_refused_answers(
+    attempt_id: int,
+    entries: list[tuple[object, object, object]],
+    *,
+    reason: str,
+    at: dt.datetime,
+    per_minute: int = 50,
+    per_paper: int = 1000,
+) -> RefusedEvidence:
+    """Keep what arrived for a closed paper as evidence (never scored), within caps: at
+    most ``per_minute`` answers a minute and ``per_paper`` in all are kept one by one.
+    Beyond, answers are only counted on the paper's one summary row, so that a client
+    posting thousands of answers to a closed paper neither fills the database nor holds
+    SQLite's write turn (issue 10: 200,000 answers took 17 s), and the evidence still
+    says how many more were refused."""
+    entries = entries or [(None, None, None)]
+    since = at - dt.timedelta(minutes=1)
+    mine = sa.and_(RefusedAnswer.attempt_id == attempt_id, RefusedAnswer.summary.is_(False))
+    recent = db.session.scalars(
+        sa.select(RefusedAnswer.received_at)
+        .where(mine, RefusedAnswer.received_at > since)
+        .order_by(RefusedAnswer.received_at)
+        .limit(per_minute)
+    ).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(RefusedAnswer).where(mine))
+    room = max(0, min(per_minute - len(recent), per_paper - total))
+    for item_id, response, seq in entries[:room]:
+        db.session.add(
+            RefusedAnswer(
+                attempt_id=attempt_id,
+                item_id=item_id if type(item_id) is int else None,
+                seq=seq if type(seq) is int else None,
+                response=_as_evidence(response),
+                received_at=at,
+                reason=reason[:200],
+            )
+        )
+    counted = len(entries) - min(room, len(entries))
+    if counted:
+        db.session.execute(_count_refused(attempt_id, counted, reason=reason[:200], at=at))
+    db.session.flush()
+    if not counted:
+        return RefusedEvidence(len(entries), 0, None)
+    if total + room >= per_paper or not recent:
+        retry_after = 60  # nothing more will be kept whole: slow down
+    else:
+        retry_after = max(1, math.ceil((recent[0] + dt.timedelta(minutes=1) - at).total_seconds()))
+    return RefusedEvidence(room, counted, retry_after)
+
+
+def _count_refused(attempt_id: int, counted: int, *, reason: str, at: dt.datetime) -> sa.Insert:
+    """Add ``counted`` to the paper's summary row, made on first use (one statement,
+    atomic on SQLite and PostgreSQL alike)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = RefusedAnswer.__table__
+    statement = insert(table).values(
+        attempt_id=attempt_id,
+        summary=True,
+        count=counted,
+        received_at=at,
+        reason=reason,
+        response=sa.null(),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.attempt_id],
+        index_where=sa.text("summary"),
+        set_={"count": table.c.count + statement.excluded.count, "received_at": at},
+    )
+
+
+def load_paper(attempt: Attempt) -> list[AttemptQuestion]:
+    """The paper's items with their versions and answers, fresh from the database (the
+    autosave statement writes answers without the ORM)."""
+    return list(
+        db.session.scalars(
+            sa.select(AttemptQuestion)
+            .where(AttemptQuestion.attempt_id == attempt.id)
+            .options(
+                sa.orm.selectinload(AttemptQuestion.answer),
+                sa.orm.joinedload(AttemptQuestion.version),
+            )
+            .order_by(AttemptQuestion.position)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def lock_paper(attempt: Attempt) -> None:
+    """Take the paper's row for update (PostgreSQL): saves in flight finish first."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+        db.session.refresh(attempt, attribute_names=["status"])
+
+
+def submit_attempt(
+    attempt: Attempt, *, actor: User | None, at: dt.datetime, by_server: bool = False
+) -> Attempt:
+    """Close the paper and score it at once (what can be scored automatically)."""
+    lock_paper(attempt)
+    if attempt.status == AttemptStatus.SUBMITTED:
+        raise DomainError(_l("Bài thi đã được nộp."))
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise DomainError(_l("Bài thi chưa bắt đầu."))
+    db.session.flush()
+    load_paper(attempt)
+    with db.session.no_autoflush:
+        submitted_at = min(at, attempt.deadline_at) if by_server else at
+        attempt.status = AttemptStatus.SUBMITTED
+        attempt.submitted_at = submitted_at
+        attempt.submitted_by_server = by_server
+        rescore(attempt)
+    record(
+        "attempt.submit",
+        attempt,
+        actor=actor,
+        after={"by_server": by_server, **attempt_values(attempt)},
+    )
+    return attempt
+
+
+def close_if_expired(attempt: Attempt, *, at: dt.datetime, grace_seconds: int = 0) -> bool:
+    """The server submits a paper whose time is up, even if the browser is gone."""
+    expired = at > attempt.deadline_at + dt.timedelta(seconds=grace_seconds)
+    if expired and attempt.status == AttemptStatus.IN_PROGRESS:
+        submit_attempt(attempt, actor=None, at=at, by_server=True)
+        return True
+    return False
+
+
+def close_expired_attempts(
+    *, at: dt.datetime, grace_seconds: int = 0, where: sa.ColumnElement | None = None
+) -> int:
+    """Close every expired paper (run by `flask exams close-expired`, and by the consoles
+    and result pages for theirs)."""
+    query = sa.select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS)
+    if where is not None:
+        query = query.where(where)
+    closed = 0
+    for attempt in db.session.scalars(query).all():
+        closed += close_if_expired(attempt, at=at, grace_seconds=grace_seconds)
+    return closed
+
+
+def acknowledge_result(attempt: Attempt, *, actor: User, at: dt.datetime) -> Attempt:
+    """The candidate confirms the score shown: the electronic signature of the result list."""
+    if attempt.status != AttemptStatus.SUBMITTED:
+        raise DomainError(_l("Bài thi chưa nộp."))
+    if attempt.acknowledged_at is None:
+        attempt.acknowledged_at = at
+        record("attempt.acknowledge", attempt, actor=actor, after={"score": attempt.score})
+    return attempt

@@ -1,0 +1,187 @@
+"""The invigilators' pages: their rooms, the room's console and its poll, one candidate's
+page, extra time, incidents and retakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from exam.core.auth import ensure, get_or_404, require
+from exam.core.db import utcnow
+from exam.core.i18n import format_datetime
+from exam.core.views import refused, run_operation
+from exam.exams.forms import ExtraTimeForm, IncidentForm, RetakeForm
+from exam.exams.invigilation import allow_retake, grant_extra_time, record_incident
+from exam.exams.models import Attempt, AttemptStatus, Penalty, Room
+from exam.exams.permissions import can_invigilate, can_watch_room, can_watch_some_room
+from exam.exams.queries import progress_of, room_attempts, rooms_of, wrong_codes_of
+from exam.exams.sitting import close_expired_attempts, close_if_expired
+from exam.exams.views import bp
+from exam.exams.views.common import answer_grace
+from exam.extensions import db
+
+CODE_SHOWN_BEFORE = dt.timedelta(minutes=30)  # the console shows the session code from then
+
+
+@bp.get("/invigilation/")
+@require(can_watch_some_room)
+def my_rooms() -> str:
+    return render_template("exams/my_rooms.html", rooms=rooms_of(current_user))
+
+
+def _room_for(room_id: int, *, act: bool = False) -> Room:
+    room = get_or_404(Room, room_id)
+    ensure(can_invigilate(current_user, room) if act else can_watch_room(current_user, room))
+    return room
+
+
+def _close_room(room: Room) -> None:
+    if close_expired_attempts(
+        at=utcnow(), grace_seconds=answer_grace(), where=Attempt.room_id == room.id
+    ):
+        db.session.commit()
+
+
+@bp.get("/rooms/<int:room_id>")
+@login_required
+def console(room_id: int) -> str:
+    room = _room_for(room_id)
+    _close_room(room)
+    now = utcnow()
+    show_code = now >= room.session.starts_at - CODE_SHOWN_BEFORE
+    return render_template(
+        "exams/console.html", room=room, rows=room_attempts(room), now=now, show_code=show_code
+    )
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    attempt = row.attempt
+    last = row.last_contact_at
+    return {
+        "attempt": attempt.id,
+        "status": attempt.status.value,
+        "status_title": attempt.status.title,
+        "answered": row.progress.answered,
+        "items": row.progress.items,
+        "last_contact": last.isoformat() if last else None,
+        "last_contact_text": format_datetime(last) if last else "—",
+        "deadline": attempt.deadline_at.isoformat(),
+        "deadline_text": format_datetime(attempt.deadline_at),
+        "penalty": attempt.penalty.value,
+        "penalty_title": attempt.penalty.title if attempt.penalty != Penalty.NONE else "",
+    }
+
+
+@bp.get("/rooms/<int:room_id>/live")
+@login_required
+def console_live(room_id: int) -> Response:
+    """The console's poll: one row per candidate of the room."""
+    room = _room_for(room_id)
+    _close_room(room)
+    rows = room_attempts(room)
+    counts = {status.value: 0 for status in AttemptStatus}
+    for row in rows:
+        counts[row.attempt.status.value] += 1
+    return jsonify(
+        server_time=utcnow().isoformat(), counts=counts, rows=[_row_json(r) for r in rows]
+    )
+
+
+def _invigilated(attempt_id: int) -> Attempt:
+    attempt = get_or_404(Attempt, attempt_id)
+    if not can_invigilate(current_user, attempt.room):
+        abort(403)
+    return attempt
+
+
+def _render_candidate(attempt: Attempt) -> str:
+    """One candidate's page for the invigilator; a refused form of it comes back here."""
+    return render_template(
+        "exams/invigilate.html",
+        attempt=attempt,
+        progress=progress_of([attempt.id])[attempt.id],
+        wrong_codes=wrong_codes_of(attempt),
+        time_form=ExtraTimeForm(prefix="time"),
+        incident_form=IncidentForm(prefix="incident"),
+        retake_form=RetakeForm(prefix="retake"),
+    )
+
+
+@bp.get("/attempts/<int:attempt_id>/invigilate")
+@login_required
+def invigilate(attempt_id: int) -> str:
+    attempt = _invigilated(attempt_id)
+    if close_if_expired(attempt, at=utcnow(), grace_seconds=answer_grace()):
+        db.session.commit()
+    return _render_candidate(attempt)
+
+
+def _invigilator_action(
+    attempt_id: int, form_class: type, prefix: str, operation: Any, message: str
+):
+    attempt = _invigilated(attempt_id)
+    form = form_class(prefix=prefix)
+    if form.validate_on_submit():
+        done = run_operation(lambda: operation(attempt, form), message, form)
+        if done:
+            return redirect(url_for("exams.invigilate", attempt_id=attempt.id))
+    return refused(form, url_for("exams.invigilate", attempt_id=attempt.id))
+
+
+@bp.post("/attempts/<int:attempt_id>/extra-time")
+@login_required
+def extra_time(attempt_id: int):
+    return _invigilator_action(
+        attempt_id,
+        ExtraTimeForm,
+        "time",
+        lambda attempt, form: grant_extra_time(
+            attempt,
+            minutes=form.minutes.data,
+            reason=form.reason.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã cộng thêm thời gian."),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/incidents")
+@login_required
+def incident(attempt_id: int):
+    return _invigilator_action(
+        attempt_id,
+        IncidentForm,
+        "incident",
+        lambda attempt, form: record_incident(
+            attempt,
+            penalty=Penalty(form.penalty.data),
+            description=form.description.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã ghi nhận vi phạm."),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/retake")
+@login_required
+def retake(attempt_id: int):
+    return _invigilator_action(
+        attempt_id,
+        RetakeForm,
+        "retake",
+        lambda attempt, form: allow_retake(
+            attempt,
+            minutes=form.minutes.data,
+            reason=form.reason.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã cho thí sinh thi tiếp trên bài đang làm."),
+    )

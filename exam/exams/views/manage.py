@@ -1,0 +1,362 @@
+"""The board's pages: tests, sections, sessions, rooms, accommodation, papers, moving a
+candidate, the item analysis and voiding a question."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from exam.accounts.models import Role, User
+from exam.candidates.models import Application, ApplicationStatus
+from exam.core.auth import get_or_404, require
+from exam.core.db import utcnow
+from exam.core.http import is_id
+from exam.core.views import refused, run_operation
+from exam.exams.analysis import item_analysis_csv, void_question
+from exam.exams.definition import (
+    add_room,
+    add_section,
+    add_session,
+    check_blueprint,
+    create_test,
+    move_attempt,
+    remove_section,
+    set_review_option,
+)
+from exam.exams.forms import (
+    AccommodationForm,
+    ReviewForm,
+    RoomForm,
+    SectionForm,
+    SessionForm,
+    TestForm,
+    VoidForm,
+)
+from exam.exams.models import (
+    Attempt,
+    ExamSession,
+    ReviewOption,
+    Room,
+    Test,
+    TestSection,
+    VoidedQuestion,
+)
+from exam.exams.papers import generate_papers, set_accommodation
+from exam.exams.permissions import can_manage_tests, can_monitor_tests
+from exam.exams.queries import attempts_of_test, item_analysis, progress_of, rooms_of_test
+from exam.exams.rendering import prerender_papers
+from exam.exams.sitting import close_expired_attempts
+from exam.exams.views import bp
+from exam.exams.views.common import answer_grace
+from exam.extensions import db
+from exam.question_bank.models import Category, Difficulty, Question
+from exam.question_bank.qtypes import registered_types
+from exam.question_bank.queries import all_banks
+from exam.rounds.models import Round
+
+# --- defining a test ------------------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/tests/new", methods=["GET", "POST"])
+@require(can_manage_tests)
+def new_test(round_id: int) -> str | Response:
+    round_ = get_or_404(Round, round_id)
+    form = TestForm()
+    form.bank_id.choices = [SelectChoice(b.id, b.name) for b in all_banks()]
+    if form.validate_on_submit():
+        bank = next(b for b in all_banks() if b.id == form.bank_id.data)
+        test = run_operation(
+            lambda: create_test(
+                round_,
+                bank,
+                title=form.title.data,
+                question_count=form.question_count.data,
+                duration_minutes=form.duration_minutes.data,
+                starts_at=form.starts_at.utc,
+                late_entry_minutes=15
+                if form.late_entry_minutes.data is None
+                else form.late_entry_minutes.data,
+                review_option=ReviewOption(form.review_option.data),
+                actor=current_user,
+            ),
+            _("Đã tạo bài thi trắc nghiệm."),
+            form,
+        )
+        if test:
+            return redirect(url_for("exams.show_test", test_id=test.id))
+    return refused(form) or render_template("exams/test_form.html", form=form, round=round_)
+
+
+def _section_form(test: Test, form: SectionForm | None = None) -> SectionForm:
+    form = form or SectionForm(prefix="section")
+    categories = db.session.scalars(
+        db.select(Category).where(Category.bank_id == test.bank_id).order_by(Category.path)
+    ).all()
+    form.category_id.choices = [(0, _("Mọi chủ đề"))] + [(c.id, c.path) for c in categories]
+    form.question_type.choices = [("", _("Mọi loại"))] + [
+        (name, qtype.title) for name, qtype in sorted(registered_types().items())
+    ]
+    return form
+
+
+def _room_form(form: RoomForm | None = None) -> RoomForm:
+    form = form or RoomForm(prefix="room")
+    invigilators = db.session.scalars(
+        db.select(User).join(User.role_grants).where(User.role_grants.any(role=Role.INVIGILATOR))
+    ).unique()
+    form.invigilator_id.choices = [(0, _("— chưa phân công —"))] + [
+        (u.id, u.full_name) for u in invigilators
+    ]
+    return form
+
+
+def _accommodation_form(test: Test, form: AccommodationForm | None = None) -> AccommodationForm:
+    form = form or AccommodationForm(prefix="acc")
+    applications = db.session.scalars(
+        db.select(Application).where(
+            Application.round_id == test.round_id,
+            Application.status == ApplicationStatus.ELIGIBLE,
+        )
+    ).all()
+    form.candidate_id.choices = [
+        (a.candidate_id, f"{a.registration_number} – {a.candidate.full_name}")
+        for a in sorted(applications, key=lambda a: a.registration_number or "")
+    ]
+    return form
+
+
+def _render_test(test: Test) -> str:
+    """The test's page; a refused form of it comes back here (PageForm)."""
+    checks, problems = check_blueprint(test)
+    attempts = attempts_of_test(test)
+    return render_template(
+        "exams/test.html",
+        test=test,
+        checks=checks,
+        problems=problems,
+        attempts=attempts,
+        progress=progress_of([a.id for a in attempts]),
+        rooms=rooms_of_test(test),
+        section_form=_section_form(test),
+        session_form=SessionForm(prefix="session"),
+        room_form=_room_form(),
+        review_form=ReviewForm(prefix="review", review_option=test.review_option.value),
+        accommodation_form=_accommodation_form(test),
+    )
+
+
+@bp.get("/tests/<int:test_id>")
+@require(can_monitor_tests)
+def show_test(test_id: int) -> str:
+    test = get_or_404(Test, test_id)
+    if close_expired_attempts(
+        at=utcnow(), grace_seconds=answer_grace(), where=Attempt.test_id == test.id
+    ):
+        db.session.commit()
+    return _render_test(test)
+
+
+@bp.post("/tests/<int:test_id>/sections")
+@require(can_manage_tests)
+def new_section(test_id: int) -> Response | tuple[str, int]:
+    test = get_or_404(Test, test_id)
+    form = _section_form(test, SectionForm(prefix="section"))
+    if form.validate_on_submit():
+        category = (
+            db.session.get(Category, form.category_id.data) if form.category_id.data else None
+        )
+        done = run_operation(
+            lambda: add_section(
+                test,
+                title=form.title.data,
+                question_count=form.question_count.data,
+                points_per_question=float(form.points_per_question.data),
+                category=category,
+                difficulty=Difficulty(form.difficulty.data) if form.difficulty.data else None,
+                question_type=form.question_type.data or None,
+                actor=current_user,
+            ),
+            _("Đã thêm phần vào ma trận đề."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="blueprint"))
+    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="blueprint"))
+
+
+@bp.post("/sections/<int:section_id>/delete")
+@require(can_manage_tests)
+def delete_section(section_id: int) -> Response:
+    section = get_or_404(TestSection, section_id)
+    test_id = section.test_id
+    run_operation(lambda: remove_section(section, actor=current_user), _("Đã xóa phần."))
+    return redirect(url_for("exams.show_test", test_id=test_id, _anchor="blueprint"))
+
+
+@bp.post("/tests/<int:test_id>/review")
+@require(can_manage_tests)
+def change_review(test_id: int) -> Response:
+    test = get_or_404(Test, test_id)
+    form = ReviewForm(prefix="review")
+    if form.validate_on_submit():
+        run_operation(
+            lambda: set_review_option(
+                test, ReviewOption(form.review_option.data), actor=current_user
+            ),
+            _("Đã lưu."),
+        )
+    return redirect(url_for("exams.show_test", test_id=test.id))
+
+
+@bp.post("/tests/<int:test_id>/sessions")
+@require(can_manage_tests)
+def new_session(test_id: int) -> Response | tuple[str, int]:
+    test = get_or_404(Test, test_id)
+    form = SessionForm(prefix="session")
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: add_session(
+                test,
+                name=form.name.data,
+                starts_at=form.starts_at.utc,
+                late_entry_minutes=form.late_entry_minutes.data,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã thêm ca thi."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="sessions"))
+    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="sessions"))
+
+
+@bp.post("/sessions/<int:session_id>/rooms")
+@require(can_manage_tests)
+def new_room(session_id: int) -> Response | tuple[str, int]:
+    exam_session = get_or_404(ExamSession, session_id)
+    form = _room_form(RoomForm(prefix="room"))
+    if form.validate_on_submit():
+        invigilator = (
+            db.session.get(User, form.invigilator_id.data) if form.invigilator_id.data else None
+        )
+        done = run_operation(
+            lambda: add_room(
+                exam_session,
+                name=form.name.data,
+                capacity=form.capacity.data,
+                invigilators=[invigilator] if invigilator else [],
+                actor=current_user,
+            ),
+            _("Đã thêm phòng thi."),
+            form,
+        )
+        if done:
+            return redirect(
+                url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
+            )
+    return refused(
+        form, url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
+    )
+
+
+@bp.post("/tests/<int:test_id>/accommodations")
+@require(can_manage_tests)
+def accommodate(test_id: int) -> Response | tuple[str, int]:
+    test = get_or_404(Test, test_id)
+    form = _accommodation_form(test, AccommodationForm(prefix="acc"))
+    if form.validate_on_submit():
+        candidate = get_or_404(User, form.candidate_id.data)
+        done = run_operation(
+            lambda: set_accommodation(
+                candidate,
+                extra_time_percent=form.extra_time_percent.data,
+                reason=form.reason.data,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã ghi nhận thời gian làm bài thêm cho thí sinh."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="candidates"))
+    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="candidates"))
+
+
+@bp.post("/tests/<int:test_id>/papers")
+@require(can_manage_tests)
+def make_papers(test_id: int) -> Response:
+    test = get_or_404(Test, test_id)
+    # Rendered in the same transaction, so that the start of the session is a read per candidate.
+    run_operation(
+        lambda: (generate_papers(test, actor=current_user, at=utcnow()), prerender_papers(test)),
+        _("Đã tạo đề cho thí sinh."),
+    )
+    return redirect(url_for("exams.show_test", test_id=test.id))
+
+
+@bp.post("/attempts/<int:attempt_id>/move")
+@require(can_manage_tests)
+def move(attempt_id: int) -> Response:
+    """Seat a candidate in another room (another session) before the start."""
+    attempt = get_or_404(Attempt, attempt_id)
+    room_id = request.form.get("room_id", type=int)
+    room = db.session.get(Room, room_id) if is_id(room_id) else None
+    if room is None:
+        flash(_("Chọn phòng thi."), "danger")
+    else:
+        run_operation(
+            lambda: move_attempt(attempt, room, actor=current_user, at=utcnow()),
+            _("Đã chuyển thí sinh sang %(room)s.", room=f"{room.session.name}, {room.name}"),
+        )
+    return redirect(url_for("exams.show_test", test_id=attempt.test_id, _anchor="candidates"))
+
+
+# --- after the test: statistics and voiding -------------------------------------------------
+
+
+@bp.get("/tests/<int:test_id>/analysis")
+@require(can_monitor_tests)
+def analysis(test_id: int) -> str:
+    test = get_or_404(Test, test_id)
+    return render_template("exams/analysis.html", test=test, stats=item_analysis(test))
+
+
+@bp.get("/tests/<int:test_id>/analysis.csv")
+@require(can_monitor_tests)
+def analysis_csv(test_id: int) -> Response:
+    test = get_or_404(Test, test_id)
+    response = Response("\ufeff" + item_analysis_csv(test), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=test-{test.id}-items.csv"
+    return response
+
+
+@bp.route("/tests/<int:test_id>/questions/<int:question_id>/void", methods=["GET", "POST"])
+@require(can_manage_tests)
+def void(test_id: int, question_id: int) -> str | Response:
+    test = get_or_404(Test, test_id)
+    question = get_or_404(Question, question_id)
+    if question.bank_id != test.bank_id:
+        abort(404)
+    form = VoidForm()
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: void_question(
+                test, question, reason=form.reason.data, actor=current_user, at=utcnow()
+            ),
+            _("Đã hủy câu hỏi: mọi thí sinh có câu này được tính điểm, bài đã nộp được chấm lại."),
+            form,
+        )
+        if done:
+            return redirect(url_for("exams.analysis", test_id=test.id))
+    voided = db.session.scalars(
+        db.select(VoidedQuestion).where(
+            VoidedQuestion.test_id == test.id, VoidedQuestion.question_id == question.id
+        )
+    ).first()
+    return refused(form) or render_template(
+        "exams/void.html", test=test, question=question, form=form, voided=voided
+    )

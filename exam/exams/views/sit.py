@@ -1,0 +1,255 @@
+"""The candidate's pages: the paper (start, the paper itself, the result and its review),
+submitting, acknowledging the score, the paper's images and the templates' helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from exam.core.db import utcnow
+from exam.core.errors import DomainError
+from exam.core.forms import populate_errors
+from exam.core.views import refused, run_operation
+from exam.exams.forms import StartForm
+from exam.exams.hotpath import NotYours, OpenPaper, open_paper
+from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, ReviewOption
+from exam.exams.queries import review_opens_at
+from exam.exams.rendering import body_context
+from exam.exams.rules import TooManyWrongCodes, WrongCode
+from exam.exams.sitting import (
+    acknowledge_result,
+    load_paper,
+    note_wrong_code,
+    start_paper,
+    submit_attempt,
+)
+from exam.exams.views import bp
+from exam.exams.views.common import answer_grace, own_attempt, signed_in_candidate, signed_in_token
+from exam.extensions import db, login_manager
+from exam.question_bank import rich_text
+from exam.question_bank.qtypes import get_type
+from exam.question_bank.queries import media_on_paper
+
+
+@bp.app_template_global("qtype_template")
+def qtype_template(item: AttemptQuestion) -> str:
+    return get_type(item.version.type).template
+
+
+def _review_items(attempt: Attempt) -> tuple[list[AttemptQuestion], bool]:
+    """The paper for the result page when the test's review option shows it, and only once
+    every paper of the test has closed."""
+    if attempt.test.review_option == ReviewOption.SCORE_ONLY:
+        return [], False
+    opens = review_opens_at(attempt.test)
+    if opens is None or utcnow() <= opens + dt.timedelta(seconds=answer_grace()):
+        return [], True
+    return load_paper(attempt), False
+
+
+@bp.get("/attempts/<int:attempt_id>")
+def attempt(attempt_id: int) -> str | Response:
+    """The candidate's paper. At the start of the session (unanswered, rendered ahead of
+    time) it is one read and no ORM; every other case takes the general path."""
+    candidate_id = signed_in_candidate()
+    if candidate_id is None:
+        return login_manager.unauthorized()
+    paper = open_paper(
+        attempt_id,
+        candidate_id,
+        session_token=signed_in_token(),
+        locale=str(get_locale()),
+        at=utcnow(),
+    )
+    if paper is not None:
+        return render_template(
+            "exams/paper.html",
+            paper=paper,
+            body_html=Markup(paper.html),
+            item_count=paper.questions,
+            just_started=request.args.get("started") == "1",
+        )
+    return _attempt_page(attempt_id)
+
+
+def _paper_page(attempt: Attempt) -> str:
+    """The paper in progress on the general path: rendered now, with the saved answers."""
+    items = load_paper(attempt)
+    return render_template(
+        "exams/paper.html",
+        paper=OpenPaper(
+            attempt.id,
+            attempt.test.title,
+            attempt.application.candidate.full_name,
+            attempt.deadline_at,
+            html="",  # rendered now, with the answers: body_context
+            questions=len(items),
+        ),
+        item_count=len(items),
+        just_started=request.args.get("started") == "1",
+        **body_context(attempt, items),
+    )
+
+
+@login_required
+def _attempt_page(attempt_id: int) -> str:
+    attempt = own_attempt(attempt_id)
+    if attempt.status == AttemptStatus.READY:
+        return render_template("exams/start.html", attempt=attempt, form=StartForm(), now=utcnow())
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        if utcnow() > attempt.deadline_at:  # answers in flight still land until the grace
+            return render_template("exams/closing.html", attempt=attempt)
+        return _paper_page(attempt)
+    items, review_later = _review_items(attempt)
+    return render_template(
+        "exams/result.html", attempt=attempt, items=items, review_later=review_later
+    )
+
+
+def _refused_start(
+    attempt_id: int, candidate_id: int, error: DomainError, now: dt.datetime
+) -> Response | tuple[str, int, dict[str, str]]:
+    """Start refused: a wrong code is kept; the page says why (429 once the paper is locked)."""
+    db.session.rollback()
+    if isinstance(error, WrongCode):  # the one branch of Start that writes when refused
+        note_wrong_code(attempt_id, candidate_id, error.given, at=now)
+        db.session.commit()
+    form = StartForm()
+    populate_errors(form, error)
+    if not isinstance(error, TooManyWrongCodes):  # back to the paper's page (303)
+        return refused(form, url_for("exams.attempt", attempt_id=attempt_id))
+    page = render_template(
+        "exams/start.html", attempt=own_attempt(attempt_id), form=form, now=utcnow()
+    )
+    return page, 429, {"Retry-After": str(error.retry_after)}
+
+
+@bp.post("/attempts/<int:attempt_id>/start")
+def start(attempt_id: int) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Pressing Start with the session code: one read and one write (start_paper); the
+    slow path only to show what was wrong."""
+    candidate_id = signed_in_candidate()
+    if candidate_id is None:
+        return login_manager.unauthorized()
+    code, now, config = request.form.get("session_code", ""), utcnow(), current_app.config
+    try:
+        start_paper(
+            attempt_id,
+            candidate_id,
+            code,
+            session_token=signed_in_token(),
+            at=now,
+            tries=config["START_CODE_TRIES"],
+            window=dt.timedelta(minutes=config["START_CODE_WINDOW_MINUTES"]),
+        )
+        db.session.commit()
+    except NotYours:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        return _refused_start(attempt_id, candidate_id, error, now)
+    # Said on the paper (?started=1), not flashed: the session cookie is then neither
+    # rewritten here nor on the paper, 2,000 times in the session's first minute.
+    return redirect(url_for("exams.attempt", attempt_id=attempt_id, started=1))
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int) -> Response:
+    attempt = own_attempt(attempt_id)
+    run_operation(
+        lambda: submit_attempt(attempt, actor=current_user, at=utcnow()), _("Đã nộp bài.")
+    )
+    return redirect(url_for("exams.attempt", attempt_id=attempt.id))
+
+
+@bp.post("/attempts/<int:attempt_id>/acknowledge")
+@login_required
+def acknowledge(attempt_id: int) -> Response:
+    attempt = own_attempt(attempt_id)
+    run_operation(
+        lambda: acknowledge_result(attempt, actor=current_user, at=utcnow()),
+        _("Đã xác nhận kết quả."),
+    )
+    return redirect(url_for("exams.attempt", attempt_id=attempt.id))
+
+
+def option_text(item: AttemptQuestion, option_id: str) -> str:
+    for choice in item.version.data.get("choices", []):
+        if choice["id"] == option_id:
+            return choice["text"]
+    return ""
+
+
+@bp.app_template_filter("ordered_options")
+def ordered_options(item: AttemptQuestion) -> list[dict[str, str]]:
+    """The paper's options in this candidate's order, with no hint of which is right."""
+    order = item.option_order or [c["id"] for c in item.version.data.get("choices", [])]
+    return [{"id": option_id, "text": option_text(item, option_id)} for option_id in order]
+
+
+@bp.app_template_filter("response_text")
+def response_text(item: AttemptQuestion, response: Any) -> str:
+    """A response as the candidate saw it: option letters of their paper and texts (the
+    other types in words, never the bank's ids of their parts)."""
+    if response in (None, "", [], {}):
+        return _("(không trả lời)")
+    if item.version.type == "true_false":
+        return _("Đúng") if response else _("Sai")
+    if item.version.data.get("choices"):
+        order = [o["id"] for o in ordered_options(item)]
+        chosen = response if isinstance(response, list) else [response]
+        return "; ".join(
+            f"{'ABCDEFGHIJ'[order.index(c)]}. {_option_words(item, c)}"
+            for c in chosen
+            if c in order
+        )
+    return get_type(item.version.type).describe_response(item.version.data, response)
+
+
+@bp.app_template_filter("correct_text")
+def correct_text(item: AttemptQuestion) -> str:
+    data = item.version.data
+    if item.version.type == "true_false":
+        return _("Đúng") if data.get("answer") else _("Sai")
+    if data.get("choices"):
+        right = [c["id"] for c in data["choices"] if c.get("fraction", 0) > 0]
+        return response_text(item, right if item.version.type != "single_choice" else right[0])
+    return get_type(item.version.type).describe_answer(data)
+
+
+# --- question images on the paper (issue 10 item 9) -------------------------------------------
+
+_INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _option_words(item: AttemptQuestion, option_id: str) -> str:
+    """An option named in a sentence (the result page): its words, never its HTML tags."""
+    text = option_text(item, option_id)
+    return rich_text.to_plain(text) if item.version.text_format == "html" else text
+
+
+@bp.get("/attempts/<int:attempt_id>/assets/<digest>")
+def attempt_asset(attempt_id: int, digest: str) -> Response:
+    """An image of a question on the candidate's own paper, while the paper is open. A
+    guest, another candidate, a paper not running, a file of no question on this paper:
+    404, as if it did not exist (docs/domain.md: candidates see a question only inside their
+    running attempt)."""
+    if not current_user.is_authenticated:
+        abort(404)
+    attempt = own_attempt(attempt_id)
+    running = attempt.status == AttemptStatus.IN_PROGRESS and utcnow() <= attempt.deadline_at
+    stored = media_on_paper(attempt.id, digest) if running else None
+    if stored is None or stored.content_type not in _INLINE_IMAGES:
+        abort(404)
+    response = Response(stored.content, mimetype=stored.content_type)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
