@@ -9,6 +9,7 @@ status says why (in Vietnamese, with the problems by row and column).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import re
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.invitations import invite_uninvited
@@ -80,8 +82,20 @@ def prune_staged(older_than: dt.timedelta = dt.timedelta(days=1)) -> list[str]:
 
 def start_import(round_: Round, file_name: str, *, actor: User) -> Job:
     """The job importing a claimed file into the round (queued; the caller commits, then
-    dispatches it)."""
-    return create_job(KIND, payload={"round_id": round_.id, "file": file_name}, actor=actor)
+    dispatches it). The site's address as the board reached it is kept for the links of
+    the invitations, which the job writes outside any request."""
+    site = request.url_root if has_request_context() else ""
+    return create_job(
+        KIND, payload={"round_id": round_.id, "file": file_name, "site": site}, actor=actor
+    )
+
+
+def _links_as_confirmed(job: Job) -> contextlib.AbstractContextManager:
+    """A request context on the address the import was confirmed from, so that e-mailed
+    links can be built (``PUBLIC_URL``, when set, is used instead, as for every link)."""
+    if has_request_context():
+        return contextlib.nullcontext()
+    return current_app.test_request_context(base_url=job.payload.get("site") or None)
 
 
 def _problems(problems: list) -> dict[str, Any]:
@@ -116,7 +130,8 @@ def run_import(job: Job, progress: Progress) -> dict[str, Any]:
         created = import_candidates(round_, result.rows, actor=actor, at=utcnow())
         # The board expects the people it imported to be able to sign in: each account
         # without a password and never invited gets its invitation, in the same transaction.
-        invited = invite_uninvited(round_, actor=actor, at=utcnow())
+        with _links_as_confirmed(job):
+            invited = invite_uninvited(round_, actor=actor, at=utcnow())
     except ImportRefused as refused:
         raise JobFailed(refused.message, _problems(located(round_, refused.problems))) from None
     finally:

@@ -147,7 +147,7 @@ def test_a_valid_file_is_previewed_then_imported_whole(app, setting):
             f"/rounds/{round_.id}/applications/import/confirm", data={"token": token}
         )
     assert done.status_code == 302
-    assert _counts() == (2, 2, 2)
+    assert _counts() == (2, 2, 4)  # each: the dossier received, the invitation to sign in
     binh = db.session.scalars(
         sa.select(Application)
         .join(User, Application.candidate_id == User.id)
@@ -157,7 +157,10 @@ def test_a_valid_file_is_previewed_then_imported_whole(app, setting):
     assert binh.degree_level == DegreeLevel.MASTER
     assert binh.ratings == [Rating.GOOD, Rating.EXCELLENT, Rating.GOOD]
     assert binh.submitted_at.date().isoformat() == "2026-02-25"
-    assert {m.kind for m in db.session.scalars(sa.select(OutboxMessage))} == {NoticeKind.RECEIVED}
+    assert {m.kind for m in db.session.scalars(sa.select(OutboxMessage))} == {
+        NoticeKind.RECEIVED,
+        NoticeKind.INVITATION,
+    }
     # The same file cannot be imported twice.
     with time_machine.travel(T0, tick=False):
         again = login(app.test_client(), board).post(
@@ -166,7 +169,7 @@ def test_a_valid_file_is_previewed_then_imported_whole(app, setting):
             follow_redirects=True,
         )
     assert "Tệp đã được nhập hoặc đã hết hạn" in again.get_data(as_text=True)
-    assert _counts() == (2, 2, 2)
+    assert _counts() == (2, 2, 4)
 
 
 def test_one_bad_row_refuses_the_whole_file_with_errors_by_row_and_column(app, setting):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import time_machine
 from argon2 import PasswordHasher
 
-from exam.accounts.models import Role, User
+from exam.accounts.models import AccountToken, Role, User
 from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
 from exam.core.db import utcnow
@@ -102,18 +102,28 @@ def test_300_rows_make_accounts_without_a_password_hash_in_one_job(app, setting,
     job = _job(_job_id(done))
     assert job.status == JobStatus.DONE
     assert (job.done, job.total) == (300, 300)
-    assert job.result == {"round_id": round_.id, "created": 300}
-    assert job.message == "Đã nhập 300 hồ sơ dự tuyển."
+    assert job.result == {"round_id": round_.id, "created": 300, "invited": 300}
+    assert job.message == (
+        "Đã nhập 300 hồ sơ dự tuyển và gửi thư mời đặt mật khẩu cho 300 thí sinh."
+    )
     assert job.created_by_id == board.id
 
-    assert _counts() == (300, 300, 300)
+    assert _counts() == (300, 300, 600)  # dossier received, invitation
     assert hashing["hash"] == 0  # not one argon2 hash: the import made 2,000 rows take 302 s
     users = db.session.scalars(sa.select(User).where(User.email.like("thu%@benhvien.example")))
     users = list(users)
     assert len(users) == 300
     assert all(u.password_hash is None and u.roles == {Role.CANDIDATE} for u in users)
-    kinds = {m.kind for m in db.session.scalars(sa.select(OutboxMessage))}
-    assert kinds == {NoticeKind.RECEIVED}
+    kinds = [m.kind for m in db.session.scalars(sa.select(OutboxMessage))]
+    # Each imported candidate is told the dossier was received and invited to set a
+    # password (a single-use link), so that they can sign in: no button left to press.
+    assert kinds.count(NoticeKind.RECEIVED) == kinds.count(NoticeKind.INVITATION) == 300
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AccountToken)) == 300
+    [invited] = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "round.invite_candidates")
+    )
+    assert invited.actor_id == board.id
+    assert invited.after["count"] == 300
     [entry] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "round.import"))
     assert entry.after["count"] == 300
     assert len(entry.after["accounts_created"]) == 300
@@ -122,9 +132,8 @@ def test_300_rows_make_accounts_without_a_password_hash_in_one_job(app, setting,
     }
 
     page = login(app.test_client(), board).get(done.headers["Location"])
-    assert "Đã nhập 300 hồ sơ dự tuyển." in page.get_data(as_text=True)
-    # The imported candidates cannot sign in yet: the board is offered to invite them.
-    assert "Gửi thư mời cho 300 thí sinh" in page.get_data(as_text=True)
+    assert "Đã nhập 300 hồ sơ dự tuyển và gửi thư mời" in page.get_data(as_text=True)
+    assert "Gửi thư mời cho" not in page.get_data(as_text=True)  # nobody left uninvited
 
 
 def test_an_imported_candidate_without_an_invitation_cannot_sign_in(app, setting, hashing):
@@ -264,7 +273,7 @@ def test_a_file_is_imported_once_even_if_confirmed_twice(app, setting):
     assert _job(_job_id(first)).status == JobStatus.DONE
     assert second.headers["Location"].endswith(f"/rounds/{round_.id}/applications/import")
     assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 1
-    assert _counts() == (2, 2, 2)
+    assert _counts() == (2, 2, 4)
 
 
 def test_the_job_runs_in_a_background_thread(app, setting, monkeypatch):
@@ -284,6 +293,12 @@ def test_the_job_runs_in_a_background_thread(app, setting, monkeypatch):
         )
         == 20
     )
+    # Outside any request, the invitations' links still name the site the board used.
+    invitations = db.session.scalars(
+        sa.select(OutboxMessage.body).where(OutboxMessage.kind == NoticeKind.INVITATION)
+    ).all()
+    assert len(invitations) == 20
+    assert all("http://localhost/invitation/" in body for body in invitations)
 
 
 def test_a_progress_report_that_cannot_be_written_does_not_fail_the_import(
@@ -303,7 +318,7 @@ def test_a_progress_report_that_cannot_be_written_does_not_fail_the_import(
     preview = _preview(app, round_, board, _filled(_template(app, round_, board), GOOD_ROWS))
     job = _job(_job_id(_confirm(app, round_, board, _token(preview))))
     assert job.status == JobStatus.DONE
-    assert _counts() == (2, 2, 2)
+    assert _counts() == (2, 2, 4)
 
 
 def test_an_existing_candidate_account_is_reused_and_one_already_in_the_round_refused(
