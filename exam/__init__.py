@@ -163,6 +163,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from exam.accounts.admin_views import bp as account_admin_bp
     from exam.accounts.views import bp as accounts_bp
     from exam.candidates.views import bp as candidates_bp
     from exam.exams.views import bp as exams_bp
@@ -176,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         main_bp,
         accounts_bp,
+        account_admin_bp,
         rounds_bp,
         candidates_bp,
         notices_bp,

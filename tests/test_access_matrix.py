@@ -43,6 +43,7 @@ class World:
     question_id: int
     room_id: int = 0
     interviewed_id: int = 0  # an application past the test gate, which the panel scores
+    account_id: int = 0  # a staff account, for the account administration's pages
 
 
 @pytest.fixture
@@ -88,6 +89,7 @@ def world(make) -> World:
         question.id,
         room.id,
         passed.id,
+        account_id=author.id,
     )
 
 
@@ -165,6 +167,10 @@ GET_MATRIX = [
     ("/rounds/{round_id}/applications/eligible.pdf", [302, 403, 403, 403, 403, 403, 200, 200]),
     ("/positions/{position_id}/draw", [200, 200, 200, 200, 200, 200, 200, 200]),
     ("/notices/", [302, 403, 403, 403, 403, 403, 200, 200]),
+    # Account administration (issue 13): the platform administration only.
+    ("/accounts/", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/accounts/new", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/accounts/{account_id}", [302, 403, 403, 403, 403, 403, 200, 403]),
 ]
 
 # Writes: only the denials are listed here (the allowed behaviour has its own tests).
@@ -208,6 +214,11 @@ POST_DENIALS = [
     ("/positions/{position_id}/draw", {"board_admin"}),
     ("/rounds/{round_id}/summons", {"board_admin"}),
     ("/notices/1/retry", {"board_admin"}),
+    ("/accounts/new", {"board_admin"}),
+    ("/accounts/{account_id}/roles", {"board_admin"}),
+    ("/accounts/{account_id}/invitation", {"board_admin"}),
+    ("/accounts/{account_id}/deactivate", {"board_admin"}),
+    ("/accounts/{account_id}/reactivate", {"board_admin"}),
 ]
 
 
