@@ -1,5 +1,6 @@
 """The paper's questions as HTML: rendered for the page, or ahead of time when papers are
-made (RenderedPaper), so that the start of a session costs one read per candidate."""
+made (RenderedPaper), so that the start of a session costs one read per candidate; and a
+question's response and key said in words for the review after the test."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from exam.exams.models import Attempt, AttemptQuestion, RenderedPaper, Test
 from exam.exams.sitting import load_paper
 from exam.exams.tokens import part_tokens
 from exam.extensions import db
+from exam.question_bank import rich_text
+from exam.question_bank.qtypes import get_type
 
 _BETWEEN_TAGS = re.compile(r">\s+<")
 
@@ -70,3 +73,27 @@ def prerender_papers(test: Test, *, locale: str = "vi") -> int:
             made += 1
     db.session.flush()
     return made
+
+
+# --- the review: responses in words ---------------------------------------------------------
+
+
+def _in_words(item: AttemptQuestion, words: str) -> str:
+    # An HTML question's parts are HTML: named in a sentence by their words, never their tags.
+    return rich_text.to_plain(words) if item.version.text_format == "html" else words
+
+
+def response_words(item: AttemptQuestion, response: Any) -> str:
+    """A response as the candidate saw it, through its question type's ``describe_response``:
+    the texts of the parts, options by the letters of this paper, never the bank's ids."""
+    qtype = get_type(item.version.type)
+    data = qtype.as_on_paper(item.version.data, item.option_order)
+    return _in_words(item, qtype.describe_response(data, response))
+
+
+def key_words(item: AttemptQuestion) -> str:
+    """The expected answer in the same terms (``describe_answer``, this paper's letters)."""
+    qtype = get_type(item.version.type)
+    return _in_words(
+        item, qtype.describe_answer(qtype.as_on_paper(item.version.data, item.option_order))
+    )

@@ -21,7 +21,7 @@ from exam.exams.forms import StartForm
 from exam.exams.hotpath import NotYours, OpenPaper, open_paper
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, ReviewOption
 from exam.exams.queries import review_opens_at
-from exam.exams.rendering import body_context
+from exam.exams.rendering import body_context, key_words, response_words
 from exam.exams.rules import TooManyWrongCodes, WrongCode
 from exam.exams.sitting import (
     acknowledge_result,
@@ -33,7 +33,6 @@ from exam.exams.sitting import (
 from exam.exams.views import bp
 from exam.exams.views.common import answer_grace, own_attempt, signed_in_candidate, signed_in_token
 from exam.extensions import db, login_manager
-from exam.question_bank import rich_text
 from exam.question_bank.qtypes import get_type
 from exam.question_bank.queries import media_on_paper
 
@@ -197,43 +196,20 @@ def ordered_options(item: AttemptQuestion) -> list[dict[str, str]]:
 
 @bp.app_template_filter("response_text")
 def response_text(item: AttemptQuestion, response: Any) -> str:
-    """A response as the candidate saw it: option letters of their paper and texts (the
-    other types in words, never the bank's ids of their parts)."""
+    """The review's words for a response (exam.exams.rendering.response_words)."""
     if response in (None, "", [], {}):
         return _("(không trả lời)")
-    if item.version.type == "true_false":
-        return _("Đúng") if response else _("Sai")
-    if item.version.data.get("choices"):
-        order = [o["id"] for o in ordered_options(item)]
-        chosen = response if isinstance(response, list) else [response]
-        return "; ".join(
-            f"{'ABCDEFGHIJ'[order.index(c)]}. {_option_words(item, c)}"
-            for c in chosen
-            if c in order
-        )
-    return get_type(item.version.type).describe_response(item.version.data, response)
+    return response_words(item, response)
 
 
 @bp.app_template_filter("correct_text")
 def correct_text(item: AttemptQuestion) -> str:
-    data = item.version.data
-    if item.version.type == "true_false":
-        return _("Đúng") if data.get("answer") else _("Sai")
-    if data.get("choices"):
-        right = [c["id"] for c in data["choices"] if c.get("fraction", 0) > 0]
-        return response_text(item, right if item.version.type != "single_choice" else right[0])
-    return get_type(item.version.type).describe_answer(data)
+    return key_words(item)
 
 
 # --- question images on the paper (issue 10 item 9) -------------------------------------------
 
 _INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
-def _option_words(item: AttemptQuestion, option_id: str) -> str:
-    """An option named in a sentence (the result page): its words, never its HTML tags."""
-    text = option_text(item, option_id)
-    return rich_text.to_plain(text) if item.version.text_format == "html" else text
 
 
 @bp.get("/attempts/<int:attempt_id>/assets/<digest>")
