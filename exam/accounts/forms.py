@@ -108,6 +108,10 @@ class RolesField(MultiCheckboxField):
     """The staff roles as checkboxes; a value that is not one of them (a forged POST) is
     refused in Vietnamese, not with WTForms' English."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.type = "MultiCheckboxField"  # drawn as its checkbox list (_macros/forms.html)
+
     def pre_validate(self, form: Any) -> None:
         offered = {value for value, _label in self.choices}
         if any(value not in offered for value in self.data or ()):

@@ -104,7 +104,7 @@ def find_accounts(
             email=row.email,
             full_name=row.full_name,
             state=_state(row.active, has_password=row[4]),
-            roles=tuple(sorted(roles.get(row.id, ()))),
+            roles=tuple(role for role in Role if role in roles.get(row.id, ())),
             link_expires_at=links.get(row.id),
         )
         for row in shown
