@@ -316,6 +316,9 @@ HOSTILE_TARGETS = [
     "/\t/evil.example",  # browsers drop tabs: would become //evil.example
     "/\n/evil.example",
     " //evil.example",
+    "/\\evil.example",  # browsers read a backslash as a slash: //evil.example
+    "/\\/evil.example",
+    "\\\\evil.example",
 ]
 
 

@@ -27,6 +27,7 @@ from exam.candidates.models import Application
 from exam.candidates.permissions import can_import_candidates
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
+from exam.core.http import local_path
 from exam.core.views import refused, run_operation
 from exam.extensions import db, limiter
 from exam.rounds.models import Round
@@ -49,14 +50,6 @@ def _address_and_account() -> str:
     return f"{get_remote_address()} {email}"
 
 
-def _safe_next(target: str | None) -> str:
-    # A local path only. Control characters are refused: browsers (and urlsplit) drop tabs
-    # and newlines, so "/\t/evil.example" would become "//evil.example".
-    if target and target.startswith("/") and not target.startswith("//") and target.isprintable():
-        return target
-    return url_for("main.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_address_and_account)
 @limiter.limit(_login_limit_per_address, methods=["POST"])
@@ -70,7 +63,7 @@ def login() -> str | Response:
             db.session.commit()
             start_session(user)
             flash(_("Đăng nhập thành công."), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_path(request.args.get("next"), url_for("main.index")))
         form.form_errors.append(_("Email hoặc mật khẩu không đúng."))
     return refused(form) or render_template("accounts/login.html", form=form)
 

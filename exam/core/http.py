@@ -10,6 +10,7 @@ refused before any code walks it.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import request
 from werkzeug.routing import IntegerConverter, Map
@@ -36,6 +37,23 @@ class BoundedIntegerConverter(IntegerConverter):
 def is_id(value: Any) -> bool:
     """An integer (not a bool, not a float) that can be a row's id."""
     return type(value) is int and 0 <= value <= MAX_ID
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path of this site, else ``fallback``: the one check of every
+    ``next`` a request carries, so that no page redirects off the site. Refused: anything
+    not starting with one "/", a backslash anywhere (browsers read "/\\evil" as "//evil"),
+    control characters (browsers drop tabs and newlines: "/\\t/evil" becomes "//evil")."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()
+    ):
+        return fallback
+    parts = urlsplit(target)
+    return fallback if parts.scheme or parts.netloc else target
 
 
 def _depth_within(value: Any, limit: int) -> bool:

@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from exam.accounts.permissions import is_candidate, is_panel_member
 from exam.candidates.queries import applications_of_candidate
+from exam.core.http import local_path
 from exam.core.i18n import SESSION_LANGUAGE_KEY
 from exam.exams.queries import attempts_of_candidate
 from exam.main import round_views  # noqa: F401  (the round's page, on the rounds' blueprint)
@@ -37,8 +38,4 @@ def set_language() -> Response:
     language = request.form.get("language", "")
     if language in ("vi", "en"):
         session[SESSION_LANGUAGE_KEY] = language
-    target = request.form.get("next", "")
-    # Only local paths: never an open redirect ("/\t/x" loses its tab and becomes "//x").
-    if not target.startswith("/") or target.startswith("//") or not target.isprintable():
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next"), url_for("main.index")))
