@@ -61,6 +61,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     _register_cli(app)
     _register_stage_guards()
+    _register_seat_lookup()
     app.after_request(_security_headers)
     return app
 
@@ -166,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     from exam.accounts.admin_views import bp as account_admin_bp
     from exam.accounts.views import bp as accounts_bp
     from exam.candidates.views import bp as candidates_bp
+    from exam.council.views import bp as council_bp
     from exam.exams.views import bp as exams_bp
     from exam.main.views import bp as main_bp
     from exam.notices.views import bp as notices_bp
@@ -179,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         account_admin_bp,
         rounds_bp,
+        council_bp,
         candidates_bp,
         notices_bp,
         bank_bp,
@@ -222,6 +225,13 @@ def _register_stage_guards() -> None:
     """Each domain registers what it asks of a round before the round moves on
     (exam/rounds/stages.py): importing its guards module is the registration."""
     from exam.candidates import guards as candidates_guards  # noqa: F401
+
+
+def _register_seat_lookup() -> None:
+    """The council domain tells the rounds who sits on which body (exam/rounds/seats.py)."""
+    from exam.council.permissions import register_with_rounds
+
+    register_with_rounds()
 
 
 def _security_headers(response: Any) -> Any:

@@ -18,6 +18,14 @@ from exam.candidates.permissions import (  # noqa: F401
     can_import_candidates,
     can_view_application,
 )
+from exam.council.permissions import (  # noqa: F401
+    can_run_meetings,
+    can_set_up_bodies,
+    can_view_bodies,
+    can_view_meetings,
+    is_platform_admin,
+    sits_on,
+)
 from exam.exams.permissions import (  # noqa: F401
     can_invigilate,
     can_invigilate_some_room,

@@ -4,6 +4,7 @@ incompatibilities of docs/domain.md §2), and recording the Council's meetings a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
@@ -40,6 +41,18 @@ _SEPARATED = {
 }
 
 
+# "12/QĐ-HĐTT": the number in the issuer's sequence, then the document's symbol (NĐ 30).
+DECISION_NUMBER = re.compile(r"(\d{1,6})/(\S+)")
+
+
+def canonical_decision_number(text: str | None) -> str:
+    """The number as NĐ 30 writes it: a leading zero under 10 ("5 / QĐ-HĐTT" → "05/QĐ-HĐTT"),
+    so that the same decision typed two ways is seen as one."""
+    cleaned = _clean(text)
+    parts = re.fullmatch(r"0*(\d{1,6})\s*/\s*(\S+)", cleaned)
+    return f"{int(parts[1]):02d}/{parts[2]}" if parts else cleaned
+
+
 def _clean(text: str | None) -> str:
     """One line, single spaces, composed Vietnamese (a keyboard may send decomposed marks)."""
     return unicodedata.normalize("NFC", " ".join((text or "").split()))
@@ -63,7 +76,7 @@ def set_up_body(
     signed by ``signer_name`` (``signer_title``). A board needs the round's Council first:
     the Council sets up its boards."""
     kind = BodyKind(kind)
-    number, name = _clean(decision_number), _clean(name)
+    number, name = canonical_decision_number(decision_number), _clean(name)
     signer_name, signer_title = _clean(signer_name), _clean(signer_title)
     errors: list[tuple[str | None, str]] = []
     if round_.status == RoundStatus.CLOSED:
@@ -92,6 +105,10 @@ def set_up_body(
         )
     if not number:
         errors.append(("decision_number", _l("Vui lòng điền mục này.")))
+    elif not DECISION_NUMBER.fullmatch(number):
+        errors.append(
+            ("decision_number", _l("Ghi số quyết định theo dạng số/ký hiệu, ví dụ 12/QĐ-HĐTT."))
+        )
     elif len(number) > MAX_DECISION_NUMBER:
         errors.append(("decision_number", _l("Tối đa %(n)s ký tự.", n=MAX_DECISION_NUMBER)))
     elif (used := _body_with_number(round_, number)) is not None:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from exam.accounts.models import Role, RoleGrant, User
 from exam.core.db import TitledEnum
+from exam.core.i18n import vietnamese_sort_key
 from exam.council.models import (
     Body,
     BodyKind,
@@ -68,6 +70,20 @@ def members_of_round(round_id: int) -> set[int]:
             sa.select(Membership.user_id).join(Membership.body).where(Body.round_id == round_id)
         )
     )
+
+
+def staff_people() -> list[User]:
+    """Who may be offered as a member: active accounts holding a role other than candidate,
+    in Vietnamese name order."""
+    people = db.session.scalars(
+        sa.select(User)
+        .where(
+            User.active.is_(True),
+            User.id.in_(sa.select(RoleGrant.user_id).where(RoleGrant.role != Role.CANDIDATE)),
+        )
+        .order_by(User.id)
+    ).all()
+    return sorted(people, key=lambda u: vietnamese_sort_key(u.full_name))
 
 
 def bodies_of_round(round_id: int) -> list[Body]:
