@@ -39,6 +39,9 @@ FULL_NAME_MAX = 120
 EMAIL_MAX = 254
 
 UNKNOWN_ROLE = _l("Vai trò không hợp lệ.")
+EMAIL_TAKEN = _l(
+    "Địa chỉ email này đã có tài khoản: tìm tài khoản đó trong danh sách để cấp thêm vai trò."
+)
 
 
 def staff_roles(values: Iterable[str | Role]) -> set[Role]:
@@ -80,7 +83,7 @@ def create_staff_account(
     if problem:
         reasons.append(("email", problem))
     elif find_user_by_email(email) is not None:  # the address compared in lower case
-        reasons.append(("email", _l("Địa chỉ email này đã có tài khoản.")))
+        reasons.append(("email", EMAIL_TAKEN))
     if not full_name.strip():
         reasons.append(("full_name", _l("Vui lòng nhập họ và tên.")))
     elif len(" ".join(full_name.split())) > FULL_NAME_MAX:

@@ -230,7 +230,10 @@ def test_an_email_with_an_account_already_is_refused_whatever_its_case(app, admi
         assert response.status_code == 303
         assert response.headers["Location"] == "/accounts/new"
         page = client.get("/accounts/new").get_data(as_text=True)
-    assert "Địa chỉ email này đã có tài khoản." in page
+    assert (
+        "Địa chỉ email này đã có tài khoản: tìm tài khoản đó trong danh sách để cấp thêm vai trò."
+        in page
+    )
     assert 'value="Trần Thị Thu Hà"' in page  # what was typed comes back
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users_before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
