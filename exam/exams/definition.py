@@ -29,9 +29,9 @@ from exam.question_bank.models import (
     Category,
     Difficulty,
     Question,
-    QuestionStatus,
     QuestionVersion,
 )
+from exam.question_bank.queries import approved_with_current_version, subtree_ids
 from exam.rounds.models import Round
 
 # --- the blueprint and the bank -------------------------------------------------------------
@@ -44,44 +44,13 @@ class PoolEntry:
 
 
 def approved_pool(bank_id: int) -> list[tuple[Question, QuestionVersion]]:
-    """Every approved question of a bank with its current (latest) version, in one query."""
-    latest = (
-        sa.select(QuestionVersion.question_id, sa.func.max(QuestionVersion.number).label("n"))
-        .group_by(QuestionVersion.question_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Question, QuestionVersion)
-        .join(latest, latest.c.question_id == Question.id)
-        .join(
-            QuestionVersion,
-            sa.and_(
-                QuestionVersion.question_id == Question.id,
-                QuestionVersion.number == latest.c.n,
-            ),
-        )
-        .where(Question.bank_id == bank_id, Question.status == QuestionStatus.APPROVED)
-        .order_by(Question.id)
-    ).all()
-    return [(question, version) for question, version in rows]
+    """Every approved question of a bank with its current version (the bank's rule)."""
+    return approved_with_current_version(bank_id)
 
 
 def _subtree(bank_id: int, category_id: int | None) -> set[int] | None:
     """The category and all its subcategories (None: any category)."""
-    if category_id is None:
-        return None
-    children: dict[int | None, list[int]] = {}
-    for cid, parent in db.session.execute(
-        sa.select(Category.id, Category.parent_id).where(Category.bank_id == bank_id)
-    ):
-        children.setdefault(parent, []).append(cid)
-    found, todo = set(), [category_id]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(children.get(current, []))
-    return found
+    return None if category_id is None else subtree_ids(bank_id, category_id)
 
 
 def section_pool(

@@ -57,6 +57,10 @@ def count_by_status(bank: Bank) -> dict[QuestionStatus, int]:
     return {status: count for status, count in rows}
 
 
+# "The current version of a question" is its highest-numbered one: here for SQL, and as
+# ``Question.current`` (versions ordered by number) for a question already loaded.
+
+
 def _latest() -> Any:
     """Each question's current version number."""
     return (
@@ -74,6 +78,17 @@ def _with_current(statement: sa.Select) -> sa.Select:
     )
 
 
+def approved_with_current_version(bank_id: int) -> list[tuple[Question, QuestionVersion]]:
+    """Every approved question of a bank with its current version, by id, in one query:
+    what a test's papers are drawn from."""
+    rows = db.session.execute(
+        _with_current(sa.select(Question, QuestionVersion))
+        .where(Question.bank_id == bank_id, Question.status == QuestionStatus.APPROVED)
+        .order_by(Question.id)
+    ).all()
+    return [(question, version) for question, version in rows]
+
+
 # --- categories -----------------------------------------------------------------------------
 
 
@@ -86,6 +101,8 @@ def categories_of(bank_id: int) -> list[Category]:
 
 
 def subtree_ids(bank_id: int, category_id: int) -> set[int]:
+    """The category and every category below it, in one query: "a category" in a filter of
+    the bank or a test's blueprint means this."""
     children: dict[int | None, list[int]] = defaultdict(list)
     for cid, parent in db.session.execute(
         sa.select(Category.id, Category.parent_id).where(Category.bank_id == bank_id)
@@ -94,8 +111,9 @@ def subtree_ids(bank_id: int, category_id: int) -> set[int]:
     found, pending = set(), [category_id]
     while pending:
         current = pending.pop()
-        found.add(current)
-        pending.extend(children[current])
+        if current not in found:  # a parent loop in the data must not hang the walk
+            found.add(current)
+            pending.extend(children[current])
     return found
 
 
