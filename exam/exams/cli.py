@@ -1,0 +1,25 @@
+"""`flask exams close-expired` (run each minute by cron): the server's own closing of the
+papers whose time is up."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from exam.core.db import utcnow
+from exam.exams.sitting import close_expired_attempts
+from exam.extensions import db
+
+
+@click.group("exams", help="Computer-based tests.")
+def exams_cli() -> None:
+    pass
+
+
+@exams_cli.command("close-expired", help="Submit every paper whose time is up (run each minute).")
+def exams_close_expired() -> None:
+    closed = close_expired_attempts(
+        at=utcnow(), grace_seconds=current_app.config["ANSWER_GRACE_SECONDS"]
+    )
+    db.session.commit()
+    click.echo(f"Closed {closed} attempt(s).")
