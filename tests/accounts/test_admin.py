@@ -510,3 +510,26 @@ def test_no_one_else_reaches_any_of_these_routes(app, admin, make, role):
     assert _user(target.email).roles == {Role.PANEL_MEMBER}
     assert _user(target.email).active
     assert _user("thu.ha@sonoivu.example") is None
+
+
+def test_the_screens_read_in_english_after_the_switch(app, admin, make):
+    staff = make.user(Role.SUPERVISOR, name="Lý Thị Giám")
+    db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        client = login(app.test_client(), admin)
+        client.post("/language", data={"language": "en", "next": "/"})
+        pages = [
+            client.get(url).get_data(as_text=True)
+            for url in ("/accounts/", "/accounts/new", f"/accounts/{staff.id}")
+        ]
+        client.post("/accounts/new", data={**STAFF, "roles": ["root"]})
+        refused = client.get("/accounts/new").get_data(as_text=True)
+    assert "Create a staff account" in pages[0]
+    assert "Search by name or e-mail" in pages[0]
+    assert "Create the account and send the invitation" in pages[1]
+    assert "Deactivate the account" in pages[2]
+    assert "Supervisory Board" in pages[2]  # the roles too
+    assert "Not a valid role." in refused
+    for page in [*pages, refused]:
+        for vietnamese in ("Tài khoản", "Tạo tài khoản", "Vai trò", "Khóa tài khoản", "Tình trạng"):
+            assert vietnamese not in page
