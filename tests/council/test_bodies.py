@@ -318,6 +318,7 @@ def test_a_paper_dossier_of_a_body_member_is_refused(make):
 def test_the_excel_import_refuses_a_row_of_a_body_member(app, make):
     round_ = make.round()
     board = make.user(Role.BOARD_ADMIN)
+    seat(round_, BodyKind.COUNCIL, board, MemberFunction.CHAIR)  # who imports: the Council
     rows = _rows(2)
     member = make.user(
         Role.CANDIDATE, Role.PANEL_MEMBER, name=rows[1]["Họ và tên"], email=rows[1]["Email"]
