@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -56,6 +57,13 @@ class AccountPage:
     pages: int
 
 
+# The Vietnamese order and the folded text are computed in Python for every account listed
+# (10,000 accounts: about 0.3 s, nearly all of it here); kept per name, a page, a filter or
+# a search after the first costs a look-up each.
+_sort_key = functools.lru_cache(maxsize=100_000)(vietnamese_sort_key)
+_folded = functools.lru_cache(maxsize=100_000)(fold)
+
+
 _STATE_WHERE = {
     AccountState.ACTIVE: sa.and_(User.active.is_(True), User.password_hash.is_not(None)),
     AccountState.AWAITING_PASSWORD: sa.and_(User.active.is_(True), User.password_hash.is_(None)),
@@ -89,9 +97,9 @@ def find_accounts(
     found = [
         row
         for row in db.session.execute(statement)
-        if not needle or needle in fold(row.full_name) or needle in row.email.casefold()
+        if not needle or needle in _folded(row.full_name) or needle in row.email.casefold()
     ]
-    found.sort(key=lambda row: (vietnamese_sort_key(row.full_name), row.email))
+    found.sort(key=lambda row: (_sort_key(row.full_name), row.email))
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
