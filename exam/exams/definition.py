@@ -14,6 +14,13 @@ from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.models import (
+    BANK_RATIO_DEFAULT,
+    BANK_RATIO_RANGE,
+    LATE_ENTRY_MINUTES_DEFAULT,
+    LATE_ENTRY_MINUTES_RANGE,
+    PENALTY_PERCENT_RANGE,
+    REPRIMAND_PERCENT_DEFAULT,
+    WARNING_PERCENT_DEFAULT,
     Attempt,
     AttemptStatus,
     ExamSession,
@@ -22,7 +29,7 @@ from exam.exams.models import (
     Test,
     TestSection,
 )
-from exam.exams.rules import BANK_TO_PAPER_RATIO, new_session_code, required_text
+from exam.exams.rules import new_session_code, required_text
 from exam.extensions import db
 from exam.question_bank.models import (
     Bank,
@@ -183,7 +190,7 @@ def create_test(
     difficulty: Difficulty | None = None,
     question_type: str | None = None,
     review_option: ReviewOption = ReviewOption.SCORE_ONLY,
-    late_entry_minutes: int = 15,
+    late_entry_minutes: int = LATE_ENTRY_MINUTES_DEFAULT,
     actor: User,
 ) -> Test:
     """A test with its first section and its first session ("Ca 1"); more sections and
@@ -196,9 +203,9 @@ def create_test(
         review_option=review_option,
         shuffle_questions=True,
         shuffle_options=True,
-        bank_ratio=BANK_TO_PAPER_RATIO,
-        reprimand_percent=25,
-        warning_percent=50,
+        bank_ratio=BANK_RATIO_DEFAULT,
+        reprimand_percent=REPRIMAND_PERCENT_DEFAULT,
+        warning_percent=WARNING_PERCENT_DEFAULT,
     )
     first = TestSection(
         position=1,
@@ -295,6 +302,80 @@ def set_review_option(test: Test, option: ReviewOption, *, actor: User) -> Test:
     return test
 
 
+def _out_of(bounds: tuple[int, int], value: int) -> bool:
+    low, high = bounds
+    return not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high
+
+
+def _check_late_entry(minutes: int) -> None:
+    low, high = LATE_ENTRY_MINUTES_RANGE
+    if _out_of(LATE_ENTRY_MINUTES_RANGE, minutes):
+        message = _l(
+            "Thời gian cho phép vào muộn từ %(low)d đến %(high)d phút.", low=low, high=high
+        )
+        raise ValidationFailed([("late_entry_minutes", message)])
+
+
+def _check_test_rules(bank_ratio: int, reprimand_percent: int, warning_percent: int) -> None:
+    problems = []
+    if _out_of(BANK_RATIO_RANGE, bank_ratio):
+        low, high = BANK_RATIO_RANGE
+        message = _l(
+            "Ngân hàng phải có từ %(low)d đến %(high)d lần số câu của đề.", low=low, high=high
+        )
+        problems.append(("bank_ratio", message))
+    low, high = PENALTY_PERCENT_RANGE
+    for field, value in (
+        ("reprimand_percent", reprimand_percent),
+        ("warning_percent", warning_percent),
+    ):
+        if _out_of(PENALTY_PERCENT_RANGE, value):
+            problems.append(
+                (field, _l("Mức trừ điểm từ %(low)d đến %(high)d%%.", low=low, high=high))
+            )
+    if not problems and reprimand_percent > warning_percent:
+        message = _l(
+            "Cảnh cáo nặng hơn khiển trách: mức trừ điểm khi cảnh cáo không được thấp hơn "
+            "khi khiển trách."
+        )
+        problems.append(("warning_percent", message))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def set_test_rules(
+    test: Test, *, bank_ratio: int, reprimand_percent: int, warning_percent: int, actor: User
+) -> Test:
+    """The test's numbers the rules give a default for (docs/domain.md §5, §10): the
+    bank-to-paper ratio and the penalties' percentages. Fixed once papers are drawn: the draw
+    was checked against the ratio, and candidates are told the penalties before the test."""
+    if test.papers_generated_at is not None:
+        raise DomainError(
+            _l("Đã tạo đề cho thí sinh: không thể thay đổi quy định của bài thi nữa.")
+        )
+    _check_test_rules(bank_ratio, reprimand_percent, warning_percent)
+    before = {
+        "bank_ratio": test.bank_ratio,
+        "reprimand_percent": test.reprimand_percent,
+        "warning_percent": test.warning_percent,
+    }
+    test.bank_ratio = bank_ratio
+    test.reprimand_percent = reprimand_percent
+    test.warning_percent = warning_percent
+    _, problems = check_blueprint(test)
+    if problems:  # the blueprint must stay drawable: sessions and papers rely on it
+        test.bank_ratio = before["bank_ratio"]
+        message = _l("Ngân hàng không đủ câu hỏi với tỉ lệ này: %(why)s", why=problems[0][1])
+        raise ValidationFailed([("bank_ratio", message)])
+    after = {
+        "bank_ratio": bank_ratio,
+        "reprimand_percent": reprimand_percent,
+        "warning_percent": warning_percent,
+    }
+    record("test.rules", test, actor=actor, before=before, after=after)
+    return test
+
+
 # --- sessions, rooms, seats -----------------------------------------------------------------
 
 
@@ -303,7 +384,7 @@ def add_session(
     *,
     name: str,
     starts_at: dt.datetime,
-    late_entry_minutes: int = 15,
+    late_entry_minutes: int = LATE_ENTRY_MINUTES_DEFAULT,
     actor: User,
     at: dt.datetime,
 ) -> ExamSession:
@@ -312,6 +393,7 @@ def add_session(
         raise ValidationFailed([("starts_at", _l("Giờ bắt đầu phải sau thời điểm hiện tại."))])
     if any(s.name == name for s in test.sessions):
         raise ValidationFailed([("name", _l("Đã có ca thi tên này."))])
+    _check_late_entry(late_entry_minutes)
     ensure_schedulable(test)
     session = ExamSession(
         name=name,
@@ -325,6 +407,26 @@ def add_session(
         test,
         actor=actor,
         after={"name": name, "starts_at": starts_at, "late_entry_minutes": late_entry_minutes},
+    )
+    return session
+
+
+def set_late_entry(
+    session: ExamSession, minutes: int, *, actor: User, at: dt.datetime
+) -> ExamSession:
+    """The session's late-entry limit, until the session starts (after, a candidate turned
+    away, or let in, would have been judged by another rule)."""
+    if at >= session.starts_at:
+        raise DomainError(_l("Ca thi đã bắt đầu: không thể thay đổi thời gian cho phép vào muộn."))
+    _check_late_entry(minutes)
+    before = session.late_entry_minutes
+    session.late_entry_minutes = minutes
+    record(
+        "session.late_entry",
+        session,
+        actor=actor,
+        before={"late_entry_minutes": before},
+        after={"late_entry_minutes": minutes},
     )
     return session
 

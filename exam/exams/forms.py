@@ -3,8 +3,34 @@ from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from exam.core.forms import REQUIRED, LocalDateTimeField, PageForm
-from exam.exams.models import Penalty, ReviewOption
+from exam.exams.models import (
+    BANK_RATIO_DEFAULT,
+    BANK_RATIO_RANGE,
+    LATE_ENTRY_MINUTES_DEFAULT,
+    LATE_ENTRY_MINUTES_RANGE,
+    PENALTY_PERCENT_RANGE,
+    REPRIMAND_PERCENT_DEFAULT,
+    WARNING_PERCENT_DEFAULT,
+    Penalty,
+    ReviewOption,
+)
 from exam.question_bank.models import Difficulty
+
+
+def _late_entry_field(label: str, *required: object) -> IntegerField:
+    low, high = LATE_ENTRY_MINUTES_RANGE
+    return IntegerField(
+        label,
+        default=LATE_ENTRY_MINUTES_DEFAULT,
+        description=_l(
+            "Mặc định %(n)d phút. Không sửa được sau khi ca thi bắt đầu.",
+            n=LATE_ENTRY_MINUTES_DEFAULT,
+        ),
+        validators=[
+            *required,
+            NumberRange(low, high, _l("Từ %(low)d đến %(high)d phút.", low=low, high=high)),
+        ],
+    )
 
 
 def _review_choices() -> list[tuple[str, str]]:
@@ -30,10 +56,8 @@ class TestForm(PageForm):
         _l("Giờ bắt đầu (chung cho mọi thí sinh)"),
         validators=[DataRequired(_l("Nhập ngày giờ hợp lệ."))],
     )
-    late_entry_minutes = IntegerField(
-        _l("Không cho vào thi sau (phút kể từ giờ bắt đầu)"),
-        default=15,
-        validators=[Optional(), NumberRange(0, 600, _l("Từ 0 đến 600 phút."))],
+    late_entry_minutes = _late_entry_field(
+        _l("Không cho vào thi sau (phút kể từ giờ bắt đầu)"), Optional()
     )
     review_option = SelectField(
         _l("Sau khi thi, thí sinh được xem"),
@@ -68,10 +92,67 @@ class SessionForm(PageForm):
     starts_at = LocalDateTimeField(
         _l("Giờ bắt đầu ca thi"), validators=[DataRequired(_l("Nhập ngày giờ hợp lệ."))]
     )
-    late_entry_minutes = IntegerField(
-        _l("Không cho vào thi sau (phút)"),
-        default=15,
-        validators=[InputRequired(REQUIRED), NumberRange(0, 600, _l("Từ 0 đến 600 phút."))],
+    late_entry_minutes = _late_entry_field(
+        _l("Không cho vào thi sau (phút)"), InputRequired(REQUIRED)
+    )
+
+
+class LateEntryForm(PageForm):
+    late_entry_minutes = _late_entry_field(
+        _l("Không cho vào thi sau (phút kể từ giờ bắt đầu)"), InputRequired(REQUIRED)
+    )
+
+
+def _percent_field(label: str, default: int, description: str) -> IntegerField:
+    low, high = PENALTY_PERCENT_RANGE
+    return IntegerField(
+        label,
+        default=default,
+        description=description,
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(low, high, _l("Từ %(low)d đến %(high)d%%.", low=low, high=high)),
+        ],
+    )
+
+
+class TestRulesForm(PageForm):
+    """The test's numbers with a legal default (docs/domain.md §5, §10)."""
+
+    bank_ratio = IntegerField(
+        _l("Ngân hàng có ít nhất (lần số câu của đề)"),
+        default=BANK_RATIO_DEFAULT,
+        description=_l(
+            "Mặc định %(n)d lần: mỗi phần của đề chỉ rút từ một ngân hàng có ít nhất %(n)d lần "
+            "số câu của phần đó.",
+            n=BANK_RATIO_DEFAULT,
+        ),
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(
+                *BANK_RATIO_RANGE,
+                _l(
+                    "Từ %(low)d đến %(high)d lần.",
+                    low=BANK_RATIO_RANGE[0],
+                    high=BANK_RATIO_RANGE[1],
+                ),
+            ),
+        ],
+    )
+    reprimand_percent = _percent_field(
+        _l("Khiển trách: trừ (phần trăm điểm bài thi)"),
+        REPRIMAND_PERCENT_DEFAULT,
+        _l(
+            "Mặc định %(n)d%% (Nội quy kỳ thi, Thông tư 22/2025/TT-BNV).",
+            n=REPRIMAND_PERCENT_DEFAULT,
+        ),
+    )
+    warning_percent = _percent_field(
+        _l("Cảnh cáo: trừ (phần trăm điểm bài thi)"),
+        WARNING_PERCENT_DEFAULT,
+        _l(
+            "Mặc định %(n)d%% (Nội quy kỳ thi, Thông tư 22/2025/TT-BNV).", n=WARNING_PERCENT_DEFAULT
+        ),
     )
 
 

@@ -2,7 +2,8 @@
 candidate's paper and sitting, the answers given, and what invigilators record.
 
 Numbers that the rules give (3× bank, −25 % / −50 % penalties, 15 minutes' late entry) are
-columns with docs/domain.md's value as default, never constants in code.
+columns with docs/domain.md's value as default, which the board may change (``*_DEFAULT`` and
+``*_RANGE`` below are the only place these numbers are written).
 """
 
 from __future__ import annotations
@@ -22,6 +23,21 @@ from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
 from exam.extensions import db
 from exam.question_bank.models import Bank, Category, Difficulty, Question, QuestionVersion
 from exam.rounds.models import Round
+
+# The defaults of the test's settings (docs/domain.md §5 and §10 give their sources) and the
+# ranges a form accepts; each test or session keeps its own value in a column.
+LATE_ENTRY_MINUTES_DEFAULT = 15
+LATE_ENTRY_MINUTES_RANGE = (0, 600)
+BANK_RATIO_DEFAULT = 3
+BANK_RATIO_RANGE = (1, 20)
+REPRIMAND_PERCENT_DEFAULT = 25
+WARNING_PERCENT_DEFAULT = 50
+PENALTY_PERCENT_RANGE = (0, 100)
+
+
+def late_entry_until(starts_at: dt.datetime, late_entry_minutes: int) -> dt.datetime:
+    """The last moment a candidate may press Start (the rule of late entry, written once)."""
+    return starts_at + dt.timedelta(minutes=late_entry_minutes)
 
 
 class ReviewOption(TitledEnum):
@@ -63,10 +79,10 @@ class Test(TimestampMixin, db.Model):
     shuffle_options: Mapped[bool] = mapped_column(default=True)
     review_option: Mapped[ReviewOption] = enum_column(ReviewOption, default=ReviewOption.SCORE_ONLY)
     # docs/domain.md: the bank holds at least 3× the questions of a paper (per section, see
-    # operations.check_blueprint); penalties of TT 22's Nội quy, in percent of the score.
-    bank_ratio: Mapped[int] = mapped_column(default=3)
-    reprimand_percent: Mapped[int] = mapped_column(default=25)
-    warning_percent: Mapped[int] = mapped_column(default=50)
+    # definition.check_blueprint); penalties of TT 22's Nội quy, in percent of the score.
+    bank_ratio: Mapped[int] = mapped_column(default=BANK_RATIO_DEFAULT)
+    reprimand_percent: Mapped[int] = mapped_column(default=REPRIMAND_PERCENT_DEFAULT)
+    warning_percent: Mapped[int] = mapped_column(default=WARNING_PERCENT_DEFAULT)
     papers_generated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     round: Mapped[Round] = relationship()
@@ -155,7 +171,7 @@ class ExamSession(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     code: Mapped[str] = mapped_column(sa.String(12))
-    late_entry_minutes: Mapped[int] = mapped_column(default=15)
+    late_entry_minutes: Mapped[int] = mapped_column(default=LATE_ENTRY_MINUTES_DEFAULT)
 
     test: Mapped[Test] = relationship(back_populates="sessions")
     rooms: Mapped[list[Room]] = relationship(
@@ -168,7 +184,7 @@ class ExamSession(TimestampMixin, db.Model):
 
     @property
     def late_entry_until(self) -> dt.datetime:
-        return self.starts_at + dt.timedelta(minutes=self.late_entry_minutes)
+        return late_entry_until(self.starts_at, self.late_entry_minutes)
 
 
 room_invigilators = sa.Table(

@@ -1,5 +1,7 @@
-"""The test's fixed rules: the session code's alphabet, the bank-to-paper ratio, when a paper
-takes answers, the penalties' factors, and the errors the sitting raises."""
+"""The test's fixed rules: the session code's alphabet, when a paper takes answers, the
+penalties' factors, and the errors the sitting raises. The numbers a board may change (late
+entry, the bank-to-paper ratio, the penalties' percentages) have their defaults and ranges in
+``exam/exams/models.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.models import AttemptStatus, Penalty, Test
 
 SESSION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
-BANK_TO_PAPER_RATIO = 3  # docs/domain.md's default; each test keeps its own (Test.bank_ratio)
 
 
 class AnswerRefused(DomainError):

@@ -29,6 +29,7 @@ from exam.exams.models import (
     RefusedAnswer,
     WrongSessionCode,
     deadline,
+    late_entry_until,
 )
 from exam.exams.rules import (
     CLOSED_MESSAGE,
@@ -61,7 +62,7 @@ def _check_start(
         raise DomainError(_l("Chưa đến giờ thi."))
     if at >= deadline_at:
         raise DomainError(_l("Đã hết giờ làm bài."))
-    if at > starts_at + dt.timedelta(minutes=late_entry_minutes):
+    if at > late_entry_until(starts_at, late_entry_minutes):
         raise DomainError(
             _l(
                 "Đã quá %(n)d phút sau giờ bắt đầu: thí sinh không được vào thi.",

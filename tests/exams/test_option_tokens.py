@@ -96,7 +96,7 @@ class World:
 def world(make, monkeypatch) -> World:
     """Two papers of the same five questions (one of each shown type): a bank of one
     question a type, allowed by a ratio of 1 to the paper."""
-    monkeypatch.setattr("exam.exams.definition.BANK_TO_PAPER_RATIO", 1)
+    monkeypatch.setattr("exam.exams.definition.BANK_RATIO_DEFAULT", 1)
     author, reviewer = make.user(Role.QUESTION_AUTHOR), make.user(Role.QUESTION_AUTHOR)
     board = make.user(Role.BOARD_ADMIN)
     bank = create_bank("Ngân hàng mã hóa phương án", "", actor=author)

@@ -59,7 +59,7 @@ def _reviewed(app, make, monkeypatch, text_format: str) -> tuple[str, Attempt]:
     """A paper of one matching and one ordering question, answered (the matching half
     wrong, the steps in the order 2, 1, 3), submitted, and its review page once every paper
     is closed."""
-    monkeypatch.setattr("exam.exams.definition.BANK_TO_PAPER_RATIO", 1)
+    monkeypatch.setattr("exam.exams.definition.BANK_RATIO_DEFAULT", 1)
     author, reviewer = make.user(Role.QUESTION_AUTHOR), make.user(Role.QUESTION_AUTHOR)
     board = make.user(Role.BOARD_ADMIN)
     bank = create_bank("Ngân hàng xem lại bài", "", actor=author)
