@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from exam.accounts.invitations import invite
 from exam.accounts.models import Role, User
@@ -24,6 +25,7 @@ from exam.accounts.operations import (
     revoke_role,
 )
 from exam.core.errors import DomainError, ValidationFailed
+from exam.extensions import db
 
 # The roles given here. A candidate's role comes with a dossier (registration or import),
 # never from this screen.
@@ -94,7 +96,13 @@ def create_staff_account(
         reasons += refused.reasons
     if reasons:
         raise ValidationFailed(reasons)
-    user = create_user(email, full_name, None, granted, actor=actor)
+    try:
+        user = create_user(email, full_name, None, granted, actor=actor)
+        db.session.flush()
+    except IntegrityError:
+        # Another administrator created the same address a moment before: the same answer
+        # (the caller's transaction is rolled back, nothing of this one is kept).
+        raise ValidationFailed([("email", EMAIL_TAKEN)]) from None
     invite(user, actor=actor, at=at)
     return user
 

@@ -533,3 +533,22 @@ def test_the_screens_read_in_english_after_the_switch(app, admin, make):
     for page in [*pages, refused]:
         for vietnamese in ("Tài khoản", "Tạo tài khoản", "Vai trò", "Khóa tài khoản", "Tình trạng"):
             assert vietnamese not in page
+
+
+def test_two_administrators_creating_one_address_at_once_get_the_same_refusal(
+    app, admin, make, monkeypatch
+):
+    """The other's account is written between the check and the insert: the database's
+    unique address refuses it, and the page says so as for any address already taken."""
+    make.user(Role.PANEL_MEMBER, email="thu.ha@sonoivu.example")
+    db.session.commit()
+    monkeypatch.setattr("exam.accounts.administration.find_user_by_email", lambda email: None)
+    monkeypatch.setattr("exam.accounts.operations.find_user_by_email", lambda email: None)
+    with time_machine.travel(T0, tick=False):
+        client = login(app.test_client(), admin)
+        assert client.post("/accounts/new", data=STAFF).status_code == 303
+        page = client.get("/accounts/new").get_data(as_text=True)
+    assert "Địa chỉ email này đã có tài khoản" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AccountToken)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+    assert _user("thu.ha@sonoivu.example").roles == {Role.PANEL_MEMBER}
