@@ -12,10 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import re
-import secrets
-import time
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_request_context, request
@@ -23,61 +19,35 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.invitations import invite_uninvited
 from exam.accounts.models import User
-from exam.candidates import uploads
 from exam.candidates.imports import located, read_import
 from exam.candidates.operations import ImportRefused, import_candidates
 from exam.core.db import utcnow
 from exam.core.jobs import Job, JobFailed, Progress, create_job, job_kind
+from exam.core.staging import StagedUploads
 from exam.extensions import db
 from exam.rounds.models import Round
 
 KIND = "candidates.import"
-_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
-def _folder() -> Path:
-    folder = uploads.upload_dir() / "imports"
-    folder.mkdir(exist_ok=True)
-    return folder
+# The preview's file, kept for the board's confirmation (the rule in exam/core/staging.py).
+STAGED = StagedUploads("imports", suffix=".xlsx", max_age=dt.timedelta(days=1))
 
 
 def stage_file(user: User, data: bytes) -> str:
     """Keep an uploaded file for its confirmation; returns the token naming it."""
-    token = secrets.token_hex(16)
-    (_folder() / f"{user.id}-{token}.xlsx").write_bytes(data)
-    return token
-
-
-def staged_data(user: User, token: str) -> bytes | None:
-    if not _TOKEN.fullmatch(token or ""):
-        return None
-    path = _folder() / f"{user.id}-{token}.xlsx"
-    return path.read_bytes() if path.is_file() else None
+    return STAGED.stage(data, owner_id=user.id)
 
 
 def claim_staged(user: User, token: str) -> str | None:
-    """Take the staged file for one import (None: already taken, or unknown): renaming is
-    atomic, so two confirmations of one file cannot both start a job."""
-    if not _TOKEN.fullmatch(token or ""):
-        return None
-    name = f"{user.id}-{token}.importing.xlsx"
-    try:
-        (_folder() / f"{user.id}-{token}.xlsx").rename(_folder() / name)
-    except FileNotFoundError:
-        return None
-    return name
+    """Take the staged file for one import (None: already taken, or unknown)."""
+    return STAGED.claim(token, owner_id=user.id)
 
 
-def prune_staged(older_than: dt.timedelta = dt.timedelta(days=1)) -> list[str]:
+def prune_staged(older_than: dt.timedelta | None = None) -> list[str]:
     """Delete previewed files never confirmed (they hold every row's personal data), and
     those a job left behind; the recent ones may still be confirmed."""
-    cutoff = time.time() - older_than.total_seconds()
-    removed = []
-    for path in _folder().glob("*.xlsx"):
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed.append(path.name)
-    return removed
+    return STAGED.prune(older_than)
 
 
 def start_import(round_: Round, file_name: str, *, actor: User) -> Job:
@@ -108,7 +78,7 @@ def run_import(job: Job, progress: Progress) -> dict[str, Any]:
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
     if round_ is None or actor is None:
         raise JobFailed(_l("Kỳ thi hoặc người nhập không còn tồn tại: không có gì được lưu."))
-    path = _folder() / Path(job.payload["file"]).name
+    path = STAGED.claimed_path(job.payload["file"])
     try:
         data = path.read_bytes()
     except FileNotFoundError:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from exam.core.staging import upload_root
+
 SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"%PDF-", "application/pdf", ".pdf"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
@@ -48,12 +50,7 @@ def extension_for(content_type: str) -> str:
 
 
 def upload_dir() -> Path:
-    configured = current_app.config.get("UPLOAD_DIR") or str(
-        Path(current_app.instance_path) / "uploads"
-    )
-    folder = Path(configured)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return upload_root()
 
 
 def max_bytes() -> int:

@@ -15,20 +15,16 @@ import bisect
 import dataclasses
 import datetime as dt
 import html
-import json
-import secrets
-import time
 import zipfile
 import zlib
 from collections import Counter
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.core.errors import DomainError
 from exam.core.filenames import clean_filename
+from exam.core.staging import StagedUploads
 from exam.question_bank.formats import FORMATS, ImportFailed, detect_format, parse, qti
 from exam.question_bank.formats.common import clean_text, decode_text, question_label
 from exam.question_bank.formats.native import parse_bank_meta
@@ -295,47 +291,19 @@ def with_legal_basis(
 
 # --- a file kept between the dry run and the confirmation (web import) ----------------------
 
-STAGE_MAX_AGE = dt.timedelta(hours=12)
-
-
-def _stage_dir() -> Path:
-    folder = Path(current_app.config["UPLOAD_DIR"]) / "bank-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+# The rule of staging is exam/core/staging.py; this is the bank's kind of staged file.
+STAGED = StagedUploads("bank-imports", suffix=".bin", max_age=dt.timedelta(hours=12))
 
 
 def stage_file(data: bytes, *, filename: str, fmt: str, bank_id: int, user_id: int) -> str:
-    """Keep an uploaded file (outside the web root, under a random name) until the person
-    confirms the import; returns the token naming it. Old leftovers are removed."""
-    folder = _stage_dir()
-    limit = time.time() - STAGE_MAX_AGE.total_seconds()
-    for old in folder.glob("*.json"):
-        if old.stat().st_mtime < limit:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
-    token = secrets.token_urlsafe(24)
-    (folder / f"{token}.bin").write_bytes(data)
-    meta = {"filename": filename, "format": fmt, "bank_id": bank_id, "user_id": user_id}
-    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
-    return token
+    """Keep an uploaded file until the person confirms the import; returns its token."""
+    return STAGED.stage(data, owner_id=user_id, filename=filename, format=fmt, bank_id=bank_id)
 
 
 def load_staged(token: str, *, bank_id: int, user_id: int) -> tuple[bytes, dict] | None:
     """The staged file of this person for this bank, or None (unknown, expired, another's)."""
-    if not token or not all(c.isalnum() or c in "-_" for c in token):
-        return None
-    folder = _stage_dir()
-    try:
-        meta = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
-        data = (folder / f"{token}.bin").read_bytes()
-    except (OSError, ValueError):
-        return None
-    if meta.get("bank_id") != bank_id or meta.get("user_id") != user_id:
-        return None
-    return data, meta
+    return STAGED.load(token, owner_id=user_id, bank_id=bank_id)
 
 
-def discard_staged(token: str) -> None:
-    folder = _stage_dir()
-    (folder / f"{token}.json").unlink(missing_ok=True)
-    (folder / f"{token}.bin").unlink(missing_ok=True)
+def discard_staged(token: str, *, user_id: int) -> None:
+    STAGED.discard(token, owner_id=user_id)

@@ -497,7 +497,7 @@ def confirm_import(bank_id: int) -> str | Response:
         _("Đã nhập %(n)d câu hỏi.", n=len(plan.questions)),
     )
     if created:
-        discard_staged(form.token.data)
+        discard_staged(form.token.data, user_id=current_user.id)
         return redirect(url_for("question_bank.show", bank_id=bank.id))
     return render_template("question_bank/import_preview.html", bank=bank, plan=plan, confirm=None)
 
