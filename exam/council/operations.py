@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
@@ -78,9 +80,33 @@ def set_up_body(
     kind = BodyKind(kind)
     number, name = canonical_decision_number(decision_number), _clean(name)
     signer_name, signer_title = _clean(signer_name), _clean(signer_title)
-    errors: list[tuple[str | None, str]] = []
     if round_.status == RoundStatus.CLOSED:
         raise DomainError(_l("Kỳ thi đã kết thúc: không thành lập thêm hội đồng, ban."))
+
+    def problems() -> list[tuple[str | None, str]]:
+        return _setup_problems(round_, kind, number, name, signer_name, signer_title)
+
+    if errors := problems():
+        raise ValidationFailed(errors)
+    body = Body(
+        round_id=round_.id,
+        kind=kind,
+        name=name,
+        decision_number=number,
+        decision_on=decision_on,
+        signer_name=signer_name,
+        signer_title=signer_title,
+        created_by_id=getattr(actor, "id", None),
+    )
+    _insert(body, problems)
+    record("body.set_up", body, actor=actor, after=_body_values(body))
+    return body
+
+
+def _setup_problems(
+    round_: Round, kind: BodyKind, number: str, name: str, signer_name: str, signer_title: str
+) -> list[tuple[str | None, str]]:
+    errors: list[tuple[str | None, str]] = []
     if kind.is_board and council_of(round_.id) is None:
         errors.append(
             ("kind", _l("Chưa có Hội đồng thi tuyển: các ban do Hội đồng thi tuyển thành lập."))
@@ -122,21 +148,20 @@ def set_up_body(
         errors.append(("signer_name", _l("Vui lòng điền mục này.")))
     if not signer_title:
         errors.append(("signer_title", _l("Vui lòng điền mục này.")))
-    if errors:
-        raise ValidationFailed(errors)
-    body = Body(
-        round_id=round_.id,
-        kind=kind,
-        name=name,
-        decision_number=number,
-        decision_on=decision_on,
-        signer_name=signer_name,
-        signer_title=signer_title,
-        created_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(body)
-    record("body.set_up", body, actor=actor, after=_body_values(body))
-    return body
+    return errors
+
+
+def _insert(row: object, problems: Callable[[], list[tuple[str | None, str]]]) -> None:
+    """Insert ``row`` at once, in a savepoint. If another request committed the same number
+    or seat after ``problems`` was checked, the unique constraint refuses the row: only the
+    savepoint is undone, and the checks, run again, say why."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except sa.exc.IntegrityError:
+        raise ValidationFailed(
+            problems() or [(None, _l("Vừa có thay đổi khác cùng lúc: vui lòng thử lại."))]
+        ) from None
 
 
 def _body_with_number(round_: Round, number: str) -> Body | None:
@@ -221,6 +246,33 @@ def add_member(
     already sits on it, the function is taken (one Chair, one head) or a rule of §2 forbids
     the seat. Nothing is saved when refused."""
     function = MemberFunction(function)
+
+    def problems() -> list[tuple[str | None, str]]:
+        db.session.expire(body, ["members"])  # as committed by now, not as first loaded
+        return _seat_problems(body, user, function)
+
+    if errors := _seat_problems(body, user, function):
+        raise ValidationFailed(errors)
+    membership = Membership(body_id=body.id, user_id=user.id, function=function, post=_clean(post))
+    _insert(membership, problems)
+    db.session.expire(body, ["members"])
+    record(
+        "body.add_member",
+        membership,
+        actor=actor,
+        after={
+            "body_id": body.id,
+            "user_id": user.id,
+            "function": function,
+            "post": membership.post,
+        },
+    )
+    return membership
+
+
+def _seat_problems(
+    body: Body, user: User, function: MemberFunction
+) -> list[tuple[str | None, str]]:
     errors: list[tuple[str | None, str]] = []
     if function not in functions_for(body.kind):
         errors.append(
@@ -263,22 +315,7 @@ def add_member(
         )
     if seat is None:
         errors += [("user_id", problem) for problem in membership_problems(body, user)]
-    if errors:
-        raise ValidationFailed(errors)
-    membership = Membership(body=body, user=user, function=function, post=_clean(post))
-    db.session.add(membership)
-    record(
-        "body.add_member",
-        membership,
-        actor=actor,
-        after={
-            "body_id": body.id,
-            "user_id": user.id,
-            "function": function,
-            "post": membership.post,
-        },
-    )
-    return membership
+    return errors
 
 
 def remove_member(membership: Membership, *, actor: User) -> None:

@@ -332,3 +332,48 @@ def test_the_excel_import_refuses_a_row_of_a_body_member(app, make):
         "không được dự thi." in text
     )
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 0
+
+
+def test_a_decision_number_taken_meanwhile_by_another_request_is_refused_in_words(
+    make, monkeypatch
+):
+    """Two administrators at once: the check ran before the other's body was committed; the
+    unique constraint refuses the second, which says why, and nothing else is undone."""
+    from exam.council import operations
+
+    round_ = make.round()
+    set_up(round_, BodyKind.COUNCIL, number="12/QĐ-HĐTT")
+    real = operations._body_with_number
+    calls = []
+
+    def stale_then_real(round_, number):
+        calls.append(number)
+        return None if len(calls) == 1 else real(round_, number)
+
+    monkeypatch.setattr(operations, "_body_with_number", stale_then_real)
+    with pytest.raises(ValidationFailed) as refused:
+        set_up(round_, BodyKind.SUPERVISORY, number="12/QĐ-HĐTT")
+    assert _reasons(refused.value) == "Số quyết định 12/QĐ-HĐTT đã dùng cho Hội đồng thi tuyển."
+    assert [b.kind for b in bodies_of_round(round_.id)] == [BodyKind.COUNCIL]
+    set_up(round_, BodyKind.SUPERVISORY, number="13/QĐ-HĐTT")  # the session goes on
+
+
+def test_a_seat_taken_meanwhile_by_another_request_is_refused_in_words(make):
+    round_ = make.round()
+    person = make.user(Role.PANEL_MEMBER, name="Ngô Văn Đồng")
+    body = set_up(round_, BodyKind.QUESTIONS)
+    assert body.members == []  # loaded before the other request's row
+    db.session.execute(
+        sa.insert(Membership).values(
+            body_id=body.id,
+            user_id=person.id,
+            function="member",
+            post="",
+            created_at=T0,
+            updated_at=T0,
+        )
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        add_member(body, person, MemberFunction.SECRETARY, actor=None)
+    assert _reasons(refused.value) == "Ngô Văn Đồng đã là Thành viên của Ban đề thi."
+    assert [m.user_id for m in body.members] == [person.id]
