@@ -28,7 +28,7 @@ from exam.candidates.permissions import can_import_candidates
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.http import local_path
-from exam.core.views import refused, run_operation
+from exam.core.views import commit_after, refused, run_operation
 from exam.extensions import db, limiter
 from exam.rounds.models import Round
 
@@ -58,9 +58,8 @@ def login() -> str | Response:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        user = commit_after(lambda: authenticate(form.email.data, form.password.data))
         if user is not None:
-            db.session.commit()
             start_session(user)
             flash(_("Đăng nhập thành công."), "success")
             return redirect(local_path(request.args.get("next"), url_for("main.index")))
@@ -71,8 +70,7 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    end_all_sessions(current_user._get_current_object())
-    db.session.commit()
+    commit_after(lambda: end_all_sessions(current_user._get_current_object()))
     end_session()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("main.index"))
@@ -199,8 +197,7 @@ def forgot_password() -> str | Response:
     """The same answer whether the address has an account or not."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        invitations.request_password_reset(form.email.data, at=utcnow())
-        db.session.commit()
+        commit_after(lambda: invitations.request_password_reset(form.email.data, at=utcnow()))
         return render_template("accounts/forgot_sent.html", email=form.email.data)
     return refused(form) or render_template("accounts/forgot.html", form=form)
 
@@ -210,8 +207,9 @@ def forgot_password() -> str | Response:
 def invite_round(round_id: int) -> Response:
     """Invite every candidate of the round who has no password and no invitation yet."""
     round_ = get_or_404(Round, round_id)
-    count = invitations.invite_uninvited(round_, actor=current_user, at=utcnow())
-    db.session.commit()
+    count = commit_after(
+        lambda: invitations.invite_uninvited(round_, actor=current_user, at=utcnow())
+    )
     flash(_("Đã gửi thư mời đặt mật khẩu cho %(n)s thí sinh.", n=count), "success")
     return redirect(url_for("candidates.for_round", round_id=round_.id))
 

@@ -1,9 +1,12 @@
-"""The one shape of a write view: call an operation, commit once, or show why not."""
+"""The one commit boundary of a request (docs/architecture.md, Transactions): a user's
+action that may be refused (``run_operation``), a write nobody refuses in words
+(``commit_after``), work done in recorded steps (``commit_each_step``). Nothing else in a
+view commits or rolls back."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request
@@ -14,6 +17,8 @@ from exam.core import refused_forms
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.forms import populate_errors
 from exam.extensions import db
+
+T = TypeVar("T")
 
 
 def run_operation(operation: Callable[[], Any], success: str, form: FlaskForm | None = None) -> Any:
@@ -33,6 +38,30 @@ def run_operation(operation: Callable[[], Any], success: str, form: FlaskForm | 
         return None
     flash(success, "success")
     return result if result is not None else True
+
+
+def commit_after(work: Callable[[], T], *, write_lock: bool = False, release: bool = False) -> T:
+    """Run ``work``, a write that is never refused in words (an audited read, a sign-in, the
+    server closing an expired paper, the exam day's fast path), and commit it; if it raises,
+    roll everything back and let the error go on to the view. Returns what ``work`` returned.
+
+    ``write_lock``: end the request's read first and begin the write with SQLite's write lock
+    (a deferred transaction that read and then writes fails at once when another writer
+    committed in between). ``release``: give the connection (and SQLite's write turn) back as
+    soon as it is committed; what was read before is then detached."""
+    if write_lock:
+        db.session.commit()  # only a read ends here
+        db.session.connection(execution_options={"sqlite_immediate": True})
+    try:
+        result = work()
+        if db.session().in_transaction():  # none when the work ran on the driver (autocommit)
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if release:
+        db.session.close()
+    return result
 
 
 def refused(form: FlaskForm | None, page: str | None = None) -> Response | None:

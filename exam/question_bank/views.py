@@ -15,8 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import refused, run_operation
-from exam.extensions import db
+from exam.core.views import commit_after, refused, run_operation
 from exam.question_bank import rich_text
 from exam.question_bank.formats import FORMATS, export_losses, exportable
 from exam.question_bank.forms import (
@@ -163,8 +162,11 @@ def show(bank_id: int) -> str:
     pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    reveal_questions(bank, [f.question.key for f in shown], actor=current_user, what="bank")
-    db.session.commit()
+    commit_after(  # an audited read
+        lambda: reveal_questions(
+            bank, [f.question.key for f in shown], actor=current_user, what="bank"
+        )
+    )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "question_bank/show.html",
@@ -270,8 +272,7 @@ def edit(question_id: int) -> str | Response:
     current = question_data(question.current)
     if request.method == "GET":
         form = _question_form(question.current.type, data=form_data(current))
-        reveal_question(question, actor=current_user)
-        db.session.commit()
+        commit_after(lambda: reveal_question(question, actor=current_user))  # an audited read
     else:
         form = _question_form(question.current.type)
     if "add_row" in request.form:
@@ -300,8 +301,7 @@ def edit(question_id: int) -> str | Response:
 @require(can_view_bank)
 def question(question_id: int) -> str:
     question = get_or_404(Question, question_id)
-    reveal_question(question, actor=current_user)
-    db.session.commit()
+    commit_after(lambda: reveal_question(question, actor=current_user))  # an audited read
     version = question.current
     return render_template(
         "question_bank/question.html",
@@ -316,8 +316,7 @@ def question(question_id: int) -> str:
 @require(can_view_bank)
 def history(question_id: int) -> str:
     question = get_or_404(Question, question_id)
-    reveal_question(question, actor=current_user)
-    db.session.commit()
+    commit_after(lambda: reveal_question(question, actor=current_user))  # an audited read
     return render_template(
         "question_bank/history.html",
         question=question,

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.http import is_id, json_body
+from exam.core.views import commit_after
 from exam.exams.hotpath import (
     NotYours,
     PaperState,
@@ -26,7 +27,7 @@ from exam.exams.hotpath import (
 )
 from exam.exams.models import Attempt, AttemptStatus
 from exam.exams.rules import AnswerRefused
-from exam.exams.sitting import close_if_expired, log_refused_answers
+from exam.exams.sitting import RefusedEvidence, close_if_expired, log_refused_answers
 from exam.exams.views import bp
 from exam.exams.views.common import answer_grace, signed_in_candidate, signed_in_token
 from exam.extensions import db, login_manager
@@ -40,12 +41,6 @@ def _state_json(status: AttemptStatus | str, deadline_at: Any) -> dict[str, Any]
     }
 
 
-def _begin_writing() -> None:
-    """End the request's read, and begin a write that takes SQLite's write lock at once."""
-    db.session.commit()
-    db.session.connection(execution_options={"sqlite_immediate": True})
-
-
 def _close_now(attempt_id: int) -> Attempt:
     """The slow path, once per paper: the server submits it."""
     attempt = db.session.get(Attempt, attempt_id)
@@ -55,16 +50,12 @@ def _close_now(attempt_id: int) -> Attempt:
 
 def _closed_state(attempt_id: int) -> dict[str, Any]:
     """The poll found the paper expired: the server submits it now (a write)."""
-    _begin_writing()
-    attempt = _close_now(attempt_id)
-    db.session.commit()
+    attempt = commit_after(lambda: _close_now(attempt_id), write_lock=True)
     return _state_json(attempt.status, attempt.deadline_at)
 
 
 def _note_contact(attempt_id: int, at: dt.datetime) -> None:
-    _begin_writing()
-    touch_attempt(attempt_id, at=at)
-    db.session.commit()
+    commit_after(lambda: touch_attempt(attempt_id, at=at), write_lock=True)
 
 
 @bp.get("/attempts/<int:attempt_id>/state")
@@ -135,35 +126,38 @@ def _bad_batch(attempt_id: int, candidate_id: int, too_large: str | None) -> tup
 def _save(
     attempt_id: int, candidate_id: int, entries: list[tuple[int, Any, int]]
 ) -> tuple[PaperState, dict[int, int]]:
-    saved = save_answers(
-        attempt_id,
-        candidate_id,
-        entries,
-        session_token=signed_in_token(),
-        at=utcnow(),
-        grace_seconds=answer_grace(),
+    return commit_after(
+        lambda: save_answers(
+            attempt_id,
+            candidate_id,
+            entries,
+            session_token=signed_in_token(),
+            at=utcnow(),
+            grace_seconds=answer_grace(),
+        ),
+        release=True,  # the connection (and SQLite's write turn) goes back at once
     )
-    if db.session().in_transaction():  # not when saved on PostgreSQL's driver
-        db.session.commit()
-        db.session.close()  # the connection (and SQLite's write turn) goes back at once
-    return saved
 
 
 def _refused_save(
     attempt_id: int, entries: list[tuple[int, Any, int]], refused: AnswerRefused
 ) -> tuple[Response, int]:
-    """A save for a closed paper: the server closes it and keeps the answers as evidence."""
-    db.session.rollback()
-    attempt = _close_now(attempt_id)
-    evidence = log_refused_answers(
-        attempt_id,
-        entries,
-        reason=refused.message,
-        at=utcnow(),
-        per_minute=current_app.config["REFUSED_EVIDENCE_PER_MINUTE"],
-        per_paper=current_app.config["REFUSED_EVIDENCE_PER_PAPER"],
-    )
-    db.session.commit()
+    """A save for a closed paper: the server closes it and keeps the answers as evidence
+    (the refused save was rolled back by ``commit_after``)."""
+
+    def close_and_keep() -> tuple[Attempt, RefusedEvidence]:
+        attempt = _close_now(attempt_id)
+        evidence = log_refused_answers(
+            attempt_id,
+            entries,
+            reason=refused.message,
+            at=utcnow(),
+            per_minute=current_app.config["REFUSED_EVIDENCE_PER_MINUTE"],
+            per_paper=current_app.config["REFUSED_EVIDENCE_PER_PAPER"],
+        )
+        return attempt, evidence
+
+    attempt, evidence = commit_after(close_and_keep)
     state = _state_json(attempt.status, attempt.deadline_at)
     if evidence.retry_after is None:
         return jsonify(error=refused.message, **state), 409
@@ -174,7 +168,6 @@ def _refused_save(
 
 
 def _invalid_save(error: DomainError) -> tuple[Response, int]:
-    db.session.rollback()
     message = error.message
     if message != _("Câu trả lời không hợp lệ."):
         message = _("Dữ liệu gửi lên không hợp lệ.")
@@ -193,7 +186,6 @@ def answers(attempt_id: int) -> Response | tuple[Response, int]:
     try:
         current, stored = _save(attempt_id, candidate_id, entries)
     except NotYours:
-        db.session.rollback()
         abort(404)
     except AnswerRefused as refused:
         return _refused_save(attempt_id, entries, refused)
