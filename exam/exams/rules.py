@@ -11,7 +11,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 
 from exam.core.errors import DomainError, ValidationFailed
-from exam.exams.models import AttemptStatus, Penalty, Test
+from exam.exams.models import Attempt, AttemptStatus, Penalty, Test
 
 SESSION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
 
@@ -57,6 +57,17 @@ def accepting_answers(
     return status == AttemptStatus.IN_PROGRESS and at <= deadline_at + dt.timedelta(
         seconds=grace_seconds
     )
+
+
+def effective_status(attempt: Attempt, at: dt.datetime, grace_seconds: int = 0) -> AttemptStatus:
+    """The paper's status as every reader shows it at ``at``: a paper whose time and grace
+    are over is closed, whether or not the server has written its closing yet (the cron, the
+    candidate's submit or the candidate's own calls write it; a reader never does)."""
+    if attempt.status == AttemptStatus.IN_PROGRESS and not accepting_answers(
+        attempt.status, attempt.deadline_at, at, grace_seconds
+    ):
+        return AttemptStatus.SUBMITTED
+    return attempt.status
 
 
 def is_answered(response: object) -> bool:

@@ -4,6 +4,7 @@ penalty, and the marks given by people."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -36,24 +37,40 @@ def _item_points(item: AttemptQuestion) -> float | None:
     return round(item.points * min(1.0, max(0.0, fraction)), 4)
 
 
-def rescore(attempt: Attempt) -> None:
-    """Recompute a submitted paper: each item's points, the automatic part (``score``) and
-    the final score (None while an item awaits marking; the penalty applied)."""
-    objective, total, pending = 0.0, 0.0, False
+@dataclass(frozen=True)
+class PaperScores:
+    """A paper's scores, computed without writing: each item's points (in the order of
+    ``attempt.questions``), the automatic part and the final score."""
+
+    points: tuple[float | None, ...]
+    score: float
+    final_score: float | None  # None while an item awaits marking
+
+
+def paper_scores(attempt: Attempt) -> PaperScores:
+    """Each item's points, the automatic part and the final score (None while an item awaits
+    marking; the penalty applied), read from the paper as it stands."""
+    objective, total, pending, points = 0.0, 0.0, False, []
     for item in attempt.questions:
-        points = _item_points(item)
-        item.awarded_points = points
-        if points is None:
+        earned = _item_points(item)
+        points.append(earned)
+        if earned is None:
             pending = True
             continue
-        total += points
+        total += earned
         if item.voided or auto_scored(item):
-            objective += points
-    attempt.score = round(objective, 2)
-    if pending:
-        attempt.final_score = None
-    else:
-        attempt.final_score = round(total * penalty_factor(attempt.test, attempt.penalty), 2)
+            objective += earned
+    final = None if pending else round(total * penalty_factor(attempt.test, attempt.penalty), 2)
+    return PaperScores(tuple(points), round(objective, 2), final)
+
+
+def rescore(attempt: Attempt) -> None:
+    """Recompute a submitted paper and write its scores (``paper_scores``)."""
+    scores = paper_scores(attempt)
+    for item, points in zip(attempt.questions, scores.points, strict=True):
+        item.awarded_points = points
+    attempt.score = scores.score
+    attempt.final_score = scores.final_score
 
 
 def record_item_points(

@@ -10,8 +10,10 @@ from sqlalchemy.orm import joinedload
 from exam.accounts.sessions import parse_user_id
 from exam.core.auth import ensure
 from exam.core.db import utcnow
+from exam.core.views import commit_after
 from exam.exams.models import Attempt
 from exam.exams.permissions import can_sit
+from exam.exams.rules import effective_status
 from exam.exams.sitting import close_if_expired
 from exam.extensions import db
 
@@ -34,8 +36,18 @@ def own_attempt(attempt_id: int) -> Attempt:
     if attempt is None:
         abort(404)
     ensure(can_sit(current_user, attempt), hide=True)
-    if close_if_expired(attempt, at=utcnow(), grace_seconds=answer_grace()):
-        db.session.commit()
+    return attempt
+
+
+def own_attempt_closed_if_expired(attempt_id: int) -> Attempt:
+    """The candidate's own paper, closed by the server first when its time is up: the
+    candidate's own requests write the closing (docs/architecture.md, Transactions)."""
+    attempt = own_attempt(attempt_id)
+    if effective_status(attempt, utcnow(), answer_grace()) != attempt.status:
+        commit_after(
+            lambda: close_if_expired(attempt, at=utcnow(), grace_seconds=answer_grace()),
+            write_lock=True,
+        )
     return attempt
 
 

@@ -4,6 +4,7 @@ page, extra time, incidents and retakes."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, url_for
@@ -15,15 +16,15 @@ from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.i18n import format_datetime
 from exam.core.views import refused, run_operation
+from exam.exams.closing import as_read
 from exam.exams.forms import ExtraTimeForm, IncidentForm, RetakeForm
 from exam.exams.invigilation import allow_retake, grant_extra_time, record_incident
 from exam.exams.models import Attempt, AttemptStatus, Penalty, Room
 from exam.exams.permissions import can_invigilate, can_watch_room, can_watch_some_room
-from exam.exams.queries import progress_of, room_attempts, rooms_of, wrong_codes_of
-from exam.exams.sitting import close_expired_attempts, close_if_expired
+from exam.exams.queries import ConsoleRow, progress_of, room_attempts, rooms_of, wrong_codes_of
+from exam.exams.sitting import close_if_expired
 from exam.exams.views import bp
 from exam.exams.views.common import answer_grace
-from exam.extensions import db
 
 CODE_SHOWN_BEFORE = dt.timedelta(minutes=30)  # the console shows the session code from then
 
@@ -40,22 +41,23 @@ def _room_for(room_id: int, *, act: bool = False) -> Room:
     return room
 
 
-def _close_room(room: Room) -> None:
-    if close_expired_attempts(
-        at=utcnow(), grace_seconds=answer_grace(), where=Attempt.room_id == room.id
-    ):
-        db.session.commit()
+def _rows_as_read(room: Room) -> list[ConsoleRow]:
+    """The room's rows, an expired paper shown closed (nothing written: exam/exams/closing.py)."""
+    now, grace = utcnow(), answer_grace()
+    return [
+        replace(row, attempt=as_read(row.attempt, at=now, grace_seconds=grace))
+        for row in room_attempts(room)
+    ]
 
 
 @bp.get("/rooms/<int:room_id>")
 @login_required
 def console(room_id: int) -> str:
     room = _room_for(room_id)
-    _close_room(room)
     now = utcnow()
     show_code = now >= room.session.starts_at - CODE_SHOWN_BEFORE
     return render_template(
-        "exams/console.html", room=room, rows=room_attempts(room), now=now, show_code=show_code
+        "exams/console.html", room=room, rows=_rows_as_read(room), now=now, show_code=show_code
     )
 
 
@@ -82,8 +84,7 @@ def _row_json(row: Any) -> dict[str, Any]:
 def console_live(room_id: int) -> Response:
     """The console's poll: one row per candidate of the room."""
     room = _room_for(room_id)
-    _close_room(room)
-    rows = room_attempts(room)
+    rows = _rows_as_read(room)
     counts = {status.value: 0 for status in AttemptStatus}
     for row in rows:
         counts[row.attempt.status.value] += 1
@@ -103,7 +104,7 @@ def _render_candidate(attempt: Attempt) -> str:
     """One candidate's page for the invigilator; a refused form of it comes back here."""
     return render_template(
         "exams/invigilate.html",
-        attempt=attempt,
+        attempt=as_read(attempt, at=utcnow(), grace_seconds=answer_grace()),
         progress=progress_of([attempt.id])[attempt.id],
         wrong_codes=wrong_codes_of(attempt),
         time_form=ExtraTimeForm(prefix="time"),
@@ -115,10 +116,14 @@ def _render_candidate(attempt: Attempt) -> str:
 @bp.get("/attempts/<int:attempt_id>/invigilate")
 @login_required
 def invigilate(attempt_id: int) -> str:
-    attempt = _invigilated(attempt_id)
-    if close_if_expired(attempt, at=utcnow(), grace_seconds=answer_grace()):
-        db.session.commit()
-    return _render_candidate(attempt)
+    return _render_candidate(_invigilated(attempt_id))
+
+
+def _closed_if_expired(attempt: Attempt) -> Attempt:
+    """An invigilator's action applies to the paper as its page showed it: an expired paper
+    is closed first, in the action's transaction (a GET never writes it)."""
+    close_if_expired(attempt, at=utcnow(), grace_seconds=answer_grace())
+    return attempt
 
 
 def _invigilator_action(
@@ -127,7 +132,7 @@ def _invigilator_action(
     attempt = _invigilated(attempt_id)
     form = form_class(prefix=prefix)
     if form.validate_on_submit():
-        done = run_operation(lambda: operation(attempt, form), message, form)
+        done = run_operation(lambda: operation(_closed_if_expired(attempt), form), message, form)
         if done:
             return redirect(url_for("exams.invigilate", attempt_id=attempt.id))
     return refused(form, url_for("exams.invigilate", attempt_id=attempt.id))

@@ -16,6 +16,7 @@ from exam.core.db import utcnow
 from exam.core.http import is_id
 from exam.core.views import refused, run_operation
 from exam.exams.analysis import item_analysis_csv, void_question
+from exam.exams.closing import as_read
 from exam.exams.definition import (
     add_room,
     add_section,
@@ -48,7 +49,6 @@ from exam.exams.papers import generate_papers, set_accommodation
 from exam.exams.permissions import can_manage_tests, can_monitor_tests
 from exam.exams.queries import attempts_of_test, item_analysis, progress_of, rooms_of_test
 from exam.exams.rendering import prerender_papers
-from exam.exams.sitting import close_expired_attempts
 from exam.exams.views import bp
 from exam.exams.views.common import answer_grace
 from exam.extensions import db
@@ -132,12 +132,13 @@ def _render_test(test: Test) -> str:
     """The test's page; a refused form of it comes back here (PageForm)."""
     checks, problems = check_blueprint(test)
     attempts = attempts_of_test(test)
+    now, grace = utcnow(), answer_grace()
     return render_template(
         "exams/test.html",
         test=test,
         checks=checks,
         problems=problems,
-        attempts=attempts,
+        attempts=[as_read(a, at=now, grace_seconds=grace) for a in attempts],  # expired: closed
         progress=progress_of([a.id for a in attempts]),
         rooms=rooms_of_test(test),
         section_form=_section_form(test),
@@ -152,10 +153,6 @@ def _render_test(test: Test) -> str:
 @require(can_monitor_tests)
 def show_test(test_id: int) -> str:
     test = get_or_404(Test, test_id)
-    if close_expired_attempts(
-        at=utcnow(), grace_seconds=answer_grace(), where=Attempt.test_id == test.id
-    ):
-        db.session.commit()
     return _render_test(test)
 
 

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.forms import populate_errors
-from exam.core.views import refused, run_operation
+from exam.core.views import commit_after, refused, run_operation
 from exam.exams.forms import StartForm
 from exam.exams.hotpath import NotYours, OpenPaper, open_paper
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, ReviewOption
@@ -31,8 +31,14 @@ from exam.exams.sitting import (
     submit_attempt,
 )
 from exam.exams.views import bp
-from exam.exams.views.common import answer_grace, own_attempt, signed_in_candidate, signed_in_token
-from exam.extensions import db, login_manager
+from exam.exams.views.common import (
+    answer_grace,
+    own_attempt,
+    own_attempt_closed_if_expired,
+    signed_in_candidate,
+    signed_in_token,
+)
+from exam.extensions import login_manager
 from exam.question_bank.qtypes import get_type
 from exam.question_bank.queries import media_on_paper
 
@@ -99,7 +105,7 @@ def _paper_page(attempt: Attempt) -> str:
 
 @login_required
 def _attempt_page(attempt_id: int) -> str:
-    attempt = own_attempt(attempt_id)
+    attempt = own_attempt_closed_if_expired(attempt_id)
     if attempt.status == AttemptStatus.READY:
         return render_template("exams/start.html", attempt=attempt, form=StartForm(), now=utcnow())
     if attempt.status == AttemptStatus.IN_PROGRESS:
@@ -116,10 +122,8 @@ def _refused_start(
     attempt_id: int, candidate_id: int, error: DomainError, now: dt.datetime
 ) -> Response | tuple[str, int, dict[str, str]]:
     """Start refused: a wrong code is kept; the page says why (429 once the paper is locked)."""
-    db.session.rollback()
     if isinstance(error, WrongCode):  # the one branch of Start that writes when refused
-        note_wrong_code(attempt_id, candidate_id, error.given, at=now)
-        db.session.commit()
+        commit_after(lambda: note_wrong_code(attempt_id, candidate_id, error.given, at=now))
     form = StartForm()
     populate_errors(form, error)
     if not isinstance(error, TooManyWrongCodes):  # back to the paper's page (303)
@@ -139,18 +143,18 @@ def start(attempt_id: int) -> Response | tuple[str, int] | tuple[str, int, dict[
         return login_manager.unauthorized()
     code, now, config = request.form.get("session_code", ""), utcnow(), current_app.config
     try:
-        start_paper(
-            attempt_id,
-            candidate_id,
-            code,
-            session_token=signed_in_token(),
-            at=now,
-            tries=config["START_CODE_TRIES"],
-            window=dt.timedelta(minutes=config["START_CODE_WINDOW_MINUTES"]),
+        commit_after(
+            lambda: start_paper(
+                attempt_id,
+                candidate_id,
+                code,
+                session_token=signed_in_token(),
+                at=now,
+                tries=config["START_CODE_TRIES"],
+                window=dt.timedelta(minutes=config["START_CODE_WINDOW_MINUTES"]),
+            )
         )
-        db.session.commit()
     except NotYours:
-        db.session.rollback()
         abort(404)
     except DomainError as error:
         return _refused_start(attempt_id, candidate_id, error, now)
@@ -162,7 +166,7 @@ def start(attempt_id: int) -> Response | tuple[str, int] | tuple[str, int, dict[
 @bp.post("/attempts/<int:attempt_id>/submit")
 @login_required
 def submit(attempt_id: int) -> Response:
-    attempt = own_attempt(attempt_id)
+    attempt = own_attempt_closed_if_expired(attempt_id)
     run_operation(
         lambda: submit_attempt(attempt, actor=current_user, at=utcnow()), _("Đã nộp bài.")
     )
@@ -172,7 +176,7 @@ def submit(attempt_id: int) -> Response:
 @bp.post("/attempts/<int:attempt_id>/acknowledge")
 @login_required
 def acknowledge(attempt_id: int) -> Response:
-    attempt = own_attempt(attempt_id)
+    attempt = own_attempt_closed_if_expired(attempt_id)
     run_operation(
         lambda: acknowledge_result(attempt, actor=current_user, at=utcnow()),
         _("Đã xác nhận kết quả."),
