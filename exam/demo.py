@@ -393,7 +393,7 @@ def _sit_test(
     ``answered`` questions only when given, submitted or still in progress."""
     rng = random.Random(application.candidate.email)  # the same answers on every database
     attempt = attempt_for(test, application)
-    start_attempt(attempt, session_code=test.session_code, actor=application.candidate, at=at)
+    start_attempt(attempt, session_code=test.session_code, at=at)
     for seq, item in enumerate(attempt.questions[:answered], start=1):
         data = item.version.data
         options = [c["id"] for c in data["choices"]]

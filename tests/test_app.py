@@ -169,7 +169,7 @@ def test_the_exam_page_loads_its_script_from_a_file(client, make):
     test = make.test(round_)
     attempt = make.attempt(test, application)
     during = test.starts_at + dt.timedelta(minutes=5)
-    start_attempt(attempt, session_code=test.session_code, actor=candidate, at=during)
+    start_attempt(attempt, session_code=test.session_code, at=during)
     db.session.commit()
 
     with time_machine.travel(during, tick=False):
@@ -418,11 +418,11 @@ def test_a_new_server_process_is_warmed_up_before_the_first_candidates(app, tmp_
     compiled = {key[1] for key in fresh.jinja_env.cache}
     assert {"exams/paper.html", "exams/start.html", "base.html"} <= compiled
     dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
-    assert (dialect, "open_paper") in hotpath._STATEMENTS
-    assert (dialect, "start_state") in hotpath._STATEMENTS
+    assert (dialect, hotpath.Statement.OPEN_PAPER) in hotpath._STATEMENTS
+    assert (dialect, hotpath.Statement.START_STATE) in hotpath._STATEMENTS
     if dialect == "postgresql":
-        assert ("open_paper", 0) in hotpath._DRIVER_STATEMENTS
-        assert ("state_and_items", 1) in hotpath._DRIVER_STATEMENTS
+        assert (hotpath.Statement.OPEN_PAPER, 0) in hotpath._DRIVER_STATEMENTS
+        assert (hotpath.Statement.STATE_AND_ITEMS, 1) in hotpath._DRIVER_STATEMENTS
 
 
 def test_the_site_has_a_favicon(client):

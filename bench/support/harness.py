@@ -210,7 +210,6 @@ def build_world(
                 start_attempt(
                     attempt,
                     session_code=test.session_code,
-                    actor=attempt.application.candidate,
                     at=test.starts_at,
                 )
             world.sitters.append(

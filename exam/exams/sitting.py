@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from exam.accounts.models import User
 from exam.audit.operations import pending_fields, record, record_soon
 from exam.audit.reconcile import attempt_values
 from exam.core.errors import DomainError, ValidationFailed
-from exam.exams.hotpath import NotYours, run_statements
+from exam.exams.hotpath import NotYours, Statement, run_statements, save_answers
 from exam.exams.models import (
     Answer,
     Attempt,
@@ -28,21 +29,11 @@ from exam.exams.models import (
     AttemptStatus,
     RefusedAnswer,
     WrongSessionCode,
-    deadline,
     late_entry_until,
 )
-from exam.exams.rules import (
-    CLOSED_MESSAGE,
-    AnswerRefused,
-    TooManyWrongCodes,
-    WrongCode,
-    accepting_answers,
-    is_answered,
-)
+from exam.exams.rules import TooManyWrongCodes, WrongCode
 from exam.exams.scoring import rescore
 from exam.extensions import db
-from exam.question_bank.qtypes import get_type
-from exam.question_bank.qtypes.base import InvalidResponse
 
 # --- sitting --------------------------------------------------------------------------------
 
@@ -76,25 +67,25 @@ def _check_start(
         raise WrongCode(given)
 
 
-def start_attempt(attempt: Attempt, *, session_code: str, actor: User, at: dt.datetime) -> Attempt:
-    """Unlock the paper with the session code, from the session's fixed start until the
-    late-entry limit. The paper exists already: this is a check and one write."""
-    if attempt.status != AttemptStatus.READY:
-        return attempt  # resuming: nothing to do
-    session = attempt.session
-    _check_start(
-        starts_at=session.starts_at,
-        late_entry_minutes=session.late_entry_minutes,
-        deadline_at=attempt.deadline_at,
-        expected_code=session.code,
-        given_code=session_code,
-        at=at,
+def start_attempt(attempt: Attempt, *, session_code: str, at: dt.datetime) -> Attempt:
+    """``start_paper`` for a paper loaded through the ORM (the demo, the bench's set-up, the
+    rule tests): the same statements and checks, as its candidate pressing Start, in the
+    caller's transaction. The paper is read again afterwards."""
+    candidate = _ready_to_run_statements(attempt)
+    start_paper(
+        attempt.id, candidate.id, session_code, session_token=candidate.session_token, at=at
     )
-    attempt.status = AttemptStatus.IN_PROGRESS
-    attempt.started_at = at
-    attempt.last_seen_at = at
-    record("attempt.start", attempt, actor=actor, after={"started_at": at})
+    db.session.refresh(attempt)
     return attempt
+
+
+def _ready_to_run_statements(attempt: Attempt) -> User:
+    """The paper's candidate, with the session's changes flushed and its transaction begun,
+    so that the fast path's statements see them and run inside it (not in autocommit)."""
+    candidate = attempt.application.candidate
+    db.session.flush()
+    db.session.connection()
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -123,8 +114,8 @@ def start_paper(
     taken, not even the right one, until the oldest of them is ``window`` old
     (``TooManyWrongCodes``): 32^6 codes cannot be guessed at that pace."""
     with run_statements() as run:
-        rows = run(
-            "start_state",
+        row = run(
+            Statement.START_STATE,
             {
                 "attempt": attempt_id,
                 "candidate": candidate_id,
@@ -132,20 +123,16 @@ def start_paper(
                 "since": at - window,
             },
         )
-        if not rows:
+        if row is None:
             raise NotYours()
-        [row] = rows
-        if row.status != AttemptStatus.READY:
+        if row.paper.status != AttemptStatus.READY:
             return False
         if row.wrong_codes >= tries and (session_code or "").strip():
             raise _too_many_wrong_codes(attempt_id, tries=tries, window=window, at=at)
-        starts_at = row.starts_at.astimezone(dt.UTC)
         _check_start(
-            starts_at=starts_at,
+            starts_at=row.paper.starts_at,
             late_entry_minutes=row.late_entry_minutes,
-            deadline_at=deadline(
-                starts_at, row.duration_minutes, row.time_percent, row.extra_minutes
-            ),
+            deadline_at=row.paper.deadline_at,
             expected_code=row.code,
             given_code=session_code,
             at=at,
@@ -158,8 +145,8 @@ def start_paper(
         }
         if run.dialect == "postgresql":  # the update and its entry: one statement
             fields = pending_fields("attempt.start", **audit)
-            return bool(run("start_audited", {"attempt": attempt_id, "at": at, **fields}))
-        if not run("start", {"attempt": attempt_id, "at": at}):
+            return bool(run(Statement.START_AUDITED, {"attempt": attempt_id, "at": at, **fields}))
+        if not run(Statement.START, {"attempt": attempt_id, "at": at}):
             return False
         record_soon("attempt.start", **audit)
         return True
@@ -216,33 +203,26 @@ def save_answer(
     at: dt.datetime,
     grace_seconds: int = 0,
 ) -> Answer:
-    """Keep the response unless a newer one (higher ``seq``) is already stored.
-
-    Saving the same (seq, response) twice is harmless, so clients may retry freely. (The
-    autosave API uses ``save_answers``, the same rule in one statement.)"""
-    if attempt_question.attempt_id != attempt.id:
-        raise DomainError(_l("Câu hỏi không thuộc bài thi này."))
-    if not accepting_answers(attempt.status, attempt.deadline_at, at, grace_seconds):
-        raise AnswerRefused(CLOSED_MESSAGE)
-    version = attempt_question.version
-    try:
-        response = get_type(version.type).clean_response(version.data, raw_response)
-    except InvalidResponse:
-        raise ValidationFailed([("response", _l("Câu trả lời không hợp lệ."))]) from None
-    answer = attempt_question.answer
-    if answer is None:
-        answer = Answer(
-            attempt_question=attempt_question,
-            response=response,
-            answered=is_answered(response),
-            seq=seq,
-            saved_at=at,
-        )
-        db.session.add(answer)
-    elif seq > answer.seq:
-        answer.response, answer.seq, answer.saved_at = response, seq, at
-        answer.answered = is_answered(response)
-    db.session.flush()
+    """``save_answers`` for one answer of a paper loaded through the ORM (the demo, the rule
+    tests), in the bank's ids rather than the page's tokens: the same read, checks and
+    write (kept unless a higher ``seq`` is stored), in the caller's transaction. Returns
+    the stored answer, read again."""
+    candidate = _ready_to_run_statements(attempt)
+    save_answers(
+        attempt.id,
+        candidate.id,
+        [(attempt_question.id, raw_response, seq)],
+        session_token=candidate.session_token,
+        at=at,
+        grace_seconds=grace_seconds,
+        bank_ids=True,
+    )
+    answer = db.session.scalars(
+        sa.select(Answer)
+        .where(Answer.attempt_question_id == attempt_question.id)
+        .execution_options(populate_existing=True)
+    ).one()
+    set_committed_value(attempt_question, "answer", answer)
     return answer
 
 

@@ -56,7 +56,7 @@ def sitting(make):
     generate_papers(test, actor=make.user(Role.BOARD_ADMIN), at=START - dt.timedelta(hours=1))
     db.session.flush()
     attempt = make.attempt(test, application)
-    start_attempt(attempt, session_code="HN7QKX", actor=candidate, at=START)
+    start_attempt(attempt, session_code="HN7QKX", at=START)
     db.session.commit()
     return candidate, attempt.id
 

@@ -32,7 +32,7 @@ def test_the_board_sees_the_blueprint_the_rooms_and_the_item_analysis(page, live
     generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
     for n, application in enumerate(applications):
         attempt = Factories.attempt(test, application)
-        start_attempt(attempt, session_code=test.session_code, actor=candidates[n], at=starts_at)
+        start_attempt(attempt, session_code=test.session_code, at=starts_at)
         for seq, item in enumerate(attempt.questions, start=1):
             right = seq <= 3 - n % 3
             save_answer(attempt, item, "a" if right else "b", seq=seq, at=starts_at)

@@ -104,7 +104,7 @@ def _fresh(attempt_id: int) -> Attempt:
 
 
 def _start(attempt: Attempt, user: User, at: dt.datetime = START + MINUTE) -> Attempt:
-    start_attempt(attempt, session_code=CODE, actor=user, at=at)
+    start_attempt(attempt, session_code=CODE, at=at)
     db.session.commit()
     return attempt
 
@@ -135,7 +135,7 @@ def _post(client, attempt_id: int, *entries: dict):
 def test_start_before_the_start_time_is_refused(sitting):
     attempt = sitting.attempt
     with pytest.raises(DomainError, match=exactly("Chưa đến giờ thi.")):
-        start_attempt(attempt, session_code=CODE, actor=sitting.candidate, at=START - SECOND)
+        start_attempt(attempt, session_code=CODE, at=START - SECOND)
     assert attempt.status == AttemptStatus.READY
     assert attempt.started_at is None
 
@@ -155,9 +155,7 @@ def test_start_page_before_the_start_time_refuses_and_says_so(app, sitting):
 
 def test_wrong_session_code_is_refused_on_its_field(app, sitting):
     with pytest.raises(ValidationFailed) as refused:
-        start_attempt(
-            sitting.attempt, session_code="HN7QKY", actor=sitting.candidate, at=START + MINUTE
-        )
+        start_attempt(sitting.attempt, session_code="HN7QKY", at=START + MINUTE)
     assert refused.value.reasons == [("session_code", "Mã ca thi không đúng.")]
     db.session.rollback()
 
@@ -197,7 +195,7 @@ def test_session_code_is_accepted_whatever_its_case(app, sitting):
 def test_start_after_the_deadline_is_refused(app, sitting, late):
     attempt = sitting.attempt
     with pytest.raises(DomainError, match=exactly("Đã hết giờ làm bài.")):
-        start_attempt(attempt, session_code=CODE, actor=sitting.candidate, at=DEADLINE + late)
+        start_attempt(attempt, session_code=CODE, at=DEADLINE + late)
     db.session.rollback()
 
     with time_machine.travel(DEADLINE + late, tick=False):
@@ -249,7 +247,7 @@ def test_extra_minutes_extend_the_deadline(sitting):
 
 def test_a_started_attempt_is_resumed_not_restarted(sitting):
     attempt = _start(sitting.attempt, sitting.candidate, at=START + MINUTE)
-    start_attempt(attempt, session_code="wrong", actor=sitting.candidate, at=START + 30 * MINUTE)
+    start_attempt(attempt, session_code="wrong", at=START + 30 * MINUTE)
     assert attempt.status == AttemptStatus.IN_PROGRESS
     assert attempt.started_at == START + MINUTE
 

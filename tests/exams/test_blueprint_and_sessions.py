@@ -279,12 +279,10 @@ def test_each_session_has_its_own_start_and_code(seated):
     assert second.code != test.sessions[0].code
     assert late.deadline_at == second.starts_at + dt.timedelta(minutes=60)
     with pytest.raises(DomainError, match=r"^Chưa đến giờ thi\.$"):
-        start_attempt(late, session_code=second.code, actor=board, at=START + MINUTE)
+        start_attempt(late, session_code=second.code, at=START + MINUTE)
     with pytest.raises(ValidationFailed):  # the first session's code does not open the second
-        start_attempt(
-            late, session_code=test.sessions[0].code, actor=board, at=second.starts_at + MINUTE
-        )
-    start_attempt(late, session_code=second.code, actor=board, at=second.starts_at + MINUTE)
+        start_attempt(late, session_code=test.sessions[0].code, at=second.starts_at + MINUTE)
+    start_attempt(late, session_code=second.code, at=second.starts_at + MINUTE)
     assert late.status == AttemptStatus.IN_PROGRESS
 
 
@@ -309,11 +307,11 @@ def test_late_entry_limit(make, late, allowed):
     attempt = make.attempt(test, application)
     assert test.sessions[0].late_entry_minutes == 15
     if allowed:
-        start_attempt(attempt, session_code=test.session_code, actor=None, at=START + late)
+        start_attempt(attempt, session_code=test.session_code, at=START + late)
         assert attempt.status == AttemptStatus.IN_PROGRESS
     else:
         with pytest.raises(DomainError) as refused:
-            start_attempt(attempt, session_code=test.session_code, actor=None, at=START + late)
+            start_attempt(attempt, session_code=test.session_code, at=START + late)
         assert refused.value.message == (
             "Đã quá 15 phút sau giờ bắt đầu: thí sinh không được vào thi."
         )

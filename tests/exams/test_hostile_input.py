@@ -73,7 +73,7 @@ def room(make) -> Room:
 
 def _started(room: Room) -> Attempt:
     attempt = room.attempt
-    start_attempt(attempt, session_code=CODE, actor=room.candidate, at=START + MINUTE)
+    start_attempt(attempt, session_code=CODE, at=START + MINUTE)
     db.session.commit()
     return attempt
 

@@ -136,7 +136,7 @@ def world(make, monkeypatch) -> World:
 
 def _start(world: World, n: int = 0) -> Attempt:
     attempt = world.attempt(n)
-    start_attempt(attempt, session_code=CODE, actor=world.candidates[n], at=START + MINUTE)
+    start_attempt(attempt, session_code=CODE, at=START + MINUTE)
     db.session.commit()
     return attempt
 

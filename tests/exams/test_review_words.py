@@ -93,7 +93,7 @@ def _reviewed(app, make, monkeypatch, text_format: str) -> tuple[str, Attempt]:
     generate_papers(test, actor=board, at=START - dt.timedelta(hours=1))
     db.session.flush()
     attempt = make.attempt(test, application)
-    start_attempt(attempt, session_code=CODE, actor=candidate, at=START + MINUTE)
+    start_attempt(attempt, session_code=CODE, at=START + MINUTE)
     db.session.commit()
 
     entries = [

@@ -311,7 +311,6 @@ def test_the_panel_is_offered_only_candidates_past_the_test_gate(app, make):
     start_attempt(
         sitting,
         session_code=test.session_code,
-        actor=sitting.application.candidate,
         at=test.starts_at,
     )
     db.session.commit()

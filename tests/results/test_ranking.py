@@ -76,9 +76,7 @@ def build_contest(
 def _sit(test, application: Application, right: int) -> None:
     attempt = attempt_for(test, application)
     candidate = application.candidate
-    start_attempt(
-        attempt, session_code=test.session_code, actor=candidate, at=test.starts_at + MINUTE
-    )
+    start_attempt(attempt, session_code=test.session_code, at=test.starts_at + MINUTE)
     for seq, item in enumerate(attempt.questions):
         choices = item.version.data["choices"]
         wanted = 1 if seq < right else 0
