@@ -383,8 +383,8 @@ def close_if_expired(attempt: Attempt, *, at: dt.datetime, grace_seconds: int = 
 def close_expired_attempts(
     *, at: dt.datetime, grace_seconds: int = 0, where: sa.ColumnElement | None = None
 ) -> int:
-    """Close every expired paper (run by `flask exams close-expired`, and by the consoles
-    and result pages for theirs)."""
+    """Close every expired paper (run by `flask exams close-expired`; until then readers show
+    them closed, exam/exams/closing.py)."""
     query = sa.select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS)
     if where is not None:
         query = query.where(where)
