@@ -28,7 +28,7 @@ def _late_entry_field(label: str, *required: object) -> IntegerField:
         ),
         validators=[
             *required,
-            NumberRange(low, high, _l("Từ %(low)d đến %(high)d phút.", low=low, high=high)),
+            NumberRange(low, high, _l("Từ %(min)d đến %(max)d phút.")),
         ],
     )
 
@@ -111,7 +111,7 @@ def _percent_field(label: str, default: int, description: str) -> IntegerField:
         description=description,
         validators=[
             InputRequired(REQUIRED),
-            NumberRange(low, high, _l("Từ %(low)d đến %(high)d%%.", low=low, high=high)),
+            NumberRange(low, high, _l("Từ %(min)d đến %(max)d%%.")),
         ],
     )
 
@@ -129,14 +129,7 @@ class TestRulesForm(PageForm):
         ),
         validators=[
             InputRequired(REQUIRED),
-            NumberRange(
-                *BANK_RATIO_RANGE,
-                _l(
-                    "Từ %(low)d đến %(high)d lần.",
-                    low=BANK_RATIO_RANGE[0],
-                    high=BANK_RATIO_RANGE[1],
-                ),
-            ),
+            NumberRange(*BANK_RATIO_RANGE, _l("Từ %(min)d đến %(max)d lần.")),
         ],
     )
     reprimand_percent = _percent_field(
