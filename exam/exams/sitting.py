@@ -31,7 +31,7 @@ from exam.exams.models import (
     WrongSessionCode,
     late_entry_until,
 )
-from exam.exams.rules import TooManyWrongCodes, WrongCode
+from exam.exams.rules import TooManyWrongCodes, WrongCode, effective_status
 from exam.exams.scoring import rescore
 from exam.extensions import db
 
@@ -373,8 +373,7 @@ def submit_attempt(
 
 def close_if_expired(attempt: Attempt, *, at: dt.datetime, grace_seconds: int = 0) -> bool:
     """The server submits a paper whose time is up, even if the browser is gone."""
-    expired = at > attempt.deadline_at + dt.timedelta(seconds=grace_seconds)
-    if expired and attempt.status == AttemptStatus.IN_PROGRESS:
+    if effective_status(attempt, at, grace_seconds) != attempt.status:
         submit_attempt(attempt, actor=None, at=at, by_server=True)
         return True
     return False
