@@ -44,6 +44,7 @@ class World:
     room_id: int = 0
     interviewed_id: int = 0  # an application past the test gate, which the panel scores
     account_id: int = 0  # a staff account, for the account administration's pages
+    session_id: int = 0  # the test's first session, for its late-entry setting
 
 
 @pytest.fixture
@@ -90,6 +91,7 @@ def world(make) -> World:
         room.id,
         passed.id,
         account_id=author.id,
+        session_id=test.sessions[0].id,
     )
 
 
@@ -195,6 +197,8 @@ POST_DENIALS = [
     ("/tests/{test_id}/sections", {"board_admin"}),
     ("/tests/{test_id}/sessions", {"board_admin"}),
     ("/tests/{test_id}/review", {"board_admin"}),
+    ("/tests/{test_id}/rules", {"board_admin"}),
+    ("/sessions/{session_id}/late-entry", {"board_admin"}),
     ("/tests/{test_id}/accommodations", {"board_admin"}),
     ("/attempts/{attempt_id}/move", {"board_admin"}),
     ("/attempts/{attempt_id}/extra-time", {"board_admin"}),

@@ -5,9 +5,11 @@ validated, audited, refused once the stage makes it unsafe, and takes effect."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
@@ -26,6 +28,7 @@ from exam.exams.papers import generate_papers
 from exam.exams.sitting import start_attempt, submit_attempt
 from exam.extensions import db
 from exam.rounds.models import RoundStatus
+from tests.conftest import login
 from tests.exams.test_invigilation_and_after import _all_right
 
 START = dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)
@@ -190,4 +193,119 @@ def test_late_entry_is_fixed_once_the_session_starts(make):
         set_late_entry(test.sessions[0], 30, actor=make.user(Role.BOARD_ADMIN), at=START)
 
     assert "Ca thi đã bắt đầu" in refused.value.message
+    assert test.sessions[0].late_entry_minutes == 15
+
+
+# --- through the test's page ----------------------------------------------------------------
+
+
+def _value(page: str, name: str) -> str | None:
+    """The value of the page's input named ``name`` (None: no such input)."""
+    tag = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', page)
+    value = re.search(r'value="([^"]*)"', tag.group(0)) if tag else None
+    return value.group(1) if value else None
+
+
+def test_the_board_changes_the_rules_on_the_tests_page(app, make):
+    round_ = make.round()
+    test = make.test(round_, starts_at=START, papers=False)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    with time_machine.travel(BEFORE, tick=False):
+        client = login(app.test_client(), board)
+        page = client.get(f"/tests/{test.id}").get_data(as_text=True)
+        assert _value(page, "rules-bank_ratio") == "3"
+        assert _value(page, "rules-warning_percent") == "50"
+        assert "Mặc định 25% (Nội quy kỳ thi, Thông tư 22/2025/TT-BNV)." in page
+        assert _value(page, f"late{test.sessions[0].id}-late_entry_minutes") == "15"
+        done = client.post(
+            f"/tests/{test.id}/rules",
+            data={
+                "rules-bank_ratio": 2,
+                "rules-reprimand_percent": 10,
+                "rules-warning_percent": 40,
+            },
+        )
+        late = client.post(
+            f"/sessions/{test.sessions[0].id}/late-entry",
+            data={f"late{test.sessions[0].id}-late_entry_minutes": 5},
+        )
+
+    assert done.status_code == late.status_code == 302
+    db.session.expire_all()
+    assert (test.bank_ratio, test.reprimand_percent, test.warning_percent) == (2, 10, 40)
+    assert test.sessions[0].late_entry_minutes == 5
+    shown = login(app.test_client(), board).get(f"/tests/{test.id}").get_data(as_text=True)
+    assert "Khiển trách trừ 10%, cảnh cáo trừ 40% điểm bài thi" in shown
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rules-bank_ratio": 0}, "Từ 1 đến 20 lần."),
+        ({"rules-bank_ratio": 1000}, "Từ 1 đến 20 lần."),
+        ({"rules-bank_ratio": "ba"}, "Not a valid integer value."),
+        ({"rules-reprimand_percent": 101}, "Từ 0 đến 100%."),
+        ({"rules-reprimand_percent": 60}, "Cảnh cáo nặng hơn khiển trách"),
+    ],
+)
+def test_a_refused_value_comes_back_on_the_page_with_why(app, make, data, message):
+    test = make.test(make.round(), starts_at=START, papers=False)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    client = login(app.test_client(), board)
+    form = {"rules-bank_ratio": 3, "rules-reprimand_percent": 25, "rules-warning_percent": 50}
+
+    refused = client.post(f"/tests/{test.id}/rules", data={**form, **data}, follow_redirects=True)
+
+    assert message in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert (test.bank_ratio, test.reprimand_percent, test.warning_percent) == (3, 25, 50)
+
+
+def test_once_papers_are_drawn_the_page_offers_no_rules_form_and_refuses_a_post(app, make):
+    round_ = make.round()
+    make.application(round_.positions[0])
+    test = make.test(round_)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    client = login(app.test_client(), board)
+
+    page = client.get(f"/tests/{test.id}").get_data(as_text=True)
+    forced = client.post(
+        f"/tests/{test.id}/rules",
+        data={"rules-bank_ratio": 1, "rules-reprimand_percent": 0, "rules-warning_percent": 0},
+        follow_redirects=True,
+    )
+
+    assert "rules-bank_ratio" not in page
+    assert "không thể thay đổi quy định của bài thi nữa" in forced.get_data(as_text=True)
+    db.session.expire_all()
+    assert (test.bank_ratio, test.reprimand_percent, test.warning_percent) == (3, 25, 50)
+
+
+@pytest.mark.parametrize(
+    ("at", "minutes", "message"),
+    [
+        (BEFORE, 601, "Từ 0 đến 600 phút."),
+        (BEFORE, -1, "Từ 0 đến 600 phút."),
+        (START, 30, "Ca thi đã bắt đầu: không thể thay đổi thời gian cho phép vào muộn."),
+    ],
+)
+def test_a_refused_late_entry_comes_back_on_the_page_with_why(app, make, at, minutes, message):
+    test = make.test(make.round(), starts_at=START, papers=False)
+    board = make.user(Role.BOARD_ADMIN)
+    db.session.commit()
+    session_id = test.sessions[0].id
+
+    with time_machine.travel(at, tick=False):
+        client = login(app.test_client(), board)
+        refused = client.post(
+            f"/sessions/{session_id}/late-entry",
+            data={f"late{session_id}-late_entry_minutes": minutes},
+            follow_redirects=True,
+        )
+
+    assert message in refused.get_data(as_text=True)
+    db.session.expire_all()
     assert test.sessions[0].late_entry_minutes == 15

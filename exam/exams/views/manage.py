@@ -3,6 +3,8 @@ candidate, the item analysis and voiding a question."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,18 +27,23 @@ from exam.exams.definition import (
     create_test,
     move_attempt,
     remove_section,
+    set_late_entry,
     set_review_option,
+    set_test_rules,
 )
 from exam.exams.forms import (
     AccommodationForm,
+    LateEntryForm,
     ReviewForm,
     RoomForm,
     SectionForm,
     SessionForm,
     TestForm,
+    TestRulesForm,
     VoidForm,
 )
 from exam.exams.models import (
+    LATE_ENTRY_MINUTES_DEFAULT,
     Attempt,
     ExamSession,
     ReviewOption,
@@ -76,7 +83,7 @@ def new_test(round_id: int) -> str | Response:
                 question_count=form.question_count.data,
                 duration_minutes=form.duration_minutes.data,
                 starts_at=form.starts_at.utc,
-                late_entry_minutes=15
+                late_entry_minutes=LATE_ENTRY_MINUTES_DEFAULT
                 if form.late_entry_minutes.data is None
                 else form.late_entry_minutes.data,
                 review_option=ReviewOption(form.review_option.data),
@@ -128,6 +135,15 @@ def _accommodation_form(test: Test, form: AccommodationForm | None = None) -> Ac
     return form
 
 
+def _late_entry_forms(test: Test, now: dt.datetime) -> dict[int, LateEntryForm]:
+    """A session's late entry changes until it starts (a refused change shows why)."""
+    forms = {
+        s.id: LateEntryForm(prefix=f"late{s.id}", late_entry_minutes=s.late_entry_minutes)
+        for s in test.sessions
+    }
+    return {s.id: forms[s.id] for s in test.sessions if now < s.starts_at or forms[s.id].restored}
+
+
 def _render_test(test: Test) -> str:
     """The test's page; a refused form of it comes back here (PageForm)."""
     checks, problems = check_blueprint(test)
@@ -145,6 +161,13 @@ def _render_test(test: Test) -> str:
         session_form=SessionForm(prefix="session"),
         room_form=_room_form(),
         review_form=ReviewForm(prefix="review", review_option=test.review_option.value),
+        rules_form=TestRulesForm(
+            prefix="rules",
+            bank_ratio=test.bank_ratio,
+            reprimand_percent=test.reprimand_percent,
+            warning_percent=test.warning_percent,
+        ),
+        late_forms=_late_entry_forms(test, now),
         accommodation_form=_accommodation_form(test),
     )
 
@@ -206,6 +229,47 @@ def change_review(test_id: int) -> Response:
             _("Đã lưu."),
         )
     return redirect(url_for("exams.show_test", test_id=test.id))
+
+
+@bp.post("/tests/<int:test_id>/rules")
+@require(can_manage_tests)
+def change_rules(test_id: int) -> Response | tuple[str, int]:
+    test = get_or_404(Test, test_id)
+    form = TestRulesForm(prefix="rules")
+    page = url_for("exams.show_test", test_id=test.id, _anchor="rules")
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: set_test_rules(
+                test,
+                bank_ratio=form.bank_ratio.data,
+                reprimand_percent=form.reprimand_percent.data,
+                warning_percent=form.warning_percent.data,
+                actor=current_user,
+            ),
+            _("Đã lưu quy định của bài thi."),
+            form,
+        )
+        if done:
+            return redirect(page)
+    return refused(form, page)
+
+
+@bp.post("/sessions/<int:session_id>/late-entry")
+@require(can_manage_tests)
+def change_late_entry(session_id: int) -> Response | tuple[str, int]:
+    exam_session = get_or_404(ExamSession, session_id)
+    form = LateEntryForm(prefix=f"late{exam_session.id}")
+    page = url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
+    if form.validate_on_submit():
+        minutes = form.late_entry_minutes.data
+        done = run_operation(
+            lambda: set_late_entry(exam_session, minutes, actor=current_user, at=utcnow()),
+            _("Đã lưu thời gian cho phép vào muộn."),
+            form,
+        )
+        if done:
+            return redirect(page)
+    return refused(form, page)
 
 
 @bp.post("/tests/<int:test_id>/sessions")
