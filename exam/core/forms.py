@@ -8,7 +8,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, DateTimeField, SelectMultipleField
+from wtforms import DateField, DateTimeField, IntegerField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from exam.core import refused_forms
@@ -18,6 +18,7 @@ from exam.core.i18n import local_to_utc
 REQUIRED = _l("Vui lòng điền mục này.")
 INVALID_DATE = _l("Nhập ngày hợp lệ theo dạng dd/mm/yyyy.")
 INVALID_DATETIME = _l("Nhập ngày giờ hợp lệ theo dạng dd/mm/yyyy hh:mm.")
+INVALID_WHOLE_NUMBER = _l("Nhập một số nguyên.")
 
 
 class PageForm(FlaskForm):
@@ -63,6 +64,16 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class WholeNumberField(IntegerField):
+    """An integer whose refusal of "ba" or "2,5" is said in Vietnamese, not WTForms' English."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(INVALID_WHOLE_NUMBER) from None
 
 
 class VietnameseDateField(DateField):

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from exam.core.forms import REQUIRED, LocalDateTimeField, PageForm
+from exam.core.forms import REQUIRED, LocalDateTimeField, PageForm, WholeNumberField
 from exam.exams.models import (
     BANK_RATIO_DEFAULT,
     BANK_RATIO_RANGE,
@@ -19,7 +19,7 @@ from exam.question_bank.models import Difficulty
 
 def _late_entry_field(label: str, *required: object) -> IntegerField:
     low, high = LATE_ENTRY_MINUTES_RANGE
-    return IntegerField(
+    return WholeNumberField(
         label,
         default=LATE_ENTRY_MINUTES_DEFAULT,
         description=_l(
@@ -105,7 +105,7 @@ class LateEntryForm(PageForm):
 
 def _percent_field(label: str, default: int, description: str) -> IntegerField:
     low, high = PENALTY_PERCENT_RANGE
-    return IntegerField(
+    return WholeNumberField(
         label,
         default=default,
         description=description,
@@ -119,7 +119,7 @@ def _percent_field(label: str, default: int, description: str) -> IntegerField:
 class TestRulesForm(PageForm):
     """The test's numbers with a legal default (docs/domain.md §5, §10)."""
 
-    bank_ratio = IntegerField(
+    bank_ratio = WholeNumberField(
         _l("Ngân hàng có ít nhất (lần số câu của đề)"),
         default=BANK_RATIO_DEFAULT,
         description=_l(

@@ -244,7 +244,8 @@ def test_the_board_changes_the_rules_on_the_tests_page(app, make):
     [
         ({"rules-bank_ratio": 0}, "Từ 1 đến 20 lần."),
         ({"rules-bank_ratio": 1000}, "Từ 1 đến 20 lần."),
-        ({"rules-bank_ratio": "ba"}, "Not a valid integer value."),
+        ({"rules-bank_ratio": "ba"}, "Nhập một số nguyên."),
+        ({"rules-warning_percent": "2,5"}, "Nhập một số nguyên."),
         ({"rules-reprimand_percent": 101}, "Từ 0 đến 100%."),
         ({"rules-reprimand_percent": 60}, "Cảnh cáo nặng hơn khiển trách"),
     ],
