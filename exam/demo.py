@@ -337,8 +337,8 @@ def _screen(
     now: dt.datetime,
     plan: RoundPlan,
 ) -> list[Application]:
-    """Dossiers sent while registration was open, every one decided after it closed, and
-    the round moved on to its test: the stages agree with the data."""
+    """Dossiers sent while registration was open, every one decided in screening, after it
+    closed: the stages agree with the data."""
     applications = []
     for email, _, born, gender, unit, post, index, _decision in people:
         application = apply_to_position(
@@ -364,6 +364,12 @@ def _screen(
         )
     advance_round(round_, actor=board, at=closed + dt.timedelta(days=3))  # testing
     return applications
+
+
+def _to_testing(round_: Round, board: User, now: dt.datetime, plan: RoundPlan) -> None:
+    """The test defined in screening, the round moves to its testing stage (where papers are
+    drawn) three days after registration closed."""
+    advance_round(round_, actor=board, at=now - dt.timedelta(days=plan.closed - 3))
 
 
 def _test(round_: Round, bank: Bank, board: User, starts_at: dt.datetime, title: str) -> Test:
@@ -425,6 +431,7 @@ def _testing_round(
     applications = _screen(round_, positions, CANDIDATES, users, board, now, TESTING_ROUND)
     starts_at = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=5)
     test = _test(round_, bank, board, starts_at, "Kiểm tra kiến thức chung (trắc nghiệm trên máy)")
+    _to_testing(round_, board, now, TESTING_ROUND)
     add_room(
         test.sessions[0],
         name="Phòng máy số 1",
@@ -453,6 +460,7 @@ def _interview_round(
     test_day = to_local(now).date() + dt.timedelta(days=INTERVIEW_ROUND.test_in_days)
     starts_at = local_to_utc(dt.datetime.combine(test_day, dt.time(8, 0)))  # 08:00 in Hanoi
     test = _test(round_, bank, board, starts_at, "Kiểm tra kiến thức chung (đã thi)")
+    _to_testing(round_, board, now, INTERVIEW_ROUND)
     add_room(test.sessions[0], name="Phòng máy số 2", capacity=20, actor=board)
     generate_papers(test, actor=board, at=starts_at - dt.timedelta(days=1))
     for application in applications:

@@ -108,15 +108,16 @@ class Factories:
         born: dt.date = dt.date(1985, 5, 17),
     ) -> Application:
         candidate = candidate or Factories.user(Role.CANDIDATE)
-        application = apply_to_position(
-            candidate,
-            position,
-            date_of_birth=born,
-            gender=Gender.FEMALE,
-            current_unit="Phòng Tổ chức",
-            current_post="Phó Trưởng phòng",
-            at=at,
-        )
+        with Factories.in_stage(position.round, RoundStatus.REGISTRATION_OPEN):
+            application = apply_to_position(
+                candidate,
+                position,
+                date_of_birth=born,
+                gender=Gender.FEMALE,
+                current_unit="Phòng Tổ chức",
+                current_post="Phó Trưởng phòng",
+                at=at,
+            )
         if eligible is not None:
             board = Factories.user(Role.BOARD_ADMIN)
             with Factories.in_stage(position.round, RoundStatus.SCREENING):
@@ -197,18 +198,26 @@ class Factories:
     ) -> Test:
         board = Factories.user(Role.BOARD_ADMIN)
         bank = Factories.bank(question_count * 3)
-        test = create_test(
-            round_,
-            bank,
-            title="Trắc nghiệm kiến thức chung",
-            question_count=question_count,
-            duration_minutes=duration_minutes,
-            starts_at=starts_at,
-            actor=board,
-        )
+        # A test is defined before the testing stage and its papers drawn in it; the round is
+        # left in testing (where the papers are sat) unless it was further on already.
+        before_testing = round_.is_before(RoundStatus.TESTING)
+        defined_in = round_.status if before_testing else RoundStatus.SCREENING
+        with Factories.in_stage(round_, defined_in):
+            test = create_test(
+                round_,
+                bank,
+                title="Trắc nghiệm kiến thức chung",
+                question_count=question_count,
+                duration_minutes=duration_minutes,
+                starts_at=starts_at,
+                actor=board,
+            )
         test.shuffle_options = False  # tests reason about option positions
         if papers:
-            generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
+            if before_testing:
+                Factories.stage(round_, RoundStatus.TESTING)
+            with Factories.in_stage(round_, RoundStatus.TESTING):
+                generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
         db.session.flush()
         return test
 
@@ -308,34 +317,36 @@ class Factories:
         from exam.candidates.operations import DECLARATION_TEXT, add_document
 
         candidate = candidate or Factories.user(Role.CANDIDATE)
-        application = apply_to_position(
-            candidate,
-            position,
-            date_of_birth=born,
-            gender=gender,
-            current_unit="Bệnh viện Đa khoa Thử Nghiệm",
-            current_post="Phó Trưởng phòng Tổ chức – Hành chính",
-            details=Factories.details(born, gender, **changes),
-            declaration=str(DECLARATION_TEXT),
-            at=at,
-        )
-        if documents:
-            for kind in (
-                DocumentKind.DEGREE,
-                DocumentKind.CERTIFICATES,
-                DocumentKind.CV,
-                DocumentKind.RATINGS,
-                DocumentKind.APPROVAL,
-                DocumentKind.HEALTH,
-            ):
-                add_document(
-                    application,
-                    kind=kind,
-                    filename=f"{kind.value}.pdf",
-                    data=PDF_BYTES,
-                    actor=candidate,
-                    at=at,
-                )
+        # Dossiers are sent while registration is open (the round is put back after).
+        with Factories.in_stage(position.round, RoundStatus.REGISTRATION_OPEN):
+            application = apply_to_position(
+                candidate,
+                position,
+                date_of_birth=born,
+                gender=gender,
+                current_unit="Bệnh viện Đa khoa Thử Nghiệm",
+                current_post="Phó Trưởng phòng Tổ chức – Hành chính",
+                details=Factories.details(born, gender, **changes),
+                declaration=str(DECLARATION_TEXT),
+                at=at,
+            )
+            if documents:
+                for kind in (
+                    DocumentKind.DEGREE,
+                    DocumentKind.CERTIFICATES,
+                    DocumentKind.CV,
+                    DocumentKind.RATINGS,
+                    DocumentKind.APPROVAL,
+                    DocumentKind.HEALTH,
+                ):
+                    add_document(
+                        application,
+                        kind=kind,
+                        filename=f"{kind.value}.pdf",
+                        data=PDF_BYTES,
+                        actor=candidate,
+                        at=at,
+                    )
         db.session.flush()
         return application
 

@@ -52,6 +52,7 @@ from exam.extensions import db
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
 from exam.rounds.models import Position, Round, RoundStatus
+from exam.rounds.stages import require_stage
 from exam.rounds.standards import Discipline
 
 MIN_AGE_YEARS = 18
@@ -173,6 +174,7 @@ def _ensure_owner(application: Application, actor: User) -> None:
 
 
 def _ensure_editable(application: Application, at: dt.datetime) -> None:
+    require_stage(application.round, RoundStatus.REGISTRATION_OPEN, action=_l("sửa hồ sơ"))
     if application.status != ApplicationStatus.SUBMITTED:
         raise DomainError(_l("Hồ sơ đã được xét hoặc đã rút: không thể sửa."))
     if not application.round.registration_is_open(at):
@@ -197,6 +199,7 @@ def apply_to_position(
     """Submit an application; the registration window is checked here, on the server.
     ``declaration``: the text of the declaration the candidate ticked (signed at ``at``)."""
     round_ = position.round
+    require_stage(round_, RoundStatus.REGISTRATION_OPEN, action=_l("nộp hồ sơ"))
     if not round_.registration_is_open(at):
         raise DomainError(_l("Kỳ thi không trong thời gian nhận hồ sơ."))
     if position.stopped_at is not None:
@@ -240,6 +243,17 @@ def _existing(round_: Round, candidate: User) -> Application | None:
     ).first()
 
 
+def _ensure_import_stage(round_: Round) -> None:
+    """Paper dossiers are entered while registration is open or just after it closed (those
+    posted before the deadline arrive late), never once screening began."""
+    require_stage(
+        round_,
+        RoundStatus.REGISTRATION_OPEN,
+        RoundStatus.REGISTRATION_CLOSED,
+        action=_l("nhập hồ sơ giấy"),
+    )
+
+
 def import_application(
     candidate: User,
     position: Position,
@@ -253,8 +267,7 @@ def import_application(
     """A dossier received on paper, entered by the board: it must have been received inside
     the registration window; its documents and signed declaration are on paper."""
     round_ = position.round
-    if round_.status not in (RoundStatus.REGISTRATION_OPEN, RoundStatus.REGISTRATION_CLOSED):
-        raise DomainError(_l("Chỉ nhập hồ sơ giấy khi đang hoặc vừa hết hạn nhận hồ sơ."))
+    _ensure_import_stage(round_)
     errors: list[tuple[str | None, str]] = []
     if not round_.registration_opens_at <= received_at < round_.registration_closes_at:
         errors.append(("received_on", _l("Ngày nhận hồ sơ nằm ngoài thời hạn nhận hồ sơ.")))
@@ -322,8 +335,13 @@ def withdraw_application(application: Application, *, actor: User, at: dt.dateti
     _ensure_owner(application, actor)
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.ELIGIBLE):
         raise DomainError(_l("Hồ sơ này không thể rút."))
-    if not application.round.is_before(RoundStatus.TESTING):
-        raise DomainError(_l("Kỳ thi đã bắt đầu thi: không thể rút hồ sơ trên hệ thống."))
+    require_stage(
+        application.round,
+        RoundStatus.REGISTRATION_OPEN,
+        RoundStatus.REGISTRATION_CLOSED,
+        RoundStatus.SCREENING,
+        action=_l("rút hồ sơ trên hệ thống"),
+    )
     before = application.status
     application.status, application.withdrawn_at = ApplicationStatus.WITHDRAWN, at
     record(
@@ -457,9 +475,8 @@ def decide_eligibility(
     eligibility."""
     if application.status != ApplicationStatus.SUBMITTED:
         raise DomainError(_l("Hồ sơ này đã được xét."))
-    round_ = application.round
-    if round_.status == RoundStatus.DRAFT or not round_.is_before(RoundStatus.TESTING):
-        raise DomainError(_l("Chỉ xét điều kiện dự tuyển trước khi thi."))
+    # Screening follows the registration window (a dossier may change until the deadline).
+    require_stage(application.round, RoundStatus.SCREENING, action=_l("xét hồ sơ"))
     reason = reason.strip()
     lines = precheck_of(application)
     summary = overall(lines)
@@ -511,8 +528,7 @@ def decide_eligibility(
 def decide_prechecked(round_: Round, *, actor: User, at: dt.datetime) -> list[Application]:
     """Find eligible, at once, every application that met every criterion of the pre-check,
     numbered by position, then Vietnamese name order (see the module's docstring)."""
-    if round_.status not in (RoundStatus.REGISTRATION_CLOSED, RoundStatus.SCREENING):
-        raise DomainError(_l("Chỉ xét hàng loạt sau khi hết hạn nhận hồ sơ và trước khi thi."))
+    require_stage(round_, RoundStatus.SCREENING, action=_l("xét hồ sơ"))
     order = {p.id: i for i, p in enumerate(round_.positions)}
     ready = [
         a
@@ -537,9 +553,12 @@ def draw_presentation_order(
 ) -> PresentationDraw:
     """Draw the order of presentations by lot, once: a random seed is recorded with the order
     it gives (``presentation_order``), so anyone can recompute it."""
-    round_ = position.round
-    if round_.status not in (RoundStatus.TESTING, RoundStatus.INTERVIEWS):
-        raise DomainError(_l("Chỉ bốc thăm thứ tự trình bày sau khi kết thúc xét điều kiện."))
+    require_stage(
+        position.round,
+        RoundStatus.TESTING,
+        RoundStatus.INTERVIEWS,
+        action=_l("bốc thăm thứ tự trình bày"),
+    )
     if position.stopped_at is not None:
         raise DomainError(_l("Vị trí này đã dừng thi tuyển."))
     if draw_of(position.id) is not None:
@@ -568,8 +587,9 @@ def draw_presentation_order(
 def send_summons(round_: Round, *, actor: User, at: dt.datetime) -> int:
     """Queue a summons (giấy triệu tập) with the schedule to every eligible candidate of the
     positions going on, once each."""
-    if round_.status not in (RoundStatus.TESTING, RoundStatus.INTERVIEWS):
-        raise DomainError(_l("Chỉ gửi giấy triệu tập sau khi kết thúc xét điều kiện."))
+    require_stage(
+        round_, RoundStatus.TESTING, RoundStatus.INTERVIEWS, action=_l("gửi giấy triệu tập")
+    )
     if round_.test_date is None and round_.presentation_starts_on is None:
         raise DomainError(_l("Kỳ thi chưa có lịch thi: cập nhật lịch trước khi triệu tập."))
     count = 0
@@ -640,8 +660,7 @@ def import_candidates(
     def problem(row: int, key: str | None, message) -> None:
         problems.append(FieldProblem(row, key, str(message)))
 
-    if round_.status not in (RoundStatus.REGISTRATION_OPEN, RoundStatus.REGISTRATION_CLOSED):
-        raise DomainError(_l("Chỉ nhập hồ sơ giấy khi đang hoặc vừa hết hạn nhận hồ sơ."))
+    _ensure_import_stage(round_)
     seen_email: dict[str, int] = {}
     seen_id: dict[str, int] = {}
     today = to_local(at).date()

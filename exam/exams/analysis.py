@@ -21,6 +21,8 @@ from exam.exams.rules import required_text
 from exam.exams.scoring import rescore
 from exam.extensions import db
 from exam.question_bank.models import Question, QuestionVersion
+from exam.rounds.models import RoundStatus
+from exam.rounds.stages import require_stage, stages_between
 
 # --- after the test -------------------------------------------------------------------------
 
@@ -30,6 +32,11 @@ def void_question(
 ) -> VoidedQuestion:
     """A faulty question: every candidate who had it (any version) gets its points; the
     papers already submitted are rescored."""
+    require_stage(
+        test.round,
+        *stages_between(RoundStatus.TESTING, RoundStatus.RESULTS),
+        action=_l("hủy câu hỏi"),
+    )
     reason = required_text(reason, "reason", _l("Ghi rõ lý do hủy câu hỏi."))
     exists = db.session.scalars(
         sa.select(VoidedQuestion).where(

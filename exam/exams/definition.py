@@ -39,7 +39,13 @@ from exam.question_bank.models import (
     QuestionVersion,
 )
 from exam.question_bank.queries import approved_with_current_version, subtree_ids
-from exam.rounds.models import Round
+from exam.rounds.models import Round, RoundStatus
+from exam.rounds.stages import require_stage, stages_between
+
+# The test is defined before the testing stage; its sessions and rooms may still be set up
+# in it (a room added when papers find no seat), never after.
+_BEFORE_TESTING = stages_between(RoundStatus.DRAFT, RoundStatus.SCREENING)
+_UNTIL_TESTING = stages_between(RoundStatus.DRAFT, RoundStatus.TESTING)
 
 # --- the blueprint and the bank -------------------------------------------------------------
 
@@ -175,6 +181,7 @@ def ensure_schedulable(test: Test, sections: list[TestSection] | None = None) ->
 def _ensure_blueprint_editable(test: Test) -> None:
     if test.papers_generated_at is not None:
         raise DomainError(_l("Đã tạo đề cho thí sinh: không thể sửa ma trận đề."))
+    require_stage(test.round, *_BEFORE_TESTING, action=_l("sửa ma trận đề"))
 
 
 def create_test(
@@ -195,6 +202,7 @@ def create_test(
 ) -> Test:
     """A test with its first section and its first session ("Ca 1"); more sections and
     sessions may be added. Refused when the bank cannot supply the blueprint."""
+    require_stage(round_, *_BEFORE_TESTING, action=_l("tạo bài thi"))
     test = Test(
         round_id=round_.id,
         bank_id=bank.id,
@@ -388,6 +396,7 @@ def add_session(
     actor: User,
     at: dt.datetime,
 ) -> ExamSession:
+    require_stage(test.round, *_UNTIL_TESTING, action=_l("thêm ca thi"))
     name = required_text(name, "name", _l("Vui lòng điền mục này."))
     if starts_at <= at:
         raise ValidationFailed([("starts_at", _l("Giờ bắt đầu phải sau thời điểm hiện tại."))])
@@ -439,6 +448,7 @@ def add_room(
     invigilators: Iterable[User] = (),
     actor: User,
 ) -> Room:
+    require_stage(session.test.round, *_UNTIL_TESTING, action=_l("thêm phòng thi"))
     name = required_text(name, "name", _l("Vui lòng điền mục này."))
     if any(r.name == name for r in session.rooms):
         raise ValidationFailed([("name", _l("Ca thi đã có phòng tên này."))])

@@ -17,6 +17,11 @@ from exam.exams.models import Attempt, AttemptStatus, Incident, Penalty, TimeGra
 from exam.exams.rules import required_text
 from exam.exams.scoring import auto_scored, rescore
 from exam.exams.sitting import lock_paper, submit_attempt
+from exam.rounds.models import RoundStatus
+from exam.rounds.stages import require_stage, stages_between
+
+# A measure changes a score: never once the results are published.
+_UNTIL_RESULTS = stages_between(RoundStatus.TESTING, RoundStatus.RESULTS)
 
 # --- the invigilator's actions --------------------------------------------------------------
 
@@ -25,6 +30,7 @@ def grant_extra_time(
     attempt: Attempt, *, minutes: int, reason: str, actor: User, at: dt.datetime
 ) -> TimeGrant:
     """Add minutes to one candidate's time (a paper not yet submitted), with the reason."""
+    require_stage(attempt.test.round, RoundStatus.TESTING, action=_l("cộng thêm giờ làm bài"))
     reason = required_text(reason, "reason", _l("Ghi rõ lý do cộng thêm giờ."))
     if not 1 <= minutes <= 600:
         raise ValidationFailed([("minutes", _l("Từ 1 đến 600 phút."))])
@@ -53,6 +59,7 @@ def allow_retake(
     from now: a paper in progress gets the time added, a submitted one is reopened with
     every saved answer. Only on the day of its session (docs/domain.md: retake in the same
     session)."""
+    require_stage(attempt.test.round, RoundStatus.TESTING, action=_l("cho thí sinh thi lại"))
     reason = required_text(reason, "reason", _l("Ghi rõ sự cố máy tính."))
     if not 1 <= minutes <= 600:
         raise ValidationFailed([("minutes", _l("Từ 1 đến 600 phút."))])
@@ -111,6 +118,7 @@ def record_incident(
 ) -> Incident:
     """A breach of the rules and its measure (TT 22 Nội quy): the most severe measure applies
     to the final score; a suspension ends the sitting at once and voids the result."""
+    require_stage(attempt.test.round, *_UNTIL_RESULTS, action=_l("lập biên bản vi phạm"))
     description = required_text(
         description, "description", _l("Mô tả vi phạm (nội dung biên bản).")
     )

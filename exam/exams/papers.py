@@ -30,6 +30,8 @@ from exam.exams.rules import required_text
 from exam.extensions import db
 from exam.question_bank.models import QuestionVersion
 from exam.question_bank.qtypes import get_type
+from exam.rounds.models import RoundStatus
+from exam.rounds.stages import require_stage
 
 # --- papers ---------------------------------------------------------------------------------
 
@@ -103,6 +105,8 @@ def generate_papers(test: Test, *, actor: User, at: dt.datetime) -> list[Attempt
     that pressing Start is a cheap read. Each new candidate takes the next free seat
     (sessions by start, rooms by name, registration-number order). Candidates who already
     have a paper keep it."""
+    # Drawn in the testing stage only: screening is over, so the list of candidates is final.
+    require_stage(test.round, RoundStatus.TESTING, action=_l("tạo đề cho thí sinh"))
     open_sessions = [s for s in test.sessions if at < s.starts_at]
     if not open_sessions:
         raise DomainError(_l("Phải tạo đề trước giờ bắt đầu thi."))

@@ -15,6 +15,8 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus
 from exam.exams.rules import is_answered, penalty_factor
 from exam.question_bank.qtypes import get_type
+from exam.rounds.models import RoundStatus
+from exam.rounds.stages import require_stage, stages_between
 
 # --- scoring --------------------------------------------------------------------------------
 
@@ -79,6 +81,11 @@ def record_item_points(
     """The mark of a question scored by people (an essay), once the paper is submitted;
     the paper's final score follows when its last such question is marked."""
     attempt = item.attempt
+    require_stage(
+        attempt.test.round,
+        *stages_between(RoundStatus.TESTING, RoundStatus.RESULTS),
+        action=_l("chấm bài"),
+    )
     if attempt.status != AttemptStatus.SUBMITTED:
         raise DomainError(_l("Bài thi chưa nộp."))
     if auto_scored(item) or item.voided:

@@ -15,14 +15,18 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.panels.models import MAX_PANEL_SCORE, Panel, PanelMember, PanelRole, ScoreSheet
 from exam.panels.queries import interview_list
-from exam.rounds.models import Position
+from exam.rounds.models import Position, RoundStatus
+from exam.rounds.stages import require_stage, stages_between
 
 MIN_PANEL_MEMBERS = 2  # docs/domain.md: at least two members score each candidate
+_UNTIL_INTERVIEWS = stages_between(RoundStatus.DRAFT, RoundStatus.INTERVIEWS)
 
 
 def create_panel(
     position: Position, name: str, members: list[tuple[User, PanelRole]], *, actor: User
 ) -> Panel:
+    # A panel is set up for the interviews, at the latest when they begin.
+    require_stage(position.round, *_UNTIL_INTERVIEWS, action=_l("thành lập ban phỏng vấn"))
     if len(members) < MIN_PANEL_MEMBERS:
         raise ValidationFailed([("members", _l("Ban phỏng vấn cần ít nhất 2 thành viên."))])
     if len({user.id for user, _ in members}) != len(members):
@@ -72,7 +76,11 @@ def record_panel_score(
     actor: User,
     at: dt.datetime,
 ) -> ScoreSheet:
-    """One signed sheet per member and candidate, given once (phiếu kín)."""
+    """One signed sheet per member and candidate, given once (phiếu kín), during the
+    interviews only."""
+    require_stage(
+        member.panel.position.round, RoundStatus.INTERVIEWS, action=_l("chấm điểm phỏng vấn")
+    )
     if member.user_id != actor.id:
         raise DomainError(_l("Chỉ thành viên được phân công mới chấm được phiếu này."))
     if application.position_id != member.panel.position_id:

@@ -32,7 +32,8 @@ from exam.extensions import db
 from exam.panels.models import ScoreSheet
 from exam.panels.queries import sheets_for_application
 from exam.results.models import Outcome, Ranking, RankingRow
-from exam.rounds.models import Position
+from exam.rounds.models import Position, RoundStatus
+from exam.rounds.stages import require_stage
 
 TWO_PLACES = Decimal("0.01")
 MIN_SHEETS = 2
@@ -152,6 +153,8 @@ def compute_ranking(position: Position, *, has_test: bool, actor: User, at: dt.d
     the posts left is selected whole; one that does not fit (a tie at the winning line) is
     pending the Council, and the posts it competes for stay undecided."""
     round_ = position.round
+    # After the interviews, before publication: a published ranking never changes.
+    require_stage(round_, RoundStatus.RESULTS, action=_l("tổng hợp kết quả"))
     standings = compute_standings(position, has_test=has_test)
     ranking = Ranking(position=position, computed_at=at, computed_by_id=actor.id)
     posts_left = position.posts

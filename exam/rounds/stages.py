@@ -48,8 +48,15 @@ def guard_problems(round_: Round, target: RoundStatus, at: dt.datetime) -> list[
     return problems
 
 
+def stages_between(first: RoundStatus, last: RoundStatus) -> tuple[RoundStatus, ...]:
+    """The stages from ``first`` to ``last``, both included, in their order."""
+    flow = list(RoundStatus)
+    return tuple(flow[flow.index(first) : flow.index(last) + 1])
+
+
 def _stages_in_words(stages: tuple[RoundStatus, ...]) -> str:
-    titles = [str(stage.title) for stage in stages]
+    # Quoted: a stage's title may hold a comma ("Trình bày đề án, phỏng vấn").
+    titles = [f"«{stage.title}»" for stage in stages]
     if len(titles) == 1:
         return titles[0]
     return str(_l("%(a)s hoặc %(b)s", a=", ".join(titles[:-1]), b=titles[-1]))

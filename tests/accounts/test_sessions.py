@@ -20,6 +20,7 @@ from exam.audit.models import AuditEntry
 from exam.exams.papers import generate_papers
 from exam.exams.sitting import start_attempt
 from exam.extensions import db
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.factories import PASSWORD
 
@@ -53,6 +54,7 @@ def sitting(make):
     application = make.application(round_.positions[0], candidate)
     test = make.test(round_, question_count=3, duration_minutes=60, starts_at=START, papers=False)
     test.sessions[0].code = "HN7QKX"
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=make.user(Role.BOARD_ADMIN), at=START - dt.timedelta(hours=1))
     db.session.flush()
     attempt = make.attempt(test, application)

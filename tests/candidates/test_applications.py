@@ -119,6 +119,7 @@ def test_eligibility_assigns_registration_numbers_in_decision_order(client, make
     position = round_.positions[0]
     first = make.application(position, eligible=None)
     second = make.application(position, eligible=None)
+    make.stage(round_, RoundStatus.SCREENING)
     board = make.user(Role.BOARD_ADMIN)
     db.session.commit()
     login(client, board)
@@ -140,6 +141,7 @@ def test_eligibility_assigns_registration_numbers_in_decision_order(client, make
 def test_a_rejection_needs_its_reason_and_the_candidate_sees_it(app, make):
     round_ = make.round()
     application = make.application(round_.positions[0], eligible=None)
+    make.stage(round_, RoundStatus.SCREENING)
     board = make.user(Role.BOARD_ADMIN)
     db.session.commit()
     client = login(app.test_client(), board)

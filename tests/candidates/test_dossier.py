@@ -211,13 +211,14 @@ def test_an_eligible_candidate_keeps_the_number_on_withdrawal_but_not_after_test
         )
     ).one()
     round_.status = RoundStatus.TESTING
-    with pytest.raises(DomainError, match="không thể rút hồ sơ"):
+    with pytest.raises(DomainError, match="Chỉ được rút hồ sơ trên hệ thống khi kỳ thi ở giai"):
         withdraw_application(other, actor=other.candidate, at=T0)
 
 
 def test_overriding_a_not_met_criterion_needs_a_written_reason(app, make):
     round_ = make.round()
     application = make.dossier(round_.positions[0], post_held_since=dt.date(2025, 12, 1))
+    make.stage(round_, RoundStatus.SCREENING)
     board = make.user(Role.BOARD_ADMIN)
     db.session.commit()
     url = f"/applications/{application.id}/decide"
@@ -244,6 +245,7 @@ def test_a_rejection_notice_gives_the_reasons_line_by_line(make):
     application = make.dossier(
         round_.positions[0], discipline=Discipline.WARNING, discipline_on=dt.date(2025, 1, 1)
     )
+    make.stage(round_, RoundStatus.SCREENING)
     board = make.user(Role.BOARD_ADMIN)
     decide_eligibility(
         application,
@@ -263,6 +265,7 @@ def test_a_rejection_notice_gives_the_reasons_line_by_line(make):
 def test_rejecting_a_dossier_that_met_everything_is_marked_as_an_override(make):
     round_ = make.round()
     application = make.dossier(round_.positions[0])
+    make.stage(round_, RoundStatus.SCREENING)
     decide_eligibility(
         application,
         eligible=False,
@@ -283,7 +286,11 @@ def test_the_board_decides_before_the_test_stage_only(make):
     application.status, application.registration_number = ApplicationStatus.SUBMITTED, None
     application.decided_at = None
     db.session.flush()
-    with pytest.raises(DomainError, match="Chỉ xét điều kiện dự tuyển trước khi thi"):
+    with pytest.raises(
+        DomainError,
+        match=r"Chỉ được xét hồ sơ khi kỳ thi ở giai đoạn «Đang xét điều kiện»; "
+        r"kỳ thi đang ở giai đoạn Thi trắc nghiệm\.",
+    ):
         decide_eligibility(application, eligible=True, reason="", actor=board, at=T0)
 
 
@@ -305,9 +312,12 @@ def test_batch_confirmation_numbers_by_position_then_vietnamese_name(make):
         first, make.user(Role.CANDIDATE, name="Phạm Văn Cường"), documents=False
     )
     after = round_.registration_closes_at + dt.timedelta(hours=1)
-    with pytest.raises(DomainError, match="sau khi hết hạn nhận hồ sơ"):
+    with pytest.raises(DomainError, match="Chỉ được xét hồ sơ khi"):
         decide_prechecked(round_, actor=board, at=T0)
-    advance_round(round_, actor=board, at=after)
+    advance_round(round_, actor=board, at=after)  # registration closed
+    with pytest.raises(DomainError, match="Chỉ được xét hồ sơ khi"):
+        decide_prechecked(round_, actor=board, at=after)
+    advance_round(round_, actor=board, at=after)  # screening
     decided = decide_prechecked(round_, actor=board, at=after)
     assert [a.candidate.full_name for a in decided] == [
         "Nguyễn Văn Ánh",
@@ -327,14 +337,14 @@ def test_batch_confirmation_numbers_by_position_then_vietnamese_name(make):
 def test_imported_or_online_a_decision_is_refused_on_a_decided_dossier(make):
     round_ = make.round()
     application = make.dossier(round_.positions[0])
+    other = make.dossier(round_.positions[0])
+    make.stage(round_, RoundStatus.SCREENING)
     board = make.user(Role.BOARD_ADMIN)
     decide_eligibility(application, eligible=True, reason="", actor=board, at=T0)
     with pytest.raises(DomainError, match="Hồ sơ này đã được xét"):
         decide_eligibility(application, eligible=False, reason="x", actor=board, at=T0)
     with pytest.raises(ValidationFailed):
-        decide_eligibility(
-            make.dossier(round_.positions[0]), eligible=False, reason=" ", actor=board, at=T0
-        )
+        decide_eligibility(other, eligible=False, reason=" ", actor=board, at=T0)
 
 
 def test_the_apply_form_is_prefilled_from_an_earlier_dossier(app, make):

@@ -37,18 +37,19 @@ def screened(make):
     board = make.user(Role.BOARD_ADMIN)
     round_ = make.round(board=board)
     position = round_.positions[0]
-    for _ in range(3):
-        decide_eligibility(make.dossier(position), eligible=True, reason="", actor=board, at=T0)
+    eligible = [make.dossier(position) for _ in range(3)]
     rejected = make.dossier(position, documents=False)
+    advance_round(round_, actor=board, at=AFTER)
+    advance_round(round_, actor=board, at=AFTER)
+    for application in eligible:
+        decide_eligibility(application, eligible=True, reason="", actor=board, at=AFTER)
     decide_eligibility(
         rejected,
         eligible=False,
         reason="Thiếu văn bản đồng ý của cơ quan quản lý.",
         actor=board,
-        at=T0,
+        at=AFTER,
     )
-    advance_round(round_, actor=board, at=AFTER)
-    advance_round(round_, actor=board, at=AFTER)
     db.session.commit()
     return round_, board
 
@@ -117,7 +118,7 @@ def test_exports_are_for_the_board_and_the_supervisors(app, make, screened):
     candidate, supervisor = make.user(Role.CANDIDATE), make.user(Role.SUPERVISOR)
     db.session.commit()
     url = f"/rounds/{round_.id}/applications/eligible.xlsx"
-    assert login(app.test_client(), candidate).get(url).status_code == 403
+    assert login(app.test_client(), candidate).get(url).status_code == 404  # no seat: no round
     assert login(app.test_client(), supervisor).get(url).status_code == 200
     assert app.test_client().get(url).status_code == 302
 
@@ -125,7 +126,7 @@ def test_exports_are_for_the_board_and_the_supervisors(app, make, screened):
 def test_the_lot_is_drawn_once_recorded_and_rechecked(app, make, screened):
     round_, board = screened
     position = round_.positions[0]
-    with pytest.raises(DomainError, match="sau khi kết thúc xét điều kiện"):
+    with pytest.raises(DomainError, match="Chỉ được bốc thăm thứ tự trình bày khi"):
         draw_presentation_order(position, actor=board, at=AFTER)
     advance_round(round_, actor=board, at=AFTER)  # testing
     db.session.commit()

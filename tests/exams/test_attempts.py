@@ -34,6 +34,7 @@ from exam.exams.sitting import (
     submit_attempt,
 )
 from exam.extensions import db
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.helpers import paper_token
 
@@ -80,6 +81,7 @@ def sitting(make) -> Sitting:
     )
     test.sections[0].points_per_question = POINTS
     test.sessions[0].code = CODE
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=make.user(Role.BOARD_ADMIN), at=START - dt.timedelta(hours=1))
     db.session.flush()
     world = Sitting(

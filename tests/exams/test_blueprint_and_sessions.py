@@ -26,7 +26,9 @@ from exam.exams.papers import generate_papers, set_accommodation
 from exam.exams.sitting import start_attempt
 from exam.extensions import db
 from exam.question_bank.models import Category, Difficulty
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
+from tests.factories import Factories
 
 START = dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)
 BEFORE = START - dt.timedelta(days=1)
@@ -138,6 +140,7 @@ def test_papers_follow_the_blueprint_section_by_section(make, mixed_bank):
     round_ = test.round
     for _ in range(3):
         make.application(round_.positions[0])
+    make.stage(test.round, RoundStatus.TESTING)
     papers = generate_papers(test, actor=board, at=BEFORE)
     db.session.flush()
     assert test.question_count == 5
@@ -158,6 +161,7 @@ def test_the_blueprint_is_frozen_once_papers_exist(make, mixed_bank):
     board = make.user(Role.BOARD_ADMIN)
     test = _test(make, mixed_bank, count=2)
     make.application(test.round.positions[0])
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=BEFORE)
     with pytest.raises(DomainError, match="không thể sửa ma trận đề"):
         add_section(test, title="Thêm", question_count=1, points_per_question=1, actor=board)
@@ -247,6 +251,7 @@ def seated(make):
 
 def test_papers_fill_the_rooms_in_order(seated):
     test, applications, board, (_room_a, _room_b, _room_c) = seated
+    Factories.stage(test.round, RoundStatus.TESTING)
     papers = generate_papers(test, actor=board, at=BEFORE)
     seats = [(p.application_id, p.session.name, p.room.name) for p in papers]
     assert seats == [
@@ -264,6 +269,7 @@ def test_not_enough_seats_is_refused_with_the_shortfall(make):
     test = make.test(round_, starts_at=START, papers=False)
     board = make.user(Role.BOARD_ADMIN)
     add_room(test.sessions[0], name="Phòng nhỏ", capacity=1, actor=board)
+    make.stage(round_, RoundStatus.TESTING)
     with pytest.raises(DomainError) as refused:
         generate_papers(test, actor=board, at=BEFORE)
     assert refused.value.message == (
@@ -273,6 +279,7 @@ def test_not_enough_seats_is_refused_with_the_shortfall(make):
 
 def test_each_session_has_its_own_start_and_code(seated):
     test, _, board, _ = seated
+    Factories.stage(test.round, RoundStatus.TESTING)
     papers = generate_papers(test, actor=board, at=BEFORE)
     late = papers[3]
     second = late.session
@@ -334,6 +341,7 @@ def test_the_start_page_says_when_entry_is_closed(app, make):
 
 def test_moving_a_candidate_before_the_start(seated):
     test, _, board, (_room_a, room_b, room_c) = seated
+    Factories.stage(test.round, RoundStatus.TESTING)
     papers = generate_papers(test, actor=board, at=BEFORE)
     first = papers[0]
     with pytest.raises(DomainError, match=r"^Phòng thi đã hết chỗ\.$"):
@@ -388,6 +396,7 @@ def test_accommodation_needs_a_reason_and_a_sane_percent(make):
 
 def test_the_test_page_lists_sessions_rooms_and_the_blueprint(app, make, seated):
     test, _, board, _ = seated
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=BEFORE)
     db.session.commit()
     html = login(app.test_client(), board).get(f"/tests/{test.id}").get_data(as_text=True)
@@ -507,6 +516,7 @@ def test_only_the_board_defines_sessions_and_rooms(app, make):
 
 def test_the_board_moves_a_candidate_to_another_room_on_the_page(app, seated):
     test, _, board, (_, room_b, room_c) = seated
+    Factories.stage(test.round, RoundStatus.TESTING)
     papers = generate_papers(test, actor=board, at=BEFORE)
     db.session.commit()
     first = papers[0]

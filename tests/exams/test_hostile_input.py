@@ -19,6 +19,7 @@ from exam.exams.models import Answer, Attempt, AttemptStatus, RefusedAnswer, Wro
 from exam.exams.papers import generate_papers
 from exam.exams.sitting import start_attempt, submit_attempt
 from exam.extensions import db
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 
 START = dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)  # 08:00 in Hanoi
@@ -56,6 +57,7 @@ def room(make) -> Room:
     room = add_room(
         test.sessions[0], name="Phòng 101", capacity=10, invigilators=[invigilator], actor=board
     )
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=START - dt.timedelta(hours=1))
     db.session.flush()
     world = Room(

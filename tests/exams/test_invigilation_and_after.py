@@ -33,6 +33,7 @@ from exam.exams.scoring import record_item_points
 from exam.exams.sitting import save_answer, start_attempt, submit_attempt
 from exam.extensions import db
 from exam.question_bank.qtypes.base import _REGISTRY, QuestionType
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.helpers import paper_token
 
@@ -68,6 +69,7 @@ def room(make) -> Room1:
         test.sessions[0], name="Phòng 101", capacity=10, invigilators=[invigilator], actor=board
     )
     add_room(test.sessions[0], name="Phòng 102", capacity=10, invigilators=[other], actor=board)
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=START - dt.timedelta(hours=1))
     db.session.flush()
     attempts = [make.attempt(test, a) for a in applications]
@@ -605,6 +607,7 @@ def test_papers_made_on_the_page_are_rendered_ahead_and_served_until_answered(ap
     application = make.application(round_.positions[0], candidate)
     test = make.test(round_, starts_at=START, papers=False)
     board = make.user(Role.BOARD_ADMIN)
+    make.stage(round_, RoundStatus.TESTING)
     db.session.commit()
     with time_machine.travel(START - dt.timedelta(hours=1), tick=False):
         made = login(app.test_client(), board).post(f"/tests/{test.id}/papers")
@@ -647,6 +650,7 @@ def rendered_ahead(app, make):
     theirs = make.application(round_.positions[0], other)
     test = make.test(round_, starts_at=START, papers=False)
     board = make.user(Role.BOARD_ADMIN)
+    make.stage(round_, RoundStatus.TESTING)
     db.session.commit()
     with time_machine.travel(START - dt.timedelta(hours=1), tick=False):
         assert login(app.test_client(), board).post(f"/tests/{test.id}/papers").status_code == 302

@@ -40,6 +40,7 @@ from exam.question_bank.operations import (
     submit_for_review,
 )
 from exam.question_bank.qtypes import InvalidResponse, get_type
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.helpers import paper_token, paper_tokens
 
@@ -127,6 +128,7 @@ def world(make, monkeypatch) -> World:
             actor=board,
         )
     test.sessions[0].code = CODE
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=START - dt.timedelta(hours=1))
     db.session.flush()
     made = World(candidates, [make.attempt(test, a).id for a in applications], test.id)

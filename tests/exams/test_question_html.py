@@ -26,6 +26,7 @@ from exam.extensions import db
 from exam.question_bank.imports import plan_import, run_import
 from exam.question_bank.models import Question
 from exam.question_bank.operations import approve_question, submit_for_review
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 
 PNG = base64.b64decode(
@@ -123,6 +124,7 @@ def world(app, make) -> World:
     )
     test.shuffle_options = False
     test.sessions[0].code = CODE
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=START - dt.timedelta(hours=1))
     db.session.flush()
     # Both papers carry the two imported questions (approved after the draw, so that it did

@@ -23,6 +23,7 @@ from exam.question_bank.operations import (
     create_question,
     submit_for_review,
 )
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.helpers import paper_tokens
 
@@ -90,6 +91,7 @@ def _reviewed(app, make, monkeypatch, text_format: str) -> tuple[str, Attempt]:
     )
     test.sessions[0].code = CODE
     test.review_option = ReviewOption.CORRECT_ANSWERS
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=START - dt.timedelta(hours=1))
     db.session.flush()
     attempt = make.attempt(test, application)

@@ -19,6 +19,7 @@ from exam.extensions import db
 from exam.question_bank.models import QuestionVersion
 from exam.question_bank.operations import submit_for_review
 from exam.question_bank.queries import approved_questions
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 
 STARTS_AT = dt.datetime(2026, 4, 1, 1, 0, tzinfo=dt.UTC)
@@ -129,6 +130,7 @@ def test_generate_papers_makes_one_paper_per_eligible_candidate_only(make):
     test = make.test(round_, starts_at=STARTS_AT, papers=False)
     board = make.user(Role.BOARD_ADMIN)
 
+    make.stage(test.round, RoundStatus.TESTING)
     made = generate_papers(test, actor=board, at=BEFORE)
     db.session.flush()
 
@@ -149,6 +151,7 @@ def test_generate_papers_refuses_once_the_test_has_started(make):
     make.application(round_.positions[0])
     test = make.test(round_, starts_at=STARTS_AT, papers=False)
     board = make.user(Role.BOARD_ADMIN)
+    make.stage(round_, RoundStatus.TESTING)
     for at in (STARTS_AT, STARTS_AT + dt.timedelta(minutes=1)):
         with pytest.raises(DomainError, match=exactly("Phải tạo đề trước giờ bắt đầu thi.")):
             generate_papers(test, actor=board, at=at)
@@ -161,6 +164,7 @@ def test_generate_papers_refuses_without_eligible_candidates(make):
     round_ = make.round()
     make.application(round_.positions[0], eligible=False)
     test = make.test(round_, starts_at=STARTS_AT, papers=False)
+    make.stage(round_, RoundStatus.TESTING)
     with pytest.raises(DomainError, match=exactly("Chưa có thí sinh đủ điều kiện để tạo đề.")):
         generate_papers(test, actor=make.user(Role.BOARD_ADMIN), at=BEFORE)
 
@@ -172,11 +176,13 @@ def test_generate_papers_again_keeps_existing_papers(make):
     make.application(position)
     test = make.test(round_, starts_at=STARTS_AT, papers=False)
     board = make.user(Role.BOARD_ADMIN)
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=BEFORE)
     db.session.flush()
     before = {p.id: (p.application_id, p.seed, _paper(p)) for p in _papers_of(test)}
 
     late = make.application(position)
+    make.stage(test.round, RoundStatus.TESTING)
     made = generate_papers(test, actor=board, at=BEFORE + dt.timedelta(minutes=30))
     db.session.flush()
     db.session.expire_all()
@@ -187,6 +193,7 @@ def test_generate_papers_again_keeps_existing_papers(make):
     assert {p.id: (p.application_id, p.seed, _paper(p)) for p in papers if p.id in before} == before
 
     # Nobody new: running it again makes nothing and changes nothing.
+    make.stage(test.round, RoundStatus.TESTING)
     assert generate_papers(test, actor=board, at=BEFORE + dt.timedelta(minutes=45)) == []
     db.session.flush()
     assert len(_papers_of(test)) == 3
@@ -239,6 +246,7 @@ def test_a_different_seed_gives_a_different_paper(make):
 
 def test_a_stored_paper_can_be_rederived_from_its_seed(make):
     test = _shuffled_test(make)
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=make.user(Role.BOARD_ADMIN), at=BEFORE)
     db.session.flush()
     [stored] = _papers_of(test)
@@ -281,6 +289,7 @@ def test_papers_pin_the_question_version_they_were_drawn_with(make):
 
     # A paper made after the edit draws the new versions.
     late = make.application(position)
+    make.stage(test.round, RoundStatus.TESTING)
     [new_paper] = generate_papers(test, actor=board, at=BEFORE + dt.timedelta(minutes=5))
     db.session.flush()
     assert new_paper.application_id == late.id

@@ -13,6 +13,7 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.panels.models import Panel, PanelRole, ScoreSheet
 from exam.panels.operations import create_panel, record_panel_score
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 
 # --- create_panel --------------------------------------------------------------------------
@@ -126,6 +127,7 @@ def scoring(make) -> Scoring:
     panel = make.panel(position, members=3)
     first = make.application(position)
     second = make.application(position)
+    make.stage(round_, RoundStatus.INTERVIEWS)  # panels score during the interviews
     db.session.commit()
     return Scoring(panel.id, panel.members[1].user, panel.members[2].user, first.id, second.id)
 
@@ -313,6 +315,7 @@ def test_the_panel_is_offered_only_candidates_past_the_test_gate(app, make):
         session_code=test.session_code,
         at=test.starts_at,
     )
+    make.stage(round_, RoundStatus.INTERVIEWS)  # the gate itself, whatever the papers
     db.session.commit()
     member = panel.members[0].user
     client = login(app.test_client(), member)

@@ -21,7 +21,7 @@ from exam.extensions import db
 from exam.panels.operations import record_panel_score
 from exam.results.models import Outcome, Ranking, RankingRow
 from exam.results.operations import compute_ranking, panel_mean
-from exam.rounds.models import Position
+from exam.rounds.models import Position, RoundStatus
 from tests.conftest import login
 
 QUESTIONS = 4  # test percentages of 0, 25, 50, 75 or 100
@@ -58,17 +58,20 @@ def build_contest(
         p.name: make.application(position, make.user(Role.CANDIDATE, name=p.name), eligible=None)
         for p in people
     }
-    for name in decision_order or [p.name for p in people]:
-        decide_eligibility(applications[name], eligible=True, reason="", actor=board, at=NOW)
+    with make.in_stage(round_, RoundStatus.SCREENING):
+        for name in decision_order or [p.name for p in people]:
+            decide_eligibility(applications[name], eligible=True, reason="", actor=board, at=NOW)
     db.session.flush()
-    test = make.test(round_, question_count=QUESTIONS) if with_test else None
+    test = make.test(round_, question_count=QUESTIONS) if with_test else None  # testing
     panel = make.panel(position, members=3)
     for person in people:
-        application = applications[person.name]
         if test is not None and person.right is not None:
-            _sit(test, application, person.right)
+            _sit(test, applications[person.name], person.right)
+    make.stage(round_, RoundStatus.INTERVIEWS)
+    for person in people:
         for member, score in zip(panel.members, person.sheets, strict=False):
-            record_panel_score(member, application, score, actor=member.user, at=NOW)
+            record_panel_score(member, applications[person.name], score, actor=member.user, at=NOW)
+    make.stage(round_, RoundStatus.RESULTS)  # where the ranking is computed
     db.session.flush()
     return position, applications
 

@@ -18,7 +18,6 @@ from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
 from exam.rounds.operations import advance_round, create_unit, stop_position
 from exam.rounds.standards import DegreeLevel, PoliticalTheory, Standards
 from tests.conftest import login
-from tests.factories import T0
 
 PLAN = {
     "name": "Thi tuyển Trưởng phòng năm 2026",
@@ -236,14 +235,18 @@ def test_registration_closes_only_after_the_deadline(make):
 def _to_screening(make, eligible_per_position: list[int], pending: int = 0):
     board = make.user(Role.BOARD_ADMIN)
     round_ = make.round(positions=len(eligible_per_position), board=board)
-    for position, count in zip(round_.positions, eligible_per_position, strict=True):
-        for _ in range(count):
-            decide_eligibility(make.dossier(position), eligible=True, reason="", actor=board, at=T0)
+    eligible = [
+        make.dossier(position)
+        for position, count in zip(round_.positions, eligible_per_position, strict=True)
+        for _ in range(count)
+    ]
     for _ in range(pending):
         make.dossier(round_.positions[0])
     after = round_.registration_closes_at
     advance_round(round_, actor=board, at=after)
     advance_round(round_, actor=board, at=after)
+    for application in eligible:  # the board decides in screening
+        decide_eligibility(application, eligible=True, reason="", actor=board, at=after)
     return round_, board, after
 
 

@@ -128,9 +128,9 @@ def test_advancing_is_audited_and_needs_a_position(client, make):
 
 
 def test_a_closed_round_cannot_advance(make):
-    round_ = make.screened_round(2)
+    round_ = make.stage(make.screened_round(2), RoundStatus.PUBLISHED)
     board = make.user(Role.BOARD_ADMIN)
-    while round_.status != RoundStatus.CLOSED:
-        advance_round(round_, actor=board)
+    advance_round(round_, actor=board)
+    assert round_.status == RoundStatus.CLOSED
     with pytest.raises(DomainError, match="Kỳ thi đã kết thúc"):
         advance_round(round_, actor=board)
