@@ -36,6 +36,7 @@ DOMAINS = (
     "question_bank",
     "candidates",
     "exams",
+    "marking",  # essays coded and marked: above the papers, below panels and results
     "panels",
     "results",
     "main",

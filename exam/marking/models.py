@@ -1,0 +1,238 @@
+"""The marking of a round's written part (docs/domain.md §6, TT 22 Art. 15–16).
+
+A ``Script`` is one candidate's written part under its code (số phách): today the essay answers
+of an online paper (``attempt_id``); later a scanned paper script, which will be a second
+source column beside ``attempt_id`` (the CHECK ``script_has_source`` then names either). Each
+script gets two marking sheets (a third when they differ too much), each sealed when its marker
+submits it; the score stays with the code until the Ban phách unseals the round's marking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exam.accounts.models import User
+from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
+from exam.exams.models import Attempt, AttemptQuestion
+from exam.extensions import db
+from exam.marking.rules import marked_by_people
+from exam.rounds.models import Round
+
+# TT 22 Art. 16: two markers within 5 points (of 100) → their mean; 10 or more apart → a third
+# marker; in between, the head of marking settles it. Round settings with these defaults.
+AGREE_LIMIT_DEFAULT = Decimal(5)
+THIRD_MARKER_LIMIT_DEFAULT = Decimal(10)
+SCALE = Decimal(100)  # the limits are points of a 100-point written part
+
+
+class MarkingPlan(TimestampMixin, db.Model):
+    """A round's marking: its limits and the Ban phách's steps (coding, hand-over to the
+    marking board, unsealing), each done once and in this order."""
+
+    __tablename__ = "marking_plans"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id"),
+        sa.CheckConstraint(
+            "agree_limit >= 0 AND third_marker_limit > agree_limit AND third_marker_limit <= 100",
+            name="limits_order",
+        ),
+        sa.CheckConstraint(
+            "handed_over_at IS NULL OR coded_at IS NOT NULL", name="handed_over_after_coding"
+        ),
+        sa.CheckConstraint(
+            "unsealed_at IS NULL OR handed_over_at IS NOT NULL", name="unsealed_after_hand_over"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    agree_limit: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=AGREE_LIMIT_DEFAULT)
+    third_marker_limit: Mapped[Decimal] = mapped_column(
+        sa.Numeric(5, 2), default=THIRD_MARKER_LIMIT_DEFAULT
+    )
+    coded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    coded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    handed_over_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    handed_over_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    unsealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unsealed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+
+    round: Mapped[Round] = relationship()
+    scripts: Mapped[list[Script]] = relationship(
+        back_populates="plan", order_by="Script.code", cascade="all, delete-orphan"
+    )
+
+
+class ScriptStatus(TitledEnum):
+    CODED = "coded"  # with the Ban phách, not handed over yet
+    MARKING = "marking"  # with its two markers
+    DISCUSSION = "discussion"  # between the limits: the head of marking settles it
+    THIRD_MARKER = "third_marker"  # too far apart: a third marker marks it
+    HEAD_DECIDES = "head_decides"  # three markers, no two agreeing
+    FINAL = "final"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "coded": _l("Đã đánh phách"),
+            "marking": _l("Đang chấm"),
+            "discussion": _l("Chờ Trưởng ban chấm thi thống nhất điểm"),
+            "third_marker": _l("Chấm lần ba"),
+            "head_decides": _l("Chấm tập thể, Trưởng ban quyết định"),
+            "final": _l("Đã có điểm"),
+        }
+
+
+class SettledBy(TitledEnum):
+    """How a script's score was reached."""
+
+    MEAN = "mean"  # two markers within the agreement limit
+    PAIR = "pair"  # two of three markers agreeing
+    HEAD = "head"  # the head of marking, after discussing or collective marking
+    ZERO = "zero"  # a zero-score case
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "mean": _l("Trung bình cộng điểm của hai thành viên chấm"),
+            "pair": _l("Hai trong ba thành viên chấm thống nhất"),
+            "head": _l("Trưởng ban chấm thi quyết định"),
+            "zero": _l("Điểm 0"),
+        }
+
+
+class ZeroReason(TitledEnum):
+    """The cases scored zero (TT 22 Art. 16; Nội quy)."""
+
+    TWO_SCRIPTS = "two_scripts"
+    TWO_HANDWRITINGS = "two_handwritings"
+    FOREIGN_PAPER = "foreign_paper"
+    IDENTIFYING_MARKS = "identifying_marks"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "two_scripts": _l("Nộp hai bài cho một bài thi"),
+            "two_handwritings": _l("Bài thi có hai loại chữ viết khác nhau"),
+            "foreign_paper": _l("Bài thi viết trên giấy không đúng quy định"),
+            "identifying_marks": _l("Bài thi có đánh dấu hoặc thông tin nhận biết thí sinh"),
+        }
+
+
+class Script(TimestampMixin, db.Model):
+    """One candidate's written part under its code. ``flagged_terms``: what in the answers may
+    identify the candidate (their name, registration number, unit), for the Ban phách to
+    decide before the hand-over (``flag_cleared``: sent on anyway)."""
+
+    __tablename__ = "marking_scripts"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "code"),
+        sa.UniqueConstraint("attempt_id"),
+        sa.CheckConstraint("attempt_id IS NOT NULL", name="script_has_source"),
+        sa.CheckConstraint("length(code) >= 6", name="code_length"),
+        sa.CheckConstraint(
+            "(status = 'final') = (final_score IS NOT NULL AND settled_by IS NOT NULL)",
+            name="final_iff_scored",
+        ),
+        sa.CheckConstraint(
+            "final_score IS NULL OR final_score BETWEEN 0 AND 100", name="final_score_range"
+        ),
+        sa.CheckConstraint(
+            "(zero_reason IS NULL) = (settled_by IS NULL OR settled_by != 'zero')",
+            name="zero_has_reason",
+        ),
+        sa.CheckConstraint(
+            "settled_by IS NULL OR settled_by NOT IN ('head', 'zero') "
+            "OR (decided_by_id IS NOT NULL AND length(minutes) > 0)",
+            name="decision_minuted",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("marking_plans.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(12))
+    attempt_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=True
+    )
+    status: Mapped[ScriptStatus] = enum_column(ScriptStatus, default=ScriptStatus.CODED)
+    flagged_terms: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    flag_cleared: Mapped[bool] = mapped_column(default=False)
+    # The result, kept with the code until unsealing: on the 100-point scale, and each essay
+    # item's points (by AttemptQuestion id) as unsealing writes them on the paper.
+    final_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), nullable=True)
+    final_points: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
+    settled_by: Mapped[SettledBy | None] = enum_column(SettledBy, nullable=True)
+    zero_reason: Mapped[ZeroReason | None] = enum_column(ZeroReason, nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    minutes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    plan: Mapped[MarkingPlan] = relationship(back_populates="scripts")
+    attempt: Mapped[Attempt | None] = relationship()
+    sheets: Mapped[list[MarkingSheet]] = relationship(
+        back_populates="script", order_by="MarkingSheet.turn", cascade="all, delete-orphan"
+    )
+
+    @property
+    def awaiting_flag_decision(self) -> bool:
+        return bool(self.flagged_terms) and not self.flag_cleared and self.settled_by is None
+
+    def essay_items(self) -> list[AttemptQuestion]:
+        """The paper's items its markers mark (essays), in the paper's order."""
+        return [i for i in self.attempt.questions if marked_by_people(i)] if self.attempt else []
+
+
+class MarkingSheet(TimestampMixin, db.Model):
+    """One marker's sheet for one script (turn 1 and 2, a third when they differ too much):
+    never the same person twice on a script; sealed (``submitted_at``) once submitted."""
+
+    __tablename__ = "marking_sheets"
+    __table_args__ = (
+        sa.UniqueConstraint("script_id", "marker_id"),
+        sa.UniqueConstraint("script_id", "turn"),
+        sa.CheckConstraint("turn BETWEEN 1 AND 3", name="turn_range"),
+        sa.CheckConstraint("(submitted_at IS NULL) = (score IS NULL)", name="submitted_iff_scored"),
+        sa.CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    script_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("marking_scripts.id", ondelete="CASCADE"), index=True
+    )
+    marker_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    turn: Mapped[int] = mapped_column()
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), nullable=True)  # of 100
+    comments: Mapped[str] = mapped_column(sa.Text, default="")
+
+    script: Mapped[Script] = relationship(back_populates="sheets")
+    marker: Mapped[User] = relationship()
+    lines: Mapped[list[SheetLine]] = relationship(
+        back_populates="sheet", order_by="SheetLine.id", cascade="all, delete-orphan"
+    )
+
+
+class SheetLine(db.Model):
+    """The points one sheet gives one criterion of one essay item (criterion 0 is the whole
+    answer when its question has no criteria)."""
+
+    __tablename__ = "marking_sheet_lines"
+    __table_args__ = (
+        sa.UniqueConstraint("sheet_id", "item_id", "criterion"),
+        sa.CheckConstraint("criterion >= 0", name="criterion_not_negative"),
+        sa.CheckConstraint("points >= 0 AND points <= max_points", name="points_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(sa.ForeignKey("marking_sheets.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("attempt_questions.id", ondelete="CASCADE"))
+    criterion: Mapped[int] = mapped_column()
+    points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+    max_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+
+    sheet: Mapped[MarkingSheet] = relationship(back_populates="lines")

@@ -1,0 +1,478 @@
+"""The marking's write path (docs/domain.md §6): the Ban phách codes the scripts, decides the
+flagged ones and hands the coded scripts over; two markers drawn at random mark each script and
+seal their sheets; the scores are reconciled by TT 22's rule (a third marker, the head of
+marking); the Ban phách unseals, and the points join their candidates' papers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from random import Random
+
+from flask_babel import lazy_gettext as _l
+
+from exam.accounts.models import User
+from exam.audit.operations import record
+from exam.core.errors import DomainError, NotAllowed, ValidationFailed
+from exam.council.models import BodyKind
+from exam.council.queries import is_member
+from exam.exams.models import AttemptQuestion
+from exam.exams.scoring import record_item_points
+from exam.extensions import db
+from exam.marking.models import (
+    MarkingPlan,
+    MarkingSheet,
+    Script,
+    ScriptStatus,
+    SettledBy,
+    SheetLine,
+    ZeroReason,
+)
+from exam.marking.queries import (
+    all_final,
+    marking_board,
+    open_papers,
+    papers_with_essays,
+    plan_of,
+    scripts_of,
+)
+from exam.marking.rules import (
+    Next,
+    criteria_of,
+    draw_markers,
+    half_up,
+    identifying_terms,
+    item_points,
+    mean,
+    new_code,
+    on_hundred,
+    reconcile_three,
+    reconcile_two,
+)
+from exam.rounds.models import Round, RoundStatus
+from exam.rounds.stages import require_stage, stages_between
+
+WHOLE_ANSWER = _l("Toàn bài")
+_system_random = secrets.SystemRandom()
+
+
+def _marking_stage(round_: Round, action: object) -> None:
+    """Marking follows the test (its papers closed) and ends before the results are
+    published."""
+    require_stage(round_, *stages_between(RoundStatus.TESTING, RoundStatus.RESULTS), action=action)
+
+
+def plan_for(round_: Round) -> MarkingPlan:
+    """The round's plan, made with TT 22's limits on first use."""
+    plan = plan_of(round_.id)
+    if plan is None:
+        plan = MarkingPlan(round_id=round_.id, round=round_)
+        db.session.add(plan)
+        db.session.flush()
+    return plan
+
+
+def set_limits(
+    round_: Round, *, agree_limit: Decimal, third_marker_limit: Decimal, actor: User
+) -> MarkingPlan:
+    """The round's reconciliation limits (points of 100), until the scripts are handed over."""
+    plan = plan_for(round_)
+    if plan.handed_over_at is not None:
+        raise DomainError(_l("Bài thi đã bàn giao cho Ban chấm thi: không đổi được ngưỡng."))
+    if not 0 <= agree_limit < third_marker_limit <= 100:
+        raise ValidationFailed(
+            [
+                (
+                    "third_marker_limit",
+                    _l("Cần 0 ≤ ngưỡng lấy trung bình < ngưỡng chấm lần ba ≤ 100."),
+                )
+            ]
+        )
+    before = {"agree": str(plan.agree_limit), "third": str(plan.third_marker_limit)}
+    plan.agree_limit, plan.third_marker_limit = half_up(agree_limit), half_up(third_marker_limit)
+    db.session.flush()
+    after = {"agree": str(plan.agree_limit), "third": str(plan.third_marker_limit)}
+    record("marking.set_limits", plan, actor=actor, before=before, after=after)
+    return plan
+
+
+# --- the Ban phách ----------------------------------------------------------------------------
+
+
+def code_scripts(round_: Round, *, actor: User, at: dt.datetime) -> list[Script]:
+    """Đánh phách: every submitted paper of the round holding an essay becomes a script under
+    a random code unique in the round; answers naming the candidate, their registration number
+    or unit are flagged for the Ban phách."""
+    _marking_stage(round_, _l("đánh phách"))
+    plan = plan_for(round_)
+    if plan.coded_at is not None:
+        raise DomainError(_l("Bài thi của kỳ thi này đã được đánh phách."))
+    if (still_open := open_papers(round_.id)) > 0:
+        raise DomainError(
+            _l("Còn %(n)d bài thi đang làm: chỉ đánh phách khi mọi bài đã nộp.", n=still_open)
+        )
+    papers = papers_with_essays(round_.id)
+    if not papers:
+        raise DomainError(_l("Không có bài thi nào có phần tự luận để đánh phách."))
+    used: set[str] = set()
+    scripts = []
+    for attempt in papers:
+        code = new_code()
+        while code in used:
+            code = new_code()
+        used.add(code)
+        application = attempt.application
+        script = Script(plan=plan, code=code, attempt=attempt, flagged_terms=[])
+        db.session.add(script)
+        script.flagged_terms = identifying_terms(
+            [_answer_text(i) for i in script.essay_items()],
+            name=application.candidate.full_name,
+            number=application.registration_number or "",
+            unit=application.current_unit,
+        )
+        scripts.append(script)
+    plan.coded_at, plan.coded_by_id = at, actor.id
+    db.session.flush()
+    record(
+        "marking.code_scripts",
+        plan,
+        actor=actor,
+        after={"scripts": len(scripts), "flagged": sum(bool(s.flagged_terms) for s in scripts)},
+    )
+    return scripts
+
+
+def _answer_text(item: AttemptQuestion) -> str:
+    response = item.answer.response if item.answer is not None else None
+    return response if isinstance(response, str) else ""
+
+
+def _before_hand_over(script: Script) -> None:
+    if script.plan.handed_over_at is not None:
+        raise DomainError(_l("Bài thi đã bàn giao cho Ban chấm thi."))
+
+
+def clear_flag(script: Script, *, actor: User, at: dt.datetime) -> Script:
+    """The Ban phách read the flagged answer and sends it on to the markers."""
+    _before_hand_over(script)
+    if not script.awaiting_flag_decision:
+        raise DomainError(_l("Bài thi này không có nội dung cần xem xét."))
+    script.flag_cleared = True
+    db.session.flush()
+    record(
+        "marking.clear_flag",
+        script,
+        actor=actor,
+        after={"code": script.code, "terms": len(script.flagged_terms)},
+    )
+    return script
+
+
+def record_zero(
+    script: Script, reason: ZeroReason, minutes: str, *, actor: User, at: dt.datetime
+) -> Script:
+    """A zero-score case (two scripts, two handwritings, foreign paper, identifying marks),
+    with its minutes: by the Ban phách before the hand-over, by the head of marking after."""
+    _marking_stage(script.plan.round, _l("ghi nhận bài thi bị điểm 0"))
+    if script.status == ScriptStatus.FINAL or script.plan.unsealed_at is not None:
+        raise DomainError(_l("Bài thi này đã có điểm."))
+    if not minutes.strip():
+        raise ValidationFailed([("minutes", _l("Ghi biên bản xử lý: lý do, người chứng kiến."))])
+    zeros = {str(item.id): "0" for item in script.essay_items()}  # read before any change
+    script.status, script.settled_by, script.zero_reason = (
+        ScriptStatus.FINAL,
+        SettledBy.ZERO,
+        reason,
+    )
+    script.final_score, script.final_points = Decimal(0), zeros
+    script.decided_by_id, script.minutes = actor.id, minutes.strip()
+    db.session.flush()
+    record(
+        "marking.zero",
+        script,
+        actor=actor,
+        after={"code": script.code, "reason": reason.value, "minutes": script.minutes},
+    )
+    return script
+
+
+def hand_over(
+    round_: Round, *, actor: User, at: dt.datetime, rng: Random | None = None
+) -> list[MarkingSheet]:
+    """The coded scripts go to the marking board (minuted): each gets two markers drawn at
+    random from the board, two different people."""
+    _marking_stage(round_, _l("bàn giao bài thi"))
+    plan = plan_for(round_)
+    if plan.coded_at is None:
+        raise DomainError(_l("Chưa đánh phách."))
+    if plan.handed_over_at is not None:
+        raise DomainError(_l("Bài thi đã bàn giao cho Ban chấm thi."))
+    waiting = [s.code for s in scripts_of(plan) if s.awaiting_flag_decision]
+    if waiting:
+        raise DomainError(
+            _l(
+                "Còn bài thi có thông tin có thể nhận biết thí sinh chưa xử lý: %(codes)s.",
+                codes=", ".join(waiting),
+            )
+        )
+    board = _markers(round_)
+    if len(board) < 2:
+        raise DomainError(_l("Ban chấm thi cần ít nhất hai thành viên chấm."))
+    draw = rng or _system_random
+    sheets = []
+    for script in scripts_of(plan):
+        if script.status != ScriptStatus.CODED:
+            continue  # a zero-score case recorded by the Ban phách
+        for turn, marker in enumerate(draw_markers(board, 2, draw), start=1):
+            sheets.append(_assign(script, marker, turn, at))
+        script.status = ScriptStatus.MARKING
+    plan.handed_over_at, plan.handed_over_by_id = at, actor.id
+    db.session.flush()
+    record(
+        "marking.hand_over",
+        plan,
+        actor=actor,
+        after={"scripts": len(scripts_of(plan)), "sheets": len(sheets)},
+    )
+    return sheets
+
+
+def _markers(round_: Round) -> list[User]:
+    """The marking board, without anyone who also sits on the Ban phách (who knows the
+    codes' candidates: TT 22 keeps them apart)."""
+    return [
+        u
+        for u in marking_board(round_.id)
+        if not is_member(u.id, round_.id, BodyKind.ANONYMISATION)
+    ]
+
+
+def _assign(script: Script, marker: User, turn: int, at: dt.datetime) -> MarkingSheet:
+    sheet = MarkingSheet(script=script, marker=marker, marker_id=marker.id, turn=turn)
+    sheet.assigned_at = at
+    db.session.add(sheet)
+    return sheet
+
+
+def draw_third_marker(
+    script: Script, *, actor: User | None, at: dt.datetime, rng: Random | None = None
+) -> MarkingSheet:
+    """A third marker, drawn blind from the board's members not yet on the script."""
+    if script.status != ScriptStatus.THIRD_MARKER or any(s.turn == 3 for s in script.sheets):
+        raise DomainError(_l("Bài thi này không cần chấm lần ba."))
+    on_script = [s.marker for s in script.sheets]
+    try:
+        (marker,) = draw_markers(
+            _markers(script.plan.round), 1, rng or _system_random, besides=on_script
+        )
+    except ValueError:
+        raise DomainError(
+            _l("Ban chấm thi không còn thành viên nào chưa chấm bài này: bổ sung thành viên.")
+        ) from None
+    sheet = _assign(script, marker, 3, at)
+    db.session.flush()
+    record("marking.third_marker", script, actor=actor, after={"code": script.code})
+    return sheet
+
+
+# --- the markers ------------------------------------------------------------------------------
+
+
+def submit_sheet(
+    sheet: MarkingSheet,
+    marks: Mapping[str, object],
+    comments: str,
+    *,
+    actor: User,
+    at: dt.datetime,
+    rng: Random | None = None,
+) -> MarkingSheet:
+    """A marker's sheet: points per criterion (``marks`` by the criterion's field name), each
+    from 0 to its maximum; sealed once submitted. The script then moves on by TT 22's rule."""
+    script = sheet.script
+    _marking_stage(script.plan.round, _l("chấm bài"))
+    if sheet.marker_id != actor.id:
+        raise NotAllowed(_l("Phiếu chấm này không phải của bạn."))
+    if sheet.submitted_at is not None:
+        raise DomainError(_l("Phiếu chấm đã nộp và niêm phong: không chấm lại được."))
+    if script.status not in (ScriptStatus.MARKING, ScriptStatus.THIRD_MARKER):
+        raise DomainError(_l("Bài thi này không còn chờ chấm."))
+    lines, errors = [], []
+    for item in script.essay_items():
+        for criterion in criteria_of(item, str(WHOLE_ANSWER)):
+            points = _decimal(marks.get(criterion.field))
+            if points is None:
+                errors.append((criterion.field, _l("Nhập điểm của «%(c)s».", c=criterion.title)))
+            elif not 0 <= points <= criterion.max_points or points != half_up(points):
+                errors.append(
+                    (
+                        criterion.field,
+                        _l(
+                            "Điểm của «%(c)s» từ 0 đến %(max)s, tối đa hai chữ số thập phân.",
+                            c=criterion.title,
+                            max=f"{criterion.max_points:g}",
+                        ),
+                    )
+                )
+            else:
+                lines.append(
+                    SheetLine(
+                        item_id=item.id,
+                        criterion=criterion.index,
+                        points=points,
+                        max_points=criterion.max_points,
+                    )
+                )
+    if errors:
+        raise ValidationFailed(errors)
+    sheet.lines = lines
+    sheet.comments = comments.strip()
+    sheet.score = on_hundred(sum(sheet_points(sheet).values(), Decimal(0)), _script_max(script))
+    sheet.submitted_at = at
+    db.session.flush()
+    record(
+        "marking.submit_sheet",
+        sheet,
+        actor=actor,
+        after={"code": script.code, "turn": sheet.turn, "score": str(sheet.score)},
+    )
+    _move_on(script, actor=actor, at=at, rng=rng)
+    return sheet
+
+
+def _decimal(raw: object) -> Decimal | None:
+    try:
+        value = Decimal(str(raw).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def sheet_points(sheet: MarkingSheet) -> dict[int, Decimal]:
+    """A submitted sheet's points per essay item, on the paper's scale."""
+    totals: dict[int, Decimal] = {}
+    for line in sheet.lines:
+        totals[line.item_id] = totals.get(line.item_id, Decimal(0)) + Decimal(line.points)
+    points = {}
+    for item in sheet.script.essay_items():
+        rubric_total = sum((c.max_points for c in criteria_of(item, str(WHOLE_ANSWER))), Decimal(0))
+        points[item.id] = item_points(item, totals.get(item.id, Decimal(0)), rubric_total)
+    return points
+
+
+def _script_max(script: Script) -> Decimal:
+    return sum((Decimal(str(i.points)) for i in script.essay_items()), Decimal(0))
+
+
+def _move_on(script: Script, *, actor: User, at: dt.datetime, rng: Random | None) -> None:
+    plan = script.plan
+    done = {s.turn: s for s in script.sheets if s.score is not None}
+    if script.status == ScriptStatus.MARKING and set(done) == {1, 2}:
+        outcome = reconcile_two(
+            done[1].score, done[2].score, plan.agree_limit, plan.third_marker_limit
+        )
+    elif script.status == ScriptStatus.THIRD_MARKER and set(done) == {1, 2, 3}:
+        outcome = reconcile_three({t: s.score for t, s in done.items()}, plan.agree_limit)
+    else:
+        return
+    if outcome.next == Next.FINAL:
+        per_sheet = [sheet_points(done[t]) for t in outcome.turns]
+        script.final_points = {
+            str(item.id): str(mean(*(p[item.id] for p in per_sheet)))
+            for item in script.essay_items()
+        }
+        script.final_score = outcome.score
+        script.settled_by = SettledBy.MEAN if len(done) == 2 else SettledBy.PAIR
+        script.status = ScriptStatus.FINAL
+    else:
+        script.status = ScriptStatus(outcome.next.value)
+    db.session.flush()
+    record(
+        "marking.reconcile",
+        script,
+        actor=actor,
+        after={
+            "code": script.code,
+            "status": script.status.value,
+            "score": None if script.final_score is None else str(script.final_score),
+        },
+    )
+    if script.status == ScriptStatus.THIRD_MARKER:
+        # Nobody left to draw: the head of marking's page says so and draws later.
+        with contextlib.suppress(DomainError):
+            draw_third_marker(script, actor=None, at=at, rng=rng)
+
+
+# --- the head of marking ----------------------------------------------------------------------
+
+
+def settle(
+    script: Script,
+    points: Mapping[str, object],
+    minutes: str,
+    *,
+    actor: User,
+    at: dt.datetime,
+) -> Script:
+    """The head of marking records the score (each essay item's points) of a script whose
+    markers differ between the limits (after discussing it with both), or whose three markers
+    do not agree (after collective marking), with the minutes of how it was reached."""
+    _marking_stage(script.plan.round, _l("quyết định điểm"))
+    if script.status not in (ScriptStatus.DISCUSSION, ScriptStatus.HEAD_DECIDES):
+        raise DomainError(_l("Bài thi này không chờ Trưởng ban chấm thi quyết định."))
+    errors, decided = [], {}
+    for item in script.essay_items():
+        field, value = f"item-{item.id}", _decimal(points.get(f"item-{item.id}"))
+        maximum = half_up(Decimal(str(item.points)))
+        if value is None or not 0 <= value <= maximum or value != half_up(value):
+            errors.append((field, _l("Điểm từ 0 đến %(max)s.", max=f"{maximum:g}")))
+        else:
+            decided[item.id] = value
+    if not minutes.strip():
+        errors.append(("minutes", _l("Ghi biên bản: ý kiến của các thành viên chấm, kết luận.")))
+    if errors:
+        raise ValidationFailed(errors)
+    score = on_hundred(sum(decided.values(), Decimal(0)), _script_max(script))
+    script.final_points = {str(k): str(v) for k, v in decided.items()}
+    script.final_score = score
+    script.settled_by, script.status = SettledBy.HEAD, ScriptStatus.FINAL
+    script.decided_by_id, script.minutes = actor.id, minutes.strip()
+    db.session.flush()
+    record(
+        "marking.settle",
+        script,
+        actor=actor,
+        after={"code": script.code, "score": str(script.final_score), "minutes": script.minutes},
+    )
+    return script
+
+
+# --- unsealing --------------------------------------------------------------------------------
+
+
+def unseal(round_: Round, *, actor: User, at: dt.datetime) -> MarkingPlan:
+    """Rọc phách: when every script has its final score, the Ban phách joins the scores to
+    their candidates: each essay item's points are written on the paper
+    (``record_item_points``), whose final score follows."""
+    _marking_stage(round_, _l("rọc phách"))
+    plan = plan_of(round_.id)
+    if plan is None or plan.handed_over_at is None:
+        raise DomainError(_l("Bài thi chưa bàn giao cho Ban chấm thi."))
+    if plan.unsealed_at is not None:
+        raise DomainError(_l("Đã rọc phách."))
+    if not all_final(plan):
+        waiting = [s.code for s in scripts_of(plan) if s.status != ScriptStatus.FINAL]
+        raise DomainError(
+            _l("Còn bài thi chưa có điểm cuối cùng: %(codes)s.", codes=", ".join(waiting))
+        )
+    for script in scripts_of(plan):
+        for item in script.essay_items():
+            points = Decimal(script.final_points[str(item.id)])
+            record_item_points(item, float(points), actor=actor, at=at)
+    plan.unsealed_at, plan.unsealed_by_id = at, actor.id
+    db.session.flush()
+    record("marking.unseal", plan, actor=actor, after={"scripts": len(scripts_of(plan))})
+    return plan

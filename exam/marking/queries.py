@@ -1,0 +1,139 @@
+"""Reading the marking: a round's plan and scripts, a marker's sheets, the marking board's
+members, what a marker's page shows, and the markers' statistics for the head of marking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from exam.accounts.models import User
+from exam.core.i18n import vietnamese_sort_key
+from exam.council.models import Body, BodyKind, MemberFunction, Membership
+from exam.exams.models import Attempt, AttemptStatus, Test
+from exam.extensions import db
+from exam.marking.models import MarkingPlan, MarkingSheet, Script, ScriptStatus
+from exam.marking.rules import marked_by_people
+
+
+def plan_of(round_id: int) -> MarkingPlan | None:
+    return db.session.scalar(sa.select(MarkingPlan).where(MarkingPlan.round_id == round_id))
+
+
+def scripts_of(plan: MarkingPlan | None) -> list[Script]:
+    if plan is None:
+        return []
+    return list(
+        db.session.scalars(sa.select(Script).where(Script.plan_id == plan.id).order_by(Script.code))
+    )
+
+
+def papers_with_essays(round_id: int) -> list[Attempt]:
+    """The round's submitted papers holding an item that markers mark."""
+    attempts = db.session.scalars(
+        sa.select(Attempt)
+        .join(Test, Test.id == Attempt.test_id)
+        .where(Test.round_id == round_id, Attempt.status == AttemptStatus.SUBMITTED)
+        .order_by(Attempt.id)
+    ).all()
+    return [a for a in attempts if any(marked_by_people(i) for i in a.questions)]
+
+
+def open_papers(round_id: int) -> int:
+    """Papers of the round still being written (the essay part is not closed yet)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Attempt.id))
+        .join(Test, Test.id == Attempt.test_id)
+        .where(Test.round_id == round_id, Attempt.status == AttemptStatus.IN_PROGRESS)
+    )
+
+
+def marking_board(round_id: int) -> list[User]:
+    """Who may be drawn as a marker: every member of the round's marking board, its head
+    included (TT 22 does not keep the head from marking), in Vietnamese name order."""
+    people = db.session.scalars(
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Body, Body.id == Membership.body_id)
+        .where(Body.round_id == round_id, Body.kind == BodyKind.MARKING, User.active)
+    ).all()
+    return sorted(people, key=lambda u: (vietnamese_sort_key(u.full_name), u.id))
+
+
+def head_of(round_id: int, kind: BodyKind) -> User | None:
+    return db.session.scalar(
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Body, Body.id == Membership.body_id)
+        .where(
+            Body.round_id == round_id,
+            Body.kind == kind,
+            Membership.function == MemberFunction.HEAD,
+        )
+    )
+
+
+def sheets_of_marker(user_id: int, round_id: int) -> list[MarkingSheet]:
+    """A marker's sheets in a round, those still to mark first."""
+    sheets = db.session.scalars(
+        sa.select(MarkingSheet)
+        .join(Script, Script.id == MarkingSheet.script_id)
+        .join(MarkingPlan, MarkingPlan.id == Script.plan_id)
+        .where(MarkingSheet.marker_id == user_id, MarkingPlan.round_id == round_id)
+    ).all()
+    return sorted(sheets, key=lambda s: (s.submitted_at is not None, s.script.code))
+
+
+def sheet_of(script: Script, user_id: int) -> MarkingSheet | None:
+    return next((s for s in script.sheets if s.marker_id == user_id), None)
+
+
+def all_final(plan: MarkingPlan) -> bool:
+    scripts = scripts_of(plan)
+    return bool(scripts) and all(s.status == ScriptStatus.FINAL for s in scripts)
+
+
+@dataclass(frozen=True)
+class MarkerStats:
+    marker: User
+    sheets: int  # submitted
+    mean_deviation: Decimal | None  # mean |own − co-marker| over the pairs on shared scripts
+    referrals: int  # scripts sent to a third marker on which this marker was first or second
+
+
+def marker_statistics(plan: MarkingPlan) -> list[MarkerStats]:
+    """For the head of marking: each marker's mean distance from their co-markers on the same
+    scripts (100-point scale) and how many of their scripts needed a third marker."""
+    deviations: dict[int, list[Decimal]] = {}
+    sheets_done: dict[int, int] = {}
+    referrals: dict[int, int] = {}
+    markers: dict[int, User] = {}
+    for script in scripts_of(plan):
+        done = [s for s in script.sheets if s.score is not None]
+        third = any(s.turn == 3 for s in script.sheets)
+        for sheet in script.sheets:
+            markers[sheet.marker_id] = sheet.marker
+            if third and sheet.turn in (1, 2):
+                referrals[sheet.marker_id] = referrals.get(sheet.marker_id, 0) + 1
+        for sheet in done:
+            sheets_done[sheet.marker_id] = sheets_done.get(sheet.marker_id, 0) + 1
+            for other in done:
+                if other is not sheet:
+                    deviations.setdefault(sheet.marker_id, []).append(
+                        abs(sheet.score - other.score)
+                    )
+    rows = []
+    for marker_id, marker in markers.items():
+        values = deviations.get(marker_id, [])
+        rows.append(
+            MarkerStats(
+                marker,
+                sheets_done.get(marker_id, 0),
+                (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+                if values
+                else None,
+                referrals.get(marker_id, 0),
+            )
+        )
+    return sorted(rows, key=lambda r: vietnamese_sort_key(r.marker.full_name))

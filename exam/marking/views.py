@@ -1,0 +1,309 @@
+"""The marking's pages (docs/domain.md §6). One page per round lists what each reader may do:
+the Ban phách's work, the head of marking's table, a marker's own sheets. A page a reader has
+no part in answers 404, as if it did not exist."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from exam.core.auth import ensure, get_or_404, require
+from exam.core.db import utcnow
+from exam.core.pdf import render_pdf
+from exam.core.views import refused, run_operation
+from exam.marking.documents import hand_over_document
+from exam.marking.forms import LimitsForm, SettleForm, SheetForm, ZeroForm, marks_from
+from exam.marking.models import MarkingSheet, Script, ScriptStatus, ZeroReason
+from exam.marking.operations import (
+    WHOLE_ANSWER,
+    clear_flag,
+    code_scripts,
+    draw_third_marker,
+    hand_over,
+    record_zero,
+    set_limits,
+    settle,
+    sheet_points,
+    submit_sheet,
+    unseal,
+)
+from exam.marking.permissions import (
+    can_mark,
+    can_record_zero,
+    can_set_limits,
+    can_view_code_table,
+    can_view_marking,
+    is_anonymiser,
+    is_marking_head,
+)
+from exam.marking.queries import (
+    all_final,
+    marker_statistics,
+    plan_of,
+    scripts_of,
+    sheets_of_marker,
+)
+from exam.marking.rules import criteria_of
+from exam.rounds.models import Round
+
+bp = Blueprint("marking", __name__)
+
+signed_in = require(lambda user: True)
+
+
+def _round_for(round_id: int, allowed) -> Round:
+    round_ = get_or_404(Round, round_id)
+    ensure(allowed(current_user, round_), hide=True)
+    return round_
+
+
+def _script_for_head(script_id: int) -> Script:
+    script = get_or_404(Script, script_id)
+    ensure(is_marking_head(current_user, script.plan.round_id), hide=True)
+    return script
+
+
+def _back(round_id: int) -> Response:
+    return redirect(url_for("marking.index", round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/marking")
+@signed_in
+def index(round_id: int) -> str:
+    round_ = _round_for(round_id, can_view_marking)
+    plan = plan_of(round_.id)
+    scripts = scripts_of(plan)
+    counts = {status: sum(s.status == status for s in scripts) for status in ScriptStatus}
+    limits = LimitsForm(obj=plan) if can_set_limits(current_user, round_) else None
+    return refused(limits) or render_template(
+        "marking/index.html",
+        round=round_,
+        plan=plan,
+        scripts=scripts,
+        counts=counts,
+        anonymiser=is_anonymiser(current_user, round_),
+        head=is_marking_head(current_user, round_),
+        my_sheets=sheets_of_marker(current_user.id, round_.id),
+        code_table=plan is not None and can_view_code_table(current_user, plan),
+        all_final=plan is not None and all_final(plan),
+        limits=limits,
+    )
+
+
+@bp.post("/rounds/<int:round_id>/marking/limits")
+@signed_in
+def limits(round_id: int) -> Response:
+    round_ = _round_for(round_id, can_view_marking)
+    ensure(can_set_limits(current_user, round_))
+    form = LimitsForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: set_limits(
+                round_,
+                agree_limit=form.agree_limit.data,
+                third_marker_limit=form.third_marker_limit.data,
+                actor=current_user,
+            ),
+            _("Đã lưu ngưỡng chênh lệch."),
+            form,
+        )
+    return refused(form, url_for("marking.index", round_id=round_.id)) or _back(round_.id)
+
+
+def _anonymiser_step(round_id: int, step, success: str) -> Response:
+    round_ = _round_for(round_id, is_anonymiser)
+    run_operation(lambda: step(round_, actor=current_user, at=utcnow()), success)
+    return _back(round_.id)
+
+
+@bp.post("/rounds/<int:round_id>/marking/code")
+@signed_in
+def code(round_id: int) -> Response:
+    return _anonymiser_step(round_id, code_scripts, _("Đã đánh phách."))
+
+
+@bp.post("/rounds/<int:round_id>/marking/hand-over")
+@signed_in
+def hand_over_scripts(round_id: int) -> Response:
+    return _anonymiser_step(round_id, hand_over, _("Đã bàn giao bài thi cho Ban chấm thi."))
+
+
+@bp.post("/rounds/<int:round_id>/marking/unseal")
+@signed_in
+def unseal_scripts(round_id: int) -> Response:
+    return _anonymiser_step(round_id, unseal, _("Đã rọc phách: điểm đã ghép vào bài thi."))
+
+
+@bp.get("/rounds/<int:round_id>/marking/codes")
+@signed_in
+def codes(round_id: int) -> str:
+    """The table matching codes to candidates, with the flagged answers to decide."""
+    round_ = _round_for(round_id, can_view_marking)
+    plan = plan_of(round_.id)
+    ensure(plan is not None and can_view_code_table(current_user, plan), hide=True)
+    return render_template(
+        "marking/codes.html",
+        round=round_,
+        plan=plan,
+        scripts=scripts_of(plan),
+        anonymiser=is_anonymiser(current_user, round_),
+        zero_form=ZeroForm(),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/marking/hand-over.pdf")
+@signed_in
+def hand_over_pdf(round_id: int) -> Response:
+    round_ = _round_for(round_id, lambda u, r: is_anonymiser(u, r) or is_marking_head(u, r))
+    plan = plan_of(round_.id)
+    ensure(plan is not None and plan.handed_over_at is not None, hide=True)
+    document = render_pdf("pdf/marking_hand_over.html", **hand_over_document(plan))
+    response = current_app.response_class(document, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="bien-ban-ban-giao-bai-thi-{round_.id}.pdf"'
+    )
+    return response
+
+
+@bp.post("/scripts/<int:script_id>/clear-flag")
+@signed_in
+def send_on(script_id: int) -> Response:
+    script = get_or_404(Script, script_id)
+    ensure(is_anonymiser(current_user, script.plan.round_id), hide=True)
+    run_operation(
+        lambda: clear_flag(script, actor=current_user, at=utcnow()),
+        _("Đã chuyển bài thi đi chấm."),
+    )
+    return redirect(url_for("marking.codes", round_id=script.plan.round_id))
+
+
+@bp.post("/scripts/<int:script_id>/zero")
+@signed_in
+def zero(script_id: int) -> Response:
+    script = get_or_404(Script, script_id)
+    round_id = script.plan.round_id
+    ensure(
+        is_anonymiser(current_user, round_id) or is_marking_head(current_user, round_id), hide=True
+    )
+    ensure(can_record_zero(current_user, script))
+    form = ZeroForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: record_zero(
+                script,
+                ZeroReason(form.reason.data),
+                form.minutes.data,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã ghi nhận bài thi bị điểm 0."),
+            form,
+        )
+    page = (
+        url_for("marking.codes", round_id=round_id)
+        if script.plan.handed_over_at is None
+        else url_for("marking.script", script_id=script.id)
+    )
+    return refused(form, page) or redirect(page)
+
+
+# --- a marker's sheet -------------------------------------------------------------------------
+
+
+def _sheet_for(sheet_id: int) -> MarkingSheet:
+    sheet = get_or_404(MarkingSheet, sheet_id)
+    ensure(can_mark(current_user, sheet), hide=True)
+    return sheet
+
+
+@bp.route("/marking/sheets/<int:sheet_id>", methods=["GET", "POST"])
+@signed_in
+def sheet(sheet_id: int) -> str | Response:
+    """What a marker sees: the code, each essay question with its marking guide, the answer,
+    their own sheet. Nothing of the candidate, nothing of the other sheets."""
+    sheet = _sheet_for(sheet_id)
+    script = sheet.script
+    form = SheetForm()
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: submit_sheet(
+                sheet,
+                marks_from(request.form, "mark-"),
+                form.comments.data or "",
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã nộp phiếu chấm; phiếu đã được niêm phong."),
+            form,
+        )
+        if done:
+            return redirect(url_for("marking.sheet", sheet_id=sheet.id))
+    items = [(item, criteria_of(item, str(WHOLE_ANSWER))) for item in script.essay_items()]
+    return refused(form) or render_template(
+        "marking/sheet.html",
+        sheet=sheet,
+        script=script,
+        items=items,
+        marks={(line.item_id, line.criterion): line.points for line in sheet.lines},
+        form=form,
+    )
+
+
+# --- the head of marking ----------------------------------------------------------------------
+
+
+@bp.get("/rounds/<int:round_id>/marking/board")
+@signed_in
+def board(round_id: int) -> str:
+    round_ = _round_for(round_id, is_marking_head)
+    plan = plan_of(round_.id)
+    return render_template(
+        "marking/board.html",
+        round=round_,
+        plan=plan,
+        scripts=scripts_of(plan),
+        statistics=marker_statistics(plan) if plan else [],
+    )
+
+
+@bp.route("/scripts/<int:script_id>", methods=["GET", "POST"])
+@signed_in
+def script(script_id: int) -> str | Response:
+    """The head of marking's page of one script: every sheet, the settlement, a zero case."""
+    script = _script_for_head(script_id)
+    form = SettleForm()
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: settle(
+                script,
+                marks_from(request.form, "item-"),
+                form.minutes.data,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã ghi điểm của bài thi."),
+            form,
+        )
+        if done:
+            return redirect(url_for("marking.script", script_id=script.id))
+    return refused(form) or render_template(
+        "marking/script.html",
+        script=script,
+        round=script.plan.round,
+        sheets=[(s, sheet_points(s) if s.score is not None else {}) for s in script.sheets],
+        form=form,
+        zero_form=ZeroForm() if can_record_zero(current_user, script) else None,
+    )
+
+
+@bp.post("/scripts/<int:script_id>/third-marker")
+@signed_in
+def third_marker(script_id: int) -> Response:
+    script = _script_for_head(script_id)
+    run_operation(
+        lambda: draw_third_marker(script, actor=current_user, at=utcnow()),
+        _("Đã bốc thăm thành viên chấm lần ba."),
+    )
+    return redirect(url_for("marking.script", script_id=script.id))
