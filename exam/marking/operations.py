@@ -110,9 +110,13 @@ def code_scripts(round_: Round, *, actor: User, at: dt.datetime) -> list[Script]
     plan = plan_for(round_)
     if plan.coded_at is not None:
         raise DomainError(_l("Bài thi của kỳ thi này đã được đánh phách."))
-    if (still_open := open_papers(round_.id)) > 0:
+    if (still_open := open_papers(round_.id, at)) > 0:
         raise DomainError(
-            _l("Còn %(n)d bài thi đang làm: chỉ đánh phách khi mọi bài đã nộp.", n=still_open)
+            _l(
+                "Còn %(n)d bài thi chưa kết thúc hoặc chưa được đóng: chỉ đánh phách khi mọi "
+                "bài đã nộp.",
+                n=still_open,
+            )
         )
     papers = papers_with_essays(round_.id)
     if not papers:

@@ -3,6 +3,7 @@ members, what a marker's page shows, and the markers' statistics for the head of
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -40,13 +41,15 @@ def papers_with_essays(round_id: int) -> list[Attempt]:
     return [a for a in attempts if any(marked_by_people(i) for i in a.questions)]
 
 
-def open_papers(round_id: int) -> int:
-    """Papers of the round still being written (the essay part is not closed yet)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Attempt.id))
+def open_papers(round_id: int, at: dt.datetime) -> int:
+    """Papers of the round not over at ``at``: being written (or closed by their time but not
+    yet by the server), or still to be sat in a later session."""
+    attempts = db.session.scalars(
+        sa.select(Attempt)
         .join(Test, Test.id == Attempt.test_id)
-        .where(Test.round_id == round_id, Attempt.status == AttemptStatus.IN_PROGRESS)
-    )
+        .where(Test.round_id == round_id, Attempt.status != AttemptStatus.SUBMITTED)
+    ).all()
+    return sum(1 for a in attempts if a.status == AttemptStatus.IN_PROGRESS or at < a.deadline_at)
 
 
 def marking_board(round_id: int) -> list[User]:

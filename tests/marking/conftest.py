@@ -80,7 +80,10 @@ def staff(name: str) -> User:
     return Factories.user(Role.QUESTION_AUTHOR, name=name)
 
 
-def build_essays(make, answers: list[str] | None = None, markers: int = 4) -> Essays:
+def build_essays(
+    make, answers: list[str] | None = None, markers: int = 4, *, leave_open: bool = False
+) -> Essays:
+    """``leave_open``: the last candidate starts and never submits."""
     answers = answers or [
         f"Bài làm số {n}: cải cách hành chính cần gắn với chuyển đổi số." for n in range(3)
     ]
@@ -134,7 +137,8 @@ def build_essays(make, answers: list[str] | None = None, markers: int = 4) -> Es
             attempt, session_code=attempt.session.code, at=START + dt.timedelta(minutes=1)
         )
         save_answer(attempt, item, text, seq=1, at=START + dt.timedelta(minutes=5))
-        submit_attempt(attempt, actor=candidate, at=START + dt.timedelta(minutes=30))
+        if not (leave_open and candidate is candidates[-1]):
+            submit_attempt(attempt, actor=candidate, at=START + dt.timedelta(minutes=30))
         world.attempt_ids.append(attempt.id)
         world.essay_ids.append(item.id)
     db.session.flush()

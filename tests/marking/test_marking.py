@@ -95,6 +95,13 @@ def test_coding_waits_for_the_testing_stage(essays, make):
     assert plan_of(essays.round_id) is None or not plan_of(essays.round_id).scripts
 
 
+def test_coding_waits_for_every_paper_to_be_closed(make):
+    w = build_essays(make, leave_open=True)
+    with pytest.raises(DomainError, match="Còn 1 bài thi chưa kết thúc"):
+        _code(w)  # its time is over, but the server has not closed it yet
+    assert plan_of(w.round_id).coded_at is None
+
+
 def test_identifying_text_is_flagged_and_must_be_decided_before_the_hand_over(make):
     w = build_essays(
         make,
