@@ -511,3 +511,14 @@ def test_a_staff_member_with_no_seat_gets_404(app, essays):
     db.session.commit()
     client = login(app.test_client(), nobody)
     assert client.get(f"/rounds/{essays.round_id}/marking").status_code == 404
+
+
+def test_the_round_s_page_links_to_the_marking_for_its_bodies_only(app, essays):
+    db.session.commit()
+    link = f'href="/rounds/{essays.round_id}/marking"'
+    marker_view = login(app.test_client(), essays.markers[1]).get(f"/rounds/{essays.round_id}")
+    assert link in marker_view.get_data(as_text=True)
+    candidate_view = login(app.test_client(), essays.candidates[0]).get(
+        f"/rounds/{essays.round_id}"
+    )
+    assert link not in candidate_view.get_data(as_text=True)
