@@ -88,7 +88,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("exam/audit/reconcile.py", "exam.exams.models"),
     ("exam/audit/reconcile.py", "exam.panels.models"),
     ("exam/notices/permissions.py", "exam.accounts.permissions"),
-    ("exam/question_bank/queries.py", "exam.exams.models"),
 }
 KNOWN_CIRCLES: list[list[str]] = [
     [

@@ -29,6 +29,7 @@ from exam.exams.models import (
 from exam.exams.rules import required_text
 from exam.extensions import db
 from exam.question_bank.models import QuestionVersion
+from exam.question_bank.operations import mark_used
 from exam.question_bank.qtypes import get_type
 from exam.rounds.models import RoundStatus
 from exam.rounds.stages import require_stage
@@ -150,6 +151,8 @@ def generate_papers(test: Test, *, actor: User, at: dt.datetime) -> list[Attempt
         db.session.add(attempt)
         made.append(attempt)
     test.papers_generated_at = at
+    # The bank keeps its own record of use (a used question is never deleted).
+    mark_used((item.version.question_id for a in made for item in a.questions), at=at)
     record("test.generate_papers", test, actor=actor, after={"papers": len(made)})
     return made
 

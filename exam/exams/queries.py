@@ -28,7 +28,7 @@ from exam.exams.models import (
     room_invigilators,
 )
 from exam.extensions import db
-from exam.question_bank.models import QuestionVersion
+from exam.question_bank.models import BankMedia, Question, QuestionVersion
 from exam.question_bank.rich_text import to_plain
 
 
@@ -351,3 +351,19 @@ def item_analysis(test: Test) -> TestStats:
 def plain_words(version: QuestionVersion) -> str:
     """A question's text for a table cell or a CSV: the words of HTML, plain text as is."""
     return to_plain(version.text) if version.text_format == "html" else version.text
+
+
+def media_on_paper(attempt_id: int, digest: str) -> BankMedia | None:
+    """The file ``digest`` when a question on paper ``attempt_id`` embeds it, else None."""
+    versions = db.session.execute(
+        sa.select(QuestionVersion.media, Question.bank_id)
+        .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
+        .join(Question, Question.id == QuestionVersion.question_id)
+        .where(AttemptQuestion.attempt_id == attempt_id)
+    ).all()
+    banks = {bank_id for media, bank_id in versions if digest in (media or {}).values()}
+    if not banks:
+        return None
+    return db.session.scalars(
+        sa.select(BankMedia).where(BankMedia.bank_id.in_(banks), BankMedia.sha256 == digest)
+    ).first()

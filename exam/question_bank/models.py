@@ -135,6 +135,9 @@ class Question(TimestampMixin, db.Model):
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Why a reviewer last sent the question back to its author (empty once resubmitted).
     review_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    # When the question was first drawn onto a paper (told by the exams domain when it draws
+    # papers): a used question is never deleted, only retired.
+    first_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     bank: Mapped[Bank] = relationship()
     category: Mapped[Category | None] = relationship()

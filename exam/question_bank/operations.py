@@ -418,6 +418,22 @@ def delete_question(question: Question, *, actor: User) -> None:
     db.session.flush()
 
 
+def mark_used(question_ids: Iterable[int], *, at: dt.datetime) -> None:
+    """The questions were drawn onto papers at ``at`` (called by the exams domain): the first
+    use is kept, later ones change nothing."""
+    ids = set(question_ids)
+    if ids:
+        db.session.execute(
+            sa.update(Question)
+            .where(Question.id.in_(ids), Question.first_used_at.is_(None))
+            .values(first_used_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        for loaded in list(db.session.identity_map.values()):  # read again when next used
+            if isinstance(loaded, Question) and loaded.id in ids:
+                db.session.expire(loaded, ["first_used_at"])
+
+
 def reveal_question(question: Question, *, actor: User) -> Question:
     """Showing a secret question to someone leaves a trace in the audit trail."""
     record("question.view", question, actor=actor)

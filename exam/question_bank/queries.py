@@ -348,16 +348,7 @@ def coverage(bank_id: int) -> Coverage:
 
 def question_is_used(question: Question) -> bool:
     """Whether any version of the question was ever drawn onto a paper."""
-    from exam.exams.models import AttemptQuestion  # the exams domain reads the bank
-
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(AttemptQuestion)
-            .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
-            .where(QuestionVersion.question_id == question.id)
-        )
-    )
+    return question.first_used_at is not None
 
 
 def review_history(question: Question) -> list[Any]:
@@ -402,24 +393,6 @@ def media_file(version: QuestionVersion, name: str) -> BankMedia | None:
         sa.select(BankMedia).where(
             BankMedia.bank_id == version.question.bank_id, BankMedia.sha256 == digest
         )
-    ).first()
-
-
-def media_on_paper(attempt_id: int, digest: str) -> BankMedia | None:
-    """The file ``digest`` when a question on paper ``attempt_id`` embeds it, else None."""
-    from exam.exams.models import AttemptQuestion
-
-    versions = db.session.execute(
-        sa.select(QuestionVersion.media, Question.bank_id)
-        .join(AttemptQuestion, AttemptQuestion.question_version_id == QuestionVersion.id)
-        .join(Question, Question.id == QuestionVersion.question_id)
-        .where(AttemptQuestion.attempt_id == attempt_id)
-    ).all()
-    banks = {bank_id for media, bank_id in versions if digest in (media or {}).values()}
-    if not banks:
-        return None
-    return db.session.scalars(
-        sa.select(BankMedia).where(BankMedia.bank_id.in_(banks), BankMedia.sha256 == digest)
     ).first()
 
 

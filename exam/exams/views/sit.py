@@ -20,7 +20,7 @@ from exam.core.views import commit_after, refused, run_operation
 from exam.exams.forms import StartForm
 from exam.exams.hotpath import NotYours, OpenPaper, open_paper
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, ReviewOption
-from exam.exams.queries import review_opens_at
+from exam.exams.queries import media_on_paper, review_opens_at
 from exam.exams.rendering import body_context, key_words, response_words
 from exam.exams.rules import TooManyWrongCodes, WrongCode
 from exam.exams.sitting import (
