@@ -40,7 +40,6 @@ from exam.exams.views.common import (
 )
 from exam.extensions import login_manager
 from exam.question_bank.qtypes import get_type
-from exam.question_bank.queries import media_on_paper
 
 
 @bp.app_template_global("qtype_template")
