@@ -362,7 +362,6 @@ def _screen(
             actor=board,
             at=closed + dt.timedelta(days=2),
         )
-    advance_round(round_, actor=board, at=closed + dt.timedelta(days=3))  # testing
     return applications
 
 
