@@ -411,6 +411,7 @@ def test_the_test_page_lists_sessions_rooms_and_the_blueprint(app, make, seated)
 
 def test_attempts_keep_their_session(make, seated):
     test, _, board, _ = seated
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=BEFORE)
     db.session.flush()
     sessions = db.session.execute(

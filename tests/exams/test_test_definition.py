@@ -261,6 +261,7 @@ def test_papers_pin_the_question_version_they_were_drawn_with(make):
     make.application(position)
     test = make.test(round_, starts_at=STARTS_AT, papers=False)
     board = make.user(Role.BOARD_ADMIN)
+    make.stage(test.round, RoundStatus.TESTING)
     generate_papers(test, actor=board, at=BEFORE)
     db.session.flush()
     [paper] = _papers_of(test)
