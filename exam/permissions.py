@@ -3,12 +3,9 @@ page hides exactly what the server forbids."""
 
 from exam.accounts.permissions import (  # noqa: F401
     can_administer_accounts,
-    can_oversee,
     is_author,
     is_board,
     is_candidate,
-    is_panel_member,
-    is_supervisor,
 )
 from exam.candidates.permissions import (  # noqa: F401
     can_apply,
@@ -16,7 +13,9 @@ from exam.candidates.permissions import (  # noqa: F401
     can_draw_lots,
     can_edit_application,
     can_import_candidates,
+    can_send_summons,
     can_view_application,
+    can_view_candidates,
 )
 from exam.council.permissions import (  # noqa: F401
     can_run_meetings,
@@ -38,7 +37,12 @@ from exam.exams.permissions import (  # noqa: F401
 )
 from exam.marking.permissions import can_view_marking  # noqa: F401
 from exam.notices.permissions import can_retry_notices, can_view_outbox  # noqa: F401
-from exam.panels.permissions import can_manage_panels, can_score_on, can_view_panel  # noqa: F401
+from exam.panels.permissions import (  # noqa: F401
+    can_manage_panels,
+    can_score_on,
+    can_view_panel,
+    is_panel_member,
+)
 from exam.question_bank.permissions import (  # noqa: F401
     can_approve_question,
     can_delete_question,
@@ -52,7 +56,9 @@ from exam.question_bank.permissions import (  # noqa: F401
 )
 from exam.results.permissions import can_compute_results, can_view_results  # noqa: F401
 from exam.rounds.permissions import (  # noqa: F401
+    can_manage_round,
     can_manage_rounds,
     can_manage_units,
     can_view_round_admin,
+    can_view_units,
 )

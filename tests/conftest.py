@@ -84,6 +84,18 @@ def login(client: FlaskClient, user: User | None) -> FlaskClient:
     return client
 
 
+@pytest.fixture(autouse=True)
+def auto_seat(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Staff made by the factories sit on their rounds' bodies by default
+    (``factories.AUTO_SEATS``), except in tests/council and the demo's tests, which build
+    the bodies through the operations themselves (they refuse a person seated twice)."""
+    factories.auto_seat["on"] = not (
+        "council" in request.node.path.parts or request.node.path.name == "test_demo.py"
+    )
+    yield
+    factories.auto_seat["on"] = True
+
+
 @pytest.fixture
 def make() -> type[factories.Factories]:
     return factories.Factories

@@ -7,10 +7,13 @@ import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from exam.accounts.models import Role, User
+import sqlalchemy as sa
+
+from exam.accounts.models import Role, RoleGrant, User
 from exam.accounts.operations import create_user
 from exam.candidates.models import Application, Gender
 from exam.candidates.operations import apply_to_position, decide_eligibility
+from exam.council.models import Body, BodyKind, MemberFunction, Membership
 from exam.exams.definition import create_test
 from exam.exams.models import Attempt, Test
 from exam.exams.papers import attempt_for, generate_papers
@@ -29,16 +32,35 @@ from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.operations import add_position, advance_round, create_round
 
 PASSWORD = "mat-khau-thu-nghiem"
+
+# Seats given by default (see ``seat_by_role``): a person made with one of these roles sits on
+# that body of every round, so that a test acting "as the board" on a round made here keeps
+# working now that powers come from seats. ``make.user(..., seated=False)`` opts out (their
+# address starts with UNSEATED), as do the tests that build bodies themselves (tests/council).
+AUTO_SEATS = {
+    Role.BOARD_ADMIN: BodyKind.COUNCIL,
+    Role.SUPERVISOR: BodyKind.SUPERVISORY,
+    Role.INVIGILATOR: BodyKind.INVIGILATION,
+    Role.PANEL_MEMBER: BodyKind.INTERVIEW,
+}
+UNSEATED = "unseated-"
+AUTO_PANEL = "Ban phỏng vấn (thử nghiệm)"
+auto_seat = {"on": True}  # switched off per test by tests/conftest.py
 _counter = itertools.count(1)
 T0 = dt.datetime(2026, 3, 1, 1, 0, tzinfo=dt.UTC)
 
 
 class Factories:
     @staticmethod
-    def user(*roles: Role, name: str | None = None, email: str | None = None) -> User:
+    def user(
+        *roles: Role, name: str | None = None, email: str | None = None, seated: bool = True
+    ) -> User:
+        """A user holding ``roles`` (a candidate if none); with a staff role, seated by
+        default on the matching body of every round (``AUTO_SEATS``), unless ``seated`` is
+        False: then they sit nowhere until ``make.seat``."""
         n = next(_counter)
         user = create_user(
-            email or f"user{n}@test.example",
+            email or f"{'' if seated else UNSEATED}user{n}@test.example",
             name or f"Người Dùng {n}",
             PASSWORD,
             set(roles) or {Role.CANDIDATE},
@@ -77,6 +99,25 @@ class Factories:
             advance_round(round_, actor=board)
         db.session.flush()
         return round_
+
+    @staticmethod
+    def seat(
+        user: User,
+        round_: Round,
+        kind: BodyKind = BodyKind.COUNCIL,
+        function: MemberFunction = MemberFunction.MEMBER,
+        *,
+        name: str = "",
+    ) -> Membership:
+        """Seat ``user`` on the round's body of ``kind`` (made if missing; an interview
+        panel named ``name``), without the operations' checks: a test's set-up."""
+        if kind == BodyKind.INTERVIEW:
+            name = name or AUTO_PANEL
+        body_id = _body_id(db.session.connection(), round_.id, kind, name)
+        membership = Membership(body_id=body_id, user_id=user.id, function=function, post="")
+        db.session.add(membership)
+        db.session.flush()
+        return membership
 
     @staticmethod
     def stage(round_: Round, status: RoundStatus) -> Round:
@@ -366,6 +407,73 @@ class Factories:
             decide(application, eligible=True, reason="", actor=board, at=after)
         db.session.flush()
         return round_
+
+
+def _body_id(connection: sa.Connection, round_id: int, kind: BodyKind, name: str = "") -> int:
+    """The round's body of ``kind`` (and ``name``), inserted if missing."""
+    bodies = Body.__table__
+    if kind == BodyKind.INTERVIEW:
+        name = name or AUTO_PANEL
+    found = connection.scalar(
+        sa.select(bodies.c.id).where(
+            bodies.c.round_id == round_id, bodies.c.kind == kind, bodies.c.name == name
+        )
+    )
+    if found is not None:
+        return found
+    return connection.execute(
+        bodies.insert().values(
+            round_id=round_id,
+            kind=kind,
+            name=name,
+            decision_number=f"TEST-{kind.value}-{name or 0}-{next(_counter)}",
+            decision_on=dt.date(2026, 1, 5),
+            signer_name="Người Ký Thử",
+            signer_title="Giám đốc",
+        )
+    ).inserted_primary_key[0]
+
+
+def _seat_row(connection: sa.Connection, user_id: int, round_id: int, kind: BodyKind) -> None:
+    members = Membership.__table__
+    body_id = _body_id(connection, round_id, kind)
+    taken = connection.scalar(
+        sa.select(members.c.id).where(members.c.body_id == body_id, members.c.user_id == user_id)
+    )
+    if taken is None:
+        connection.execute(
+            members.insert().values(
+                body_id=body_id, user_id=user_id, function=MemberFunction.MEMBER, post=""
+            )
+        )
+
+
+@sa.event.listens_for(sa.orm.Session, "after_flush")
+def seat_by_role(session: sa.orm.Session, _context: object) -> None:
+    """Seat by default (``AUTO_SEATS``): a new round gets every staff person on its bodies,
+    a new staff role seats its holder on every round. Plain inserts on the flush's own
+    connection, so the flush itself is unchanged."""
+    if not auto_seat["on"]:
+        return
+    rounds = [o for o in session.new if isinstance(o, Round)]
+    grants = [o for o in session.new if isinstance(o, RoleGrant) and o.role in AUTO_SEATS]
+    if not rounds and not grants:
+        return
+    connection = session.connection()
+    seated = sa.select(RoleGrant.user_id, RoleGrant.role).join(User, User.id == RoleGrant.user_id)
+    seated = seated.where(RoleGrant.role.in_(list(AUTO_SEATS)), ~User.email.startswith(UNSEATED))
+    if rounds:
+        people = connection.execute(seated).all()
+        for round_ in rounds:
+            for user_id, role in people:
+                _seat_row(connection, user_id, round_.id, AUTO_SEATS[Role(role)])
+    if grants:
+        wanted = {g.user_id for g in grants}
+        people = connection.execute(seated.where(RoleGrant.user_id.in_(wanted))).all()
+        round_ids = connection.scalars(sa.select(Round.id)).all()
+        for user_id, role in people:
+            for round_id in round_ids:
+                _seat_row(connection, user_id, round_id, AUTO_SEATS[Role(role)])
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

@@ -1,5 +1,12 @@
 """Every route × every role: who gets the page (200), who is sent to log in (302), who is
-refused (403), and who must not even learn that the thing exists (404)."""
+refused (403), and who must not even learn that the thing exists (404).
+
+A round's powers come from seats on its bodies (docs/domain.md §2). In the first matrix the
+staff of ROLES sit on the world's round by the factories' default (tests/factories.py,
+``AUTO_SEATS``): "board_admin" on its Council, "supervisor" on its supervisory board,
+"panel_member" and "outsider_member" on its interview board. Someone with no seat in a round
+gets 404 for its objects, a member without the power 403. The second part, bodies × rounds,
+seats people explicitly on round A's bodies and checks them against rounds A and B."""
 
 from __future__ import annotations
 
@@ -10,11 +17,16 @@ import pytest
 import time_machine
 
 from exam.accounts.models import Role
+from exam.council.models import BodyKind, MemberFunction
+from exam.council.operations import add_item, hold_meeting
 from exam.exams.definition import add_room
 from exam.exams.models import Test as ExamTest
 from exam.extensions import db
-from exam.rounds.models import RoundStatus
+from exam.panels.models import PanelRole
+from exam.panels.operations import create_panel
+from exam.rounds.models import Round, RoundStatus
 from tests.conftest import login
+from tests.council.conftest import seat
 from tests.results.test_ranking import QUESTIONS, _sit
 
 ROLES = [
@@ -44,6 +56,10 @@ class World:
     room_id: int = 0
     interviewed_id: int = 0  # an application past the test gate, which the panel scores
     account_id: int = 0  # a staff account, for the account administration's pages
+    body_id: int = 0  # the round's Council, on which none of ROLES sits
+    membership_id: int = 0
+    meeting_id: int = 0
+    item_id: int = 0
     session_id: int = 0  # the test's first session, for its late-entry setting
 
 
@@ -65,6 +81,18 @@ def world(make) -> World:
     outsider = make.user(Role.PANEL_MEMBER)
     author = make.user(Role.QUESTION_AUTHOR)
     question = make.question(author=author)
+    council_chair = make.user(Role.PANEL_MEMBER)
+    seat_ = seat(round_, BodyKind.COUNCIL, council_chair, MemberFunction.CHAIR)
+    meeting = hold_meeting(
+        seat_.body,
+        held_at=dt.datetime(2026, 2, 10, 2, 0, tzinfo=dt.UTC),
+        place="Phòng họp",
+        attendee_ids=[council_chair.id],
+        presiding_id=council_chair.id,
+        actor=council_chair,
+        at=dt.datetime(2026, 2, 10, 3, 0, tzinfo=dt.UTC),
+    )
+    item = add_item(meeting, title="Nội dung", actor=council_chair)
     db.session.commit()
     users = {
         "guest": None,
@@ -91,6 +119,10 @@ def world(make) -> World:
         room.id,
         passed.id,
         account_id=author.id,
+        body_id=seat_.body_id,
+        membership_id=seat_.id,
+        meeting_id=meeting.id,
+        item_id=item.id,
         session_id=test.sessions[0].id,
     )
 
@@ -98,6 +130,17 @@ def world(make) -> World:
 # Expected status per role, in the order of ROLES.
 #            guest cand other member outsider author board super
 GET_MATRIX = [
+    # A round's bodies (issue 13): platform administration and whoever sits on one of the
+    # round's bodies (the panel members on its interview panel, the supervisor on its
+    # supervisory board); the Council's meetings: the Council and the supervisory board;
+    # setting up and recording: platform administration (or the Council's secretariat).
+    ("/rounds/{round_id}/bodies", [302, 404, 404, 200, 200, 404, 200, 200]),
+    ("/rounds/{round_id}/bodies/new", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/bodies/{body_id}", [302, 404, 404, 200, 200, 404, 200, 200]),
+    ("/bodies/{body_id}/decision.pdf", [302, 404, 404, 200, 200, 404, 200, 200]),
+    ("/rounds/{round_id}/meetings/new", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/meetings/{meeting_id}", [302, 404, 404, 404, 404, 404, 200, 200]),
+    ("/meetings/{meeting_id}/minutes.pdf", [302, 404, 404, 404, 404, 404, 200, 200]),
     ("/", [200, 200, 200, 200, 200, 200, 200, 200]),
     ("/login", [200, 302, 302, 302, 302, 302, 302, 302]),
     ("/register", [200, 302, 302, 302, 302, 302, 302, 302]),
@@ -105,11 +148,11 @@ GET_MATRIX = [
     ("/rounds/new", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("/rounds/{round_id}", [200, 200, 200, 200, 200, 200, 200, 200]),
     ("/rounds/{draft_round_id}", [404, 404, 404, 404, 404, 404, 200, 200]),
-    ("/rounds/{draft_round_id}/positions/new", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rounds/{draft_round_id}/positions/new", [302, 404, 404, 403, 403, 404, 200, 403]),
     ("/positions/{position_id}/apply", [302, 200, 200, 403, 403, 403, 403, 403]),
     ("/applications/", [302, 200, 200, 403, 403, 403, 403, 403]),
     ("/applications/{application_id}", [302, 200, 404, 404, 404, 404, 200, 200]),
-    ("/rounds/{round_id}/applications", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/rounds/{round_id}/applications", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/bank/", [302, 403, 403, 403, 403, 200, 200, 403]),
     ("/bank/new", [302, 403, 403, 403, 403, 200, 200, 403]),
     ("/bank/{bank_id}", [302, 403, 403, 403, 403, 200, 200, 403]),
@@ -124,51 +167,51 @@ GET_MATRIX = [
     ("/bank/questions/{question_id}/history", [302, 403, 403, 403, 403, 200, 200, 403]),
     # A question's image: an unknown one is a 404 for everyone signed in (existence hidden).
     ("/bank/media/{question_id}/none.png", [302, 404, 404, 404, 404, 404, 404, 404]),
-    ("/rounds/{round_id}/tests/new", [302, 403, 403, 403, 403, 403, 200, 403]),
-    ("/tests/{test_id}", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/rounds/{round_id}/tests/new", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/tests/{test_id}", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/attempts/{attempt_id}", [302, 200, 404, 404, 404, 404, 404, 404]),
     ("/attempts/{attempt_id}/state", [302, 200, 404, 404, 404, 404, 404, 404]),
     # A question's image on a paper: only inside the candidate's running attempt (this one
     # has not started), and a guest is not even sent to sign in.
     ("/attempts/{attempt_id}/assets/" + "0" * 64, [404, 404, 404, 404, 404, 404, 404, 404]),
     ("/exam-clock", [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("/tests/{test_id}/analysis", [302, 403, 403, 403, 403, 403, 200, 200]),
-    ("/tests/{test_id}/analysis.csv", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/tests/{test_id}/analysis", [302, 404, 404, 403, 403, 404, 200, 200]),
+    ("/tests/{test_id}/analysis.csv", [302, 404, 404, 403, 403, 404, 200, 200]),
     # Voiding: only the board; a question of another bank than the test's is a 404.
-    ("/tests/{test_id}/questions/{question_id}/void", [302, 403, 403, 403, 403, 403, 404, 403]),
+    ("/tests/{test_id}/questions/{question_id}/void", [302, 404, 404, 403, 403, 404, 404, 403]),
     ("/invigilation/", [302, 403, 403, 403, 403, 403, 200, 200]),
-    ("/rooms/{room_id}", [302, 403, 403, 403, 403, 403, 200, 200]),
-    ("/rooms/{room_id}/live", [302, 403, 403, 403, 403, 403, 200, 200]),
-    ("/attempts/{attempt_id}/invigilate", [302, 403, 403, 403, 403, 403, 200, 403]),
-    ("/rounds/{round_id}/panels/new", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rooms/{room_id}", [302, 404, 404, 403, 403, 404, 200, 200]),
+    ("/rooms/{room_id}/live", [302, 404, 404, 403, 403, 404, 200, 200]),
+    ("/attempts/{attempt_id}/invigilate", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/rounds/{round_id}/panels/new", [302, 404, 404, 403, 403, 404, 200, 403]),
     ("/panels/", [302, 403, 403, 200, 200, 403, 403, 403]),
     ("/panels/{panel_id}", [302, 404, 404, 200, 404, 404, 200, 200]),
     (
         "/panels/{panel_id}/applications/{interviewed_id}/score",
-        [302, 403, 403, 200, 404, 403, 403, 403],
+        [302, 404, 404, 200, 404, 404, 404, 404],
     ),
-    ("/positions/{position_id}/results", [302, 403, 403, 403, 403, 403, 200, 200]),
-    ("/positions/{position_id}/results.pdf", [302, 403, 403, 403, 403, 403, 302, 302]),
+    ("/positions/{position_id}/results", [302, 404, 404, 403, 403, 404, 200, 200]),
+    ("/positions/{position_id}/results.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     # Rounds, candidates and eligibility (issue 3)
-    ("/rounds/{draft_round_id}/edit", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rounds/{draft_round_id}/edit", [302, 404, 404, 403, 403, 404, 200, 403]),
     ("/rounds/units/", [302, 403, 403, 403, 403, 403, 200, 200]),
     ("/rounds/units/new", [302, 403, 403, 403, 403, 403, 200, 403]),
-    ("/rounds/positions/{position_id}/edit", [302, 403, 403, 403, 403, 403, 200, 403]),
-    ("/rounds/positions/{position_id}/stop", [302, 403, 403, 403, 403, 403, 200, 403]),
+    ("/rounds/positions/{position_id}/edit", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/rounds/positions/{position_id}/stop", [302, 404, 404, 403, 403, 404, 200, 403]),
     ("/applications/{application_id}/edit", [302, 200, 404, 404, 404, 404, 403, 403]),
     (
         "/rounds/{round_id}/applications/import-template.xlsx",
-        [302, 403, 403, 403, 403, 403, 200, 403],
+        [302, 404, 404, 403, 403, 404, 200, 403],
     ),
-    ("/rounds/{round_id}/applications/import", [302, 403, 403, 403, 403, 403, 200, 403]),
-    ("/rounds/{round_id}/applications/eligible.xlsx", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/rounds/{round_id}/applications/import", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/rounds/{round_id}/applications/eligible.xlsx", [302, 404, 404, 403, 403, 404, 200, 200]),
     (
         "/rounds/{round_id}/applications/not-eligible.xlsx",
-        [302, 403, 403, 403, 403, 403, 200, 200],
+        [302, 404, 404, 403, 403, 404, 200, 200],
     ),
-    ("/rounds/{round_id}/applications/eligible.pdf", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/rounds/{round_id}/applications/eligible.pdf", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/positions/{position_id}/draw", [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("/notices/", [302, 403, 403, 403, 403, 403, 200, 200]),
+    ("/notices/", [302, 403, 403, 403, 403, 403, 200, 403]),
     # Account administration (issue 13): the platform administration only.
     ("/accounts/", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("/accounts/new", [302, 403, 403, 403, 403, 403, 200, 403]),
@@ -177,6 +220,12 @@ GET_MATRIX = [
 
 # Writes: only the denials are listed here (the allowed behaviour has its own tests).
 POST_DENIALS = [
+    ("/rounds/{round_id}/bodies/new", {"board_admin"}),
+    ("/bodies/{body_id}/members", {"board_admin"}),
+    ("/bodies/{body_id}/members/{membership_id}/remove", {"board_admin"}),
+    ("/rounds/{round_id}/meetings/new", {"board_admin"}),
+    ("/meetings/{meeting_id}/items", {"board_admin"}),
+    ("/meetings/items/{item_id}/votes", {"board_admin"}),
     ("/rounds/{round_id}/advance", {"board_admin"}),
     ("/applications/{application_id}/decide", {"board_admin"}),
     ("/bank/questions/{question_id}/submit", {"author"}),
@@ -275,3 +324,202 @@ def test_questions_are_not_shown_before_the_start(app, world):
     assert "Chưa đến giờ thi" in before
     assert "Mã ca thi" in started
     assert state["status"] == "ready"
+
+
+# --- bodies × rounds (issue 13): powers come from seats on a round's bodies ----------------
+
+# Who sits where in round A (nobody here sits on round B), and the platform administration
+# without a seat. Each person holds a staff role but is seated only explicitly
+# (``seated=False``): the role gives nothing, the seat does.
+SEATS = {
+    "council": BodyKind.COUNCIL,
+    "eligibility": BodyKind.ELIGIBILITY,
+    "invigilation": BodyKind.INVIGILATION,
+    "interview": BodyKind.INTERVIEW,
+    "supervisory": BodyKind.SUPERVISORY,
+    "marking": BodyKind.MARKING,
+}
+PEOPLE = [*SEATS, "platform"]
+
+
+@dataclass
+class RoundObjects:
+    round_id: int
+    position_id: int
+    application_id: int
+    interviewed_id: int
+    test_id: int
+    attempt_id: int
+    room_id: int
+    panel_id: int
+
+
+def _round_objects(make, invigilator, interviewer) -> RoundObjects:
+    """A round in the interview stage with a dossier, a test sat by one candidate, a room
+    and a panel; ``invigilator`` and ``interviewer`` sit on its boards and on the room and
+    the panel."""
+    round_ = make.round()
+    position = round_.positions[0]
+    application = make.application(position)
+    passed = make.application(position)
+    with make.in_stage(round_, RoundStatus.TESTING):
+        test = make.test(round_, question_count=QUESTIONS)
+        _sit(test, passed, QUESTIONS)
+    make.seat(invigilator, round_, BodyKind.INVIGILATION)
+    room = add_room(
+        test.sessions[0], name="Phòng 1", capacity=5, invigilators=[invigilator], actor=None
+    )
+    attempt = make.attempt(test, application)
+    attempt.room = room  # seated in the room (made after the papers)
+    make.seat(interviewer, round_, BodyKind.INTERVIEW)
+    other = make.user(Role.PANEL_MEMBER)  # seated on the interview board by the factory
+    panel = create_panel(
+        position,
+        "Ban phỏng vấn",
+        [(interviewer, PanelRole.CHAIR), (other, PanelRole.MEMBER)],
+        actor=None,
+    )
+    make.stage(round_, RoundStatus.INTERVIEWS)
+    db.session.flush()
+    return RoundObjects(
+        round_.id,
+        position.id,
+        application.id,
+        passed.id,
+        test.id,
+        attempt.id,
+        room.id,
+        panel.id,
+    )
+
+
+@dataclass
+class TwoRounds:
+    people: dict
+    a: RoundObjects
+    b: RoundObjects
+
+
+@pytest.fixture
+def two_rounds(make) -> TwoRounds:
+    people = {name: make.user(Role.INVIGILATOR, seated=False) for name in SEATS}
+    people["platform"] = make.user(Role.BOARD_ADMIN, seated=False)
+    a = _round_objects(make, people["invigilation"], people["interview"])
+    # Round B has its own invigilator and interviewer, seated there only.
+    b = _round_objects(
+        make, make.user(Role.INVIGILATOR, seated=False), make.user(Role.INVIGILATOR, seated=False)
+    )
+    round_a = db.session.get(Round, a.round_id)
+    for name, kind in SEATS.items():
+        if kind not in (BodyKind.INVIGILATION, BodyKind.INTERVIEW):  # seated with their work
+            make.seat(people[name], round_a, kind)
+    db.session.commit()
+    return TwoRounds(people, a, b)
+
+
+# A round's objects, and who in round A gets each of round A's (in the order of PEOPLE).
+#                                council elig invig interv super marking platform
+ROUND_MATRIX = [
+    ("/rounds/{round_id}/applications", [200, 200, 403, 403, 200, 403, 404]),
+    ("/applications/{application_id}", [200, 200, 404, 404, 200, 404, 404]),
+    ("/rounds/{round_id}/applications/eligible.xlsx", [200, 200, 403, 403, 200, 403, 404]),
+    ("/rounds/{round_id}/applications/import", [200, 403, 403, 403, 403, 403, 404]),
+    ("/rounds/{round_id}/tests/new", [200, 403, 403, 403, 403, 403, 404]),
+    ("/tests/{test_id}", [200, 403, 403, 403, 200, 403, 404]),
+    ("/tests/{test_id}/analysis", [200, 403, 403, 403, 200, 403, 404]),
+    ("/rooms/{room_id}", [200, 403, 200, 403, 200, 403, 404]),
+    ("/attempts/{attempt_id}/invigilate", [200, 403, 200, 403, 403, 403, 404]),
+    ("/rounds/{round_id}/panels/new", [200, 403, 403, 403, 403, 403, 404]),
+    ("/panels/{panel_id}", [200, 404, 404, 200, 200, 404, 404]),
+    ("/panels/{panel_id}/applications/{interviewed_id}/score", [404, 404, 404, 200, 404, 404, 404]),
+    ("/positions/{position_id}/results", [200, 403, 403, 403, 200, 403, 404]),
+    ("/rounds/positions/{position_id}/stop", [200, 403, 403, 403, 403, 403, 404]),
+]
+
+
+def _round_url(template: str, objects: RoundObjects) -> str:
+    return template.format(**objects.__dict__)
+
+
+@pytest.mark.parametrize(("template", "expected"), ROUND_MATRIX, ids=[t for t, _ in ROUND_MATRIX])
+def test_a_seat_gives_its_powers_in_its_own_round(app, two_rounds, template, expected):
+    url = _round_url(template, two_rounds.a)
+    got = [login(app.test_client(), two_rounds.people[p]).get(url).status_code for p in PEOPLE]
+    assert dict(zip(PEOPLE, got, strict=True)) == dict(zip(PEOPLE, expected, strict=True))
+
+
+@pytest.mark.parametrize("template", [t for t, _ in ROUND_MATRIX])
+def test_a_seat_in_round_a_shows_nothing_of_round_b(app, two_rounds, template):
+    """Every member of round A's bodies, and the platform administration without a seat,
+    is told that round B's objects do not exist."""
+    url = _round_url(template, two_rounds.b)
+    got = {p: login(app.test_client(), two_rounds.people[p]).get(url).status_code for p in PEOPLE}
+    assert got == dict.fromkeys(PEOPLE, 404)
+
+
+ROUND_WRITES = [
+    "/rounds/{round_id}/advance",
+    "/applications/{application_id}/decide",
+    "/rounds/{round_id}/applications/decide-prechecked",
+    "/rounds/{round_id}/summons",
+    "/positions/{position_id}/draw",
+    "/tests/{test_id}/papers",
+    "/tests/{test_id}/sessions",
+    "/attempts/{attempt_id}/extra-time",
+    "/positions/{position_id}/results/compute",
+]
+
+
+@pytest.mark.parametrize("template", ROUND_WRITES)
+def test_writes_in_round_b_are_404_and_the_supervisors_write_nothing(app, two_rounds, template):
+    for person in PEOPLE:
+        client = login(app.test_client(), two_rounds.people[person])
+        assert client.post(_round_url(template, two_rounds.b)).status_code == 404, person
+    supervisor = login(app.test_client(), two_rounds.people["supervisory"])
+    assert supervisor.post(_round_url(template, two_rounds.a)).status_code == 403
+
+
+def test_lists_show_only_the_rounds_of_ones_bodies(app, two_rounds, make):
+    """The rounds' list and the home page show round B's draft to nobody of round A; my
+    rooms and my panels list round A's only."""
+    draft_b = make.round(status=RoundStatus.DRAFT)
+    draft_b.name = "Kỳ thi nháp của vòng B"
+    round_a = db.session.get(Round, two_rounds.a.round_id)
+    draft_a = make.round(status=RoundStatus.DRAFT)
+    draft_a.name = "Kỳ thi nháp của vòng A"
+    make.seat(two_rounds.people["council"], draft_a, BodyKind.COUNCIL)
+    db.session.commit()
+    council = login(app.test_client(), two_rounds.people["council"])
+    for page in ("/rounds/", "/"):
+        text = council.get(page).get_data(as_text=True)
+        assert "Kỳ thi nháp của vòng A" in text
+        assert "Kỳ thi nháp của vòng B" not in text
+    assert council.get(f"/rounds/{draft_b.id}").status_code == 404
+    assert council.get(f"/rounds/{draft_a.id}").status_code == 200
+    invigilator = login(app.test_client(), two_rounds.people["invigilation"])
+    rooms = invigilator.get("/invigilation/").get_data(as_text=True)
+    assert f'/rooms/{two_rounds.a.room_id}"' in rooms
+    assert f'/rooms/{two_rounds.b.room_id}"' not in rooms
+    interviewer = login(app.test_client(), two_rounds.people["interview"])
+    panels = interviewer.get("/panels/").get_data(as_text=True)
+    assert f'/panels/{two_rounds.a.panel_id}"' in panels
+    assert f'/panels/{two_rounds.b.panel_id}"' not in panels
+    assert round_a.name in council.get("/rounds/").get_data(as_text=True)
+
+
+def test_the_platform_administration_without_a_seat_creates_rounds_but_runs_none(
+    app, two_rounds, make
+):
+    """It creates rounds and sets up their Council; a round's own work needs a seat on its
+    Council (docs/domain.md §2)."""
+    platform = login(app.test_client(), two_rounds.people["platform"])
+    assert platform.get("/rounds/new").status_code == 200
+    assert platform.get(f"/rounds/{two_rounds.a.round_id}/bodies").status_code == 200
+    assert platform.get(f"/rounds/{two_rounds.a.round_id}/applications").status_code == 404
+    assert platform.post(f"/rounds/{two_rounds.a.round_id}/advance").status_code == 404
+    role_alone = make.user(Role.SUPERVISOR, Role.PANEL_MEMBER, Role.INVIGILATOR, seated=False)
+    db.session.commit()
+    role_alone = login(app.test_client(), role_alone)
+    assert role_alone.get(f"/tests/{two_rounds.a.test_id}").status_code == 404
+    assert role_alone.get(f"/panels/{two_rounds.a.panel_id}").status_code == 404
+    assert role_alone.get(f"/rooms/{two_rounds.a.room_id}").status_code == 404

@@ -12,6 +12,9 @@ def _has(user: Any, *roles: Role) -> bool:
 
 
 def is_board(user: Any) -> bool:
+    """The platform administration (the personnel office): creates rounds, sets up their
+    Council and supervisory board, keeps the units and the accounts. A round's own powers
+    come from seats on its bodies (exam/rounds/permissions.py), not from this role."""
     return _has(user, Role.BOARD_ADMIN)
 
 
@@ -19,21 +22,8 @@ def is_author(user: Any) -> bool:
     return _has(user, Role.QUESTION_AUTHOR)
 
 
-def is_panel_member(user: Any) -> bool:
-    return _has(user, Role.PANEL_MEMBER)
-
-
 def is_candidate(user: Any) -> bool:
     return _has(user, Role.CANDIDATE)
-
-
-def is_supervisor(user: Any) -> bool:
-    return _has(user, Role.SUPERVISOR)
-
-
-def can_oversee(user: Any) -> bool:
-    """The board runs a round; the supervisory board sees everything, changes nothing."""
-    return _has(user, Role.BOARD_ADMIN, Role.SUPERVISOR)
 
 
 def can_administer_accounts(user: Any) -> bool:

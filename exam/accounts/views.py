@@ -25,7 +25,7 @@ from exam.accounts.operations import (
 from exam.accounts.sessions import end_session, start_session
 from exam.candidates.models import Application
 from exam.candidates.permissions import can_import_candidates
-from exam.core.auth import get_or_404, require
+from exam.core.auth import ensure, get_or_404
 from exam.core.db import utcnow
 from exam.core.http import local_path
 from exam.core.views import commit_after, refused, run_operation
@@ -203,10 +203,11 @@ def forgot_password() -> str | Response:
 
 
 @bp.post("/rounds/<int:round_id>/invitations")
-@require(can_import_candidates)
+@login_required
 def invite_round(round_id: int) -> Response:
     """Invite every candidate of the round who has no password and no invitation yet."""
     round_ = get_or_404(Round, round_id)
+    ensure(can_import_candidates(current_user, round_), hide=True)
     count = commit_after(
         lambda: invitations.invite_uninvited(round_, actor=current_user, at=utcnow())
     )
@@ -215,10 +216,11 @@ def invite_round(round_id: int) -> Response:
 
 
 @bp.post("/rounds/<int:round_id>/candidates/<int:user_id>/invitation")
-@require(can_import_candidates)
+@login_required
 def invite_candidate(round_id: int, user_id: int) -> Response:
     """Invite (again) one candidate of the round; a new link voids the previous one."""
     round_ = get_or_404(Round, round_id)
+    ensure(can_import_candidates(current_user, round_), hide=True)
     application = db.session.scalars(
         sa.select(Application).where(
             Application.round_id == round_.id, Application.candidate_id == user_id

@@ -50,7 +50,9 @@ from exam.candidates.permissions import (
     can_draw_lots,
     can_edit_application,
     can_import_candidates,
+    can_send_summons,
     can_view_application,
+    can_view_candidates,
 )
 from exam.candidates.queries import (
     applications_for_round,
@@ -73,7 +75,7 @@ from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.pdf import render_pdf
 from exam.core.views import refused, run_operation
 from exam.rounds.models import Position, Round, RoundStatus
-from exam.rounds.permissions import can_view_round_admin
+from exam.rounds.permissions import ensure_in_round
 
 bp = Blueprint("candidates", __name__)
 
@@ -270,9 +272,10 @@ def delete_document(application_id: int, document_id: int) -> Response:
 
 
 @bp.get("/rounds/<int:round_id>/applications")
-@require(can_view_round_admin)
+@login_required
 def for_round(round_id: int) -> str:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_view_candidates(current_user, round_), current_user, round_)
     status = request.args.get("status")
     wanted = ApplicationStatus(status) if status in {s.value for s in ApplicationStatus} else None
     applications = applications_for_round(round_.id, wanted)
@@ -289,9 +292,11 @@ def for_round(round_id: int) -> str:
 
 
 @bp.post("/applications/<int:application_id>/decide")
-@require(can_decide_eligibility)
+@login_required
 def decide(application_id: int) -> str | Response | tuple[str, int]:
     application = get_or_404(Application, application_id)
+    round_ = application.position.round
+    ensure_in_round(can_decide_eligibility(current_user, round_), current_user, round_)
     form = DecisionForm()
     if request.form.get("decision") not in ("eligible", "not_eligible"):
         abort(400)
@@ -314,9 +319,10 @@ def decide(application_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.post("/rounds/<int:round_id>/applications/decide-prechecked")
-@require(can_decide_eligibility)
+@login_required
 def decide_all_prechecked(round_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_decide_eligibility(current_user, round_), current_user, round_)
     decided = run_operation(
         lambda: decide_prechecked(round_, actor=current_user, at=utcnow()),
         _("Đã kết luận đủ điều kiện cho các hồ sơ đạt tất cả tiêu chuẩn."),
@@ -344,16 +350,18 @@ def _preview(round_: Round, data: bytes) -> tuple[list, list]:
 
 
 @bp.get("/rounds/<int:round_id>/applications/import-template.xlsx")
-@require(can_import_candidates)
+@login_required
 def import_template(round_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_import_candidates(current_user, round_), current_user, round_)
     return _xlsx(imports.template_workbook(round_), f"mau-nhap-ho-so-ky-thi-{round_.id}.xlsx")
 
 
 @bp.route("/rounds/<int:round_id>/applications/import", methods=["GET", "POST"])
-@require(can_import_candidates)
+@login_required
 def import_file(round_id: int) -> str:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_import_candidates(current_user, round_), current_user, round_)
     form = ImportForm()
     rows, problems, token = [], [], None
     if form.validate_on_submit():
@@ -377,10 +385,11 @@ def import_file(round_id: int) -> str:
 
 
 @bp.post("/rounds/<int:round_id>/applications/import/confirm")
-@require(can_import_candidates)
+@login_required
 def import_confirm(round_id: int) -> Response:
     """Start the import of a previewed file in the background; its page shows progress."""
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_import_candidates(current_user, round_), current_user, round_)
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
@@ -406,11 +415,12 @@ def _import_job_or_404(round_: Round, job_id: int) -> Job:
 
 
 @bp.get("/rounds/<int:round_id>/applications/import/jobs/<int:job_id>")
-@require(can_import_candidates)
+@login_required
 def import_job(round_id: int, job_id: int) -> Response:
     """The import's progress: the page polls the JSON below; without JavaScript, reloading
     the page shows the progress."""
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_import_candidates(current_user, round_), current_user, round_)
     job = _import_job_or_404(round_, job_id)
     status = job_status(job)
     response = make_response(
@@ -428,9 +438,10 @@ def import_job(round_id: int, job_id: int) -> Response:
 
 
 @bp.get("/rounds/<int:round_id>/applications/import/jobs/<int:job_id>.json")
-@require(can_import_candidates)
+@login_required
 def import_job_status(round_id: int, job_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_import_candidates(current_user, round_), current_user, round_)
     response = jsonify(job_status(_import_job_or_404(round_, job_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -447,18 +458,20 @@ def _xlsx(data: bytes, name: str) -> Response:
 
 
 @bp.get("/rounds/<int:round_id>/applications/<any(eligible, 'not-eligible'):which>.xlsx")
-@require(can_view_round_admin)
+@login_required
 def export_xlsx(round_id: int, which: str) -> Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_view_candidates(current_user, round_), current_user, round_)
     applications = published_list(round_, LISTS[which])
     data = imports.list_workbook(round_, applications, eligible=which == "eligible")
     return _xlsx(data, f"danh-sach-{which}-ky-thi-{round_.id}.xlsx")
 
 
 @bp.get("/rounds/<int:round_id>/applications/<any(eligible, 'not-eligible'):which>.pdf")
-@require(can_view_round_admin)
+@login_required
 def export_pdf(round_id: int, which: str) -> Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_view_candidates(current_user, round_), current_user, round_)
     form = NoticeNumberForm(request.args)
     number = form.number.data if form.validate() else None
     notice = eligibility_notice(round_, LISTS[which], number=number, at=utcnow())
@@ -478,7 +491,7 @@ def draw(position_id: int) -> str:
     """The lot for the order of presentations: anyone may see the seed and re-check it
     (registration numbers only; the names for the board and the supervisors)."""
     position = get_or_404(Position, position_id)
-    admin = can_view_round_admin(current_user)
+    admin = can_view_candidates(current_user, position.round)
     if position.round.status == RoundStatus.DRAFT and not admin:
         abort(404)
     record = draw_of(position.id)
@@ -494,9 +507,10 @@ def draw(position_id: int) -> str:
 
 
 @bp.post("/positions/<int:position_id>/draw")
-@require(can_draw_lots)
+@login_required
 def make_draw(position_id: int) -> Response:
     position = get_or_404(Position, position_id)
+    ensure_in_round(can_draw_lots(current_user, position.round), current_user, position.round)
     run_operation(
         lambda: draw_presentation_order(position, actor=current_user, at=utcnow()),
         _("Đã bốc thăm thứ tự trình bày."),
@@ -505,9 +519,10 @@ def make_draw(position_id: int) -> Response:
 
 
 @bp.post("/rounds/<int:round_id>/summons")
-@require(can_decide_eligibility)
+@login_required
 def summons(round_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_send_summons(current_user, round_), current_user, round_)
     count = run_operation(
         lambda: send_summons(round_, actor=current_user, at=utcnow()),
         _("Đã đưa giấy triệu tập vào hàng đợi gửi thư."),

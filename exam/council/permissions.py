@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_request_context
+
 from exam.accounts.models import Role
 from exam.council.models import Body, BodyKind, MemberFunction
-from exam.council.queries import functions_in, is_member
+from exam.council.queries import functions_in, is_member, rounds_where_member
+from exam.rounds.seats import register_seat_lookup
 
 
 def _signed_in(user: Any) -> bool:
@@ -82,3 +85,26 @@ def can_run_meetings(user: Any, round_: Any) -> bool:
     """Records meetings, items and votes: the Council's Chair or Member-secretary, or
     platform administration."""
     return is_platform_admin(user) or is_council_secretariat(user, round_)
+
+
+# --- the answer the rounds domain asks (exam/rounds/seats.py) -----------------------------
+
+
+def _seat_kinds(user_id: int, round_id: int) -> frozenset[str]:
+    """The kinds of the round's bodies the person sits on, read once per request (a page
+    asks it for every button it shows)."""
+    if not has_request_context():
+        return frozenset(kind for kind, _function in functions_in(user_id, round_id))
+    cache = g.setdefault("_seat_kinds", {})
+    if (user_id, round_id) not in cache:
+        cache[user_id, round_id] = frozenset(k for k, _f in functions_in(user_id, round_id))
+    return cache[user_id, round_id]
+
+
+def _rounds_with_seat(user_id: int, kinds: tuple[str, ...]) -> set[int]:
+    return rounds_where_member(user_id, *(BodyKind(kind) for kind in kinds))
+
+
+def register_with_rounds() -> None:
+    """Tell the rounds domain who sits where (called once by the app factory)."""
+    register_seat_lookup(_seat_kinds, _rounds_with_seat)

@@ -72,6 +72,19 @@ def members_of_round(round_id: int) -> set[int]:
     )
 
 
+def people_on(round_id: int, kind: BodyKind) -> list[User]:
+    """Who sits on the round's bodies of ``kind`` (every panel, for the interview board),
+    in Vietnamese name order."""
+    people = db.session.scalars(
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Membership.body)
+        .where(Body.round_id == round_id, Body.kind == kind)
+        .distinct()
+    ).all()
+    return sorted(people, key=lambda u: vietnamese_sort_key(u.full_name))
+
+
 def staff_people() -> list[User]:
     """Who may be offered as a member: active accounts holding a role other than candidate,
     in Vietnamese name order."""

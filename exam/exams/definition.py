@@ -13,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.core.errors import DomainError, ValidationFailed
+from exam.council.models import BodyKind
+from exam.council.queries import is_member
 from exam.exams.models import (
     BANK_RATIO_DEFAULT,
     BANK_RATIO_RANGE,
@@ -452,7 +454,10 @@ def add_room(
     name = required_text(name, "name", _l("Vui lòng điền mục này."))
     if any(r.name == name for r in session.rooms):
         raise ValidationFailed([("name", _l("Ca thi đã có phòng tên này."))])
-    room = Room(name=name, capacity=capacity, invigilators=list(invigilators))
+    invigilators = list(invigilators)
+    for person in invigilators:
+        _check_invigilator(session.test.round_id, person)
+    room = Room(name=name, capacity=capacity, invigilators=invigilators)
     session.rooms.append(room)
     db.session.flush()
     record(
@@ -469,11 +474,25 @@ def add_room(
     return room
 
 
-def assign_invigilator(room: Room, user: User, *, actor: User) -> Room:
-    from exam.accounts.models import Role
+def _check_invigilator(round_id: int, user: User) -> None:
+    """Only a member of the round's invigilation board (Ban coi thi) invigilates its rooms."""
+    if not is_member(user.id, round_id, BodyKind.INVIGILATION):
+        raise ValidationFailed(
+            [
+                (
+                    "invigilator_id",
+                    _l(
+                        "%(name)s không phải thành viên Ban coi thi của kỳ thi này: chỉ phân "
+                        "công thành viên Ban coi thi vào phòng thi.",
+                        name=user.full_name,
+                    ),
+                )
+            ]
+        )
 
-    if not user.has_role(Role.INVIGILATOR):
-        raise ValidationFailed([("user_id", _l("Người này chưa có vai trò cán bộ coi thi."))])
+
+def assign_invigilator(room: Room, user: User, *, actor: User) -> Room:
+    _check_invigilator(room.session.test.round_id, user)
     if user not in room.invigilators:
         room.invigilators.append(user)
         record("room.assign_invigilator", room, actor=actor, after={"user_id": user.id})

@@ -1,17 +1,33 @@
+"""Who may do what with a round's tests, from their seats on its bodies (docs/domain.md §2):
+the Council sets tests up; the invigilation board's members invigilate the rooms they are
+assigned to; the supervisory board watches and reads, changing nothing. A candidate sits
+only their own paper."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from exam.accounts.models import Role
-from exam.accounts.permissions import can_oversee, is_board, is_candidate, is_supervisor
+from exam.accounts.permissions import is_candidate
+from exam.rounds.permissions import (
+    COUNCIL,
+    INVIGILATION,
+    SUPERVISORY,
+    has_some_seat,
+    runs,
+    sits_in,
+)
 
 
-def can_manage_tests(user: Any) -> bool:
-    return is_board(user)
+def _round_of_room(room: Any) -> Any:
+    return room.session.test.round_id
 
 
-def can_monitor_tests(user: Any) -> bool:
-    return can_oversee(user)
+def can_manage_tests(user: Any, round_: Any) -> bool:
+    return runs(user, round_)
+
+
+def can_monitor_tests(user: Any, round_: Any) -> bool:
+    return sits_in(user, round_, COUNCIL, SUPERVISORY)
 
 
 def can_sit(user: Any, attempt: Any) -> bool:
@@ -20,24 +36,35 @@ def can_sit(user: Any, attempt: Any) -> bool:
 
 
 def is_invigilator(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_role(Role.INVIGILATOR)
+    """Sits on the invigilation board of some round (the menu's "Coi thi")."""
+    return has_some_seat(user, COUNCIL, INVIGILATION, SUPERVISORY)
 
 
 def can_invigilate_some_room(user: Any) -> bool:
-    return is_board(user) or is_invigilator(user)
+    return has_some_seat(user, COUNCIL, INVIGILATION)
 
 
 def can_invigilate(user: Any, room: Any) -> bool:
-    """The board in any room; an invigilator in the rooms assigned to them."""
-    if is_board(user):
+    """The Council in any room of its round; a member of the round's invigilation board in
+    the rooms assigned to them."""
+    if room is None:
+        return False
+    round_id = _round_of_room(room)
+    if runs(user, round_id):
         return True
-    return room is not None and is_invigilator(user) and user in room.invigilators
+    return sits_in(user, round_id, INVIGILATION) and user in room.invigilators
+
+
+def can_invigilate_attempt(user: Any, attempt: Any) -> bool:
+    """A candidate's paper: the Council of its round (seated in a room or not), or an
+    invigilator of its room."""
+    return runs(user, attempt.test.round_id) or can_invigilate(user, attempt.room)
 
 
 def can_watch_room(user: Any, room: Any) -> bool:
-    """The supervisory board watches every room, changing nothing."""
-    return can_invigilate(user, room) or is_supervisor(user)
+    """The supervisory board watches every room of its round, changing nothing."""
+    return can_invigilate(user, room) or sits_in(user, _round_of_room(room), SUPERVISORY)
 
 
 def can_watch_some_room(user: Any) -> bool:
-    return can_invigilate_some_room(user) or is_supervisor(user)
+    return has_some_seat(user, COUNCIL, INVIGILATION, SUPERVISORY)

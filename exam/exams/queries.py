@@ -86,14 +86,25 @@ def passed_test(application: Application, pass_mark: float) -> bool:
     return percent is not None and percent >= Decimal(str(pass_mark))
 
 
-def rooms_of(user: User) -> list[Room]:
-    """The rooms an invigilator is assigned to, by session start."""
+def rooms_of(
+    user: User, *, invigilated_rounds: set[int], watched_rounds: set[int] = frozenset()
+) -> list[Room]:
+    """The rooms of ``invigilated_rounds`` the person is assigned to, and every room of
+    ``watched_rounds`` (the rounds they run or supervise), by session start."""
+    assigned = sa.select(room_invigilators.c.room_id).where(
+        room_invigilators.c.user_id == user.id
+    )
     return list(
         db.session.scalars(
             sa.select(Room)
-            .join(room_invigilators, room_invigilators.c.room_id == Room.id)
             .join(ExamSession)
-            .where(room_invigilators.c.user_id == user.id)
+            .join(Test, Test.id == ExamSession.test_id)
+            .where(
+                sa.or_(
+                    sa.and_(Room.id.in_(assigned), Test.round_id.in_(invigilated_rounds)),
+                    Test.round_id.in_(watched_rounds),
+                )
+            )
             .order_by(ExamSession.starts_at, Room.name)
         )
     )

@@ -11,6 +11,7 @@ from flask_login import current_user
 from exam.candidates.queries import draw_of, round_counts
 from exam.core.auth import get_or_404
 from exam.core.db import utcnow
+from exam.council.permissions import is_platform_admin
 from exam.exams.queries import tests_of_round
 from exam.panels.queries import panel_of_position
 from exam.rounds.models import Round, RoundStatus
@@ -22,9 +23,11 @@ from exam.rounds.views import bp as rounds_bp
 @rounds_bp.get("/<int:round_id>")
 def show(round_id: int) -> str:
     round_ = get_or_404(Round, round_id)
-    admin = can_view_round_admin(current_user)
-    if round_.status == RoundStatus.DRAFT and not admin:
-        abort(404)  # a draft is not announced yet
+    admin = can_view_round_admin(current_user, round_)
+    # A draft is not announced yet: only its Council and supervisory board see it, and the
+    # platform administration, which sets its bodies up.
+    if round_.status == RoundStatus.DRAFT and not (admin or is_platform_admin(current_user)):
+        abort(404)
     target = round_.next_status()
     return render_template(
         "rounds/show.html",

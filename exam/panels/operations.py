@@ -8,10 +8,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from exam.accounts.models import Role, User
+from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.candidates.models import Application, ApplicationStatus
 from exam.core.errors import DomainError, ValidationFailed
+from exam.council.models import BodyKind
+from exam.council.queries import people_on
 from exam.extensions import db
 from exam.panels.models import MAX_PANEL_SCORE, Panel, PanelMember, PanelRole, ScoreSheet
 from exam.panels.queries import interview_list
@@ -31,9 +33,21 @@ def create_panel(
         raise ValidationFailed([("members", _l("Ban phỏng vấn cần ít nhất 2 thành viên."))])
     if len({user.id for user, _ in members}) != len(members):
         raise ValidationFailed([("members", _l("Một người chỉ được có một vị trí trong ban."))])
-    if any(not user.has_role(Role.PANEL_MEMBER) for user, _ in members):
+    # Only members of an interview board of the round sit on its panels (docs/domain.md §2).
+    board = {person.id for person in people_on(position.round_id, BodyKind.INTERVIEW)}
+    outside = [user.full_name for user, _ in members if user.id not in board]
+    if outside:
         raise ValidationFailed(
-            [("members", _l("Thành viên phải có vai trò thành viên ban phỏng vấn."))]
+            [
+                (
+                    "members",
+                    _l(
+                        "%(names)s không phải thành viên Ban phỏng vấn của kỳ thi này: chỉ "
+                        "thành viên Ban phỏng vấn mới được cử vào ban chấm.",
+                        names=", ".join(outside),
+                    ),
+                )
+            ]
         )
     if db.session.scalar(sa.select(Panel.id).where(Panel.position_id == position.id)):
         raise ValidationFailed(

@@ -10,14 +10,18 @@ from exam.candidates.queries import eligible_applications
 from exam.exams.queries import passed_test, tests_of_round
 from exam.extensions import db
 from exam.panels.models import Panel, PanelMember, ScoreSheet
+from exam.rounds.models import Position
 
 
-def panels_of_member(user: User) -> list[Panel]:
+def panels_of_member(user: User, round_ids: set[int]) -> list[Panel]:
+    """The panels the person sits on, of the rounds ``round_ids`` (those whose interview
+    board they are on)."""
     return list(
         db.session.scalars(
             sa.select(Panel)
             .join(PanelMember)
-            .where(PanelMember.user_id == user.id)
+            .join(Position, Position.id == Panel.position_id)
+            .where(PanelMember.user_id == user.id, Position.round_id.in_(round_ids))
             .order_by(Panel.id)
         )
     )

@@ -1,43 +1,41 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from exam.accounts.models import Role, RoleGrant, User
-from exam.accounts.permissions import is_panel_member
 from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
-from exam.core.i18n import vietnamese_sort_key
 from exam.core.views import refused, run_operation
-from exam.extensions import db
+from exam.council.models import BodyKind
+from exam.council.queries import people_on
 from exam.panels.forms import PanelForm, ScoreForm
 from exam.panels.models import Panel, PanelRole
 from exam.panels.operations import create_panel, record_panel_score, sheets_of_member
-from exam.panels.permissions import can_manage_panels, can_view_panel, membership
+from exam.panels.permissions import (
+    can_manage_panels,
+    can_view_panel,
+    is_panel_member,
+    membership,
+)
 from exam.panels.queries import interview_list, panels_of_member
 from exam.rounds.models import Round
+from exam.rounds.permissions import INTERVIEW, ensure_in_round
+from exam.rounds.seats import rounds_seated
 
 bp = Blueprint("panels", __name__)
 
 
-def _panel_people() -> list[User]:
-    users = db.session.scalars(
-        sa.select(User).join(RoleGrant).where(RoleGrant.role == Role.PANEL_MEMBER)
-    ).all()
-    return sorted(users, key=lambda u: vietnamese_sort_key(u.full_name))
-
-
 @bp.route("/rounds/<int:round_id>/panels/new", methods=["GET", "POST"])
-@require(can_manage_panels)
+@login_required
 def new(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_manage_panels(current_user, round_), current_user, round_)
     form = PanelForm()
-    people = _panel_people()
+    people = people_on(round_.id, BodyKind.INTERVIEW)
     form.position_id.choices = [SelectChoice(p.id, p.label) for p in round_.positions]
     form.chair_id.choices = [SelectChoice(u.id, u.full_name) for u in people]
     form.member_ids.choices = [SelectChoice(u.id, u.full_name) for u in people]
@@ -60,7 +58,8 @@ def new(round_id: int) -> str | Response:
 @bp.get("/panels/")
 @require(is_panel_member)
 def mine() -> str:
-    return render_template("panels/mine.html", panels=panels_of_member(current_user))
+    rounds = rounds_seated(current_user, INTERVIEW)
+    return render_template("panels/mine.html", panels=panels_of_member(current_user, rounds))
 
 
 @bp.get("/panels/<int:panel_id>")
@@ -80,7 +79,7 @@ def show(panel_id: int) -> str:
 
 
 @bp.route("/panels/<int:panel_id>/applications/<int:application_id>/score", methods=["GET", "POST"])
-@require(is_panel_member)
+@login_required
 def score(panel_id: int, application_id: int) -> str | Response:
     panel = get_or_404(Panel, panel_id)
     seat = membership(current_user, panel)

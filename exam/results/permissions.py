@@ -1,13 +1,15 @@
+"""Results of a round: computed by its Council, read by its Council and supervisory board."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from exam.accounts.permissions import can_oversee, is_board
+from exam.rounds.permissions import oversees, runs
 
 
-def can_compute_results(user: Any) -> bool:
-    return is_board(user)
+def can_compute_results(user: Any, round_: Any) -> bool:
+    return runs(user, round_)
 
 
-def can_view_results(user: Any) -> bool:
-    return can_oversee(user)
+def can_view_results(user: Any, round_: Any) -> bool:
+    return oversees(user, round_)

@@ -18,6 +18,14 @@ def public_rounds() -> list[Round]:
     )
 
 
+def rounds_listed_for(round_ids: set[int]) -> list[Round]:
+    """Announced rounds, and the rounds ``round_ids`` whatever their stage, newest first."""
+    visible = Round.status != RoundStatus.DRAFT
+    if round_ids:
+        visible = sa.or_(visible, Round.id.in_(round_ids))
+    return list(db.session.scalars(sa.select(Round).where(visible).order_by(Round.id.desc())))
+
+
 def all_rounds() -> list[Round]:
     return list(db.session.scalars(sa.select(Round).order_by(Round.id.desc())))
 

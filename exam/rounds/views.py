@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from exam.core.auth import get_or_404, require
@@ -28,8 +28,15 @@ from exam.rounds.operations import (
     update_position,
     update_round,
 )
-from exam.rounds.permissions import can_manage_rounds, can_manage_units, can_view_round_admin
-from exam.rounds.queries import all_rounds, all_units, public_rounds, units_matching
+from exam.rounds.permissions import (
+    can_manage_round,
+    can_manage_rounds,
+    can_manage_units,
+    can_view_units,
+    ensure_in_round,
+    rounds_overseen,
+)
+from exam.rounds.queries import all_rounds, all_units, rounds_listed_for, units_matching
 from exam.rounds.standards import Standards
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
@@ -37,7 +44,13 @@ bp = Blueprint("rounds", __name__, url_prefix="/rounds")
 
 @bp.get("/")
 def index() -> str:
-    rounds = all_rounds() if can_view_round_admin(current_user) else public_rounds()
+    # Announced rounds for everyone; a round's drafts only to those sitting on its Council or
+    # supervisory board, and every round to the platform administration, which sets them up.
+    rounds = (
+        all_rounds()
+        if can_manage_rounds(current_user)
+        else rounds_listed_for(rounds_overseen(current_user))
+    )
     return render_template("rounds/index.html", rounds=rounds)
 
 
@@ -66,9 +79,10 @@ def new() -> str | Response:
 
 
 @bp.route("/<int:round_id>/edit", methods=["GET", "POST"])
-@require(can_manage_rounds)
+@login_required
 def edit(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_manage_round(current_user, round_), current_user, round_)
     form = RoundForm(obj=round_)
     if form.validate_on_submit():
         done = run_operation(
@@ -90,9 +104,10 @@ def edit(round_id: int) -> str | Response:
 
 
 @bp.route("/<int:round_id>/positions/new", methods=["GET", "POST"])
-@require(can_manage_rounds)
+@login_required
 def new_position(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_manage_round(current_user, round_), current_user, round_)
     form = PositionForm(all_units())
     if form.validate_on_submit():
         done = run_operation(
@@ -116,9 +131,10 @@ def new_position(round_id: int) -> str | Response:
 
 
 @bp.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
-@require(can_manage_rounds)
+@login_required
 def edit_position(position_id: int) -> str | Response:
     position = get_or_404(Position, position_id)
+    ensure_in_round(can_manage_round(current_user, position.round), current_user, position.round)
     form = PositionForm(all_units(), obj=position, current_unit_id=position.unit_id)
     if not form.is_submitted():
         form.fill(position.standards_obj)
@@ -145,9 +161,10 @@ def edit_position(position_id: int) -> str | Response:
 
 
 @bp.route("/positions/<int:position_id>/stop", methods=["GET", "POST"])
-@require(can_manage_rounds)
+@login_required
 def stop(position_id: int) -> str | Response:
     position = get_or_404(Position, position_id)
+    ensure_in_round(can_manage_round(current_user, position.round), current_user, position.round)
     form = StopPositionForm()
     if form.validate_on_submit():
         done = run_operation(
@@ -163,9 +180,10 @@ def stop(position_id: int) -> str | Response:
 
 
 @bp.post("/<int:round_id>/advance")
-@require(can_manage_rounds)
+@login_required
 def advance(round_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_manage_round(current_user, round_), current_user, round_)
     run_operation(
         lambda: advance_round(round_, actor=current_user, at=utcnow()), _("Đã chuyển giai đoạn.")
     )
@@ -173,7 +191,7 @@ def advance(round_id: int) -> Response:
 
 
 @bp.get("/units/")
-@require(can_view_round_admin)
+@require(can_view_units)
 def units() -> str:
     query = request.args.get("q", "")[:200]
     return render_template(

@@ -203,9 +203,10 @@ def test_only_the_board_invites_and_only_a_candidate_of_the_round(app, make, set
     for person in (imported[1], registered, make.user(Role.SUPERVISOR)):
         db.session.commit()
         client = login(app.test_client(), person)
-        assert client.post(f"/rounds/{round_.id}/invitations").status_code == 403
+        # Only the round's Council invites; to anyone else the round's candidates are not there.
+        assert client.post(f"/rounds/{round_.id}/invitations").status_code == 404
         url = f"/rounds/{round_.id}/candidates/{imported[0].id}/invitation"
-        assert client.post(url).status_code == 403
+        assert client.post(url).status_code == 404
     board_client = login(app.test_client(), board)
     url = f"/rounds/{round_.id}/candidates/{outsider.id}/invitation"
     assert board_client.post(url).status_code == 404

@@ -189,7 +189,7 @@ def test_a_running_job_shows_its_progress_on_the_page_and_in_json(app, setting, 
     candidate = make.user(Role.CANDIDATE)
     db.session.commit()
     url = f"/rounds/{round_.id}/applications/import/jobs/{job.id}.json"
-    assert login(app.test_client(), candidate).get(url).status_code == 403
+    assert login(app.test_client(), candidate).get(url).status_code == 404  # no seat in the round
 
 
 def test_a_silent_job_is_shown_as_interrupted(app, setting):

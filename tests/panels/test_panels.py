@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from exam.accounts.models import Role, User
 from exam.core.errors import DomainError, ValidationFailed
+from exam.council.models import BodyKind
 from exam.extensions import db
 from exam.panels.models import Panel, PanelRole, ScoreSheet
 from exam.panels.operations import create_panel, record_panel_score
@@ -84,6 +85,19 @@ def test_create_panel_needs_at_least_two_members(make, n):
     assert _panels_of(position) == []
 
 
+def test_create_panel_refuses_a_member_of_another_rounds_interview_board(make):
+    """The panel member role, and a seat on another round's interview board, give nothing."""
+    position = make.round().positions[0]
+    elsewhere = make.user(Role.PANEL_MEMBER, seated=False)
+    make.seat(elsewhere, make.round(), BodyKind.INTERVIEW)
+    seats = [*_members(make, 2), (elsewhere, PanelRole.MEMBER)]
+    with pytest.raises(ValidationFailed) as refused:
+        create_panel(position, "Ban", seats, actor=make.user(Role.BOARD_ADMIN))
+    assert "không phải thành viên Ban phỏng vấn" in refused.value.reasons[0][1]
+    make.seat(elsewhere, position.round, BodyKind.INTERVIEW)
+    assert create_panel(position, "Ban", seats, actor=make.user(Role.BOARD_ADMIN))
+
+
 def test_create_panel_refuses_the_same_person_twice(make):
     position = make.round().positions[0]
     chair, member = make.user(Role.PANEL_MEMBER), make.user(Role.PANEL_MEMBER)
@@ -96,13 +110,18 @@ def test_create_panel_refuses_the_same_person_twice(make):
 
 
 @pytest.mark.parametrize("role", [Role.CANDIDATE, Role.BOARD_ADMIN, Role.SUPERVISOR])
-def test_create_panel_refuses_people_without_the_panel_member_role(make, role):
+def test_create_panel_refuses_people_outside_the_rounds_interview_board(make, role):
     position = make.round().positions[0]
-    seats = [*_members(make, 2), (make.user(role), PanelRole.MEMBER)]
+    outsider = make.user(role)
+    seats = [*_members(make, 2), (outsider, PanelRole.MEMBER)]
     with pytest.raises(ValidationFailed) as refused:
         create_panel(position, "Ban", seats, actor=make.user(Role.BOARD_ADMIN))
     assert refused.value.reasons == [
-        ("members", "Thành viên phải có vai trò thành viên ban phỏng vấn.")
+        (
+            "members",
+            f"{outsider.full_name} không phải thành viên Ban phỏng vấn của kỳ thi này: chỉ "
+            "thành viên Ban phỏng vấn mới được cử vào ban chấm.",
+        )
     ]
     db.session.flush()
     assert _panels_of(position) == []

@@ -7,12 +7,12 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from flask import abort, jsonify, redirect, render_template, url_for
+from flask import jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from exam.core.auth import ensure, get_or_404, require
+from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.i18n import format_datetime
 from exam.core.views import refused, run_operation
@@ -20,11 +20,18 @@ from exam.exams.closing import as_read
 from exam.exams.forms import ExtraTimeForm, IncidentForm, RetakeForm
 from exam.exams.invigilation import allow_retake, grant_extra_time, record_incident
 from exam.exams.models import Attempt, AttemptStatus, Penalty, Room
-from exam.exams.permissions import can_invigilate, can_watch_room, can_watch_some_room
+from exam.exams.permissions import (
+    can_invigilate,
+    can_invigilate_attempt,
+    can_watch_room,
+    can_watch_some_room,
+)
 from exam.exams.queries import ConsoleRow, progress_of, room_attempts, rooms_of, wrong_codes_of
 from exam.exams.sitting import close_if_expired
 from exam.exams.views import bp
 from exam.exams.views.common import answer_grace
+from exam.rounds.permissions import COUNCIL, INVIGILATION, SUPERVISORY, ensure_in_round
+from exam.rounds.seats import rounds_seated
 
 CODE_SHOWN_BEFORE = dt.timedelta(minutes=30)  # the console shows the session code from then
 
@@ -32,12 +39,18 @@ CODE_SHOWN_BEFORE = dt.timedelta(minutes=30)  # the console shows the session co
 @bp.get("/invigilation/")
 @require(can_watch_some_room)
 def my_rooms() -> str:
-    return render_template("exams/my_rooms.html", rooms=rooms_of(current_user))
+    rooms = rooms_of(
+        current_user,
+        invigilated_rounds=rounds_seated(current_user, INVIGILATION),
+        watched_rounds=rounds_seated(current_user, COUNCIL, SUPERVISORY),
+    )
+    return render_template("exams/my_rooms.html", rooms=rooms)
 
 
 def _room_for(room_id: int, *, act: bool = False) -> Room:
     room = get_or_404(Room, room_id)
-    ensure(can_invigilate(current_user, room) if act else can_watch_room(current_user, room))
+    allowed = can_invigilate(current_user, room) if act else can_watch_room(current_user, room)
+    ensure_in_round(allowed, current_user, room.session.test.round_id)
     return room
 
 
@@ -95,8 +108,8 @@ def console_live(room_id: int) -> Response:
 
 def _invigilated(attempt_id: int) -> Attempt:
     attempt = get_or_404(Attempt, attempt_id)
-    if not can_invigilate(current_user, attempt.room):
-        abort(403)
+    allowed = can_invigilate_attempt(current_user, attempt)
+    ensure_in_round(allowed, current_user, attempt.test.round_id)
     return attempt
 
 

@@ -7,16 +7,18 @@ import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from exam.accounts.models import Role, User
+from exam.accounts.models import User
 from exam.candidates.models import Application, ApplicationStatus
-from exam.core.auth import get_or_404, require
+from exam.core.auth import get_or_404
 from exam.core.db import utcnow
 from exam.core.http import is_id
 from exam.core.views import refused, run_operation
+from exam.council.models import BodyKind
+from exam.council.queries import people_on
 from exam.exams.analysis import item_analysis_csv, void_question
 from exam.exams.closing import as_read
 from exam.exams.definition import (
@@ -63,14 +65,16 @@ from exam.question_bank.models import Category, Difficulty, Question
 from exam.question_bank.qtypes import registered_types
 from exam.question_bank.queries import all_banks
 from exam.rounds.models import Round
+from exam.rounds.permissions import ensure_in_round
 
 # --- defining a test ------------------------------------------------------------------------
 
 
 @bp.route("/rounds/<int:round_id>/tests/new", methods=["GET", "POST"])
-@require(can_manage_tests)
+@login_required
 def new_test(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_manage_tests(current_user, round_), current_user, round_)
     form = TestForm()
     form.bank_id.choices = [SelectChoice(b.id, b.name) for b in all_banks()]
     if form.validate_on_submit():
@@ -109,11 +113,12 @@ def _section_form(test: Test, form: SectionForm | None = None) -> SectionForm:
     return form
 
 
-def _room_form(form: RoomForm | None = None) -> RoomForm:
+def _room_form(round_id: int, form: RoomForm | None = None) -> RoomForm:
+    """The invigilators offered: the members of the round's invigilation board (anyone else
+    is refused in words by the operation, not by the list)."""
     form = form or RoomForm(prefix="room")
-    invigilators = db.session.scalars(
-        db.select(User).join(User.role_grants).where(User.role_grants.any(role=Role.INVIGILATOR))
-    ).unique()
+    invigilators = people_on(round_id, BodyKind.INVIGILATION)
+    form.invigilator_id.validate_choice = False
     form.invigilator_id.choices = [(0, _("— chưa phân công —"))] + [
         (u.id, u.full_name) for u in invigilators
     ]
@@ -159,7 +164,7 @@ def _render_test(test: Test) -> str:
         rooms=rooms_of_test(test),
         section_form=_section_form(test),
         session_form=SessionForm(prefix="session"),
-        room_form=_room_form(),
+        room_form=_room_form(test.round_id),
         review_form=ReviewForm(prefix="review", review_option=test.review_option.value),
         rules_form=TestRulesForm(
             prefix="rules",
@@ -173,16 +178,18 @@ def _render_test(test: Test) -> str:
 
 
 @bp.get("/tests/<int:test_id>")
-@require(can_monitor_tests)
+@login_required
 def show_test(test_id: int) -> str:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_monitor_tests(current_user, test.round), current_user, test.round)
     return _render_test(test)
 
 
 @bp.post("/tests/<int:test_id>/sections")
-@require(can_manage_tests)
+@login_required
 def new_section(test_id: int) -> Response | tuple[str, int]:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = _section_form(test, SectionForm(prefix="section"))
     if form.validate_on_submit():
         category = (
@@ -208,18 +215,22 @@ def new_section(test_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/sections/<int:section_id>/delete")
-@require(can_manage_tests)
+@login_required
 def delete_section(section_id: int) -> Response:
     section = get_or_404(TestSection, section_id)
+    ensure_in_round(
+        can_manage_tests(current_user, section.test.round), current_user, section.test.round
+    )
     test_id = section.test_id
     run_operation(lambda: remove_section(section, actor=current_user), _("Đã xóa phần."))
     return redirect(url_for("exams.show_test", test_id=test_id, _anchor="blueprint"))
 
 
 @bp.post("/tests/<int:test_id>/review")
-@require(can_manage_tests)
+@login_required
 def change_review(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = ReviewForm(prefix="review")
     if form.validate_on_submit():
         run_operation(
@@ -232,9 +243,10 @@ def change_review(test_id: int) -> Response:
 
 
 @bp.post("/tests/<int:test_id>/rules")
-@require(can_manage_tests)
+@login_required
 def change_rules(test_id: int) -> Response | tuple[str, int]:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = TestRulesForm(prefix="rules")
     page = url_for("exams.show_test", test_id=test.id, _anchor="rules")
     if form.validate_on_submit():
@@ -255,9 +267,11 @@ def change_rules(test_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/sessions/<int:session_id>/late-entry")
-@require(can_manage_tests)
+@login_required
 def change_late_entry(session_id: int) -> Response | tuple[str, int]:
     exam_session = get_or_404(ExamSession, session_id)
+    round_ = exam_session.test.round
+    ensure_in_round(can_manage_tests(current_user, round_), current_user, round_)
     form = LateEntryForm(prefix=f"late{exam_session.id}")
     page = url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
     if form.validate_on_submit():
@@ -273,9 +287,10 @@ def change_late_entry(session_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/tests/<int:test_id>/sessions")
-@require(can_manage_tests)
+@login_required
 def new_session(test_id: int) -> Response | tuple[str, int]:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = SessionForm(prefix="session")
     if form.validate_on_submit():
         done = run_operation(
@@ -296,10 +311,15 @@ def new_session(test_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/sessions/<int:session_id>/rooms")
-@require(can_manage_tests)
+@login_required
 def new_room(session_id: int) -> Response | tuple[str, int]:
     exam_session = get_or_404(ExamSession, session_id)
-    form = _room_form(RoomForm(prefix="room"))
+    ensure_in_round(
+        can_manage_tests(current_user, exam_session.test.round),
+        current_user,
+        exam_session.test.round,
+    )
+    form = _room_form(exam_session.test.round_id, RoomForm(prefix="room"))
     if form.validate_on_submit():
         invigilator = (
             db.session.get(User, form.invigilator_id.data) if form.invigilator_id.data else None
@@ -325,9 +345,10 @@ def new_room(session_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/tests/<int:test_id>/accommodations")
-@require(can_manage_tests)
+@login_required
 def accommodate(test_id: int) -> Response | tuple[str, int]:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = _accommodation_form(test, AccommodationForm(prefix="acc"))
     if form.validate_on_submit():
         candidate = get_or_404(User, form.candidate_id.data)
@@ -348,9 +369,10 @@ def accommodate(test_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/tests/<int:test_id>/papers")
-@require(can_manage_tests)
+@login_required
 def make_papers(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     # Rendered in the same transaction, so that the start of the session is a read per candidate.
     run_operation(
         lambda: (generate_papers(test, actor=current_user, at=utcnow()), prerender_papers(test)),
@@ -360,10 +382,13 @@ def make_papers(test_id: int) -> Response:
 
 
 @bp.post("/attempts/<int:attempt_id>/move")
-@require(can_manage_tests)
+@login_required
 def move(attempt_id: int) -> Response:
     """Seat a candidate in another room (another session) before the start."""
     attempt = get_or_404(Attempt, attempt_id)
+    ensure_in_round(
+        can_manage_tests(current_user, attempt.test.round), current_user, attempt.test.round
+    )
     room_id = request.form.get("room_id", type=int)
     room = db.session.get(Room, room_id) if is_id(room_id) else None
     if room is None:
@@ -380,25 +405,28 @@ def move(attempt_id: int) -> Response:
 
 
 @bp.get("/tests/<int:test_id>/analysis")
-@require(can_monitor_tests)
+@login_required
 def analysis(test_id: int) -> str:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_monitor_tests(current_user, test.round), current_user, test.round)
     return render_template("exams/analysis.html", test=test, stats=item_analysis(test))
 
 
 @bp.get("/tests/<int:test_id>/analysis.csv")
-@require(can_monitor_tests)
+@login_required
 def analysis_csv(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_monitor_tests(current_user, test.round), current_user, test.round)
     response = Response("\ufeff" + item_analysis_csv(test), mimetype="text/csv")
     response.headers["Content-Disposition"] = f"attachment; filename=test-{test.id}-items.csv"
     return response
 
 
 @bp.route("/tests/<int:test_id>/questions/<int:question_id>/void", methods=["GET", "POST"])
-@require(can_manage_tests)
+@login_required
 def void(test_id: int, question_id: int) -> str | Response:
     test = get_or_404(Test, test_id)
+    ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     question = get_or_404(Question, question_id)
     if question.bank_id != test.bank_id:
         abort(404)
