@@ -44,9 +44,10 @@ class SheetForm(PageForm):
 
 
 class SettleForm(PageForm):
+    # Checked by the operation with the points, so that every reason shows at once.
     minutes = TextAreaField(
         _l("Biên bản thống nhất điểm"),
-        validators=[DataRequired(REQUIRED), Length(max=5000)],
+        validators=[Optional(), Length(max=5000)],
         description=_l(
             "Ý kiến của các thành viên chấm, cách thống nhất (trao đổi hoặc chấm tập thể), "
             "kết luận của Trưởng ban."

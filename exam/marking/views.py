@@ -279,7 +279,7 @@ def script(script_id: int) -> str | Response:
             lambda: settle(
                 script,
                 marks_from(request.form, "item-"),
-                form.minutes.data,
+                form.minutes.data or "",
                 actor=current_user,
                 at=utcnow(),
             ),

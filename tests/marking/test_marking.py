@@ -522,3 +522,83 @@ def test_the_round_s_page_links_to_the_marking_for_its_bodies_only(app, essays):
         f"/rounds/{essays.round_id}"
     )
     assert link not in candidate_view.get_data(as_text=True)
+
+
+def test_the_head_settles_and_records_a_zero_through_the_pages(app, essays):
+    _code_and_hand_over(essays)
+    _mark(essays.sheet(0, 1), "42", "28")  # 70
+    _mark(essays.sheet(0, 2), "40", "22")  # 62: between the limits
+    db.session.commit()
+    head = login(app.test_client(), essays.head)
+    script_url = f"/scripts/{essays.script(0).id}"
+    page = head.get(script_url).get_data(as_text=True)
+    assert "70,00" in page
+    assert "62,00" in page
+    assert NAMES[0] not in page
+    field = f"item-{essays.essay_ids[0]}"
+    refused = head.post(script_url, data={field: "101", "minutes": ""}, follow_redirects=True)
+    assert "Điểm từ 0 đến 100." in refused.get_data(as_text=True)
+    assert head.post(script_url, data={field: "66", "minutes": "Thống nhất 66."}).status_code == 302
+    db.session.expire_all()
+    assert essays.script(0).final_score == D("66.00")
+    zero = head.post(
+        f"/scripts/{essays.script(1).id}/zero",
+        data={"reason": "two_handwritings", "minutes": "Hai loại chữ viết; có biên bản."},
+    )
+    assert zero.status_code == 302
+    db.session.expire_all()
+    assert essays.script(1).zero_reason == ZeroReason.TWO_HANDWRITINGS
+    marker = login(app.test_client(), essays.markers[1])
+    assert marker.post(f"/scripts/{essays.script(2).id}/zero").status_code == 404
+
+
+def test_the_council_sets_the_limits_until_the_hand_over(app, essays, make):
+    chair = staff("Chủ Tịch Hội Đồng")
+    seat_on(essays.round, BodyKind.COUNCIL, chair, MemberFunction.CHAIR)
+    db.session.commit()
+    url = f"/rounds/{essays.round_id}/marking/limits"
+    assert login(app.test_client(), essays.head).post(url).status_code == 403
+    client = login(app.test_client(), chair)
+    refused = client.post(
+        url, data={"agree_limit": "12", "third_marker_limit": "10"}, follow_redirects=True
+    )
+    assert "Cần 0 ≤ ngưỡng lấy trung bình &lt; ngưỡng chấm lần ba ≤ 100." in refused.get_data(
+        as_text=True
+    )
+    assert client.post(url, data={"agree_limit": "4", "third_marker_limit": "8"}).status_code == 302
+    db.session.expire_all()
+    plan = plan_of(essays.round_id)
+    assert (plan.agree_limit, plan.third_marker_limit) == (D(4), D(8))
+    _code_and_hand_over(essays)
+    _mark(essays.sheet(0, 1), "42", "28")  # 70
+    _mark(essays.sheet(0, 2), "40", "25")  # 65: 5 apart, beyond this round's 4
+    assert essays.script(0).status == ScriptStatus.DISCUSSION
+    db.session.commit()
+    late = client.post(url, data={"agree_limit": "5", "third_marker_limit": "10"})
+    assert late.status_code == 303
+    db.session.expire_all()
+    assert plan_of(essays.round_id).agree_limit == D(4)
+
+
+def test_the_ban_phach_s_page_walks_through_coding_hand_over_and_unsealing(app, essays):
+    db.session.commit()
+    client = login(app.test_client(), essays.anonymiser)
+    url = f"/rounds/{essays.round_id}/marking"
+    assert "Đánh phách" in client.get(url).get_data(as_text=True)
+    client.post(f"{url}/code")
+    client.post(f"{url}/hand-over")
+    page = client.get(url).get_data(as_text=True)
+    assert "Biên bản bàn giao (PDF)" in page
+    assert "Rọc phách, ghép điểm" not in page  # nothing marked yet
+    refused = client.post(f"{url}/unseal", follow_redirects=True)
+    assert "Còn bài thi chưa có điểm cuối cùng" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    _mark_all(essays)
+    db.session.commit()
+    assert "Rọc phách, ghép điểm" in client.get(url).get_data(as_text=True)
+    assert client.post(f"{url}/unseal").status_code == 302
+    db.session.expire_all()
+    assert essays.attempt(1).final_score == 20.0
+    table = client.get(f"{url}/codes").get_data(as_text=True)
+    assert "20,00" in table
+    assert NAMES[1] in table
