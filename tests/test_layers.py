@@ -89,15 +89,7 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("exam/audit/reconcile.py", "exam.panels.models"),
     ("exam/notices/permissions.py", "exam.accounts.permissions"),
 }
-KNOWN_CIRCLES: list[list[str]] = [
-    [
-        "exam.exams.views",
-        "exam.exams.views.api",
-        "exam.exams.views.invigilate",
-        "exam.exams.views.manage",
-        "exam.exams.views.sit",
-    ],
-]
+KNOWN_CIRCLES: list[list[str]] = []
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from exam.exams.hotpath import (
 from exam.exams.models import Attempt, AttemptStatus
 from exam.exams.rules import AnswerRefused
 from exam.exams.sitting import RefusedEvidence, close_if_expired, log_refused_answers
-from exam.exams.views import bp
+from exam.exams.views.blueprint import bp
 from exam.exams.views.common import answer_grace, signed_in_candidate, signed_in_token
 from exam.extensions import db, login_manager
 

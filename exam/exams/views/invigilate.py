@@ -28,7 +28,7 @@ from exam.exams.permissions import (
 )
 from exam.exams.queries import ConsoleRow, progress_of, room_attempts, rooms_of, wrong_codes_of
 from exam.exams.sitting import close_if_expired
-from exam.exams.views import bp
+from exam.exams.views.blueprint import bp
 from exam.exams.views.common import answer_grace
 from exam.rounds.permissions import COUNCIL, INVIGILATION, SUPERVISORY, ensure_in_round
 from exam.rounds.seats import rounds_seated

@@ -58,7 +58,7 @@ from exam.exams.papers import generate_papers, set_accommodation
 from exam.exams.permissions import can_manage_tests, can_monitor_tests
 from exam.exams.queries import attempts_of_test, item_analysis, progress_of, rooms_of_test
 from exam.exams.rendering import prerender_papers
-from exam.exams.views import bp
+from exam.exams.views.blueprint import bp
 from exam.exams.views.common import answer_grace
 from exam.extensions import db
 from exam.question_bank.models import Category, Difficulty, Question

@@ -30,7 +30,7 @@ from exam.exams.sitting import (
     start_paper,
     submit_attempt,
 )
-from exam.exams.views import bp
+from exam.exams.views.blueprint import bp
 from exam.exams.views.common import (
     answer_grace,
     own_attempt,
