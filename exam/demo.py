@@ -28,6 +28,8 @@ from exam.candidates.operations import (
     draw_presentation_order,
 )
 from exam.core.i18n import local_to_utc, to_local
+from exam.council.models import Body, BodyKind, MemberFunction
+from exam.council.operations import add_member, set_up_body
 from exam.exams.definition import add_room, create_test
 from exam.exams.models import Test
 from exam.exams.papers import attempt_for, generate_papers
@@ -54,6 +56,7 @@ DEMO_PASSWORD = "thituyen-2026"
 BANK_DIR = Path(__file__).resolve().parent.parent / "question_bank"
 
 STAFF = [
+    ("nhansu@sonoivu.demo", "Hà Thị Minh Nguyệt", {Role.BOARD_ADMIN}),
     ("chutich@hoidong.demo", "Trần Quốc Hưng", {Role.BOARD_ADMIN}),
     ("thuky@hoidong.demo", "Lê Thị Thu Hà", {Role.BOARD_ADMIN}),
     ("giamsat@hoidong.demo", "Phạm Văn Đức", {Role.SUPERVISOR}),
@@ -245,16 +248,17 @@ INTERVIEW_ROUND = RoundPlan(
 
 # What each account is for, printed by `make run` (`flask demo load`).
 GUIDE = [
-    ("chutich@hoidong.demo", "Hội đồng: both rounds; round A's draw and summons, B's ranking"),
-    ("thuky@hoidong.demo", "Hội đồng (secretary): the same powers"),
-    ("giamsat@hoidong.demo", "Ban giám sát: sees everything, changes nothing"),
+    ("nhansu@sonoivu.demo", "Personnel office: rounds, their Councils, accounts; no round's work"),
+    ("chutich@hoidong.demo", "Chair of both Councils: round A's draw and summons, B's ranking"),
+    ("thuky@hoidong.demo", "Member-secretary of both Councils: the same powers"),
+    ("giamsat@hoidong.demo", "Ban giám sát of both rounds: reads all, audit trail, its report"),
     ("soande1@hoidong.demo", "Ban đề thi: the question bank, imports and exports"),
     ("soande2@hoidong.demo", "Ban đề thi: reviews and approves questions"),
-    ("giamthi1@hoidong.demo", "Invigilator of round A's room, where the test is running now"),
+    ("giamthi1@hoidong.demo", "Ban coi thi of round A: its room, where the test is running now"),
     ("an.nguyen@ungvien.demo", "Candidate of round A: sit the test now (code on the test page)"),
     ("giang.hoang@ungvien.demo", "Candidate of round A, already answering"),
-    ("phongvan4@hoidong.demo", "Panel of round B: three candidates still to score"),
-    ("phongvan1@hoidong.demo", "Panel chair of round B: has scored every candidate"),
+    ("phongvan4@hoidong.demo", "Interview board, round B's panel: three candidates to score"),
+    ("phongvan1@hoidong.demo", "Interview board, chair of round B's panel: has scored all"),
     ("mai.dinh@ungvien.demo", "Candidate of round B: test taken, interviews under way"),
     ("duong.pham@ungvien.demo", "Candidate of round A found not eligible, with the reason"),
 ]
@@ -411,6 +415,41 @@ def _sit_test(
         submit_attempt(attempt, actor=application.candidate, at=at + dt.timedelta(minutes=50))
 
 
+# Who sits on which body of each round (docs/domain.md §2): a person's powers in a round
+# come from these seats; the platform administration (nhansu) sits on none.
+SEATS = [
+    (BodyKind.COUNCIL, "chutich@hoidong.demo", MemberFunction.CHAIR),
+    (BodyKind.COUNCIL, "thuky@hoidong.demo", MemberFunction.SECRETARY),
+    (BodyKind.SUPERVISORY, "giamsat@hoidong.demo", MemberFunction.HEAD),
+    (BodyKind.INVIGILATION, "giamthi1@hoidong.demo", MemberFunction.HEAD),
+    (BodyKind.INVIGILATION, "giamthi2@hoidong.demo", MemberFunction.MEMBER),
+    *(
+        (BodyKind.INTERVIEW, f"phongvan{i}@hoidong.demo", function)
+        for i, function in enumerate([MemberFunction.HEAD] + [MemberFunction.MEMBER] * 4, 1)
+    ),
+]
+
+
+def _bodies(round_: Round, users: dict[str, User], now: dt.datetime) -> None:
+    """The round's Council and supervisory board, set up by the platform administration's
+    decisions, then the Council's boards, each with its members (``SEATS``)."""
+    admin, chair = users["nhansu@sonoivu.demo"], users["chutich@hoidong.demo"]
+    bodies: dict[BodyKind, Body] = {}
+    for number, kind in enumerate(dict.fromkeys(kind for kind, _, _ in SEATS), 1):
+        bodies[kind] = set_up_body(
+            round_,
+            kind,
+            name="Các vị trí" if kind == BodyKind.INTERVIEW else "",
+            decision_number=f"{number}/QĐ-{round_.id}",
+            decision_on=to_local(now).date() - dt.timedelta(days=70),
+            signer_name=chair.full_name if kind.is_board else admin.full_name,
+            signer_title="Chủ tịch Hội đồng thi tuyển" if kind.is_board else "Giám đốc Sở Nội vụ",
+            actor=chair if kind.is_board else admin,
+        )
+    for kind, email, function in SEATS:
+        add_member(bodies[kind], users[email], function, actor=admin)
+
+
 def _panels(positions: list[Position], users: dict[str, User], board: User) -> list[Panel]:
     members = [users[f"phongvan{i}@hoidong.demo"] for i in range(1, 6)]
     seats = [(members[0], PanelRole.CHAIR)] + [(u, PanelRole.MEMBER) for u in members[1:]]
@@ -427,6 +466,7 @@ def _testing_round(
     room with its invigilator; two candidates are already answering, the others have yet to
     start (sign in as one of them to sit the test). Panels are set up for the interviews."""
     round_, positions = _round(board, health, TESTING_ROUND, now)
+    _bodies(round_, users, now)
     applications = _screen(round_, positions, CANDIDATES, users, board, now, TESTING_ROUND)
     starts_at = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=5)
     test = _test(round_, bank, board, starts_at, "Kiểm tra kiến thức chung (trắc nghiệm trên máy)")
@@ -453,6 +493,7 @@ def _interview_round(
     fixed the order of presentations, three of the five panel members have scored every
     candidate past the test gate; phongvan4 and phongvan5 still have their sheets to give."""
     round_, positions = _round(board, health, INTERVIEW_ROUND, now)
+    _bodies(round_, users, now)
     applications = _screen(
         round_, positions, EARLIER_CANDIDATES, users, board, now, INTERVIEW_ROUND
     )
