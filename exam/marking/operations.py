@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from random import Random
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
@@ -57,6 +58,26 @@ from exam.rounds.stages import require_stage, stages_between
 
 WHOLE_ANSWER = _l("Toàn bài")
 _system_random = secrets.SystemRandom()
+
+
+def _lock(script: Script) -> None:
+    """Take the script's row for update (PostgreSQL) and read its state and sheets again: two
+    markers submitting at once reconcile once, on both sheets; a sheet sent twice is sealed
+    by the first."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(Script.id).where(Script.id == script.id).with_for_update())
+    db.session.refresh(script, attribute_names=["status", "sheets"])
+    for sheet in script.sheets:
+        db.session.refresh(sheet, attribute_names=["submitted_at", "score"])
+
+
+def _lock_plan(plan: MarkingPlan) -> None:
+    """The plan's row for update (PostgreSQL): its steps are taken once."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.select(MarkingPlan.id).where(MarkingPlan.id == plan.id).with_for_update()
+        )
+    db.session.refresh(plan, attribute_names=["coded_at", "handed_over_at", "unsealed_at"])
 
 
 def _marking_stage(round_: Round, action: object) -> None:
@@ -108,6 +129,7 @@ def code_scripts(round_: Round, *, actor: User, at: dt.datetime) -> list[Script]
     or unit are flagged for the Ban phách."""
     _marking_stage(round_, _l("đánh phách"))
     plan = plan_for(round_)
+    _lock_plan(plan)
     if plan.coded_at is not None:
         raise DomainError(_l("Bài thi của kỳ thi này đã được đánh phách."))
     if (still_open := open_papers(round_.id, at)) > 0:
@@ -181,6 +203,7 @@ def record_zero(
     """A zero-score case (two scripts, two handwritings, foreign paper, identifying marks),
     with its minutes: by the Ban phách before the hand-over, by the head of marking after."""
     _marking_stage(script.plan.round, _l("ghi nhận bài thi bị điểm 0"))
+    _lock(script)
     if script.status == ScriptStatus.FINAL or script.plan.unsealed_at is not None:
         raise DomainError(_l("Bài thi này đã có điểm."))
     if not minutes.strip():
@@ -210,6 +233,7 @@ def hand_over(
     random from the board, two different people."""
     _marking_stage(round_, _l("bàn giao bài thi"))
     plan = plan_for(round_)
+    _lock_plan(plan)
     if plan.coded_at is None:
         raise DomainError(_l("Chưa đánh phách."))
     if plan.handed_over_at is not None:
@@ -265,6 +289,7 @@ def draw_third_marker(
     script: Script, *, actor: User | None, at: dt.datetime, rng: Random | None = None
 ) -> MarkingSheet:
     """A third marker, drawn blind from the board's members not yet on the script."""
+    _lock(script)
     if script.status != ScriptStatus.THIRD_MARKER or any(s.turn == 3 for s in script.sheets):
         raise DomainError(_l("Bài thi này không cần chấm lần ba."))
     on_script = [s.marker for s in script.sheets]
@@ -298,6 +323,7 @@ def submit_sheet(
     from 0 to its maximum; sealed once submitted. The script then moves on by TT 22's rule."""
     script = sheet.script
     _marking_stage(script.plan.round, _l("chấm bài"))
+    _lock(script)
     if sheet.marker_id != actor.id:
         raise NotAllowed(_l("Phiếu chấm này không phải của bạn."))
     if sheet.submitted_at is not None:
@@ -425,6 +451,7 @@ def settle(
     markers differ between the limits (after discussing it with both), or whose three markers
     do not agree (after collective marking), with the minutes of how it was reached."""
     _marking_stage(script.plan.round, _l("quyết định điểm"))
+    _lock(script)
     if script.status not in (ScriptStatus.DISCUSSION, ScriptStatus.HEAD_DECIDES):
         raise DomainError(_l("Bài thi này không chờ Trưởng ban chấm thi quyết định."))
     errors, decided = [], {}
@@ -463,6 +490,8 @@ def unseal(round_: Round, *, actor: User, at: dt.datetime) -> MarkingPlan:
     (``record_item_points``), whose final score follows."""
     _marking_stage(round_, _l("rọc phách"))
     plan = plan_of(round_.id)
+    if plan is not None:
+        _lock_plan(plan)
     if plan is None or plan.handed_over_at is None:
         raise DomainError(_l("Bài thi chưa bàn giao cho Ban chấm thi."))
     if plan.unsealed_at is not None:

@@ -602,3 +602,18 @@ def test_the_ban_phach_s_page_walks_through_coding_hand_over_and_unsealing(app, 
     table = client.get(f"{url}/codes").get_data(as_text=True)
     assert "20,00" in table
     assert NAMES[1] in table
+
+
+def test_a_co_marker_s_sheet_submitted_meanwhile_is_read_again_before_reconciling(app, essays):
+    _code_and_hand_over(essays)
+    db.session.commit()
+    first, second = essays.sheet(0, 1), essays.sheet(0, 2)
+    assert second.score is None  # what this session read before the other marker submitted
+    item = essays.essay_ids[0]
+    other = login(app.test_client(), second.marker).post(
+        _sheet_url(second), data={f"mark-{item}-0": "40", f"mark-{item}-1": "25"}
+    )
+    assert other.status_code == 302
+    _mark(first, "42", "28")
+    assert essays.script(0).status == ScriptStatus.FINAL
+    assert essays.script(0).final_score == D("67.50")
