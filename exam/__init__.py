@@ -169,9 +169,9 @@ def _register_blueprints(app: Flask) -> None:
     from exam.candidates.views import bp as candidates_bp
     from exam.council.views import bp as council_bp
     from exam.exams.views import bp as exams_bp
+    from exam.main.outbox_views import bp as notices_bp
     from exam.main.views import bp as main_bp
     from exam.marking.views import bp as marking_bp
-    from exam.notices.views import bp as notices_bp
     from exam.panels.views import bp as panels_bp
     from exam.question_bank.views import bp as bank_bp
     from exam.results.views import bp as results_bp

@@ -35,8 +35,8 @@ from exam.exams.permissions import (  # noqa: F401
     can_watch_some_room,
     is_invigilator,
 )
+from exam.main.permissions import can_retry_notices, can_view_outbox  # noqa: F401
 from exam.marking.permissions import can_view_marking  # noqa: F401
-from exam.notices.permissions import can_retry_notices, can_view_outbox  # noqa: F401
 from exam.panels.permissions import (  # noqa: F401
     can_manage_panels,
     can_score_on,

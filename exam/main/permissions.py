@@ -1,3 +1,5 @@
+"""Who reads the outbox and sends it again (the outbox's page is ``exam/main/outbox_views.py``)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,7 @@
+"""The outbox's page (blueprint ``notices``): the notices' queue, read and sent again by the
+platform administration. It lives at the top because it joins the notices with the accounts'
+roles; the notices themselves sit below the accounts, which queue their mail."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -7,9 +11,9 @@ from werkzeug.wrappers import Response
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import commit_each_step, run_operation
+from exam.main.permissions import can_retry_notices, can_view_outbox
 from exam.notices.models import OutboxMessage, OutboxStatus
 from exam.notices.operations import retry_failed
-from exam.notices.permissions import can_retry_notices, can_view_outbox
 from exam.notices.queries import outbox, outbox_counts
 from exam.notices.sender import deliver_due
 
