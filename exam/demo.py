@@ -69,6 +69,11 @@ STAFF = [
     ("phongvan5@hoidong.demo", "Ngô Thị Phương", {Role.PANEL_MEMBER}),
     ("giamthi1@hoidong.demo", "Lý Thị Thanh Tâm", {Role.INVIGILATOR}),
     ("giamthi2@hoidong.demo", "Tạ Văn Sơn", {Role.INVIGILATOR}),
+    # The Ban phách and the marking board (their powers come from their seats, SEATS).
+    ("phach@hoidong.demo", "Trịnh Thị Mai Phương", {Role.INVIGILATOR}),
+    ("chamthi1@hoidong.demo", "Đinh Văn Khải", {Role.INVIGILATOR}),
+    ("chamthi2@hoidong.demo", "Mạc Thị Thủy", {Role.INVIGILATOR}),
+    ("chamthi3@hoidong.demo", "Kiều Văn Long", {Role.INVIGILATOR}),
 ]
 
 # (email, name, birth date, gender, current unit, current post, position index, decision)
@@ -255,6 +260,8 @@ GUIDE = [
     ("soande1@hoidong.demo", "Ban đề thi: the question bank, imports and exports"),
     ("soande2@hoidong.demo", "Ban đề thi: reviews and approves questions"),
     ("giamthi1@hoidong.demo", "Ban coi thi of round A: its room, where the test is running now"),
+    ("phach@hoidong.demo", "Ban phách of both rounds: codes the essays once the test is over"),
+    ("chamthi1@hoidong.demo", "Head of the marking board: scores by code, third markers"),
     ("an.nguyen@ungvien.demo", "Candidate of round A: sit the test now (code on the test page)"),
     ("giang.hoang@ungvien.demo", "Candidate of round A, already answering"),
     ("phongvan4@hoidong.demo", "Interview board, round B's panel: three candidates to score"),
@@ -423,6 +430,10 @@ SEATS = [
     (BodyKind.SUPERVISORY, "giamsat@hoidong.demo", MemberFunction.HEAD),
     (BodyKind.INVIGILATION, "giamthi1@hoidong.demo", MemberFunction.HEAD),
     (BodyKind.INVIGILATION, "giamthi2@hoidong.demo", MemberFunction.MEMBER),
+    (BodyKind.ANONYMISATION, "phach@hoidong.demo", MemberFunction.HEAD),
+    (BodyKind.MARKING, "chamthi1@hoidong.demo", MemberFunction.HEAD),
+    (BodyKind.MARKING, "chamthi2@hoidong.demo", MemberFunction.MEMBER),
+    (BodyKind.MARKING, "chamthi3@hoidong.demo", MemberFunction.MEMBER),
     *(
         (BodyKind.INTERVIEW, f"phongvan{i}@hoidong.demo", function)
         for i, function in enumerate([MemberFunction.HEAD] + [MemberFunction.MEMBER] * 4, 1)

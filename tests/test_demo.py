@@ -126,3 +126,16 @@ def test_demo_load_prints_which_account_to_use_for_what(app):
     assert "password: thituyen-2026" in result.output
     for email, purpose in GUIDE:
         assert f"{email:<28} {purpose}" in result.output
+
+
+def test_the_demo_round_a_has_its_ban_phach_and_marking_board(app):
+    from exam.marking.permissions import is_anonymiser, is_marking_head
+    from exam.marking.queries import marking_board
+
+    load_demo(now=utcnow())
+    round_a = _round("Thanh Xuân")
+    ban_phach, head = _user("phach@hoidong.demo"), _user("chamthi1@hoidong.demo")
+    assert is_anonymiser(ban_phach, round_a)
+    assert is_marking_head(head, round_a)
+    assert not is_anonymiser(head, round_a)
+    assert len(marking_board(round_a.id)) == 3
