@@ -617,3 +617,13 @@ def test_a_co_marker_s_sheet_submitted_meanwhile_is_read_again_before_reconcilin
     _mark(first, "42", "28")
     assert essays.script(0).status == ScriptStatus.FINAL
     assert essays.script(0).final_score == D("67.50")
+
+
+def test_an_answer_is_shown_as_text_never_as_markup(app, make):
+    w = build_essays(make, ['<script>alert("x")</script><b>đậm</b>', "Bài hai.", "Bài ba."])
+    _code_and_hand_over(w)
+    db.session.commit()
+    sheet = w.sheet(0, 1)
+    html = login(app.test_client(), sheet.marker).get(_sheet_url(sheet)).get_data(as_text=True)
+    assert '<script>alert("x")</script>' not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;đậm&lt;/b&gt;" in html
