@@ -61,6 +61,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     _register_cli(app)
     _register_stage_guards()
+    _register_audited_kinds()
     _register_seat_lookup()
     app.after_request(_security_headers)
     return app
@@ -221,6 +222,15 @@ def _register_cli(app: Flask) -> None:
     from exam.cli import register_commands
 
     register_commands(app)
+
+
+def _register_audited_kinds() -> None:
+    """Each domain whose values the audit trail vouches for registers them
+    (exam/audit/reconcile.py::register_kind), in the order ``flask audit verify`` reports."""
+    from importlib import import_module
+
+    for domain in ("exams", "panels", "candidates", "results"):
+        import_module(f"exam.{domain}.audited")
 
 
 def _register_stage_guards() -> None:

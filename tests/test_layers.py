@@ -84,10 +84,6 @@ KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     ("exam/accounts/views.py", "exam.candidates.models"),
     ("exam/accounts/views.py", "exam.candidates.permissions"),
     ("exam/accounts/views.py", "exam.rounds.models"),
-    ("exam/audit/reconcile.py", "exam.candidates.models"),
-    ("exam/audit/reconcile.py", "exam.results.models"),
-    ("exam/audit/reconcile.py", "exam.exams.models"),
-    ("exam/audit/reconcile.py", "exam.panels.models"),
 }
 KNOWN_CIRCLES: list[list[str]] = []
 
