@@ -177,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     from exam.question_bank.views import bp as bank_bp
     from exam.results.views import bp as results_bp
     from exam.rounds.views import bp as rounds_bp
+    from exam.supervision.views import bp as supervision_bp
 
     for blueprint in (
         main_bp,
@@ -191,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
         marking_bp,
         panels_bp,
         results_bp,
+        supervision_bp,
     ):
         app.register_blueprint(blueprint)
 

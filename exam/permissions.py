@@ -62,3 +62,4 @@ from exam.rounds.permissions import (  # noqa: F401
     can_view_round_admin,
     can_view_units,
 )
+from exam.supervision.permissions import can_supervise  # noqa: F401
