@@ -15,6 +15,7 @@ from exam.core.db import utcnow
 from exam.exams.definition import add_room
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
 from exam.exams.papers import generate_papers
+from exam.rounds.models import RoundStatus
 from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, Factories
 from tests.helpers import bank_id
@@ -36,6 +37,7 @@ def sitting(live_db, live_app):
     room = add_room(
         test.sessions[0], name="Phòng 101", capacity=30, invigilators=[invigilator], actor=board
     )
+    Factories.stage(round_, RoundStatus.TESTING)  # papers are drawn in the testing stage
     generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
     attempt = Factories.attempt(test, application)
     live_db.commit()
