@@ -7,6 +7,7 @@ import click
 from flask import Flask
 
 from exam.accounts.cli import accounts_cli
+from exam.appeals.cli import appeals_cli
 from exam.audit.cli import audit_cli
 from exam.candidates.cli import candidates_cli
 from exam.core.db import utcnow
@@ -27,6 +28,7 @@ def register_commands(app: Flask) -> None:
         notices_cli,
         candidates_cli,
         bank_cli,
+        appeals_cli,
     ):
         app.cli.add_command(group)
 

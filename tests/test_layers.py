@@ -39,6 +39,7 @@ DOMAINS = (
     "marking",  # essays coded and marked: above the papers, below panels and results
     "panels",
     "results",
+    "appeals",  # re-marks written parts, then a new ranking: above the results
     "supervision",  # the supervisory board reads the trail of every domain's objects
     "main",
     "app",
