@@ -19,16 +19,14 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from exam.accounts.models import AccountToken, Role, RoleGrant, TokenPurpose, User
+from exam.accounts.models import AccountToken, TokenPurpose, User
 from exam.accounts.operations import find_user_by_email, set_password
 from exam.accounts.passwords import password_problems
 from exam.audit.operations import record
-from exam.candidates.models import Application
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
-from exam.rounds.models import Round
 
 TOKEN_BYTES = 32
 
@@ -103,33 +101,17 @@ def invite(user: User, *, actor: User, at: dt.datetime) -> AccountToken:
     return row
 
 
-def uninvited_candidates(round_: Round) -> list[User]:
-    """Candidates of the round whose account has no password and was never invited."""
+def awaiting_invitation() -> sa.ColumnElement[bool]:
+    """An active account without a password that was never invited (the condition, for a
+    domain listing its own people: the candidates of a round)."""
     invited = sa.select(AccountToken.user_id).where(AccountToken.purpose == TokenPurpose.INVITATION)
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Application, Application.candidate_id == User.id)
-            .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(
-                Application.round_id == round_.id,
-                RoleGrant.role == Role.CANDIDATE,
-                User.password_hash.is_(None),
-                User.active.is_(True),
-                User.id.not_in(invited),
-            )
-            .order_by(User.id)
-        )
-    )
+    return sa.and_(User.password_hash.is_(None), User.active.is_(True), User.id.not_in(invited))
 
 
-def invite_uninvited(round_: Round, *, actor: User, at: dt.datetime) -> int:
-    """Invite every candidate of the round who has no password and no invitation yet, in
-    a few statements and one audit entry naming them (thousands after a large import: one
-    at a time took 2 ms each)."""
-    users = uninvited_candidates(round_)
-    if not users:
-        return 0
+def invite_many(users: list[User], *, actor: User, at: dt.datetime) -> dt.datetime:
+    """Invite every one of ``users`` in a few statements (thousands after a large import: one
+    at a time took 2 ms each); the caller writes the audit entry naming them. Returns when
+    the links expire."""
     expires_at = at + _valid_for(TokenPurpose.INVITATION)
     rows = []
     for user in users:
@@ -154,15 +136,10 @@ def invite_uninvited(round_: Round, *, actor: User, at: dt.datetime) -> int:
             link=_link(token),
             expires_at=expires_at,
         )
-    db.session.execute(sa.insert(AccountToken), rows)
-    db.session.flush()
-    record(
-        "round.invite_candidates",
-        round_,
-        actor=actor,
-        after={"count": len(users), "user_ids": [u.id for u in users], "expires_at": expires_at},
-    )
-    return len(users)
+    if rows:
+        db.session.execute(sa.insert(AccountToken), rows)
+        db.session.flush()
+    return expires_at
 
 
 def request_password_reset(email: str, *, at: dt.datetime) -> None:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from exam.accounts import invitations
@@ -23,14 +21,10 @@ from exam.accounts.operations import (
     register_candidate,
 )
 from exam.accounts.sessions import end_session, start_session
-from exam.candidates.models import Application
-from exam.candidates.permissions import can_import_candidates
-from exam.core.auth import ensure, get_or_404
 from exam.core.db import utcnow
 from exam.core.http import local_path
 from exam.core.views import commit_after, refused, run_operation
-from exam.extensions import db, limiter
-from exam.rounds.models import Round
+from exam.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -200,36 +194,3 @@ def forgot_password() -> str | Response:
         commit_after(lambda: invitations.request_password_reset(form.email.data, at=utcnow()))
         return render_template("accounts/forgot_sent.html", email=form.email.data)
     return refused(form) or render_template("accounts/forgot.html", form=form)
-
-
-@bp.post("/rounds/<int:round_id>/invitations")
-@login_required
-def invite_round(round_id: int) -> Response:
-    """Invite every candidate of the round who has no password and no invitation yet."""
-    round_ = get_or_404(Round, round_id)
-    ensure(can_import_candidates(current_user, round_), hide=True)
-    count = commit_after(
-        lambda: invitations.invite_uninvited(round_, actor=current_user, at=utcnow())
-    )
-    flash(_("Đã gửi thư mời đặt mật khẩu cho %(n)s thí sinh.", n=count), "success")
-    return redirect(url_for("candidates.for_round", round_id=round_.id))
-
-
-@bp.post("/rounds/<int:round_id>/candidates/<int:user_id>/invitation")
-@login_required
-def invite_candidate(round_id: int, user_id: int) -> Response:
-    """Invite (again) one candidate of the round; a new link voids the previous one."""
-    round_ = get_or_404(Round, round_id)
-    ensure(can_import_candidates(current_user, round_), hide=True)
-    application = db.session.scalars(
-        sa.select(Application).where(
-            Application.round_id == round_.id, Application.candidate_id == user_id
-        )
-    ).first()
-    if application is None:
-        raise NotFound()
-    run_operation(
-        lambda: invitations.invite(application.candidate, actor=current_user, at=utcnow()),
-        _("Đã gửi thư mời đặt mật khẩu cho %(n)s.", n=application.candidate.full_name),
-    )
-    return redirect(url_for("candidates.show", application_id=application.id))

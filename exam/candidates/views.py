@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from exam.accounts.invitations import uninvited_candidates
+from exam.accounts.invitations import invite
 from exam.candidates import import_jobs, imports, uploads
 from exam.candidates.eligibility import DocumentKind, overall
 from exam.candidates.forms import (
@@ -28,6 +28,11 @@ from exam.candidates.forms import (
     ImportForm,
     NoticeNumberForm,
     WithdrawForm,
+)
+from exam.candidates.invitations import (
+    application_in_round,
+    invite_uninvited,
+    uninvited_candidates,
 )
 from exam.candidates.models import Application, ApplicationDocument, ApplicationStatus
 from exam.candidates.operations import (
@@ -73,7 +78,7 @@ from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.pdf import render_pdf
-from exam.core.views import refused, run_operation
+from exam.core.views import commit_after, refused, run_operation
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.permissions import ensure_in_round
 
@@ -530,3 +535,33 @@ def summons(round_id: int) -> Response:
     if count:
         flash(_("Số giấy triệu tập: %(n)s.", n=count), "info")
     return redirect(url_for("candidates.for_round", round_id=round_.id))
+
+
+# --- invitations to set a password -----------------------------------------------------------
+
+
+@bp.post("/rounds/<int:round_id>/invitations")
+@login_required
+def invite_round(round_id: int) -> Response:
+    """Invite every candidate of the round who has no password and no invitation yet."""
+    round_ = get_or_404(Round, round_id)
+    ensure(can_import_candidates(current_user, round_), hide=True)
+    count = commit_after(lambda: invite_uninvited(round_, actor=current_user, at=utcnow()))
+    flash(_("Đã gửi thư mời đặt mật khẩu cho %(n)s thí sinh.", n=count), "success")
+    return redirect(url_for("candidates.for_round", round_id=round_.id))
+
+
+@bp.post("/rounds/<int:round_id>/candidates/<int:user_id>/invitation")
+@login_required
+def invite_candidate(round_id: int, user_id: int) -> Response:
+    """Invite (again) one candidate of the round; a new link voids the previous one."""
+    round_ = get_or_404(Round, round_id)
+    ensure(can_import_candidates(current_user, round_), hide=True)
+    application = application_in_round(round_, user_id)
+    if application is None:
+        abort(404)
+    run_operation(
+        lambda: invite(application.candidate, actor=current_user, at=utcnow()),
+        _("Đã gửi thư mời đặt mật khẩu cho %(n)s.", n=application.candidate.full_name),
+    )
+    return redirect(url_for("candidates.show", application_id=application.id))
