@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user
 
-from exam.extensions import db
+from exam.extensions import db, login_manager
 
 M = TypeVar("M")
 
@@ -21,8 +21,6 @@ def require(predicate: Callable[[Any], bool]) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                from exam.extensions import login_manager
-
                 return login_manager.unauthorized()
             if not predicate(current_user):
                 abort(403)

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from exam.core.forms import REQUIRED, PageForm, VietnameseDateField
 from exam.question_bank.formats import FORMATS
-from exam.question_bank.formats.common import format_number
+from exam.question_bank.formats.common import format_number, true_false_choices
 from exam.question_bank.interchange import (
     Choice,
     MatchPair,
@@ -307,8 +307,6 @@ class QuestionForm(PageForm):
         q.shuffle_choices = bool(self.shuffle.data)
 
     def _fill_true_false(self, q: QuestionData) -> None:
-        from exam.question_bank.formats.common import true_false_choices
-
         q.correct_answer = self.answer.data == "true"
         q.choices = true_false_choices(
             q.correct_answer, self.feedback_true.data or "", self.feedback_false.data or ""

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from exam.audit.models import AuditEntry
 from exam.core.i18n import fold
 from exam.extensions import db
 from exam.question_bank.models import (
@@ -353,8 +354,6 @@ def question_is_used(question: Question) -> bool:
 
 def review_history(question: Question) -> list[Any]:
     """The question's audit entries that changed it (views and exports left out)."""
-    from exam.audit.models import AuditEntry
-
     return list(
         db.session.scalars(
             sa.select(AuditEntry)

@@ -18,6 +18,7 @@ from exam.core.db import utcnow
 from exam.core.views import commit_after, refused, run_operation
 from exam.question_bank import rich_text
 from exam.question_bank.formats import FORMATS, export_losses, exportable
+from exam.question_bank.formats.common import FIELD_LABELS, changed_fields
 from exam.question_bank.forms import (
     BankForm,
     ConfirmImportForm,
@@ -70,6 +71,8 @@ from exam.question_bank.permissions import (
     can_write_questions,
 )
 from exam.question_bank.qtypes import get_type, registered_types
+from exam.question_bank.qtypes.matching import answers_in_order
+from exam.question_bank.qtypes.ordering import items_in_order
 from exam.question_bank.queries import (
     QuestionFilter,
     all_banks,
@@ -339,8 +342,6 @@ def _shown(value: Any) -> str:
 
 
 def _version_diffs(question: Question) -> list[dict[str, Any]]:
-    from exam.question_bank.formats.common import FIELD_LABELS, changed_fields
-
     result, previous = [], None
     for version in question.versions:
         data = question_data(version)
@@ -648,14 +649,10 @@ def qtype_title(name: str) -> str:
 @bp.app_template_global("matching_answers")
 def matching_answers(item: Any) -> list[dict[str, str]]:
     """A paper's matching answers in its order (``item``: a paper's question)."""
-    from exam.question_bank.qtypes.matching import answers_in_order
-
     return answers_in_order(item.version.data, item.option_order)
 
 
 @bp.app_template_global("ordering_items")
 def ordering_items(item: Any) -> list[dict[str, str]]:
     """A paper's ordering items in its (shuffled) order, never the right one on purpose."""
-    from exam.question_bank.qtypes.ordering import items_in_order
-
     return items_in_order(item.version.data, item.option_order)
