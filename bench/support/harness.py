@@ -164,6 +164,7 @@ def build_world(
     from exam.exams.sitting import start_attempt
     from exam.exams.tokens import option_token
     from exam.extensions import db
+    from exam.rounds.models import RoundStatus
     from tests.factories import Factories
 
     app = make_app(url)
@@ -187,6 +188,7 @@ def build_world(
             late_entry_minutes=120,
             actor=board,
         )
+        Factories.stage(round_, RoundStatus.TESTING)  # papers are drawn in the testing stage
         db.session.commit()
         papers_began = time.perf_counter()
         generate_papers(test, actor=board, at=now)

@@ -12,6 +12,7 @@ from exam.core.db import utcnow
 from exam.exams.definition import add_room
 from exam.exams.papers import generate_papers
 from exam.exams.sitting import save_answer, start_attempt, submit_attempt
+from exam.rounds.models import RoundStatus
 from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD, Factories
 
@@ -29,6 +30,7 @@ def test_the_board_sees_the_blueprint_the_rooms_and_the_item_analysis(page, live
     add_room(
         test.sessions[0], name="Phòng 203", capacity=40, invigilators=[invigilator], actor=board
     )
+    Factories.stage(round_, RoundStatus.TESTING)  # papers are drawn in the testing stage
     generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
     for n, application in enumerate(applications):
         attempt = Factories.attempt(test, application)

@@ -22,6 +22,7 @@ from exam.question_bank.operations import (
     create_question,
     submit_for_review,
 )
+from exam.rounds.models import RoundStatus
 from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD, T0, Factories
 
@@ -94,6 +95,7 @@ def new_types_paper(live_db):
         starts_at=starts_at,
         actor=board,
     )
+    Factories.stage(round_, RoundStatus.TESTING)  # papers are drawn in the testing stage
     generate_papers(test, actor=board, at=starts_at - dt.timedelta(hours=1))
     live_db.commit()
     return candidate, test, Factories.attempt(test, application)
