@@ -1,6 +1,6 @@
 """The stages of a round as gates (docs/domain.md §3).
 
-Two rules, used by every domain below or above the rounds without the rounds knowing them:
+Two rules, used by the domains above the rounds without the rounds knowing them:
 
 - ``require_stage``: an operation runs only in the stages it belongs to (a dossier changes
   while registration is open, a panel scores during the interviews…), refused in words.
