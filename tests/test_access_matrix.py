@@ -183,6 +183,8 @@ GET_MATRIX = [
     ("/rooms/{room_id}", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/rooms/{room_id}/live", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/attempts/{attempt_id}/invigilate", [302, 404, 404, 403, 403, 404, 200, 403]),
+    # A paper and its answers, read by the round's Council and supervisory board.
+    ("/attempts/{attempt_id}/paper", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/rounds/{round_id}/panels/new", [302, 404, 404, 403, 403, 404, 200, 403]),
     ("/panels/", [302, 403, 403, 200, 200, 403, 403, 403]),
     ("/panels/{panel_id}", [302, 404, 404, 200, 404, 404, 200, 200]),
@@ -427,6 +429,7 @@ ROUND_MATRIX = [
     ("/rounds/{round_id}/tests/new", [200, 403, 403, 403, 403, 403, 404]),
     ("/tests/{test_id}", [200, 403, 403, 403, 200, 403, 404]),
     ("/tests/{test_id}/analysis", [200, 403, 403, 403, 200, 403, 404]),
+    ("/attempts/{attempt_id}/paper", [200, 403, 403, 403, 200, 403, 404]),
     ("/rooms/{room_id}", [200, 403, 200, 403, 200, 403, 404]),
     ("/attempts/{attempt_id}/invigilate", [200, 403, 200, 403, 403, 403, 404]),
     ("/rounds/{round_id}/panels/new", [200, 403, 403, 403, 403, 403, 404]),

@@ -11,17 +11,20 @@ import unicodedata
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from pypdf import PdfReader
 
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.council.models import BodyKind
 from exam.extensions import db
+from exam.rounds.models import RoundStatus
 from exam.rounds.operations import add_position
 from exam.supervision import queries
 from exam.supervision.models import SupervisionReport
 from exam.supervision.queries import TrailFilter, report_document, round_trail
 from tests.conftest import login
+from tests.results.test_ranking import QUESTIONS, _sit
 
 FINDINGS = "Các bài thi được niêm phong đúng quy định.\nPhòng thi số 2 bắt đầu muộn 5 phút."
 
@@ -200,3 +203,36 @@ def test_the_report_is_printed_from_plain_data(app, rounds):
     assert data.findings == tuple(FINDINGS.split("\n"))
     for value in dataclasses.asdict(data).values():
         assert not isinstance(value, db.Model)
+
+
+def test_the_supervisors_read_papers_and_answers_once_the_test_is_over(app, make):
+    round_ = make.round()
+    supervisor = make.user(Role.SUPERVISOR)  # seated on the round's supervisory board
+    invigilator = make.user(Role.INVIGILATOR)  # seated on its invigilation board
+    elsewhere = make.user(Role.SUPERVISOR, seated=False)
+    make.seat(elsewhere, make.round(), BodyKind.SUPERVISORY)
+    application = make.application(round_.positions[0])
+    with make.in_stage(round_, RoundStatus.TESTING):
+        test = make.test(round_, question_count=QUESTIONS)
+        _sit(test, application, QUESTIONS)
+    attempt = make.attempt(test, application)
+    question = attempt.questions[0].version.text
+    db.session.commit()
+    url = f"/attempts/{attempt.id}/paper"
+    with time_machine.travel(test.starts_at + dt.timedelta(minutes=20), tick=False):
+        during = login(app.test_client(), supervisor).get(url).get_data(as_text=True)
+    assert "Bài làm được xem khi mọi thí sinh đã kết thúc bài thi." in during
+    assert question not in during
+    with time_machine.travel(test.starts_at + dt.timedelta(hours=3), tick=False):
+        after = login(app.test_client(), supervisor).get(url).get_data(as_text=True)
+        statuses = {
+            who: login(app.test_client(), person).get(url).status_code
+            for who, person in {
+                "invigilator": invigilator,
+                "elsewhere": elsewhere,
+                "candidate": application.candidate,
+            }.items()
+        }
+    assert question in after
+    assert "Thí sinh trả lời" in after
+    assert statuses == {"invigilator": 403, "elsewhere": 404, "candidate": 404}

@@ -56,8 +56,15 @@ from exam.exams.models import (
 )
 from exam.exams.papers import generate_papers, set_accommodation
 from exam.exams.permissions import can_manage_tests, can_monitor_tests
-from exam.exams.queries import attempts_of_test, item_analysis, progress_of, rooms_of_test
+from exam.exams.queries import (
+    attempts_of_test,
+    item_analysis,
+    progress_of,
+    review_opens_at,
+    rooms_of_test,
+)
 from exam.exams.rendering import prerender_papers
+from exam.exams.sitting import load_paper
 from exam.exams.views.blueprint import bp
 from exam.exams.views.common import answer_grace
 from exam.extensions import db
@@ -402,6 +409,21 @@ def move(attempt_id: int) -> Response:
 
 
 # --- after the test: statistics and voiding -------------------------------------------------
+
+
+@bp.get("/attempts/<int:attempt_id>/paper")
+@login_required
+def read_paper(attempt_id: int) -> str:
+    """A candidate's paper with the answers given, for the round's Council and supervisory
+    board, once every paper of the test has closed (nobody still sitting may learn them)."""
+    attempt = get_or_404(Attempt, attempt_id)
+    round_ = attempt.test.round
+    ensure_in_round(can_monitor_tests(current_user, round_), current_user, round_)
+    opens = review_opens_at(attempt.test)
+    over = opens is not None and utcnow() > opens + dt.timedelta(seconds=answer_grace())
+    return render_template(
+        "exams/paper_review.html", attempt=attempt, items=load_paper(attempt) if over else []
+    )
 
 
 @bp.get("/tests/<int:test_id>/analysis")
