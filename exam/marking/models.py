@@ -1,8 +1,9 @@
 """The marking of a round's written part (docs/domain.md §6, TT 22 Art. 15–16).
 
-A ``Script`` is one candidate's written part under its code (số phách): today the essay answers
-of an online paper (``attempt_id``); later a scanned paper script, which will be a second
-source column beside ``attempt_id`` (the CHECK ``script_has_source`` then names either). Each
+A ``Script`` is one candidate's written part under its code (số phách): the essay answers of
+an online paper (``attempt_id``), or the scanned script of a test sat on paper
+(``paper_script_id``: a ``PaperTest`` of the round, its criteria and points; one scanned PDF
+per candidate, ``PaperScript``); the CHECK ``script_has_source`` names exactly one. Each
 script gets two marking sheets (a third when they differ too much), each sealed when its marker
 submits it; the score stays with the code until the Ban phách unseals the round's marking."""
 
@@ -17,10 +18,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.accounts.models import User
+from exam.candidates.models import Application
 from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
 from exam.exams.models import Attempt, AttemptQuestion
 from exam.extensions import db
-from exam.marking.rules import marked_by_people
+from exam.marking.rules import PaperPart, marked_by_people
 from exam.rounds.models import Round
 
 # TT 22 Art. 16: two markers within 5 points (of 100) → their mean; 10 or more apart → a third
@@ -132,8 +134,11 @@ class Script(TimestampMixin, db.Model):
     __tablename__ = "marking_scripts"
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "code"),
-        sa.UniqueConstraint("attempt_id"),
-        sa.CheckConstraint("attempt_id IS NOT NULL", name="script_has_source"),
+        sa.UniqueConstraint("attempt_id", "remark"),  # its marking, and one re-marking
+        sa.UniqueConstraint("paper_script_id"),
+        sa.CheckConstraint(
+            "(attempt_id IS NULL) <> (paper_script_id IS NULL)", name="script_has_source"
+        ),
         sa.CheckConstraint("length(code) >= 6", name="code_length"),
         sa.CheckConstraint(
             "(status = 'final') = (final_score IS NOT NULL AND settled_by IS NOT NULL)",
@@ -159,6 +164,12 @@ class Script(TimestampMixin, db.Model):
     attempt_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("attempts.id", ondelete="CASCADE"), nullable=True
     )
+    paper_script_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("marking_paper_scripts.id", ondelete="CASCADE"), nullable=True
+    )
+    # A re-marking on appeal (docs/domain.md §9): a new code, the re-marking board's markers,
+    # nothing of the first marking shown; it changes the paper only through the appeal.
+    remark: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ScriptStatus] = enum_column(ScriptStatus, default=ScriptStatus.CODED)
     flagged_terms: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     flag_cleared: Mapped[bool] = mapped_column(default=False)
@@ -173,6 +184,7 @@ class Script(TimestampMixin, db.Model):
 
     plan: Mapped[MarkingPlan] = relationship(back_populates="scripts")
     attempt: Mapped[Attempt | None] = relationship()
+    paper_script: Mapped[PaperScript | None] = relationship()
     sheets: Mapped[list[MarkingSheet]] = relationship(
         back_populates="script", order_by="MarkingSheet.turn", cascade="all, delete-orphan"
     )
@@ -181,8 +193,18 @@ class Script(TimestampMixin, db.Model):
     def awaiting_flag_decision(self) -> bool:
         return bool(self.flagged_terms) and not self.flag_cleared and self.settled_by is None
 
-    def essay_items(self) -> list[AttemptQuestion]:
-        """The paper's items its markers mark (essays), in the paper's order."""
+    @property
+    def application(self) -> Application:
+        """Whose script it is: for the Ban phách's code table only, never for a marker."""
+        if self.paper_script is not None:
+            return self.paper_script.application
+        return self.attempt.application
+
+    def essay_items(self) -> list[AttemptQuestion | PaperPart]:
+        """The items its markers mark, in order: the online paper's essays, or the paper
+        test's single part (its criteria and points)."""
+        if self.paper_script is not None:
+            return [self.paper_script.paper_test.part()]
         return [i for i in self.attempt.questions if marked_by_people(i)] if self.attempt else []
 
 
@@ -219,7 +241,7 @@ class MarkingSheet(TimestampMixin, db.Model):
 
 class SheetLine(db.Model):
     """The points one sheet gives one criterion of one essay item (criterion 0 is the whole
-    answer when its question has no criteria)."""
+    answer when its question has no criteria); ``item_id`` NULL: a paper test's criterion."""
 
     __tablename__ = "marking_sheet_lines"
     __table_args__ = (
@@ -230,9 +252,76 @@ class SheetLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sheet_id: Mapped[int] = mapped_column(sa.ForeignKey("marking_sheets.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(sa.ForeignKey("attempt_questions.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("attempt_questions.id", ondelete="CASCADE"), nullable=True
+    )
     criterion: Mapped[int] = mapped_column()
     points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
     max_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
 
     sheet: Mapped[MarkingSheet] = relationship(back_populates="lines")
+
+
+class PaperTest(TimestampMixin, db.Model):
+    """A written test of the round sat on paper (exam/exams' tests are online only): its
+    title, its marking guide (``criteria``: ``{"criterion", "points"}``, in order) whose
+    points total ``max_points``. Each candidate's script is scanned (``PaperScript``) and
+    marked under its code like an online essay."""
+
+    __tablename__ = "marking_paper_tests"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "title"),
+        sa.CheckConstraint("length(title) > 0", name="title_not_empty"),
+        sa.CheckConstraint("max_points > 0", name="max_points_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    max_points: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
+
+    round: Mapped[Round] = relationship()
+    scripts: Mapped[list[PaperScript]] = relationship(
+        back_populates="paper_test", cascade="all, delete-orphan"
+    )
+
+    def part(self) -> PaperPart:
+        return PaperPart(
+            self.title,
+            Decimal(self.max_points),
+            tuple((c["criterion"], c["points"]) for c in self.criteria),
+        )
+
+
+class PaperScript(TimestampMixin, db.Model):
+    """One candidate's scanned script of a paper test: a PDF stored under a random name
+    (``exam/marking/scans.py``), replaced while the round is not coded yet. ``points`` and
+    ``score`` (of 100) are written when the Ban phách unseals: what the results read."""
+
+    __tablename__ = "marking_paper_scripts"
+    __table_args__ = (
+        sa.UniqueConstraint("paper_test_id", "application_id"),
+        sa.UniqueConstraint("stored_name"),
+        sa.CheckConstraint("size > 0", name="size_positive"),
+        sa.CheckConstraint("(points IS NULL) = (score IS NULL)", name="scored_together"),
+        sa.CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paper_test_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("marking_paper_tests.id", ondelete="CASCADE"), index=True
+    )
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    stored_name: Mapped[str] = mapped_column(sa.String(80))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    points: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 2), nullable=True)
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), nullable=True)
+
+    paper_test: Mapped[PaperTest] = relationship(back_populates="scripts")
+    application: Mapped[Application] = relationship()

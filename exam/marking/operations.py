@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from random import Random
 
@@ -39,9 +39,12 @@ from exam.marking.queries import (
     papers_with_essays,
     plan_of,
     scripts_of,
+    uncoded_paper_scripts,
 )
 from exam.marking.rules import (
+    PAPER_ITEM_ID,
     Next,
+    Outcome,
     criteria_of,
     draw_markers,
     half_up,
@@ -58,6 +61,16 @@ from exam.rounds.stages import require_stage, stages_between
 
 WHOLE_ANSWER = _l("Toàn bài")
 _system_random = secrets.SystemRandom()
+# Who acts when a re-marking has its score: the appeals (above the marking) register here.
+RemarkHandler = Callable[[Script, "User | None", dt.datetime], None]
+_remark_handlers: list[RemarkHandler] = []
+
+
+def on_remark_final(handler: RemarkHandler) -> RemarkHandler:
+    """Register ``handler``, called in the same transaction when a re-marking is final."""
+    if handler not in _remark_handlers:
+        _remark_handlers.append(handler)
+    return handler
 
 
 def _lock(script: Script) -> None:
@@ -84,6 +97,14 @@ def _marking_stage(round_: Round, action: object) -> None:
     """Marking follows the test (its papers closed) and ends before the results are
     published."""
     require_stage(round_, *stages_between(RoundStatus.TESTING, RoundStatus.RESULTS), action=action)
+
+
+def _script_stage(script: Script, action: object) -> None:
+    """A re-marking on appeal is done once the results are published (§9)."""
+    if script.remark:
+        require_stage(script.plan.round, RoundStatus.PUBLISHED, action=action)
+    else:
+        _marking_stage(script.plan.round, action)
 
 
 def plan_for(round_: Round) -> MarkingPlan:
@@ -141,7 +162,8 @@ def code_scripts(round_: Round, *, actor: User, at: dt.datetime) -> list[Script]
             )
         )
     papers = papers_with_essays(round_.id)
-    if not papers:
+    scanned = uncoded_paper_scripts(round_.id)
+    if not papers and not scanned:
         raise DomainError(_l("Không có bài thi nào có phần tự luận để đánh phách."))
     used: set[str] = set()
     scripts = []
@@ -159,6 +181,14 @@ def code_scripts(round_: Round, *, actor: User, at: dt.datetime) -> list[Script]
             number=application.registration_number or "",
             unit=application.current_unit,
         )
+        scripts.append(script)
+    for paper_script in scanned:  # scanned pages: nothing to search, the Ban phách reads them
+        code = new_code()
+        while code in used:
+            code = new_code()
+        used.add(code)
+        script = Script(plan=plan, code=code, paper_script=paper_script, flagged_terms=[])
+        db.session.add(script)
         scripts.append(script)
     plan.coded_at, plan.coded_by_id = at, actor.id
     db.session.flush()
@@ -278,6 +308,64 @@ def _markers(round_: Round) -> list[User]:
     ]
 
 
+def _pool(script: Script) -> list[User]:
+    """Who may be drawn for ``script``: the marking board; for a re-marking, the re-marking
+    board without anyone who marked the script the first time. Never the Ban phách."""
+    round_ = script.plan.round
+    if not script.remark:
+        return _markers(round_)
+    first = next(s for s in scripts_of(script.plan) if s.attempt_id == script.attempt_id)
+    earlier = {sheet.marker_id for sheet in first.sheets}
+    return [
+        u
+        for u in marking_board(round_.id, BodyKind.REMARKING)
+        if u.id not in earlier and not is_member(u.id, round_.id, BodyKind.ANONYMISATION)
+    ]
+
+
+def open_remark(
+    script: Script, *, actor: User | None, at: dt.datetime, rng: Random | None = None
+) -> Script:
+    """An appeal's re-marking (§9): the script's answers under a new code, drawn blind to two
+    members of the re-marking board who did not mark it; nothing of the first marking goes
+    with it. Once the results are published, on a script with its final score."""
+    require_stage(script.plan.round, RoundStatus.PUBLISHED, action=_l("phúc khảo"))
+    plan = script.plan
+    _lock_plan(plan)
+    if script.remark or script.status != ScriptStatus.FINAL or plan.unsealed_at is None:
+        raise DomainError(_l("Bài thi này chưa có điểm đã công bố để phúc khảo."))
+    used = set(db.session.scalars(sa.select(Script.code).where(Script.plan_id == plan.id)))
+    if any(s.attempt_id == script.attempt_id for s in scripts_of(plan, remark=True)):
+        raise DomainError(_l("Bài thi này đã được chấm phúc khảo."))
+    code = new_code()
+    while code in used:
+        code = new_code()
+    remark = Script(
+        plan=plan,
+        code=code,
+        attempt=script.attempt,
+        remark=True,
+        flagged_terms=[],
+        flag_cleared=True,
+        status=ScriptStatus.MARKING,
+    )
+    db.session.add(remark)
+    try:
+        markers = draw_markers(_pool(remark), 2, rng or _system_random)
+    except ValueError:
+        raise DomainError(
+            _l(
+                "Ban chấm phúc khảo cần ít nhất hai thành viên chưa chấm bài này và không ở "
+                "Ban phách."
+            )
+        ) from None
+    for turn, marker in enumerate(markers, start=1):
+        _assign(remark, marker, turn, at)
+    db.session.flush()
+    record("marking.open_remark", remark, actor=actor, after={"code": code})
+    return remark
+
+
 def _assign(script: Script, marker: User, turn: int, at: dt.datetime) -> MarkingSheet:
     sheet = MarkingSheet(script=script, marker=marker, marker_id=marker.id, turn=turn)
     sheet.assigned_at = at
@@ -294,9 +382,7 @@ def draw_third_marker(
         raise DomainError(_l("Bài thi này không cần chấm lần ba."))
     on_script = [s.marker for s in script.sheets]
     try:
-        (marker,) = draw_markers(
-            _markers(script.plan.round), 1, rng or _system_random, besides=on_script
-        )
+        (marker,) = draw_markers(_pool(script), 1, rng or _system_random, besides=on_script)
     except ValueError:
         raise DomainError(
             _l("Ban chấm thi không còn thành viên nào chưa chấm bài này: bổ sung thành viên.")
@@ -322,7 +408,7 @@ def submit_sheet(
     """A marker's sheet: points per criterion (``marks`` by the criterion's field name), each
     from 0 to its maximum; sealed once submitted. The script then moves on by TT 22's rule."""
     script = sheet.script
-    _marking_stage(script.plan.round, _l("chấm bài"))
+    _script_stage(script, _l("chấm bài"))
     _lock(script)
     if sheet.marker_id != actor.id:
         raise NotAllowed(_l("Phiếu chấm này không phải của bạn."))
@@ -350,7 +436,7 @@ def submit_sheet(
             else:
                 lines.append(
                     SheetLine(
-                        item_id=item.id,
+                        item_id=None if item.id == PAPER_ITEM_ID else item.id,
                         criterion=criterion.index,
                         points=points,
                         max_points=criterion.max_points,
@@ -385,7 +471,8 @@ def sheet_points(sheet: MarkingSheet) -> dict[int, Decimal]:
     """A submitted sheet's points per essay item, on the paper's scale."""
     totals: dict[int, Decimal] = {}
     for line in sheet.lines:
-        totals[line.item_id] = totals.get(line.item_id, Decimal(0)) + Decimal(line.points)
+        key = line.item_id if line.item_id is not None else PAPER_ITEM_ID
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(line.points)
     points = {}
     for item in sheet.script.essay_items():
         rubric_total = sum((c.max_points for c in criteria_of(item, str(WHOLE_ANSWER))), Decimal(0))
@@ -400,12 +487,15 @@ def _script_max(script: Script) -> Decimal:
 def _move_on(script: Script, *, actor: User, at: dt.datetime, rng: Random | None) -> None:
     plan = script.plan
     done = {s.turn: s for s in script.sheets if s.score is not None}
+    # A re-marking (§9) has no discussion step: beyond the agreement limit, a third marker;
+    # three not agreeing: the mean of the three.
+    third_limit = plan.agree_limit if script.remark else plan.third_marker_limit
     if script.status == ScriptStatus.MARKING and set(done) == {1, 2}:
-        outcome = reconcile_two(
-            done[1].score, done[2].score, plan.agree_limit, plan.third_marker_limit
-        )
+        outcome = reconcile_two(done[1].score, done[2].score, plan.agree_limit, third_limit)
     elif script.status == ScriptStatus.THIRD_MARKER and set(done) == {1, 2, 3}:
         outcome = reconcile_three({t: s.score for t, s in done.items()}, plan.agree_limit)
+        if script.remark and outcome.next == Next.HEAD_DECIDES:
+            outcome = Outcome(Next.FINAL, mean(*(s.score for s in done.values())), (1, 2, 3))
     else:
         return
     if outcome.next == Next.FINAL:
@@ -434,6 +524,9 @@ def _move_on(script: Script, *, actor: User, at: dt.datetime, rng: Random | None
         # Nobody left to draw: the head of marking's page says so and draws later.
         with contextlib.suppress(DomainError):
             draw_third_marker(script, actor=None, at=at, rng=rng)
+    if script.remark and script.status == ScriptStatus.FINAL:
+        for handler in _remark_handlers:
+            handler(script, actor, at)
 
 
 # --- the head of marking ----------------------------------------------------------------------
@@ -502,6 +595,11 @@ def unseal(round_: Round, *, actor: User, at: dt.datetime) -> MarkingPlan:
             _l("Còn bài thi chưa có điểm cuối cùng: %(codes)s.", codes=", ".join(waiting))
         )
     for script in scripts_of(plan):
+        if script.paper_script is not None:  # where the results read a paper test's score
+            paper_script = script.paper_script
+            paper_script.points = Decimal(script.final_points[str(PAPER_ITEM_ID)])
+            paper_script.score = script.final_score
+            continue
         for item in script.essay_items():
             points = Decimal(script.final_points[str(item.id)])
             record_item_points(item, float(points), actor=actor, at=at)

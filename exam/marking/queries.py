@@ -10,11 +10,19 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from exam.accounts.models import User
+from exam.candidates.models import Application
 from exam.core.i18n import vietnamese_sort_key
 from exam.council.models import Body, BodyKind, MemberFunction, Membership
 from exam.exams.models import Attempt, AttemptStatus, Test
 from exam.extensions import db
-from exam.marking.models import MarkingPlan, MarkingSheet, Script, ScriptStatus
+from exam.marking.models import (
+    MarkingPlan,
+    MarkingSheet,
+    PaperScript,
+    PaperTest,
+    Script,
+    ScriptStatus,
+)
 from exam.marking.rules import marked_by_people
 
 
@@ -22,11 +30,16 @@ def plan_of(round_id: int) -> MarkingPlan | None:
     return db.session.scalar(sa.select(MarkingPlan).where(MarkingPlan.round_id == round_id))
 
 
-def scripts_of(plan: MarkingPlan | None) -> list[Script]:
+def scripts_of(plan: MarkingPlan | None, *, remark: bool = False) -> list[Script]:
+    """The plan's scripts of the marking, or (``remark``) its re-markings on appeal."""
     if plan is None:
         return []
     return list(
-        db.session.scalars(sa.select(Script).where(Script.plan_id == plan.id).order_by(Script.code))
+        db.session.scalars(
+            sa.select(Script)
+            .where(Script.plan_id == plan.id, Script.remark.is_(remark))
+            .order_by(Script.code)
+        )
     )
 
 
@@ -52,14 +65,15 @@ def open_papers(round_id: int, at: dt.datetime) -> int:
     return sum(1 for a in attempts if a.status == AttemptStatus.IN_PROGRESS or at < a.deadline_at)
 
 
-def marking_board(round_id: int) -> list[User]:
-    """Who may be drawn as a marker: every member of the round's marking board, its head
-    included (TT 22 does not keep the head from marking), in Vietnamese name order."""
+def marking_board(round_id: int, kind: BodyKind = BodyKind.MARKING) -> list[User]:
+    """Who may be drawn as a marker: every member of the round's marking board (``kind``:
+    the re-marking board for appeals), its head included (TT 22 does not keep the head from
+    marking), in Vietnamese name order."""
     people = db.session.scalars(
         sa.select(User)
         .join(Membership, Membership.user_id == User.id)
         .join(Body, Body.id == Membership.body_id)
-        .where(Body.round_id == round_id, Body.kind == BodyKind.MARKING, User.active)
+        .where(Body.round_id == round_id, Body.kind == kind, User.active)
     ).all()
     return sorted(people, key=lambda u: (vietnamese_sort_key(u.full_name), u.id))
 
@@ -77,13 +91,18 @@ def head_of(round_id: int, kind: BodyKind) -> User | None:
     )
 
 
-def sheets_of_marker(user_id: int, round_id: int) -> list[MarkingSheet]:
-    """A marker's sheets in a round, those still to mark first."""
+def sheets_of_marker(user_id: int, round_id: int, *, remark: bool = False) -> list[MarkingSheet]:
+    """A marker's sheets in a round (of the marking, or ``remark``: of the re-markings),
+    those still to mark first."""
     sheets = db.session.scalars(
         sa.select(MarkingSheet)
         .join(Script, Script.id == MarkingSheet.script_id)
         .join(MarkingPlan, MarkingPlan.id == Script.plan_id)
-        .where(MarkingSheet.marker_id == user_id, MarkingPlan.round_id == round_id)
+        .where(
+            MarkingSheet.marker_id == user_id,
+            MarkingPlan.round_id == round_id,
+            Script.remark.is_(remark),
+        )
     ).all()
     return sorted(sheets, key=lambda s: (s.submitted_at is not None, s.script.code))
 
@@ -140,3 +159,59 @@ def marker_statistics(plan: MarkingPlan) -> list[MarkerStats]:
             )
         )
     return sorted(rows, key=lambda r: vietnamese_sort_key(r.marker.full_name))
+
+
+def paper_tests_of(round_id: int) -> list[PaperTest]:
+    return list(
+        db.session.scalars(
+            sa.select(PaperTest).where(PaperTest.round_id == round_id).order_by(PaperTest.id)
+        )
+    )
+
+
+def paper_scripts_of(paper_test: PaperTest) -> list[PaperScript]:
+    return list(
+        db.session.scalars(
+            sa.select(PaperScript)
+            .join(Application, Application.id == PaperScript.application_id)
+            .where(PaperScript.paper_test_id == paper_test.id)
+            .order_by(Application.registration_number)
+        )
+    )
+
+
+def uncoded_paper_scripts(round_id: int) -> list[PaperScript]:
+    """The round's scanned scripts not coded yet."""
+    return list(
+        db.session.scalars(
+            sa.select(PaperScript)
+            .join(PaperTest, PaperTest.id == PaperScript.paper_test_id)
+            .outerjoin(Script, Script.paper_script_id == PaperScript.id)
+            .where(PaperTest.round_id == round_id, Script.id.is_(None))
+            .order_by(PaperScript.id)
+        )
+    )
+
+
+def numbered_applications(round_id: int) -> dict[str, Application]:
+    """The round's applications by registration number (SBD): those who may sit a test."""
+    rows = db.session.scalars(
+        sa.select(Application).where(
+            Application.round_id == round_id, Application.registration_number.is_not(None)
+        )
+    )
+    return {a.registration_number: a for a in rows}
+
+
+def written_scores(round_id: int) -> dict[int, dict[int, Decimal]]:
+    """What the results read of the paper tests: by paper test, each application's score of
+    100, once the Ban phách has unsealed (before, nothing: the scores belong to codes)."""
+    rows = db.session.execute(
+        sa.select(PaperScript.paper_test_id, PaperScript.application_id, PaperScript.score)
+        .join(PaperTest, PaperTest.id == PaperScript.paper_test_id)
+        .where(PaperTest.round_id == round_id, PaperScript.score.is_not(None))
+    )
+    scores: dict[int, dict[int, Decimal]] = {}
+    for test_id, application_id, score in rows:
+        scores.setdefault(test_id, {})[application_id] = score
+    return scores

@@ -19,6 +19,7 @@ from exam.question_bank.qtypes import get_type
 CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
 CODE_LENGTH = 6
 CENT = Decimal("0.01")
+PAPER_ITEM_ID = 0  # a paper test's scripts have one item, the test itself
 T = TypeVar("T")
 
 
@@ -65,8 +66,23 @@ class Criterion:
         return f"mark-{self.item_id}-{self.index}"
 
 
+@dataclass(frozen=True)
+class PaperPart:
+    """A paper test as the one item of its scanned scripts: ``id`` 0 (no paper item), its
+    points and its criteria ``(wording, points)``."""
+
+    title: str
+    points: Decimal
+    criteria: tuple[tuple[str, Any], ...]
+    id: int = PAPER_ITEM_ID
+
+
 def criteria_of(item: Any, whole_answer: str) -> list[Criterion]:
-    rubric = [r for r in item.version.data.get("rubric", []) if float(r.get("points", 0)) > 0]
+    if isinstance(item, PaperPart):
+        rubric = [{"criterion": c, "points": p} for c, p in item.criteria]
+    else:
+        rubric = item.version.data.get("rubric", [])
+    rubric = [r for r in rubric if float(r.get("points", 0)) > 0]
     if not rubric:
         return [Criterion(item.id, 0, whole_answer, half_up(Decimal(str(item.points))))]
     return [
