@@ -109,6 +109,8 @@ def test_the_page_shows_the_trail_the_chain_and_its_anchor(app, rounds):
     filtered = client.get(
         f"/rounds/{round_a.id}/supervision?object_type=Position&action=position."
     ).get_data(as_text=True)
+    # The values read as written (Vietnamese, not JSON escapes).
+    assert f"name: {round_a.name}" in page
     assert "position.create" in filtered
     assert "round.create" not in filtered
     bad_date = client.get(f"/rounds/{round_a.id}/supervision?since=99/99/2026")
