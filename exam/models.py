@@ -1,7 +1,7 @@
 """Imports every domain's models, so the metadata (and Alembic) sees every table."""
 
 from exam.accounts.models import AccountToken, RoleGrant, User  # noqa: F401
-from exam.appeals.models import PublicHoliday  # noqa: F401
+from exam.appeals.models import Appeal, PublicHoliday  # noqa: F401
 from exam.audit.models import AuditEntry  # noqa: F401
 from exam.candidates.models import (  # noqa: F401
     Application,

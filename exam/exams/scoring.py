@@ -76,16 +76,23 @@ def rescore(attempt: Attempt) -> None:
 
 
 def record_item_points(
-    item: AttemptQuestion, points: float, *, actor: User, at: dt.datetime
+    item: AttemptQuestion,
+    points: float,
+    *,
+    actor: User,
+    at: dt.datetime,
+    on_appeal: bool = False,
 ) -> AttemptQuestion:
     """The mark of a question scored by people (an essay), once the paper is submitted;
-    the paper's final score follows when its last such question is marked."""
+    the paper's final score follows when its last such question is marked. ``on_appeal``:
+    the re-marked points an appeal's outcome writes once the results are published."""
     attempt = item.attempt
-    require_stage(
-        attempt.test.round,
-        *stages_between(RoundStatus.TESTING, RoundStatus.RESULTS),
-        action=_l("chấm bài"),
+    stages = (
+        (RoundStatus.PUBLISHED,)
+        if on_appeal
+        else stages_between(RoundStatus.TESTING, RoundStatus.RESULTS)
     )
+    require_stage(attempt.test.round, *stages, action=_l("chấm bài"))
     if attempt.status != AttemptStatus.SUBMITTED:
         raise DomainError(_l("Bài thi chưa nộp."))
     if auto_scored(item) or item.voided:

@@ -20,6 +20,7 @@ class NoticeKind(TitledEnum):
     SUMMONS = "summons"
     WITHDRAWN = "withdrawn"
     HAS_ACCOUNT = "has_account"  # someone registered again with the address of an account
+    APPEAL = "appeal"  # the outcome of an appeal (phúc khảo)
     INVITATION = "invitation"
     RESET = "reset"
 
@@ -34,6 +35,7 @@ class NoticeKind(TitledEnum):
             "summons": _l("Giấy triệu tập"),
             "withdrawn": _l("Xác nhận rút hồ sơ"),
             "has_account": _l("Địa chỉ email đã có tài khoản"),
+            "appeal": _l("Thông báo kết quả phúc khảo"),
         }
 
 

@@ -134,6 +134,8 @@ class Round(TimestampMixin, db.Model):
     organisation: Mapped[str] = mapped_column(sa.String(200))
     parent_body: Mapped[str] = mapped_column(sa.String(200), default="UBND THÀNH PHỐ HÀ NỘI")
     status: Mapped[RoundStatus] = enum_column(RoundStatus, default=RoundStatus.DRAFT)
+    # When the results were published: the appeal window's working days count from it.
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     registration_opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     min_candidates_per_position: Mapped[int] = mapped_column(default=2)

@@ -449,7 +449,8 @@ def advance_round(round_: Round, *, actor: User, at: dt.datetime | None = None) 
         raise ValidationFailed([(None, p) for p in problems])
     before = round_.status
     round_.move_to(target)
-    record(
-        "round.advance", round_, actor=actor, before={"status": before}, after={"status": target}
-    )
+    after: dict = {"status": target}
+    if target == RoundStatus.PUBLISHED:  # the appeal window counts from it (§9)
+        round_.published_at = after["published_at"] = at
+    record("round.advance", round_, actor=actor, before={"status": before}, after=after)
     return round_
