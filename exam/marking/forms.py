@@ -4,8 +4,12 @@ operations check each of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, SelectField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -52,6 +56,58 @@ class SettleForm(PageForm):
             "Ý kiến của các thành viên chấm, cách thống nhất (trao đổi hoặc chấm tập thể), "
             "kết luận của Trưởng ban."
         ),
+    )
+
+
+def with_points(form_class: type[PageForm], names: Iterable[str]) -> PageForm:
+    """``form_class`` with one text field per point field of the script (``mark-…`` or
+    ``item-…``), checked by the operation: a refused sheet comes back with the points typed
+    (``exam/core/views.py::refused`` keeps only a form's own fields)."""
+    fields = {name: StringField(validators=[Optional()]) for name in names}
+    fields |= {"__module__": form_class.__module__, "__qualname__": form_class.__qualname__}
+    return type(form_class.__name__, (form_class,), fields)()
+
+
+class PaperTestForm(PageForm):
+    title = StringField(
+        _l("Tên bài thi viết"), validators=[DataRequired(REQUIRED), Length(max=200)]
+    )
+    criteria = TextAreaField(
+        _l("Hướng dẫn chấm: tiêu chí và điểm"),
+        validators=[DataRequired(REQUIRED), Length(max=5000)],
+        description=_l("Mỗi dòng một tiêu chí: «nội dung | điểm». Tổng điểm là điểm của bài."),
+    )
+
+    def criteria_lines(self) -> list[tuple[str, Decimal]]:
+        """The criteria typed, one a line; a line without a number gets 0 points, which the
+        operation refuses with its reason."""
+        lines = []
+        for line in (self.criteria.data or "").splitlines():
+            if not line.strip():
+                continue
+            wording, _, points = line.rpartition("|")
+            try:
+                value = Decimal(points.strip().replace(",", "."))
+            except InvalidOperation:
+                wording, value = line, Decimal(0)
+            lines.append((wording.strip(), value if value.is_finite() else Decimal(0)))
+        return lines
+
+
+class ScanForm(PageForm):
+    registration_number = StringField(
+        _l("Số báo danh"), validators=[DataRequired(REQUIRED), Length(max=20)]
+    )
+    file = FileField(
+        _l("Bài thi đã quét (PDF)"), validators=[FileRequired(_l("Chọn tệp để tải lên."))]
+    )
+
+
+class ScanZipForm(PageForm):
+    file = FileField(
+        _l("Tệp ZIP các bài thi đã quét"),
+        validators=[FileRequired(_l("Chọn tệp để tải lên."))],
+        description=_l("Mỗi bài một tệp PDF đặt tên theo số báo danh: <số báo danh>.pdf."),
     )
 
 

@@ -83,3 +83,16 @@ def can_record_zero(user: Any, script: Script) -> bool:
     if plan.handed_over_at is None:
         return is_anonymiser(user, plan.round_id)
     return plan.unsealed_at is None and is_marking_head(user, plan.round_id)
+
+
+def can_view_scan(user: Any, script: Script) -> bool:
+    """A scanned script's pages, served under its code: the Ban phách, the markers drawn for
+    it, the head of marking (who settles it); anyone else 404."""
+    if script.paper_script_id is None or not _signed_in(user):
+        return False
+    round_id = script.plan.round_id
+    return (
+        any(sheet.marker_id == user.id for sheet in script.sheets)
+        or is_anonymiser(user, round_id)
+        or is_marking_head(user, round_id)
+    )

@@ -4,7 +4,17 @@ no part in answers 404, as if it did not exist."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -14,8 +24,18 @@ from exam.core.db import utcnow
 from exam.core.pdf import render_pdf
 from exam.core.views import refused, run_operation
 from exam.marking.documents import hand_over_document
-from exam.marking.forms import LimitsForm, SettleForm, SheetForm, ZeroForm, marks_from
-from exam.marking.models import MarkingSheet, Script, ScriptStatus, ZeroReason
+from exam.marking.forms import (
+    LimitsForm,
+    PaperTestForm,
+    ScanForm,
+    ScanZipForm,
+    SettleForm,
+    SheetForm,
+    ZeroForm,
+    marks_from,
+    with_points,
+)
+from exam.marking.models import MarkingSheet, PaperTest, Script, ScriptStatus, ZeroReason
 from exam.marking.operations import (
     WHOLE_ANSWER,
     clear_flag,
@@ -29,23 +49,28 @@ from exam.marking.operations import (
     submit_sheet,
     unseal,
 )
+from exam.marking.papers import define_paper_test, upload_scan, upload_scan_zip
 from exam.marking.permissions import (
     can_mark,
     can_record_zero,
     can_set_limits,
     can_view_code_table,
     can_view_marking,
+    can_view_scan,
     is_anonymiser,
     is_marking_head,
 )
 from exam.marking.queries import (
     all_final,
     marker_statistics,
+    paper_scripts_of,
+    paper_tests_of,
     plan_of,
     scripts_of,
     sheets_of_marker,
 )
-from exam.marking.rules import criteria_of
+from exam.marking.rules import PAPER_ITEM_ID, criteria_of
+from exam.marking.scans import scan_path
 from exam.rounds.models import Round
 
 bp = Blueprint("marking", __name__)
@@ -225,7 +250,8 @@ def sheet(sheet_id: int) -> str | Response:
     their own sheet. Nothing of the candidate, nothing of the other sheets."""
     sheet = _sheet_for(sheet_id)
     script = sheet.script
-    form = SheetForm()
+    items = [(item, criteria_of(item, str(WHOLE_ANSWER))) for item in script.essay_items()]
+    form = with_points(SheetForm, [c.field for _, criteria in items for c in criteria])
     if form.validate_on_submit():
         done = run_operation(
             lambda: submit_sheet(
@@ -240,13 +266,15 @@ def sheet(sheet_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("marking.sheet", sheet_id=sheet.id))
-    items = [(item, criteria_of(item, str(WHOLE_ANSWER))) for item in script.essay_items()]
     return refused(form) or render_template(
         "marking/sheet.html",
         sheet=sheet,
         script=script,
         items=items,
-        marks={(line.item_id, line.criterion): line.points for line in sheet.lines},
+        marks={
+            (PAPER_ITEM_ID if line.item_id is None else line.item_id, line.criterion): line.points
+            for line in sheet.lines
+        },
         form=form,
     )
 
@@ -273,7 +301,7 @@ def board(round_id: int) -> str:
 def script(script_id: int) -> str | Response:
     """The head of marking's page of one script: every sheet, the settlement, a zero case."""
     script = _script_for_head(script_id)
-    form = SettleForm()
+    form = with_points(SettleForm, [f"item-{item.id}" for item in script.essay_items()])
     if form.validate_on_submit():
         done = run_operation(
             lambda: settle(
@@ -307,3 +335,108 @@ def third_marker(script_id: int) -> Response:
         _("Đã bốc thăm thành viên chấm lần ba."),
     )
     return redirect(url_for("marking.script", script_id=script.id))
+
+
+# --- paper tests: the Ban phách's scans -------------------------------------------------------
+
+
+def _paper_test_for(paper_test_id: int) -> PaperTest:
+    paper_test = get_or_404(PaperTest, paper_test_id)
+    ensure(is_anonymiser(current_user, paper_test.round_id), hide=True)
+    return paper_test
+
+
+def _paper_tests_page(round_id: int) -> str:
+    return url_for("marking.paper_tests", round_id=round_id)
+
+
+@bp.route("/rounds/<int:round_id>/marking/paper-tests", methods=["GET", "POST"])
+@signed_in
+def paper_tests(round_id: int) -> str | Response:
+    """The round's written tests sat on paper and their scanned scripts (the Ban phách)."""
+    round_ = _round_for(round_id, is_anonymiser)
+    form = PaperTestForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: define_paper_test(
+                round_, form.title.data, form.criteria_lines(), actor=current_user
+            ),
+            _("Đã khai báo bài thi viết trên giấy."),
+            form,
+        )
+    plan = plan_of(round_.id)
+    return refused(form) or render_template(
+        "marking/paper_tests.html",
+        round=round_,
+        coded=plan is not None and plan.coded_at is not None,
+        tests=[(t, paper_scripts_of(t)) for t in paper_tests_of(round_.id)],
+        form=form,
+        scan_form=ScanForm(),
+        zip_form=ScanZipForm(),
+    )
+
+
+@bp.post("/paper-tests/<int:paper_test_id>/scans")
+@signed_in
+def upload_one(paper_test_id: int) -> Response:
+    paper_test = _paper_test_for(paper_test_id)
+    form = ScanForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: upload_scan(
+                paper_test,
+                form.registration_number.data,
+                form.file.data.read(),
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã lưu bài thi đã quét."),
+            form,
+        )
+    page = _paper_tests_page(paper_test.round_id)
+    return refused(form, page) or redirect(page)
+
+
+@bp.post("/paper-tests/<int:paper_test_id>/scans.zip")
+@signed_in
+def upload_zip(paper_test_id: int) -> Response:
+    paper_test = _paper_test_for(paper_test_id)
+    form = ScanZipForm()
+    if form.validate_on_submit():
+        report = run_operation(
+            lambda: upload_scan_zip(
+                paper_test, form.file.data.read(), actor=current_user, at=utcnow()
+            ),
+            _("Đã nhận ZIP bài thi đã quét."),
+            form,
+        )
+        if report:
+            flash(
+                _(
+                    "Thêm mới: %(added)s. Thay thế: %(replaced)s. Thí sinh chưa có bài quét: "
+                    "%(missing)s.",
+                    added=", ".join(report.added) or "0",
+                    replaced=", ".join(report.replaced) or "0",
+                    missing=", ".join(report.missing) or "0",
+                ),
+                "info",
+            )
+    page = _paper_tests_page(paper_test.round_id)
+    return refused(form, page) or redirect(page)
+
+
+@bp.get("/scripts/<int:script_id>/scan.pdf")
+@signed_in
+def scan(script_id: int) -> Response:
+    """A scanned script's pages under its code only: the address names the script, the
+    file is offered as ``<code>.pdf``; nothing in it names the candidate."""
+    script = get_or_404(Script, script_id)
+    ensure(can_view_scan(current_user, script), hide=True)
+    path = scan_path(script.paper_script.stored_name)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path, mimetype="application/pdf", download_name=f"{script.code}.pdf", max_age=0
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
