@@ -167,6 +167,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from exam.accounts.admin_views import bp as account_admin_bp
     from exam.accounts.views import bp as accounts_bp
+    from exam.appeals.views import bp as appeals_bp
     from exam.candidates.views import bp as candidates_bp
     from exam.council.views import bp as council_bp
     from exam.exams.views import bp as exams_bp
@@ -193,6 +194,7 @@ def _register_blueprints(app: Flask) -> None:
         panels_bp,
         results_bp,
         supervision_bp,
+        appeals_bp,
     ):
         app.register_blueprint(blueprint)
 

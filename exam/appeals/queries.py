@@ -1,4 +1,4 @@
-"""Reading the public holidays and the appeal window they give."""
+"""Reading the public holidays, the appeal window they give, and the appeals."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from exam.appeals.models import PublicHoliday
+from exam.appeals.models import Appeal, PublicHoliday
 from exam.appeals.rules import APPEAL_WORKING_DAYS_DEFAULT, appeal_closes_on
+from exam.candidates.models import Application
+from exam.core.i18n import to_local
+from exam.exams.models import Attempt
 from exam.extensions import db
+from exam.marking.models import Script
+from exam.rounds.models import Round, RoundStatus
 
 
 def holidays(start: dt.date | None = None, end: dt.date | None = None) -> list[PublicHoliday]:
@@ -28,3 +33,60 @@ def appeal_window_closes_on(
     horizon = published_on + dt.timedelta(days=3 * working_days + 30)
     days = {h.day for h in holidays(published_on, horizon)}
     return appeal_closes_on(published_on, days, working_days)
+
+
+def published_on(round_: Round) -> dt.date | None:
+    """The day (Hanoi) the round's results were published, if they were."""
+    return to_local(round_.published_at).date() if round_.published_at else None
+
+
+def appeal_deadline(round_: Round) -> dt.date | None:
+    """The last day to file an appeal on the round's results (§9), once published."""
+    day = published_on(round_)
+    return appeal_window_closes_on(day) if day else None
+
+
+def written_script_of(application: Application) -> Script | None:
+    """The application's written part as first marked (its paper's essays under their code),
+    or None when its paper was scored by the computer alone."""
+    return db.session.scalar(
+        sa.select(Script)
+        .join(Attempt, Attempt.id == Script.attempt_id)
+        .where(Attempt.application_id == application.id, Script.remark.is_(False))
+    )
+
+
+def appeal_of_script(script_id: int) -> Appeal | None:
+    return db.session.scalar(sa.select(Appeal).where(Appeal.script_id == script_id))
+
+
+def appeal_of_remark(script_id: int) -> Appeal | None:
+    return db.session.scalar(sa.select(Appeal).where(Appeal.remark_script_id == script_id))
+
+
+def appeals_of_candidate(user_id: int) -> list[Appeal]:
+    return list(
+        db.session.scalars(
+            sa.select(Appeal).where(Appeal.candidate_id == user_id).order_by(Appeal.filed_at)
+        )
+    )
+
+
+def appeals_of_round(round_id: int) -> list[Appeal]:
+    return list(
+        db.session.scalars(
+            sa.select(Appeal).where(Appeal.round_id == round_id).order_by(Appeal.filed_at)
+        )
+    )
+
+
+def published_applications(user_id: int) -> list[Application]:
+    """The candidate's applications in rounds whose results are published."""
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .join(Round, Round.id == Application.round_id)
+            .where(Application.candidate_id == user_id, Round.status == RoundStatus.PUBLISHED)
+            .order_by(Application.id)
+        )
+    )

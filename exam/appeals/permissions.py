@@ -1,0 +1,43 @@
+"""Who may do what with the appeals (docs/domain.md §9): the candidate files their own; the
+round's Council, Ban phách and supervisory board read the round's appeals; the Ban phách codes
+them again; the Chair or Member-secretary puts one on a meeting; the Chair decides. A
+re-marker sees only their own sheets (the marking's sheet page), never an appeal. Anyone else:
+404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exam.council.models import BodyKind, MemberFunction
+from exam.council.permissions import is_council_secretariat, is_platform_admin, sits_on
+from exam.council.queries import functions_in
+
+
+def owns(user: Any, application: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and application.candidate_id == user.id
+
+
+def can_view_appeals(user: Any, round_: Any) -> bool:
+    return is_platform_admin(user) or sits_on(
+        user, round_, BodyKind.COUNCIL, BodyKind.ANONYMISATION, BodyKind.SUPERVISORY
+    )
+
+
+def is_remarker(user: Any, round_: Any) -> bool:
+    return sits_on(user, round_, BodyKind.REMARKING)
+
+
+def can_start_remark(user: Any, round_: Any) -> bool:
+    return sits_on(user, round_, BodyKind.ANONYMISATION)
+
+
+def can_refer(user: Any, round_: Any) -> bool:
+    return is_council_secretariat(user, round_)
+
+
+def is_chair(user: Any, round_: Any) -> bool:
+    round_id = round_ if isinstance(round_, int) else round_.id
+    return bool(getattr(user, "is_authenticated", False)) and (
+        BodyKind.COUNCIL,
+        MemberFunction.CHAIR,
+    ) in functions_in(user.id, round_id)
