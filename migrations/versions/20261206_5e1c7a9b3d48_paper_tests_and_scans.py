@@ -6,7 +6,8 @@ Create Date: 2026-12-06 21:20:00
 
 A paper test (its criteria and points) per round; one scanned PDF per candidate and paper
 test, with the score written at unsealing; a script's source is its online paper or its
-scan (exactly one); a sheet line of a scan names no paper item.
+scan (exactly one; a scan has its marking and at most one re-marking on appeal); a sheet line
+of a scan names no paper item.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -66,7 +67,7 @@ def upgrade():
     with op.batch_alter_table('marking_scripts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('paper_script_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_marking_scripts_paper_script_id_marking_paper_scripts'), 'marking_paper_scripts', ['paper_script_id'], ['id'], ondelete='CASCADE')
-        batch_op.create_unique_constraint(batch_op.f('uq_marking_scripts_paper_script_id'), ['paper_script_id'])
+        batch_op.create_unique_constraint(batch_op.f('uq_marking_scripts_paper_script_id_remark'), ['paper_script_id', 'remark'])
         batch_op.drop_constraint(op.f('ck_marking_scripts_script_has_source'), type_='check')
         batch_op.create_check_constraint(op.f('ck_marking_scripts_script_has_source'), '(attempt_id IS NULL) <> (paper_script_id IS NULL)')
 
@@ -83,7 +84,7 @@ def downgrade():
     with op.batch_alter_table('marking_scripts', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_marking_scripts_script_has_source'), type_='check')
         batch_op.create_check_constraint(op.f('ck_marking_scripts_script_has_source'), 'attempt_id IS NOT NULL')
-        batch_op.drop_constraint(batch_op.f('uq_marking_scripts_paper_script_id'), type_='unique')
+        batch_op.drop_constraint(batch_op.f('uq_marking_scripts_paper_script_id_remark'), type_='unique')
         batch_op.drop_constraint(batch_op.f('fk_marking_scripts_paper_script_id_marking_paper_scripts'), type_='foreignkey')
         batch_op.drop_column('paper_script_id')
 
