@@ -6,7 +6,6 @@ a minuted Council meeting), the candidate's notice. Every step audited."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from random import Random
 
 import sqlalchemy as sa
@@ -19,7 +18,7 @@ from exam.appeals.queries import (
     appeal_of_remark,
     appeal_of_script,
     published_on,
-    written_script_of,
+    written_scripts_of,
 )
 from exam.appeals.rules import RemarkDecision, remark_decision
 from exam.audit.operations import record
@@ -29,10 +28,9 @@ from exam.core.i18n import format_date, to_local
 from exam.council.models import BodyKind, Meeting, MeetingItem
 from exam.council.operations import add_item
 from exam.council.queries import Verdict, decide
-from exam.exams.scoring import record_item_points
 from exam.extensions import db
 from exam.marking.models import Script, ScriptStatus
-from exam.marking.operations import on_remark_final, open_remark
+from exam.marking.operations import join_scores, on_remark_final, open_remark
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
 from exam.rounds.models import RoundStatus
@@ -72,9 +70,16 @@ def remove_holiday(day: dt.date, *, actor: User | None) -> None:
 
 
 def file_appeal(
-    application: Application, part: str, reason: str, *, actor: User, at: dt.datetime
+    application: Application,
+    part: str,
+    reason: str,
+    *,
+    actor: User,
+    at: dt.datetime,
+    script_id: int | None = None,
 ) -> Appeal:
-    """The candidate appeals their written part's score, from their account, within the
+    """The candidate appeals a written part's score (``script_id``: which one, when they sat
+    several; an online paper's essays or a scanned script), from their account, within the
     window (5 working days after the day of publication). Never a computer-scored test, an
     interview or a đề án (TT 22 Art. 17), never twice the same part."""
     if application.candidate_id != actor.id:
@@ -94,8 +99,12 @@ def file_appeal(
                 d=format_date(deadline),
             )
         )
-    script = written_script_of(application)
-    if script is None or script.status != ScriptStatus.FINAL:
+    scripts = [s for s in written_scripts_of(application) if s.status == ScriptStatus.FINAL]
+    script = next(
+        (s for s in scripts if script_id is None or s.id == script_id),
+        None,
+    )
+    if script is None:
         raise DomainError(
             _l(
                 "Bài thi của Ông/Bà được chấm tự động trên máy tính, không có phần thi viết: "
@@ -169,11 +178,8 @@ def _conclude(appeal: Appeal, *, replace: bool, actor: User | None, at: dt.datet
     """The outcome: the re-marked points written on the paper through the marking's path
     (``record_item_points``, as unsealing does) when they replace the published score; the
     candidate notified."""
-    remark = appeal.remark_script
     if replace:
-        for item in remark.essay_items():
-            points = Decimal(remark.final_points[str(item.id)])
-            record_item_points(item, float(points), actor=actor, at=at, on_appeal=True)
+        join_scores(appeal.remark_script, actor=actor, at=at)
     appeal.final_score = appeal.remark_score if replace else appeal.published_score
     appeal.status, appeal.decided_at = AppealStatus.DECIDED, at
     db.session.flush()

@@ -12,7 +12,7 @@ from exam.candidates.models import Application
 from exam.core.i18n import to_local
 from exam.exams.models import Attempt
 from exam.extensions import db
-from exam.marking.models import Script
+from exam.marking.models import PaperScript, Script
 from exam.rounds.models import Round, RoundStatus
 
 
@@ -46,13 +46,21 @@ def appeal_deadline(round_: Round) -> dt.date | None:
     return appeal_window_closes_on(day) if day else None
 
 
-def written_script_of(application: Application) -> Script | None:
-    """The application's written part as first marked (its paper's essays under their code),
-    or None when its paper was scored by the computer alone."""
-    return db.session.scalar(
-        sa.select(Script)
-        .join(Attempt, Attempt.id == Script.attempt_id)
-        .where(Attempt.application_id == application.id, Script.remark.is_(False))
+def written_scripts_of(application: Application) -> list[Script]:
+    """The application's written parts as first marked: its online paper's essays and its
+    scanned paper scripts, each under its code; none when its paper was scored by the
+    computer alone."""
+    online = sa.select(Attempt.id).where(Attempt.application_id == application.id)
+    scanned = sa.select(PaperScript.id).where(PaperScript.application_id == application.id)
+    return list(
+        db.session.scalars(
+            sa.select(Script)
+            .where(
+                Script.remark.is_(False),
+                sa.or_(Script.attempt_id.in_(online), Script.paper_script_id.in_(scanned)),
+            )
+            .order_by(Script.id)
+        )
     )
 
 

@@ -32,7 +32,7 @@ from exam.appeals.queries import (
     appeals_of_candidate,
     appeals_of_round,
     published_applications,
-    written_script_of,
+    written_scripts_of,
 )
 from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
@@ -53,17 +53,14 @@ signed_in = require(lambda user: True)
 def mine() -> str:
     """The candidate's page: each published result with its written part, the deadline, the
     filing form, and the appeals filed with their status."""
-    parts = []
-    for application in published_applications(current_user.id):
-        script = written_script_of(application)
-        parts.append(
-            (
-                application,
-                script,
-                appeal_deadline(application.round),
-                appeal_of_script(script.id) if script else None,
-            )
+    parts = [
+        (
+            application,
+            appeal_deadline(application.round),
+            [(s, appeal_of_script(s.id)) for s in written_scripts_of(application)],
         )
+        for application in published_applications(current_user.id)
+    ]
     return render_template(
         "appeals/mine.html",
         parts=parts,
@@ -84,6 +81,7 @@ def file(application_id: int) -> Response:
             request.form.get("reason", ""),
             actor=current_user,
             at=utcnow(),
+            script_id=request.form.get("script", type=int),
         ),
         _("Đã nhận đơn phúc khảo."),
     )

@@ -135,7 +135,7 @@ class Script(TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "code"),
         sa.UniqueConstraint("attempt_id", "remark"),  # its marking, and one re-marking
-        sa.UniqueConstraint("paper_script_id"),
+        sa.UniqueConstraint("paper_script_id", "remark"),
         sa.CheckConstraint(
             "(attempt_id IS NULL) <> (paper_script_id IS NULL)", name="script_has_source"
         ),
@@ -192,6 +192,10 @@ class Script(TimestampMixin, db.Model):
     @property
     def awaiting_flag_decision(self) -> bool:
         return bool(self.flagged_terms) and not self.flag_cleared and self.settled_by is None
+
+    def same_source(self, other: Script) -> bool:
+        """The same candidate's written part: a script and its re-marking."""
+        return (self.attempt_id, self.paper_script_id) == (other.attempt_id, other.paper_script_id)
 
     @property
     def application(self) -> Application:

@@ -314,7 +314,7 @@ def _pool(script: Script) -> list[User]:
     round_ = script.plan.round
     if not script.remark:
         return _markers(round_)
-    first = next(s for s in scripts_of(script.plan) if s.attempt_id == script.attempt_id)
+    first = next(s for s in scripts_of(script.plan) if s.same_source(script))
     earlier = {sheet.marker_id for sheet in first.sheets}
     return [
         u
@@ -335,7 +335,7 @@ def open_remark(
     if script.remark or script.status != ScriptStatus.FINAL or plan.unsealed_at is None:
         raise DomainError(_l("Bài thi này chưa có điểm đã công bố để phúc khảo."))
     used = set(db.session.scalars(sa.select(Script.code).where(Script.plan_id == plan.id)))
-    if any(s.attempt_id == script.attempt_id for s in scripts_of(plan, remark=True)):
+    if any(s.same_source(script) for s in scripts_of(plan, remark=True)):
         raise DomainError(_l("Bài thi này đã được chấm phúc khảo."))
     code = new_code()
     while code in used:
@@ -344,6 +344,7 @@ def open_remark(
         plan=plan,
         code=code,
         attempt=script.attempt,
+        paper_script=script.paper_script,
         remark=True,
         flagged_terms=[],
         flag_cleared=True,
@@ -595,15 +596,33 @@ def unseal(round_: Round, *, actor: User, at: dt.datetime) -> MarkingPlan:
             _l("Còn bài thi chưa có điểm cuối cùng: %(codes)s.", codes=", ".join(waiting))
         )
     for script in scripts_of(plan):
-        if script.paper_script is not None:  # where the results read a paper test's score
-            paper_script = script.paper_script
-            paper_script.points = Decimal(script.final_points[str(PAPER_ITEM_ID)])
-            paper_script.score = script.final_score
-            continue
-        for item in script.essay_items():
-            points = Decimal(script.final_points[str(item.id)])
-            record_item_points(item, float(points), actor=actor, at=at)
+        join_scores(script, actor=actor, at=at)
     plan.unsealed_at, plan.unsealed_by_id = at, actor.id
     db.session.flush()
     record("marking.unseal", plan, actor=actor, after={"scripts": len(scripts_of(plan))})
     return plan
+
+
+def join_scores(script: Script, *, actor: User | None, at: dt.datetime) -> None:
+    """A final script's points written where the results read them: each essay item's on the
+    online paper (``record_item_points``, whose final score follows), or the paper test's on
+    its scanned script. Unsealing does it for the marking; an appeal's outcome for a
+    re-marking that replaces the published score (in the published stage)."""
+    if script.paper_script is not None:
+        paper_script = script.paper_script
+        before = {"points": str(paper_script.points), "score": str(paper_script.score)}
+        paper_script.points = Decimal(script.final_points[str(PAPER_ITEM_ID)])
+        paper_script.score = script.final_score
+        if script.remark:  # unsealing's own entry covers the first marking's
+            db.session.flush()
+            record(
+                "marking.join_remark",
+                paper_script,
+                actor=actor,
+                before=before,
+                after={"points": str(paper_script.points), "score": str(paper_script.score)},
+            )
+        return
+    for item in script.essay_items():
+        points = Decimal(script.final_points[str(item.id)])
+        record_item_points(item, float(points), actor=actor, at=at, on_appeal=script.remark)

@@ -34,8 +34,9 @@ from exam.council.models import (
     VoteChoice,
 )
 from exam.extensions import db
-from exam.marking.models import MarkingSheet, ScriptStatus
+from exam.marking.models import MarkingSheet, PaperScript, Script, ScriptStatus
 from exam.marking.operations import code_scripts, hand_over, submit_sheet, unseal
+from exam.marking.papers import define_paper_test, upload_scan
 from exam.notices.models import NoticeKind, OutboxMessage
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
@@ -44,6 +45,7 @@ from tests.marking.conftest import AFTER, Essays, build_essays, seat_on, staff
 D = Decimal
 HANOI = dt.timezone(dt.timedelta(hours=7))
 PUBLISHED = dt.datetime(2026, 5, 8, 10, 0, tzinfo=HANOI)  # a Friday
+SCAN = b"%PDF-1.4\n% a scanned script\n%%EOF\n"
 HOLIDAY = dt.date(2026, 5, 13)  # a Wednesday: the window ends on Monday 18 May
 
 
@@ -56,15 +58,26 @@ def _mark(sheet: MarkingSheet, content: str, form: str) -> MarkingSheet:
     return submit_sheet(sheet, _marks(sheet, content, form), "", actor=sheet.marker, at=AFTER)
 
 
-def _published(make, remarkers: int = 3) -> Essays:
+def _published(make, remarkers: int = 3, *, scans: bool = False) -> Essays:
     """Every script marked 70 (42 + 28) and unsealed, the results published on a Friday; a
-    re-marking board of ``remarkers`` plus, by mistake, an original marker and the Ban phách."""
+    re-marking board of ``remarkers`` plus, by mistake, an original marker and the Ban phách.
+    ``scans``: each candidate also sat a paper test, scanned."""
     w = build_essays(make)
+    if scans:
+        paper_test = define_paper_test(
+            w.round,
+            "Bài thi viết trên giấy",
+            [("Nội dung", D(60)), ("Lập luận", D(40))],
+            actor=w.anonymiser,
+        )
+        for n in range(3):
+            number = w.attempt(n).application.registration_number
+            upload_scan(paper_test, number, SCAN, actor=w.anonymiser, at=AFTER)
     code_scripts(w.round, actor=w.anonymiser, at=AFTER)
     hand_over(w.round, actor=w.anonymiser, at=AFTER)
-    for n in range(3):
-        _mark(w.sheet(n, 1), "42", "28")
-        _mark(w.sheet(n, 2), "42", "28")
+    for script in db.session.scalars(sa.select(Script)):
+        for sheet in script.sheets:
+            _mark(sheet, "42", "28")
     unseal(w.round, actor=w.anonymiser, at=AFTER)
     make.stage(w.round, RoundStatus.PUBLISHED)
     w.round.published_at = PUBLISHED
@@ -79,10 +92,21 @@ def _published(make, remarkers: int = 3) -> Essays:
     return w
 
 
-def _file(w: Essays, n: int = 0, at: dt.datetime | None = None, part: str = "written") -> Appeal:
+def _file(
+    w: Essays,
+    n: int = 0,
+    at: dt.datetime | None = None,
+    part: str = "written",
+    script: Script | None = None,
+) -> Appeal:
     application = w.attempt(n).application
     return file_appeal(
-        application, part, "Xin chấm lại.", actor=w.candidates[n], at=at or PUBLISHED
+        application,
+        part,
+        "Xin chấm lại.",
+        actor=w.candidates[n],
+        at=at or PUBLISHED,
+        script_id=script.id if script else None,
     )
 
 
@@ -321,3 +345,26 @@ def test_members_of_another_round_get_404(app, make):
         assert client.post(f"/appeals/{appeal.id}/remark").status_code == 404
         assert client.post(f"/appeals/{appeal.id}/decide").status_code == 404
     assert db.session.get(Appeal, appeal.id).status == AppealStatus.FILED
+
+
+def test_a_scanned_paper_script_is_appealed_and_its_re_mark_replaces_the_score(make):
+    w = _published(make, scans=True)
+    scanned = db.session.scalar(
+        sa.select(Script)
+        .join(PaperScript, PaperScript.id == Script.paper_script_id)
+        .where(PaperScript.application_id == w.attempt(0).application_id)
+    )
+    appeal = _file(w, script=scanned)
+    assert appeal.script_id == scanned.id
+    start_remark(appeal, actor=w.anonymiser, at=AFTER)
+    assert appeal.remark_script.paper_script_id == scanned.paper_script_id
+    assert appeal.remark_script.code != scanned.code
+    for sheet in appeal.remark_script.sheets:
+        _mark(sheet, "44", "29")  # 73: 3 from 70
+    assert appeal.status == AppealStatus.DECIDED
+    assert scanned.paper_script.score == D("73.00")  # where the results read it
+    assert w.attempt(0).final_score == 70.0  # the online essay untouched
+    assert "marking.join_remark" in _actions()
+    _file(w)  # the online essay is another written part: its own appeal
+    with pytest.raises(DomainError, match="đã nộp đơn phúc khảo"):
+        _file(w, script=scanned)
