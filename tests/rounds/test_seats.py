@@ -59,7 +59,7 @@ def test_the_room_form_refuses_a_non_member_in_words(app, make):
     round_ = make.round()
     council = make.user(Role.BOARD_ADMIN)  # seated on the round's Council by the factory
     test = make.test(round_, starts_at=START, papers=False)
-    member = make.user(Role.INVIGILATOR, name="Lý Thị Coi Thi")  # seated on its Ban coi thi
+    make.user(Role.INVIGILATOR, name="Lý Thị Coi Thi")  # seated on its Ban coi thi
     outsider = make.user(Role.INVIGILATOR, name="Người Ngoài Ban", seated=False)
     db.session.commit()
     client = login(app.test_client(), council)
@@ -96,7 +96,8 @@ def test_the_supervisory_board_reads_its_round_and_changes_nothing(app, make):
     round_ = make.round()
     supervisor = make.user(Role.SUPERVISOR)  # seated on the round's supervisory board
     db.session.commit()
-    assert oversees(supervisor, round_) and sits_in(supervisor, round_, "supervisory")
+    assert oversees(supervisor, round_)
+    assert sits_in(supervisor, round_, "supervisory")
     assert not can_manage_round(supervisor, round_)
     client = login(app.test_client(), supervisor)
     assert client.get(f"/rounds/{round_.id}/applications").status_code == 200
