@@ -289,8 +289,10 @@ def test_publication_waits_for_every_ranking(make, interviewed):
         advance_round(round_, actor=board, at=T0)
     compute_ranking(position, has_test=False, actor=board, at=T0)
     assert _problems(round_) == []
+    assert round_.published_at is None
     advance_round(round_, actor=board, at=T0)
     assert round_.status == RoundStatus.PUBLISHED
+    assert round_.published_at == T0  # the appeal window counts from it (§9)
 
 
 def test_the_round_page_lists_what_stands_in_the_way_and_disables_the_button(app, make):
