@@ -25,7 +25,7 @@ class Role(TitledEnum):
     @staticmethod
     def __titles__() -> dict:
         return {
-            "board_admin": _l("Hội đồng thi tuyển"),
+            "board_admin": _l("Quản trị nền tảng (cơ quan tổ chức thi tuyển)"),
             "question_author": _l("Ban đề thi"),
             "panel_member": _l("Thành viên ban phỏng vấn"),
             "candidate": _l("Thí sinh"),

@@ -48,7 +48,7 @@ def test_the_administration_creates_a_staff_account_through_the_screen(page, liv
     assert page.get_by_role("heading", name="Trần Thị Thu Hà").is_visible()
     assert page.get_by_text("Chưa đặt mật khẩu", exact=True).is_visible()
     assert page.get_by_label("Ban đề thi").is_checked()
-    assert not page.get_by_label("Hội đồng thi tuyển").is_checked()
+    assert not page.get_by_label("Quản trị nền tảng (cơ quan tổ chức thi tuyển)").is_checked()
     screenshot(page, "account-admin-show")
 
     page.get_by_role("link", name="Tài khoản", exact=True).first.click()
