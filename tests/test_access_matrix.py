@@ -218,6 +218,11 @@ GET_MATRIX = [
     ("/accounts/", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("/accounts/new", [302, 403, 403, 403, 403, 403, 200, 403]),
     ("/accounts/{account_id}", [302, 403, 403, 403, 403, 403, 200, 403]),
+    # Marking (issue 14): the round's Council and supervisory board see its progress; the
+    # Ban phách's paper tests and the head of marking's table: nobody of ROLES.
+    ("/rounds/{round_id}/marking", [302, 404, 404, 404, 404, 404, 200, 200]),
+    ("/rounds/{round_id}/marking/paper-tests", [302, 404, 404, 404, 404, 404, 404, 404]),
+    ("/rounds/{round_id}/marking/board", [302, 404, 404, 404, 404, 404, 404, 404]),
 ]
 
 # Writes: only the denials are listed here (the allowed behaviour has its own tests).
@@ -274,6 +279,10 @@ POST_DENIALS = [
     ("/accounts/{account_id}/invitation", {"board_admin"}),
     ("/accounts/{account_id}/deactivate", {"board_admin"}),
     ("/accounts/{account_id}/reactivate", {"board_admin"}),
+    ("/rounds/{round_id}/marking/code", set()),
+    ("/rounds/{round_id}/marking/hand-over", set()),
+    ("/rounds/{round_id}/marking/unseal", set()),
+    ("/rounds/{round_id}/marking/paper-tests", set()),
 ]
 
 
@@ -437,6 +446,9 @@ ROUND_MATRIX = [
     ("/panels/{panel_id}/applications/{interviewed_id}/score", [404, 404, 404, 200, 404, 404, 404]),
     ("/positions/{position_id}/results", [200, 403, 403, 403, 200, 403, 404]),
     ("/rounds/positions/{position_id}/stop", [200, 403, 403, 403, 403, 403, 404]),
+    ("/rounds/{round_id}/marking", [200, 404, 404, 404, 200, 200, 404]),
+    ("/rounds/{round_id}/marking/paper-tests", [404, 404, 404, 404, 404, 404, 404]),
+    ("/rounds/{round_id}/marking/board", [404, 404, 404, 404, 404, 404, 404]),
 ]
 
 
@@ -470,6 +482,7 @@ ROUND_WRITES = [
     "/tests/{test_id}/sessions",
     "/attempts/{attempt_id}/extra-time",
     "/positions/{position_id}/results/compute",
+    "/rounds/{round_id}/marking/limits",
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from exam.council.models import BodyKind, MemberFunction
-from exam.council.permissions import is_platform_admin, sits_on
+from exam.council.permissions import sits_on
 from exam.council.queries import functions_in
 from exam.marking.models import MarkingPlan, MarkingSheet, Script
 from exam.rounds.models import RoundStatus
@@ -37,8 +37,8 @@ def is_marking_head(user: Any, round_: Any) -> bool:
 def can_view_marking(user: Any, round_: Any) -> bool:
     """The round's marking page: the Ban phách, the marking board (each member sees their
     own part), the Council and the supervisory board (the progress and the limits, never a
-    code's candidate), platform administration."""
-    return is_platform_admin(user) or sits_on(
+    code's candidate). Platform administration without a seat runs no round (§2): 404."""
+    return sits_on(
         user,
         round_,
         BodyKind.ANONYMISATION,
@@ -49,10 +49,10 @@ def can_view_marking(user: Any, round_: Any) -> bool:
 
 
 def can_set_limits(user: Any, round_: Any) -> bool:
-    """The reconciliation limits: the Council's Chair or Member-secretary, or platform
-    administration (the head of marking applies them, does not set them)."""
+    """The reconciliation limits: the Council's Chair or Member-secretary (the head of
+    marking applies them, does not set them)."""
     seats = functions_in(user.id, _round_id(round_)) if _signed_in(user) else set()
-    return is_platform_admin(user) or bool(
+    return bool(
         seats
         & {
             (BodyKind.COUNCIL, MemberFunction.CHAIR),
