@@ -223,6 +223,10 @@ GET_MATRIX = [
     ("/rounds/{round_id}/marking", [302, 404, 404, 404, 404, 404, 200, 200]),
     ("/rounds/{round_id}/marking/paper-tests", [302, 404, 404, 404, 404, 404, 404, 404]),
     ("/rounds/{round_id}/marking/board", [302, 404, 404, 404, 404, 404, 404, 404]),
+    # Appeals (issue 14): a candidate's own page; a round's appeals for its Council, Ban
+    # phách and supervisory board (and its re-markers, their own sheets only).
+    ("/appeals", [302, 200, 200, 200, 200, 200, 200, 200]),
+    ("/rounds/{round_id}/appeals", [302, 404, 404, 404, 404, 404, 200, 200]),
 ]
 
 # Writes: only the denials are listed here (the allowed behaviour has its own tests).
@@ -283,6 +287,7 @@ POST_DENIALS = [
     ("/rounds/{round_id}/marking/hand-over", set()),
     ("/rounds/{round_id}/marking/unseal", set()),
     ("/rounds/{round_id}/marking/paper-tests", set()),
+    ("/applications/{application_id}/appeal", {"candidate"}),
 ]
 
 
@@ -449,6 +454,7 @@ ROUND_MATRIX = [
     ("/rounds/{round_id}/marking", [200, 404, 404, 404, 200, 200, 404]),
     ("/rounds/{round_id}/marking/paper-tests", [404, 404, 404, 404, 404, 404, 404]),
     ("/rounds/{round_id}/marking/board", [404, 404, 404, 404, 404, 404, 404]),
+    ("/rounds/{round_id}/appeals", [200, 404, 404, 404, 200, 404, 404]),
 ]
 
 
@@ -484,6 +490,8 @@ ROUND_WRITES = [
     "/positions/{position_id}/results/compute",
     "/rounds/{round_id}/marking/limits",
 ]
+# Writes whose object is not a round's (an appeal): round B's answer 404 to round A's people.
+ROUND_B_WRITES = ["/applications/{application_id}/appeal"]
 
 
 @pytest.mark.parametrize("template", ROUND_WRITES)
@@ -493,6 +501,13 @@ def test_writes_in_round_b_are_404_and_the_supervisors_write_nothing(app, two_ro
         assert client.post(_round_url(template, two_rounds.b)).status_code == 404, person
     supervisor = login(app.test_client(), two_rounds.people["supervisory"])
     assert supervisor.post(_round_url(template, two_rounds.a)).status_code == 403
+
+
+@pytest.mark.parametrize("template", ROUND_B_WRITES)
+def test_writes_on_round_b_s_objects_are_404(app, two_rounds, template):
+    for person in PEOPLE:
+        client = login(app.test_client(), two_rounds.people[person])
+        assert client.post(_round_url(template, two_rounds.b)).status_code == 404, person
 
 
 def test_lists_show_only_the_rounds_of_ones_bodies(app, two_rounds, make):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from exam.council.models import BodyKind, MemberFunction
-from exam.council.permissions import is_council_secretariat, is_platform_admin, sits_on
+from exam.council.permissions import is_council_secretariat, sits_on
 from exam.council.queries import functions_in
 
 
@@ -18,9 +18,9 @@ def owns(user: Any, application: Any) -> bool:
 
 
 def can_view_appeals(user: Any, round_: Any) -> bool:
-    return is_platform_admin(user) or sits_on(
-        user, round_, BodyKind.COUNCIL, BodyKind.ANONYMISATION, BodyKind.SUPERVISORY
-    )
+    """A seat on the round's Council, Ban phách or supervisory board (platform
+    administration without a seat runs no round: 404)."""
+    return sits_on(user, round_, BodyKind.COUNCIL, BodyKind.ANONYMISATION, BodyKind.SUPERVISORY)
 
 
 def is_remarker(user: Any, round_: Any) -> bool:
