@@ -233,7 +233,7 @@ def _register_audited_kinds() -> None:
     (exam/audit/reconcile.py::register_kind), in the order ``flask audit verify`` reports."""
     from importlib import import_module
 
-    for domain in ("exams", "panels", "candidates", "results"):
+    for domain in ("exams", "marking", "panels", "candidates", "results"):
         import_module(f"exam.{domain}.audited")
 
 

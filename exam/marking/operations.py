@@ -251,7 +251,12 @@ def record_zero(
         "marking.zero",
         script,
         actor=actor,
-        after={"code": script.code, "reason": reason.value, "minutes": script.minutes},
+        after={
+            "code": script.code,
+            "reason": reason.value,
+            "minutes": script.minutes,
+            "score": str(script.final_score),
+        },
     )
     return script
 
@@ -613,15 +618,14 @@ def join_scores(script: Script, *, actor: User | None, at: dt.datetime) -> None:
         before = {"points": str(paper_script.points), "score": str(paper_script.score)}
         paper_script.points = Decimal(script.final_points[str(PAPER_ITEM_ID)])
         paper_script.score = script.final_score
-        if script.remark:  # unsealing's own entry covers the first marking's
-            db.session.flush()
-            record(
-                "marking.join_remark",
-                paper_script,
-                actor=actor,
-                before=before,
-                after={"points": str(paper_script.points), "score": str(paper_script.score)},
-            )
+        db.session.flush()
+        record(  # the score the results read: vouched for by the trail (exam/marking/audited.py)
+            "marking.join_remark" if script.remark else "marking.join_score",
+            paper_script,
+            actor=actor,
+            before=before,
+            after={"points": str(paper_script.points), "score": str(paper_script.score)},
+        )
         return
     for item in script.essay_items():
         points = Decimal(script.final_points[str(item.id)])

@@ -311,3 +311,49 @@ def test_a_refused_sheet_comes_back_with_the_points_typed(app, essays):
     assert "từ 0 đến 60" in html
     db.session.expire_all()
     assert db.session.get(type(sheet), sheet.id).submitted_at is None
+
+
+# --- the audit trail vouches for the marking's values -----------------------------------------
+
+
+def test_audit_verify_finds_a_sheet_a_final_score_or_a_written_score_changed_in_sql(essays):
+    from exam.audit.reconcile import compare_with_trail
+    from exam.marking.models import MarkingSheet, ZeroReason
+    from exam.marking.operations import record_zero, unseal
+
+    paper_test = _paper_test(essays)
+    zipped = _zip({f"{n}.pdf": _pdf(i) for i, n in enumerate(NUMBERS)})
+    upload_scan_zip(paper_test, zipped, actor=essays.anonymiser, at=AFTER)
+    scripts = code_scripts(essays.round, actor=essays.anonymiser, at=AFTER)
+    zero = scripts[0]
+    record_zero(zero, ZeroReason.FOREIGN_PAPER, "Giấy nháp lạ.", actor=essays.anonymiser, at=AFTER)
+    hand_over(essays.round, actor=essays.anonymiser, at=AFTER)
+    for script in scripts[1:]:
+        for sheet in script.sheets:
+            item = script.essay_items()[0]
+            marks = {f"mark-{item.id}-0": "40", f"mark-{item.id}-1": "30"}
+            submit_sheet(sheet, marks, "", actor=sheet.marker, at=AFTER)
+    unseal(essays.round, actor=essays.anonymiser, at=AFTER)
+    db.session.flush()
+
+    def marking_problems() -> list[str]:  # the fixture writes the SBDs directly, unaudited
+        return [p for p in compare_with_trail() if not p.startswith("Số báo danh")]
+
+    assert marking_problems() == []
+    sheet = scripts[1].sheets[0]
+    scanned = next(s for s in scripts if s.paper_script_id is not None)
+    for statement, values in (
+        ("UPDATE marking_sheets SET score = 99 WHERE id = :id", {"id": sheet.id}),
+        ("UPDATE marking_scripts SET final_score = 98 WHERE id = :id", {"id": zero.id}),
+        (
+            "UPDATE marking_paper_scripts SET score = 97, points = 97 WHERE id = :id",
+            {"id": scanned.paper_script_id},
+        ),
+    ):
+        db.session.execute(sa.text(statement), values)
+    db.session.expire_all()
+    problems = "\n".join(marking_problems())
+    assert f"#{sheet.id} là 99" in problems
+    assert f"#{zero.id} là 98" in problems
+    assert f"#{scanned.paper_script_id} là 97" in problems
+    assert db.session.get(MarkingSheet, sheet.id).score == 99
