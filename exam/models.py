@@ -21,7 +21,15 @@ from exam.council.models import (  # noqa: F401
 from exam.exams.models import Answer, Attempt, AttemptQuestion, Test  # noqa: F401
 from exam.marking.models import MarkingPlan, MarkingSheet, Script, SheetLine  # noqa: F401
 from exam.notices.models import OutboxMessage  # noqa: F401
-from exam.panels.models import Panel, PanelMember, ScoreSheet  # noqa: F401
+from exam.panels.models import (  # noqa: F401
+    Criterion,
+    Declaration,
+    InterviewGuide,
+    Panel,
+    PanelMember,
+    ScoreSheet,
+    SpreadRuling,
+)
 from exam.question_bank.models import (  # noqa: F401
     Bank,
     BankMedia,

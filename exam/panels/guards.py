@@ -7,8 +7,13 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 
-from exam.panels.operations import MIN_PANEL_MEMBERS
-from exam.panels.queries import interview_list, panel_of_position, sheets_for_application
+from exam.panels.queries import (
+    awaits_ruling,
+    interview_list,
+    min_sheets_of,
+    panel_of_position,
+    sealed_sheets,
+)
 from exam.rounds.models import Round, RoundStatus
 from exam.rounds.stages import stage_guard
 
@@ -16,7 +21,8 @@ from exam.rounds.stages import stage_guard
 @stage_guard(RoundStatus.RESULTS)
 def every_candidate_scored(round_: Round, at: dt.datetime) -> list[str]:
     """Before the results: each running position has its panel, and every candidate the
-    panel may score has at least ``MIN_PANEL_MEMBERS`` sheets (the ranking needs them)."""
+    panel may score has the round's minimum of sealed sheets (counted after recusals) and
+    no spread awaiting the head's ruling."""
     problems: list[str] = []
     for position in round_.positions:
         if position.stopped_at is not None:
@@ -25,20 +31,30 @@ def every_candidate_scored(round_: Round, at: dt.datetime) -> list[str]:
         if panel is None:
             problems.append(str(_l("Vị trí %(p)s chưa có ban phỏng vấn.", p=position.label)))
             continue
-        short = [
-            application.candidate.full_name
-            for application in interview_list(panel)
-            if len(sheets_for_application(application)) < MIN_PANEL_MEMBERS
-        ]
-        if short:
-            problems.append(
-                str(
-                    _l(
-                        "Ban phỏng vấn vị trí %(p)s chưa đủ %(n)s phiếu cho: %(names)s.",
-                        p=position.label,
-                        n=MIN_PANEL_MEMBERS,
-                        names=", ".join(short),
+        minimum = min_sheets_of(round_)
+        for application in interview_list(panel):
+            name = application.candidate.full_name
+            # Counted after recusals: a recused member's sheet never exists.
+            if len(sealed_sheets(panel, application)) < minimum:
+                problems.append(
+                    str(
+                        _l(
+                            "Ban phỏng vấn %(panel)s: thí sinh %(name)s chưa đủ %(n)s phiếu.",
+                            panel=panel.name,
+                            name=name,
+                            n=minimum,
+                        )
                     )
                 )
-            )
+            elif awaits_ruling(panel, application):
+                problems.append(
+                    str(
+                        _l(
+                            "Ban phỏng vấn %(panel)s: thí sinh %(name)s chờ Trưởng ban quyết "
+                            "định về chênh lệch điểm.",
+                            panel=panel.name,
+                            name=name,
+                        )
+                    )
+                )
     return problems

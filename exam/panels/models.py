@@ -77,9 +77,133 @@ class ScoreSheet(db.Model):
     application_id: Mapped[int] = mapped_column(
         sa.ForeignKey("applications.id", ondelete="RESTRICT")
     )
+    # The total of ``points`` (or the one number given where the round has no criteria).
     score: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    # Criterion id (as text) -> points, as "0.00" strings: a draft may leave some out.
+    points: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     comment: Mapped[str] = mapped_column(sa.Text, default="")
-    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Sealed when set; None while the member drafts it (or after the head reopened it).
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     member: Mapped[PanelMember] = relationship()
     application: Mapped[Application] = relationship()
+
+
+class Relation(TitledEnum):
+    """What a member declares about a candidate before scoring (docs/domain.md §7): any
+    relation but NONE recuses them from that candidate."""
+
+    NONE = "none"
+    SPOUSE = "spouse"
+    PARENT = "parent"
+    PARENT_IN_LAW = "parent_in_law"
+    CHILD = "child"
+    SIBLING = "sibling"
+    AUNT_OR_UNCLE = "aunt_or_uncle"
+    SPOUSES_SIBLING = "spouses_sibling"
+    SIBLINGS_SPOUSE = "siblings_spouse"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "none": _l("Không có quan hệ"),
+            "spouse": _l("Vợ hoặc chồng"),
+            "parent": _l("Cha, mẹ"),
+            "parent_in_law": _l("Cha, mẹ vợ hoặc chồng"),
+            "child": _l("Con"),
+            "sibling": _l("Anh, chị, em ruột"),
+            "aunt_or_uncle": _l("Cô, dì, chú, bác, cậu"),
+            "spouses_sibling": _l("Anh, chị, em ruột của vợ hoặc chồng"),
+            "siblings_spouse": _l("Vợ hoặc chồng của anh, chị, em ruột"),
+        }
+
+
+class Declaration(db.Model):
+    """A member's declaration of their relation to one candidate of the panel's list."""
+
+    __tablename__ = "panel_declarations"
+    __table_args__ = (sa.UniqueConstraint("panel_member_id", "application_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_member_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("panel_members.id", ondelete="CASCADE")
+    )
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="RESTRICT")
+    )
+    relation: Mapped[Relation] = enum_column(Relation)
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    member: Mapped[PanelMember] = relationship()
+    application: Mapped[Application] = relationship()
+
+    @property
+    def recuses(self) -> bool:
+        return self.relation != Relation.NONE
+
+
+class InterviewGuide(db.Model):
+    """The round's marking guide (hướng dẫn chấm): its criteria, the minimum of sheets per
+    candidate counted after recusals, and whether the panel score drops the extremes."""
+
+    __tablename__ = "interview_guides"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id"),
+        sa.CheckConstraint("min_sheets >= 1", name="min_sheets_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    min_sheets: Mapped[int] = mapped_column(default=2)
+    trimmed_mean: Mapped[bool] = mapped_column(default=False)
+
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="guide", cascade="all, delete-orphan", order_by="Criterion.number"
+    )
+
+
+class Criterion(db.Model):
+    __tablename__ = "interview_criteria"
+    __table_args__ = (
+        sa.UniqueConstraint("guide_id", "number"),
+        sa.CheckConstraint("max_points > 0 AND max_points <= 100", name="max_points_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guide_id: Mapped[int] = mapped_column(sa.ForeignKey("interview_guides.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(200))
+    max_points: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    descriptor: Mapped[str] = mapped_column(sa.Text, default="")
+
+    guide: Mapped[InterviewGuide] = relationship(back_populates="criteria")
+
+
+class SpreadDecision(TitledEnum):
+    CONFIRM = "confirm"
+    RESCORE = "rescore"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "confirm": _l("Giữ nguyên điểm các phiếu"),
+            "rescore": _l("Chấm lại"),
+        }
+
+
+class SpreadRuling(db.Model):
+    """The head's decision on a candidate whose sheets differ by more than the round's limit:
+    the sheets stand, or they are reopened for a re-score. The panel score exists only once
+    the latest ruling, made after the last seal, confirms."""
+
+    __tablename__ = "panel_spread_rulings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(sa.ForeignKey("panels.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="RESTRICT"), index=True
+    )
+    decision: Mapped[SpreadDecision] = enum_column(SpreadDecision)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    decided_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

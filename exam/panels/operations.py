@@ -15,9 +15,30 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.council.models import BodyKind
 from exam.council.queries import people_on
 from exam.extensions import db
-from exam.panels.models import MAX_PANEL_SCORE, Panel, PanelMember, PanelRole, ScoreSheet
-from exam.panels.queries import interview_list
-from exam.rounds.models import Position, RoundStatus
+from exam.panels.models import (
+    MAX_PANEL_SCORE,
+    Criterion,
+    Declaration,
+    InterviewGuide,
+    Panel,
+    PanelMember,
+    PanelRole,
+    Relation,
+    ScoreSheet,
+    SpreadDecision,
+    SpreadRuling,
+)
+from exam.panels.queries import (
+    awaits_ruling,
+    declarations_of,
+    guide_of,
+    has_declared_all,
+    interview_list,
+    is_recused,
+    sealed_sheets,
+    sheet_of,
+)
+from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.stages import require_stage, stages_between
 
 MIN_PANEL_MEMBERS = 2  # docs/domain.md: at least two members score each candidate
@@ -81,17 +102,8 @@ def parse_score(raw: object) -> Decimal:
     return score
 
 
-def record_panel_score(
-    member: PanelMember,
-    application: Application,
-    raw_score: object,
-    *,
-    comment: str = "",
-    actor: User,
-    at: dt.datetime,
-) -> ScoreSheet:
-    """One signed sheet per member and candidate, given once (phiếu kín), during the
-    interviews only."""
+def _check_can_score(member: PanelMember, application: Application, actor: User) -> None:
+    """Who may write a sheet for whom, checked on the server for drafts and seals alike."""
     require_stage(
         member.panel.position.round, RoundStatus.INTERVIEWS, action=_l("chấm điểm phỏng vấn")
     )
@@ -105,27 +117,398 @@ def record_panel_score(
         raise DomainError(
             _l("Thí sinh chưa qua vòng thi trắc nghiệm (đang thi, vắng thi hoặc chưa đạt).")
         )
-    if any(s.application_id == application.id for s in sheets_of_member(member)):
+    if not has_declared_all(member):
+        raise DomainError(
+            _l(
+                "Bạn chưa kê khai quan hệ với từng thí sinh của ban: chưa kê khai thì chưa "
+                "được chấm."
+            )
+        )
+    if is_recused(member, application):
+        raise DomainError(
+            _l("Bạn đã kê khai có quan hệ với thí sinh này nên không được chấm thí sinh này.")
+        )
+
+
+def parse_points(
+    criteria: list[Criterion], raw: dict, *, complete: bool
+) -> tuple[dict[str, str], Decimal]:
+    """Points per criterion (keys: criterion ids) within each maximum, 2 decimals at most;
+    ``complete``: every criterion given (a seal), else blanks are left out (a draft)."""
+    errors: list[tuple[str | None, str]] = []
+    points: dict[str, str] = {}
+    known = {str(c.id) for c in criteria}
+    if any(str(key) not in known for key in raw):
+        raise ValidationFailed([(None, _l("Phiếu có tiêu chí không thuộc hướng dẫn chấm."))])
+    for criterion in criteria:
+        key = str(criterion.id)
+        text = str(raw.get(key, raw.get(criterion.id, "")) or "").strip()
+        if not text:
+            if complete:
+                errors.append((key, _l("Chưa cho điểm tiêu chí %(t)s.", t=criterion.title)))
+            continue
+        try:
+            value = parse_score(text)
+        except ValidationFailed:
+            errors.append(
+                (
+                    key,
+                    _l(
+                        "Điểm tiêu chí %(t)s phải là một số, tối đa 2 chữ số thập phân.",
+                        t=criterion.title,
+                    ),
+                )
+            )
+            continue
+        if value > criterion.max_points:
+            errors.append(
+                (
+                    key,
+                    _l(
+                        "Điểm tiêu chí %(t)s tối đa là %(m)s.",
+                        t=criterion.title,
+                        m=criterion.max_points.normalize(),
+                    ),
+                )
+            )
+            continue
+        points[key] = str(value)
+    if errors:
+        raise ValidationFailed(errors)
+    return points, sum((Decimal(v) for v in points.values()), Decimal(0))
+
+
+def _writable_sheet(member: PanelMember, application: Application) -> ScoreSheet | None:
+    sheet = sheet_of(member, application)
+    if sheet is not None and sheet.submitted_at is not None:
         raise DomainError(_l("Bạn đã chấm thí sinh này; phiếu chấm không sửa được."))
-    score = parse_score(raw_score)
-    sheet = ScoreSheet(
-        member=member,
-        application=application,
-        score=score,
-        comment=comment.strip(),
-        submitted_at=at,
+    return sheet
+
+
+def _criteria(member: PanelMember) -> list[Criterion]:
+    guide = guide_of(member.panel.position.round)
+    return list(guide.criteria) if guide else []
+
+
+def save_draft(
+    member: PanelMember,
+    application: Application,
+    raw_points: dict,
+    *,
+    comment: str = "",
+    actor: User,
+    at: dt.datetime,
+) -> ScoreSheet:
+    """Keep what the member has written so far (not sealed, read by nobody else)."""
+    _check_can_score(member, application, actor)
+    points, total = parse_points(_criteria(member), raw_points, complete=False)
+    sheet = _writable_sheet(member, application)
+    if sheet is None:
+        sheet = ScoreSheet(member=member, application=application, submitted_at=None)
+        db.session.add(sheet)
+    sheet.points, sheet.score, sheet.comment = points, total, comment.strip()
+    db.session.flush()
+    return sheet
+
+
+def seal_sheet(
+    member: PanelMember,
+    application: Application,
+    raw_points: dict,
+    *,
+    comment: str = "",
+    actor: User,
+    at: dt.datetime,
+) -> ScoreSheet:
+    """Seal the member's sheet with a point for every criterion of the round's guide."""
+    _check_can_score(member, application, actor)
+    criteria = _criteria(member)
+    if not criteria:
+        raise DomainError(_l("Kỳ thi chưa có hướng dẫn chấm với các tiêu chí."))
+    points, total = parse_points(criteria, raw_points, complete=True)
+    return _seal(member, application, points, total, comment, actor=actor, at=at)
+
+
+def _seal(
+    member: PanelMember,
+    application: Application,
+    points: dict[str, str],
+    total: Decimal,
+    comment: str,
+    *,
+    actor: User,
+    at: dt.datetime,
+) -> ScoreSheet:
+    sheet = _writable_sheet(member, application)
+    if sheet is None:
+        sheet = ScoreSheet(member=member, application=application)
+        db.session.add(sheet)
+    sheet.points, sheet.score, sheet.comment, sheet.submitted_at = (
+        points,
+        total,
+        comment.strip(),
+        at,
     )
-    db.session.add(sheet)
+    db.session.flush()
     record(
         "panel.score",
         sheet,
         actor=actor,
-        after={"application_id": application.id, "score": score},
+        after={"application_id": application.id, "score": total, "points": points},
     )
     return sheet
 
 
+def record_panel_score(
+    member: PanelMember,
+    application: Application,
+    raw_score: object,
+    *,
+    comment: str = "",
+    actor: User,
+    at: dt.datetime,
+) -> ScoreSheet:
+    """One signed sheet per member and candidate with a single total, where the round has
+    no marking guide with criteria (phiếu kín), during the interviews only."""
+    _check_can_score(member, application, actor)
+    if _criteria(member):
+        raise DomainError(_l("Kỳ thi chấm theo tiêu chí: cho điểm từng tiêu chí."))
+    _writable_sheet(member, application)
+    score = parse_score(raw_score)
+    return _seal(member, application, {}, score, comment, actor=actor, at=at)
+
+
+def declare(
+    member: PanelMember,
+    application: Application,
+    relation: Relation,
+    *,
+    actor: User,
+    at: dt.datetime,
+) -> Declaration:
+    """The member's declaration about one candidate, once, before any sheet for them."""
+    require_stage(member.panel.position.round, *_UNTIL_INTERVIEWS, action=_l("kê khai quan hệ"))
+    if member.user_id != actor.id:
+        raise DomainError(_l("Chỉ thành viên mới tự kê khai được."))
+    if application not in interview_list(member.panel):
+        raise DomainError(_l("Thí sinh không thuộc danh sách của ban này."))
+    if application.id in declarations_of(member):
+        raise DomainError(_l("Bạn đã kê khai cho thí sinh này."))
+    declaration = Declaration(
+        member=member, application=application, relation=relation, declared_at=at
+    )
+    db.session.add(declaration)
+    db.session.flush()
+    record(
+        "panel.declare",
+        declaration,
+        actor=actor,
+        after={"application_id": application.id, "relation": relation.value},
+    )
+    return declaration
+
+
+def _require_head(panel: Panel, actor: User) -> None:
+    if not any(m.user_id == actor.id and m.role == PanelRole.CHAIR for m in panel.members):
+        raise DomainError(_l("Chỉ Trưởng ban phỏng vấn mới làm được việc này."))
+
+
+def _reason(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed([("reason", _l("Cần ghi rõ lý do."))])
+    return text
+
+
+def reopen_sheet(sheet: ScoreSheet, reason: str, *, actor: User, at: dt.datetime) -> ScoreSheet:
+    """The head of the panel reopens a sealed sheet, with a written reason; the member
+    seals it again."""
+    panel = sheet.member.panel
+    require_stage(panel.position.round, RoundStatus.INTERVIEWS, action=_l("mở lại phiếu chấm"))
+    _require_head(panel, actor)
+    text = _reason(reason)
+    if sheet.submitted_at is None:
+        raise DomainError(_l("Phiếu này chưa niêm phong."))
+    before = {"score": sheet.score, "submitted_at": sheet.submitted_at}
+    sheet.submitted_at = None
+    db.session.flush()
+    record("panel.reopen", sheet, actor=actor, before=before, after={"reason": text})
+    return sheet
+
+
+def rule_on_spread(
+    panel: Panel,
+    application: Application,
+    decision: SpreadDecision,
+    reason: str,
+    *,
+    actor: User,
+    at: dt.datetime,
+) -> SpreadRuling:
+    """The head's ruling on totals more than the round's limit apart: the sheets stand, or
+    every sheet of the candidate is reopened for a re-score."""
+    require_stage(panel.position.round, RoundStatus.INTERVIEWS, action=_l("xử lý chênh lệch"))
+    _require_head(panel, actor)
+    text = _reason(reason)
+    if not awaits_ruling(panel, application):
+        raise DomainError(
+            _l(
+                "Điểm các thành viên không chênh lệch quá %(n)s điểm (hoặc chưa đủ phiếu niêm "
+                "phong): không cần quyết định.",
+                n=panel.position.round.panel_spread_limit,
+            )
+        )
+    ruling = SpreadRuling(
+        panel_id=panel.id,
+        application_id=application.id,
+        decision=decision,
+        reason=text,
+        decided_by_id=actor.id,
+        decided_at=at,
+    )
+    db.session.add(ruling)
+    if decision == SpreadDecision.RESCORE:
+        for sheet in sealed_sheets(panel, application):
+            sheet.submitted_at = None
+    db.session.flush()
+    record(
+        "panel.spread_ruling",
+        ruling,
+        actor=actor,
+        after={"application_id": application.id, "decision": decision.value, "reason": text},
+    )
+    return ruling
+
+
+DEFAULT_CRITERIA = (
+    (_l("Phân tích thực trạng"), "20", _l("Đánh giá đúng, đủ thực trạng của cơ quan, đơn vị.")),
+    (_l("Giải pháp"), "30", _l("Mục tiêu, nhiệm vụ, giải pháp rõ ràng, đột phá.")),
+    (_l("Tính khả thi"), "20", _l("Nguồn lực, lộ trình, điều kiện thực hiện.")),
+    (_l("Trình bày"), "15", _l("Mạch lạc, đúng thời gian.")),
+    (_l("Trả lời câu hỏi"), "15", _l("Đúng, đủ, thuyết phục.")),
+)
+
+
+def set_guide(
+    round_: Round,
+    rows: list[tuple[str, object, str]],
+    *,
+    min_sheets: int = 2,
+    trimmed_mean: bool = False,
+    actor: User,
+) -> InterviewGuide:
+    """The round's marking guide: criteria (title, maximum, descriptor) whose maxima sum to
+    exactly 100; changed only until the first sheet is written."""
+    require_stage(round_, *_UNTIL_INTERVIEWS, action=_l("sửa hướng dẫn chấm"))
+    errors: list[tuple[str | None, str]] = []
+    criteria: list[Criterion] = []
+    for number, (title, raw_max, descriptor) in enumerate(rows, start=1):
+        if not (title or "").strip():
+            errors.append((f"title-{number}", _l("Tiêu chí %(n)s chưa có tên.", n=number)))
+            continue
+        try:
+            maximum = parse_score(raw_max)
+        except ValidationFailed:
+            errors.append(
+                (f"max-{number}", _l("Điểm tối đa của tiêu chí %(n)s phải là một số.", n=number))
+            )
+            continue
+        if maximum <= 0:
+            errors.append(
+                (f"max-{number}", _l("Điểm tối đa của tiêu chí %(n)s phải lớn hơn 0.", n=number))
+            )
+            continue
+        criteria.append(
+            Criterion(
+                number=number,
+                title=title.strip(),
+                max_points=maximum,
+                descriptor=(descriptor or "").strip(),
+            )
+        )
+    if not errors and not criteria:
+        errors.append((None, _l("Hướng dẫn chấm cần ít nhất một tiêu chí.")))
+    total = sum((c.max_points for c in criteria), Decimal(0))
+    if not errors and total != MAX_PANEL_SCORE:
+        errors.append(
+            (None, _l("Tổng điểm tối đa các tiêu chí phải bằng 100 (hiện là %(t)s).", t=total))
+        )
+    if min_sheets < 1:
+        errors.append(("min_sheets", _l("Số phiếu tối thiểu phải từ 1 trở lên.")))
+    if errors:
+        raise ValidationFailed(errors)
+    if db.session.scalar(
+        sa.select(ScoreSheet.id)
+        .join(PanelMember)
+        .join(Panel)
+        .join(Position, Position.id == Panel.position_id)
+        .where(Position.round_id == round_.id)
+        .limit(1)
+    ):
+        raise DomainError(_l("Đã có phiếu chấm: hướng dẫn chấm không sửa được nữa."))
+    guide = guide_of(round_)
+    before = None
+    if guide is None:
+        guide = InterviewGuide(round_id=round_.id)
+        db.session.add(guide)
+    else:
+        before = {"criteria": [[c.title, c.max_points] for c in guide.criteria]}
+        guide.criteria.clear()
+        db.session.flush()
+    guide.min_sheets, guide.trimmed_mean = min_sheets, trimmed_mean
+    guide.criteria.extend(criteria)
+    db.session.flush()
+    record(
+        "panel.guide",
+        guide,
+        actor=actor,
+        before=before,
+        after={
+            "criteria": [[c.title, c.max_points] for c in criteria],
+            "min_sheets": min_sheets,
+            "trimmed_mean": trimmed_mean,
+        },
+    )
+    return guide
+
+
+def replace_member(member: PanelMember, new_user: User, reason: str, *, actor: User) -> PanelMember:
+    """Put another member of the round's interview board in the seat, with a reason, until
+    the panel's scoring starts (its first sheet)."""
+    panel = member.panel
+    require_stage(panel.position.round, *_UNTIL_INTERVIEWS, action=_l("thay thành viên ban"))
+    text = _reason(reason)
+    board = {p.id for p in people_on(panel.position.round_id, BodyKind.INTERVIEW)}
+    if new_user.id not in board:
+        raise ValidationFailed(
+            [("user_id", _l("Chỉ thành viên Ban phỏng vấn của kỳ thi mới được cử vào ban."))]
+        )
+    if any(m.user_id == new_user.id for m in panel.members):
+        raise ValidationFailed([("user_id", _l("Người này đã có trong ban."))])
+    if db.session.scalar(
+        sa.select(ScoreSheet.id).join(PanelMember).where(PanelMember.panel_id == panel.id).limit(1)
+    ):
+        raise DomainError(_l("Ban đã bắt đầu chấm: không thay thành viên được nữa."))
+    before = {"user_id": member.user_id}
+    db.session.execute(sa.delete(Declaration).where(Declaration.panel_member_id == member.id))
+    member.user = new_user
+    db.session.flush()
+    record(
+        "panel.replace_member",
+        member,
+        actor=actor,
+        before=before,
+        after={"user_id": new_user.id, "reason": text},
+    )
+    return member
+
+
 def sheets_of_member(member: PanelMember) -> list[ScoreSheet]:
+    """The member's sealed sheets."""
     return list(
-        db.session.scalars(db.select(ScoreSheet).where(ScoreSheet.panel_member_id == member.id))
+        db.session.scalars(
+            db.select(ScoreSheet).where(
+                ScoreSheet.panel_member_id == member.id, ScoreSheet.submitted_at.is_not(None)
+            )
+        )
     )

@@ -16,6 +16,8 @@ from exam.panels.models import Panel, PanelRole, ScoreSheet
 from exam.panels.operations import create_panel, record_panel_score
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
+from tests.factories import T0
+from tests.panels.helpers import declare_no_relation
 
 # --- create_panel --------------------------------------------------------------------------
 
@@ -147,6 +149,7 @@ def scoring(make) -> Scoring:
     first = make.application(position)
     second = make.application(position)
     make.stage(round_, RoundStatus.INTERVIEWS)  # panels score during the interviews
+    declare_no_relation(panel, T0)
     db.session.commit()
     return Scoring(panel.id, panel.members[1].user, panel.members[2].user, first.id, second.id)
 

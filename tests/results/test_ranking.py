@@ -23,6 +23,7 @@ from exam.results.models import Outcome, Ranking, RankingRow
 from exam.results.operations import compute_ranking, panel_mean
 from exam.rounds.models import Position, RoundStatus
 from tests.conftest import login
+from tests.panels.helpers import declare_no_relation
 
 QUESTIONS = 4  # test percentages of 0, 25, 50, 75 or 100
 MINUTE = dt.timedelta(minutes=1)
@@ -68,6 +69,7 @@ def build_contest(
         if test is not None and person.right is not None:
             _sit(test, applications[person.name], person.right)
     make.stage(round_, RoundStatus.INTERVIEWS)
+    declare_no_relation(panel, NOW)
     for person in people:
         for member, score in zip(panel.members, person.sheets, strict=False):
             record_panel_score(member, applications[person.name], score, actor=member.user, at=NOW)

@@ -33,6 +33,7 @@ from exam.rounds.operations import advance_problems, advance_round
 from exam.rounds.stages import register_guard, require_stage
 from tests.conftest import login
 from tests.factories import T0
+from tests.panels.helpers import declare_no_relation
 
 OPEN = "Đang nhận hồ sơ"
 
@@ -156,6 +157,7 @@ def test_a_panel_scores_only_during_the_interviews(make, interviewed):
         ):
             record_panel_score(member, first, "80", actor=member.user, at=T0)
     make.stage(round_, RoundStatus.INTERVIEWS)
+    declare_no_relation(panel, T0)
     record_panel_score(member, first, "80", actor=member.user, at=T0)
     assert len(sheets_for_application(first)) == 1
 
@@ -163,6 +165,7 @@ def test_a_panel_scores_only_during_the_interviews(make, interviewed):
 def test_results_are_computed_only_in_the_results_stage(make, interviewed):
     round_, panel, first, second = interviewed
     make.stage(round_, RoundStatus.INTERVIEWS)
+    declare_no_relation(panel, T0)
     for member in panel.members:
         for application in (first, second):
             record_panel_score(member, application, "70", actor=member.user, at=T0)
@@ -255,12 +258,12 @@ def test_the_interviews_wait_for_every_paper_to_be_over_and_marked(make):
 def test_the_results_wait_for_each_panels_sheets(make, interviewed):
     round_, panel, first, second = interviewed
     make.stage(round_, RoundStatus.INTERVIEWS)
+    declare_no_relation(panel, T0)
     member = panel.members[0]
     record_panel_score(member, first, "70", actor=member.user, at=T0)
-    position = round_.positions[0]
-    names = f"{first.candidate.full_name}, {second.candidate.full_name}"
     assert _problems(round_) == [
-        f"Ban phỏng vấn vị trí {position.label} chưa đủ 2 phiếu cho: {names}."
+        f"Ban phỏng vấn {panel.name}: thí sinh {a.candidate.full_name} chưa đủ 2 phiếu."
+        for a in (first, second)
     ]
     for member in panel.members[1:]:
         for application in (first, second):
@@ -278,6 +281,7 @@ def test_a_position_without_a_panel_holds_the_results(make):
 def test_publication_waits_for_every_ranking(make, interviewed):
     round_, panel, first, second = interviewed
     make.stage(round_, RoundStatus.INTERVIEWS)
+    declare_no_relation(panel, T0)
     for member in panel.members:
         for application in (first, second):
             record_panel_score(member, application, "70", actor=member.user, at=T0)
