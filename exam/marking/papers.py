@@ -109,7 +109,7 @@ def _keep(
         before=before,
         after={
             "paper_test_id": paper_test.id,
-            "registration_number": application.registration_number,
+            "application_id": application.id,  # no SBD in the marking's trail (§6)
             "sha256": stored.sha256,
             "size": stored.size,
         },
