@@ -28,7 +28,7 @@ from exam.core.staging import upload_root
 
 PDF = "application/pdf"
 ZIP_MAX_FILES_DEFAULT = 1000
-ZIP_MAX_BYTES_DEFAULT = 4 * 1024**3  # uncompressed, all entries together
+ZIP_MAX_BYTES_DEFAULT = 1024**3  # uncompressed, all entries together: held in memory until taken
 _STORED = re.compile(r"[0-9a-f]{32}\.pdf")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _SCAN_NAME = re.compile(r"^(?P<number>[^/]+)\.pdf$", re.IGNORECASE)
