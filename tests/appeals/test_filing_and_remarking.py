@@ -21,6 +21,7 @@ from exam.appeals.operations import (
 )
 from exam.appeals.queries import appeal_deadline
 from exam.audit.models import AuditEntry
+from exam.audit.reconcile import compare_with_trail
 from exam.core.db import utcnow
 from exam.core.errors import DomainError, NotAllowed
 from exam.core.i18n import format_date
@@ -33,11 +34,13 @@ from exam.council.models import (
     Vote,
     VoteChoice,
 )
+from exam.exams.queries import paper_percent
 from exam.extensions import db
 from exam.marking.models import MarkingSheet, PaperScript, Script, ScriptStatus
 from exam.marking.operations import code_scripts, hand_over, submit_sheet, unseal
 from exam.marking.papers import define_paper_test, upload_scan
 from exam.notices.models import NoticeKind, OutboxMessage
+from exam.results.operations import compute_standings
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.marking.conftest import AFTER, Essays, build_essays, seat_on, staff
@@ -118,6 +121,11 @@ def _remark(w: Essays, appeal: Appeal, content: str, form: str) -> None:
 
 def _actions() -> set[str]:
     return set(db.session.scalars(sa.select(AuditEntry.action)))
+
+
+def _trail_problems() -> list[str]:  # the fixture writes the SBDs directly, unaudited
+    db.session.flush()
+    return [p for p in compare_with_trail() if not p.startswith("Số báo danh")]
 
 
 # --- filing -----------------------------------------------------------------------------------
@@ -277,6 +285,11 @@ def test_a_re_mark_less_than_5_away_replaces_the_score_and_the_candidate_is_noti
     assert appeal.status == AppealStatus.DECIDED
     assert appeal.final_score == D("74.99")
     assert w.attempt(0).final_score == 74.99  # the paper's score, for a new ranking
+    w.round.test_pass_mark = 100  # nobody past the gate: ranked without interview sheets
+    standings = compute_standings(w.attempt(0).application.position, has_test=True)
+    mine = next(x for x in standings if x.application.id == w.attempt(0).application_id)
+    assert mine.test_percent == paper_percent(w.attempt(0))  # the ranking reads the new score
+    assert _trail_problems() == []  # flask audit verify vouches for the new score
     assert {"appeal.start_remark", "appeal.decide", "attempt.mark_item"} <= _actions()
     notice = db.session.scalar(
         sa.select(OutboxMessage).where(OutboxMessage.kind == NoticeKind.APPEAL)
@@ -365,6 +378,7 @@ def test_a_scanned_paper_script_is_appealed_and_its_re_mark_replaces_the_score(m
     assert scanned.paper_script.score == D("73.00")  # where the results read it
     assert w.attempt(0).final_score == 70.0  # the online essay untouched
     assert "marking.join_remark" in _actions()
+    assert _trail_problems() == []  # flask audit verify vouches for the new score
     _file(w)  # the online essay is another written part: its own appeal
     with pytest.raises(DomainError, match="đã nộp đơn phúc khảo"):
         _file(w, script=scanned)
