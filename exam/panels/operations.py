@@ -167,7 +167,7 @@ def parse_points(
                     _l(
                         "Điểm tiêu chí %(t)s tối đa là %(m)s.",
                         t=criterion.title,
-                        m=criterion.max_points.normalize(),
+                        m=format(criterion.max_points.normalize(), "f"),
                     ),
                 )
             )
