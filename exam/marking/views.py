@@ -86,7 +86,8 @@ def _round_for(round_id: int, allowed) -> Round:
 
 def _script_for_head(script_id: int) -> Script:
     script = get_or_404(Script, script_id)
-    ensure(is_marking_head(current_user, script.plan.round_id), hide=True)
+    # A re-marking on appeal is the re-marking board's: the head of marking has no part in it.
+    ensure(not script.remark and is_marking_head(current_user, script.plan.round_id), hide=True)
     return script
 
 

@@ -260,6 +260,16 @@ def test_a_re_marker_sees_no_earlier_score_marker_or_candidate(app, make):
         assert client.get(url).status_code == 404
 
 
+def test_the_head_of_marking_has_no_page_of_a_re_marking(app, make):
+    w = _published(make)
+    appeal = _file(w)
+    start_remark(appeal, actor=w.anonymiser, at=AFTER)
+    db.session.commit()
+    head = login(app.test_client(), w.head)
+    assert head.get(f"/scripts/{w.script(0).id}").status_code == 200  # the first marking's
+    assert head.get(f"/scripts/{appeal.remark_script_id}").status_code == 404
+
+
 def test_the_re_marking_reconciles_as_the_marking_a_third_beyond_the_limit(make):
     w = _published(make, remarkers=4)
     appeal = _file(w)
