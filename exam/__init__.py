@@ -242,6 +242,7 @@ def _register_stage_guards() -> None:
     (exam/rounds/stages.py): importing its guards module is the registration."""
     from exam.candidates import guards as candidates_guards  # noqa: F401
     from exam.exams import guards as exams_guards  # noqa: F401
+    from exam.marking import guards as marking_guards  # noqa: F401
     from exam.panels import guards as panels_guards  # noqa: F401
     from exam.results import guards as results_guards  # noqa: F401
 

@@ -357,3 +357,29 @@ def test_audit_verify_finds_a_sheet_a_final_score_or_a_written_score_changed_in_
     assert f"#{zero.id} là 98" in problems
     assert f"#{scanned.paper_script_id} là 97" in problems
     assert db.session.get(MarkingSheet, sheet.id).score == 99
+
+
+def test_the_interviews_wait_for_every_scanned_script_to_be_unsealed(essays):
+    from exam.marking.operations import unseal
+    from exam.rounds.models import RoundStatus
+    from exam.rounds.stages import guard_problems
+
+    def problems() -> list[str]:
+        found = guard_problems(essays.round, RoundStatus.INTERVIEWS, AFTER)
+        return [p for p in found if "Kiến thức chung" in p]
+
+    paper_test = _paper_test(essays)
+    assert problems() == ["Bài thi viết môn Kiến thức chung: chưa có bài thi đã quét."]
+    zipped = _zip({f"{n}.pdf": _pdf(i) for i, n in enumerate(NUMBERS)})
+    upload_scan_zip(paper_test, zipped, actor=essays.anonymiser, at=AFTER)
+    assert "còn 3 bài thi viết trên giấy" in problems()[0]
+    scripts = code_scripts(essays.round, actor=essays.anonymiser, at=AFTER)
+    hand_over(essays.round, actor=essays.anonymiser, at=AFTER)
+    for script in scripts:
+        for sheet in script.sheets:
+            item = script.essay_items()[0]
+            marks = {f"mark-{item.id}-0": "40", f"mark-{item.id}-1": "30"}
+            submit_sheet(sheet, marks, "", actor=sheet.marker, at=AFTER)
+    assert "còn 3 bài thi viết trên giấy" in problems()[0]  # final, still sealed
+    unseal(essays.round, actor=essays.anonymiser, at=AFTER)
+    assert problems() == []
