@@ -91,6 +91,9 @@ class Config:
     # Dossier files: stored outside the web root under generated names (issue 3).
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    # The đề án (PDF) and the interview sessions' recordings (audio or video; issue 15).
+    PLAN_MAX_BYTES = int(os.environ.get("PLAN_MAX_BYTES", 20 * 1024 * 1024))
+    RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES", 2 * 1024 * 1024 * 1024))
 
     # The audit trail (README, Rules). AUDIT_KEY signs the pending journal's rows (empty: a
     # key derived from SECRET_KEY); the anchor file keeps the chain's heads outside the
