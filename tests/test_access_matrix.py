@@ -192,6 +192,18 @@ GET_MATRIX = [
         "/panels/{panel_id}/applications/{interviewed_id}/score",
         [302, 404, 404, 200, 404, 404, 404, 404],
     ),
+    # The đề án (issue 15): the candidate's own page; the plans for the position's panel and
+    # the Council (here nobody has uploaded one: the file is 404 to all); the session's
+    # timetable and room screen for whoever reads the panel, its running for its secretary
+    # (the head of a panel without one, not among ROLES).
+    ("/rounds/{round_id}/interview-settings", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/applications/{application_id}/plan", [302, 200, 404, 404, 404, 404, 404, 404]),
+    ("/applications/{application_id}/plan.pdf", [302, 404, 404, 404, 404, 404, 404, 404]),
+    ("/panels/{panel_id}/plans", [302, 404, 404, 200, 404, 404, 200, 404]),
+    ("/panels/{panel_id}/session", [302, 404, 404, 200, 404, 404, 200, 200]),
+    ("/panels/{panel_id}/session/run", [302, 404, 404, 403, 404, 404, 403, 403]),
+    ("/panels/{panel_id}/session/screen", [302, 404, 404, 200, 404, 404, 200, 200]),
+    ("/panels/{panel_id}/session/state.json", [302, 404, 404, 200, 404, 404, 200, 200]),
     ("/positions/{position_id}/results", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/positions/{position_id}/results.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     # Rounds, candidates and eligibility (issue 3)
@@ -233,6 +245,11 @@ GET_MATRIX = [
 POST_DENIALS = [
     ("/rounds/{round_id}/bodies/new", {"board_admin"}),
     ("/bodies/{body_id}/members", {"board_admin"}),
+    ("/rounds/{round_id}/interview-settings", {"board_admin"}),
+    ("/applications/{application_id}/plan", {"candidate"}),
+    ("/panels/{panel_id}/session", set()),
+    ("/panels/{panel_id}/session/turns/{interviewed_id}/present", set()),
+    ("/panels/{panel_id}/recordings", set()),
     ("/bodies/{body_id}/members/{membership_id}/remove", {"board_admin"}),
     ("/rounds/{round_id}/meetings/new", {"board_admin"}),
     ("/meetings/{meeting_id}/items", {"board_admin"}),
@@ -449,6 +466,11 @@ ROUND_MATRIX = [
     ("/rounds/{round_id}/panels/new", [200, 403, 403, 403, 403, 403, 404]),
     ("/panels/{panel_id}", [200, 404, 404, 200, 200, 404, 404]),
     ("/panels/{panel_id}/applications/{interviewed_id}/score", [404, 404, 404, 200, 404, 404, 404]),
+    ("/rounds/{round_id}/interview-settings", [200, 403, 403, 403, 403, 403, 404]),
+    ("/panels/{panel_id}/plans", [200, 404, 404, 200, 404, 404, 404]),
+    ("/panels/{panel_id}/session", [200, 404, 404, 200, 200, 404, 404]),
+    ("/panels/{panel_id}/session/run", [403, 404, 404, 200, 403, 404, 404]),
+    ("/applications/{interviewed_id}/plan.pdf", [404, 404, 404, 404, 404, 404, 404]),
     ("/positions/{position_id}/results", [200, 403, 403, 403, 200, 403, 404]),
     ("/rounds/positions/{position_id}/stop", [200, 403, 403, 403, 403, 403, 404]),
     ("/rounds/{round_id}/marking", [200, 404, 404, 404, 200, 200, 404]),
