@@ -142,17 +142,18 @@ def parse_points(
         raise ValidationFailed([(None, _l("Phiếu có tiêu chí không thuộc hướng dẫn chấm."))])
     for criterion in criteria:
         key = str(criterion.id)
+        field = f"criterion_{criterion.id}"  # the form's field, where the reason shows
         text = str(raw.get(key, raw.get(criterion.id, "")) or "").strip()
         if not text:
             if complete:
-                errors.append((key, _l("Chưa cho điểm tiêu chí %(t)s.", t=criterion.title)))
+                errors.append((field, _l("Chưa cho điểm tiêu chí %(t)s.", t=criterion.title)))
             continue
         try:
             value = parse_score(text)
         except ValidationFailed:
             errors.append(
                 (
-                    key,
+                    field,
                     _l(
                         "Điểm tiêu chí %(t)s phải là một số, tối đa 2 chữ số thập phân.",
                         t=criterion.title,
@@ -163,7 +164,7 @@ def parse_points(
         if value > criterion.max_points:
             errors.append(
                 (
-                    key,
+                    field,
                     _l(
                         "Điểm tiêu chí %(t)s tối đa là %(m)s.",
                         t=criterion.title,
@@ -172,7 +173,7 @@ def parse_points(
                 )
             )
             continue
-        points[key] = str(value)
+        points[key] = str(value.quantize(Decimal("0.01")))
     if errors:
         raise ValidationFailed(errors)
     return points, sum((Decimal(v) for v in points.values()), Decimal(0))

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -9,19 +11,54 @@ from wtforms.fields.choices import SelectChoice
 from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import refused, run_operation
+from exam.core.errors import DomainError, ValidationFailed
+from exam.core.i18n import to_local
+from exam.core.views import commit_after, refused, run_operation
 from exam.council.models import BodyKind
 from exam.council.queries import people_on
-from exam.panels.forms import PanelForm, ScoreForm
-from exam.panels.models import Panel, PanelRole
-from exam.panels.operations import create_panel, record_panel_score, sheets_of_member
+from exam.panels.forms import (
+    DeclarationForm,
+    GuideForm,
+    PanelForm,
+    ReasonForm,
+    ScoreForm,
+    SpreadForm,
+    criterion_field,
+    sheet_form,
+)
+from exam.panels.models import Panel, PanelRole, Relation, ScoreSheet, SpreadDecision
+from exam.panels.operations import (
+    DEFAULT_CRITERIA,
+    create_panel,
+    declare,
+    record_panel_score,
+    reopen_sheet,
+    rule_on_spread,
+    save_draft,
+    seal_sheet,
+    set_guide,
+    sheets_of_member,
+)
 from exam.panels.permissions import (
     can_manage_panels,
     can_view_panel,
     is_panel_member,
     membership,
 )
-from exam.panels.queries import interview_list, panels_of_member
+from exam.panels.queries import (
+    all_sealed,
+    awaits_ruling,
+    declarations_of,
+    guide_of,
+    has_declared_all,
+    interview_list,
+    is_recused,
+    latest_ruling,
+    panel_score,
+    panels_of_member,
+    sealed_sheets,
+    sheet_of,
+)
 from exam.rounds.models import Round
 from exam.rounds.permissions import INTERVIEW, ensure_in_round
 from exam.rounds.seats import rounds_seated
@@ -69,24 +106,50 @@ def show(panel_id: int) -> str:
     ensure(can_view_panel(current_user, panel), hide=True)
     seat = membership(current_user, panel)
     scored = {s.application_id: s for s in sheets_of_member(seat)} if seat else {}
+    applications = interview_list(panel)
     return render_template(
         "panels/show.html",
         panel=panel,
         seat=seat,
         scored=scored,
-        applications=interview_list(panel),
+        applications=applications,
+        declared=has_declared_all(seat) if seat else False,
+        recused={a.id for a in applications if seat and is_recused(seat, a)},
+        complete={a.id for a in applications if all_sealed(panel, a)},
+        awaiting={a.id for a in applications if awaits_ruling(panel, a)},
+        can_manage=can_manage_panels(current_user, panel.position.round),
     )
 
 
-@bp.route("/panels/<int:panel_id>/applications/<int:application_id>/score", methods=["GET", "POST"])
-@login_required
-def score(panel_id: int, application_id: int) -> str | Response:
+def _seat_and_application(panel_id: int, application_id: int) -> tuple:
+    """The user's seat on the panel and a candidate of its list, else 404."""
     panel = get_or_404(Panel, panel_id)
     seat = membership(current_user, panel)
     ensure(seat is not None, hide=True)
     application = get_or_404(Application, application_id)
     ensure(application in interview_list(panel), hide=True)
-    sealed = next((s for s in sheets_of_member(seat) if s.application_id == application.id), None)
+    return panel, seat, application
+
+
+def _points_from(form: Any, criteria: list) -> dict[str, str]:
+    return {str(c.id): form[criterion_field(c.id)].data or "" for c in criteria}
+
+
+@bp.route("/panels/<int:panel_id>/applications/<int:application_id>/score", methods=["GET", "POST"])
+@login_required
+def score(panel_id: int, application_id: int) -> str | Response:
+    panel, seat, application = _seat_and_application(panel_id, application_id)
+    guide = guide_of(panel.position.round)
+    criteria = list(guide.criteria) if guide else []
+    sheet = sheet_of(seat, application)
+    sealed = sheet if sheet is not None and sheet.submitted_at is not None else None
+    context = {
+        "panel": panel,
+        "application": application,
+        "criteria": criteria,
+        "recused": is_recused(seat, application),
+        "declared": has_declared_all(seat),
+    }
     if sealed is not None:  # a sheet is given once: reopening it shows what was sealed
         if request.method == "POST":  # a second sheet: the operation says why not
             run_operation(
@@ -96,24 +159,245 @@ def score(panel_id: int, application_id: int) -> str | Response:
                 "",
             )
         return refused(None) or render_template(
-            "panels/score.html", form=None, sheet=sealed, panel=panel, application=application
+            "panels/score.html", form=None, sheet=sealed, **context
         )
-    form = ScoreForm()
+    if not criteria:
+        form = ScoreForm()
+        if form.validate_on_submit():
+            done = run_operation(
+                lambda: record_panel_score(
+                    seat,
+                    application,
+                    form.score.data,
+                    comment=form.comment.data or "",
+                    actor=current_user,
+                    at=utcnow(),
+                ),
+                _("Đã gửi phiếu chấm."),
+                form,
+            )
+            if done:
+                return redirect(url_for("panels.show", panel_id=panel.id))
+        return refused(form) or render_template(
+            "panels/score.html", form=form, sheet=None, **context
+        )
+    form = sheet_form(criteria)
+    if request.method == "GET" and sheet is not None:  # the draft written so far
+        for criterion in criteria:
+            form[criterion_field(criterion.id)].data = sheet.points.get(str(criterion.id), "")
+        form.comment.data = sheet.comment
     if form.validate_on_submit():
-        sheet = run_operation(
-            lambda: record_panel_score(
+        done = run_operation(
+            lambda: seal_sheet(
                 seat,
                 application,
-                form.score.data,
+                _points_from(form, criteria),
                 comment=form.comment.data or "",
                 actor=current_user,
                 at=utcnow(),
             ),
-            _("Đã gửi phiếu chấm."),
+            _("Đã niêm phong phiếu chấm."),
             form,
         )
-        if sheet:
+        if done:
             return redirect(url_for("panels.show", panel_id=panel.id))
     return refused(form) or render_template(
-        "panels/score.html", form=form, sheet=None, panel=panel, application=application
+        "panels/score.html", form=form, sheet=None, draft=sheet, **context
     )
+
+
+@bp.post("/panels/<int:panel_id>/applications/<int:application_id>/draft")
+@login_required
+def draft(panel_id: int, application_id: int) -> tuple[Response, int]:
+    """Autosave of a sheet being written (JSON, CSRF header as the exam page)."""
+    _panel, seat, application = _seat_and_application(panel_id, application_id)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("points", {}), dict):
+        return jsonify(ok=False, errors={"": _("Dữ liệu không hợp lệ.")}), 400
+    try:
+        sheet = commit_after(
+            lambda: save_draft(
+                seat,
+                application,
+                payload.get("points", {}),
+                comment=str(payload.get("comment", ""))[:2000],
+                actor=current_user,
+                at=utcnow(),
+            )
+        )
+    except ValidationFailed as error:
+        return jsonify(ok=False, errors={f or "": str(m) for f, m in error.reasons}), 422
+    except DomainError as error:
+        return jsonify(ok=False, errors={"": str(error.message)}), 409
+    return jsonify(ok=True, total=str(sheet.score), saved_at=to_local(utcnow()).isoformat()), 200
+
+
+@bp.route("/panels/<int:panel_id>/declarations", methods=["GET", "POST"])
+@login_required
+def declarations(panel_id: int) -> str | Response:
+    panel = get_or_404(Panel, panel_id)
+    seat = membership(current_user, panel)
+    ensure(seat is not None, hide=True)
+    applications = interview_list(panel)
+    declared = declarations_of(seat)
+    form = DeclarationForm()
+    choices = [(r.value, r.title) for r in Relation]
+    if form.validate_on_submit():
+        given = {
+            a.id: request.form.get(f"relation_{a.id}", "")
+            for a in applications
+            if a.id not in declared
+        }
+        values = {r.value for r in Relation}
+        if any(v not in values for v in given.values()):
+            flash(_("Chọn quan hệ (hoặc không có quan hệ) cho từng thí sinh."), "danger")
+            return redirect(url_for("panels.declarations", panel_id=panel.id), code=303)
+        by_id = {a.id: a for a in applications}
+        done = run_operation(
+            lambda: [
+                declare(seat, by_id[i], Relation(v), actor=current_user, at=utcnow())
+                for i, v in given.items()
+            ],
+            _("Đã ghi bản kê khai."),
+            form,
+        )
+        if done:
+            return redirect(url_for("panels.show", panel_id=panel.id))
+    return refused(form) or render_template(
+        "panels/declarations.html",
+        form=form,
+        panel=panel,
+        applications=applications,
+        declared=declared,
+        choices=choices,
+    )
+
+
+@bp.get("/panels/<int:panel_id>/applications/<int:application_id>/sheets")
+@login_required
+def sheets(panel_id: int, application_id: int) -> str:
+    """Every member's sheet for the candidate: nobody, the Chair included, reads them until
+    every member who scores the candidate has sealed theirs (404 before)."""
+    panel = get_or_404(Panel, panel_id)
+    ensure(can_view_panel(current_user, panel), hide=True)
+    application = get_or_404(Application, application_id)
+    ensure(application in interview_list(panel), hide=True)
+    ensure(all_sealed(panel, application), hide=True)
+    seat = membership(current_user, panel)
+    is_head = seat is not None and seat.role == PanelRole.CHAIR
+    guide = guide_of(panel.position.round)
+    spread_form = SpreadForm()
+    spread_form.decision.choices = [(d.value, d.title) for d in SpreadDecision]
+    return render_template(
+        "panels/sheets.html",
+        panel=panel,
+        application=application,
+        sheets=sealed_sheets(panel, application),
+        criteria=list(guide.criteria) if guide else [],
+        is_head=is_head,
+        awaits=awaits_ruling(panel, application),
+        ruling=latest_ruling(panel, application),
+        score=panel_score(panel, application),
+        reopen_form=ReasonForm(),
+        spread_form=spread_form,
+    )
+
+
+def _require_head_seat(panel: Panel) -> Any:
+    seat = membership(current_user, panel)
+    ensure(seat is not None, hide=True)
+    ensure(seat.role == PanelRole.CHAIR)
+    return seat
+
+
+@bp.post("/panels/<int:panel_id>/sheets/<int:sheet_id>/reopen")
+@login_required
+def reopen(panel_id: int, sheet_id: int) -> Response:
+    panel = get_or_404(Panel, panel_id)
+    _require_head_seat(panel)
+    sheet = get_or_404(ScoreSheet, sheet_id)
+    ensure(sheet.member.panel_id == panel.id, hide=True)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: reopen_sheet(sheet, form.reason.data, actor=current_user, at=utcnow()),
+            _("Đã mở lại phiếu chấm; thành viên chấm và niêm phong lại."),
+        )
+    else:
+        flash(_("Cần ghi rõ lý do."), "danger")
+    return redirect(url_for("panels.show", panel_id=panel.id), code=303)
+
+
+@bp.post("/panels/<int:panel_id>/applications/<int:application_id>/spread")
+@login_required
+def spread(panel_id: int, application_id: int) -> Response:
+    panel = get_or_404(Panel, panel_id)
+    _require_head_seat(panel)
+    application = get_or_404(Application, application_id)
+    ensure(application in interview_list(panel), hide=True)
+    form = SpreadForm()
+    form.decision.choices = [(d.value, d.title) for d in SpreadDecision]
+    back = url_for("panels.sheets", panel_id=panel.id, application_id=application.id)
+    if not form.validate_on_submit():
+        flash(_("Chọn quyết định và ghi rõ lý do."), "danger")
+        return redirect(back, code=303)
+    done = run_operation(
+        lambda: rule_on_spread(
+            panel,
+            application,
+            SpreadDecision(form.decision.data),
+            form.reason.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã ghi quyết định của Trưởng ban."),
+    )
+    if done and form.decision.data == SpreadDecision.RESCORE.value:
+        return redirect(url_for("panels.show", panel_id=panel.id), code=303)
+    return redirect(back, code=303)
+
+
+@bp.route("/rounds/<int:round_id>/panels/guide", methods=["GET", "POST"])
+@login_required
+def guide(round_id: int) -> str | Response:
+    """The round's marking guide, edited by the board; the legal example prefilled."""
+    round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_manage_panels(current_user, round_), current_user, round_)
+    current = guide_of(round_)
+    form = GuideForm()
+    if request.method == "GET":
+        rows = (
+            [
+                (c.title, format(c.max_points.normalize(), "f"), c.descriptor)
+                for c in current.criteria
+            ]
+            if current
+            else [(str(t), m, str(d)) for t, m, d in DEFAULT_CRITERIA]
+        )
+        while len(form.criteria) < len(rows) + 2:  # two blank rows to add criteria
+            form.criteria.append_entry()
+        for entry, (title, maximum, descriptor) in zip(form.criteria, rows, strict=False):
+            entry.form.title.data, entry.form.max_points.data = title, maximum
+            entry.form.descriptor.data = descriptor
+        if current:
+            form.min_sheets.data, form.trimmed_mean.data = current.min_sheets, current.trimmed_mean
+    if form.validate_on_submit():
+        rows = [
+            (e.form.title.data or "", e.form.max_points.data or "", e.form.descriptor.data or "")
+            for e in form.criteria
+            if (e.form.title.data or "").strip() or (e.form.max_points.data or "").strip()
+        ]
+        done = run_operation(
+            lambda: set_guide(
+                round_,
+                rows,
+                min_sheets=form.min_sheets.data or 2,
+                trimmed_mean=bool(form.trimmed_mean.data),
+                actor=current_user,
+            ),
+            _("Đã lưu hướng dẫn chấm."),
+            form,
+        )
+        if done:
+            return redirect(url_for("panels.guide", round_id=round_.id))
+    return refused(form) or render_template("panels/guide.html", form=form, round=round_)
