@@ -246,3 +246,17 @@ def test_a_presentation_over_45_minutes_is_refused(app, planning):
     settings = db.session.scalars(sa.select(InterviewSettings)).one()
     db.session.refresh(settings)
     assert settings.presentation_minutes == 45
+
+
+def test_the_pages_link_the_plan_and_the_session(app, planning):
+    candidate = login(app.test_client(), planning.application.candidate)
+    dossier = candidate.get(f"/applications/{planning.application.id}").get_data(as_text=True)
+    assert f'href="/applications/{planning.application.id}/plan"' in dossier
+    member = login(app.test_client(), planning.panel.members[1].user)
+    panel_page = member.get(f"/panels/{planning.panel.id}").get_data(as_text=True)
+    assert f'href="/panels/{planning.panel.id}/plans"' in panel_page
+    assert f'href="/panels/{planning.panel.id}/session"' in panel_page
+    council = login(app.test_client(), planning.council)
+    round_id = planning.panel.position.round_id
+    round_page = council.get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert f'href="/rounds/{round_id}/interview-settings"' in round_page
