@@ -28,7 +28,10 @@ from exam.core.i18n import format_datetime
 from exam.exams.queries import passed_test, tests_of_round
 from exam.extensions import db
 from exam.panels import media
+from exam.panels.permissions import membership
+from exam.panels.queries import panel_of_position
 from exam.rounds.models import Round, RoundStatus
+from exam.rounds.permissions import runs
 from exam.rounds.stages import require_stage
 
 PRESENTATION_MINUTES = 45  # TT 22: the presentation lasts up to 45 minutes
@@ -111,6 +114,16 @@ def admitted(application: Application) -> bool:
         return False
     round_ = application.round
     return not tests_of_round(round_.id) or passed_test(application, round_.test_pass_mark)
+
+
+def can_read_plan(user: Any, application: Application) -> bool:
+    """The candidate, the panel of their position, the round's Council."""
+    if application.candidate_id == getattr(user, "id", None):
+        return True
+    if runs(user, application.round):
+        return True
+    panel = panel_of_position(application.position_id)
+    return panel is not None and membership(user, panel) is not None
 
 
 def current_plan(application: Application) -> Plan | None:

@@ -22,13 +22,14 @@ from exam.panels.permissions import can_manage_panels, can_view_panel, membershi
 from exam.panels.plans import (
     Plan,
     admitted,
+    can_read_plan,
     current_plan,
     plans_by_application,
     set_interview_settings,
     settings_of,
     upload_plan,
 )
-from exam.panels.queries import interview_list, panel_of_position
+from exam.panels.queries import interview_list
 from exam.panels.session_forms import InterviewSettingsForm, PlanForm, RecordingForm, SessionForm
 from exam.panels.sessions import (
     Phase,
@@ -145,16 +146,6 @@ def plan(application_id: int) -> str | Response:
         max_mb=f"{media.plan_max_bytes() / 1024 / 1024:g}",
         now=utcnow(),
     )
-
-
-def can_read_plan(user: object, application: Application) -> bool:
-    """The candidate, the panel of their position, the round's Council."""
-    if application.candidate_id == getattr(user, "id", None):
-        return True
-    if runs(user, application.round):
-        return True
-    panel = panel_of_position(application.position_id)
-    return panel is not None and membership(user, panel) is not None
 
 
 @bp.get("/applications/<int:application_id>/plan.pdf")

@@ -20,7 +20,8 @@ from exam.candidates.operations import draw_presentation_order
 from exam.core.errors import DomainError
 from exam.extensions import db
 from exam.panels import media
-from exam.panels.models import Panel
+from exam.panels.models import Panel, PanelRole
+from exam.panels.operations import create_panel
 from exam.panels.sessions import (
     Phase,
     Recording,
@@ -303,3 +304,37 @@ def test_recordings_are_read_by_the_panel_council_and_supervisors_only(app, make
     assert [login(app.test_client(), u).get(url).status_code for u in readers] == [200] * 3
     assert [login(app.test_client(), u).get(url).status_code for u in outsiders] == [404] * 2
     assert _attach(app, hearing, MP3, "x.mp3", hearing.member()).status_code == 403
+
+
+def test_a_panels_secretary_runs_it_and_then_the_head_does_not(app, make):
+    round_ = make.round()
+    position = round_.positions[0]
+    make.application(position)
+    chair, member, secretary = (make.user(Role.PANEL_MEMBER) for _ in range(3))
+    panel = create_panel(
+        position,
+        "Ban có thư ký",
+        [(chair, PanelRole.CHAIR), (member, PanelRole.MEMBER), (secretary, PanelRole.SECRETARY)],
+        actor=make.user(Role.BOARD_ADMIN),
+    )
+    db.session.commit()
+    url = f"/panels/{panel.id}/session/run"
+    assert login(app.test_client(), secretary).get(url).status_code == 200
+    assert login(app.test_client(), chair).get(url).status_code == 403
+    with pytest.raises(DomainError, match="Chỉ thư ký"):
+        set_session(panel, room="P1", starts_at=START, slot_minutes=60, actor=chair)
+
+
+def test_the_secretarys_page_offers_each_step_on_a_key(app, hearing):
+    first = _first(hearing)
+    mark_presence(hearing.panel, first, present=True, actor=hearing.secretary, at=START)
+    db.session.commit()
+    page = login(app.test_client(), hearing.secretary).get(
+        f"/panels/{hearing.panel.id}/session/run"
+    )
+    text = page.get_data(as_text=True)
+    start = f'action="/panels/{hearing.panel.id}/session/turns/{first.id}/presentation-start"'
+    assert start in text
+    assert 'data-key="t"' in text
+    assert 'data-key="c"' in text
+    assert "js/panel-session.js" in text
