@@ -140,12 +140,26 @@ def latest_ruling(panel: Panel, application: Application) -> SpreadRuling | None
     ).first()
 
 
+def open_sheets(panel: Panel, application: Application) -> list[ScoreSheet]:
+    """Sheets of the panel's members for the candidate being written (a draft, or reopened)."""
+    member_ids = {m.id for m in panel.members}
+    return [
+        s
+        for s in db.session.scalars(
+            sa.select(ScoreSheet).where(
+                ScoreSheet.application_id == application.id, ScoreSheet.submitted_at.is_(None)
+            )
+        )
+        if s.panel_member_id in member_ids
+    ]
+
+
 def awaits_ruling(panel: Panel, application: Application) -> bool:
-    """All sealed, the totals more than the round's limit apart, and no confirming ruling
-    made since the last seal."""
-    if not all_sealed(panel, application):
-        return False
+    """The sealed totals more than the round's limit apart, no sheet still open, and no
+    confirming ruling made since the last seal."""
     sheets = sealed_sheets(panel, application)
+    if len(sheets) < 2 or open_sheets(panel, application):
+        return False
     if spread_of(sheets) <= panel.position.round.panel_spread_limit:
         return False
     ruling = latest_ruling(panel, application)
@@ -167,9 +181,11 @@ def mean_of(scores: list[Decimal], *, trimmed: bool = False) -> Decimal:
 
 
 def panel_score(panel: Panel, application: Application) -> Decimal | None:
-    """The candidate's panel score, or None while a sheet is unsealed, the sheets are fewer
-    than the round's minimum, or a spread awaits the head's ruling."""
-    if not all_sealed(panel, application) or awaits_ruling(panel, application):
+    """The candidate's panel score, or None while a sheet is open (a draft or reopened), the
+    sealed sheets are fewer than the round's minimum, or a spread awaits the head's ruling.
+    A member who wrote no sheet (absent) does not hold the score back; the seal on reading
+    (``all_sealed``) does wait for them."""
+    if open_sheets(panel, application) or awaits_ruling(panel, application):
         return None
     sheets = sealed_sheets(panel, application)
     round_ = panel.position.round

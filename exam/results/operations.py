@@ -30,13 +30,17 @@ from exam.exams.models import AttemptStatus
 from exam.exams.queries import attempt_of_application, paper_percent, passed_test
 from exam.extensions import db
 from exam.panels.models import ScoreSheet
-from exam.panels.queries import sheets_for_application
+from exam.panels.queries import (
+    min_sheets_of,
+    panel_of_position,
+    panel_score,
+    sheets_for_application,
+)
 from exam.results.models import Outcome, Ranking, RankingRow
 from exam.rounds.models import Position, RoundStatus
 from exam.rounds.stages import require_stage
 
 TWO_PLACES = Decimal("0.01")
-MIN_SHEETS = 2
 
 
 def panel_mean(scores: list[Decimal]) -> Decimal:
@@ -96,7 +100,9 @@ def _standing(application: Application, pass_mark: int, has_test: bool) -> Stand
         test_percent = paper_percent(attempt)
     passed = not has_test or passed_test(application, pass_mark)
     sheets = sheets_for_application(application)
-    score = panel_mean([s.score for s in sheets]) if sheets else None
+    # The panel's score: its mean (or trimmed mean), only once sealed and any spread ruled on.
+    panel = panel_of_position(application.position_id)
+    score = panel_score(panel, application) if panel is not None and sheets else None
     return Standing(application, test_percent, passed, score, sheets)
 
 
@@ -108,13 +114,13 @@ def compute_standings(position: Position, *, has_test: bool) -> list[Standing]:
     missing = [
         s.application.candidate.full_name
         for s in standings
-        if s.passed_gate and len(s.sheets) < MIN_SHEETS
+        if s.passed_gate and (len(s.sheets) < min_sheets_of(round_) or s.panel_score is None)
     ]
     if missing:
         raise DomainError(
             _l(
                 "Chưa đủ %(n)d phiếu chấm cho: %(names)s.",
-                n=MIN_SHEETS,
+                n=min_sheets_of(round_),
                 names=", ".join(missing),
             )
         )

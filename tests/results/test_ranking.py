@@ -18,7 +18,9 @@ from exam.exams.papers import attempt_for
 from exam.exams.queries import attempt_of_application
 from exam.exams.sitting import save_answer, start_attempt, submit_attempt
 from exam.extensions import db
-from exam.panels.operations import record_panel_score
+from exam.panels.models import SpreadDecision
+from exam.panels.operations import record_panel_score, rule_on_spread
+from exam.panels.queries import awaits_ruling, interview_list, panel_of_position
 from exam.results.models import Outcome, Ranking, RankingRow
 from exam.results.operations import compute_ranking, panel_mean
 from exam.rounds.models import Position, RoundStatus
@@ -436,6 +438,20 @@ def test_a_spread_of_more_than_ten_points_is_noted(make):
             Person("Phan Văn Lẻ", 4, ("70", "80,01")),  # spread 10.01
         ],
     )
+    # Over the limit, the head of the panel rules before the panel score exists (#15).
+    panel = panel_of_position(position.id)
+    head = panel.members[0]
+    with make.in_stage(position.round, RoundStatus.INTERVIEWS):
+        for application in interview_list(panel):
+            if awaits_ruling(panel, application):
+                rule_on_spread(
+                    panel,
+                    application,
+                    SpreadDecision.CONFIRM,
+                    "Giữ nguyên",
+                    actor=head.user,
+                    at=NOW,
+                )
     by_name = _by_name(rank(make, position))
     assert SPREAD_NOTE in by_name["Phan Văn Chênh"].note
     assert SPREAD_NOTE in by_name["Phan Văn Lẻ"].note
