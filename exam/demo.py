@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from exam.accounts.models import Role, User
@@ -35,8 +36,8 @@ from exam.exams.models import Test
 from exam.exams.papers import attempt_for, generate_papers
 from exam.exams.sitting import save_answer, start_attempt, submit_attempt
 from exam.extensions import db
-from exam.panels.models import Panel, PanelRole
-from exam.panels.operations import create_panel, record_panel_score
+from exam.panels.models import Criterion, Panel, PanelRole, Relation
+from exam.panels.operations import DEFAULT_CRITERIA, create_panel, declare, seal_sheet, set_guide
 from exam.panels.queries import interview_list
 from exam.question_bank.formats import parse
 from exam.question_bank.formats.native import parse_bank_meta
@@ -520,15 +521,35 @@ def _interview_round(
             _sit_test(test, application, accuracy, starts_at + dt.timedelta(minutes=2))
     for position in positions:
         draw_presentation_order(position, actor=board, at=now - dt.timedelta(days=10))
+    guide = set_guide(round_, [(str(t), m, str(d)) for t, m, d in DEFAULT_CRITERIA], actor=board)
     advance_round(round_, actor=board, at=now - dt.timedelta(days=7))  # interviews
     [panel] = _panels(positions, users, board)
+    scored_at = now - dt.timedelta(days=6)
+    for member in panel.members[:3]:  # phongvan4 and phongvan5 have yet to declare
+        for application in interview_list(panel):
+            declare(member, application, Relation.NONE, actor=member.user, at=scored_at)
     for application in interview_list(panel):
         _, scores = EARLIER_PERFORMANCE[application.candidate.email]
         for member, score in zip(panel.members[:3], scores, strict=True):
-            record_panel_score(
-                member, application, score, actor=member.user, at=now - dt.timedelta(days=6)
+            seal_sheet(
+                member,
+                application,
+                _points(guide.criteria, Decimal(str(score))),
+                actor=member.user,
+                at=scored_at,
             )
     return round_
+
+
+def _points(criteria: list[Criterion], total: Decimal) -> dict[str, str]:
+    """A sheet's points giving ``total``: each criterion its share of its maximum, the
+    rounding left on the last."""
+    points, given = {}, Decimal(0)
+    for criterion in criteria[:-1]:
+        share = (criterion.max_points * total / 100).quantize(Decimal("0.01"))
+        points[str(criterion.id)], given = str(share), given + share
+    points[str(criteria[-1].id)] = str(total - given)
+    return points
 
 
 def load_demo(*, now: dt.datetime) -> list[tuple[str, str]]:

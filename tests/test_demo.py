@@ -4,6 +4,7 @@ agrees with (issue 11: the demo contradicted itself)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -15,7 +16,7 @@ from exam.exams import models as exams_models
 from exam.exams.models import Attempt, AttemptStatus
 from exam.extensions import db
 from exam.panels.models import Panel, ScoreSheet
-from exam.panels.queries import interview_list
+from exam.panels.queries import guide_of, has_declared_all, interview_list
 from exam.question_bank.models import Question, QuestionStatus
 from exam.results.models import Outcome
 from exam.results.operations import compute_ranking
@@ -78,6 +79,15 @@ def test_the_demo_rounds_agree_with_their_stages(app):
     # Tạ Đình Quý is below the test gate: eligible, but not offered to the panel.
     waiting = {m.user.email for m in panel.members if not _sheets_of(m)}
     assert waiting == {"phongvan4@hoidong.demo", "phongvan5@hoidong.demo"}
+    # The sheets are sealed per criterion of the round's marking guide, their points adding
+    # up to the total; the two members yet to score have yet to declare.
+    criteria = {str(c.id) for c in guide_of(interviews).criteria}
+    for member in panel.members[:3]:
+        for sheet in _sheets_of(member):
+            assert sheet.submitted_at is not None
+            assert set(sheet.points) == criteria
+            assert sum(Decimal(v) for v in sheet.points.values()) == sheet.score
+    assert [has_declared_all(m) for m in panel.members] == [True, True, True, False, False]
     board = _user("chutich@hoidong.demo")
     # Every candidate past the gate has three sheets: the round may move to its results.
     advance_round(interviews, actor=board, at=now)
