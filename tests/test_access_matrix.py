@@ -197,6 +197,14 @@ GET_MATRIX = [
     # timetable and room screen for whoever reads the panel, its running for its secretary
     # (the head of a panel without one, not among ROLES).
     ("/rounds/{round_id}/interview-settings", [302, 404, 404, 403, 403, 404, 200, 403]),
+    # Interview scoring (issue 15): the guide for the Council; declarations for the panel's
+    # members; the panel's sheets of a candidate: nobody before every member has sealed.
+    ("/rounds/{round_id}/panels/guide", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/panels/{panel_id}/declarations", [302, 404, 404, 200, 404, 404, 404, 404]),
+    (
+        "/panels/{panel_id}/applications/{interviewed_id}/sheets",
+        [302, 404, 404, 404, 404, 404, 404, 404],
+    ),
     ("/applications/{application_id}/plan", [302, 200, 404, 404, 404, 404, 404, 404]),
     ("/applications/{application_id}/plan.pdf", [302, 404, 404, 404, 404, 404, 404, 404]),
     ("/panels/{panel_id}/plans", [302, 404, 404, 200, 404, 404, 200, 404]),
@@ -246,6 +254,10 @@ POST_DENIALS = [
     ("/rounds/{round_id}/bodies/new", {"board_admin"}),
     ("/bodies/{body_id}/members", {"board_admin"}),
     ("/rounds/{round_id}/interview-settings", {"board_admin"}),
+    ("/rounds/{round_id}/panels/guide", {"board_admin"}),
+    ("/panels/{panel_id}/declarations", {"panel_member"}),
+    ("/panels/{panel_id}/applications/{interviewed_id}/draft", {"panel_member"}),
+    ("/panels/{panel_id}/applications/{interviewed_id}/spread", set()),
     ("/applications/{application_id}/plan", {"candidate"}),
     ("/panels/{panel_id}/session", set()),
     ("/panels/{panel_id}/session/turns/{interviewed_id}/present", set()),
@@ -467,6 +479,9 @@ ROUND_MATRIX = [
     ("/panels/{panel_id}", [200, 404, 404, 200, 200, 404, 404]),
     ("/panels/{panel_id}/applications/{interviewed_id}/score", [404, 404, 404, 200, 404, 404, 404]),
     ("/rounds/{round_id}/interview-settings", [200, 403, 403, 403, 403, 403, 404]),
+    ("/rounds/{round_id}/panels/guide", [200, 403, 403, 403, 403, 403, 404]),
+    ("/panels/{panel_id}/declarations", [404, 404, 404, 200, 404, 404, 404]),
+    ("/panels/{panel_id}/applications/{interviewed_id}/sheets", [404] * 7),
     ("/panels/{panel_id}/plans", [200, 404, 404, 200, 404, 404, 404]),
     ("/panels/{panel_id}/session", [200, 404, 404, 200, 200, 404, 404]),
     ("/panels/{panel_id}/session/run", [403, 404, 404, 200, 403, 404, 404]),
@@ -511,9 +526,15 @@ ROUND_WRITES = [
     "/attempts/{attempt_id}/extra-time",
     "/positions/{position_id}/results/compute",
     "/rounds/{round_id}/marking/limits",
+    "/rounds/{round_id}/panels/guide",
 ]
 # Writes whose object is not a round's (an appeal): round B's answer 404 to round A's people.
-ROUND_B_WRITES = ["/applications/{application_id}/appeal"]
+ROUND_B_WRITES = [
+    "/applications/{application_id}/appeal",
+    "/panels/{panel_id}/declarations",
+    "/panels/{panel_id}/applications/{interviewed_id}/draft",
+    "/panels/{panel_id}/applications/{interviewed_id}/spread",
+]
 
 
 @pytest.mark.parametrize("template", ROUND_WRITES)
