@@ -27,6 +27,7 @@ from exam.panels.models import (  # noqa: F401
     InterviewGuide,
     Panel,
     PanelMember,
+    PanelPosition,
     ScoreSheet,
     SpreadRuling,
 )

@@ -258,6 +258,7 @@ POST_DENIALS = [
     ("/panels/{panel_id}/declarations", {"panel_member"}),
     ("/panels/{panel_id}/applications/{interviewed_id}/draft", {"panel_member"}),
     ("/panels/{panel_id}/applications/{interviewed_id}/spread", set()),
+    ("/panels/{panel_id}/positions", {"board_admin"}),
     ("/applications/{application_id}/plan", {"candidate"}),
     ("/panels/{panel_id}/session", set()),
     ("/panels/{panel_id}/session/turns/{interviewed_id}/present", set()),
@@ -534,6 +535,7 @@ ROUND_B_WRITES = [
     "/panels/{panel_id}/declarations",
     "/panels/{panel_id}/applications/{interviewed_id}/draft",
     "/panels/{panel_id}/applications/{interviewed_id}/spread",
+    "/panels/{panel_id}/positions",
 ]
 
 

@@ -19,6 +19,12 @@ class PanelForm(PageForm):
     name = StringField(_l("Tên ban"), validators=[DataRequired(REQUIRED), Length(max=200)])
     position_id = SelectField(_l("Vị trí"), coerce=int, validators=[DataRequired(REQUIRED)])
     chair_id = SelectField(_l("Trưởng ban"), coerce=int, validators=[DataRequired(REQUIRED)])
+    secretary_id = SelectField(
+        _l("Thư ký"),
+        coerce=int,
+        default=0,
+        description=_l("Thư ký điều hành buổi phỏng vấn và lập biên bản; có thể để trống."),
+    )
     member_ids = MultiCheckboxField(_l("Các thành viên khác"), coerce=int)
 
 
@@ -89,3 +95,9 @@ def sheet_form(criteria: list) -> PageForm:
             ),
         )
     return SheetForm()
+
+
+class AddPositionForm(PageForm):
+    position_id = SelectField(
+        _l("Giao thêm vị trí cho ban"), coerce=int, validators=[DataRequired(REQUIRED)]
+    )

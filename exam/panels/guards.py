@@ -24,6 +24,7 @@ def every_candidate_scored(round_: Round, at: dt.datetime) -> list[str]:
     panel may score has the round's minimum of sealed sheets (counted after recusals) and
     no spread awaiting the head's ruling."""
     problems: list[str] = []
+    checked: set[int] = set()  # a panel serving several positions is checked once
     for position in round_.positions:
         if position.stopped_at is not None:
             continue
@@ -31,6 +32,9 @@ def every_candidate_scored(round_: Round, at: dt.datetime) -> list[str]:
         if panel is None:
             problems.append(str(_l("Vị trí %(p)s chưa có ban phỏng vấn.", p=position.label)))
             continue
+        if panel.id in checked:
+            continue
+        checked.add(panel.id)
         minimum = min_sheets_of(round_)
         for application in interview_list(panel):
             name = application.candidate.full_name

@@ -33,7 +33,7 @@ class PanelRole(TitledEnum):
 
 
 class Panel(TimestampMixin, db.Model):
-    """Scores the candidates of one position."""
+    """Scores the candidates of the positions it serves, in one round."""
 
     __tablename__ = "panels"
     __table_args__ = (sa.UniqueConstraint("position_id"),)
@@ -42,10 +42,34 @@ class Panel(TimestampMixin, db.Model):
     position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(200))
 
+    # The position it was set up for (its round, its name); ``served`` lists every position
+    # whose candidates it scores, this one first.
     position: Mapped[Position] = relationship()
     members: Mapped[list[PanelMember]] = relationship(
         back_populates="panel", cascade="all, delete-orphan", order_by="PanelMember.id"
     )
+    served: Mapped[list[PanelPosition]] = relationship(
+        back_populates="panel", cascade="all, delete-orphan", order_by="PanelPosition.id"
+    )
+
+    @property
+    def positions(self) -> list[Position]:
+        return [s.position for s in self.served]
+
+
+class PanelPosition(db.Model):
+    """A position whose candidates the panel scores: one panel may serve several positions
+    of its round, a position has one panel."""
+
+    __tablename__ = "panel_positions"
+    __table_args__ = (sa.UniqueConstraint("position_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(sa.ForeignKey("panels.id", ondelete="CASCADE"))
+    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id", ondelete="CASCADE"))
+
+    panel: Mapped[Panel] = relationship(back_populates="served")
+    position: Mapped[Position] = relationship()
 
 
 class PanelMember(db.Model):

@@ -22,6 +22,7 @@ from exam.panels.models import (
     InterviewGuide,
     Panel,
     PanelMember,
+    PanelPosition,
     PanelRole,
     Relation,
     ScoreSheet,
@@ -35,6 +36,7 @@ from exam.panels.queries import (
     has_declared_all,
     interview_list,
     is_recused,
+    panel_of_position,
     sealed_sheets,
     sheet_of,
 )
@@ -70,12 +72,13 @@ def create_panel(
                 )
             ]
         )
-    if db.session.scalar(sa.select(Panel.id).where(Panel.position_id == position.id)):
+    if panel_of_position(position.id) is not None:
         raise ValidationFailed(
             [("position_id", _l("Vị trí này đã có ban phỏng vấn; mỗi vị trí có một ban."))]
         )
     panel = Panel(position=position, name=name.strip())
     panel.members = [PanelMember(user=user, role=role) for user, role in members]
+    panel.served = [PanelPosition(position=position)]
     db.session.add(panel)
     record(
         "panel.create",
@@ -109,7 +112,7 @@ def _check_can_score(member: PanelMember, application: Application, actor: User)
     )
     if member.user_id != actor.id:
         raise DomainError(_l("Chỉ thành viên được phân công mới chấm được phiếu này."))
-    if application.position_id != member.panel.position_id:
+    if application.position_id not in {p.id for p in member.panel.positions}:
         raise DomainError(_l("Thí sinh không thuộc vị trí của ban này."))
     if application.status != ApplicationStatus.ELIGIBLE:
         raise DomainError(_l("Thí sinh chưa đủ điều kiện dự phỏng vấn."))
@@ -513,3 +516,33 @@ def sheets_of_member(member: PanelMember) -> list[ScoreSheet]:
             )
         )
     )
+
+
+def _scoring_started(panel: Panel) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(ScoreSheet.id)
+            .join(PanelMember)
+            .where(PanelMember.panel_id == panel.id)
+            .limit(1)
+        )
+    )
+
+
+def add_position(panel: Panel, position: Position, *, actor: User) -> PanelPosition:
+    """Let the panel also score the candidates of another position of its round (one panel
+    for several positions), until its scoring starts."""
+    require_stage(panel.position.round, *_UNTIL_INTERVIEWS, action=_l("giao thêm vị trí cho ban"))
+    if position.round_id != panel.position.round_id:
+        raise ValidationFailed([("position_id", _l("Vị trí thuộc kỳ thi khác."))])
+    if panel_of_position(position.id) is not None:
+        raise ValidationFailed(
+            [("position_id", _l("Vị trí này đã có ban phỏng vấn; mỗi vị trí có một ban."))]
+        )
+    if _scoring_started(panel):
+        raise DomainError(_l("Ban đã bắt đầu chấm: không giao thêm vị trí được nữa."))
+    served = PanelPosition(panel=panel, position=position)
+    db.session.add(served)
+    db.session.flush()
+    record("panel.add_position", panel, actor=actor, after={"position_id": position.id})
+    return served

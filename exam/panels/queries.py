@@ -16,6 +16,7 @@ from exam.panels.models import (
     InterviewGuide,
     Panel,
     PanelMember,
+    PanelPosition,
     ScoreSheet,
     SpreadDecision,
     SpreadRuling,
@@ -41,10 +42,14 @@ def panels_of_member(user: User, round_ids: set[int]) -> list[Panel]:
 
 
 def interview_list(panel: Panel) -> list[Application]:
-    """The candidates a panel may score: eligible for its position and, where the round has
+    """The candidates a panel may score: eligible for one of its positions and, where the round has
     a computer test, past its gate (submitted, marked, at least the pass mark). Nobody still
     sitting, absent or below the mark is offered."""
-    eligible = eligible_applications(panel.position_id)
+    eligible = [
+        a
+        for position in panel.positions or [panel.position]
+        for a in eligible_applications(position.id)
+    ]
     round_ = panel.position.round
     if not tests_of_round(round_.id):
         return eligible
@@ -52,7 +57,10 @@ def interview_list(panel: Panel) -> list[Application]:
 
 
 def panel_of_position(position_id: int) -> Panel | None:
-    return db.session.scalars(sa.select(Panel).where(Panel.position_id == position_id)).first()
+    """The panel serving the position, if any."""
+    return db.session.scalars(
+        sa.select(Panel).join(PanelPosition).where(PanelPosition.position_id == position_id)
+    ).first()
 
 
 def sheets_for_application(application: Application) -> list[ScoreSheet]:

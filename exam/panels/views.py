@@ -17,22 +17,33 @@ from exam.core.views import commit_after, refused, run_operation
 from exam.council.models import BodyKind
 from exam.council.queries import people_on
 from exam.panels.forms import (
+    AddPositionForm,
     DeclarationForm,
     GuideForm,
     PanelForm,
     ReasonForm,
+    ReplaceMemberForm,
     ScoreForm,
     SpreadForm,
     criterion_field,
     sheet_form,
 )
-from exam.panels.models import Panel, PanelRole, Relation, ScoreSheet, SpreadDecision
+from exam.panels.models import (
+    Panel,
+    PanelMember,
+    PanelRole,
+    Relation,
+    ScoreSheet,
+    SpreadDecision,
+)
 from exam.panels.operations import (
     DEFAULT_CRITERIA,
+    add_position,
     create_panel,
     declare,
     record_panel_score,
     reopen_sheet,
+    replace_member,
     rule_on_spread,
     save_draft,
     seal_sheet,
@@ -54,6 +65,7 @@ from exam.panels.queries import (
     interview_list,
     is_recused,
     latest_ruling,
+    panel_of_position,
     panel_score,
     panels_of_member,
     sealed_sheets,
@@ -75,13 +87,20 @@ def new(round_id: int) -> str | Response:
     people = people_on(round_.id, BodyKind.INTERVIEW)
     form.position_id.choices = [SelectChoice(p.id, p.label) for p in round_.positions]
     form.chair_id.choices = [SelectChoice(u.id, u.full_name) for u in people]
+    form.secretary_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(u.id, u.full_name) for u in people
+    ]
     form.member_ids.choices = [SelectChoice(u.id, u.full_name) for u in people]
     if form.validate_on_submit():
         by_id = {u.id: u for u in people}
         position = next(p for p in round_.positions if p.id == form.position_id.data)
-        members = [(by_id[form.chair_id.data], PanelRole.CHAIR)] + [
-            (by_id[i], PanelRole.MEMBER) for i in form.member_ids.data if i != form.chair_id.data
-        ]
+        secretary = form.secretary_id.data
+        seated = {form.chair_id.data, secretary}
+        members = (
+            [(by_id[form.chair_id.data], PanelRole.CHAIR)]
+            + ([(by_id[secretary], PanelRole.SECRETARY)] if secretary else [])
+            + [(by_id[i], PanelRole.MEMBER) for i in form.member_ids.data if i not in seated]
+        )
         panel = run_operation(
             lambda: create_panel(position, form.name.data, members, actor=current_user),
             _("Đã thành lập ban phỏng vấn."),
@@ -107,6 +126,9 @@ def show(panel_id: int) -> str:
     seat = membership(current_user, panel)
     scored = {s.application_id: s for s in sheets_of_member(seat)} if seat else {}
     applications = interview_list(panel)
+    can_manage = can_manage_panels(current_user, panel.position.round)
+    replace_form = _replace_form(panel) if can_manage else None
+    position_form = _position_form(panel) if can_manage else None
     return render_template(
         "panels/show.html",
         panel=panel,
@@ -117,8 +139,76 @@ def show(panel_id: int) -> str:
         recused={a.id for a in applications if seat and is_recused(seat, a)},
         complete={a.id for a in applications if all_sealed(panel, a)},
         awaiting={a.id for a in applications if awaits_ruling(panel, a)},
-        can_manage=can_manage_panels(current_user, panel.position.round),
+        can_manage=can_manage,
+        replace_form=replace_form,
+        position_form=position_form,
     )
+
+
+def _replace_form(panel: Panel) -> ReplaceMemberForm:
+    form = ReplaceMemberForm()
+    seated = {m.user_id for m in panel.members}
+    form.user_id.choices = [
+        SelectChoice(u.id, u.full_name)
+        for u in people_on(panel.position.round_id, BodyKind.INTERVIEW)
+        if u.id not in seated
+    ]
+    return form
+
+
+def _position_form(panel: Panel) -> AddPositionForm:
+    form = AddPositionForm()
+    form.position_id.choices = [
+        SelectChoice(p.id, p.label)
+        for p in panel.position.round.positions
+        if panel_of_position(p.id) is None
+    ]
+    return form
+
+
+def _ensure_manages(panel: Panel) -> None:
+    ensure(can_view_panel(current_user, panel), hide=True)
+    ensure(can_manage_panels(current_user, panel.position.round))
+
+
+@bp.post("/panels/<int:panel_id>/members/<int:member_id>/replace")
+@login_required
+def replace(panel_id: int, member_id: int) -> Response:
+    """Another member of the interview board takes a seat, with a reason (audited)."""
+    panel = get_or_404(Panel, panel_id)
+    _ensure_manages(panel)
+    seat = get_or_404(PanelMember, member_id)
+    ensure(seat.panel_id == panel.id, hide=True)
+    form = _replace_form(panel)
+    if form.validate_on_submit():
+        by_id = {u.id: u for u in people_on(panel.position.round_id, BodyKind.INTERVIEW)}
+        run_operation(
+            lambda: replace_member(
+                seat, by_id[form.user_id.data], form.reason.data, actor=current_user
+            ),
+            _("Đã thay thành viên ban."),
+        )
+    else:
+        flash(_("Chọn người thay và ghi rõ lý do."), "danger")
+    return redirect(url_for("panels.show", panel_id=panel.id), code=303)
+
+
+@bp.post("/panels/<int:panel_id>/positions")
+@login_required
+def positions(panel_id: int) -> Response:
+    """The panel also scores another position of its round."""
+    panel = get_or_404(Panel, panel_id)
+    _ensure_manages(panel)
+    form = _position_form(panel)
+    if form.validate_on_submit():
+        position = next(p for p in panel.position.round.positions if p.id == form.position_id.data)
+        run_operation(
+            lambda: add_position(panel, position, actor=current_user),
+            _("Đã giao thêm vị trí cho ban."),
+        )
+    else:
+        flash(_("Chọn một vị trí chưa có ban phỏng vấn."), "danger")
+    return redirect(url_for("panels.show", panel_id=panel.id), code=303)
 
 
 def _seat_and_application(panel_id: int, application_id: int) -> tuple:
