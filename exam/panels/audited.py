@@ -15,8 +15,12 @@ from exam.panels.models import ScoreSheet
 
 
 def _sheets() -> Iterator[tuple[str, dict[str, Any]]]:
+    # Sealed sheets only: a draft (or a reopened sheet being rewritten) is the member's
+    # work in progress, recorded when sealed.
     for row in db.session.execute(
-        sa.select(ScoreSheet.id, ScoreSheet.application_id, ScoreSheet.score)
+        sa.select(ScoreSheet.id, ScoreSheet.application_id, ScoreSheet.score).where(
+            ScoreSheet.submitted_at.is_not(None)
+        )
     ):
         yield str(row.id), {"application_id": row.application_id, "score": row.score}
 

@@ -104,7 +104,7 @@ class ScoreSheet(db.Model):
     # The total of ``points`` (or the one number given where the round has no criteria).
     score: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
     # Criterion id (as text) -> points, as "0.00" strings: a draft may leave some out.
-    points: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    points: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default=sa.text("'{}'"))
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     # Sealed when set; None while the member drafts it (or after the head reopened it).
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -73,10 +73,8 @@ def upgrade():
     with op.batch_alter_table('panel_spread_rulings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_panel_spread_rulings_application_id'), ['application_id'], unique=False)
     with op.batch_alter_table('score_sheets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('points', sa.JSON(), nullable=False, server_default='{}'))
+        batch_op.add_column(sa.Column('points', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
         batch_op.alter_column('submitted_at', existing_type=exam.core.db.UTCDateTime(timezone=True), nullable=True)
-    with op.batch_alter_table('score_sheets', schema=None) as batch_op:
-        batch_op.alter_column('points', server_default=None)
 
 
 def downgrade():
