@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from exam.accounts.models import Role
+from exam.audit.reconcile import compare_with_trail
 from exam.candidates.models import Application
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
@@ -340,3 +341,15 @@ def test_the_mean_is_rounded_half_up_and_may_be_trimmed():
     assert mean_of([Decimal("70.00"), Decimal("70.01")]) == Decimal("70.01")  # 70.005
     assert mean_of([Decimal(60), Decimal(70), Decimal(95)], trimmed=True) == Decimal("70.00")
     assert mean_of([Decimal(60), Decimal(70)], trimmed=True) == Decimal("65.00")
+
+
+def test_the_audit_trail_vouches_for_sealed_sheets_and_ignores_drafts(setup):
+    declare_no_relation(setup.panel, T0)
+    member, other = setup.panel.members[1], setup.panel.members[2]
+    save_draft(member, setup.first, setup.points("10", "", "", "", ""), actor=member.user, at=T0)
+    sheet = _seal(setup, other, setup.first, _full(setup, 80))
+    db.session.flush()
+    assert compare_with_trail() == []
+    sheet.score = Decimal(90)  # changed behind the application's back
+    db.session.flush()
+    assert compare_with_trail() == [f"Điểm của phiếu chấm #{sheet.id} là 90 nhưng nhật ký ghi 80"]

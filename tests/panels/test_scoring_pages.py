@@ -4,6 +4,7 @@ head's reopening and spread ruling."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -230,3 +231,16 @@ def test_the_head_reopens_with_a_reason_and_rules_on_a_spread(app, page):
     db.session.expire_all()
     assert sheet.submitted_at is None
     assert head.get(_sheets_url(page)).status_code == 404  # sealed again first
+
+
+def test_the_draft_autosave_needs_the_pages_csrf_token(app, page, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    client = login(app.test_client(), _user(page.member_ids[1]))
+    html = client.get(_score_url(page)).get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+    url = f"/panels/{page.panel_id}/applications/{page.application_id}/draft"
+    body = {"points": {str(page.criterion_ids[0]): "10"}}
+    assert client.post(url, json=body).status_code == 400
+    assert db.session.query(ScoreSheet).count() == 0
+    assert client.post(url, json=body, headers={"X-CSRFToken": token}).status_code == 200
+    assert db.session.query(ScoreSheet).one().score == 10
