@@ -3,9 +3,13 @@ member replaced with a reason until scoring starts (audited), the secretary's se
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
+from exam import create_app
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
@@ -16,6 +20,7 @@ from exam.panels.queries import interview_list, panel_of_position
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.factories import T0
+from tests.helpers import config_for_tests, fresh_database_url
 from tests.panels.helpers import declare_no_relation
 
 
@@ -126,3 +131,45 @@ def test_the_panel_form_seats_a_secretary(app, make):
         (secretary.id, PanelRole.SECRETARY),
         (member.id, PanelRole.MEMBER),
     }
+
+
+def test_the_migration_keeps_each_existing_panel_on_its_position(tmp_path):
+    """Panels set up before one panel could serve several positions keep theirs."""
+    app = create_app(config_for_tests(SQLALCHEMY_DATABASE_URI=fresh_database_url(tmp_path, "pp")))
+    at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    rows = [
+        "INSERT INTO users (id, email, full_name, active, created_at, updated_at,"
+        " session_token) VALUES (1, 'a@b.vn', 'A', TRUE, :at, :at, 'x')",
+        "INSERT INTO rounds (id, name, organisation, parent_body, status, registration_opens_at,"
+        " registration_closes_at, min_candidates_per_position, test_pass_mark,"
+        " winner_min_score, panel_spread_limit, created_by_id, created_at, updated_at)"
+        " VALUES (1, 'R', 'O', 'P', 'interviews', :at, :later, 2, 50, 50, 10, 1, :at, :at)",
+        "INSERT INTO positions (id, round_id, title, unit_name, posts, standards, criteria,"
+        " stop_reason, created_at, updated_at)"
+        " VALUES (:id, 1, :title, 'U', 1, '', '[]', '', :at, :at)",
+        "INSERT INTO panels (id, position_id, name, created_at, updated_at)"
+        " VALUES (:id, :position, 'Ban', :at, :at)",
+    ]
+    with app.app_context():
+        upgrade(revision="d8f2a6c4e915")
+        with db.engine.begin() as connection:
+            values = {"at": at, "later": at + dt.timedelta(days=1)}
+            connection.execute(sa.text(rows[0]), values)
+            connection.execute(sa.text(rows[1]), values)
+            for position in (1, 2):
+                connection.execute(
+                    sa.text(rows[2]), {**values, "id": position, "title": f"T{position}"}
+                )
+            connection.execute(sa.text(rows[3]), {**values, "id": 7, "position": 2})
+            connection.execute(sa.text(rows[3]), {**values, "id": 8, "position": 1})
+        upgrade(revision="b5d1f7e3a926")
+        with db.engine.connect() as connection:
+            served = connection.execute(
+                sa.text("SELECT panel_id, position_id FROM panel_positions ORDER BY panel_id")
+            ).all()
+        assert [tuple(row) for row in served] == [(7, 2), (8, 1)]
+        downgrade(revision="d8f2a6c4e915")  # and back: the table goes, the panels stay
+        with db.engine.connect() as connection:
+            assert "panel_positions" not in db.inspect(connection).get_table_names()
+            assert connection.scalar(sa.text("SELECT count(*) FROM panels")) == 2
+        db.engine.dispose()
