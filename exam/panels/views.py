@@ -138,6 +138,12 @@ def show(panel_id: int) -> str:
         declared=has_declared_all(seat) if seat else False,
         recused={a.id for a in applications if seat and is_recused(seat, a)},
         complete={a.id for a in applications if all_sealed(panel, a)},
+        # For the head: who has sealed (names only, never points), to reopen on request.
+        sealed_by=(
+            {a.id: sealed_sheets(panel, a) for a in applications}
+            if seat is not None and seat.role == PanelRole.CHAIR
+            else {}
+        ),
         awaiting={a.id for a in applications if awaits_ruling(panel, a)},
         can_manage=can_manage,
         replace_form=replace_form,

@@ -244,3 +244,19 @@ def test_the_draft_autosave_needs_the_pages_csrf_token(app, page, monkeypatch):
     assert db.session.query(ScoreSheet).count() == 0
     assert client.post(url, json=body, headers={"X-CSRFToken": token}).status_code == 200
     assert db.session.query(ScoreSheet).one().score == 10
+
+
+def test_the_head_reopens_a_sheet_before_the_others_have_sealed_without_seeing_points(app, page):
+    _seal(app, page, 1, ["15", "20", "15", "10", "13"])  # 73
+    head = login(app.test_client(), _user(page.member_ids[0]))
+    html = head.get(f"/panels/{page.panel_id}").get_data(as_text=True)
+    assert "Đã niêm phong: 1 phiếu" in html
+    assert "73,00" not in html  # names only, never the points
+    member_page = login(app.test_client(), _user(page.member_ids[2]))
+    assert "Đã niêm phong: 1 phiếu" not in member_page.get(f"/panels/{page.panel_id}").get_data(
+        as_text=True
+    )
+    sheet = db.session.query(ScoreSheet).one()
+    head.post(f"/panels/{page.panel_id}/sheets/{sheet.id}/reopen", data={"reason": "Gõ nhầm"})
+    db.session.expire_all()
+    assert sheet.submitted_at is None
