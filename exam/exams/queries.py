@@ -91,9 +91,7 @@ def rooms_of(
 ) -> list[Room]:
     """The rooms of ``invigilated_rounds`` the person is assigned to, and every room of
     ``watched_rounds`` (the rounds they run or supervise), by session start."""
-    assigned = sa.select(room_invigilators.c.room_id).where(
-        room_invigilators.c.user_id == user.id
-    )
+    assigned = sa.select(room_invigilators.c.room_id).where(room_invigilators.c.user_id == user.id)
     return list(
         db.session.scalars(
             sa.select(Room)
