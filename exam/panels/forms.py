@@ -1,3 +1,8 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -10,9 +15,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from exam.accounts.models import User
+from exam.candidates.models import Application
 from exam.core.forms import REQUIRED, MultiCheckboxField, PageForm
+from exam.panels.models import InterviewGuide, PanelRole, Relation, ScoreSheet, SpreadDecision
+from exam.panels.operations import DEFAULT_CRITERIA
+from exam.rounds.models import Position
 
 
 class PanelForm(PageForm):
@@ -101,3 +112,85 @@ class AddPositionForm(PageForm):
     position_id = SelectField(
         _l("Giao thêm vị trí cho ban"), coerce=int, validators=[DataRequired(REQUIRED)]
     )
+
+
+def panel_form(positions: list[Position], people: list[User]) -> PanelForm:
+    """The form setting up a panel: the round's positions, the interview board's people."""
+    form = PanelForm()
+    form.position_id.choices = [SelectChoice(p.id, p.label) for p in positions]
+    form.chair_id.choices = [SelectChoice(u.id, u.full_name) for u in people]
+    form.secretary_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(u.id, u.full_name) for u in people
+    ]
+    form.member_ids.choices = [SelectChoice(u.id, u.full_name) for u in people]
+    return form
+
+
+def seated_members(form: PanelForm, people: list[User]) -> list[tuple[User, PanelRole]]:
+    """The chair, the secretary if any, then the other members, each seated once."""
+    by_id = {u.id: u for u in people}
+    secretary = form.secretary_id.data
+    seated = {form.chair_id.data, secretary}
+    return (
+        [(by_id[form.chair_id.data], PanelRole.CHAIR)]
+        + ([(by_id[secretary], PanelRole.SECRETARY)] if secretary else [])
+        + [(by_id[i], PanelRole.MEMBER) for i in form.member_ids.data if i not in seated]
+    )
+
+
+def points_from(form: Any, criteria: list) -> dict[str, str]:
+    return {str(c.id): form[criterion_field(c.id)].data or "" for c in criteria}
+
+
+def prefill_sheet(form: Any, criteria: list, draft: ScoreSheet) -> None:
+    """The draft written so far, back in the sheet's fields."""
+    for criterion in criteria:
+        form[criterion_field(criterion.id)].data = draft.points.get(str(criterion.id), "")
+    form.comment.data = draft.comment
+
+
+def declared_relations(
+    posted: Mapping[str, str], applications: list[Application], declared: Mapping[int, Any]
+) -> dict[Application, Relation] | None:
+    """The relation chosen for each candidate not declared yet, or None if one is missing or
+    not a relation."""
+    given = {a: posted.get(f"relation_{a.id}", "") for a in applications if a.id not in declared}
+    values = {r.value for r in Relation}
+    if any(v not in values for v in given.values()):
+        return None
+    return {a: Relation(v) for a, v in given.items()}
+
+
+def relation_choices() -> list[tuple[str, str]]:
+    return [(r.value, r.title) for r in Relation]
+
+
+def spread_form() -> SpreadForm:
+    form = SpreadForm()
+    form.decision.choices = [(d.value, d.title) for d in SpreadDecision]
+    return form
+
+
+def prefill_guide(form: GuideForm, current: InterviewGuide | None) -> None:
+    """The guide in force, else the legal example, with two blank rows to add criteria."""
+    rows = (
+        [(c.title, format(c.max_points.normalize(), "f"), c.descriptor) for c in current.criteria]
+        if current
+        else [(str(t), m, str(d)) for t, m, d in DEFAULT_CRITERIA]
+    )
+    while len(form.criteria) < len(rows) + 2:
+        form.criteria.append_entry()
+    for entry, (title, maximum, descriptor) in zip(form.criteria, rows, strict=False):
+        entry.form.title.data, entry.form.max_points.data = title, maximum
+        entry.form.descriptor.data = descriptor
+    if current:
+        form.min_sheets.data, form.trimmed_mean.data = current.min_sheets, current.trimmed_mean
+
+
+def guide_rows(form: GuideForm) -> list[tuple[str, str, str]]:
+    """The criteria written in the form, blank rows left out."""
+    return [
+        (e.form.title.data or "", e.form.max_points.data or "", e.form.descriptor.data or "")
+        for e in form.criteria
+        if (e.form.title.data or "").strip() or (e.form.max_points.data or "").strip()
+    ]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from exam.core.forms import REQUIRED, LocalDateTimeField, PageForm, WholeNumberField
+from exam.core.i18n import to_local
+from exam.panels.models import Panel
+from exam.panels.plans import InterviewSettings
+from exam.panels.sessions import PanelSession, presentation_sequence
 
 
 class InterviewSettingsForm(PageForm):
@@ -50,3 +56,32 @@ class RecordingForm(PageForm):
         validators=[FileRequired(_l("Chọn tệp để tải lên."))],
         render_kw={"accept": "audio/*,video/*"},
     )
+
+
+def prefill_settings(form: InterviewSettingsForm, settings: InterviewSettings) -> None:
+    """The round's settings in force, in Vietnam's time."""
+    deadline = settings.plan_deadline
+    form.plan_deadline.data = to_local(deadline).replace(tzinfo=None) if deadline else None
+    form.presentation_minutes.data = settings.presentation_minutes
+    form.questions_min_minutes.data = settings.questions_min_minutes
+    form.questions_max_minutes.data = settings.questions_max_minutes
+
+
+def prefill_session(form: SessionForm, current: PanelSession) -> None:
+    form.room.data = current.room
+    form.starts_at.data = to_local(current.starts_at).replace(tzinfo=None)
+    form.slot_minutes.data = current.slot_minutes
+
+
+def recording_choices(panel: Panel) -> list[SelectChoice]:
+    """The whole session, or one candidate's turn in the order of presentation."""
+    return [SelectChoice(0, _("Cả buổi"))] + [
+        SelectChoice(a.id, f"{a.registration_number} — {a.candidate.full_name}")
+        for a in presentation_sequence(panel)
+    ]
+
+
+def recording_form(panel: Panel) -> RecordingForm:
+    form = RecordingForm()
+    form.application_id.choices = recording_choices(panel)
+    return form

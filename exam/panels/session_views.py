@@ -4,17 +4,16 @@ the app factory before the blueprint is registered)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404
 from exam.core.db import utcnow
-from exam.core.i18n import to_local
 from exam.core.views import refused, run_operation
 from exam.panels import media
 from exam.panels.models import Panel
@@ -30,7 +29,14 @@ from exam.panels.plans import (
     upload_plan,
 )
 from exam.panels.queries import interview_list
-from exam.panels.session_forms import InterviewSettingsForm, PlanForm, RecordingForm, SessionForm
+from exam.panels.session_forms import (
+    InterviewSettingsForm,
+    PlanForm,
+    SessionForm,
+    prefill_session,
+    prefill_settings,
+    recording_form,
+)
 from exam.panels.sessions import (
     Phase,
     Recording,
@@ -80,14 +86,7 @@ def interview_settings(round_id: int) -> str | Response:
     settings = settings_of(round_)
     form = InterviewSettingsForm()
     if not form.is_submitted():
-        form.plan_deadline.data = (
-            to_local(settings.plan_deadline).replace(tzinfo=None)
-            if (settings.plan_deadline)
-            else None
-        )
-        form.presentation_minutes.data = settings.presentation_minutes
-        form.questions_min_minutes.data = settings.questions_min_minutes
-        form.questions_max_minutes.data = settings.questions_max_minutes
+        prefill_settings(form, settings)
     if form.validate_on_submit():
         done = run_operation(
             lambda: set_interview_settings(
@@ -137,8 +136,13 @@ def plan(application_id: int) -> str | Response:
         if done:
             return redirect(url_for("panels.plan", application_id=application.id))
     return refused(form) or render_template(
-        "panels/plan.html",
-        form=form,
+        "panels/plan.html", form=form, **_plan_page(application)
+    )
+
+
+def _plan_page(application: Application) -> dict[str, Any]:
+    """The candidate's đề án as it stands, and whether and until when one may be sent."""
+    return dict(
         application=application,
         plan=current_plan(application),
         admitted=admitted(application),
@@ -197,12 +201,9 @@ def _run(panel_id: int) -> Panel:
 def session(panel_id: int) -> str | Response:
     panel = _viewable(panel_id)
     runner = runs_session(current_user, panel)
-    current = session_of(panel)
     form = SessionForm()
-    if runner and not form.is_submitted() and current is not None:
-        form.room.data = current.room
-        form.starts_at.data = to_local(current.starts_at).replace(tzinfo=None)
-        form.slot_minutes.data = current.slot_minutes
+    if runner and not form.is_submitted() and (current := session_of(panel)) is not None:
+        prefill_session(form, current)
     if request.method == "POST":
         ensure(runner)
         if form.validate_on_submit():
@@ -219,25 +220,21 @@ def session(panel_id: int) -> str | Response:
             )
             if done:
                 return redirect(url_for("panels.session", panel_id=panel.id))
-    recording_form = RecordingForm()
-    recording_form.application_id.choices = _recording_choices(panel)
     return refused(form) or render_template(
-        "panels/session.html",
+        "panels/session.html", form=form if runner else None, **_session_page(panel, runner)
+    )
+
+
+def _session_page(panel: Panel, runner: bool) -> dict[str, Any]:
+    """The timetable and the recordings, with the upload's form for who runs the session."""
+    return dict(
         panel=panel,
         runner=runner,
-        form=form if runner else None,
-        recording_form=recording_form if runner else None,
+        recording_form=recording_form(panel) if runner else None,
         slots=timetable(panel),
         recordings=recordings_of(panel),
         max_recording_mb=f"{media.recording_max_bytes() / 1024 / 1024:g}",
     )
-
-
-def _recording_choices(panel: Panel) -> list[SelectChoice]:
-    return [SelectChoice(0, _("Cả buổi"))] + [
-        SelectChoice(a.id, f"{a.registration_number} — {a.candidate.full_name}")
-        for a in presentation_sequence(panel)
-    ]
 
 
 def _timer_facts(panel: Panel) -> dict:
@@ -331,8 +328,7 @@ def session_turn(panel_id: int, application_id: int, action: str) -> Response:
 def add_recording(panel_id: int) -> Response:
     panel = _run(panel_id)
     request.max_content_length = media.recording_max_bytes() + UPLOAD_OVERHEAD
-    form = RecordingForm()
-    form.application_id.choices = _recording_choices(panel)
+    form = recording_form(panel)
     page = url_for("panels.session", panel_id=panel.id)
     if form.validate_on_submit():
         storage = form.file.data

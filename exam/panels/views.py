@@ -20,24 +20,28 @@ from exam.panels.forms import (
     AddPositionForm,
     DeclarationForm,
     GuideForm,
-    PanelForm,
     ReasonForm,
     ReplaceMemberForm,
     ScoreForm,
-    SpreadForm,
-    criterion_field,
+    declared_relations,
+    guide_rows,
+    panel_form,
+    points_from,
+    prefill_guide,
+    prefill_sheet,
+    relation_choices,
+    seated_members,
     sheet_form,
+    spread_form,
 )
 from exam.panels.models import (
     Panel,
     PanelMember,
     PanelRole,
-    Relation,
     ScoreSheet,
     SpreadDecision,
 )
 from exam.panels.operations import (
-    DEFAULT_CRITERIA,
     add_position,
     create_panel,
     declare,
@@ -83,24 +87,11 @@ bp = Blueprint("panels", __name__)
 def new(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
     ensure_in_round(can_manage_panels(current_user, round_), current_user, round_)
-    form = PanelForm()
     people = people_on(round_.id, BodyKind.INTERVIEW)
-    form.position_id.choices = [SelectChoice(p.id, p.label) for p in round_.positions]
-    form.chair_id.choices = [SelectChoice(u.id, u.full_name) for u in people]
-    form.secretary_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(u.id, u.full_name) for u in people
-    ]
-    form.member_ids.choices = [SelectChoice(u.id, u.full_name) for u in people]
+    form = panel_form(round_.positions, people)
     if form.validate_on_submit():
-        by_id = {u.id: u for u in people}
         position = next(p for p in round_.positions if p.id == form.position_id.data)
-        secretary = form.secretary_id.data
-        seated = {form.chair_id.data, secretary}
-        members = (
-            [(by_id[form.chair_id.data], PanelRole.CHAIR)]
-            + ([(by_id[secretary], PanelRole.SECRETARY)] if secretary else [])
-            + [(by_id[i], PanelRole.MEMBER) for i in form.member_ids.data if i not in seated]
-        )
+        members = seated_members(form, people)
         panel = run_operation(
             lambda: create_panel(position, form.name.data, members, actor=current_user),
             _("Đã thành lập ban phỏng vấn."),
@@ -123,17 +114,23 @@ def mine() -> str:
 def show(panel_id: int) -> str:
     panel = get_or_404(Panel, panel_id)
     ensure(can_view_panel(current_user, panel), hide=True)
-    seat = membership(current_user, panel)
-    scored = {s.application_id: s for s in sheets_of_member(seat)} if seat else {}
-    applications = interview_list(panel)
     can_manage = can_manage_panels(current_user, panel.position.round)
-    replace_form = _replace_form(panel) if can_manage else None
-    position_form = _position_form(panel) if can_manage else None
     return render_template(
         "panels/show.html",
+        **_show_context(panel, membership(current_user, panel)),
+        can_manage=can_manage,
+        replace_form=_replace_form(panel) if can_manage else None,
+        position_form=_position_form(panel) if can_manage else None,
+    )
+
+
+def _show_context(panel: Panel, seat: PanelMember | None) -> dict[str, Any]:
+    """What the panel's page shows of each candidate for the user's seat (if any)."""
+    applications = interview_list(panel)
+    return dict(
         panel=panel,
         seat=seat,
-        scored=scored,
+        scored={s.application_id: s for s in sheets_of_member(seat)} if seat else {},
         applications=applications,
         declared=has_declared_all(seat) if seat else False,
         recused={a.id for a in applications if seat and is_recused(seat, a)},
@@ -145,9 +142,6 @@ def show(panel_id: int) -> str:
             else {}
         ),
         awaiting={a.id for a in applications if awaits_ruling(panel, a)},
-        can_manage=can_manage,
-        replace_form=replace_form,
-        position_form=position_form,
     )
 
 
@@ -227,10 +221,6 @@ def _seat_and_application(panel_id: int, application_id: int) -> tuple:
     return panel, seat, application
 
 
-def _points_from(form: Any, criteria: list) -> dict[str, str]:
-    return {str(c.id): form[criterion_field(c.id)].data or "" for c in criteria}
-
-
 @bp.route("/panels/<int:panel_id>/applications/<int:application_id>/score", methods=["GET", "POST"])
 @login_required
 def score(panel_id: int, application_id: int) -> str | Response:
@@ -238,7 +228,6 @@ def score(panel_id: int, application_id: int) -> str | Response:
     guide = guide_of(panel.position.round)
     criteria = list(guide.criteria) if guide else []
     sheet = sheet_of(seat, application)
-    sealed = sheet if sheet is not None and sheet.submitted_at is not None else None
     context = {
         "panel": panel,
         "application": application,
@@ -246,48 +235,65 @@ def score(panel_id: int, application_id: int) -> str | Response:
         "recused": is_recused(seat, application),
         "declared": has_declared_all(seat),
     }
-    if sealed is not None:  # a sheet is given once: reopening it shows what was sealed
-        if request.method == "POST":  # a second sheet: the operation says why not
-            run_operation(
-                lambda: record_panel_score(
-                    seat, application, None, actor=current_user, at=utcnow()
-                ),
-                "",
-            )
-        return refused(None) or render_template(
-            "panels/score.html", form=None, sheet=sealed, **context
-        )
+    if sheet is not None and sheet.submitted_at is not None:
+        return _sealed_sheet(seat, application, sheet, context)
     if not criteria:
-        form = ScoreForm()
-        if form.validate_on_submit():
-            done = run_operation(
-                lambda: record_panel_score(
-                    seat,
-                    application,
-                    form.score.data,
-                    comment=form.comment.data or "",
-                    actor=current_user,
-                    at=utcnow(),
-                ),
-                _("Đã gửi phiếu chấm."),
-                form,
-            )
-            if done:
-                return redirect(url_for("panels.show", panel_id=panel.id))
-        return refused(form) or render_template(
-            "panels/score.html", form=form, sheet=None, **context
+        return _plain_score(seat, application, context)
+    return _sheet_by_criteria(seat, application, criteria, sheet, context)
+
+
+def _sealed_sheet(
+    seat: PanelMember, application: Application, sealed: ScoreSheet, context: dict[str, Any]
+) -> str | Response:
+    """A sheet is given once: reopening it shows what was sealed."""
+    if request.method == "POST":  # a second sheet: the operation says why not
+        run_operation(
+            lambda: record_panel_score(seat, application, None, actor=current_user, at=utcnow()),
+            "",
         )
+    return refused(None) or render_template("panels/score.html", form=None, sheet=sealed, **context)
+
+
+def _plain_score(
+    seat: PanelMember, application: Application, context: dict[str, Any]
+) -> str | Response:
+    """No marking guide: one score out of 100 and a comment."""
+    form = ScoreForm()
+    if form.validate_on_submit():
+        done = run_operation(
+            lambda: record_panel_score(
+                seat,
+                application,
+                form.score.data,
+                comment=form.comment.data or "",
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã gửi phiếu chấm."),
+            form,
+        )
+        if done:
+            return redirect(url_for("panels.show", panel_id=seat.panel_id))
+    return refused(form) or render_template("panels/score.html", form=form, sheet=None, **context)
+
+
+def _sheet_by_criteria(
+    seat: PanelMember,
+    application: Application,
+    criteria: list,
+    draft: ScoreSheet | None,
+    context: dict[str, Any],
+) -> str | Response:
+    """The guide's criteria, prefilled with the draft, sealed when sent."""
     form = sheet_form(criteria)
-    if request.method == "GET" and sheet is not None:  # the draft written so far
-        for criterion in criteria:
-            form[criterion_field(criterion.id)].data = sheet.points.get(str(criterion.id), "")
-        form.comment.data = sheet.comment
+    if request.method == "GET" and draft is not None:
+        prefill_sheet(form, criteria, draft)
     if form.validate_on_submit():
         done = run_operation(
             lambda: seal_sheet(
                 seat,
                 application,
-                _points_from(form, criteria),
+                points_from(form, criteria),
                 comment=form.comment.data or "",
                 actor=current_user,
                 at=utcnow(),
@@ -296,9 +302,9 @@ def score(panel_id: int, application_id: int) -> str | Response:
             form,
         )
         if done:
-            return redirect(url_for("panels.show", panel_id=panel.id))
+            return redirect(url_for("panels.show", panel_id=seat.panel_id))
     return refused(form) or render_template(
-        "panels/score.html", form=form, sheet=None, draft=sheet, **context
+        "panels/score.html", form=form, sheet=None, draft=draft, **context
     )
 
 
@@ -337,35 +343,23 @@ def declarations(panel_id: int) -> str | Response:
     applications = interview_list(panel)
     declared = declarations_of(seat)
     form = DeclarationForm()
-    choices = [(r.value, r.title) for r in Relation]
     if form.validate_on_submit():
-        given = {
-            a.id: request.form.get(f"relation_{a.id}", "")
-            for a in applications
-            if a.id not in declared
-        }
-        values = {r.value for r in Relation}
-        if any(v not in values for v in given.values()):
+        given = declared_relations(request.form, applications, declared)
+        if given is None:
             flash(_("Chọn quan hệ (hoặc không có quan hệ) cho từng thí sinh."), "danger")
             return redirect(url_for("panels.declarations", panel_id=panel.id), code=303)
-        by_id = {a.id: a for a in applications}
         done = run_operation(
             lambda: [
-                declare(seat, by_id[i], Relation(v), actor=current_user, at=utcnow())
-                for i, v in given.items()
+                declare(seat, a, r, actor=current_user, at=utcnow()) for a, r in given.items()
             ],
             _("Đã ghi bản kê khai."),
             form,
         )
         if done:
             return redirect(url_for("panels.show", panel_id=panel.id))
+    context = dict(panel=panel, applications=applications, declared=declared)
     return refused(form) or render_template(
-        "panels/declarations.html",
-        form=form,
-        panel=panel,
-        applications=applications,
-        declared=declared,
-        choices=choices,
+        "panels/declarations.html", form=form, choices=relation_choices(), **context
     )
 
 
@@ -380,22 +374,19 @@ def sheets(panel_id: int, application_id: int) -> str:
     ensure(application in interview_list(panel), hide=True)
     ensure(all_sealed(panel, application), hide=True)
     seat = membership(current_user, panel)
-    is_head = seat is not None and seat.role == PanelRole.CHAIR
     guide = guide_of(panel.position.round)
-    spread_form = SpreadForm()
-    spread_form.decision.choices = [(d.value, d.title) for d in SpreadDecision]
     return render_template(
         "panels/sheets.html",
         panel=panel,
         application=application,
         sheets=sealed_sheets(panel, application),
         criteria=list(guide.criteria) if guide else [],
-        is_head=is_head,
+        is_head=seat is not None and seat.role == PanelRole.CHAIR,
         awaits=awaits_ruling(panel, application),
         ruling=latest_ruling(panel, application),
         score=panel_score(panel, application),
         reopen_form=ReasonForm(),
-        spread_form=spread_form,
+        spread_form=spread_form(),
     )
 
 
@@ -431,8 +422,7 @@ def spread(panel_id: int, application_id: int) -> Response:
     _require_head_seat(panel)
     application = get_or_404(Application, application_id)
     ensure(application in interview_list(panel), hide=True)
-    form = SpreadForm()
-    form.decision.choices = [(d.value, d.title) for d in SpreadDecision]
+    form = spread_form()
     back = url_for("panels.sheets", panel_id=panel.id, application_id=application.id)
     if not form.validate_on_submit():
         flash(_("Chọn quyết định và ghi rõ lý do."), "danger")
@@ -462,27 +452,9 @@ def guide(round_id: int) -> str | Response:
     current = guide_of(round_)
     form = GuideForm()
     if request.method == "GET":
-        rows = (
-            [
-                (c.title, format(c.max_points.normalize(), "f"), c.descriptor)
-                for c in current.criteria
-            ]
-            if current
-            else [(str(t), m, str(d)) for t, m, d in DEFAULT_CRITERIA]
-        )
-        while len(form.criteria) < len(rows) + 2:  # two blank rows to add criteria
-            form.criteria.append_entry()
-        for entry, (title, maximum, descriptor) in zip(form.criteria, rows, strict=False):
-            entry.form.title.data, entry.form.max_points.data = title, maximum
-            entry.form.descriptor.data = descriptor
-        if current:
-            form.min_sheets.data, form.trimmed_mean.data = current.min_sheets, current.trimmed_mean
+        prefill_guide(form, current)
     if form.validate_on_submit():
-        rows = [
-            (e.form.title.data or "", e.form.max_points.data or "", e.form.descriptor.data or "")
-            for e in form.criteria
-            if (e.form.title.data or "").strip() or (e.form.max_points.data or "").strip()
-        ]
+        rows = guide_rows(form)
         done = run_operation(
             lambda: set_guide(
                 round_,
