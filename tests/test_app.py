@@ -405,24 +405,25 @@ def test_a_new_server_process_is_warmed_up_before_the_first_candidates(app, tmp_
     statements compiled before the first request of a session's start."""
     from exam import warm_up
     from exam.exams import hotpath
+    from exam.exams.hotpath import runner, statements
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url == "sqlite://":  # the suite's in-memory database is the tests' own connection
         url = f"sqlite:///{tmp_path / 'warm.sqlite3'}"
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    hotpath._STATEMENTS.clear()
-    hotpath._DRIVER_STATEMENTS.clear()
+    statements._STATEMENTS.clear()
+    runner._DRIVER_STATEMENTS.clear()
 
     warm_up(fresh)
 
     compiled = {key[1] for key in fresh.jinja_env.cache}
     assert {"exams/paper.html", "exams/start.html", "base.html"} <= compiled
     dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
-    assert (dialect, hotpath.Statement.OPEN_PAPER) in hotpath._STATEMENTS
-    assert (dialect, hotpath.Statement.START_STATE) in hotpath._STATEMENTS
+    assert (dialect, hotpath.Statement.OPEN_PAPER) in statements._STATEMENTS
+    assert (dialect, hotpath.Statement.START_STATE) in statements._STATEMENTS
     if dialect == "postgresql":
-        assert (hotpath.Statement.OPEN_PAPER, 0) in hotpath._DRIVER_STATEMENTS
-        assert (hotpath.Statement.STATE_AND_ITEMS, 1) in hotpath._DRIVER_STATEMENTS
+        assert (hotpath.Statement.OPEN_PAPER, 0) in runner._DRIVER_STATEMENTS
+        assert (hotpath.Statement.STATE_AND_ITEMS, 1) in runner._DRIVER_STATEMENTS
 
 
 def test_the_site_has_a_favicon(client):

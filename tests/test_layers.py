@@ -276,6 +276,13 @@ def test_exam_imports_only_downward_and_without_circles() -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_only_the_fast_paths_runner_uses_the_driver() -> None:
+    """The driver's autocommit is safe only behind the runner's one-write rule
+    (docs/architecture.md, "Exam day's fast path"; exam/exams/hotpath/runner.py)."""
+    users = {edge.source for edge in import_edges(ROOT) if edge.target == "exam.core.driver"}
+    assert users == {"exam.exams.hotpath.runner"}
+
+
 # The checker itself, on small trees.
 
 

@@ -4,7 +4,7 @@ The session cookie names the account as "<user id>:<session token>" (Flask-Login
 alternative id, ``User.get_id``). The account's token changes when its owner signs out,
 changes their password or is deactivated, so every session and remember cookie issued
 before names a token that no longer matches: ``load_user`` and the exam page's hot path
-(its query compares the token, exam/exams/hotpath.py) both refuse it.
+(its query compares the token, exam/exams/hotpath/statements.py) both refuse it.
 
 The cookie also carries when the session signed in and when it was last active.
 ``enforce_limits`` ends a session idle too long (shorter for staff than for a candidate, whose

@@ -7,7 +7,7 @@ statement here against 35 µs for psycopg alone (bench/autosave.py, on 2 cores w
 the database and the load share the CPU). Outside a transaction a pooled connection is used
 in autocommit mode: each statement is its own transaction, without BEGIN and COMMIT round
 trips, so such a path must be a lone read, or reads then one statement that checks again
-what it changes (the fast path's runner refuses a second write: exam/exams/hotpath.py,
+what it changes (the fast path's runner refuses a second write: exam/exams/hotpath/runner.py,
 ``SecondWriteRefused``). Inside a transaction the session was given (as the tests' is), the
 session's own connection is used, and so its transaction.
 """

@@ -1,4 +1,4 @@
-"""The fast path's statements (exam/exams/hotpath.py, ``Statement``) hand back the same Python
+"""The fast path's statements (exam/exams/hotpath/, ``Statement``) hand back the same Python
 values whichever way they run: through ``run_statements`` (on PostgreSQL the driver, psycopg,
 which gives an enum as its string and a datetime in the connection's zone) and through
 SQLAlchemy's execution of the same statement (its column types), each time after the

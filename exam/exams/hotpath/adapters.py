@@ -1,0 +1,146 @@
+"""The fast path's row adapters: each turns a statement's rows into the same Python values
+whichever way they came, from the driver (psycopg gives an enum as its string and a datetime
+in the connection's zone) or from SQLAlchemy (its column types: the enum, UTC). Each statement
+of exam/exams/hotpath/statements.py names its adapter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from exam.exams.models import AttemptStatus, deadline
+
+
+@dataclass
+class PaperState:
+    attempt_id: int
+    status: AttemptStatus
+    deadline_at: dt.datetime
+    candidate_id: int
+
+
+# --- the adapters' conversions ---------------------------------------------------------------
+
+_STATUS = {status.value: status for status in AttemptStatus}  # str or member -> member
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """psycopg gives the connection's zone, SQLAlchemy's ``UTCDateTime`` UTC: UTC for both."""
+    return None if value is None else value.astimezone(dt.UTC)
+
+
+def _first(from_row: Callable[[Any], Any]) -> Callable[[Sequence[Any]], Any]:
+    """The adapter of a statement of at most one row: that row adapted, or None."""
+    return lambda rows: from_row(rows[0]) if rows else None
+
+
+def _count(rows: Sequence[Any]) -> int:
+    """How many rows a write returned (a started paper; the audit entry's id is not kept:
+    it comes from a sequence)."""
+    return len(rows)
+
+
+def _seq_by_item(rows: Sequence[Any]) -> dict[int, int]:
+    """Rows of (item, seq): the seq stored for each item."""
+    return {item: seq for item, seq in rows}
+
+
+def _kept_seq(rows: Sequence[Any]) -> int | None:
+    """The seq an upsert wrote; None when the stored answer was newer."""
+    return rows[0].seq if rows else None
+
+
+def _status(rows: Sequence[Any]) -> AttemptStatus | None:
+    return _STATUS[rows[0].status] if rows else None
+
+
+class PaperRow(NamedTuple):
+    """The paper's columns that give its status and deadline (``_paper_columns``)."""
+
+    status: AttemptStatus
+    time_percent: int
+    extra_minutes: int
+    starts_at: dt.datetime
+    duration_minutes: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> PaperRow:
+        return cls(
+            _STATUS[row.status],
+            row.time_percent,
+            row.extra_minutes,
+            row.starts_at.astimezone(dt.UTC),
+            row.duration_minutes,
+        )
+
+    @property
+    def deadline_at(self) -> dt.datetime:
+        return deadline(
+            self.starts_at, self.duration_minutes, self.time_percent, self.extra_minutes
+        )
+
+    def state(self, attempt_id: int, candidate_id: int) -> PaperState:
+        return PaperState(attempt_id, self.status, self.deadline_at, candidate_id)
+
+
+class StartRow(NamedTuple):
+    paper: PaperRow
+    late_entry_minutes: int
+    code: str
+    email: str
+    wrong_codes: int  # entered since the window's start
+
+    @classmethod
+    def from_row(cls, row: Any) -> StartRow:
+        return cls(
+            PaperRow.from_row(row), row.late_entry_minutes, row.code, row.email, row.wrong_codes
+        )
+
+
+class OpenPaperRow(NamedTuple):
+    paper: PaperRow
+    title: str
+    full_name: str
+    locale: str
+    questions: int
+    html: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> OpenPaperRow:
+        return cls(
+            PaperRow.from_row(row), row.title, row.full_name, row.locale, row.questions, row.html
+        )
+
+
+class PaperItems(NamedTuple):
+    """The paper and the questions a save names (one row per item; JSON ``data`` comes
+    decoded both ways)."""
+
+    paper: PaperRow
+    token_secret: str
+    items: dict[int, tuple[str, Any]]  # item -> its question's (type, data)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any]) -> PaperItems | None:
+        if not rows:
+            return None
+        items = {row.item: (row.type, row.data) for row in rows if row.item is not None}
+        return cls(PaperRow.from_row(rows[0]), rows[0].token_secret, items)
+
+
+class PollRows(NamedTuple):
+    """The paper and its stored answers (one row per answer; the paper's columns are the
+    same on each, so they are converted once, not per row)."""
+
+    paper: PaperRow
+    last_seen_at: dt.datetime | None
+    answers: dict[int, int]  # item -> seq of its stored answer
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any]) -> PollRows | None:
+        if not rows:
+            return None
+        answers = {row.item: row.seq for row in rows if row.item is not None}
+        return cls(PaperRow.from_row(rows[0]), _utc(rows[0].last_seen_at), answers)

@@ -1,0 +1,355 @@
+"""The fast path's statements, written with SQLAlchemy Core: each a member of ``Statement``,
+built by one small function registered with ``_defines`` and read by its adapter
+(exam/exams/hotpath/adapters.py)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from exam.accounts.models import User
+from exam.audit.operations import insert_pending_for
+from exam.candidates.models import Application
+from exam.exams.hotpath.adapters import (
+    OpenPaperRow,
+    PaperItems,
+    PaperRow,
+    PollRows,
+    StartRow,
+    _count,
+    _first,
+    _kept_seq,
+    _seq_by_item,
+    _status,
+)
+from exam.exams.models import (
+    Answer,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    ExamSession,
+    RenderedPaper,
+    Test,
+    WrongSessionCode,
+)
+from exam.question_bank.models import QuestionVersion
+
+_attempts = Attempt.__table__
+_sessions = ExamSession.__table__
+_tests = Test.__table__
+_applications = Application.__table__
+_items = AttemptQuestion.__table__
+_versions = QuestionVersion.__table__
+_answers = Answer.__table__
+_users = User.__table__
+_rendered = RenderedPaper.__table__
+_wrong_codes = WrongSessionCode.__table__
+
+
+class Statement(enum.Enum):
+    """The fast path's statements. Each is built by one function below and its rows read
+    by one adapter; ``_SPECS`` holds both, with whether it writes and where it runs."""
+
+    STATE = "state"
+    START_STATE = "start_state"
+    START = "start"
+    START_AUDITED = "start_audited"
+    OPEN_PAPER = "open_paper"
+    STATE_AND_ITEMS = "state_and_items"
+    POLL = "poll"
+    SAVE_BATCH = "save_batch"
+    STORED_SEQS = "stored_seqs"
+    STATUS = "status"
+    UPSERT = "upsert"
+
+    @property
+    def writes(self) -> bool:
+        return _SPECS[self].writes
+
+    @property
+    def dialects(self) -> frozenset[str]:
+        """The databases it is written for (two exist only in PostgreSQL's SQL)."""
+        return _SPECS[self].dialects
+
+    def build(self, dialect: str) -> sa.Executable:
+        """The statement for ``dialect``, built once per process."""
+        key = (dialect, self)
+        if key not in _STATEMENTS:
+            _STATEMENTS[key] = _SPECS[self].build(dialect)
+        return _STATEMENTS[key]
+
+    def adapt(self, rows: Sequence[Any]) -> Any:
+        """The rows as Python values, the same from the driver as from SQLAlchemy."""
+        return _SPECS[self].from_rows(rows)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    build: Callable[[str], sa.Executable]
+    from_rows: Callable[[Sequence[Any]], Any]
+    writes: bool
+    dialects: frozenset[str]
+
+
+_SPECS: dict[Statement, _Spec] = {}
+_STATEMENTS: dict[tuple[str, Statement], sa.Executable] = {}
+_BOTH = frozenset({"postgresql", "sqlite"})
+_ITEMS = sa.bindparam("items", expanding=True)
+
+
+def _defines(
+    statement: Statement,
+    from_rows: Callable[[Sequence[Any]], Any],
+    *,
+    writes: bool = False,
+    dialects: frozenset[str] = _BOTH,
+) -> Callable[[Callable[[str], sa.Executable]], Callable[[str], sa.Executable]]:
+    """Register the decorated function as the builder of ``statement``."""
+
+    def register(build: Callable[[str], sa.Executable]) -> Callable[[str], sa.Executable]:
+        _SPECS[statement] = _Spec(build, from_rows, writes, dialects)
+        return build
+
+    return register
+
+
+# --- the statements, one function each --------------------------------------------------------
+
+
+def _paper() -> sa.FromClause:
+    return (
+        _attempts.join(_sessions, _sessions.c.id == _attempts.c.session_id)
+        .join(_tests, _tests.c.id == _attempts.c.test_id)
+        .join(_applications, _applications.c.id == _attempts.c.application_id)
+        .join(_users, _users.c.id == _applications.c.candidate_id)
+    )
+
+
+def _paper_columns() -> list[sa.ColumnElement]:
+    """What ``PaperRow`` reads."""
+    return [
+        _attempts.c.status,
+        _attempts.c.time_percent,
+        _attempts.c.extra_minutes,
+        _sessions.c.starts_at,
+        _tests.c.duration_minutes,
+    ]
+
+
+def _mine() -> sa.ColumnElement[bool]:
+    return sa.and_(
+        _attempts.c.id == sa.bindparam("attempt"),
+        _applications.c.candidate_id == sa.bindparam("candidate"),
+        _users.c.active.is_(True),
+        # The session's token: a session ended by signing out (or by a password change)
+        # is refused here too (exam/accounts/sessions.py).
+        _users.c.session_token == sa.bindparam("token", type_=sa.String),
+    )
+
+
+@_defines(Statement.STATE, _first(PaperRow.from_row))
+def _state(dialect: str) -> sa.Executable:
+    return sa.select(*_paper_columns()).select_from(_paper()).where(_mine())
+
+
+@_defines(Statement.START_STATE, _first(StartRow.from_row))
+def _start_state(dialect: str) -> sa.Executable:
+    since = sa.bindparam("since", type_=_wrong_codes.c.entered_at.type)
+    wrong_codes = (
+        sa.select(sa.func.count())
+        .where(_wrong_codes.c.attempt_id == _attempts.c.id, _wrong_codes.c.entered_at > since)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(
+            *_paper_columns(),
+            _sessions.c.late_entry_minutes,
+            _sessions.c.code,
+            _users.c.email,
+            wrong_codes.label("wrong_codes"),
+        )
+        .select_from(_paper())
+        .where(_mine())
+    )
+
+
+@_defines(Statement.START, _count, writes=True)
+def _start(dialect: str) -> sa.Executable:
+    at = sa.bindparam("at", type_=_attempts.c.started_at.type)
+    return (
+        sa.update(_attempts)
+        .where(
+            _attempts.c.id == sa.bindparam("attempt"),
+            _attempts.c.status == AttemptStatus.READY.value,
+        )
+        .values(
+            status=AttemptStatus.IN_PROGRESS.value,
+            started_at=at,
+            last_seen_at=at,
+            updated_at=at,
+        )
+        .returning(_attempts.c.id)
+    )
+
+
+@_defines(Statement.START_AUDITED, _count, writes=True, dialects=frozenset({"postgresql"}))
+def _start_audited(dialect: str) -> sa.Executable:
+    """PostgreSQL: Start's update and its pending audit entry in one statement."""
+    started = _start(dialect).cte("started")
+    return insert_pending_for(started).returning(sa.literal_column("id"))
+
+
+@_defines(Statement.OPEN_PAPER, _first(OpenPaperRow.from_row))
+def _open_paper(dialect: str) -> sa.Executable:
+    unanswered = ~sa.exists().where(
+        _answers.c.attempt_question_id == _items.c.id, _items.c.attempt_id == _attempts.c.id
+    )
+    return (
+        sa.select(
+            *_paper_columns(),
+            _tests.c.title,
+            _users.c.full_name,
+            _rendered.c.locale,
+            _rendered.c.questions,
+            _rendered.c.html,
+        )
+        .select_from(_paper().join(_rendered, _rendered.c.attempt_id == _attempts.c.id))
+        .where(_mine(), unanswered)
+    )
+
+
+@_defines(Statement.STATE_AND_ITEMS, PaperItems.from_rows)
+def _state_and_items(dialect: str) -> sa.Executable:
+    items = (
+        _paper()
+        .outerjoin(
+            _items,
+            sa.and_(_items.c.attempt_id == _attempts.c.id, _items.c.id.in_(_ITEMS)),
+        )
+        .outerjoin(_versions, _versions.c.id == _items.c.question_version_id)
+    )
+    return (
+        sa.select(
+            *_paper_columns(),
+            _attempts.c.token_secret,
+            _items.c.id.label("item"),
+            _versions.c.type,
+            _versions.c.data,
+        )
+        .select_from(items)
+        .where(_mine())
+    )
+
+
+@_defines(Statement.POLL, PollRows.from_rows)
+def _poll(dialect: str) -> sa.Executable:
+    # One row per stored answer (one row in all when there is none yet).
+    stored = _items.join(_answers, _answers.c.attempt_question_id == _items.c.id)
+    return (
+        sa.select(
+            *_paper_columns(),
+            _attempts.c.last_seen_at,
+            _answers.c.attempt_question_id.label("item"),
+            _answers.c.seq,
+        )
+        .select_from(_paper().outerjoin(stored, _items.c.attempt_id == _attempts.c.id))
+        .where(_mine())
+    )
+
+
+@_defines(Statement.STORED_SEQS, _seq_by_item)
+def _stored_seqs(dialect: str) -> sa.Executable:
+    return sa.select(_answers.c.attempt_question_id.label("item"), _answers.c.seq).where(
+        _answers.c.attempt_question_id.in_(_ITEMS)
+    )
+
+
+@_defines(Statement.STATUS, _status)
+def _status_statement(dialect: str) -> sa.Executable:
+    return sa.select(_attempts.c.status).where(_attempts.c.id == sa.bindparam("attempt"))
+
+
+@_defines(Statement.UPSERT, _kept_seq, writes=True)
+def _upsert(dialect: str) -> sa.Executable:
+    """One answer saved (SQLite's save, one per answer; PostgreSQL's is ``_save_batch``).
+    Its columns are named, so that the driver's compiled SQL holds only these."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    columns = ("attempt_question_id", "response", "answered", "seq", "saved_at")
+    values = {name: sa.bindparam(name, type_=_answers.c[name].type) for name in columns}
+    return _keeping_the_higher_seq(insert(_answers).values(values)).returning(_answers.c.seq)
+
+
+def _keeping_the_higher_seq(statement: Any) -> Any:
+    """The sequence rule, on an ``INSERT`` into answers (PostgreSQL's or SQLite's): a
+    stored answer is replaced only by a save of a higher seq."""
+    return statement.on_conflict_do_update(
+        index_elements=[_answers.c.attempt_question_id],
+        set_={
+            "response": statement.excluded.response,
+            "answered": statement.excluded.answered,
+            "seq": statement.excluded.seq,
+            "saved_at": statement.excluded.saved_at,
+        },
+        where=_answers.c.seq < statement.excluded.seq,
+    )
+
+
+@_defines(Statement.SAVE_BATCH, _seq_by_item, writes=True, dialects=frozenset({"postgresql"}))
+def _save_batch(dialect: str) -> sa.Executable:
+    """PostgreSQL: a whole batch saved by one statement, which holds the paper's row with a
+    shared lock while it writes, and writes nothing unless the paper is still in progress:
+
+        INSERT INTO answers (…)
+        WITH paper AS (SELECT id FROM attempts WHERE id = :attempt
+                       AND status = 'in_progress' FOR SHARE)
+        SELECT … FROM paper JOIN jsonb_to_recordset(:batch) AS batch(…) ON true
+        ON CONFLICT (attempt_question_id) DO UPDATE SET … WHERE answers.seq < excluded.seq
+        RETURNING attempt_question_id, seq
+
+    A submit locks that row for update: it waits for saves in flight and scores what they
+    wrote; a save behind it finds the paper closed and writes nothing."""
+    from sqlalchemy.dialects.postgresql import JSONB, insert
+
+    paper = (
+        sa.select(_attempts.c.id)
+        .where(
+            _attempts.c.id == sa.bindparam("attempt"),
+            _attempts.c.status == AttemptStatus.IN_PROGRESS.value,
+        )
+        .with_for_update(read=True)
+        .cte("paper")
+    )
+    batch = (
+        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("batch", type_=sa.JSON), JSONB))
+        .table_valued(
+            sa.column("item", sa.Integer),
+            sa.column("response", sa.Text),  # the response's JSON text, kept as sent
+            sa.column("answered", sa.Boolean),
+            sa.column("seq", sa.BigInteger),
+        )
+        .render_derived(name="batch", with_types=True)
+    )
+    rows = sa.select(
+        batch.c.item,
+        sa.cast(batch.c.response, _answers.c.response.type),
+        batch.c.answered,
+        batch.c.seq,
+        sa.bindparam("at", type_=_answers.c.saved_at.type),
+    ).select_from(paper.join(batch, sa.true()))
+    statement = insert(_answers).from_select(
+        ["attempt_question_id", "response", "answered", "seq", "saved_at"], rows
+    )
+    return _keeping_the_higher_seq(statement).returning(
+        _answers.c.attempt_question_id, _answers.c.seq
+    )
+
+
+if _SPECS.keys() != set(Statement):  # every statement is built by one function above
+    raise RuntimeError(f"statements without a builder: {set(Statement) - _SPECS.keys()}")
