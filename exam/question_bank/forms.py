@@ -6,6 +6,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -39,6 +40,7 @@ from exam.question_bank.models import Difficulty, QuestionStatus
 from exam.question_bank.operations import MAX_LEGAL_BASIS
 from exam.question_bank.qtypes import registered_types
 from exam.question_bank.qtypes.numerical import read_number
+from exam.question_bank.queries import TreeNode, categories_of, tags_of
 
 LETTERS = string.ascii_uppercase
 OPTION_LETTERS = "ABCD"  # a new choice question starts with four options
@@ -489,6 +491,14 @@ class ConfirmImportForm(PageForm):
         if field.data is not None and not self.legal_basis.data:
             raise ValidationError(_l("Ghi căn cứ pháp lý cho ngày văn bản này."))
 
+    def import_settings(self) -> dict[str, Any]:
+        """The status and the default legal basis given to the imported questions."""
+        return {
+            "status": QuestionStatus(self.status.data),
+            "legal_basis": self.legal_basis.data or "",
+            "legal_basis_date": self.legal_basis_date.data,
+        }
+
 
 class ExportForm(PageForm):
     format = SelectField(
@@ -536,3 +546,43 @@ class FilterForm(PageForm):
         description=_l("Tìm câu hỏi dựa trên văn bản cũ, có thể đã được thay thế."),
     )
     undated = BooleanField(_l("Căn cứ pháp lý chưa ghi ngày"))
+
+
+def filter_form(bank_id: int, args: Any) -> FilterForm:
+    """The bank page's filters read from the query string, each with its "any" choice."""
+    form = FilterForm(args)
+    form.category.choices = [SelectChoice("", _("Mọi chủ đề"))] + [
+        SelectChoice(str(c.id), "— " * c.depth + c.name) for c in categories_of(bank_id)
+    ]
+    form.status.choices = [SelectChoice("", _("Mọi trạng thái"))] + [
+        SelectChoice(s.value, s.title) for s in QuestionStatus
+    ]
+    form.type.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
+    form.difficulty.choices = [SelectChoice("", _("Mọi độ khó"))] + [
+        SelectChoice(d.value, d.title) for d in Difficulty
+    ]
+    form.tag.choices = [SelectChoice("", _("Mọi thẻ"))] + [
+        SelectChoice(t.name, t.name) for t in tags_of(bank_id)
+    ]
+    form.validate()
+    return form
+
+
+def coverage_form(args: Any, tree: list[TreeNode]) -> CoverageForm:
+    """The coverage page's check of a paper, read from the query string."""
+    form = CoverageForm(args)
+    form.category.choices = [SelectChoice("", _("Mọi chủ đề"))] + [
+        SelectChoice(str(n.category.id), "— " * n.category.depth + n.category.name) for n in tree
+    ]
+    form.difficulty.choices = [SelectChoice("", _("Mọi độ khó"))] + [
+        SelectChoice(d.value, d.title) for d in Difficulty
+    ]
+    form.type.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
+    form.validate()
+    return form
+
+
+def export_form(formdata: Any) -> ExportForm:
+    form = ExportForm(formdata)
+    form.qtype.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
+    return form

@@ -11,23 +11,21 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from wtforms.fields.choices import SelectChoice
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import commit_after, refused, run_operation
 from exam.question_bank import rich_text
-from exam.question_bank.formats import FORMATS, export_losses, exportable
-from exam.question_bank.formats.common import FIELD_LABELS, changed_fields
+from exam.question_bank.formats import FORMATS
 from exam.question_bank.forms import (
     BankForm,
     ConfirmImportForm,
-    CoverageForm,
-    ExportForm,
-    FilterForm,
     ImportForm,
     QuestionForm,
     RejectForm,
+    coverage_form,
+    export_form,
+    filter_form,
     form_data,
     type_choices,
 )
@@ -42,7 +40,6 @@ from exam.question_bank.models import (
     Bank,
     Difficulty,
     Question,
-    QuestionStatus,
     QuestionVersion,
 )
 from exam.question_bank.operations import (
@@ -60,6 +57,14 @@ from exam.question_bank.operations import (
     reveal_questions,
     submit_for_review,
 )
+from exam.question_bank.pages import (
+    export_preview,
+    export_selection,
+    known_type,
+    paper_check,
+    question_filter,
+    version_diffs,
+)
 from exam.question_bank.permissions import (
     can_approve_question,
     can_delete_question,
@@ -74,9 +79,7 @@ from exam.question_bank.qtypes import get_type, registered_types
 from exam.question_bank.qtypes.matching import answers_in_order
 from exam.question_bank.qtypes.ordering import items_in_order
 from exam.question_bank.queries import (
-    QuestionFilter,
     all_banks,
-    categories_of,
     category_tree,
     count_by_status,
     coverage,
@@ -84,7 +87,6 @@ from exam.question_bank.queries import (
     key_position_report,
     media_file,
     review_history,
-    tags_of,
     uncategorised_count,
 )
 
@@ -119,49 +121,12 @@ def new_bank() -> str | Response:
 # --- the bank page: find questions -----------------------------------------------------------
 
 
-def _filter_form(bank: Bank) -> FilterForm:
-    form = FilterForm(request.args)
-    form.category.choices = [SelectChoice("", _("Mọi chủ đề"))] + [
-        SelectChoice(str(c.id), "— " * c.depth + c.name) for c in categories_of(bank.id)
-    ]
-    form.status.choices = [SelectChoice("", _("Mọi trạng thái"))] + [
-        SelectChoice(s.value, s.title) for s in QuestionStatus
-    ]
-    form.type.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
-    form.difficulty.choices = [SelectChoice("", _("Mọi độ khó"))] + [
-        SelectChoice(d.value, d.title) for d in Difficulty
-    ]
-    form.tag.choices = [SelectChoice("", _("Mọi thẻ"))] + [
-        SelectChoice(t.name, t.name) for t in tags_of(bank.id)
-    ]
-    form.validate()
-    return form
-
-
-def _where(form: FilterForm) -> QuestionFilter:
-    return QuestionFilter(
-        text=form.q.data or "",
-        category_id=int(form.category.data) if (form.category.data or "").isdigit() else None,
-        status=QuestionStatus(form.status.data)
-        if form.status.data in {s.value for s in QuestionStatus}
-        else None,
-        type=form.type.data if form.type.data in registered_types() else "",
-        difficulty=Difficulty(form.difficulty.data)
-        if form.difficulty.data in {d.value for d in Difficulty}
-        else None,
-        tag=form.tag.data or "",
-        legal_basis=form.legal_basis.data or "",
-        basis_dated_before=form.before.data if not form.before.errors else None,
-        basis_undated=bool(form.undated.data),
-    )
-
-
 @bp.get("/<int:bank_id>")
 @require(can_view_bank)
 def show(bank_id: int) -> str:
     bank = get_or_404(Bank, bank_id)
-    form = _filter_form(bank)
-    found = find_questions(bank.id, _where(form))
+    form = filter_form(bank.id, request.args)
+    found = find_questions(bank.id, question_filter(form))
     pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -201,23 +166,9 @@ def categories(bank_id: int) -> str:
 @require(can_view_bank)
 def coverage_view(bank_id: int) -> str:
     bank = get_or_404(Bank, bank_id)
-    form = CoverageForm(request.args)
     tree = category_tree(bank.id)
-    form.category.choices = [SelectChoice("", _("Mọi chủ đề"))] + [
-        SelectChoice(str(n.category.id), "— " * n.category.depth + n.category.name) for n in tree
-    ]
-    form.difficulty.choices = [SelectChoice("", _("Mọi độ khó"))] + [
-        SelectChoice(d.value, d.title) for d in Difficulty
-    ]
-    form.type.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
-    form.validate()
+    form = coverage_form(request.args, tree)
     counts = coverage(bank.id)
-    check = None
-    if form.paper.data and not form.paper.errors:
-        category_id = int(form.category.data) if (form.category.data or "").isdigit() else None
-        filters = {"difficulty": form.difficulty.data, "type": form.type.data}
-        found = counts.count(category_id=category_id, **{k: v for k, v in filters.items() if v})
-        check = {"needed": 3 * form.paper.data, "found": found, "paper": form.paper.data}
     return render_template(
         "question_bank/coverage.html",
         bank=bank,
@@ -227,7 +178,7 @@ def coverage_view(bank_id: int) -> str:
         difficulties=[*Difficulty, None],
         types=counts.types(),
         titles={name: qtype.title for name, qtype in registered_types().items()},
-        check=check,
+        check=paper_check(form, counts),
         keys=key_position_report(bank.id),
     )
 
@@ -257,14 +208,7 @@ def new_question(bank_id: int) -> str | Response:
         )
         if question:
             return redirect(url_for("question_bank.question", question_id=question.id))
-    return refused(form) or render_template(
-        "question_bank/question_form.html",
-        form=form,
-        bank=bank,
-        question=None,
-        qtype=get_type(qtype),
-        types=type_choices(),
-    )
+    return _question_page(form, bank, None, qtype, type_choices())
 
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
@@ -290,13 +234,20 @@ def edit(question_id: int) -> str | Response:
         )
         if saved:
             return redirect(url_for("question_bank.question", question_id=question.id))
+    return _question_page(form, question.bank, question, question.current.type, [])
+
+
+def _question_page(
+    form: QuestionForm, bank: Bank, question: Question | None, qtype: str, types: list
+) -> str | Response:
+    """The writing page: a new question (``types`` to switch to) or one being edited."""
     return refused(form) or render_template(
         "question_bank/question_form.html",
         form=form,
-        bank=question.bank,
+        bank=bank,
         question=question,
-        qtype=get_type(question.current.type),
-        types=[],
+        qtype=get_type(qtype),
+        types=types,
     )
 
 
@@ -323,38 +274,9 @@ def history(question_id: int) -> str:
     return render_template(
         "question_bank/history.html",
         question=question,
-        versions=_version_diffs(question),
+        versions=version_diffs(question),
         events=review_history(question),
     )
-
-
-def _shown(value: Any) -> str:
-    """A field's value as the history page prints it."""
-    if isinstance(value, list):
-        return "\n".join(_shown(v) for v in value)
-    if hasattr(value, "__dataclass_fields__"):
-        return " · ".join(
-            f"{k}: {_shown(v)}" for k, v in vars(value).items() if v not in ("", None)
-        )
-    if isinstance(value, dict):
-        return ", ".join(sorted(value))
-    return "" if value is None else str(value)
-
-
-def _version_diffs(question: Question) -> list[dict[str, Any]]:
-    result, previous = [], None
-    for version in question.versions:
-        data = question_data(version)
-        changes = []
-        if previous is not None:
-            for name in changed_fields(previous, data):
-                if name in ("category", "tags"):  # the question's, not the version's
-                    continue
-                before, after = getattr(previous, name), getattr(data, name)
-                changes.append((FIELD_LABELS.get(name, name), _shown(before), _shown(after)))
-        result.append({"version": version, "changes": changes})
-        previous = data
-    return list(reversed(result))
 
 
 # --- review and life cycle --------------------------------------------------------------------
@@ -473,10 +395,7 @@ def confirm_import(bank_id: int) -> str | Response:
     wrong_basis = not valid and set(form.errors) <= {"legal_basis", "legal_basis_date"}
     if staged is None or not (valid or wrong_basis):
         return render_template(
-            "question_bank/import.html",
-            bank=bank,
-            form=ImportForm(formdata=None),
-            expired=True,
+            "question_bank/import.html", bank=bank, form=ImportForm(formdata=None), expired=True
         )
     data, meta = staged
     plan = plan_import(bank, data, meta["format"], meta["filename"])
@@ -486,14 +405,7 @@ def confirm_import(bank_id: int) -> str | Response:
             "question_bank/import_preview.html", bank=bank, plan=plan, confirm=confirm
         )
     created = run_operation(
-        lambda: run_import(
-            bank,
-            plan,
-            actor=current_user,
-            status=QuestionStatus(form.status.data),
-            legal_basis=form.legal_basis.data or "",
-            legal_basis_date=form.legal_basis_date.data,
-        ),
+        lambda: run_import(bank, plan, actor=current_user, **form.import_settings()),
         _("Đã nhập %(n)d câu hỏi.", n=len(plan.questions)),
     )
     if created:
@@ -502,26 +414,16 @@ def confirm_import(bank_id: int) -> str | Response:
     return render_template("question_bank/import_preview.html", bank=bank, plan=plan, confirm=None)
 
 
-def _export_selection(bank: Bank, only_approved: bool, qtype: str) -> list[Question]:
-    where = QuestionFilter(
-        status=QuestionStatus.APPROVED if only_approved else None,
-        type=qtype,
-        include_retired=False,
-    )
-    return [found.question for found in find_questions(bank.id, where)]
-
-
 @bp.route("/<int:bank_id>/export", methods=["GET", "POST"])
 @require(can_export_bank)
 def export(bank_id: int) -> str | Response:
     """Choose a format; see what it would lose (``export_losses``) before downloading."""
     bank = get_or_404(Bank, bank_id)
-    form = ExportForm(request.form if request.method == "POST" else request.args)
-    form.qtype.choices = [SelectChoice("", _("Mọi kiểu")), *type_choices()]
+    form = export_form(request.form if request.method == "POST" else request.args)
     preview = None
     if form.format.data in FORMATS and (request.args or request.method == "POST"):
-        questions = _export_selection(
-            bank, bool(form.only_approved.data), _known_type(form.qtype.data)
+        questions = export_selection(
+            bank, bool(form.only_approved.data), known_type(form.qtype.data)
         )
         if request.method == "POST" and form.validate_on_submit():
             done = run_operation(
@@ -531,23 +433,11 @@ def export(bank_id: int) -> str | Response:
             )
             if done:
                 return _download(bank, form.format.data, done.content)
-        data = [question_data(q.current) for q in questions]
-        kept, left_out = exportable(data, form.format.data)
-        preview = {
-            "count": len(data),
-            "kept": len(kept),
-            "losses": export_losses(kept, form.format.data),
-            "left_out": left_out,
-            "format": FORMATS[form.format.data],
-        }
+        preview = export_preview(questions, form.format.data)
     chosen = {k: v for k, v in request.form.items() if k != "csrf_token"}  # the preview's GET
     return refused(form, url_for("question_bank.export", bank_id=bank.id, **chosen)) or (
         render_template("question_bank/export.html", bank=bank, form=form, preview=preview)
     )
-
-
-def _known_type(name: str | None) -> str:
-    return name if name in registered_types() else ""
 
 
 def _download(bank: Bank, fmt: str, content: bytes) -> Response:
