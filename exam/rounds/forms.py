@@ -236,6 +236,15 @@ class PositionForm(PageForm):
         ]
         return data
 
+    def details(self) -> dict:
+        """The position's title, posts and standards, as the operations take them."""
+        return {
+            "title": self.title.data,
+            "posts": self.posts.data,
+            "standards": self.standards.data or "",
+            "criteria": Standards.from_dict(self.criteria()),
+        }
+
     def fill(self, standards: Standards) -> None:
         for name, value in standards.to_dict().items():
             field = getattr(self, name)

@@ -143,11 +143,8 @@ def edit_position(position_id: int) -> str | Response:
         done = run_operation(
             lambda: update_position(
                 position,
-                title=form.title.data,
                 unit=get_or_404(Unit, form.unit_id.data),
-                posts=form.posts.data,
-                standards=form.standards.data or "",
-                criteria=Standards.from_dict(form.criteria()),
+                **form.details(),
                 actor=current_user,
             ),
             _("Đã lưu vị trí và tiêu chuẩn."),
