@@ -23,7 +23,7 @@ from exam.marking.models import (
     Script,
     ScriptStatus,
 )
-from exam.marking.rules import marked_by_people
+from exam.marking.rules import PAPER_ITEM_ID, marked_by_people
 
 
 def plan_of(round_id: int) -> MarkingPlan | None:
@@ -109,6 +109,14 @@ def sheets_of_marker(user_id: int, round_id: int, *, remark: bool = False) -> li
 
 def sheet_of(script: Script, user_id: int) -> MarkingSheet | None:
     return next((s for s in script.sheets if s.marker_id == user_id), None)
+
+
+def marks_of(sheet: MarkingSheet) -> dict[tuple[int, int], Decimal]:
+    """A sheet's points by (item id, criterion), a paper script's lines under its one item."""
+    return {
+        (PAPER_ITEM_ID if line.item_id is None else line.item_id, line.criterion): line.points
+        for line in sheet.lines
+    }
 
 
 def all_final(plan: MarkingPlan) -> bool:

@@ -63,13 +63,14 @@ from exam.marking.permissions import (
 from exam.marking.queries import (
     all_final,
     marker_statistics,
+    marks_of,
     paper_scripts_of,
     paper_tests_of,
     plan_of,
     scripts_of,
     sheets_of_marker,
 )
-from exam.marking.rules import PAPER_ITEM_ID, criteria_of
+from exam.marking.rules import criteria_of
 from exam.marking.scans import scan_path
 from exam.rounds.models import Round
 
@@ -227,12 +228,15 @@ def zero(script_id: int) -> Response:
             _("Đã ghi nhận bài thi bị điểm 0."),
             form,
         )
-    page = (
-        url_for("marking.codes", round_id=round_id)
-        if script.plan.handed_over_at is None
-        else url_for("marking.script", script_id=script.id)
-    )
+    page = _zero_page(script)
     return refused(form, page) or redirect(page)
+
+
+def _zero_page(script: Script) -> str:
+    """Back to the Ban phách's table before the hand-over, to the script's page after it."""
+    if script.plan.handed_over_at is None:
+        return url_for("marking.codes", round_id=script.plan.round_id)
+    return url_for("marking.script", script_id=script.id)
 
 
 # --- a marker's sheet -------------------------------------------------------------------------
@@ -253,8 +257,22 @@ def sheet(sheet_id: int) -> str | Response:
     script = sheet.script
     items = [(item, criteria_of(item, str(WHOLE_ANSWER))) for item in script.essay_items()]
     form = with_points(SheetForm, [c.field for _, criteria in items for c in criteria])
-    if form.validate_on_submit():
-        done = run_operation(
+    if form.validate_on_submit() and _submitted(sheet, form):
+        return redirect(url_for("marking.sheet", sheet_id=sheet.id))
+    return refused(form) or render_template(
+        "marking/sheet.html",
+        sheet=sheet,
+        script=script,
+        items=items,
+        marks=marks_of(sheet),
+        form=form,
+    )
+
+
+def _submitted(sheet: MarkingSheet, form: SheetForm) -> bool:
+    """The marker's points sent and sealed (False: refused, the reasons on the form)."""
+    return bool(
+        run_operation(
             lambda: submit_sheet(
                 sheet,
                 marks_from(request.form, "mark-"),
@@ -265,18 +283,6 @@ def sheet(sheet_id: int) -> str | Response:
             _("Đã nộp phiếu chấm; phiếu đã được niêm phong."),
             form,
         )
-        if done:
-            return redirect(url_for("marking.sheet", sheet_id=sheet.id))
-    return refused(form) or render_template(
-        "marking/sheet.html",
-        sheet=sheet,
-        script=script,
-        items=items,
-        marks={
-            (PAPER_ITEM_ID if line.item_id is None else line.item_id, line.criterion): line.points
-            for line in sheet.lines
-        },
-        form=form,
     )
 
 
@@ -303,8 +309,22 @@ def script(script_id: int) -> str | Response:
     """The head of marking's page of one script: every sheet, the settlement, a zero case."""
     script = _script_for_head(script_id)
     form = with_points(SettleForm, [f"item-{item.id}" for item in script.essay_items()])
-    if form.validate_on_submit():
-        done = run_operation(
+    if form.validate_on_submit() and _settled(script, form):
+        return redirect(url_for("marking.script", script_id=script.id))
+    return refused(form) or render_template(
+        "marking/script.html",
+        script=script,
+        round=script.plan.round,
+        sheets=[(s, sheet_points(s) if s.score is not None else {}) for s in script.sheets],
+        form=form,
+        zero_form=ZeroForm() if can_record_zero(current_user, script) else None,
+    )
+
+
+def _settled(script: Script, form: SettleForm) -> bool:
+    """The head's points for the script recorded (False: refused, the reasons on the form)."""
+    return bool(
+        run_operation(
             lambda: settle(
                 script,
                 marks_from(request.form, "item-"),
@@ -315,15 +335,6 @@ def script(script_id: int) -> str | Response:
             _("Đã ghi điểm của bài thi."),
             form,
         )
-        if done:
-            return redirect(url_for("marking.script", script_id=script.id))
-    return refused(form) or render_template(
-        "marking/script.html",
-        script=script,
-        round=script.plan.round,
-        sheets=[(s, sheet_points(s) if s.score is not None else {}) for s in script.sheets],
-        form=form,
-        zero_form=ZeroForm() if can_record_zero(current_user, script) else None,
     )
 
 
