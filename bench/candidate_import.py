@@ -73,7 +73,7 @@ def measure(count: int, database: str) -> None:
     from exam.accounts.models import Role
     from exam.accounts.operations import create_user
     from exam.candidates import imports
-    from exam.candidates.operations import import_candidates
+    from exam.candidates.paper_dossiers import import_candidates
     from exam.core.db import utcnow
     from exam.core.i18n import to_local
     from exam.extensions import db

@@ -23,11 +23,8 @@ from pathlib import Path
 from exam.accounts.models import Role, User
 from exam.accounts.operations import create_user
 from exam.candidates.models import Application, Gender
-from exam.candidates.operations import (
-    apply_to_position,
-    decide_eligibility,
-    draw_presentation_order,
-)
+from exam.candidates.operations import apply_to_position
+from exam.candidates.screening import decide_eligibility, draw_presentation_order
 from exam.core.i18n import local_to_utc, to_local
 from exam.council.models import Body, BodyKind, MemberFunction
 from exam.council.operations import add_member, set_up_body

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from exam.accounts.models import Role, RoleGrant, User
 from exam.accounts.operations import create_user
 from exam.candidates.models import Application, Gender
-from exam.candidates.operations import apply_to_position, decide_eligibility
+from exam.candidates.operations import apply_to_position
+from exam.candidates.screening import decide_eligibility
 from exam.council.models import Body, BodyKind, MemberFunction, Membership
 from exam.exams.definition import create_test
 from exam.exams.models import Attempt, Test
@@ -395,7 +396,7 @@ class Factories:
     def screened_round(eligible: int = 2, *, positions: int = 1, board: User | None = None):
         """A round in screening whose positions each have ``eligible`` eligible dossiers;
         the clock is past the registration deadline."""
-        from exam.candidates.operations import decide_eligibility as decide
+        from exam.candidates.screening import decide_eligibility as decide
 
         board = board or Factories.user(Role.BOARD_ADMIN)
         round_ = Factories.round(positions=positions, board=board)

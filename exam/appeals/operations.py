@@ -30,7 +30,8 @@ from exam.council.operations import add_item
 from exam.council.queries import Verdict, decide
 from exam.extensions import db
 from exam.marking.models import Script, ScriptStatus
-from exam.marking.operations import join_scores, on_remark_final, open_remark
+from exam.marking.operations import join_scores
+from exam.marking.sheets import on_remark_final, open_remark
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
 from exam.rounds.models import RoundStatus

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.candidates.imports import located, read_import
 from exam.candidates.invitations import invite_uninvited
-from exam.candidates.operations import ImportRefused, import_candidates
+from exam.candidates.paper_dossiers import ImportRefused, import_candidates
 from exam.core.db import utcnow
 from exam.core.jobs import Job, JobFailed, Progress, create_job, job_kind
 from exam.core.staging import StagedUploads

@@ -1,7 +1,7 @@
 """Excel files: the import template, reading an import, and the exported lists.
 
 An import is read whole, every cell checked, and every problem reported by row and column
-(in Vietnamese); ``exam.candidates.operations.import_candidates`` then checks the rules that
+(in Vietnamese); ``exam.candidates.paper_dossiers.import_candidates`` then checks the rules that
 need the database and writes everything in one transaction, or nothing.
 """
 

@@ -37,18 +37,13 @@ from exam.candidates.invitations import (
 from exam.candidates.models import Application, ApplicationDocument, ApplicationStatus
 from exam.candidates.operations import (
     DECLARATION_TEXT,
-    ImportRefused,
     add_document,
     apply_to_position,
-    decide_eligibility,
-    decide_prechecked,
-    draw_presentation_order,
-    import_candidates,
     remove_document,
-    send_summons,
     update_application,
     withdraw_application,
 )
+from exam.candidates.paper_dossiers import ImportRefused, import_candidates
 from exam.candidates.permissions import (
     can_apply,
     can_decide_eligibility,
@@ -72,6 +67,12 @@ from exam.candidates.queries import (
     published_list,
     rating_years,
     round_counts,
+)
+from exam.candidates.screening import (
+    decide_eligibility,
+    decide_prechecked,
+    draw_presentation_order,
+    send_summons,
 )
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow

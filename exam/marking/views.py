@@ -37,16 +37,11 @@ from exam.marking.forms import (
 )
 from exam.marking.models import MarkingSheet, PaperTest, Script, ScriptStatus, ZeroReason
 from exam.marking.operations import (
-    WHOLE_ANSWER,
     clear_flag,
     code_scripts,
-    draw_third_marker,
     hand_over,
     record_zero,
     set_limits,
-    settle,
-    sheet_points,
-    submit_sheet,
     unseal,
 )
 from exam.marking.papers import define_paper_test, upload_scan, upload_scan_zip
@@ -72,6 +67,13 @@ from exam.marking.queries import (
 )
 from exam.marking.rules import criteria_of
 from exam.marking.scans import scan_path
+from exam.marking.sheets import (
+    WHOLE_ANSWER,
+    draw_third_marker,
+    settle,
+    sheet_points,
+    submit_sheet,
+)
 from exam.rounds.models import Round
 
 bp = Blueprint("marking", __name__)

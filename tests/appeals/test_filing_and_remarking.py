@@ -37,8 +37,9 @@ from exam.council.models import (
 from exam.exams.queries import paper_percent
 from exam.extensions import db
 from exam.marking.models import MarkingSheet, PaperScript, Script, ScriptStatus
-from exam.marking.operations import code_scripts, hand_over, submit_sheet, unseal
+from exam.marking.operations import code_scripts, hand_over, unseal
 from exam.marking.papers import define_paper_test, upload_scan
+from exam.marking.sheets import submit_sheet
 from exam.notices.models import NoticeKind, OutboxMessage
 from exam.results.operations import compute_standings
 from exam.rounds.models import RoundStatus

@@ -13,11 +13,8 @@ import time_machine
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.candidates.models import Application, ApplicationStatus, Gender
-from exam.candidates.operations import (
-    decide_eligibility,
-    decide_prechecked,
-    withdraw_application,
-)
+from exam.candidates.operations import withdraw_application
+from exam.candidates.screening import decide_eligibility, decide_prechecked
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.notices.models import NoticeKind, OutboxMessage

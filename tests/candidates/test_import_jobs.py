@@ -213,7 +213,7 @@ def test_a_silent_job_is_shown_as_interrupted(app, setting):
 def test_a_job_that_fails_while_writing_saves_nothing_and_says_why(app, setting, monkeypatch):
     round_, board = setting
     preview = _preview(app, round_, board, _filled(_template(app, round_, board), _rows(5)))
-    from exam.candidates import operations
+    from exam.candidates import paper_dossiers
 
     written = []
 
@@ -221,7 +221,7 @@ def test_a_job_that_fails_while_writing_saves_nothing_and_says_why(app, setting,
         written.append(application.id)  # the accounts and dossiers were flushed already
         raise RuntimeError("mail template broken")
 
-    monkeypatch.setattr(operations, "_notify", failing_notice)
+    monkeypatch.setattr(paper_dossiers, "_notify", failing_notice)
     done = _confirm(app, round_, board, _token(preview))
     job = _job(_job_id(done))
     assert written  # it failed in the middle of writing

@@ -14,12 +14,12 @@ from pypdf import PdfReader
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.candidates.models import Application, ApplicationStatus, PresentationDraw
-from exam.candidates.operations import (
+from exam.candidates.queries import draw_checks_out, eligibility_notice, lot_key
+from exam.candidates.screening import (
     decide_eligibility,
     draw_presentation_order,
     send_summons,
 )
-from exam.candidates.queries import draw_checks_out, eligibility_notice, lot_key
 from exam.core.errors import DomainError
 from exam.extensions import db
 from exam.notices.models import NoticeKind, OutboxMessage

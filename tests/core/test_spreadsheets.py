@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from exam.accounts.models import Role
-from exam.candidates.operations import decide_eligibility
+from exam.candidates.screening import decide_eligibility
 from exam.core.spreadsheets import append_row, csv_writer, safe_cell, write_cell
 from exam.extensions import db
 from tests.conftest import login

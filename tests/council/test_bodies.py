@@ -11,11 +11,8 @@ import sqlalchemy as sa
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.candidates.models import Application, Gender
-from exam.candidates.operations import (
-    apply_to_position,
-    import_application,
-    withdraw_application,
-)
+from exam.candidates.operations import apply_to_position, withdraw_application
+from exam.candidates.paper_dossiers import import_application
 from exam.candidates.values import Person
 from exam.core.errors import DomainError, ValidationFailed
 from exam.council.models import BodyKind, MemberFunction, Membership

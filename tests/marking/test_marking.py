@@ -23,17 +23,10 @@ from exam.marking.models import (
     SheetLine,
     ZeroReason,
 )
-from exam.marking.operations import (
-    clear_flag,
-    code_scripts,
-    hand_over,
-    record_zero,
-    settle,
-    submit_sheet,
-    unseal,
-)
+from exam.marking.operations import clear_flag, code_scripts, hand_over, record_zero, unseal
 from exam.marking.queries import marker_statistics, plan_of
 from exam.marking.rules import CODE_ALPHABET
+from exam.marking.sheets import settle, submit_sheet
 from exam.results.operations import compute_standings
 from exam.rounds.models import RoundStatus
 from tests.conftest import login

@@ -16,10 +16,11 @@ from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.marking.models import PaperScript, PaperTest, Script, ScriptStatus
-from exam.marking.operations import code_scripts, hand_over, submit_sheet
+from exam.marking.operations import code_scripts, hand_over
 from exam.marking.papers import define_paper_test, upload_scan, upload_scan_zip
 from exam.marking.queries import written_scores
 from exam.marking.scans import scan_dir
+from exam.marking.sheets import submit_sheet
 from tests.conftest import login
 from tests.marking.conftest import AFTER, NAMES, Essays
 

@@ -16,7 +16,7 @@ import time_machine
 from exam.accounts.models import Role, User
 from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
-from exam.candidates.operations import draw_presentation_order
+from exam.candidates.screening import draw_presentation_order
 from exam.core.errors import DomainError
 from exam.extensions import db
 from exam.panels import media

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
-from exam.candidates.operations import decide_eligibility
+from exam.candidates.screening import decide_eligibility
 from exam.core.errors import DomainError
 from exam.exams.papers import attempt_for
 from exam.exams.queries import attempt_of_application

@@ -11,7 +11,7 @@ import time_machine
 
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
-from exam.candidates.operations import decide_eligibility
+from exam.candidates.screening import decide_eligibility
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel

@@ -12,11 +12,8 @@ import sqlalchemy as sa
 
 from exam.accounts.models import Role
 from exam.candidates.models import Application, ApplicationStatus
-from exam.candidates.operations import (
-    decide_eligibility,
-    update_application,
-    withdraw_application,
-)
+from exam.candidates.operations import update_application, withdraw_application
+from exam.candidates.screening import decide_eligibility
 from exam.candidates.values import Person
 from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.definition import create_test
