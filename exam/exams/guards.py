@@ -15,9 +15,10 @@ from flask_babel import lazy_gettext as _l
 from exam.exams.closing import as_read
 from exam.exams.models import Attempt, AttemptStatus
 from exam.exams.queries import tests_of_round
+from exam.exams.sitting import close_expired_attempts
 from exam.extensions import db
 from exam.rounds.models import Round, RoundStatus
-from exam.rounds.stages import stage_guard
+from exam.rounds.stages import on_entering, stage_guard
 
 
 def _still_open(attempt: Attempt, at: dt.datetime, grace_seconds: int) -> bool:
@@ -62,3 +63,17 @@ def every_paper_over_and_marked(round_: Round, at: dt.datetime) -> list[str]:
                 str(_l("%(t)s: %(n)s bài tự luận chưa chấm xong.", t=test.title, n=unmarked))
             )
     return problems
+
+
+@on_entering(RoundStatus.INTERVIEWS)
+def close_the_papers_whose_time_is_up(round_: Round, at: dt.datetime) -> None:
+    """Papers over by their time but not yet closed by the server (the cron runs each minute;
+    a round may move on before it did) are closed as the round leaves the testing stage, so
+    the interviews' list and the results read every paper closed and scored."""
+    test_ids = [test.id for test in tests_of_round(round_.id)]
+    if test_ids:
+        close_expired_attempts(
+            at=at,
+            grace_seconds=current_app.config["ANSWER_GRACE_SECONDS"],
+            where=Attempt.test_id.in_(test_ids),
+        )

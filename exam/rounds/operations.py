@@ -16,7 +16,7 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import format_datetime, to_local
 from exam.extensions import db
 from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
-from exam.rounds.stages import guard_problems
+from exam.rounds.stages import guard_problems, run_entry_steps
 from exam.rounds.standards import Standards
 
 FROZEN = _l("Kỳ thi đã mở nhận hồ sơ: kế hoạch, quy chế và tiêu chuẩn đã công bố, không thể sửa.")
@@ -448,6 +448,7 @@ def advance_round(round_: Round, *, actor: User, at: dt.datetime | None = None) 
     if problems:
         raise ValidationFailed([(None, p) for p in problems])
     before = round_.status
+    run_entry_steps(round_, target, at)
     round_.move_to(target)
     after: dict = {"status": target}
     if target == RoundStatus.PUBLISHED:  # the appeal window counts from it (§9)

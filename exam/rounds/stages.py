@@ -9,6 +9,9 @@ Two rules, used by the domains above the rounds without the rounds knowing them:
   domain registers its guards with ``stage_guard``; the app factory imports the modules that
   do (``exam/__init__.py::_register_stage_guards``). The round's page lists what they find
   before the button, and ``advance_round`` refuses while anything is listed.
+- The work a move does: what a domain writes when the round enters a stage (the computer
+  tests close the papers whose time is up as the round leaves the testing stage, so that the
+  interviews' list and the results read closed papers), registered with ``on_entering``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,29 @@ def guard_problems(round_: Round, target: RoundStatus, at: dt.datetime) -> list[
     for guard in _GUARDS.get(target, {}).values():
         problems += [str(problem) for problem in guard(round_, at)]
     return problems
+
+
+Step = Callable[[Round, dt.datetime], None]
+
+# What each target stage's entry writes, by the step's full name (as the guards).
+_STEPS: dict[RoundStatus, dict[str, Step]] = {}
+
+
+def on_entering(target: RoundStatus) -> Callable[[Step], Step]:
+    """Decorator: ``step(round_, at)`` runs in the transaction that moves the round to
+    ``target``, after its guards passed."""
+
+    def register(step: Step) -> Step:
+        _STEPS.setdefault(target, {})[f"{step.__module__}.{step.__qualname__}"] = step
+        return step
+
+    return register
+
+
+def run_entry_steps(round_: Round, target: RoundStatus, at: dt.datetime) -> None:
+    """Every step registered for ``target``, in the order they were registered."""
+    for step in _STEPS.get(target, {}).values():
+        step(round_, at)
 
 
 def stages_between(first: RoundStatus, last: RoundStatus) -> tuple[RoundStatus, ...]:

@@ -312,3 +312,22 @@ def test_the_round_page_lists_what_stands_in_the_way_and_disables_the_button(app
     assert refused.status_code in (302, 303)
     db.session.expire_all()
     assert db.session.get(Round, round_.id).status == RoundStatus.SCREENING
+
+
+def test_leaving_the_testing_stage_closes_the_papers_whose_time_is_up(make):
+    """A paper over by its time but not yet closed by the cron is closed as the round moves to
+    the interviews, so the interviews' list and the results read it closed and scored."""
+    round_ = make.round()
+    applications = [make.application(round_.positions[0]) for _ in range(2)]
+    test = make.test(round_, starts_at=T0 + dt.timedelta(days=30))
+    sitting, absent = (attempt_for(test, a) for a in applications)
+    sitting.status, sitting.started_at = AttemptStatus.IN_PROGRESS, sitting.session.starts_at
+    db.session.flush()
+    after = T0 + dt.timedelta(days=31)
+    assert advance_problems(round_, RoundStatus.INTERVIEWS, after) == []
+    advance_round(round_, actor=make.user(Role.BOARD_ADMIN), at=after)
+    assert round_.status == RoundStatus.INTERVIEWS
+    assert sitting.status == AttemptStatus.SUBMITTED
+    assert sitting.submitted_by_server
+    assert sitting.final_score is not None
+    assert absent.status == AttemptStatus.READY  # never started: absent, nothing to close
