@@ -78,6 +78,7 @@ def test_a_wrong_password_returns_to_the_sign_in_page_with_next_and_email(client
 def test_a_decision_posted_to_a_post_only_address_comes_back_to_the_application(app, make):
     round_ = make.round()
     application = make.application(round_.positions[0], eligible=None)
+    make.stage(round_, RoundStatus.SCREENING)
     board = make.user(Role.BOARD_ADMIN)
     db.session.commit()
     client = login(app.test_client(), board)

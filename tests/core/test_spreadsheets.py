@@ -16,6 +16,7 @@ from exam.accounts.models import Role
 from exam.candidates.screening import decide_eligibility
 from exam.core.spreadsheets import append_row, csv_writer, safe_cell, write_cell
 from exam.extensions import db
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.exams.test_invigilation_and_after import _sit_all, room  # noqa: F401 (fixture)
 from tests.factories import T0
@@ -82,6 +83,7 @@ def test_the_candidate_lists_escape_names_units_and_reasons(app, make, text):
     chosen = make.application(position, make.user(Role.CANDIDATE, name=text), eligible=None)
     refused = make.application(position, make.user(Role.CANDIDATE, name=text), eligible=None)
     chosen.current_unit = refused.current_unit = text
+    make.stage(round_, RoundStatus.SCREENING)
     decide_eligibility(chosen, eligible=True, reason="", actor=board, at=T0)
     decide_eligibility(refused, eligible=False, reason=text, actor=board, at=T0)
     db.session.commit()
