@@ -124,7 +124,9 @@ def test_the_invitation_link_sets_the_password_and_signs_in(app, setting):
     assert authenticate(user.email, NEW_PASSWORD) is user
     assert (
         db.session.scalars(
-            sa.select(AuditEntry.action).where(AuditEntry.object_id == str(user.id))
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.object_type == "User", AuditEntry.object_id == str(user.id))
+            .order_by(AuditEntry.seq)
         ).all()[-1]
         == "account.invitation_accept"
     )
