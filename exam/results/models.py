@@ -13,7 +13,7 @@ from exam.accounts.models import User
 from exam.candidates.models import Application
 from exam.core.db import TitledEnum, UTCDateTime, enum_column
 from exam.extensions import db
-from exam.rounds.models import Position
+from exam.rounds.models import Position, Round
 
 
 class Outcome(TitledEnum):
@@ -32,6 +32,119 @@ class Outcome(TitledEnum):
             "reserved": _l("Bảo lưu"),
             "pending_council": _l("Chờ Hội đồng quyết định"),
         }
+
+
+class PartKind(TitledEnum):
+    """Where a part's score comes from (exam/results/formula.py reads them)."""
+
+    COMPUTER_TEST = "computer_test"  # the online test's score percent
+    WRITTEN_TEST = "written_test"  # the paper tests marked under codes, once unsealed
+    INTERVIEW = "interview"  # the panel score (đề án / interview)
+    OTHER = "other"  # a further part named by the board, its scores entered per candidate
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "computer_test": _l("Thi trắc nghiệm trên máy tính"),
+            "written_test": _l("Thi viết"),
+            "interview": _l("Đề án, phỏng vấn"),
+            "other": _l("Phần thi khác"),
+        }
+
+
+class FormulaPreset(TitledEnum):
+    LEADERSHIP = "leadership"
+    CIVIL_SERVICE = "civil_service"
+    CUSTOM = "custom"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "leadership": _l(
+                "Thi tuyển lãnh đạo (Ban Tổ chức Trung ương): các phần trước là điều kiện, "
+                "điểm đề án, phỏng vấn cao nhất từ 50 điểm trúng tuyển"
+            ),
+            "civil_service": _l(
+                "Thi tuyển công chức: thi viết 70 %, phỏng vấn 30 %, mỗi phần từ 50 điểm"
+            ),
+            "custom": _l("Công thức riêng của Hội đồng"),
+        }
+
+
+class ResultFormula(db.Model):
+    """How a round combines its parts into each candidate's total and outcome: set while the
+    round is a draft, frozen once registration opens (exam/results/formula.py). A round
+    without one uses the leadership preset."""
+
+    __tablename__ = "result_formulas"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id"),
+        sa.CheckConstraint("winner_min_score BETWEEN 0 AND 100", name="winner_min_score_range"),
+        sa.CheckConstraint("reserve_count >= 0", name="reserve_count_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    preset: Mapped[FormulaPreset] = enum_column(FormulaPreset, default=FormulaPreset.LEADERSHIP)
+    winner_min_score: Mapped[int] = mapped_column(default=50)  # the total, out of 100
+    reserve_count: Mapped[int] = mapped_column(default=0)  # runners-up kept (bảo lưu)
+
+    round: Mapped[Round] = relationship()
+    parts: Mapped[list[FormulaPart]] = relationship(
+        back_populates="formula", order_by="FormulaPart.seq", cascade="all, delete-orphan"
+    )
+
+
+class FormulaPart(db.Model):
+    """One part of a formula: a gate (minimum score out of 100, below which the candidate is
+    out) and/or a weight (percent of the total; the weighted parts' weights sum to 100).
+    ``tie_break``: its place in the chain that orders equal totals (the Council ends it)."""
+
+    __tablename__ = "formula_parts"
+    __table_args__ = (
+        sa.UniqueConstraint("formula_id", "seq"),
+        sa.UniqueConstraint("formula_id", "name"),
+        sa.UniqueConstraint("formula_id", "tie_break"),
+        sa.CheckConstraint("seq >= 1", name="seq_positive"),
+        sa.CheckConstraint("length(name) > 0", name="name_not_empty"),
+        sa.CheckConstraint("gate IS NULL OR gate BETWEEN 0 AND 100", name="gate_range"),
+        sa.CheckConstraint("weight IS NULL OR weight BETWEEN 1 AND 100", name="weight_range"),
+        sa.CheckConstraint("gate IS NOT NULL OR weight IS NOT NULL", name="gate_or_weight"),
+        sa.CheckConstraint("tie_break IS NULL OR tie_break >= 1", name="tie_break_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    formula_id: Mapped[int] = mapped_column(sa.ForeignKey("result_formulas.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column()
+    kind: Mapped[PartKind] = enum_column(PartKind)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    gate: Mapped[int | None] = mapped_column(nullable=True)
+    weight: Mapped[int | None] = mapped_column(nullable=True)
+    tie_break: Mapped[int | None] = mapped_column(nullable=True)
+
+    formula: Mapped[ResultFormula] = relationship(back_populates="parts")
+
+
+class PartScore(db.Model):
+    """A candidate's score (out of 100) in a further part, entered by the board (audited)."""
+
+    __tablename__ = "part_scores"
+    __table_args__ = (
+        sa.UniqueConstraint("part_id", "application_id"),
+        sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(sa.ForeignKey("formula_parts.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE")
+    )
+    score: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+    part: Mapped[FormulaPart] = relationship()
+    application: Mapped[Application] = relationship()
 
 
 class Ranking(db.Model):
@@ -81,8 +194,16 @@ class RankingRow(db.Model):
     test_percent: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), nullable=True)
     panel_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), nullable=True)
     panel_sheets: Mapped[int] = mapped_column(default=0)
+    written_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), nullable=True)
+    # The formula's total (2 decimals, half up); None for a candidate out at a gate.
+    total: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), nullable=True)
+    # Every part of the formula as it was applied: [{"kind", "name", "score", "gate",
+    # "weight", "passed"}] in the formula's order (scores as strings, None when absent).
+    part_scores: Mapped[list[dict]] = mapped_column(sa.JSON, default=list)
     outcome: Mapped[Outcome] = enum_column(Outcome)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # The line in words: each part, its gate and weight, the total, the rank, the rule.
+    explanation: Mapped[str] = mapped_column(sa.Text, default="")
 
     ranking: Mapped[Ranking] = relationship(back_populates="rows")
     application: Mapped[Application] = relationship()
