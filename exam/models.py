@@ -39,6 +39,12 @@ from exam.question_bank.models import (  # noqa: F401
     QuestionVersion,
     Tag,
 )
-from exam.results.models import Ranking, RankingRow  # noqa: F401
+from exam.results.models import (  # noqa: F401
+    FormulaPart,
+    PartScore,
+    Ranking,
+    RankingRow,
+    ResultFormula,
+)
 from exam.rounds.models import Position, Round, Unit  # noqa: F401
 from exam.supervision.models import SupervisionReport  # noqa: F401
