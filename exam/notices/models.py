@@ -21,6 +21,8 @@ class NoticeKind(TitledEnum):
     WITHDRAWN = "withdrawn"
     HAS_ACCOUNT = "has_account"  # someone registered again with the address of an account
     APPEAL = "appeal"  # the outcome of an appeal (phúc khảo)
+    RESULT = "result"  # a candidate's result, once published, with their appeal rights
+    CALLED = "called"  # called to the post a winner withdrew from
     INVITATION = "invitation"
     RESET = "reset"
 
@@ -36,6 +38,8 @@ class NoticeKind(TitledEnum):
             "withdrawn": _l("Xác nhận rút hồ sơ"),
             "has_account": _l("Địa chỉ email đã có tài khoản"),
             "appeal": _l("Thông báo kết quả phúc khảo"),
+            "result": _l("Thông báo kết quả thi tuyển"),
+            "called": _l("Thông báo trúng tuyển thay thế"),
         }
 
 

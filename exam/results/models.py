@@ -147,14 +147,45 @@ class PartScore(db.Model):
     application: Mapped[Application] = relationship()
 
 
+class RankingStatus(TitledEnum):
+    DRAFT = "draft"  # computed, may be computed again
+    APPROVED = "approved"  # by the Council's decision: locked
+    PUBLISHED = "published"  # with the round's publication (or at once after it)
+    SUPERSEDED = "superseded"  # a later version replaced it: kept, readable
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "draft": _l("Dự thảo"),
+            "approved": _l("Đã phê duyệt"),
+            "published": _l("Đã công bố"),
+            "superseded": _l("Đã được thay thế"),
+        }
+
+
 class Ranking(db.Model):
     """One computation of a position's standings (kept: a new one never erases the old).
 
     ``undecided_posts``: posts left open because candidates tie for the last of them; their
-    rows are ``PENDING_COUNCIL`` until the Council decides."""
+    rows are ``PENDING_COUNCIL`` until the Council decides.
+
+    Its lifecycle (exam/results/publication.py): a draft until the Council approves it by a
+    decision (``decision``: its number, date, signer and the version it makes), then locked;
+    published with the round; superseded by a later version (a correction, an appeal), kept
+    and readable. ``reason``: why this version was computed again ("" for the first)."""
 
     __tablename__ = "rankings"
-    __table_args__ = (sa.CheckConstraint("undecided_posts >= 0", name="undecided_posts_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("undecided_posts >= 0", name="undecided_posts_positive"),
+        # One published version of a position at a time: the one candidates and the public read.
+        sa.Index(
+            "uq_rankings_one_published",
+            "position_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'published'"),
+            postgresql_where=sa.text("status = 'published'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id", ondelete="CASCADE"))
@@ -162,12 +193,30 @@ class Ranking(db.Model):
     computed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     undecided_posts: Mapped[int] = mapped_column(default=0, server_default="0")
+    status: Mapped[RankingStatus] = enum_column(
+        RankingStatus, default=RankingStatus.DRAFT, server_default="draft"
+    )
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     position: Mapped[Position] = relationship()
     computed_by: Mapped[User] = relationship()
     rows: Mapped[list[RankingRow]] = relationship(
         back_populates="ranking", order_by="RankingRow.row_number", cascade="all, delete-orphan"
     )
+    decision: Mapped[RankingDecision | None] = relationship(back_populates="ranking")
+    withdrawals: Mapped[list[Withdrawal]] = relationship(
+        back_populates="ranking", order_by="Withdrawal.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def version(self) -> int | None:
+        """1, 2, … in the position's sequence of approved rankings; None for a draft."""
+        return self.decision.version if self.decision is not None else None
+
+    @property
+    def locked(self) -> bool:
+        return self.status != RankingStatus.DRAFT
 
     @property
     def pending_rows(self) -> list[RankingRow]:
@@ -207,3 +256,90 @@ class RankingRow(db.Model):
 
     ranking: Mapped[Ranking] = relationship(back_populates="rows")
     application: Mapped[Application] = relationship()
+
+
+class RankingDecision(db.Model):
+    """The Council's decision approving a ranking: its number in the Council's sequence of
+    the round (never one used by another decision of the round: the bodies' decisions are
+    checked by exam/results/publication.py), its date and signer (the Council's Chair), and
+    the version of the position's results it makes."""
+
+    __tablename__ = "ranking_decisions"
+    __table_args__ = (
+        sa.UniqueConstraint("ranking_id"),
+        sa.UniqueConstraint("round_id", "decision_number"),
+        sa.UniqueConstraint("position_id", "version"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+        sa.CheckConstraint("length(decision_number) > 0", name="decision_number_not_empty"),
+        sa.CheckConstraint("length(signer_name) > 0", name="signer_name_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ranking_id: Mapped[int] = mapped_column(sa.ForeignKey("rankings.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column()
+    decision_number: Mapped[str] = mapped_column(sa.String(50))
+    decided_on: Mapped[dt.date] = mapped_column(sa.Date)  # a Hanoi date
+    signer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(sa.String(120))
+    approved_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    ranking: Mapped[Ranking] = relationship(back_populates="decision")
+    signer: Mapped[User] = relationship(foreign_keys=[signer_id])
+
+
+class Withdrawal(db.Model):
+    """A winner of an approved ranking who withdrew, and the candidate called in their place
+    (``called_row``: the reserve first, then the next ranked who passed the gates and the
+    minimum; None when nobody is left)."""
+
+    __tablename__ = "ranking_withdrawals"
+    __table_args__ = (
+        sa.UniqueConstraint("row_id"),
+        sa.UniqueConstraint("called_row_id"),
+        sa.CheckConstraint("length(reason) > 0", name="reason_not_empty"),
+        sa.CheckConstraint("called_row_id IS NULL OR called_row_id != row_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ranking_id: Mapped[int] = mapped_column(sa.ForeignKey("rankings.id", ondelete="CASCADE"))
+    row_id: Mapped[int] = mapped_column(sa.ForeignKey("ranking_rows.id", ondelete="CASCADE"))
+    called_row_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("ranking_rows.id", ondelete="CASCADE"), nullable=True
+    )
+    reason: Mapped[str] = mapped_column(sa.Text)
+    withdrawn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+    ranking: Mapped[Ranking] = relationship(back_populates="withdrawals")
+    row: Mapped[RankingRow] = relationship(foreign_keys=[row_id])
+    called_row: Mapped[RankingRow | None] = relationship(foreign_keys=[called_row_id])
+
+
+class PublicScope(TitledEnum):
+    """What the public results page of a round shows, the board's choice."""
+
+    WINNERS = "winners"
+    ALL = "all"
+
+    @staticmethod
+    def __titles__() -> dict:
+        return {
+            "winners": _l("Chỉ người trúng tuyển"),
+            "all": _l("Tất cả thí sinh, kèm tổng điểm và kết quả"),
+        }
+
+
+class PublicResults(db.Model):
+    """A round's choice of what its public results page shows (absent: the winners only)."""
+
+    __tablename__ = "public_results"
+    __table_args__ = (sa.UniqueConstraint("round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    scope: Mapped[PublicScope] = enum_column(PublicScope, default=PublicScope.WINNERS)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
