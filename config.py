@@ -94,6 +94,11 @@ class Config:
     # The đề án (PDF) and the interview sessions' recordings (audio or video; issue 15).
     PLAN_MAX_BYTES = int(os.environ.get("PLAN_MAX_BYTES", 20 * 1024 * 1024))
     RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES", 2 * 1024 * 1024 * 1024))
+    # Issued official documents (exam/documents): their bytes as issued, kept for good, and
+    # the largest PDF the public verification page accepts to compare with one.
+    DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
+    VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
 
     # The audit trail (README, Rules). AUDIT_KEY signs the pending journal's rows (empty: a
     # key derived from SECRET_KEY); the anchor file keeps the chain's heads outside the
@@ -165,6 +170,7 @@ class TestingConfig(Config):
     AUDIT_ANCHOR_FILE = ""  # each test rolls its database back: tests that anchor set a file
     JOBS_RUN_INLINE = True  # background jobs run in the request (one test uses the thread)
     UPLOAD_DIR = os.path.join(tempfile.gettempdir(), "exam-test-uploads")
+    DOCUMENTS_DIR = os.path.join(tempfile.gettempdir(), "exam-test-documents")
 
 
 CONFIGS = {

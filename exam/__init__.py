@@ -170,11 +170,13 @@ def _register_blueprints(app: Flask) -> None:
     from exam.appeals.views import bp as appeals_bp
     from exam.candidates.views import bp as candidates_bp
     from exam.council.views import bp as council_bp
+    from exam.documents.views import bp as documents_bp
     from exam.exams.views import bp as exams_bp
     from exam.main.outbox_views import bp as notices_bp
     from exam.main.views import bp as main_bp
     from exam.marking.views import bp as marking_bp
     from exam.panels import session_views  # noqa: F401  (its routes, on panels_bp)
+    from exam.panels import record_views  # noqa: F401  (its routes, on panels_bp)
     from exam.panels.views import bp as panels_bp
     from exam.question_bank.views import bp as bank_bp
     from exam.results.views import bp as results_bp
@@ -187,6 +189,7 @@ def _register_blueprints(app: Flask) -> None:
         account_admin_bp,
         rounds_bp,
         council_bp,
+        documents_bp,
         candidates_bp,
         notices_bp,
         bank_bp,
@@ -202,10 +205,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from exam import permissions
+    from exam.core.documents import nd30_date
 
     app.jinja_env.filters["date"] = i18n.format_date
     app.jinja_env.filters["datetime"] = i18n.format_datetime
-    app.jinja_env.filters["document_date"] = i18n.format_document_date
+    app.jinja_env.filters["nd30_date"] = nd30_date
     app.jinja_env.filters["score"] = lambda v: "—" if v is None else format_decimal(v, "0.00")
     # Any other number, with the page's decimal sign (33,33 in Vietnamese), no grouping (a
     # numerical answer may be a year), at most 6 decimals like the '%g' it replaces.

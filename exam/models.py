@@ -18,6 +18,7 @@ from exam.council.models import (  # noqa: F401
     Membership,
     Vote,
 )
+from exam.documents.models import IssuedDocument  # noqa: F401
 from exam.exams.models import Answer, Attempt, AttemptQuestion, Test  # noqa: F401
 from exam.marking.models import MarkingPlan, MarkingSheet, Script, SheetLine  # noqa: F401
 from exam.notices.models import OutboxMessage  # noqa: F401

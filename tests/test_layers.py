@@ -32,6 +32,7 @@ DOMAINS = (
     "notices",
     "accounts",
     "rounds",
+    "documents",  # issued documents and their verification: issued by the domains above
     "council",  # a round's bodies: each names its round
     "question_bank",
     "candidates",

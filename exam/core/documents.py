@@ -7,9 +7,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from exam.core.i18n import to_local
+
 COUNCIL = "Hội đồng thi tuyển"
 COUNCIL_SIGNATURE_CAPACITY = "TM. HỘI ĐỒNG THI TUYỂN"
 CHAIR = "CHỦ TỊCH"
+
+
+def nd30_date(day: dt.date | dt.datetime) -> str:
+    """The date line of an official document (NĐ 30/2020, Phụ lục I): a leading zero on days
+    under 10 and on months 1 and 2 only, "ngày 05 tháng 3 năm 2026"; a datetime is the day in
+    Hanoi. The Jinja filter ``nd30_date``."""
+    if isinstance(day, dt.datetime):
+        day = to_local(day)
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What an issued document prints so that anyone can check it (exam/documents): its
+    short ``code``, the absolute ``url`` of its public verification page and ``qr_svg``, an
+    inline SVG QR code of that URL. The base template prints them as the page footer."""
+
+    code: str
+    url: str
+    qr_svg: str
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,7 @@ class DocumentFrame:
     symbol: str | None = None
     number: int | None = None
     place: str = "Hà Nội"
+    verification: Verification | None = None
 
 
 def council_signature(*, signer: str = "", signed: bool = False) -> Signature:

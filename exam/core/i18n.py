@@ -99,15 +99,6 @@ def format_date(value: dt.date | dt.datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-def format_document_date(value: dt.date | dt.datetime) -> str:
-    """The date line of an official document (NĐ 30/2020, Appendix I): a leading zero on
-    days under 10 and on months 1 and 2 only, "ngày 05 tháng 3 năm 2026"."""
-    if isinstance(value, dt.datetime):
-        value = to_local(value)
-    month = f"{value.month:02d}" if value.month <= 2 else str(value.month)
-    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
-
-
 def format_datetime(value: dt.datetime | None) -> str:
     """dd/mm/yyyy HH:MM in Hanoi time."""
     if value is None:

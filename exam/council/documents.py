@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 
-from exam.core.documents import COUNCIL, DocumentFrame, Signature
-from exam.core.i18n import format_document_date
+from exam.core.documents import COUNCIL, DocumentFrame, Signature, nd30_date
 from exam.council.models import Body, BodyKind, Meeting, MemberFunction, function_title
 from exam.council.queries import Outcome, council_of, decide, has_quorum
 
@@ -94,7 +93,7 @@ def _decision_document(body: Body) -> dict:
     if body.kind.is_board and (council := council_of(round_.id)) is not None:
         council_line = (
             f"Căn cứ Quyết định số {council.decision_number} "
-            f"{format_document_date(council.decision_on)} của {council.signer_title} về việc "
+            f"{nd30_date(council.decision_on)} của {council.signer_title} về việc "
             f"thành lập Hội đồng thi tuyển"
         )
     decision = BodyDecision(

@@ -14,7 +14,6 @@ from exam.core.i18n import (
     LOCAL_TZ,
     format_date,
     format_datetime,
-    format_document_date,
     format_score,
     local_to_utc,
     to_local,
@@ -271,28 +270,3 @@ def test_comparisons_in_queries_use_the_instant(make):
 
     assert logged_in_before(just_after_in_hanoi)
     assert not logged_in_before(just_before_in_hanoi)
-
-
-# --- The date line of official documents (NĐ 30/2020) ---------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("day", "expected"),
-    [
-        (dt.date(2026, 1, 5), "ngày 05 tháng 01 năm 2026"),
-        (dt.date(2026, 2, 28), "ngày 28 tháng 02 năm 2026"),
-        (dt.date(2026, 3, 15), "ngày 15 tháng 3 năm 2026"),
-        (dt.date(2026, 3, 5), "ngày 05 tháng 3 năm 2026"),
-        (dt.date(2026, 10, 9), "ngày 09 tháng 10 năm 2026"),
-        (dt.date(2026, 12, 31), "ngày 31 tháng 12 năm 2026"),
-    ],
-)
-def test_document_dates_pad_days_under_10_and_months_1_and_2_only(day, expected):
-    assert format_document_date(day) == expected
-
-
-def test_a_document_date_is_the_day_in_hanoi():
-    # 17:30 UTC on 31 March is already 1 April in Hanoi.
-    assert format_document_date(dt.datetime(2026, 3, 31, 17, 30, tzinfo=dt.UTC)) == (
-        "ngày 01 tháng 4 năm 2026"
-    )

@@ -1,0 +1,138 @@
+"""Issuing a document: render it once with its verification code and QR code, store the
+bytes once with their SHA-256, audit it. Every later download serves those bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable
+
+import segno
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from exam.accounts.models import User
+from exam.audit.operations import record
+from exam.core.db import utcnow
+from exam.core.documents import Verification
+from exam.core.errors import ValidationFailed
+from exam.documents.models import CODE_ALPHABET, CODE_LENGTH, DocumentKind, IssuedDocument
+from exam.documents.queries import code_taken, document_with_number, documents_dir, sha256_of
+from exam.extensions import db
+from exam.rounds.models import Round
+
+__all__ = ["Verification", "issue_document", "verification_for", "verification_url"]
+
+
+def _new_code() -> str:
+    for _attempt in range(10):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not code_taken(code):
+            return code
+    raise RuntimeError("no free verification code after 10 draws")  # ~never: 5.9e14 codes
+
+
+def verification_url(code: str) -> str:
+    """The absolute address of the code's public page: on ``PUBLIC_URL`` when set (a forged
+    Host header must not end up printed on a document), else on the request's host."""
+    public = current_app.config.get("PUBLIC_URL", "")
+    if public:
+        return public.rstrip("/") + url_for("documents.verify", code=code)
+    return url_for("documents.verify", code=code, _external=True)
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code of ``url``, 0.5 mm a module (about 2 cm across): read by any
+    phone from a printed page."""
+    qr = segno.make(url, error="m")
+    return qr.svg_inline(scale=0.5, unit="mm", border=2, omitsize=False)
+
+
+def verification_for(code: str) -> Verification:
+    url = verification_url(code)
+    return Verification(code=code, url=url, qr_svg=qr_svg(url))
+
+
+def _write_once(relative: str, data: bytes) -> None:
+    """Store ``data`` under DOCUMENTS_DIR; an existing file is an error, never replaced."""
+    path = documents_dir() / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "xb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def issue_document(
+    *,
+    kind: DocumentKind,
+    round_: Round,
+    number: str,
+    title: str,
+    issuer: str,
+    issued_on: dt.date,
+    render: Callable[[Verification], bytes],
+    actor: User,
+    subject_user: User | None = None,
+) -> IssuedDocument:
+    """Issue a document: ``render`` is called once with its Verification (code, URL, QR) so
+    that they are printed in it; the SHA-256 is of those final bytes, stored once under
+    DOCUMENTS_DIR. A number is issued once in a round for a kind (and a subject)."""
+    number, title, issuer = number.strip(), title.strip(), issuer.strip()
+    problems: list[tuple[str | None, str]] = []
+    if not number:
+        problems.append(("number", _l("Văn bản cần có số.")))
+    if not title:
+        problems.append(("title", _l("Văn bản cần có trích yếu.")))
+    if not issuer:
+        problems.append(("issuer", _l("Văn bản cần có cơ quan ban hành.")))
+    subject_id = subject_user.id if subject_user is not None else None
+    if number and document_with_number(round_.id, kind, number, subject_id) is not None:
+        problems.append(
+            ("number", _l("Văn bản số %(n)s đã được ban hành trong kỳ thi này.", n=number))
+        )
+    if problems:
+        raise ValidationFailed(problems)
+
+    code = _new_code()
+    data = render(verification_for(code))
+    if not data:
+        raise ValueError("a document rendered to no bytes")
+    relative = f"{round_.id}/{code}.pdf"
+    # Written before the row is committed: a rolled-back issue leaves an unreferenced file
+    # under a code nobody holds, never a row without its file.
+    _write_once(relative, data)
+    doc = IssuedDocument(
+        kind=kind,
+        round_id=round_.id,
+        number=number,
+        title=title,
+        issuer=issuer,
+        issued_on=issued_on,
+        subject_user_id=subject_id,
+        sha256=sha256_of(data),
+        code=code,
+        storage_path=relative,
+        size=len(data),
+        created_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    db.session.add(doc)
+    db.session.flush()
+    record(
+        "documents.issue",
+        doc,
+        actor=actor,
+        after={
+            "kind": kind.value,
+            "round_id": round_.id,
+            "number": number,
+            "issued_on": issued_on.isoformat(),
+            "subject_user_id": subject_id,
+            "sha256": doc.sha256,
+            "code": code,
+            "size": doc.size,
+        },
+    )
+    return doc

@@ -1,0 +1,73 @@
+"""Issued documents: their download, and the public verification page (no sign-in): a code
+shows the document's number, date, issuer, title and SHA-256, and a PDF sent there is said
+to be, or not to be, exactly the one issued."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from exam.core.auth import get_or_404
+from exam.documents.forms import CodeForm, CompareForm
+from exam.documents.models import IssuedDocument
+from exam.documents.permissions import can_download
+from exam.documents.queries import (
+    DocumentDamaged,
+    document_by_code,
+    document_bytes,
+    is_the_issued_one,
+    normalise_code,
+)
+from exam.extensions import limiter, login_manager
+
+bp = Blueprint("documents", __name__)
+
+
+def _verify_limit() -> str:
+    return current_app.config["VERIFY_RATE_LIMIT"]
+
+
+@bp.get("/documents/<int:document_id>.pdf")
+def download(document_id: int) -> Response:
+    doc = get_or_404(IssuedDocument, document_id)
+    if not can_download(current_user, doc):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        abort(404)  # as if it did not exist: its number and title are not everyone's
+    try:
+        data = document_bytes(doc)
+    except DocumentDamaged:
+        current_app.logger.error("issued document %s: stored file missing or changed", doc.code)
+        abort(500)
+    response = current_app.response_class(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{doc.kind.value}-{doc.code}.pdf"'
+    )
+    response.set_etag(doc.sha256)
+    return response
+
+
+@bp.get("/xac-minh")
+@limiter.limit(_verify_limit)
+def lookup() -> str | Response:
+    form = CodeForm(request.args)
+    if request.args and form.validate():
+        code = normalise_code(form.code.data) or form.code.data.strip()[:40]
+        return redirect(url_for("documents.verify", code=code))
+    return render_template("documents/lookup.html", form=form)
+
+
+@bp.route("/xac-minh/<code>", methods=["GET", "POST"])
+@limiter.limit(_verify_limit)
+def verify(code: str) -> tuple[str, int]:
+    # A PDF to compare is read only up to this size (413 beyond), whatever the site allows.
+    request.max_content_length = current_app.config["VERIFY_UPLOAD_MAX_BYTES"]
+    doc = document_by_code(code)
+    form = CompareForm()
+    match: bool | None = None
+    if doc is not None and form.validate_on_submit():
+        match = is_the_issued_one(doc, form.file.data.read())
+    return render_template("documents/verify.html", doc=doc, code=code, form=form, match=match), (
+        200 if doc is not None else 404
+    )
