@@ -28,7 +28,7 @@ class Outcome(TitledEnum):
         return {
             "selected": _l("Trúng tuyển"),
             "not_selected": _l("Không trúng tuyển"),
-            "failed_gate": _l("Không đạt vòng thi trắc nghiệm"),
+            "failed_gate": _l("Không đạt điểm tối thiểu"),
             "reserved": _l("Bảo lưu"),
             "pending_council": _l("Chờ Hội đồng quyết định"),
         }

@@ -490,7 +490,7 @@ def test_compute_through_the_page_then_the_table_shows_the_ranking(app, make):
     for text in ("90,33", "82,33", "100,00", "75,00", "25,00"):
         assert text in table
     assert "Trúng tuyển" in table
-    assert "Không đạt vòng thi trắc nghiệm" in table
+    assert "Không đạt điểm tối thiểu" in table
     db.session.expire_all()
     [ranking] = db.session.scalars(sa.select(Ranking).where(Ranking.position_id == position.id))
     assert ranking.computed_by_id == board.id
