@@ -30,11 +30,21 @@ from exam.rounds.models import Round
 AGREE_LIMIT_DEFAULT = Decimal(5)
 THIRD_MARKER_LIMIT_DEFAULT = Decimal(10)
 SCALE = Decimal(100)  # the limits are points of a 100-point written part
+# The appeals (NĐ 170 Art. 16, TT 22 Art. 17–18; docs/domain.md §9), round settings with the
+# law's defaults: the window in working days after publication, the re-markers' agreement
+# limit, how far from the published score a re-mark still replaces it, and the days the
+# re-marking board has once the window closes (10, up to 20).
+APPEAL_WORKING_DAYS_DEFAULT = 5
+REMARK_AGREE_LIMIT_DEFAULT = Decimal(5)
+REPLACE_LIMIT_DEFAULT = Decimal(5)
+REMARK_DAYS_DEFAULT = 10
+APPEAL_WORKING_DAYS_RANGE = (1, 30)
+REMARK_DAYS_RANGE = (1, 20)
 
 
 class MarkingPlan(TimestampMixin, db.Model):
-    """A round's marking: its limits and the Ban phách's steps (coding, hand-over to the
-    marking board, unsealing), each done once and in this order."""
+    """A round's marking: its limits, its appeals' settings, and the Ban phách's steps
+    (coding, hand-over to the marking board, unsealing), each done once and in this order."""
 
     __tablename__ = "marking_plans"
     __table_args__ = (
@@ -42,6 +52,15 @@ class MarkingPlan(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "agree_limit >= 0 AND third_marker_limit > agree_limit AND third_marker_limit <= 100",
             name="limits_order",
+        ),
+        sa.CheckConstraint(
+            "appeal_working_days BETWEEN 1 AND 30 AND remark_days BETWEEN 1 AND 20",
+            name="appeal_days_range",
+        ),
+        sa.CheckConstraint(
+            "remark_agree_limit >= 0 AND remark_agree_limit <= 100 "
+            "AND replace_limit > 0 AND replace_limit <= 100",
+            name="appeal_limits_range",
         ),
         sa.CheckConstraint(
             "handed_over_at IS NULL OR coded_at IS NOT NULL", name="handed_over_after_coding"
@@ -57,6 +76,12 @@ class MarkingPlan(TimestampMixin, db.Model):
     third_marker_limit: Mapped[Decimal] = mapped_column(
         sa.Numeric(5, 2), default=THIRD_MARKER_LIMIT_DEFAULT
     )
+    appeal_working_days: Mapped[int] = mapped_column(default=APPEAL_WORKING_DAYS_DEFAULT)
+    remark_agree_limit: Mapped[Decimal] = mapped_column(
+        sa.Numeric(5, 2), default=REMARK_AGREE_LIMIT_DEFAULT
+    )
+    replace_limit: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=REPLACE_LIMIT_DEFAULT)
+    remark_days: Mapped[int] = mapped_column(default=REMARK_DAYS_DEFAULT)
     coded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     coded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
     handed_over_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
