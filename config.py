@@ -99,6 +99,8 @@ class Config:
     DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
     VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
+    # The scanned signed paper form of a member's sheet (PDF, JPEG or PNG; issue 15).
+    SHEET_SCAN_MAX_BYTES = int(os.environ.get("SHEET_SCAN_MAX_BYTES", 10 * 1024 * 1024))
 
     # The audit trail (README, Rules). AUDIT_KEY signs the pending journal's rows (empty: a
     # key derived from SECRET_KEY); the anchor file keeps the chain's heads outside the
