@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.accounts.models import User
 from exam.core.db import TimestampMixin, UTCDateTime
+from exam.documents.models import IssuedDocument
 from exam.extensions import db
 from exam.rounds.models import Round
 
@@ -33,6 +34,10 @@ class SupervisionReport(TimestampMixin, db.Model):
     # The chain's state when the report was written, printed on it ("12345:ab12…, intact").
     audit_anchor: Mapped[str] = mapped_column(sa.String(100), default="")
     chain_intact: Mapped[bool] = mapped_column(default=True)
+    # The report as issued (numbered, stored once, verifiable); None for a report written
+    # before documents were issued, printed from its data instead.
+    document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("issued_documents.id"))
 
     round: Mapped[Round] = relationship()
     author: Mapped[User] = relationship()
+    document: Mapped[IssuedDocument | None] = relationship()

@@ -8,11 +8,17 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.documents import Verification
 from exam.core.errors import ValidationFailed
+from exam.core.i18n import to_local
+from exam.core.pdf import render_pdf
+from exam.documents.models import DocumentKind
+from exam.documents.operations import issue_document
+from exam.documents.queries import issued_documents
 from exam.extensions import db
 from exam.rounds.models import Round
 from exam.supervision.models import SupervisionReport
-from exam.supervision.queries import chain_status
+from exam.supervision.queries import REPORT_ISSUER, REPORT_SYMBOL, chain_status, report_document
 
 MAX_TEXT = 20_000  # characters of each part of a report
 
@@ -27,7 +33,9 @@ def write_report(
     at: dt.datetime,
 ) -> SupervisionReport:
     """A report of the round's supervisory board, with the chain's state as it is now (its
-    newest link and whether it verifies), so the report names the trail it was written on."""
+    newest link and whether it verifies), so the report names the trail it was written on.
+    It is issued at once (exam/documents): numbered in the round's sequence of reports,
+    stored once with its verification code, the same bytes at every download."""
     scope, findings, recommendations = scope.strip(), findings.strip(), recommendations.strip()
     errors = []
     if not scope:
@@ -62,4 +70,25 @@ def write_report(
         actor=author,
         after={"round_id": round_.id, "anchor": status.anchor, "chain_intact": status.intact},
     )
+    _issue(report, round_, author)
     return report
+
+
+def _issue(report: SupervisionReport, round_: Round, author: User) -> None:
+    number = len(issued_documents(round_.id, DocumentKind.SUPERVISION_REPORT)) + 1
+
+    def render(verification: Verification) -> bytes:
+        data = report_document(report, number=number, verification=verification)
+        return render_pdf("pdf/supervision_report.html", report=data)
+
+    report.document = issue_document(
+        kind=DocumentKind.SUPERVISION_REPORT,
+        round_=round_,
+        number=f"{number:02d}/{REPORT_SYMBOL}",
+        title=f"Báo cáo kết quả giám sát kỳ thi tuyển {round_.name}",
+        issuer=REPORT_ISSUER,
+        issued_on=to_local(report.written_at).date(),
+        render=render,
+        actor=author,
+    )
+    db.session.flush()

@@ -18,7 +18,7 @@ from exam.accounts.models import User
 from exam.audit.models import AuditEntry
 from exam.audit.operations import current_anchor, stored_anchors, verify_chain
 from exam.candidates.models import Application, ApplicationDocument, PresentationDraw
-from exam.core.documents import DocumentFrame, Signature
+from exam.core.documents import DocumentFrame, Signature, Verification
 from exam.council.models import Body, Meeting, MeetingItem, Membership
 from exam.exams.models import Attempt, ExamSession, Room, Test, TestSection
 from exam.extensions import db
@@ -216,16 +216,28 @@ def _paragraphs(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip())
 
 
-def report_document(report: SupervisionReport) -> ReportDocument:
-    """The data of ``templates/pdf/supervision_report.html``, in Vietnamese."""
+REPORT_SYMBOL = "BC-BGS"
+REPORT_ISSUER = "Ban giám sát kỳ thi tuyển"
+
+
+def report_document(
+    report: SupervisionReport,
+    *,
+    number: int | None = None,
+    verification: Verification | None = None,
+) -> ReportDocument:
+    """The data of ``templates/pdf/supervision_report.html``, in Vietnamese; ``number`` and
+    ``verification`` are those of the report as issued (exam/documents)."""
     with force_locale("vi"):
         round_ = report.round
         return ReportDocument(
             document=DocumentFrame(
                 parent_body=round_.parent_body,
-                issuer="Ban giám sát kỳ thi tuyển",
+                issuer=REPORT_ISSUER,
                 issued_at=report.written_at,
-                symbol="BC-BGS",
+                symbol=REPORT_SYMBOL,
+                number=number,
+                verification=verification,
                 signature=Signature(function="TRƯỞNG BAN", signer=report.author.full_name),
                 recipients=("Hội đồng thi tuyển", "Cơ quan tổ chức thi tuyển", "Lưu: BGS"),
             ),

@@ -15,6 +15,7 @@ from exam.core.db import utcnow
 from exam.core.i18n import local_to_utc
 from exam.core.pdf import render_pdf
 from exam.core.views import refused, run_operation
+from exam.documents.queries import document_bytes
 from exam.rounds.models import Round
 from exam.rounds.permissions import ensure_in_round
 from exam.supervision.forms import ReportForm, TrailFilterForm
@@ -109,7 +110,10 @@ def new_report(round_id: int) -> Response:
 def report_pdf(report_id: int) -> Response:
     report = get_or_404(SupervisionReport, report_id)
     _round_for(report.round_id)
-    document = render_pdf("pdf/supervision_report.html", report=report_document(report))
+    if report.document is not None:  # as issued, the same bytes every time
+        document = document_bytes(report.document)
+    else:
+        document = render_pdf("pdf/supervision_report.html", report=report_document(report))
     response = current_app.response_class(document, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="bao-cao-giam-sat-{report.id}.pdf"'
