@@ -42,3 +42,18 @@ def post_worker_init(worker) -> None:
     from exam import warm_up
 
     warm_up(worker.wsgi)
+
+
+def on_starting(server) -> None:
+    """Before any worker: gunicorn's final worker count (this file, GUNICORN_CMD_ARGS, the
+    command line) exported for the app, and production refused at once when the rate limits
+    would count in each worker's memory (exam/core/ratelimits.py says why and what to set)."""
+    from config import config_from_environment
+    from exam.core.ratelimits import WORKERS_VARIABLE, refuse_per_process_limits
+
+    os.environ[WORKERS_VARIABLE] = str(server.cfg.workers)
+    settings = config_from_environment()
+    refuse_per_process_limits(
+        {name: getattr(settings, name) for name in dir(settings) if name.isupper()},
+        server.cfg.workers,
+    )

@@ -13,6 +13,7 @@ from flask_login import current_user
 import config as app_config
 from exam.core import i18n
 from exam.core.http import BoundedIntegerConverter
+from exam.core.ratelimits import init_rate_limits
 from exam.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +113,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    init_rate_limits(app)  # shared storage in production; Redis down: 503
     limiter.init_app(app)
     babel.init_app(
         app,

@@ -16,6 +16,7 @@ from exam.audit.operations import (
     verify_chain,
 )
 from exam.audit.reconcile import compare_with_trail
+from exam.core.locks import one_runner_at_a_time
 from exam.extensions import db
 
 
@@ -61,6 +62,7 @@ def audit_verify(anchors: tuple[str, ...]) -> None:
     "seal",
     help="Move the entries written on hot paths into the chain and keep its head as an anchor.",
 )
+@one_runner_at_a_time("audit seal")
 def audit_seal() -> None:
     sealed = seal_pending()
     db.session.commit()

@@ -7,6 +7,7 @@ import click
 from flask import current_app
 
 from exam.core.db import utcnow
+from exam.core.locks import one_runner_at_a_time
 from exam.exams.sitting import close_expired_attempts
 from exam.extensions import db
 
@@ -17,6 +18,7 @@ def exams_cli() -> None:
 
 
 @exams_cli.command("close-expired", help="Submit every paper whose time is up (run each minute).")
+@one_runner_at_a_time("exams close-expired")
 def exams_close_expired() -> None:
     closed = close_expired_attempts(
         at=utcnow(), grace_seconds=current_app.config["ANSWER_GRACE_SECONDS"]

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from exam.core.db import utcnow
+from exam.core.locks import one_runner_at_a_time
 from exam.extensions import db
 
 
@@ -19,6 +20,7 @@ def notices_cli() -> None:
 
 @notices_cli.command("send", help="Deliver the pending notices that are due.")
 @click.option("--limit", default=200, show_default=True, help="At most this many messages.")
+@one_runner_at_a_time("notices send")
 def send(limit: int) -> None:
     from exam.notices.sender import deliver_due
 
