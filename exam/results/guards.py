@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
-
-from exam.results.queries import latest_ranking
+from exam.results.publication import publication_problems, publish_approved
 from exam.rounds.models import Round, RoundStatus
-from exam.rounds.stages import stage_guard
+from exam.rounds.stages import on_entering, stage_guard
 
 
 @stage_guard(RoundStatus.PUBLISHED)
-def every_ranking_computed(round_: Round, at: dt.datetime) -> list[str]:
-    """Before publication: each running position has its ranking computed."""
-    return [
-        str(_l("Vị trí %(p)s chưa tổng hợp kết quả.", p=position.label))
-        for position in round_.positions
-        if position.stopped_at is None and latest_ranking(position.id) is None
-    ]
+def every_ranking_approved(round_: Round, at: dt.datetime) -> list[str]:
+    """Before publication: each running position's latest ranking approved by the Council."""
+    return publication_problems(round_)
+
+
+@on_entering(RoundStatus.PUBLISHED)
+def publish_each_approved_ranking(round_: Round, at: dt.datetime) -> None:
+    """Entering the published stage publishes the approved versions, each candidate told."""
+    publish_approved(round_, at)

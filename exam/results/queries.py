@@ -3,23 +3,195 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from exam.audit.operations import Anchor
-from exam.candidates.models import Gender
+from exam.candidates.models import Application, Gender
 from exam.core.documents import DocumentFrame, council_signature
+from exam.council.models import Body, BodyKind
 from exam.extensions import db
-from exam.results.models import Outcome, Ranking
-from exam.rounds.models import Position
+from exam.results.models import (
+    Outcome,
+    PublicResults,
+    PublicScope,
+    Ranking,
+    RankingDecision,
+    RankingRow,
+    RankingStatus,
+    Withdrawal,
+)
+from exam.rounds.models import Position, Round, RoundStatus
+
+COUNCIL_DECISION_SYMBOL = "QĐ-HĐTT"
 
 
 def latest_ranking(position_id: int) -> Ranking | None:
     return db.session.scalars(
         sa.select(Ranking).where(Ranking.position_id == position_id).order_by(Ranking.id.desc())
     ).first()
+
+
+def current_version(position_id: int) -> Ranking | None:
+    """The position's latest version approved by the Council (published or not)."""
+    return db.session.scalars(
+        sa.select(Ranking)
+        .where(
+            Ranking.position_id == position_id,
+            Ranking.status.in_((RankingStatus.APPROVED, RankingStatus.PUBLISHED)),
+        )
+        .order_by(Ranking.id.desc())
+    ).first()
+
+
+def published_ranking(position: Position) -> Ranking | None:
+    """The version candidates and the public read: None before publication."""
+    return db.session.scalar(
+        sa.select(Ranking).where(
+            Ranking.position_id == position.id, Ranking.status == RankingStatus.PUBLISHED
+        )
+    )
+
+
+def versions_of(position_id: int) -> list[Ranking]:
+    """The position's approved versions, 1 first (superseded ones kept and readable)."""
+    return list(
+        db.session.scalars(
+            sa.select(Ranking)
+            .join(RankingDecision, RankingDecision.ranking_id == Ranking.id)
+            .where(Ranking.position_id == position_id)
+            .order_by(RankingDecision.version)
+        )
+    )
+
+
+def next_version(position_id: int) -> int:
+    last = db.session.scalar(
+        sa.select(sa.func.max(RankingDecision.version)).where(
+            RankingDecision.position_id == position_id
+        )
+    )
+    return (last or 0) + 1
+
+
+def decision_numbers_of_round(round_id: int) -> list[str]:
+    """Every decision number used in the round: its bodies' and its results' decisions."""
+    bodies = db.session.scalars(sa.select(Body.decision_number).where(Body.round_id == round_id))
+    results = db.session.scalars(
+        sa.select(RankingDecision.decision_number).where(RankingDecision.round_id == round_id)
+    )
+    return [*bodies, *results]
+
+
+def council_sequence(round_id: int) -> list[str]:
+    """The numbers of the decisions the Council issues (its boards', its results'), as
+    "05/QĐ-HĐTT": the bodies' own decision setting up the Council is the agency's."""
+    boards = db.session.scalars(
+        sa.select(Body.decision_number).where(
+            Body.round_id == round_id,
+            Body.kind.notin_((BodyKind.COUNCIL, BodyKind.SUPERVISORY)),
+        )
+    )
+    results = db.session.scalars(
+        sa.select(RankingDecision.decision_number).where(RankingDecision.round_id == round_id)
+    )
+    return [*boards, *results]
+
+
+def suggested_decision_number(round_id: int) -> str:
+    """The next number of the Council's sequence in the round, with its symbol (QĐ-HĐTT)."""
+    numbers = [
+        int(match[1])
+        for number in council_sequence(round_id)
+        if (match := re.fullmatch(r"0*(\d{1,6})/(\S+)", number)) is not None
+    ]
+    return f"{max(numbers, default=0) + 1:02d}/{COUNCIL_DECISION_SYMBOL}"
+
+
+def withdrawals_by_row(ranking: Ranking) -> tuple[dict[int, Withdrawal], dict[int, Withdrawal]]:
+    """The ranking's withdrawals by the withdrawn row and by the row called in its place."""
+    withdrawn = {w.row_id: w for w in ranking.withdrawals}
+    called = {w.called_row_id: w for w in ranking.withdrawals if w.called_row_id is not None}
+    return withdrawn, called
+
+
+def public_scope(round_id: int) -> PublicScope:
+    scope = db.session.scalar(
+        sa.select(PublicResults.scope).where(PublicResults.round_id == round_id)
+    )
+    return scope or PublicScope.WINNERS
+
+
+@dataclass(frozen=True)
+class PublishedLine:
+    """A published result as a candidate or the public reads it."""
+
+    position: Position
+    ranking: Ranking
+    row: RankingRow
+    withdrawn: Withdrawal | None
+    called: Withdrawal | None
+
+    @property
+    def is_winner(self) -> bool:
+        if self.withdrawn is not None:
+            return False
+        return self.row.outcome == Outcome.SELECTED or self.called is not None
+
+    @property
+    def outcome_title(self) -> str:
+        if self.withdrawn is not None:
+            return str(_l("Đã từ chối kết quả trúng tuyển"))
+        if self.called is not None:
+            return str(_l("Trúng tuyển (thay người từ chối)"))
+        return self.row.outcome.title
+
+
+def _lines(ranking: Ranking, rows: list[RankingRow]) -> list[PublishedLine]:
+    withdrawn, called = withdrawals_by_row(ranking)
+    return [
+        PublishedLine(ranking.position, ranking, row, withdrawn.get(row.id), called.get(row.id))
+        for row in rows
+    ]
+
+
+def my_results(user_id: int) -> list[PublishedLine]:
+    """The candidate's own lines in published rankings, never another's."""
+    rows = db.session.scalars(
+        sa.select(RankingRow)
+        .join(Ranking, Ranking.id == RankingRow.ranking_id)
+        .join(Application, Application.id == RankingRow.application_id)
+        .where(Application.candidate_id == user_id, Ranking.status == RankingStatus.PUBLISHED)
+        .order_by(Ranking.position_id, RankingRow.id)
+    )
+    return [line for row in rows for line in _lines(row.ranking, [row])]
+
+
+def is_published(round_: Round) -> bool:
+    return round_.status in (RoundStatus.PUBLISHED, RoundStatus.CLOSED)
+
+
+def public_lines(round_: Round, *, registration_number: str = "") -> list[PublishedLine]:
+    """What the public page shows of a published round: the board's choice (the winners, or
+    every candidate), optionally one registration number."""
+    lines: list[PublishedLine] = []
+    scope = public_scope(round_.id)
+    for position in round_.positions:
+        ranking = published_ranking(position)
+        if ranking is None:
+            continue
+        for line in _lines(ranking, list(ranking.rows)):
+            if scope == PublicScope.WINNERS and not line.is_winner:
+                continue
+            wanted = registration_number.strip().casefold()
+            if wanted and (line.row.application.registration_number or "").casefold() != wanted:
+                continue
+            lines.append(line)
+    return lines
 
 
 @dataclass(frozen=True)

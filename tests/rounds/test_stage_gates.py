@@ -16,6 +16,7 @@ from exam.candidates.operations import update_application, withdraw_application
 from exam.candidates.screening import decide_eligibility
 from exam.candidates.values import Person
 from exam.core.errors import DomainError, ValidationFailed
+from exam.council.models import BodyKind, MemberFunction
 from exam.exams.definition import create_test
 from exam.exams.models import Attempt, AttemptStatus
 from exam.exams.papers import attempt_for, generate_papers
@@ -24,6 +25,7 @@ from exam.extensions import db
 from exam.panels.operations import record_panel_score
 from exam.panels.queries import sheets_for_application
 from exam.results.operations import compute_ranking
+from exam.results.publication import approve_ranking
 from exam.rounds import stages
 from exam.rounds.models import Round, RoundStatus
 from exam.rounds.operations import advance_problems, advance_round
@@ -275,20 +277,28 @@ def test_a_position_without_a_panel_holds_the_results(make):
     assert _problems(round_) == [f"Vị trí {position.label} chưa có ban phỏng vấn."]
 
 
-def test_publication_waits_for_every_ranking(make, interviewed):
+def test_publication_waits_for_every_ranking(app, make, interviewed, tmp_path, monkeypatch):
     round_, panel, first, second = interviewed
     make.stage(round_, RoundStatus.INTERVIEWS)
     declare_no_relation(panel, T0)
     for member in panel.members:
-        for application in (first, second):
-            record_panel_score(member, application, "70", actor=member.user, at=T0)
+        for application, score in ((first, "70"), (second, "60")):  # no tie for the Council
+            record_panel_score(member, application, score, actor=member.user, at=T0)
     make.stage(round_, RoundStatus.RESULTS)
     position = round_.positions[0]
     assert _problems(round_) == [f"Vị trí {position.label} chưa tổng hợp kết quả."]
     board = make.user(Role.BOARD_ADMIN)
     with pytest.raises(ValidationFailed):
         advance_round(round_, actor=board, at=T0)
-    compute_ranking(position, has_test=False, actor=board, at=T0)
+    ranking = compute_ranking(position, has_test=False, actor=board, at=T0)
+    assert _problems(round_) == [f"Kết quả vị trí {position.label} chưa được Hội đồng phê duyệt."]
+    chair = make.user(Role.BOARD_ADMIN, seated=False)
+    make.seat(chair, round_, BodyKind.COUNCIL, MemberFunction.CHAIR)
+    monkeypatch.setitem(app.config, "DOCUMENTS_DIR", str(tmp_path))
+    with app.test_request_context():  # the decision's document prints its public address
+        approve_ranking(
+            ranking, decision_number="05/QĐ-HĐTT", decided_on=T0.date(), signer=chair, actor=board
+        )
     assert _problems(round_) == []
     assert round_.published_at is None
     advance_round(round_, actor=board, at=T0)
