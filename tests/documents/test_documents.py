@@ -32,6 +32,7 @@ from exam.documents.queries import (
 )
 from exam.extensions import db
 from exam.supervision.queries import ReportDocument
+from tests.accounts.test_accounts import rate_limited_app
 from tests.conftest import login
 
 SITE = "https://thituyen.example.vn"
@@ -357,3 +358,10 @@ def _top_margin_text(page) -> str:
 
     page.extract_text(visitor_text=visit)
     return "".join(found)
+
+
+def test_guessing_codes_is_rate_limited():
+    with rate_limited_app(VERIFY_RATE_LIMIT="3 per minute") as limited:
+        guesser = limited.test_client()
+        statuses = [guesser.get(f"/xac-minh/ZZZZZZZZZ{c}").status_code for c in "2345"]
+    assert statuses == [404, 404, 404, 429]
