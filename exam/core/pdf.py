@@ -6,6 +6,10 @@ no arbitrary ``file:`` URL, so data typed by a user cannot pull anything into a 
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +17,7 @@ from urllib.request import url2pathname
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -47,3 +52,83 @@ def render_pdf(template: str, **data: Any) -> bytes:
         url_fetcher=StaticOnlyFetcher(static_dir),
     )
     return document.write_pdf()
+
+
+# --- long documents: rendered in chunks, then joined ------------------------------------------
+
+
+def html_to_pdf(html: str, static_dir: str) -> bytes:
+    """One chunk's HTML to PDF bytes; a plain function so that a worker process can run it."""
+    root = Path(static_dir)
+    document = HTML(
+        string=html, base_url=root.resolve().as_uri() + "/", url_fetcher=StaticOnlyFetcher(root)
+    )
+    return document.write_pdf()
+
+
+def render_html_chunks(template: str, chunks: Iterable[dict[str, Any]], **data: Any) -> list[str]:
+    """The HTML of each chunk of a long document, rendered in Vietnamese (see render_pdf)."""
+    with force_locale("vi"):
+        return [render_template(template, **data, **chunk) for chunk in chunks]
+
+
+def join_pdf_chunks(
+    htmls: Sequence[str],
+    *,
+    workers: int = 1,
+    number_pages_from: int = 2,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """A long document (thousands of table rows) rendered chunk by chunk and joined.
+
+    WeasyPrint's time and memory grow with the size of one document; chunks of a few hundred
+    rows keep both flat, and with ``workers`` > 1 they are rendered side by side in worker
+    processes. The chunks print no page number: the joined document gets one at the top
+    centre of every page from ``number_pages_from`` on (NĐ 30), so numbers run on across chunks.
+    ``on_chunk(done, total)`` reports progress."""
+    static_dir = str(Path(current_app.static_folder or "static").resolve())
+    writer = PdfWriter()
+    total = len(htmls)
+
+    def collect(pdfs: Iterable[bytes]) -> None:
+        for done, pdf in enumerate(pdfs, start=1):
+            writer.append(PdfReader(io.BytesIO(pdf)))
+            if on_chunk is not None:
+                on_chunk(done, total)
+
+    if workers > 1 and total > 1:
+        context = multiprocessing.get_context("spawn")  # never fork a threaded web worker
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
+            collect(pool.map(html_to_pdf, htmls, [static_dir] * total))
+    else:
+        collect(html_to_pdf(html, static_dir) for html in htmls)
+    _number_pages(writer, static_dir, first=number_pages_from)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+_NUMBER_PAGE_CSS = """
+@font-face {{ font-family: "Tinos"; src: url("fonts/Tinos-Regular.ttf"); }}
+@page {{ margin: 20mm 15mm 20mm 30mm;
+        @top-center {{ content: counter(page); font-family: "Tinos"; font-size: 13pt; }} }}
+{sizes}
+div {{ break-after: page; height: 1px; }}
+"""
+
+
+def _number_pages(writer: PdfWriter, static_dir: str, *, first: int) -> None:
+    """Stamp each page's number (from ``first`` on) on the joined document: a page of the
+    same size carrying only its number, made by WeasyPrint, is laid over each page."""
+    if len(writer.pages) < first:
+        return
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in writer.pages]
+    names = {size: f"s{index}" for index, size in enumerate(dict.fromkeys(sizes))}
+    rules = "\n".join(f"@page {name} {{ size: {w}pt {h}pt; }}" for (w, h), name in names.items())
+    rules += "\n" + "\n".join(f"div.{name} {{ page: {name}; }}" for name in names.values())
+    body = "".join(f'<div class="{names[size]}"></div>' for size in sizes)
+    style = _NUMBER_PAGE_CSS.format(sizes=rules)
+    html = f"<html><head><style>{style}</style></head><body>{body}</body></html>"
+    numbers = PdfReader(io.BytesIO(html_to_pdf(html, static_dir)))
+    for index in range(first - 1, len(writer.pages)):
+        writer.pages[index].merge_page(numbers.pages[index])
