@@ -7,6 +7,7 @@ from exam.accounts.permissions import (  # noqa: F401
     is_board,
     is_candidate,
 )
+from exam.appeals.permissions import can_view_appeals, is_remarker  # noqa: F401
 from exam.candidates.permissions import (  # noqa: F401
     can_apply,
     can_decide_eligibility,

@@ -6,6 +6,7 @@ a minuted Council meeting), the candidate's notice. Every step audited."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from random import Random
 
 import sqlalchemy as sa
@@ -17,10 +18,12 @@ from exam.appeals.queries import (
     appeal_deadline,
     appeal_of_remark,
     appeal_of_script,
+    has_appeals,
     published_on,
     written_scripts_of,
 )
 from exam.appeals.rules import RemarkDecision, remark_decision
+from exam.appeals.versions import new_version_after_appeal
 from exam.audit.operations import record
 from exam.candidates.models import Application
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
@@ -29,13 +32,20 @@ from exam.council.models import BodyKind, Meeting, MeetingItem
 from exam.council.operations import add_item
 from exam.council.queries import Verdict, decide
 from exam.extensions import db
-from exam.marking.models import Script, ScriptStatus
-from exam.marking.operations import join_scores
+from exam.marking.models import (
+    APPEAL_WORKING_DAYS_RANGE,
+    REMARK_DAYS_RANGE,
+    MarkingPlan,
+    Script,
+    ScriptStatus,
+)
+from exam.marking.operations import join_scores, plan_for
+from exam.marking.rules import half_up
 from exam.marking.sheets import on_remark_final, open_remark
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
-from exam.rounds.models import RoundStatus
-from exam.rounds.stages import require_stage
+from exam.rounds.models import Round, RoundStatus
+from exam.rounds.stages import require_stage, stages_between
 
 WRITTEN = "written"  # the parts a candidate may name when filing; only this one is appealed
 
@@ -65,6 +75,83 @@ def remove_holiday(day: dt.date, *, actor: User | None) -> None:
     )
     db.session.delete(holiday)
     db.session.flush()
+
+
+# --- the round's appeal settings -----------------------------------------------------------
+
+
+def set_appeal_rules(
+    round_: Round,
+    *,
+    working_days: int,
+    remark_agree_limit: Decimal,
+    replace_limit: Decimal,
+    remark_days: int,
+    actor: User,
+) -> MarkingPlan:
+    """The round's appeal settings (§9), the law's values by default: the window in working
+    days, the re-markers' agreement limit, the distance under which a re-mark replaces the
+    published score, the re-marking's days. Fixed once an appeal has been filed, so that every
+    appeal of a round is handled by the same numbers."""
+    require_stage(
+        round_,
+        *stages_between(RoundStatus.DRAFT, RoundStatus.PUBLISHED),
+        action=_l("đổi quy định phúc khảo"),
+    )
+    if has_appeals(round_.id):
+        raise DomainError(_l("Đã có đơn phúc khảo: không đổi được quy định phúc khảo nữa."))
+    errors = []
+    low, high = APPEAL_WORKING_DAYS_RANGE
+    if not low <= working_days <= high:
+        errors.append(
+            (
+                "working_days",
+                _l("Thời hạn nhận đơn từ %(a)d đến %(b)d ngày làm việc.", a=low, b=high),
+            )
+        )
+    if not 0 <= remark_agree_limit <= 100 or remark_agree_limit != half_up(remark_agree_limit):
+        errors.append(
+            (
+                "remark_agree_limit",
+                _l(
+                    "Chênh lệch giữa hai thành viên chấm phúc khảo từ 0 đến 100 điểm, "
+                    "tối đa hai chữ số thập phân."
+                ),
+            )
+        )
+    if not 0 < replace_limit <= 100 or replace_limit != half_up(replace_limit):
+        errors.append(
+            (
+                "replace_limit",
+                _l(
+                    "Chênh lệch so với điểm đã công bố lớn hơn 0 và không quá 100 điểm, "
+                    "tối đa hai chữ số thập phân."
+                ),
+            )
+        )
+    low, high = REMARK_DAYS_RANGE
+    if not low <= remark_days <= high:
+        errors.append(
+            ("remark_days", _l("Thời hạn chấm phúc khảo từ %(a)d đến %(b)d ngày.", a=low, b=high))
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    plan = plan_for(round_)
+    before = _appeal_rule_values(plan)
+    plan.appeal_working_days, plan.remark_days = working_days, remark_days
+    plan.remark_agree_limit, plan.replace_limit = remark_agree_limit, replace_limit
+    db.session.flush()
+    record("appeal.set_rules", plan, actor=actor, before=before, after=_appeal_rule_values(plan))
+    return plan
+
+
+def _appeal_rule_values(plan: MarkingPlan) -> dict:
+    return {
+        "working_days": plan.appeal_working_days,
+        "remark_agree_limit": str(half_up(Decimal(plan.remark_agree_limit))),
+        "replace_limit": str(half_up(Decimal(plan.replace_limit))),
+        "remark_days": plan.remark_days,
+    }
 
 
 # --- filing -------------------------------------------------------------------------------
@@ -162,7 +249,11 @@ def _remarked(script: Script, actor: User | None, at: dt.datetime) -> None:
     if appeal is None:
         return
     appeal.remark_score = script.final_score
-    if remark_decision(appeal.published_score, script.final_score) == RemarkDecision.REPLACES:
+    limit = script.plan.replace_limit
+    if (
+        remark_decision(appeal.published_score, script.final_score, limit)
+        == RemarkDecision.REPLACES
+    ):
         _conclude(appeal, replace=True, actor=actor, at=at)
         return
     appeal.status = AppealStatus.CHAIR
@@ -195,6 +286,8 @@ def _conclude(appeal: Appeal, *, replace: bool, actor: User | None, at: dt.datet
             "replaced": replace,
         },
     )
+    if replace:  # the position's ranking again, a new version for the Council to approve
+        new_version_after_appeal(appeal, actor=actor, at=at)
     queue_notice(
         NoticeKind.APPEAL,
         appeal.candidate.email,

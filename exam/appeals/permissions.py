@@ -35,6 +35,21 @@ def can_refer(user: Any, round_: Any) -> bool:
     return is_council_secretariat(user, round_)
 
 
+def can_set_appeal_rules(user: Any, round_: Any) -> bool:
+    """The round's appeal settings: the Council's Chair or Member-secretary, as for the
+    marking's limits."""
+    return is_council_secretariat(user, round_)
+
+
+def is_remarking_head(user: Any, round_: Any) -> bool:
+    """The head of the round's re-marking board: watches the re-marking's deadline."""
+    round_id = round_ if isinstance(round_, int) else round_.id
+    return bool(getattr(user, "is_authenticated", False)) and (
+        BodyKind.REMARKING,
+        MemberFunction.HEAD,
+    ) in functions_in(user.id, round_id)
+
+
 def is_chair(user: Any, round_: Any) -> bool:
     round_id = round_ if isinstance(round_, int) else round_.id
     return bool(getattr(user, "is_authenticated", False)) and (

@@ -6,13 +6,21 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from exam.appeals.models import Appeal, PublicHoliday
-from exam.appeals.rules import APPEAL_WORKING_DAYS_DEFAULT, appeal_closes_on
+from exam.appeals.models import Appeal, AppealStatus, PublicHoliday
+from exam.appeals.rules import APPEAL_WORKING_DAYS_DEFAULT, appeal_closes_on, remark_due_on
 from exam.candidates.models import Application
 from exam.core.i18n import to_local
 from exam.exams.models import Attempt
 from exam.extensions import db
-from exam.marking.models import PaperScript, Script
+from exam.marking.models import (
+    REMARK_AGREE_LIMIT_DEFAULT,
+    REMARK_DAYS_DEFAULT,
+    REPLACE_LIMIT_DEFAULT,
+    MarkingPlan,
+    PaperScript,
+    Script,
+)
+from exam.marking.queries import plan_of
 from exam.rounds.models import Round, RoundStatus
 
 
@@ -40,10 +48,55 @@ def published_on(round_: Round) -> dt.date | None:
     return to_local(round_.published_at).date() if round_.published_at else None
 
 
+def appeal_rules(round_: Round) -> MarkingPlan:
+    """The round's appeal settings: its marking plan, or one with the law's values (unsaved)
+    for a round that has none yet."""
+    return plan_of(round_.id) or MarkingPlan(
+        round_id=round_.id,
+        appeal_working_days=APPEAL_WORKING_DAYS_DEFAULT,
+        remark_agree_limit=REMARK_AGREE_LIMIT_DEFAULT,
+        replace_limit=REPLACE_LIMIT_DEFAULT,
+        remark_days=REMARK_DAYS_DEFAULT,
+    )
+
+
 def appeal_deadline(round_: Round) -> dt.date | None:
-    """The last day to file an appeal on the round's results (§9), once published."""
+    """The last day to file an appeal on the round's results (§9), once published: the
+    round's number of working days after the day of publication."""
     day = published_on(round_)
-    return appeal_window_closes_on(day) if day else None
+    return appeal_window_closes_on(day, appeal_rules(round_).appeal_working_days) if day else None
+
+
+def remark_deadline(round_: Round) -> dt.date | None:
+    """The last day of the round's re-marking (§9): the round's days (10, up to 20) after
+    the appeal window closes."""
+    closes = appeal_deadline(round_)
+    return remark_due_on(closes, appeal_rules(round_).remark_days) if closes else None
+
+
+def overdue_appeals(round_: Round, today: dt.date) -> list[Appeal]:
+    """The round's appeals still being re-marked (or not yet coded again) after the
+    re-marking's last day, oldest first."""
+    due = remark_deadline(round_)
+    if due is None or today <= due:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Appeal)
+            .where(
+                Appeal.round_id == round_.id,
+                Appeal.status.in_([AppealStatus.FILED, AppealStatus.REMARKING]),
+            )
+            .order_by(Appeal.filed_at, Appeal.id)
+        )
+    )
+
+
+def has_appeals(round_id: int) -> bool:
+    return (
+        db.session.scalar(sa.select(Appeal.id).where(Appeal.round_id == round_id).limit(1))
+        is not None
+    )
 
 
 def written_scripts_of(application: Application) -> list[Script]:

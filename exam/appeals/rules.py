@@ -1,6 +1,7 @@
 """The appeal's rules on plain values (docs/domain.md §9; NĐ 170/2025 Art. 16, TT 22 Art. 17–18):
 the window in working days, the re-marking's reconciliation, and what a re-mark does to the
-published score. The numbers are the law's defaults, to become round settings."""
+published score. The numbers are round settings (``MarkingPlan``'s appeal columns) whose
+defaults are the law's."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
-APPEAL_WORKING_DAYS_DEFAULT = 5  # "trong thời hạn 05 ngày làm việc kể từ ngày thông báo"
-REMARK_AGREE_LIMIT_DEFAULT = Decimal(5)  # two re-markers within it: their mean
-REPLACE_LIMIT_DEFAULT = Decimal(5)  # a re-mark this far from the published score: the Chair
+from exam.marking.models import (  # the law's values, the defaults of the round's settings
+    APPEAL_WORKING_DAYS_DEFAULT,  # "trong thời hạn 05 ngày làm việc kể từ ngày thông báo"
+    REMARK_AGREE_LIMIT_DEFAULT,  # two re-markers within it: their mean
+    REMARK_DAYS_DEFAULT,
+    REPLACE_LIMIT_DEFAULT,  # a re-mark this far from the published score: the Chair
+)
+
 CENT = Decimal("0.01")
 
 
@@ -47,6 +52,12 @@ def within_window(
     """An appeal filed on ``filed_on`` (Hanoi date) is in time: on the day of publication or
     after it, until the end of the window's last day."""
     return published_on <= filed_on <= appeal_closes_on(published_on, holidays, working_days)
+
+
+def remark_due_on(window_closes_on: dt.date, days: int = REMARK_DAYS_DEFAULT) -> dt.date:
+    """The last day of the re-marking: ``days`` (10, up to 20) counted from the day after the
+    appeal window's last day, which does not count (Bộ luật Dân sự 2015 Art. 147)."""
+    return window_closes_on + dt.timedelta(days=days)
 
 
 def _mean(*values: Decimal) -> Decimal:

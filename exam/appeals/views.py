@@ -10,37 +10,47 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from exam.appeals.forms import AppealRulesForm
 from exam.appeals.models import Appeal, AppealStatus
 from exam.appeals.operations import (
     WRITTEN,
     chair_decides,
     file_appeal,
     refer_to_meeting,
+    set_appeal_rules,
     start_remark,
 )
 from exam.appeals.permissions import (
     can_refer,
+    can_set_appeal_rules,
     can_start_remark,
     can_view_appeals,
     is_chair,
     is_remarker,
+    is_remarking_head,
     owns,
 )
 from exam.appeals.queries import (
     appeal_deadline,
     appeal_of_script,
+    appeal_rules,
     appeals_of_candidate,
     appeals_of_round,
+    has_appeals,
+    overdue_appeals,
     published_applications,
+    remark_deadline,
     written_scripts_of,
 )
 from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import run_operation
+from exam.core.i18n import to_local
+from exam.core.views import refused, run_operation
 from exam.council.models import Meeting
 from exam.council.queries import council_of, meetings_of
-from exam.marking.queries import sheets_of_marker
+from exam.marking.queries import plan_of, sheets_of_marker
+from exam.marking.sheets import awaiting_third_marker
 from exam.rounds.models import Round
 
 bp = Blueprint("appeals", __name__)
@@ -90,13 +100,16 @@ def file(application_id: int) -> Response:
 
 @bp.get("/rounds/<int:round_id>/appeals")
 @signed_in
-def round_appeals(round_id: int) -> str:
+def round_appeals(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
     reader = can_view_appeals(current_user, round_)
     remarker = is_remarker(current_user, round_)
     ensure(reader or remarker, hide=True)
     council = council_of(round_.id)
-    return render_template(
+    rules = appeal_rules(round_)
+    editable = can_set_appeal_rules(current_user, round_)
+    form = AppealRulesForm(data=_rules_values(rules)) if editable else None
+    return refused(form) or render_template(
         "appeals/round.html",
         round=round_,
         appeals=appeals_of_round(round_.id) if reader else [],
@@ -106,7 +119,55 @@ def round_appeals(round_id: int) -> str:
         can_refer=can_refer(current_user, round_),
         chair=is_chair(current_user, round_),
         Status=AppealStatus,
+        rules=rules,
+        rules_form=form,
+        rules_frozen=has_appeals(round_.id),
+        deadline=appeal_deadline(round_),
+        remark_due=remark_deadline(round_),
+        overdue=_overdue(round_) if is_remarking_head(current_user, round_) else [],
+        waiting_third=awaiting_third_marker(plan_of(round_.id), remark=True)
+        if is_remarking_head(current_user, round_) or editable
+        else [],
     )
+
+
+def _rules_values(plan) -> dict:
+    return {
+        "working_days": plan.appeal_working_days,
+        "remark_agree_limit": plan.remark_agree_limit,
+        "replace_limit": plan.replace_limit,
+        "remark_days": plan.remark_days,
+    }
+
+
+def _overdue(round_: Round) -> list:
+    """The re-marks past their deadline for the head of the re-marking board: the appeal's
+    number, the new code and the sheets not yet in, never the candidate."""
+    return overdue_appeals(round_, to_local(utcnow()).date())
+
+
+@bp.post("/rounds/<int:round_id>/appeals/rules")
+@signed_in
+def rules(round_id: int) -> Response:
+    round_ = get_or_404(Round, round_id)
+    ensure(can_view_appeals(current_user, round_), hide=True)
+    ensure(can_set_appeal_rules(current_user, round_))
+    form = AppealRulesForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: set_appeal_rules(
+                round_,
+                working_days=form.working_days.data,
+                remark_agree_limit=form.remark_agree_limit.data,
+                replace_limit=form.replace_limit.data,
+                remark_days=form.remark_days.data,
+                actor=current_user,
+            ),
+            _("Đã lưu quy định phúc khảo."),
+            form,
+        )
+    page = url_for("appeals.round_appeals", round_id=round_.id)
+    return refused(form, page) or redirect(page)
 
 
 def _appeal_for(appeal_id: int, allowed) -> Appeal:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from exam.core.files import written_in_transaction
 from exam.core.staging import upload_root
 
 SIGNATURES: list[tuple[bytes, str, str]] = [
@@ -60,7 +61,7 @@ def max_bytes() -> int:
 def store(data: bytes, content_type: str, extension: str) -> StoredFile:
     """Write ``data`` under a new random name; nothing the user typed reaches the path."""
     name = secrets.token_hex(STORED_NAME_LENGTH // 2) + extension
-    path = upload_dir() / name
+    path = written_in_transaction(upload_dir() / name)  # gone again if the upload is refused
     with path.open("xb") as handle:  # never overwrite
         handle.write(data)
     return StoredFile(name, content_type, len(data), hashlib.sha256(data).hexdigest())

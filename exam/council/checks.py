@@ -25,3 +25,22 @@ def register_membership_check(check: MembershipCheck) -> MembershipCheck:
 def membership_refusals(user_id: int, round_id: int) -> list[str]:
     """Every registered reason this person may not sit on a body of this round."""
     return [reason for check in _checks if (reason := check(user_id, round_id))]
+
+
+# Called with (round id, body kind's value, actor) once a member has joined a body: the
+# marking draws a third marker that was waiting for the board to be enlarged.
+MemberAddedHandler = Callable[[int, str, object], None]
+
+_added: list[MemberAddedHandler] = []
+
+
+def on_member_added(handler: MemberAddedHandler) -> MemberAddedHandler:
+    """Register ``handler`` (once), called in the same transaction after each new member."""
+    if handler not in _added:
+        _added.append(handler)
+    return handler
+
+
+def member_added(round_id: int, kind: str, actor: object) -> None:
+    for handler in _added:
+        handler(round_id, kind, actor)

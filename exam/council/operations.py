@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.core.errors import DomainError, ValidationFailed
-from exam.council.checks import membership_refusals
+from exam.council.checks import member_added, membership_refusals
 from exam.council.models import (
     Body,
     BodyKind,
@@ -267,6 +267,7 @@ def add_member(
             "post": membership.post,
         },
     )
+    member_added(body.round_id, body.kind.value, actor)
     return membership
 
 

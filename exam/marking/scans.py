@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.candidates.uploads import max_bytes, sniff
 from exam.core.filenames import clean_filename
+from exam.core.files import written_in_transaction
 from exam.core.staging import upload_root
 
 PDF = "application/pdf"
@@ -150,7 +151,8 @@ def scan_dir() -> Path:
 def store_scan(data: bytes) -> StoredScan:
     """Write ``data`` under a new random name; nothing the uploader typed reaches the path."""
     name = secrets.token_hex(16) + ".pdf"
-    with (scan_dir() / name).open("xb") as handle:  # never overwrite
+    path = written_in_transaction(scan_dir() / name)  # gone again if the upload is refused
+    with path.open("xb") as handle:  # never overwrite
         handle.write(data)
     return StoredScan(name, len(data), hashlib.sha256(data).hexdigest())
 

@@ -16,11 +16,20 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import utcnow
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
+from exam.council.checks import on_member_added
 from exam.council.models import BodyKind
 from exam.council.queries import is_member
 from exam.extensions import db
-from exam.marking.models import MarkingSheet, Script, ScriptStatus, SettledBy, SheetLine
+from exam.marking.models import (
+    MarkingPlan,
+    MarkingSheet,
+    Script,
+    ScriptStatus,
+    SettledBy,
+    SheetLine,
+)
 from exam.marking.operations import (
     _assign,
     _lock,
@@ -29,7 +38,7 @@ from exam.marking.operations import (
     _marking_stage,
     _system_random,
 )
-from exam.marking.queries import marking_board, scripts_of
+from exam.marking.queries import marking_board, plan_of, scripts_of
 from exam.marking.rules import (
     PAPER_ITEM_ID,
     Next,
@@ -74,7 +83,12 @@ def _pool(script: Script) -> list[User]:
     round_ = script.plan.round
     if not script.remark:
         return _markers(round_)
-    first = next(s for s in scripts_of(script.plan) if s.same_source(script))
+    return _remarkers_for(next(s for s in scripts_of(script.plan) if s.same_source(script)))
+
+
+def _remarkers_for(first: Script) -> list[User]:
+    """The re-marking board without the script's first markers and the Ban phách."""
+    round_ = first.plan.round
     earlier = {sheet.marker_id for sheet in first.sheets}
     return [
         u
@@ -97,6 +111,17 @@ def open_remark(
     used = set(db.session.scalars(sa.select(Script.code).where(Script.plan_id == plan.id)))
     if any(s.same_source(script) for s in scripts_of(plan, remark=True)):
         raise DomainError(_l("Bài thi này đã được chấm phúc khảo."))
+    pool = _remarkers_for(script)  # checked before anything is added: nothing half-saved
+    if len(pool) < 2:
+        raise DomainError(
+            _l(
+                "Ban chấm phúc khảo cần ít nhất hai thành viên chưa chấm bài này lần đầu và "
+                "không ở Ban phách; hiện có %(n)d. Hội đồng bổ sung %(m)d thành viên như vậy "
+                "vào Ban chấm phúc khảo, rồi chuyển chấm phúc khảo lại.",
+                n=len(pool),
+                m=2 - len(pool),
+            )
+        )
     code = new_code()
     while code in used:
         code = new_code()
@@ -111,15 +136,7 @@ def open_remark(
         status=ScriptStatus.MARKING,
     )
     db.session.add(remark)
-    try:
-        markers = draw_markers(_pool(remark), 2, rng or _system_random)
-    except ValueError:
-        raise DomainError(
-            _l(
-                "Ban chấm phúc khảo cần ít nhất hai thành viên chưa chấm bài này và không ở "
-                "Ban phách."
-            )
-        ) from None
+    markers = draw_markers(pool, 2, rng or _system_random)
     for turn, marker in enumerate(markers, start=1):
         _assign(remark, marker, turn, at)
     db.session.flush()
@@ -138,13 +155,42 @@ def draw_third_marker(
     try:
         (marker,) = draw_markers(_pool(script), 1, rng or _system_random, besides=on_script)
     except ValueError:
+        board = _l("Ban chấm phúc khảo") if script.remark else _l("Ban chấm thi")
         raise DomainError(
-            _l("Ban chấm thi không còn thành viên nào chưa chấm bài này: bổ sung thành viên.")
+            _l(
+                "%(board)s không còn thành viên nào chưa chấm bài này (và không ở Ban phách): "
+                "Hội đồng bổ sung một thành viên vào %(board)s; thành viên chấm lần ba được "
+                "bốc thăm ngay khi bổ sung.",
+                board=board,
+            )
         ) from None
     sheet = _assign(script, marker, 3, at)
     db.session.flush()
     record("marking.third_marker", script, actor=actor, after={"code": script.code})
     return sheet
+
+
+def awaiting_third_marker(plan: MarkingPlan | None, *, remark: bool) -> list[Script]:
+    """The scripts (or re-markings) whose third marker could not be drawn: the board had
+    nobody left who had not marked them."""
+    return [
+        s
+        for s in scripts_of(plan, remark=remark)
+        if s.status == ScriptStatus.THIRD_MARKER and not any(t.turn == 3 for t in s.sheets)
+    ]
+
+
+@on_member_added
+def _draw_when_the_board_grows(round_id: int, kind: str, actor: object) -> None:
+    """A member joined the marking or re-marking board: each script that waited for a third
+    marker gets one drawn now, blind, among those who may mark it."""
+    if kind not in (BodyKind.MARKING.value, BodyKind.REMARKING.value):
+        return
+    plan = plan_of(round_id)
+    at = utcnow()
+    for script in awaiting_third_marker(plan, remark=kind == BodyKind.REMARKING.value):
+        with contextlib.suppress(DomainError):
+            draw_third_marker(script, actor=actor, at=at)
 
 
 # --- the markers ------------------------------------------------------------------------------
@@ -241,13 +287,14 @@ def _script_max(script: Script) -> Decimal:
 def _move_on(script: Script, *, actor: User, at: dt.datetime, rng: Random | None) -> None:
     plan = script.plan
     done = {s.turn: s for s in script.sheets if s.score is not None}
-    # A re-marking (§9) has no discussion step: beyond the agreement limit, a third marker;
-    # three not agreeing: the mean of the three.
-    third_limit = plan.agree_limit if script.remark else plan.third_marker_limit
+    # A re-marking (§9) has its own agreement limit and no discussion step: beyond the limit,
+    # a third marker; three not agreeing: the mean of the three.
+    agree = plan.remark_agree_limit if script.remark else plan.agree_limit
+    third_limit = agree if script.remark else plan.third_marker_limit
     if script.status == ScriptStatus.MARKING and set(done) == {1, 2}:
-        outcome = reconcile_two(done[1].score, done[2].score, plan.agree_limit, third_limit)
+        outcome = reconcile_two(done[1].score, done[2].score, agree, third_limit)
     elif script.status == ScriptStatus.THIRD_MARKER and set(done) == {1, 2, 3}:
-        outcome = reconcile_three({t: s.score for t, s in done.items()}, plan.agree_limit)
+        outcome = reconcile_three({t: s.score for t, s in done.items()}, agree)
         if script.remark and outcome.next == Next.HEAD_DECIDES:
             outcome = Outcome(Next.FINAL, mean(*(s.score for s in done.values())), (1, 2, 3))
     else:

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from flask import current_app
 
+from exam.core.files import written_in_transaction
 from exam.core.staging import upload_root
 
 CHUNK = 1024 * 1024
@@ -81,7 +82,7 @@ def store_stream(stream: BinaryIO, extension: str, limit: int) -> tuple[Path, in
     """Copy ``stream`` to a new random name in chunks; returns (path, size, SHA-256). Over
     ``limit`` bytes: the partial file is removed and ``TooLarge`` raised."""
     name = secrets.token_hex(16) + extension
-    path = folder() / name
+    path = written_in_transaction(folder() / name)  # gone again if the upload is refused
     digest, size = hashlib.sha256(), 0
     try:
         with path.open("xb") as handle:  # never overwrite

@@ -269,3 +269,22 @@ def test_prune_removes_only_old_files_no_document_refers_to(app, dossier, upload
     assert sorted(p.name for p in Path(upload_dir).iterdir() if p.is_file()) == sorted(
         [document.stored_name, orphan_new.name]
     )
+
+
+def test_a_document_refused_after_its_file_was_written_leaves_no_file(
+    app, dossier, upload_dir, monkeypatch
+):
+    """The audit entry fails once the file is on disk (exam/core/files.py): the page says
+    why, no row is saved and the file is deleted with the rolled-back transaction."""
+    from exam.candidates import operations
+    from exam.core.errors import DomainError
+
+    def failing_record(action, *args, **kwargs):
+        assert len(list(Path(upload_dir).iterdir())) == 1  # written before the refusal
+        raise DomainError("Sổ nhật ký tạm thời không ghi được.")
+
+    monkeypatch.setattr(operations, "record", failing_record)
+    response = _upload(app, dossier.candidate, dossier, PDF_BYTES, "don.pdf")
+    assert response.status_code in (302, 303)
+    assert _documents() == []
+    assert list(Path(upload_dir).iterdir()) == []

@@ -1,0 +1,53 @@
+"""Files written in a transaction that rolls back are deleted with it (exam/core/files.py);
+committed, they stay. The uploads that use it: tests/marking/test_scan_files.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from exam.core.files import files_pending, written_in_transaction
+from exam.core.staging import upload_root
+from exam.extensions import db
+
+
+def _write(name: str) -> Path:
+    path = written_in_transaction(upload_root() / name)
+    path.write_bytes(b"data")
+    return path
+
+
+def test_a_rollback_deletes_the_files_the_transaction_wrote(app):
+    db.session.execute(sa.text("SELECT 1"))
+    path = _write("rolled-back.bin")
+    assert files_pending(db.session()) == [path]
+    db.session.rollback()
+    assert not path.exists()
+    assert files_pending(db.session()) == []
+
+
+def test_a_commit_keeps_them_and_the_next_rollback_does_not_touch_them(app):
+    path = _write("committed.bin")
+    db.session.commit()
+    later = _write("later.bin")
+    db.session.rollback()
+    assert path.exists()
+    assert not later.exists()
+    path.unlink()
+
+
+def test_a_savepoint_rolled_back_leaves_the_decision_to_the_outer_transaction(app):
+    with db.session.begin_nested() as savepoint:
+        path = _write("in-savepoint.bin")
+        savepoint.rollback()
+    assert path.exists()  # the outer transaction may still commit
+    db.session.commit()
+    assert path.exists()
+    path.unlink()
+
+
+def test_a_session_closed_without_commit_deletes_them(app):
+    path = _write("closed.bin")
+    db.session.close()
+    assert not path.exists()
