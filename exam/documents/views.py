@@ -50,10 +50,12 @@ def download(document_id: int) -> Response:
 
 @bp.get("/xac-minh")
 @limiter.limit(_verify_limit)
-def lookup() -> str | Response:
+def lookup() -> str | Response | tuple[str, int]:
     form = CodeForm(request.args)
     if request.args and form.validate():
-        code = normalise_code(form.code.data) or form.code.data.strip()[:40]
+        code = normalise_code(form.code.data)
+        if code is None:  # cannot be a code: the page of an unknown one, without a lookup
+            return _verification_page(None, form.code.data.strip(), CompareForm())
         return redirect(url_for("documents.verify", code=code))
     return render_template("documents/lookup.html", form=form)
 
@@ -68,6 +70,13 @@ def verify(code: str) -> tuple[str, int]:
     match: bool | None = None
     if doc is not None and form.validate_on_submit():
         match = is_the_issued_one(doc, form.file.data.read())
-    return render_template("documents/verify.html", doc=doc, code=code, form=form, match=match), (
-        200 if doc is not None else 404
-    )
+    return _verification_page(doc, code, form, match)
+
+
+def _verification_page(
+    doc: IssuedDocument | None, code: str, form: CompareForm, match: bool | None = None
+) -> tuple[str, int]:
+    """One page for a known code and an unknown one, which learns nothing else."""
+    shown = doc.code if doc is not None else code
+    page = render_template("documents/verify.html", doc=doc, code=shown, form=form, match=match)
+    return page, (200 if doc is not None else 404)

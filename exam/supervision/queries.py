@@ -20,6 +20,7 @@ from exam.audit.operations import current_anchor, stored_anchors, verify_chain
 from exam.candidates.models import Application, ApplicationDocument, PresentationDraw
 from exam.core.documents import DocumentFrame, Signature, Verification
 from exam.council.models import Body, Meeting, MeetingItem, Membership
+from exam.documents.models import IssuedDocument
 from exam.exams.models import Attempt, ExamSession, Room, Test, TestSection
 from exam.extensions import db
 from exam.marking.models import MarkingPlan, MarkingSheet, Script
@@ -94,6 +95,7 @@ _ROUND_OBJECTS: dict[str, Callable[[int], sa.Select]] = {
     "SupervisionReport": lambda r: sa.select(SupervisionReport.id).where(
         SupervisionReport.round_id == r
     ),
+    "IssuedDocument": lambda r: sa.select(IssuedDocument.id).where(IssuedDocument.round_id == r),
 }
 OBJECT_TYPES = tuple(_ROUND_OBJECTS)
 

@@ -31,7 +31,7 @@ from exam.documents.queries import (
     normalise_code,
 )
 from exam.extensions import db
-from exam.supervision.queries import ReportDocument
+from exam.supervision.queries import ReportDocument, TrailFilter, round_trail
 from tests.accounts.test_accounts import rate_limited_app
 from tests.conftest import login
 
@@ -298,6 +298,16 @@ def test_a_code_is_read_as_people_type_it(app, issued):
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/xac-minh/{doc.code}")
     assert app.test_client().get("/xac-minh").status_code == 200
+    for typed in ("a/b", "ABCDE0OIL1", "x" * 40):
+        response = app.test_client().get("/xac-minh", query_string={"code": typed})
+        assert response.status_code == 404
+        assert "Không tìm thấy văn bản nào có mã xác minh này" in response.get_data(as_text=True)
+
+
+def test_an_issue_is_in_its_rounds_trail(issued):
+    doc, _, round_ = issued
+    entries = round_trail(round_.id, TrailFilter(object_type="IssuedDocument")).entries
+    assert [(e.action, e.object_id) for e in entries] == [("documents.issue", str(doc.id))]
 
 
 def test_a_huge_upload_is_refused_unread(app, issued, monkeypatch):
