@@ -1,0 +1,207 @@
+"""The pages of a ranking's lifecycle (routes on the results' blueprint, imported by the app
+factory): the Council's versions page (approve, correct, a winner's withdrawal, what the public
+page shows), a candidate's own results, the public results page of a published round."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from exam.core.auth import get_or_404
+from exam.core.db import utcnow
+from exam.core.views import refused, run_operation
+from exam.council.queries import council_of
+from exam.documents.models import DocumentKind
+from exam.documents.permissions import register_access
+from exam.results.models import PublicScope, Ranking, RankingRow, RankingStatus
+from exam.results.permissions import can_compute_results, can_view_results
+from exam.results.publication import (
+    approval_problems,
+    approve_ranking,
+    correct_ranking,
+    decision_document,
+    next_to_call,
+    set_public_scope,
+    withdraw_winner,
+)
+from exam.results.publication_forms import ApprovalForm, PublicScopeForm, ReasonForm
+from exam.results.queries import (
+    current_version,
+    is_published,
+    latest_ranking,
+    my_results,
+    public_lines,
+    public_scope,
+    suggested_decision_number,
+    versions_of,
+    withdrawals_by_row,
+)
+from exam.results.views import bp
+from exam.rounds.models import Position, Round
+from exam.rounds.permissions import ensure_in_round
+
+# The Council's decisions approving results: read by the round's Council and supervisory board.
+register_access(DocumentKind.RESULTS_DECISION, lambda user, doc: can_view_results(user, doc.round))
+
+
+def _position_for(position_id: int, *, write: bool) -> Position:
+    position = get_or_404(Position, position_id)
+    allowed = (can_compute_results if write else can_view_results)(current_user, position.round)
+    ensure_in_round(allowed, current_user, position.round)
+    return position
+
+
+def _versions_page(position: Position) -> str:
+    round_ = position.round
+    latest, current = latest_ranking(position.id), current_version(position.id)
+    approval = ApprovalForm()
+    if not approval.restored and not approval.is_submitted():
+        approval.decision_number.data = suggested_decision_number(round_.id)
+        approval.decided_on.data = utcnow().date()
+    council = council_of(round_.id)
+    withdrawn, called = withdrawals_by_row(current) if current else ({}, {})
+    scope_form = PublicScopeForm(scope=public_scope(round_.id).value)
+    return render_template(
+        "results/versions.html",
+        position=position,
+        latest=latest,
+        current=current,
+        versions=versions_of(position.id),
+        problems=approval_problems(latest)
+        if latest and latest.status == RankingStatus.DRAFT
+        else [],
+        approval=approval,
+        correction=ReasonForm(prefix="correct"),
+        withdrawal=ReasonForm(prefix="withdraw"),
+        scope_form=scope_form,
+        chair=council.leader.user if council is not None and council.leader else None,
+        withdrawn=withdrawn,
+        called=called,
+        next_rows=next_to_call(current) if current else [],
+        document_of=decision_document,
+        can_write=can_compute_results(current_user, round_),
+    )
+
+
+@bp.get("/positions/<int:position_id>/results/versions")
+@login_required
+def versions(position_id: int) -> str:
+    return _versions_page(_position_for(position_id, write=False))
+
+
+@bp.get("/positions/<int:position_id>/results/versions/<int:ranking_id>")
+@login_required
+def version(position_id: int, ranking_id: int) -> str:
+    position = _position_for(position_id, write=False)
+    ranking = get_or_404(Ranking, ranking_id)
+    if ranking.position_id != position.id:
+        abort(404)
+    return render_template("results/version.html", position=position, ranking=ranking)
+
+
+@bp.post("/positions/<int:position_id>/results/approve")
+@login_required
+def approve(position_id: int) -> Response:
+    position = _position_for(position_id, write=True)
+    form = ApprovalForm()
+    page = url_for("results.versions", position_id=position.id)
+    ranking = latest_ranking(position.id)
+    council = council_of(position.round_id)
+    if ranking is None or council is None or council.leader is None:
+        abort(404)
+    if form.validate_on_submit():
+        run_operation(
+            lambda: approve_ranking(
+                ranking,
+                decision_number=form.decision_number.data,
+                decided_on=form.decided_on.data,
+                signer=council.leader.user,
+                actor=current_user,
+                at=utcnow(),
+            ),
+            _("Đã ghi nhận quyết định phê duyệt kết quả."),
+            form,
+        )
+    return refused(form, page) or redirect(page)
+
+
+@bp.post("/positions/<int:position_id>/results/correct")
+@login_required
+def correct(position_id: int) -> Response:
+    position = _position_for(position_id, write=True)
+    form = ReasonForm(prefix="correct")
+    page = url_for("results.versions", position_id=position.id)
+    current = current_version(position.id)
+    if current is None:
+        abort(404)
+    if form.validate_on_submit():
+        run_operation(
+            lambda: correct_ranking(
+                current, reason=form.reason.data, actor=current_user, at=utcnow()
+            ),
+            _("Đã tổng hợp lại: trình Hội đồng phê duyệt phiên bản mới."),
+            form,
+        )
+    return refused(form, page) or redirect(page)
+
+
+@bp.post("/results/rows/<int:row_id>/withdraw")
+@login_required
+def withdraw(row_id: int) -> Response:
+    row = get_or_404(RankingRow, row_id)
+    position = _position_for(row.ranking.position_id, write=True)
+    form = ReasonForm(prefix="withdraw")
+    page = url_for("results.versions", position_id=position.id)
+    if form.validate_on_submit():
+        run_operation(
+            lambda: withdraw_winner(row, reason=form.reason.data, actor=current_user, at=utcnow()),
+            _("Đã ghi nhận người trúng tuyển từ chối."),
+            form,
+        )
+    return refused(form, page) or redirect(page)
+
+
+@bp.post("/rounds/<int:round_id>/results/public")
+@login_required
+def public_choice(round_id: int) -> Response:
+    round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_compute_results(current_user, round_), current_user, round_)
+    form = PublicScopeForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: set_public_scope(round_, PublicScope(form.scope.data), actor=current_user),
+            _("Đã lưu lựa chọn công khai kết quả."),
+            form,
+        )
+    position_id = request.form.get("position", type=int)
+    page = (
+        url_for("results.versions", position_id=position_id)
+        if position_id in {p.id for p in round_.positions}
+        else url_for("rounds.show", round_id=round_.id)
+    )
+    return refused(form, page) or redirect(page)
+
+
+@bp.get("/results/mine")
+@login_required
+def my() -> str:
+    """The signed-in person's own published results, never another's."""
+    return render_template("results/mine.html", lines=my_results(current_user.id))
+
+
+@bp.get("/rounds/<int:round_id>/public-results")
+def public(round_id: int) -> str:
+    """Anyone, signed in or not: what the board chose to publish; 404 before publication."""
+    round_ = get_or_404(Round, round_id)
+    if not is_published(round_):
+        abort(404)
+    number = (request.args.get("sbd") or "").strip()[:20]
+    return render_template(
+        "results/public.html",
+        round=round_,
+        scope=public_scope(round_.id),
+        lines=public_lines(round_, registration_number=number),
+        number=number,
+    )
