@@ -166,13 +166,20 @@ class Slot:
 
 
 def presentation_sequence(panel: Panel) -> list[Application]:
-    """The panel's candidates (``interview_list``) in the order drawn by lot for its
-    position; empty while no lot has been drawn."""
-    draw = draw_of(panel.position_id)
-    if draw is None:
-        return []
+    """The panel's candidates (``interview_list``): position by position in the round's
+    order of positions, and within one in the order drawn by lot for it. A position whose
+    lot is not drawn yet has no turns; empty while no lot has been drawn."""
     by_number = {a.registration_number: a for a in interview_list(panel)}
-    return [by_number[n] for n in draw.order if n in by_number]
+    sequence: list[Application] = []
+    for position in sorted(panel.positions or [panel.position], key=lambda p: p.id):
+        draw = draw_of(position.id)
+        if draw is not None:
+            sequence += [
+                by_number[n]
+                for n in draw.order
+                if n in by_number and by_number[n].position_id == position.id
+            ]
+    return sequence
 
 
 def timetable(panel: Panel) -> list[Slot]:

@@ -338,3 +338,30 @@ def test_the_secretarys_page_offers_each_step_on_a_key(app, hearing):
     assert 'data-key="t"' in text
     assert 'data-key="c"' in text
     assert "js/panel-session.js" in text
+
+
+def test_a_panel_serving_two_positions_times_both_position_by_position_in_drawn_order(app, make):
+    from exam.panels.operations import add_position
+
+    round_ = make.round(positions=2)
+    first, second = round_.positions
+    panel = make.panel(first, members=2)
+    board = make.user(Role.BOARD_ADMIN)
+    add_position(panel, second, actor=board)
+    firsts = [make.application(first) for _ in range(3)]
+    seconds = [make.application(second) for _ in range(2)]
+    make.stage(round_, RoundStatus.INTERVIEWS)
+    second_draw = draw_presentation_order(second, actor=board, at=START)
+    assert [s.application for s in timetable(panel)] == [  # the first's lot not drawn yet
+        next(a for a in seconds if a.registration_number == n) for n in second_draw.order
+    ]
+    first_draw = draw_presentation_order(first, actor=board, at=START)
+    set_session(
+        panel, room="Phòng 2", starts_at=START, slot_minutes=120, actor=panel.members[0].user
+    )
+    slots = timetable(panel)
+    numbers = [s.application.registration_number for s in slots]
+    assert numbers == list(first_draw.order) + list(second_draw.order)
+    assert {s.application for s in slots} == set(firsts + seconds)
+    assert [s.turn_number for s in slots] == [1, 2, 3, 4, 5]
+    assert slots[3].starts_at == START + dt.timedelta(minutes=360)  # the second position follows
