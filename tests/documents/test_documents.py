@@ -6,6 +6,7 @@ nothing of documents whose code was not given."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 import unicodedata
@@ -31,6 +32,7 @@ from exam.documents.queries import (
     normalise_code,
 )
 from exam.extensions import db
+from exam.supervision.models import SupervisionReport
 from exam.supervision.queries import ReportDocument, TrailFilter, round_trail
 from tests.accounts.test_accounts import rate_limited_app
 from tests.conftest import login
@@ -103,8 +105,6 @@ def test_an_issued_document_is_stored_once_and_downloaded_as_the_same_bytes(app,
     stored = (documents_dir() / doc.storage_path).read_bytes()
     assert doc.size == len(stored)
     assert re.fullmatch(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}", doc.code)
-    import hashlib
-
     assert doc.sha256 == hashlib.sha256(stored).hexdigest()
     client = login(app.test_client(), supervisor)
     first = client.get(f"/documents/{doc.id}.pdf")
@@ -375,3 +375,34 @@ def test_guessing_codes_is_rate_limited():
         guesser = limited.test_client()
         statuses = [guesser.get(f"/xac-minh/ZZZZZZZZZ{c}").status_code for c in "2345"]
     assert statuses == [404, 404, 404, 429]
+
+
+# --- the supervisory board's reports, issued when written ---------------------------------------
+
+
+def test_a_supervision_report_is_issued_when_written_and_served_as_issued(app, make):
+    supervisor = make.user(Role.SUPERVISOR, name="Phạm Giám Sát")
+    round_ = make.round()
+    db.session.commit()
+    client = login(app.test_client(), supervisor)
+    for findings in ("Phòng thi số 1 đúng giờ.", "Phòng thi số 2 bắt đầu muộn 5 phút."):
+        client.post(
+            f"/rounds/{round_.id}/supervision/reports",
+            data={"scope": "Toàn bộ kỳ thi", "findings": findings, "recommendations": ""},
+        )
+    first, second = db.session.scalars(
+        sa.select(SupervisionReport).order_by(SupervisionReport.id)
+    ).all()
+    assert [first.document.number, second.document.number] == ["01/BC-BGS", "02/BC-BGS"]
+    assert first.document.kind == DocumentKind.SUPERVISION_REPORT
+    url = f"/supervision/reports/{first.id}.pdf"
+    issued = client.get(url).get_data()
+    assert issued == document_bytes(first.document)
+    text = " ".join(_text(issued))
+    assert "Số: 01/BC-BGS" in text
+    assert f"Mã xác minh: {first.document.code}" in text
+    # The report's row changed afterwards (it never should be): the issued bytes still come out.
+    first.findings = "Một nội dung khác."
+    db.session.commit()
+    assert client.get(url).get_data() == issued
+    assert client.get(f"/documents/{first.document.id}.pdf").get_data() == issued
