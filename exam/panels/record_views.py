@@ -33,7 +33,7 @@ from exam.panels.scans import (
 )
 from exam.panels.session_views import UPLOAD_OVERHEAD
 from exam.panels.sessions import runs_session
-from exam.panels.statistics import panel_statistics
+from exam.panels.rater_statistics import panel_statistics
 from exam.panels.views import bp
 from exam.rounds.permissions import oversees
 

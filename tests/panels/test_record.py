@@ -35,7 +35,7 @@ from exam.panels.operations import DEFAULT_CRITERIA, declare, save_draft, seal_s
 from exam.panels.queries import guide_of
 from exam.panels.scans import SheetScan, attach_scan, current_scan
 from exam.panels.sessions import Phase, end_phase, mark_presence, set_session, start_phase
-from exam.panels.statistics import krippendorff_alpha_interval, panel_statistics
+from exam.panels.rater_statistics import krippendorff_alpha_interval, panel_statistics
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.factories import T0
