@@ -181,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     from exam.panels import record_views  # noqa: F401  (its routes, on panels_bp)
     from exam.panels.views import bp as panels_bp
     from exam.question_bank.views import bp as bank_bp
+    from exam.results import formula_views  # noqa: F401  (its routes, on results_bp)
     from exam.results import publication_views  # noqa: F401  (its routes, on results_bp)
     from exam.results.views import bp as results_bp
     from exam.rounds.views import bp as rounds_bp

@@ -10,6 +10,7 @@ round's own pass mark and winner minimum: the rule the results followed before f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,6 +22,7 @@ from exam.audit.operations import record
 from exam.candidates.models import Application, ApplicationStatus
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
+from exam.panels.operations import parse_score
 from exam.results.models import FormulaPart, FormulaPreset, PartKind, PartScore, ResultFormula
 from exam.rounds.models import Round, RoundStatus
 from exam.rounds.stages import require_stage
@@ -242,10 +244,21 @@ def _snapshot(spec: FormulaSpec) -> dict:
     }
 
 
+def online_test_gate(spec: FormulaSpec) -> int:
+    """The round's pass mark for its online test, which the interview list applies: the
+    computer test's gate, else the written test's (an online paper with essays is then the
+    written test), else none (0: everyone is interviewed)."""
+    for kind in (PartKind.COMPUTER_TEST, PartKind.WRITTEN_TEST):
+        part = next((p for p in spec.parts if p.kind == kind), None)
+        if part is not None:
+            return part.gate or 0
+    return 0
+
+
 def set_formula(round_: Round, spec: FormulaSpec, *, actor: User) -> ResultFormula:
     """Store the round's formula (replacing its parts), only while the round is a draft.
-    The computer test's gate and the winner's minimum are also the round's own settings
-    (the interview list reads the pass mark): both are kept equal. Audited."""
+    The online test's gate and the winner's minimum are also the round's own settings (the
+    interview list reads the pass mark): both are kept equal (``online_test_gate``). Audited."""
     if round_.rules_frozen:
         raise DomainError(FROZEN)
     errors = formula_errors(spec)
@@ -273,9 +286,7 @@ def set_formula(round_: Round, spec: FormulaSpec, *, actor: User) -> ResultFormu
                 tie_break=part.tie_break,
             )
         )
-    test_gate = next((p.gate for p in spec.parts if p.kind == PartKind.COMPUTER_TEST), None)
-    if test_gate is not None:
-        round_.test_pass_mark = test_gate
+    round_.test_pass_mark = online_test_gate(spec)
     round_.winner_min_score = spec.winner_min_score
     db.session.flush()
     record("formula.set", formula, actor=actor, before=before, after=_snapshot(spec))
@@ -283,10 +294,10 @@ def set_formula(round_: Round, spec: FormulaSpec, *, actor: User) -> ResultFormu
 
 
 def enter_part_score(
-    part: FormulaPart, application: Application, score: Decimal, *, actor: User, at: dt.datetime
+    part: FormulaPart, application: Application, raw_score: object, *, actor: User, at: dt.datetime
 ) -> PartScore:
-    """The board's score (out of 100) for a candidate in a further part; changed until the
-    results are computed for publication (audited, old and new value)."""
+    """The board's score (out of 100, at most 2 decimals) for a candidate in a further part,
+    while the tests, interviews or results run (audited, with the old value)."""
     round_ = part.formula.round
     if part.kind != PartKind.OTHER:
         raise DomainError(
@@ -301,14 +312,14 @@ def enter_part_score(
         RoundStatus.RESULTS,
         action=_l("nhập điểm phần thi"),
     )
-    if not Decimal(0) <= score <= HUNDRED:
-        raise ValidationFailed([("score", str(_l("Điểm phải từ 0 đến 100.")))])
-    score = score.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    score = parse_score(raw_score).quantize(TWO_PLACES)  # as stored: 72.5 → 72.50
     entry = db.session.scalars(
         sa.select(PartScore).where(
             PartScore.part_id == part.id, PartScore.application_id == application.id
         )
     ).first()
+    if entry is not None and entry.score == score:
+        return entry  # unchanged: nothing to record
     before = {"score": entry.score} if entry is not None else None
     if entry is None:
         entry = PartScore(part=part, application=application)
@@ -325,6 +336,32 @@ def enter_part_score(
     return entry
 
 
+def enter_part_scores(
+    part: FormulaPart,
+    scores: list[tuple[Application, str]],
+    *,
+    actor: User,
+    at: dt.datetime,
+    field_of: Callable[[Application], str],
+) -> int:
+    """The scores typed on the part's page, all or none: each refusal names its candidate
+    (on the field ``field_of(application)``). Blank: not entered yet. Returns how many."""
+    reasons: list[tuple[str | None, str]] = []
+    entered = 0
+    for application, raw in scores:
+        if not raw.strip():
+            continue
+        try:
+            enter_part_score(part, application, raw, actor=actor, at=at)
+            entered += 1
+        except ValidationFailed as refused:
+            name = application.candidate.full_name
+            reasons += [(field_of(application), f"{name}: {m}") for _, m in refused.reasons]
+    if reasons:
+        raise ValidationFailed(reasons)
+    return entered
+
+
 def part_scores_of(part: FormulaPart) -> dict[int, Decimal]:
     """The entered scores of a further part, by application."""
     rows = db.session.execute(
@@ -333,3 +370,42 @@ def part_scores_of(part: FormulaPart) -> dict[int, Decimal]:
         .order_by(PartScore.application_id)
     )
     return {application_id: score for application_id, score in rows}
+
+
+def describe(spec: FormulaSpec) -> list[str]:
+    """The formula in sentences, as the results page states its rule."""
+    sentences = []
+    for part in spec.parts:
+        rules = []
+        if part.gate is not None:
+            rules.append(str(_l("điểm tối thiểu %(g)d", g=part.gate)))
+        if part.weight is not None:
+            rules.append(str(_l("trọng số %(w)d %%", w=part.weight)))
+        sentences.append(str(_l("%(p)s: %(r)s.", p=part.name, r=", ".join(rules))))
+    sentences.append(
+        str(
+            _l(
+                "Tổng điểm là tổng các phần có trọng số nhân trọng số, làm tròn 2 chữ số thập "
+                "phân; người trúng tuyển có tổng điểm cao nhất và từ %(m)d trở lên.",
+                m=spec.winner_min_score,
+            )
+        )
+    )
+    chain = ", ".join(p.name for p in spec.chain)
+    sentences.append(
+        str(
+            _l("Bằng tổng điểm: xét lần lượt %(c)s; sau đó Hội đồng thi tuyển biểu quyết.", c=chain)
+        )
+        if chain
+        else str(_l("Bằng tổng điểm: Hội đồng thi tuyển biểu quyết."))
+    )
+    if spec.reserve_count:
+        sentences.append(
+            str(
+                _l(
+                    "Bảo lưu kết quả cho %(n)d người xếp ngay sau người trúng tuyển.",
+                    n=spec.reserve_count,
+                )
+            )
+        )
+    return sentences

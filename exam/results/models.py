@@ -257,6 +257,15 @@ class RankingRow(db.Model):
     ranking: Mapped[Ranking] = relationship(back_populates="rows")
     application: Mapped[Application] = relationship()
 
+    @property
+    def part_lines(self) -> list[tuple[str, Decimal | None]]:
+        """Each part's name and score as the formula applied them (empty for a ranking
+        computed before formulas)."""
+        return [
+            (part["name"], None if part["score"] is None else Decimal(part["score"]))
+            for part in self.part_scores or []
+        ]
+
 
 class RankingDecision(db.Model):
     """The Council's decision approving a ranking: its number in the Council's sequence of

@@ -13,3 +13,8 @@ def can_compute_results(user: Any, round_: Any) -> bool:
 
 def can_view_results(user: Any, round_: Any) -> bool:
     return oversees(user, round_)
+
+
+def can_set_formula(user: Any, round_: Any) -> bool:
+    """The formula and the further parts' scores: the Council that runs the round."""
+    return runs(user, round_)

@@ -11,6 +11,7 @@ from exam.core.db import utcnow
 from exam.core.pdf import render_pdf
 from exam.core.views import run_operation
 from exam.exams.queries import tests_of_round
+from exam.results.formula import describe, formula_of
 from exam.results.operations import compute_ranking
 from exam.results.permissions import can_compute_results, can_view_results
 from exam.results.queries import latest_ranking, ranking_document
@@ -26,7 +27,10 @@ def show(position_id: int) -> str:
     position = get_or_404(Position, position_id)
     ensure_in_round(can_view_results(current_user, position.round), current_user, position.round)
     return render_template(
-        "results/show.html", position=position, ranking=latest_ranking(position.id)
+        "results/show.html",
+        position=position,
+        ranking=latest_ranking(position.id),
+        formula_rule=describe(formula_of(position.round)),
     )
 
 

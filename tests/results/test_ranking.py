@@ -21,6 +21,7 @@ from exam.extensions import db
 from exam.panels.models import SpreadDecision
 from exam.panels.operations import record_panel_score, rule_on_spread
 from exam.panels.queries import awaits_ruling, interview_list, panel_of_position
+from exam.results.formula import FormulaSpec, set_formula
 from exam.results.models import Outcome, Ranking, RankingRow
 from exam.results.operations import compute_ranking, panel_mean
 from exam.rounds.models import Position, RoundStatus
@@ -50,13 +51,19 @@ def build_contest(
     posts: int = 1,
     with_test: bool = True,
     decision_order: list[str] | None = None,
+    formula: FormulaSpec | None = None,
 ) -> tuple[Position, dict[str, Application]]:
     """A position whose candidates sat the test and were scored by a 3-member panel.
-    Registration numbers follow ``decision_order`` (default: the order of ``people``)."""
+    Registration numbers follow ``decision_order`` (default: the order of ``people``);
+    ``formula`` is set while the round is a draft (default: none stored, the leadership
+    preset)."""
     round_ = make.round()
     position = round_.positions[0]
     position.posts = posts
     board = make.user(Role.BOARD_ADMIN)
+    if formula is not None:
+        with make.in_stage(round_, RoundStatus.DRAFT):
+            set_formula(round_, formula, actor=board)
     applications = {
         p.name: make.application(position, make.user(Role.CANDIDATE, name=p.name), eligible=None)
         for p in people
