@@ -10,6 +10,7 @@ from exam.accounts.cli import accounts_cli
 from exam.appeals.cli import appeals_cli
 from exam.audit.cli import audit_cli
 from exam.candidates.cli import candidates_cli
+from exam.core.backup_cli import backup_cli
 from exam.core.db import utcnow
 from exam.exams.cli import exams_cli
 from exam.extensions import db
@@ -29,6 +30,7 @@ def register_commands(app: Flask) -> None:
         candidates_cli,
         bank_cli,
         appeals_cli,
+        backup_cli,
     ):
         app.cli.add_command(group)
 
