@@ -8,9 +8,7 @@ ranked who passed the gates and the minimum, is called. Every step audited."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -19,10 +17,8 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.core.db import utcnow
-from exam.core.documents import council_signature
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
-from exam.core.pdf import render_pdf
 from exam.council.models import MemberFunction
 from exam.council.operations import DECISION_NUMBER, MAX_DECISION_NUMBER, canonical_decision_number
 from exam.council.queries import council_of
@@ -35,6 +31,7 @@ from exam.marking.models import PaperScript, Script, ScriptStatus
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
 from exam.panels.models import ScoreSheet
+from exam.results.documents import render_results_decision
 from exam.results.formula import formula_of
 from exam.results.lifecycle import ensure_computable
 from exam.results.models import (
@@ -52,7 +49,6 @@ from exam.results.queries import (
     decision_numbers_of_round,
     latest_ranking,
     next_version,
-    ranking_document,
     withdrawals_by_row,
 )
 from exam.results.ranking import compute_ranking
@@ -251,23 +247,6 @@ def approve_ranking(
 # --- the document, issued once -------------------------------------------------------------
 
 
-def _render_decision(ranking: Ranking, verification: object) -> bytes:
-    """The results as the Council approved them, dated and numbered by its decision."""
-    decision = ranking.decision
-    assert decision is not None
-    data = ranking_document(ranking.position, ranking, at=decision.approved_at, audit_anchor=None)
-    match = re.fullmatch(r"0*(\d{1,6})/(\S+)", decision.decision_number)
-    frame = dataclasses.replace(
-        data.document,
-        issued_at=decision.decided_on,
-        signature=council_signature(signer=decision.signer_name),
-        symbol=match[2] if match else None,
-        number=int(match[1]) if match else None,
-        verification=verification,
-    )
-    return render_pdf("pdf/ranking.html", ranking=dataclasses.replace(data, document=frame))
-
-
 def issue_decision_document(ranking: Ranking, *, actor: User) -> IssuedDocument:
     """The decision's document, stored once by the documents registry: every download gives
     the same bytes, dated at approval."""
@@ -287,7 +266,7 @@ def issue_decision_document(ranking: Ranking, *, actor: User) -> IssuedDocument:
         ),
         issuer=str(_l("Hội đồng thi tuyển")),
         issued_on=decision.decided_on,
-        render=lambda verification: _render_decision(ranking, verification),
+        render=lambda verification: render_results_decision(ranking, verification=verification),
         actor=actor,
     )
 

@@ -3,8 +3,11 @@ the lock, versions after a correction, publication with the round, a winner's wi
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
@@ -74,7 +77,13 @@ def test_the_decision_is_stored_once_dated_at_approval(make):
     assert document.number == "05/QĐ-HĐTT"
     assert document.issued_on == DECIDED_ON
     first = document_bytes(document)
-    assert first.startswith(b"%PDF")
+    text = " ".join(
+        " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(first)).pages
+    )
+    assert "Số: 05/QĐ-HĐTT" in text
+    assert "ngày 05 tháng 5 năm 2026" in text  # the decision's date (NĐ 30), not the download's
+    assert "Chủ Tịch Hội Đồng" in text  # the signer
+    assert document.code in text
     assert document_bytes(decision_document(ranking)) == first  # the same bytes again
 
 
