@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -99,10 +100,21 @@ def sheet_form(criteria: list) -> PageForm:
             criterion_field(criterion.id),
             StringField(
                 criterion.title,
-                description=_l(
-                    "Tối đa %(m)s điểm.", m=format(criterion.max_points.normalize(), "f")
+                # The maximum and the guide's descriptor, read out with the field
+                # (aria-describedby) rather than as a paragraph a screen reader skips.
+                description=" ".join(
+                    part
+                    for part in (
+                        _("Tối đa %(m)s điểm.", m=format(criterion.max_points.normalize(), "f")),
+                        criterion.descriptor,
+                    )
+                    if part
                 ),
-                render_kw={"inputmode": "decimal", "data-max": str(criterion.max_points)},
+                render_kw={
+                    "inputmode": "decimal",
+                    "autocomplete": "off",
+                    "data-max": str(criterion.max_points),
+                },
             ),
         )
     return SheetForm()
@@ -183,7 +195,7 @@ def prefill_guide(form: GuideForm, current: InterviewGuide | None) -> None:
     for entry, (title, maximum, descriptor) in zip(form.criteria, rows, strict=False):
         entry.form.title.data, entry.form.max_points.data = title, maximum
         entry.form.descriptor.data = descriptor
-    if current:
+    if current and form.min_sheets is not None:  # a position's form has no round settings
         form.min_sheets.data, form.trimmed_mean.data = current.min_sheets, current.trimmed_mean
 
 

@@ -5,10 +5,12 @@ reads the panel's sheets before the third seal, then the head sees them and the 
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from exam.accounts.models import Role
 from exam.extensions import db
@@ -49,6 +51,13 @@ def _score(browser, live_server, member, panel_id: int, name: str, points: list[
         page.get_by_role("button", name="Ghi bản kê khai").click()
         page.get_by_text("Đã ghi bản kê khai.").wait_for()
         page.get_by_role("link", name="Chấm điểm").click()
+        # What a screen reader announces: the group's legend, each field's name and its
+        # maximum with the guide's descriptor.
+        group = page.get_by_role("group", name="Điểm theo tiêu chí của hướng dẫn chấm")
+        first = group.get_by_role("textbox", name=CRITERIA[0])
+        expect(first).to_have_accessible_description(
+            re.compile(r"Tối đa 20 điểm\. " + re.escape(str(DEFAULT_CRITERIA[0][2])))
+        )
         # The keyboard alone: type each criterion's points, Tab to the next field.
         page.get_by_label(CRITERIA[0]).focus()
         for value in points:
