@@ -46,6 +46,7 @@ from exam.results.models import (  # noqa: F401
     Ranking,
     RankingRow,
     ResultFormula,
+    TieSettlement,
 )
 from exam.rounds.models import Position, Round, Unit  # noqa: F401
 from exam.supervision.models import SupervisionReport  # noqa: F401

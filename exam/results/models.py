@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from exam.accounts.models import User
 from exam.candidates.models import Application
 from exam.core.db import TitledEnum, UTCDateTime, enum_column
+from exam.council.models import MeetingItem
 from exam.extensions import db
 from exam.rounds.models import Position, Round
 
@@ -352,3 +353,20 @@ class PublicResults(db.Model):
     scope: Mapped[PublicScope] = enum_column(PublicScope, default=PublicScope.WINNERS)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class TieSettlement(db.Model):
+    """The Council's recorded vote that settled a tie at a ranking's winning line: the item
+    of its meeting whose adopted motion named the winner(s) (exam/results/ties.py)."""
+
+    __tablename__ = "tie_settlements"
+    __table_args__ = (sa.UniqueConstraint("ranking_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ranking_id: Mapped[int] = mapped_column(sa.ForeignKey("rankings.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("council_meeting_items.id"))
+    settled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    settled_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+    ranking: Mapped[Ranking] = relationship()
+    item: Mapped[MeetingItem] = relationship()
