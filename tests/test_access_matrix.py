@@ -212,6 +212,10 @@ GET_MATRIX = [
     ("/panels/{panel_id}/session/run", [302, 404, 404, 403, 404, 404, 403, 403]),
     ("/panels/{panel_id}/session/screen", [302, 404, 404, 200, 404, 404, 200, 200]),
     ("/panels/{panel_id}/session/state.json", [302, 404, 404, 200, 404, 404, 200, 200]),
+    ("/panels/{panel_id}/record", [302, 404, 404, 403, 404, 404, 403, 403]),
+    ("/panels/{panel_id}/minutes.pdf", [302, 404, 404, 200, 404, 404, 200, 200]),
+    # The rater statistics: the Council's and the supervisors', once every sheet is sealed.
+    ("/panels/{panel_id}/statistics", [302, 404, 404, 404, 404, 404, 404, 404]),
     ("/positions/{position_id}/results", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/positions/{position_id}/results.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     # Rounds, candidates and eligibility (issue 3)
@@ -263,6 +267,7 @@ POST_DENIALS = [
     ("/panels/{panel_id}/session", set()),
     ("/panels/{panel_id}/session/turns/{interviewed_id}/present", set()),
     ("/panels/{panel_id}/recordings", set()),
+    ("/panels/{panel_id}/record", set()),
     ("/bodies/{body_id}/members/{membership_id}/remove", {"board_admin"}),
     ("/rounds/{round_id}/meetings/new", {"board_admin"}),
     ("/meetings/{meeting_id}/items", {"board_admin"}),
