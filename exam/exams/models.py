@@ -424,6 +424,10 @@ class Answer(db.Model):
     answered: Mapped[bool] = mapped_column(default=False)  # a non-empty response
     seq: Mapped[int] = mapped_column(sa.BigInteger)
     saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The points the response earns by its question's key, computed when it is saved (the
+    # key is on the server) so that submitting or closing the paper only adds them up
+    # (exam.exams.scoring.answer_points); None for a question scored by people.
+    points: Mapped[float | None] = mapped_column(nullable=True)
 
     attempt_question: Mapped[AttemptQuestion] = relationship(back_populates="answer")
 

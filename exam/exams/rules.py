@@ -75,9 +75,14 @@ def is_answered(response: object) -> bool:
 
 
 def penalty_factor(test: Test, penalty: Penalty) -> float:
+    return penalty_factor_of(penalty, test.reprimand_percent, test.warning_percent)
+
+
+def penalty_factor_of(penalty: Penalty, reprimand_percent: int, warning_percent: int) -> float:
+    """``penalty_factor`` from the test's percentages as read by the fast path."""
     return {
         Penalty.NONE: 1.0,
-        Penalty.REPRIMAND: 1 - test.reprimand_percent / 100,
-        Penalty.WARNING: 1 - test.warning_percent / 100,
+        Penalty.REPRIMAND: 1 - reprimand_percent / 100,
+        Penalty.WARNING: 1 - warning_percent / 100,
         Penalty.SUSPENSION: 0.0,
     }[penalty]

@@ -4,7 +4,9 @@ penalty, and the marks given by people."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -25,6 +27,18 @@ def auto_scored(item: AttemptQuestion) -> bool:
     return get_type(item.version.type).auto_scored
 
 
+def answer_points(qtype: str, data: dict[str, Any], points: float, response: Any) -> float | None:
+    """The points a response earns by its question's key: what an answer stores when it is
+    saved (``Answer.points``). None for a question scored by people (an essay)."""
+    kind = get_type(qtype)
+    if not kind.auto_scored:
+        return None
+    if not is_answered(response):
+        return 0.0
+    fraction = kind.score_fraction(data, response)
+    return round(points * min(1.0, max(0.0, fraction)), 4)
+
+
 def _item_points(item: AttemptQuestion) -> float | None:
     """Points earned by one item: all of them when voided, the type's score when scored
     automatically, the mark given by people otherwise (None until marked)."""
@@ -33,10 +47,9 @@ def _item_points(item: AttemptQuestion) -> float | None:
     if not auto_scored(item):
         return item.awarded_points
     answer = item.answer
-    if answer is None or not is_answered(answer.response):
+    if answer is None:
         return 0.0
-    fraction = get_type(item.version.type).score_fraction(item.version.data, answer.response)
-    return round(item.points * min(1.0, max(0.0, fraction)), 4)
+    return answer_points(item.version.type, item.version.data, item.points, answer.response)
 
 
 @dataclass(frozen=True)
@@ -49,21 +62,27 @@ class PaperScores:
     final_score: float | None  # None while an item awaits marking
 
 
+def scores_of(earned: Sequence[tuple[float | None, bool]], factor: float) -> PaperScores:
+    """The scores of a paper from each item's (points earned, scored automatically or
+    voided), in the paper's order, and its penalty's factor: the one sum that the ORM's
+    ``paper_scores`` and the fast path's submit and closing share."""
+    objective, total, pending = 0.0, 0.0, False
+    for points, automatic in earned:
+        if points is None:
+            pending = True
+            continue
+        total += points
+        if automatic:
+            objective += points
+    final = None if pending else round(total * factor, 2)
+    return PaperScores(tuple(points for points, _ in earned), round(objective, 2), final)
+
+
 def paper_scores(attempt: Attempt) -> PaperScores:
     """Each item's points, the automatic part and the final score (None while an item awaits
     marking; the penalty applied), read from the paper as it stands."""
-    objective, total, pending, points = 0.0, 0.0, False, []
-    for item in attempt.questions:
-        earned = _item_points(item)
-        points.append(earned)
-        if earned is None:
-            pending = True
-            continue
-        total += earned
-        if item.voided or auto_scored(item):
-            objective += earned
-    final = None if pending else round(total * penalty_factor(attempt.test, attempt.penalty), 2)
-    return PaperScores(tuple(points), round(objective, 2), final)
+    earned = [(_item_points(item), item.voided or auto_scored(item)) for item in attempt.questions]
+    return scores_of(earned, penalty_factor(attempt.test, attempt.penalty))
 
 
 def rescore(attempt: Attempt) -> None:
@@ -71,8 +90,19 @@ def rescore(attempt: Attempt) -> None:
     scores = paper_scores(attempt)
     for item, points in zip(attempt.questions, scores.points, strict=True):
         item.awarded_points = points
+        _refresh_stored_points(item)
     attempt.score = scores.score
     attempt.final_score = scores.final_score
+
+
+def _refresh_stored_points(item: AttemptQuestion) -> None:
+    """The answer's stored points recomputed from its question's key as it stands (a key
+    corrected after the test), so that the stored points always match a rescore."""
+    answer = item.answer
+    if answer is not None:
+        stored = answer_points(item.version.type, item.version.data, item.points, answer.response)
+        if answer.points != stored:
+            answer.points = stored
 
 
 def record_item_points(

@@ -11,6 +11,7 @@ import datetime as dt
 import hmac
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,17 +22,26 @@ from exam.accounts.models import User
 from exam.audit.operations import pending_fields, record, record_soon
 from exam.audit.reconcile import attempt_values
 from exam.core.errors import DomainError, ValidationFailed
-from exam.exams.hotpath import NotYours, Statement, run_statements, save_answers
+from exam.exams.hotpath import (
+    NotYours,
+    PaperRow,
+    Statement,
+    close_papers,
+    run_statements,
+    save_answers,
+)
 from exam.exams.models import (
     Answer,
     Attempt,
     AttemptQuestion,
     AttemptStatus,
+    ExamSession,
     RefusedAnswer,
+    Test,
     WrongSessionCode,
     late_entry_until,
 )
-from exam.exams.rules import TooManyWrongCodes, WrongCode, effective_status
+from exam.exams.rules import TooManyWrongCodes, WrongCode, accepting_answers, effective_status
 from exam.exams.scoring import rescore
 from exam.extensions import db
 
@@ -372,24 +382,60 @@ def submit_attempt(
 
 
 def close_if_expired(attempt: Attempt, *, at: dt.datetime, grace_seconds: int = 0) -> bool:
-    """The server submits a paper whose time is up, even if the browser is gone."""
-    if effective_status(attempt, at, grace_seconds) != attempt.status:
-        submit_attempt(attempt, actor=None, at=at, by_server=True)
-        return True
-    return False
+    """The server submits a paper whose time is up, even if the browser is gone: the fast
+    path's closing (``close_papers``), the paper read again afterwards."""
+    if effective_status(attempt, at, grace_seconds) == attempt.status:
+        return False
+    db.session.flush()
+    closed = close_papers([attempt.id], at=at, grace_seconds=grace_seconds)
+    db.session.expire_all()  # the paper and its items were written without the ORM
+    return bool(closed)
+
+
+CLOSING_BATCH = 200  # papers closed per transaction by the server at the deadline
 
 
 def close_expired_attempts(
-    *, at: dt.datetime, grace_seconds: int = 0, where: sa.ColumnElement | None = None
+    *,
+    at: dt.datetime,
+    grace_seconds: int = 0,
+    where: sa.ColumnElement | None = None,
+    batch_size: int = CLOSING_BATCH,
+    run_batch: Callable[[Callable[[], int]], int] | None = None,
 ) -> int:
     """Close every expired paper (run by `flask exams close-expired`; until then readers show
-    them closed, exam/exams/closing.py)."""
-    query = sa.select(Attempt).where(Attempt.status == AttemptStatus.IN_PROGRESS)
+    them closed, exam/exams/closing.py), ``batch_size`` papers at a time. ``run_batch`` runs
+    each batch (the command: each in its own transaction, taken with the write lock); by
+    default they all run in the caller's transaction (the round's stage change)."""
+    query = (
+        sa.select(
+            Attempt.id,
+            Attempt.status,
+            Attempt.time_percent,
+            Attempt.extra_minutes,
+            ExamSession.starts_at,
+            Test.duration_minutes,
+        )
+        .join(ExamSession, ExamSession.id == Attempt.session_id)
+        .join(Test, Test.id == Attempt.test_id)
+        .where(Attempt.status == AttemptStatus.IN_PROGRESS)
+        .order_by(Attempt.id)
+    )
     if where is not None:
         query = query.where(where)
+    db.session.flush()
+    expired = [
+        row.id
+        for row in db.session.execute(query)
+        if not accepting_answers(row.status, PaperRow.from_row(row).deadline_at, at, grace_seconds)
+    ]
+    run_batch, grace = run_batch or (lambda work: work()), grace_seconds
     closed = 0
-    for attempt in db.session.scalars(query).all():
-        closed += close_if_expired(attempt, at=at, grace_seconds=grace_seconds)
+    for start in range(0, len(expired), batch_size):
+        batch = expired[start : start + batch_size]
+        closed += run_batch(lambda batch=batch: close_papers(batch, at=at, grace_seconds=grace))
+    if closed:
+        db.session.expire_all()  # papers and items were written without the ORM
     return closed
 
 

@@ -24,9 +24,11 @@ from exam.exams.hotpath import (
     SecondWriteRefused,
     Statement,
     StatementRunner,
+    paper_scores_from_stored,
     run_statements,
 )
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus, RenderedPaper
+from exam.exams.scoring import paper_scores
 from exam.exams.sitting import note_wrong_code, save_answer, start_attempt
 from exam.extensions import db
 
@@ -75,6 +77,14 @@ def _parameters(world: World, statement: Statement) -> dict[str, Any]:
     first, second, third = (item.id for item in world.items(world.answered))
     candidate = world.ready.application.candidate
     started = {"attempt": world.ready.id, "at": AT}
+    closing = {
+        "attempt": world.answered.id,
+        "submitted": AT,
+        "by_server": False,
+        "paper_score": 1.0,
+        "paper_final_score": 1.0,
+        "at": AT,
+    }
     cases: dict[Statement, Callable[[], dict[str, Any]]] = {
         Statement.STATE: lambda: world.mine(world.fresh),
         Statement.START_STATE: lambda: world.mine(world.ready) | {"since": START},
@@ -97,8 +107,20 @@ def _parameters(world: World, statement: Statement) -> dict[str, Any]:
         Statement.SAVE_BATCH: lambda: {
             "attempt": world.answered.id,
             "batch": [  # a newer answer to the first question, an older one to the second
-                {"item": first, "response": json.dumps("c"), "answered": True, "seq": 4},
-                {"item": second, "response": json.dumps("a"), "answered": True, "seq": 2},
+                {
+                    "item": first,
+                    "response": json.dumps("c"),
+                    "answered": True,
+                    "seq": 4,
+                    "points": 0.0,
+                },
+                {
+                    "item": second,
+                    "response": json.dumps("a"),
+                    "answered": True,
+                    "seq": 2,
+                    "points": 1.0,
+                },
             ],
             "at": AT,
         },
@@ -110,7 +132,25 @@ def _parameters(world: World, statement: Statement) -> dict[str, Any]:
             "answered": True,
             "seq": 4,
             "saved_at": AT,
+            "points": 0.0,
         },
+        Statement.SUBMIT_STATE: lambda: world.mine(world.answered),
+        Statement.LOCK_PAPERS: lambda: {
+            "papers": [world.ready.id, world.answered.id, world.fresh.id]
+        },
+        Statement.SCORING_ROWS: lambda: {"papers": [world.answered.id, world.fresh.id]},
+        Statement.CLOSE: lambda: closing,
+        Statement.SCORE_ITEMS: lambda: {"attempt": world.answered.id},
+        Statement.CLOSE_AUDITED: lambda: (
+            closing
+            | pending_fields(
+                "attempt.submit",
+                actor=candidate,
+                object_type="Attempt",
+                object_id=world.answered.id,
+                after={"by_server": False, "score": 1.0, "final_score": 1.0},
+            )
+        ),
     }
     assert cases.keys() == set(Statement)  # a new statement needs its case here
     return cases[statement]()
@@ -149,6 +189,9 @@ def _written() -> Any:
     answers = db.session.execute(
         sa.select(Answer.__table__).order_by(Answer.attempt_question_id)
     ).all()
+    items = db.session.execute(
+        sa.select(AttemptQuestion.id, AttemptQuestion.awarded_points).order_by(AttemptQuestion.id)
+    ).all()
     pending = db.session.execute(
         sa.select(PendingAuditEntry.__table__).order_by(PendingAuditEntry.id)
     ).all()
@@ -158,6 +201,7 @@ def _written() -> Any:
             [dict(row._mapping) for row in attempts],
             without_id,
             [{k: v for k, v in row._mapping.items() if k != "id"} for row in pending],
+            [tuple(row) for row in items],
         )
     )
 
@@ -203,7 +247,7 @@ def test_every_statement_gives_the_same_values_both_ways(world):
         assert fast not in (None, 0, {}), statement  # each case finds rows
         assert _exact(fast) == _exact(orm), statement
         covered.add(statement)
-    postgresql_only = {Statement.START_AUDITED, Statement.SAVE_BATCH}
+    postgresql_only = {Statement.START_AUDITED, Statement.SAVE_BATCH, Statement.CLOSE_AUDITED}
     assert {s for s in Statement if s.dialects == {"postgresql"}} == postgresql_only
     if dialect == "postgresql":
         assert covered == set(Statement)
@@ -237,6 +281,31 @@ def test_the_adapted_rows_hold_the_orms_values(world):
             item.id: (item.version.type, item.version.data) for item in (first, third)
         }
         assert run(Statement.STATUS, {"attempt": world.fresh.id}) is AttemptStatus.IN_PROGRESS
+        submitting = run(Statement.SUBMIT_STATE, world.mine(world.answered))
+        assert _exact(submitting.paper) == _exact(_orm_paper(world.answered))
+        assert submitting.email == world.answered.application.candidate.email
+        locked = {"papers": [world.ready.id, world.answered.id, world.fresh.id]}
+        assert run(Statement.LOCK_PAPERS, locked) == sorted([world.answered.id, world.fresh.id])
+        scoring = run(Statement.SCORING_ROWS, {"papers": [world.answered.id]})
+        paper = scoring[world.answered.id]
+        assert _exact(paper.paper) == _exact(_orm_paper(world.answered))
+        assert paper.penalty is world.answered.penalty
+        assert [
+            (i.item, i.points, i.voided, i.awarded_points, i.type, i.answered, i.stored_points)
+            for i in paper.items
+        ] == [
+            (
+                item.id,
+                item.points,
+                item.voided,
+                item.awarded_points,
+                item.version.type,
+                item.answer.answered if item.answer else None,
+                item.answer.points if item.answer else None,
+            )
+            for item in (first, second, third)
+        ]
+        assert paper_scores_from_stored(paper) == paper_scores(world.answered)
 
 
 def test_a_paper_not_the_candidates_gives_no_row_both_ways(world):
@@ -269,6 +338,7 @@ def test_in_a_transaction_several_writes_are_one_transaction(world):
                     "answered": True,
                     "seq": seq,
                     "saved_at": AT,
+                    "points": 0.0,
                 },
             )
             assert kept == seq
@@ -304,4 +374,7 @@ def test_every_statement_is_built_for_each_of_its_databases():
         Statement.START_AUDITED,
         Statement.SAVE_BATCH,
         Statement.UPSERT,
+        Statement.CLOSE,
+        Statement.SCORE_ITEMS,
+        Statement.CLOSE_AUDITED,
     }

@@ -8,7 +8,8 @@ into the same Python values whichever way they came: from the driver (psycopg gi
 its string and a datetime in the connection's zone) or from SQLAlchemy (its column types: the
 enum, UTC). ``run_statements`` (``runner``) runs them: on PostgreSQL on the driver, in
 autocommit outside a transaction (where it refuses a second write, ``SecondWriteRefused``), on
-SQLite on the session's connection. The functions the views call are in ``paper``. No ORM, no
+SQLite on the session's connection. The functions the views call are in ``paper``; the
+submit and the server's closing, from the points stored with each answer, in ``submit``. No ORM, no
 user object. This package's names below are what the rest of exam/ imports."""
 
 from exam.exams.hotpath.adapters import (
@@ -37,6 +38,7 @@ from exam.exams.hotpath.runner import (
     run_statements,
 )
 from exam.exams.hotpath.statements import Statement
+from exam.exams.hotpath.submit import close_papers, paper_scores_from_stored, submit_paper
 
 __all__ = [
     "CONTACT_EVERY_SECONDS",
@@ -52,11 +54,14 @@ __all__ = [
     "StartRow",
     "Statement",
     "StatementRunner",
+    "close_papers",
     "compile_hot_statements",
     "open_paper",
+    "paper_scores_from_stored",
     "paper_state",
     "poll_paper",
     "run_statements",
     "save_answers",
+    "submit_paper",
     "touch_attempt",
 ]

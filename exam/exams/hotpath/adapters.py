@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from exam.exams.models import AttemptStatus, deadline
+from exam.exams.models import AttemptStatus, Penalty, deadline
 
 
 @dataclass
@@ -24,6 +24,7 @@ class PaperState:
 # --- the adapters' conversions ---------------------------------------------------------------
 
 _STATUS = {status.value: status for status in AttemptStatus}  # str or member -> member
+_PENALTY = {penalty.value: penalty for penalty in Penalty}
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -121,13 +122,16 @@ class PaperItems(NamedTuple):
     paper: PaperRow
     token_secret: str
     items: dict[int, tuple[str, Any]]  # item -> its question's (type, data)
+    points: dict[int, float]  # item -> the points it is worth on this paper
 
     @classmethod
     def from_rows(cls, rows: Sequence[Any]) -> PaperItems | None:
         if not rows:
             return None
-        items = {row.item: (row.type, row.data) for row in rows if row.item is not None}
-        return cls(PaperRow.from_row(rows[0]), rows[0].token_secret, items)
+        named = [row for row in rows if row.item is not None]
+        items = {row.item: (row.type, row.data) for row in named}
+        points = {row.item: row.points for row in named}
+        return cls(PaperRow.from_row(rows[0]), rows[0].token_secret, items, points)
 
 
 class PollRows(NamedTuple):
@@ -144,3 +148,68 @@ class PollRows(NamedTuple):
             return None
         answers = {row.item: row.seq for row in rows if row.item is not None}
         return cls(PaperRow.from_row(rows[0]), _utc(rows[0].last_seen_at), answers)
+
+
+class SubmitRow(NamedTuple):
+    """The candidate's own paper at Submit, its row locked (PostgreSQL), and who they are
+    for the audit trail."""
+
+    paper: PaperRow
+    email: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> SubmitRow:
+        return cls(PaperRow.from_row(row), row.email)
+
+
+class ItemToScore(NamedTuple):
+    item: int
+    points: float  # what the question is worth on this paper
+    voided: bool
+    awarded_points: float | None  # a mark given by people (an essay)
+    type: str
+    answered: bool | None  # None: no answer stored
+    stored_points: float | None  # the answer's points, scored when it was saved
+
+
+class PaperToScore(NamedTuple):
+    """What a paper's closing reads: its state, its penalty and each item in order."""
+
+    paper: PaperRow
+    penalty: Penalty
+    reprimand_percent: int
+    warning_percent: int
+    items: tuple[ItemToScore, ...]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any]) -> dict[int, PaperToScore]:
+        """One row per item, ordered by paper and position: each paper once, by id."""
+        papers: dict[int, PaperToScore] = {}
+        items: dict[int, list[ItemToScore]] = {}
+        for row in rows:
+            if row.attempt not in papers:
+                papers[row.attempt] = cls(
+                    PaperRow.from_row(row),
+                    _PENALTY[row.penalty],
+                    row.reprimand_percent,
+                    row.warning_percent,
+                    (),
+                )
+                items[row.attempt] = []
+            items[row.attempt].append(
+                ItemToScore(
+                    row.item,
+                    row.points,
+                    row.voided,
+                    row.awarded_points,
+                    row.type,
+                    row.answered,
+                    row.answer_points,
+                )
+            )
+        return {key: paper._replace(items=tuple(items[key])) for key, paper in papers.items()}
+
+
+def _ids(rows: Sequence[Any]) -> list[int]:
+    """The ids a statement returned, in its order."""
+    return [row.id for row in rows]

@@ -18,10 +18,14 @@ from exam.exams.hotpath.runner import StatementRunner, run_statements
 from exam.exams.hotpath.statements import Statement, _attempts
 from exam.exams.models import AttemptStatus
 from exam.exams.rules import CLOSED_MESSAGE, AnswerRefused, accepting_answers, is_answered
+from exam.exams.scoring import answer_points
 from exam.exams.tokens import decode_response
 from exam.extensions import db
 from exam.question_bank.qtypes import get_type
 from exam.question_bank.qtypes.base import InvalidResponse
+
+# A checked answer: (item, cleaned response, seq, the points it earns; None for an essay).
+_Checked = tuple[int, object, int, float | None]
 
 
 class NotYours(Exception):
@@ -146,7 +150,7 @@ def _checked_batch(
     at: dt.datetime,
     grace_seconds: int,
     bank_ids: bool,
-) -> tuple[PaperState, list[tuple[int, object, int]]]:
+) -> tuple[PaperState, list[_Checked]]:
     """The paper's state, and the batch's responses cleaned by their questions' types,
     the page's option tokens first translated back to the bank's ids (exam.exams.tokens)."""
     found = run(Statement.STATE_AND_ITEMS, paper)
@@ -166,12 +170,14 @@ def _checked_batch(
             response = get_type(qtype).clean_response(data, raw)
         except InvalidResponse:
             raise ValidationFailed([("response", _l("Câu trả lời không hợp lệ."))]) from None
-        values.append((item_id, response, seq))
+        # Scored now, while the key is at hand: the submit then only adds the points up.
+        points = answer_points(qtype, data, found.points[item_id], response)
+        values.append((item_id, response, seq, points))
     return state, values
 
 
 def _write_batch(
-    run: StatementRunner, attempt_id: int, values: list[tuple[int, object, int]], at: dt.datetime
+    run: StatementRunner, attempt_id: int, values: list[_Checked], at: dt.datetime
 ) -> dict[int, int]:
     """PostgreSQL: the batch in one statement (``_save_batch``)."""
     batch = [
@@ -180,11 +186,12 @@ def _write_batch(
             "response": json.dumps(response),  # cast back to JSON by the statement
             "answered": is_answered(response),
             "seq": seq,
+            "points": points,
         }
-        for item_id, response, seq in values
+        for item_id, response, seq, points in values
     ]
     stored = run(Statement.SAVE_BATCH, {"attempt": attempt_id, "batch": batch, "at": at})
-    missing = [item_id for item_id, _response, _seq in values if item_id not in stored]
+    missing = [item_id for item_id, *_saved in values if item_id not in stored]
     if missing and not stored:
         status = run(Statement.STATUS, {"attempt": attempt_id})
         if status != AttemptStatus.IN_PROGRESS:
@@ -192,12 +199,10 @@ def _write_batch(
     return _in_batch_order(values, stored | _stored_seqs(run, missing))
 
 
-def _write_each(
-    run: StatementRunner, values: list[tuple[int, object, int]], at: dt.datetime
-) -> dict[int, int]:
+def _write_each(run: StatementRunner, values: list[_Checked], at: dt.datetime) -> dict[int, int]:
     """SQLite: one upsert per answer, in the transaction that holds the write lock."""
     stored: dict[int, int] = {}
-    for item_id, response, seq in values:
+    for item_id, response, seq, points in values:
         kept = run(
             Statement.UPSERT,
             {
@@ -206,18 +211,17 @@ def _write_each(
                 "answered": is_answered(response),
                 "seq": seq,
                 "saved_at": at,
+                "points": points,
             },
         )
         if kept is not None:
             stored[item_id] = kept
-    missing = [item_id for item_id, _response, _seq in values if item_id not in stored]
+    missing = [item_id for item_id, *_saved in values if item_id not in stored]
     return _in_batch_order(values, stored | _stored_seqs(run, missing))
 
 
-def _in_batch_order(
-    values: list[tuple[int, object, int]], stored: dict[int, int]
-) -> dict[int, int]:
-    return {item_id: stored[item_id] for item_id, _response, _seq in values}
+def _in_batch_order(values: list[_Checked], stored: dict[int, int]) -> dict[int, int]:
+    return {item_id: stored[item_id] for item_id, *_saved in values}
 
 
 def _stored_seqs(run: StatementRunner, item_ids: list[int]) -> dict[int, int]:

@@ -58,7 +58,7 @@ def run_statements() -> Iterator[StatementRunner]:
         yield StatementRunner(cursor, autocommit=autocommit)
 
 
-_DRIVER_STATEMENTS: dict[tuple[Statement, int], DriverStatement] = {}
+_DRIVER_STATEMENTS: dict[tuple[Statement, tuple[tuple[str, int], ...]], DriverStatement] = {}
 _HOT_STATEMENTS = {
     "postgresql": (
         Statement.START_STATE,
@@ -89,14 +89,14 @@ def compile_hot_statements(dialect: str) -> None:
             _driver_statement(statement, items)
 
 
+_LISTS = ("items", "papers")  # the statements' expanding parameters ("IN")
+
+
 def _driver_statement(statement: Statement, parameters: dict[str, Any]) -> DriverStatement:
-    items = parameters.get("items")
-    size = list_size(len(items)) if items is not None else 0
-    key = (statement, size)
+    sizes = {name: list_size(len(parameters[name])) for name in _LISTS if name in parameters}
+    key = (statement, tuple(sorted(sizes.items())))
     if key not in _DRIVER_STATEMENTS:
         _DRIVER_STATEMENTS[key] = compile_for_driver(
-            statement.build("postgresql"),
-            db.session.get_bind().dialect,
-            {"items": size} if size else None,
+            statement.build("postgresql"), db.session.get_bind().dialect, sizes or None
         )
     return _DRIVER_STATEMENTS[key]

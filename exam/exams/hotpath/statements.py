@@ -18,10 +18,13 @@ from exam.exams.hotpath.adapters import (
     OpenPaperRow,
     PaperItems,
     PaperRow,
+    PaperToScore,
     PollRows,
     StartRow,
+    SubmitRow,
     _count,
     _first,
+    _ids,
     _kept_seq,
     _seq_by_item,
     _status,
@@ -37,6 +40,7 @@ from exam.exams.models import (
     WrongSessionCode,
 )
 from exam.question_bank.models import QuestionVersion
+from exam.question_bank.qtypes import registered_types
 
 _attempts = Attempt.__table__
 _sessions = ExamSession.__table__
@@ -65,6 +69,12 @@ class Statement(enum.Enum):
     STORED_SEQS = "stored_seqs"
     STATUS = "status"
     UPSERT = "upsert"
+    SUBMIT_STATE = "submit_state"
+    LOCK_PAPERS = "lock_papers"
+    SCORING_ROWS = "scoring_rows"
+    CLOSE = "close"
+    SCORE_ITEMS = "score_items"
+    CLOSE_AUDITED = "close_audited"
 
     @property
     def writes(self) -> bool:
@@ -99,6 +109,7 @@ _SPECS: dict[Statement, _Spec] = {}
 _STATEMENTS: dict[tuple[str, Statement], sa.Executable] = {}
 _BOTH = frozenset({"postgresql", "sqlite"})
 _ITEMS = sa.bindparam("items", expanding=True)
+_PAPERS = sa.bindparam("papers", expanding=True)
 
 
 def _defines(
@@ -237,6 +248,7 @@ def _state_and_items(dialect: str) -> sa.Executable:
             *_paper_columns(),
             _attempts.c.token_secret,
             _items.c.id.label("item"),
+            _items.c.points,
             _versions.c.type,
             _versions.c.data,
         )
@@ -281,7 +293,7 @@ def _upsert(dialect: str) -> sa.Executable:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    columns = ("attempt_question_id", "response", "answered", "seq", "saved_at")
+    columns = ("attempt_question_id", "response", "answered", "seq", "saved_at", "points")
     values = {name: sa.bindparam(name, type_=_answers.c[name].type) for name in columns}
     return _keeping_the_higher_seq(insert(_answers).values(values)).returning(_answers.c.seq)
 
@@ -296,6 +308,7 @@ def _keeping_the_higher_seq(statement: Any) -> Any:
             "answered": statement.excluded.answered,
             "seq": statement.excluded.seq,
             "saved_at": statement.excluded.saved_at,
+            "points": statement.excluded.points,
         },
         where=_answers.c.seq < statement.excluded.seq,
     )
@@ -333,6 +346,7 @@ def _save_batch(dialect: str) -> sa.Executable:
             sa.column("response", sa.Text),  # the response's JSON text, kept as sent
             sa.column("answered", sa.Boolean),
             sa.column("seq", sa.BigInteger),
+            sa.column("points", sa.Float),
         )
         .render_derived(name="batch", with_types=True)
     )
@@ -342,13 +356,146 @@ def _save_batch(dialect: str) -> sa.Executable:
         batch.c.answered,
         batch.c.seq,
         sa.bindparam("at", type_=_answers.c.saved_at.type),
+        batch.c.points,
     ).select_from(paper.join(batch, sa.true()))
     statement = insert(_answers).from_select(
-        ["attempt_question_id", "response", "answered", "seq", "saved_at"], rows
+        ["attempt_question_id", "response", "answered", "seq", "saved_at", "points"], rows
     )
     return _keeping_the_higher_seq(statement).returning(
         _answers.c.attempt_question_id, _answers.c.seq
     )
+
+
+# --- submitting and closing: the points were scored when each answer was saved --------------
+
+
+def _locked(statement: sa.Select, dialect: str) -> sa.Select:
+    """PostgreSQL: the papers' rows taken for update, so that saves in flight (which hold
+    them with a shared lock, ``_save_batch``) finish first and the next statement reads
+    what they wrote; SQLite's writer already holds the database's write lock."""
+    return statement.with_for_update(of=_attempts) if dialect == "postgresql" else statement
+
+
+@_defines(Statement.SUBMIT_STATE, _first(SubmitRow.from_row))
+def _submit_state(dialect: str) -> sa.Executable:
+    statement = sa.select(*_paper_columns(), _users.c.email).select_from(_paper()).where(_mine())
+    return _locked(statement, dialect)
+
+
+@_defines(Statement.LOCK_PAPERS, _ids)
+def _lock_papers(dialect: str) -> sa.Executable:
+    """The server's closing of a batch: its papers still in progress, taken in the order
+    of their ids (two closings never wait on each other in a circle)."""
+    statement = (
+        sa.select(_attempts.c.id)
+        .where(
+            _attempts.c.id.in_(_PAPERS),
+            _attempts.c.status == AttemptStatus.IN_PROGRESS.value,
+        )
+        .order_by(_attempts.c.id)
+    )
+    return _locked(statement, dialect)
+
+
+@_defines(Statement.SCORING_ROWS, PaperToScore.from_rows)
+def _scoring_rows(dialect: str) -> sa.Executable:
+    """Everything a paper's score needs, one row per item: no version's data, no
+    response, only the points each answer was given when it was saved."""
+    rows = (
+        _attempts.join(_sessions, _sessions.c.id == _attempts.c.session_id)
+        .join(_tests, _tests.c.id == _attempts.c.test_id)
+        .join(_items, _items.c.attempt_id == _attempts.c.id)
+        .join(_versions, _versions.c.id == _items.c.question_version_id)
+        .outerjoin(_answers, _answers.c.attempt_question_id == _items.c.id)
+    )
+    return (
+        sa.select(
+            _attempts.c.id.label("attempt"),
+            *_paper_columns(),
+            _attempts.c.penalty,
+            _tests.c.reprimand_percent,
+            _tests.c.warning_percent,
+            _items.c.id.label("item"),
+            _items.c.points,
+            _items.c.voided,
+            _items.c.awarded_points,
+            _versions.c.type,
+            _answers.c.answered,
+            _answers.c.points.label("answer_points"),
+        )
+        .select_from(rows)
+        .where(_attempts.c.id.in_(_PAPERS))
+        .order_by(_attempts.c.id, _items.c.position)
+    )
+
+
+@_defines(Statement.CLOSE, _count, writes=True)
+def _close(dialect: str) -> sa.Executable:
+    """A paper in progress submitted with its score (added up in Python from the points
+    stored with its answers, ``exam.exams.scoring.scores_of``)."""
+    at = sa.bindparam("at", type_=_attempts.c.updated_at.type)
+    return (
+        sa.update(_attempts)
+        .where(
+            _attempts.c.id == sa.bindparam("attempt"),
+            _attempts.c.status == AttemptStatus.IN_PROGRESS.value,
+        )
+        .values(
+            status=AttemptStatus.SUBMITTED.value,
+            submitted_at=sa.bindparam("submitted", type_=_attempts.c.submitted_at.type),
+            submitted_by_server=sa.bindparam("by_server", type_=sa.Boolean),
+            score=sa.bindparam("paper_score", type_=_attempts.c.score.type),
+            final_score=sa.bindparam("paper_final_score", type_=_attempts.c.final_score.type),
+            updated_at=at,
+        )
+        .returning(_attempts.c.id)
+    )
+
+
+def _auto_scored_types() -> list[sa.ColumnElement]:
+    """The types scored by their key, written into the statement (the registry's names)."""
+    names = sorted(name for name, kind in registered_types().items() if kind.auto_scored)
+    if not all(name.isidentifier() for name in names):
+        raise RuntimeError(f"a question type's name cannot be written into SQL: {names}")
+    return [sa.literal_column(f"'{name}'") for name in names]
+
+
+@_defines(Statement.SCORE_ITEMS, _count, writes=True)
+def _score_items(dialect: str) -> sa.Executable:
+    """Each item's points on the closed paper, as ``rescore`` gives them: a voided item all
+    of its points, an item scored by its key its answer's stored points (0 unanswered); an
+    essay keeps its mark (none yet)."""
+    stored = (
+        sa.select(_answers.c.points)
+        .where(_answers.c.attempt_question_id == _items.c.id)
+        .scalar_subquery()
+    )
+    by_key = sa.exists().where(
+        _versions.c.id == _items.c.question_version_id,
+        _versions.c.type.in_(_auto_scored_types()),
+    )
+    return (
+        sa.update(_items)
+        .where(_items.c.attempt_id == sa.bindparam("attempt"), sa.or_(_items.c.voided, by_key))
+        .values(
+            awarded_points=sa.case(
+                (_items.c.voided, _items.c.points),
+                else_=sa.func.coalesce(stored, sa.literal(0.0, sa.Float)),
+            )
+        )
+        .returning(_items.c.id)
+    )
+
+
+@_defines(Statement.CLOSE_AUDITED, _count, writes=True, dialects=frozenset({"postgresql"}))
+def _close_audited(dialect: str) -> sa.Executable:
+    """PostgreSQL: the paper closed, its items' points and its pending audit entry in one
+    statement (the items' update runs as a statement of the WITH, after the paper's)."""
+    closed = _close(dialect).cte("closed")
+    scored = (
+        _score_items(dialect).where(_items.c.attempt_id.in_(sa.select(closed.c.id))).cte("scored")
+    )
+    return insert_pending_for(closed).add_cte(scored).returning(sa.literal_column("id"))
 
 
 if _SPECS.keys() != set(Statement):  # every statement is built by one function above

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,7 +18,7 @@ from exam.core.errors import DomainError
 from exam.core.forms import populate_errors
 from exam.core.views import commit_after, refused, run_operation
 from exam.exams.forms import StartForm
-from exam.exams.hotpath import NotYours, OpenPaper, open_paper
+from exam.exams.hotpath import NotYours, OpenPaper, open_paper, submit_paper
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, ReviewOption
 from exam.exams.queries import media_on_paper, review_opens_at
 from exam.exams.rendering import body_context, key_words, response_words
@@ -28,7 +28,6 @@ from exam.exams.sitting import (
     load_paper,
     note_wrong_code,
     start_paper,
-    submit_attempt,
 )
 from exam.exams.views.blueprint import bp
 from exam.exams.views.common import (
@@ -163,13 +162,33 @@ def start(attempt_id: int) -> Response | tuple[str, int] | tuple[str, int, dict[
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
-@login_required
 def submit(attempt_id: int) -> Response:
-    attempt = own_attempt_closed_if_expired(attempt_id)
-    run_operation(
-        lambda: submit_attempt(attempt, actor=current_user, at=utcnow()), _("Đã nộp bài.")
-    )
-    return redirect(url_for("exams.attempt", attempt_id=attempt.id))
+    """Submitting: scored from the points stored with each answer (``submit_paper``), no
+    ORM. A paper whose time and grace are over is closed by the server instead."""
+    candidate_id = signed_in_candidate()
+    if candidate_id is None:
+        return login_manager.unauthorized()
+    try:
+        submitted = commit_after(
+            lambda: submit_paper(
+                attempt_id,
+                candidate_id,
+                session_token=signed_in_token(),
+                at=utcnow(),
+                grace_seconds=answer_grace(),
+            ),
+            write_lock=True,
+        )
+    except NotYours:
+        abort(404)
+    except DomainError as error:
+        flash(error.message, "danger")
+    else:
+        if submitted:
+            flash(_("Đã nộp bài."), "success")
+        else:
+            flash(_("Bài thi đã được nộp."), "danger")
+    return redirect(url_for("exams.attempt", attempt_id=attempt_id))
 
 
 @bp.post("/attempts/<int:attempt_id>/acknowledge")
