@@ -8,9 +8,8 @@ Submitting or closing a paper then only adds up the stored points (issue 17: the
 rush). Every answer already saved is scored here by its question's key, as the save path
 scores it (exam.exams.scoring.answer_points); essays keep None.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b7d3e5f1a2c9'
@@ -46,7 +45,9 @@ def upgrade():
     )
     connection = op.get_bind()
     rows = connection.execute(
-        sa.select(answers.c.id, answers.c.response, items.c.points, versions.c.type, versions.c.data)
+        sa.select(
+            answers.c.id, answers.c.response, items.c.points, versions.c.type, versions.c.data
+        )
         .join(items, items.c.id == answers.c.attempt_question_id)
         .join(versions, versions.c.id == items.c.question_version_id)
     ).all()
