@@ -379,6 +379,10 @@ def test_the_minutes_read_back_with_attendance_order_times_declarations_incident
     assert "không chấm thí sinh này" in text
     assert "Kê khai không có quan hệ gia đình với thí sinh nào." in text
     assert "10/12/2026 08:40: Máy chiếu hỏng, thay máy khác." in text
+    # The signature lines: the head, and the other member present (not the one absent).
+    signing = text[text.index("CÁC THÀNH VIÊN") : text.index("Nơi nhận")]
+    assert room.user(1).full_name in signing
+    assert room.user(2).full_name not in signing
     # The annex: each member's points for the first candidate, none for the second yet.
     assert "PHỤ LỤC" in text.upper()
     assert "80,00" in text
