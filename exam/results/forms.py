@@ -7,7 +7,8 @@ from wtforms import FieldList, Form, FormField, RadioField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from exam.core.forms import PageForm, WholeNumberField
+from exam.core.forms import MultiCheckboxField, PageForm, WholeNumberField
+from exam.core.i18n import format_date
 from exam.results.formula import FormulaSpec, PartSpec, preset_spec
 from exam.results.models import FormulaPreset, PartKind
 from exam.rounds.models import Round
@@ -123,3 +124,28 @@ def part_scores_form(application_ids: list[int]) -> PageForm:
 
 def score_field(application_id: int) -> str:
     return f"score_{application_id}"
+
+
+class TieForm(PageForm):
+    """The Council's vote on a tie at the winning line: whom it chose, and the meeting's
+    item that records the vote."""
+
+    winner_ids = MultiCheckboxField(
+        _l("Người trúng tuyển theo biểu quyết của Hội đồng"), coerce=int
+    )
+    item_id = SelectField(_l("Mục biểu quyết trong biên bản họp Hội đồng"), coerce=int)
+
+
+def tie_form(pending: list, items: list) -> TieForm:
+    form = TieForm(prefix="tie")
+    form.winner_ids.choices = [
+        SelectChoice(row.id, row.application.candidate.full_name) for row in pending
+    ]
+    form.item_id.choices = [
+        SelectChoice(
+            item.id,
+            f"{format_date(item.meeting.held_at)} — {item.number}. {item.title}",
+        )
+        for item in items
+    ]
+    return form

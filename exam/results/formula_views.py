@@ -1,5 +1,5 @@
-"""The board's pages for the round's formula and a further part's scores (routes on the
-results' blueprint, imported by the app factory)."""
+"""The board's pages for the round's formula, a further part's scores and the Council's vote
+on a tie (routes on the results' blueprint, imported by the app factory)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from exam.candidates.queries import eligible_applications
 from exam.core.auth import get_or_404
 from exam.core.db import utcnow
 from exam.core.views import refused, run_operation
-from exam.results.forms import FormulaForm, part_scores_form, score_field
+from exam.results.forms import FormulaForm, part_scores_form, score_field, tie_form
 from exam.results.formula import (
     describe,
     enter_part_scores,
@@ -21,9 +21,11 @@ from exam.results.formula import (
     set_formula,
 )
 from exam.results.models import FormulaPart, PartKind
-from exam.results.permissions import can_set_formula
+from exam.results.permissions import can_compute_results, can_set_formula
+from exam.results.queries import latest_ranking
+from exam.results.ties import council_items, settle_tie
 from exam.results.views import bp
-from exam.rounds.models import Round
+from exam.rounds.models import Position, Round
 from exam.rounds.permissions import ensure_in_round
 
 
@@ -89,3 +91,27 @@ def part_scores(round_id: int, part_id: int) -> str | Response:
         rows=[(a, form[score_field(a.id)]) for a in applications],
         form=form,
     )
+
+
+@bp.post("/positions/<int:position_id>/results/ties")
+@login_required
+def settle(position_id: int) -> Response:
+    """Record the Council's adopted vote on a tie at the winning line of the latest ranking."""
+    position = get_or_404(Position, position_id)
+    ensure_in_round(can_compute_results(current_user, position.round), current_user, position.round)
+    page = url_for("results.show", position_id=position.id)
+    ranking = latest_ranking(position.id)
+    if ranking is None or not ranking.pending_rows:
+        return redirect(page)
+    items = council_items(position.round_id)
+    form = tie_form(ranking.pending_rows, items)
+    if form.validate_on_submit():
+        pending = {row.id: row for row in ranking.pending_rows}
+        winners = [pending[i] for i in form.winner_ids.data or [] if i in pending]
+        item = next(i for i in items if i.id == form.item_id.data)
+        run_operation(
+            lambda: settle_tie(ranking, winners, item=item, actor=current_user, at=utcnow()),
+            _("Đã ghi quyết định của Hội đồng về thí sinh bằng điểm."),
+            form,
+        )
+    return refused(form, page) or redirect(page)
