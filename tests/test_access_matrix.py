@@ -217,6 +217,9 @@ GET_MATRIX = [
     # The rater statistics: the Council's and the supervisors', once every sheet is sealed.
     ("/panels/{panel_id}/statistics", [302, 404, 404, 404, 404, 404, 404, 404]),
     ("/positions/{position_id}/results", [302, 404, 404, 403, 403, 404, 200, 200]),
+    # The round's results formula (issue 16): its Council only (the supervisors read it on the
+    # results page).
+    ("/rounds/{round_id}/formula", [302, 404, 404, 403, 403, 404, 200, 403]),
     ("/positions/{position_id}/results.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     # Rounds, candidates and eligibility (issue 3)
     ("/rounds/{draft_round_id}/edit", [302, 404, 404, 403, 403, 404, 200, 403]),
@@ -300,6 +303,8 @@ POST_DENIALS = [
     ("/attempts/{attempt_id}/incidents", {"board_admin"}),
     ("/attempts/{attempt_id}/retake", {"board_admin"}),
     ("/positions/{position_id}/results/compute", {"board_admin"}),
+    ("/rounds/{round_id}/formula", {"board_admin"}),
+    ("/positions/{position_id}/results/ties", {"board_admin"}),
     ("/rounds/{draft_round_id}/edit", {"board_admin"}),
     ("/rounds/units/new", {"board_admin"}),
     ("/rounds/positions/{position_id}/edit", {"board_admin"}),
