@@ -22,8 +22,9 @@ from exam.panels.attendance import attendance_of, incidents_of
 from exam.panels.models import Panel, PanelRole, ScoreSheet
 from exam.panels.queries import (
     all_sealed,
+    criteria_for,
     declarations_of,
-    guide_of,
+    guide_for,
     interview_list,
     panel_score,
     sealed_sheets,
@@ -85,7 +86,7 @@ def sheet_document(sheet: ScoreSheet) -> dict:
     with force_locale("vi"):
         member, application = sheet.member, sheet.application
         panel = member.panel
-        guide = guide_of(panel.position.round)
+        guide = guide_for(application.position)  # its own criteria, else the round's
         paper = SheetPaper(
             document=_frame(
                 panel,
@@ -234,8 +235,6 @@ def _cells(
 
 
 def _annex(panel: Panel, applications: list) -> tuple[AnnexSheet, ...]:
-    guide = guide_of(panel.position.round)
-    criteria = list(guide.criteria) if guide else []
     names = tuple(m.user.full_name for m in panel.members)
     declared = {m.id: declarations_of(m) for m in panel.members}
     sheets = []
@@ -256,7 +255,7 @@ def _annex(panel: Panel, applications: list) -> tuple[AnnexSheet, ...]:
                     panel, by_member, recused, lambda s, key=str(c.id): points(s.points.get(key))
                 ),
             )
-            for c in criteria
+            for c in criteria_for(application)  # its position's guide, else the round's
         )
         score = panel_score(panel, application) if sealed else None
         sheets.append(

@@ -166,18 +166,33 @@ class Declaration(db.Model):
         return self.relation != Relation.NONE
 
 
+ROUND_GUIDE = sa.text("position_id IS NULL")
+
+
 class InterviewGuide(db.Model):
-    """The round's marking guide (hướng dẫn chấm): its criteria, the minimum of sheets per
-    candidate counted after recusals, and whether the panel score drops the extremes."""
+    """A marking guide (hướng dẫn chấm): the round's (``position_id`` NULL: its criteria, the
+    minimum of sheets per candidate counted after recusals, and whether the panel score drops
+    the extremes), or a position's own criteria, which its candidates are scored by instead
+    of the round's (the minimum and the trimmed mean stay the round's)."""
 
     __tablename__ = "interview_guides"
     __table_args__ = (
-        sa.UniqueConstraint("round_id"),
+        sa.UniqueConstraint("position_id"),  # a position's own guide, at most one
+        sa.Index(  # one guide of the round itself
+            "uq_interview_guides_round_guide",
+            "round_id",
+            unique=True,
+            sqlite_where=ROUND_GUIDE,
+            postgresql_where=ROUND_GUIDE,
+        ),
         sa.CheckConstraint("min_sheets >= 1", name="min_sheets_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    position_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("positions.id", ondelete="CASCADE"), nullable=True
+    )
     min_sheets: Mapped[int] = mapped_column(default=2)
     trimmed_mean: Mapped[bool] = mapped_column(default=False)
 

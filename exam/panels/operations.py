@@ -31,12 +31,14 @@ from exam.panels.models import (
 )
 from exam.panels.queries import (
     awaits_ruling,
+    criteria_for,
     declarations_of,
     guide_of,
     has_declared_all,
     interview_list,
     is_recused,
     panel_of_position,
+    position_guide,
     sealed_sheets,
     sheet_of,
 )
@@ -189,9 +191,9 @@ def _writable_sheet(member: PanelMember, application: Application) -> ScoreSheet
     return sheet
 
 
-def _criteria(member: PanelMember) -> list[Criterion]:
-    guide = guide_of(member.panel.position.round)
-    return list(guide.criteria) if guide else []
+def _criteria(application: Application) -> list[Criterion]:
+    """The criteria of the candidate's position: its own guide's, else the round's."""
+    return criteria_for(application)
 
 
 def save_draft(
@@ -205,7 +207,7 @@ def save_draft(
 ) -> ScoreSheet:
     """Keep what the member has written so far (not sealed, read by nobody else)."""
     _check_can_score(member, application, actor)
-    points, total = parse_points(_criteria(member), raw_points, complete=False)
+    points, total = parse_points(_criteria(application), raw_points, complete=False)
     sheet = _writable_sheet(member, application)
     if sheet is None:
         sheet = ScoreSheet(member=member, application=application, submitted_at=None)
@@ -224,9 +226,10 @@ def seal_sheet(
     actor: User,
     at: dt.datetime,
 ) -> ScoreSheet:
-    """Seal the member's sheet with a point for every criterion of the round's guide."""
+    """Seal the member's sheet with a point for every criterion of the guide of the
+    candidate's position (its own, else the round's)."""
     _check_can_score(member, application, actor)
-    criteria = _criteria(member)
+    criteria = _criteria(application)
     if not criteria:
         raise DomainError(_l("Kỳ thi chưa có hướng dẫn chấm với các tiêu chí."))
     points, total = parse_points(criteria, raw_points, complete=True)
@@ -275,7 +278,7 @@ def record_panel_score(
     """One signed sheet per member and candidate with a single total, where the round has
     no marking guide with criteria (phiếu kín), during the interviews only."""
     _check_can_score(member, application, actor)
-    if _criteria(member):
+    if _criteria(application):
         raise DomainError(_l("Kỳ thi chấm theo tiêu chí: cho điểm từng tiêu chí."))
     _writable_sheet(member, application)
     score = parse_score(raw_score)
@@ -400,10 +403,14 @@ def set_guide(
     min_sheets: int = 2,
     trimmed_mean: bool = False,
     actor: User,
+    position: Position | None = None,
 ) -> InterviewGuide:
-    """The round's marking guide: criteria (title, maximum, descriptor) whose maxima sum to
-    exactly 100; changed only until the first sheet is written."""
+    """The round's marking guide, or (``position``) a position's own criteria: criteria
+    (title, maximum, descriptor) whose maxima sum to exactly 100; changed only until the
+    first sheet it applies to is written (the round's: any sheet of the round)."""
     require_stage(round_, *_UNTIL_INTERVIEWS, action=_l("sửa hướng dẫn chấm"))
+    if position is not None and position.round_id != round_.id:
+        raise DomainError(_l("Vị trí này thuộc kỳ thi khác."))
     errors: list[tuple[str | None, str]] = []
     criteria: list[Criterion] = []
     for number, (title, raw_max, descriptor) in enumerate(rows, start=1):
@@ -441,39 +448,62 @@ def set_guide(
         errors.append(("min_sheets", _l("Số phiếu tối thiểu phải từ 1 trở lên.")))
     if errors:
         raise ValidationFailed(errors)
-    if db.session.scalar(
-        sa.select(ScoreSheet.id)
-        .join(PanelMember)
-        .join(Panel)
-        .join(Position, Position.id == Panel.position_id)
-        .where(Position.round_id == round_.id)
-        .limit(1)
-    ):
+    if _sheets_under(round_, position):
         raise DomainError(_l("Đã có phiếu chấm: hướng dẫn chấm không sửa được nữa."))
-    guide = guide_of(round_)
+    guide = guide_of(round_) if position is None else position_guide(position)
     before = None
     if guide is None:
-        guide = InterviewGuide(round_id=round_.id)
+        guide = InterviewGuide(
+            round_id=round_.id, position_id=position.id if position is not None else None
+        )
         db.session.add(guide)
     else:
         before = {"criteria": [[c.title, c.max_points] for c in guide.criteria]}
         guide.criteria.clear()
         db.session.flush()
-    guide.min_sheets, guide.trimmed_mean = min_sheets, trimmed_mean
+    if position is None:  # a position's guide has its criteria only (the class's docstring)
+        guide.min_sheets, guide.trimmed_mean = min_sheets, trimmed_mean
     guide.criteria.extend(criteria)
     db.session.flush()
+    after: dict = {"criteria": [[c.title, c.max_points] for c in criteria]}
+    if position is None:
+        after |= {"min_sheets": min_sheets, "trimmed_mean": trimmed_mean}
+    else:
+        after["position_id"] = position.id
+    record("panel.guide", guide, actor=actor, before=before, after=after)
+    return guide
+
+
+def _sheets_under(round_: Round, position: Position | None) -> bool:
+    """A sheet (draft or sealed) the guide applies to exists: for a position's guide, a
+    sheet for one of its candidates; for the round's, any sheet of the round."""
+    query = sa.select(ScoreSheet.id).join(Application, Application.id == ScoreSheet.application_id)
+    if position is None:
+        query = query.where(Application.round_id == round_.id)
+    else:
+        query = query.where(Application.position_id == position.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def drop_position_guide(position: Position, *, actor: User) -> None:
+    """The position goes back to the round's guide, until its first sheet."""
+    require_stage(position.round, *_UNTIL_INTERVIEWS, action=_l("sửa hướng dẫn chấm"))
+    guide = position_guide(position)
+    if guide is None:
+        raise DomainError(_l("Vị trí này không có hướng dẫn chấm riêng."))
+    if _sheets_under(position.round, position):
+        raise DomainError(_l("Đã có phiếu chấm: hướng dẫn chấm không sửa được nữa."))
     record(
-        "panel.guide",
+        "panel.guide_drop",
         guide,
         actor=actor,
-        before=before,
-        after={
-            "criteria": [[c.title, c.max_points] for c in criteria],
-            "min_sheets": min_sheets,
-            "trimmed_mean": trimmed_mean,
+        before={
+            "position_id": position.id,
+            "criteria": [[c.title, c.max_points] for c in guide.criteria],
         },
     )
-    return guide
+    db.session.delete(guide)
+    db.session.flush()
 
 
 def replace_member(member: PanelMember, new_user: User, reason: str, *, actor: User) -> PanelMember:

@@ -12,6 +12,7 @@ from exam.candidates.queries import eligible_applications
 from exam.exams.queries import passed_test, tests_of_round
 from exam.extensions import db
 from exam.panels.models import (
+    Criterion,
     Declaration,
     InterviewGuide,
     Panel,
@@ -78,9 +79,32 @@ def sheets_for_application(application: Application) -> list[ScoreSheet]:
 
 
 def guide_of(round_: Round) -> InterviewGuide | None:
+    """The round's own marking guide (its minimum of sheets and trimmed mean, and the
+    criteria of every position without a guide of its own)."""
     return db.session.scalars(
-        sa.select(InterviewGuide).where(InterviewGuide.round_id == round_.id)
+        sa.select(InterviewGuide).where(
+            InterviewGuide.round_id == round_.id, InterviewGuide.position_id.is_(None)
+        )
     ).first()
+
+
+def position_guide(position: Position) -> InterviewGuide | None:
+    """The position's own marking guide, if it has one."""
+    return db.session.scalars(
+        sa.select(InterviewGuide).where(InterviewGuide.position_id == position.id)
+    ).first()
+
+
+def guide_for(position: Position) -> InterviewGuide | None:
+    """The guide whose criteria score the position's candidates: its own, else the
+    round's."""
+    return position_guide(position) or guide_of(position.round)
+
+
+def criteria_for(application: Application) -> list[Criterion]:
+    """The criteria a sheet for ``application`` gives points to (none: a single total)."""
+    guide = guide_for(application.position)
+    return list(guide.criteria) if guide else []
 
 
 def min_sheets_of(round_: Round) -> int:

@@ -45,6 +45,7 @@ from exam.panels.operations import (
     add_position,
     create_panel,
     declare,
+    drop_position_guide,
     record_panel_score,
     reopen_sheet,
     replace_member,
@@ -63,6 +64,7 @@ from exam.panels.permissions import (
 from exam.panels.queries import (
     all_sealed,
     awaits_ruling,
+    criteria_for,
     declarations_of,
     guide_of,
     has_declared_all,
@@ -72,10 +74,11 @@ from exam.panels.queries import (
     panel_of_position,
     panel_score,
     panels_of_member,
+    position_guide,
     sealed_sheets,
     sheet_of,
 )
-from exam.rounds.models import Round
+from exam.rounds.models import Position, Round
 from exam.rounds.permissions import INTERVIEW, ensure_in_round
 from exam.rounds.seats import rounds_seated
 
@@ -225,8 +228,7 @@ def _seat_and_application(panel_id: int, application_id: int) -> tuple:
 @login_required
 def score(panel_id: int, application_id: int) -> str | Response:
     panel, seat, application = _seat_and_application(panel_id, application_id)
-    guide = guide_of(panel.position.round)
-    criteria = list(guide.criteria) if guide else []
+    criteria = criteria_for(application)  # its position's guide, else the round's
     sheet = sheet_of(seat, application)
     context = {
         "panel": panel,
@@ -374,13 +376,12 @@ def sheets(panel_id: int, application_id: int) -> str:
     ensure(application in interview_list(panel), hide=True)
     ensure(all_sealed(panel, application), hide=True)
     seat = membership(current_user, panel)
-    guide = guide_of(panel.position.round)
     return render_template(
         "panels/sheets.html",
         panel=panel,
         application=application,
         sheets=sealed_sheets(panel, application),
-        criteria=list(guide.criteria) if guide else [],
+        criteria=criteria_for(application),
         is_head=seat is not None and seat.role == PanelRole.CHAIR,
         awaits=awaits_ruling(panel, application),
         ruling=latest_ruling(panel, application),
@@ -446,26 +447,58 @@ def spread(panel_id: int, application_id: int) -> Response:
 @bp.route("/rounds/<int:round_id>/panels/guide", methods=["GET", "POST"])
 @login_required
 def guide(round_id: int) -> str | Response:
-    """The round's marking guide, edited by the board; the legal example prefilled."""
+    """The round's marking guide, or (``?position=<id>``) a position's own criteria, edited by
+    the board; the guide in force (else the legal example) prefilled."""
     round_ = get_or_404(Round, round_id)
     ensure_in_round(can_manage_panels(current_user, round_), current_user, round_)
-    current = guide_of(round_)
+    position = _guide_position(round_)
+    own = position_guide(position) if position else None
     form = GuideForm()
+    if position is not None:  # a position's guide holds criteria only
+        del form.min_sheets, form.trimmed_mean
     if request.method == "GET":
-        prefill_guide(form, current)
+        prefill_guide(form, own or guide_of(round_))
     if form.validate_on_submit():
         rows = guide_rows(form)
         done = run_operation(
             lambda: set_guide(
                 round_,
                 rows,
-                min_sheets=form.min_sheets.data or 2,
-                trimmed_mean=bool(form.trimmed_mean.data),
+                min_sheets=(form.min_sheets.data or 2) if form.min_sheets else 2,
+                trimmed_mean=bool(form.trimmed_mean and form.trimmed_mean.data),
                 actor=current_user,
+                position=position,
             ),
             _("Đã lưu hướng dẫn chấm."),
             form,
         )
         if done:
-            return redirect(url_for("panels.guide", round_id=round_.id))
-    return refused(form) or render_template("panels/guide.html", form=form, round=round_)
+            return redirect(request.full_path if position else request.path)
+    return refused(form) or render_template(
+        "panels/guide.html", form=form, round=round_, position=position, own=own
+    )
+
+
+def _guide_position(round_: Round) -> Position | None:
+    """The position named by ``?position=``, one of the round's (else 404)."""
+    position_id = request.args.get("position", type=int)
+    if position_id is None:
+        return None
+    position = get_or_404(Position, position_id)
+    ensure(position.round_id == round_.id, hide=True)
+    return position
+
+
+@bp.post("/rounds/<int:round_id>/panels/guide/positions/<int:position_id>/drop")
+@login_required
+def drop_guide(round_id: int, position_id: int) -> Response:
+    """The position goes back to the round's guide."""
+    round_ = get_or_404(Round, round_id)
+    ensure_in_round(can_manage_panels(current_user, round_), current_user, round_)
+    position = get_or_404(Position, position_id)
+    ensure(position.round_id == round_.id, hide=True)
+    run_operation(
+        lambda: drop_position_guide(position, actor=current_user),
+        _("Vị trí này dùng lại hướng dẫn chấm chung của kỳ thi."),
+    )
+    return redirect(url_for("panels.guide", round_id=round_.id, position=position.id))
