@@ -5,12 +5,14 @@ the minutes, and the rater statistics for the Council."""
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from exam.core.auth import ensure, get_or_404
 from exam.core.db import utcnow
+from exam.core.i18n import to_local
 from exam.core.pdf import render_pdf
 from exam.core.views import refused, run_operation
 from exam.panels import media
@@ -23,6 +25,7 @@ from exam.panels.attendance import (
 from exam.panels.documents import minutes_document, sheet_document
 from exam.panels.models import Panel, PanelMember, ScoreSheet
 from exam.panels.permissions import can_view_panel
+from exam.panels.rater_statistics import panel_statistics
 from exam.panels.record_forms import IncidentForm, ScanForm
 from exam.panels.scans import (
     attach_scan,
@@ -33,7 +36,6 @@ from exam.panels.scans import (
 )
 from exam.panels.session_views import UPLOAD_OVERHEAD
 from exam.panels.sessions import runs_session
-from exam.panels.rater_statistics import panel_statistics
 from exam.panels.views import bp
 from exam.rounds.permissions import oversees
 
@@ -153,6 +155,8 @@ def session_record(panel_id: int) -> str | Response:
         )
         if done:
             return redirect(url_for("panels.session_record", panel_id=panel.id))
+    if not form.is_submitted():  # the secretary writes it down as it happens
+        form.occurred_at.data = to_local(utcnow()).replace(tzinfo=None, second=0, microsecond=0)
     return refused(form) or render_template(
         "panels/record.html",
         panel=panel,
@@ -200,4 +204,5 @@ def statistics(panel_id: int) -> str:
     ensure(oversees(current_user, panel.position.round), hide=True)
     found = panel_statistics(panel)
     ensure(found is not None, hide=True)
-    return render_template("panels/statistics.html", panel=panel, stats=found)
+    alpha = format_decimal(round(found.alpha, 3), "0.000") if found.alpha is not None else ""
+    return render_template("panels/statistics.html", panel=panel, stats=found, alpha=alpha)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,9 +34,9 @@ from exam.panels.attendance import (
 from exam.panels.models import Panel, PanelMember, Relation, ScoreSheet
 from exam.panels.operations import DEFAULT_CRITERIA, declare, save_draft, seal_sheet, set_guide
 from exam.panels.queries import guide_of
+from exam.panels.rater_statistics import krippendorff_alpha_interval, panel_statistics
 from exam.panels.scans import SheetScan, attach_scan, current_scan
 from exam.panels.sessions import Phase, end_phase, mark_presence, set_session, start_phase
-from exam.panels.rater_statistics import krippendorff_alpha_interval, panel_statistics
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.factories import T0
@@ -478,5 +479,7 @@ def test_the_statistics_page_waits_for_every_sheet_and_is_for_the_council(app, m
         html = page.get_data(as_text=True)
         assert "Krippendorff" in html
         assert "hạng 1 thành hạng 2" in html
+    # Alpha with three decimals and the decimal comma.
+    assert re.search(r"Krippendorff[^<]*<strong>-?\d,\d{3}</strong>", html)
     # A member of the panel is not the Council.
     assert login(app.test_client(), room.user(0)).get(url).status_code == 404
