@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from exam.core.locks import one_runner_at_a_time
 from exam.extensions import db
 
 
@@ -17,6 +18,7 @@ def candidates_cli() -> None:
     "prune-uploads",
     help="Delete dossier files no document refers to, and import files a day old.",
 )
+@one_runner_at_a_time("candidates prune-uploads")
 def prune() -> None:
     from exam.candidates.import_jobs import prune_staged
     from exam.candidates.operations import prune_uploads

@@ -260,3 +260,20 @@ def test_each_command_has_its_own_stable_key():
     assert len(keys) == 3
     assert advisory_key("audit seal") == advisory_key("audit seal")
     assert all(-(2**63) <= key < 2**63 for key in keys)
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["audit seal", "exams close-expired", "notices send", "candidates prune-uploads"],
+)
+def test_every_periodic_command_skips_while_another_runs_it(own_app, command, monkeypatch):
+    """The commands cron runs on every node: none does its work while the lock is held."""
+    import exam.candidates.operations as candidates_operations
+
+    pruned: list[str] = []
+    monkeypatch.setattr(candidates_operations, "prune_uploads", lambda: pruned.append("run") or [])
+    with single_runner(command) as held, own_app.app_context():
+        assert held
+        result = own_app.test_cli_runner().invoke(args=command.split())
+    assert skipped(result, command), result.output
+    assert pruned == []
