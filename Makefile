@@ -29,12 +29,13 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
-system-deps: ## Install Debian packages the app and tests need (WeasyPrint's Pango, Chromium, PostgreSQL, Redis)
+system-deps: ## Install Debian packages the app and tests need (WeasyPrint's Pango, Chromium, PostgreSQL, Redis, nginx)
 	@missing=""; \
 	  dpkg -s libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	  [ -z "$(WITH_TEST_DEPS)" ] || command -v chromium >/dev/null || missing="$$missing chromium"; \
 	  [ -z "$(WITH_TEST_DEPS)" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  [ -z "$(WITH_TEST_DEPS)" ] || command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  [ -z "$(WITH_TEST_DEPS)" ] || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "Installing:$$missing"; \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \

@@ -133,8 +133,12 @@ class Config:
         "PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS", "120 per 15 minutes"
     )
     PASSWORD_LINK_RATE_LIMIT = os.environ.get("PASSWORD_LINK_RATE_LIMIT", "60 per minute")
-    # Background jobs (exam/core/jobs.py): run in a thread of the worker; a job silent this
-    # long is shown as interrupted.
+    # Background jobs (exam/core/jobs.py): run in a thread of the worker, or by `flask jobs
+    # work` from the database (JOBS_QUEUE=database) or from an RQ queue in Redis (the default
+    # when REDIS_URL is set: several nodes); a job silent this long is shown as interrupted.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "")
+    JOBS_TIMEOUT_SECONDS = int(os.environ.get("JOBS_TIMEOUT_SECONDS", 3600))
     JOBS_RUN_INLINE = _bool("JOBS_RUN_INLINE", False)
     JOBS_LOST_AFTER_SECONDS = int(os.environ.get("JOBS_LOST_AFTER_SECONDS", 900))
 

@@ -12,6 +12,7 @@ from exam.audit.cli import audit_cli
 from exam.candidates.cli import candidates_cli
 from exam.core.backup_cli import backup_cli
 from exam.core.db import utcnow
+from exam.core.jobs_cli import jobs_cli
 from exam.exams.cli import exams_cli
 from exam.extensions import db
 from exam.notices.cli import notices_cli
@@ -31,6 +32,7 @@ def register_commands(app: Flask) -> None:
         bank_cli,
         appeals_cli,
         backup_cli,
+        jobs_cli,
     ):
         app.cli.add_command(group)
 

@@ -12,9 +12,13 @@ the job's work is still uncommitted. SQLite has one writer at a time, so a job r
 progress while it reads and checks, then calls ``progress.start_writing()`` and writes
 everything at the end.
 
-How a job is run is the runner's business (``dispatch``): a thread of the worker that
-received the request, or the caller's own thread when ``JOBS_RUN_INLINE`` is set (tests).
-A real queue can replace the thread by implementing ``Runner.submit(app, job_id)``.
+How a job is run is the runner's business (``dispatch``), chosen by ``JOBS_QUEUE``:
+``thread`` (the default with nothing installed: a thread of the worker that received the
+request), ``database`` (the row waits; a ``flask jobs work`` process polls for it) or
+``redis`` (the default when ``REDIS_URL`` is set: the job's id goes to an RQ queue that
+``flask jobs work`` processes on any node serve). ``JOBS_RUN_INLINE`` runs it in the caller's
+thread (tests). Whoever runs it first claims the row (queued → running in one statement), so
+a job is never run twice, and its progress is in the database, readable from every node.
 """
 
 from __future__ import annotations
@@ -162,15 +166,18 @@ def _in_vietnamese(message: Any) -> str:
         return str(message)[:500]
 
 
-def _update(app: Flask, job_id: int, **values: Any) -> None:
-    """Write the job's row in a transaction of its own, committed at once."""
+def _update(app: Flask, job_id: int, *, when: JobStatus | None = None, **values: Any) -> bool:
+    """Write the job's row in a transaction of its own, committed at once; with ``when``,
+    only if the job is in that status. Returns whether the row was written."""
     with app.app_context():
         try:
             db.session.connection(execution_options={"sqlite_immediate": True})
-            db.session.execute(
-                sa.update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values)
-            )
+            statement = sa.update(Job).where(Job.id == job_id)
+            if when is not None:
+                statement = statement.where(Job.status == when)
+            written = db.session.execute(statement.values(updated_at=utcnow(), **values))
             db.session.commit()
+            return written.rowcount == 1
         finally:
             db.session.remove()
 
@@ -256,23 +263,25 @@ def wait_for(job_id: int, timeout: float | None = None) -> bool:
     return finished
 
 
-def run_job(app: Flask, job_id: int) -> None:
-    """Do a job's work in its own app context and transaction; record how it ended."""
+def run_job(app: Flask, job_id: int) -> bool:
+    """Do a job's work in its own app context and transaction; record how it ended.
+    False when the job was not waiting (gone, or claimed by another runner)."""
     try:
         with app.app_context():
             try:
+                claimed = _update(  # one statement: two runners never both claim it
+                    app,
+                    job_id,
+                    when=JobStatus.QUEUED,
+                    status=JobStatus.RUNNING,
+                    message=_in_vietnamese(_l("Đang bắt đầu…")),
+                )
+                if not claimed:
+                    return False
                 job = db.session.get(Job, job_id)
-                if job is None or job.status != JobStatus.QUEUED:
-                    return
                 kind = job.kind
                 progress = Progress(app, job_id)
                 try:
-                    _update(
-                        app,
-                        job_id,
-                        status=JobStatus.RUNNING,
-                        message=_in_vietnamese(_l("Đang bắt đầu…")),
-                    )
                     summary = _KINDS[kind](job, progress)
                     if not progress.writing:
                         raise RuntimeError("a job calls progress.start_writing() before it ends")
@@ -302,6 +311,7 @@ def run_job(app: Flask, job_id: int) -> None:
                         result=result,
                         finished_at=now,
                     )
+                return True
             finally:
                 db.session.remove()
     finally:
@@ -340,8 +350,101 @@ class ThreadRunner:
             return response
 
 
+class DatabaseQueue:
+    """The row is the queue: a ``flask jobs work`` process finds it (``run_queued_jobs``)."""
+
+    def submit(self, app: Flask, job_id: int) -> None:
+        pass
+
+
+QUEUE_NAME = "exam-jobs"
+QUEUE_DOWN_MESSAGE = _l(
+    "Hàng đợi công việc (Redis) không phản hồi nên công việc chưa được bắt đầu; không có gì "
+    "được lưu. Hãy thử lại sau ít phút hoặc báo quản trị hệ thống."
+)
+
+
+def redis_queue(app: Flask) -> Any:
+    """The RQ queue of ``REDIS_URL``, with short timeouts: a request never hangs on it."""
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
+    return Queue(QUEUE_NAME, connection=connection)
+
+
+def run_enqueued(job_id: int) -> None:
+    """What an RQ worker runs (``flask jobs work``, inside the app's context)."""
+    run_job(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+
+
+class RedisQueue:
+    """The job's id goes to an RQ queue in Redis; a ``flask jobs work`` process on any node
+    runs it. Redis down: the job is marked failed at once with a message saying so."""
+
+    def submit(self, app: Flask, job_id: int) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            redis_queue(app).enqueue_call(
+                run_enqueued,
+                args=(job_id,),
+                job_id=f"exam-job-{job_id}",
+                timeout=app.config.get("JOBS_TIMEOUT_SECONDS", 3600),
+                result_ttl=0,
+                failure_ttl=7 * 24 * 3600,
+            )
+        except RedisError:
+            app.logger.exception("job %s: not queued, Redis did not answer", job_id)
+            _update(
+                app,
+                job_id,
+                when=JobStatus.QUEUED,
+                status=JobStatus.FAILED,
+                message=_in_vietnamese(QUEUE_DOWN_MESSAGE),
+                finished_at=utcnow(),
+            )
+
+
+RUNNERS: dict[str, type] = {"thread": ThreadRunner, "database": DatabaseQueue, "redis": RedisQueue}
+
+
+def queue_kind(config: Any) -> str:
+    """``JOBS_QUEUE`` as set, else ``redis`` when ``REDIS_URL`` is, else ``thread``."""
+    kind = config.get("JOBS_QUEUE") or ("redis" if config.get("REDIS_URL") else "thread")
+    if kind not in RUNNERS:
+        raise RuntimeError(f"JOBS_QUEUE={kind!r}: expected one of {', '.join(RUNNERS)}.")
+    if kind == "redis" and not config.get("REDIS_URL"):
+        raise RuntimeError("JOBS_QUEUE=redis needs REDIS_URL (redis://HOST:6379/0).")
+    return kind
+
+
 def runner() -> Runner:
-    return InlineRunner() if current_app.config.get("JOBS_RUN_INLINE") else ThreadRunner()
+    if current_app.config.get("JOBS_RUN_INLINE"):
+        return InlineRunner()
+    return RUNNERS[queue_kind(current_app.config)]()
+
+
+def run_queued_jobs(app: Flask) -> int:
+    """Run the jobs waiting in the database, oldest first, until none is left; returns how
+    many this process ran. Each is claimed before it runs, so
+    several ``flask jobs work`` processes (and the threads) share the rows safely."""
+    ran = 0
+    while True:
+        with app.app_context():
+            try:
+                waiting = db.session.scalars(
+                    sa.select(Job.id)
+                    .where(Job.status == JobStatus.QUEUED)
+                    .order_by(Job.id)
+                    .limit(20)
+                ).all()
+            finally:
+                db.session.remove()
+        if not waiting:
+            return ran
+        for job_id in waiting:
+            ran += run_job(app, job_id)
 
 
 def dispatch(job_id: int) -> None:
