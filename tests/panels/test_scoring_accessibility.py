@@ -61,3 +61,19 @@ def test_each_criterion_is_labelled_described_and_grouped_in_the_guides_order(ap
         for e in form.xpath(".//input[@type!='hidden']|.//textarea|.//button")
     ]
     assert names[-2:] == ["comment", "button"]
+
+
+def test_the_panels_list_names_the_candidate_in_each_scoring_link(app, make):
+    round_ = make.round()
+    position = round_.positions[0]
+    panel = make.panel(position, members=2)
+    first, second = make.application(position), make.application(position)
+    make.stage(round_, RoundStatus.INTERVIEWS)
+    declare_no_relation(panel, T0)
+    db.session.commit()
+    client = login(app.test_client(), panel.members[1].user)
+    tree = lxml.html.fromstring(client.get(f"/panels/{panel.id}").get_data(as_text=True))
+    links = [
+        " ".join(a.text_content().split()) for a in tree.xpath("//a[contains(@href, '/score')]")
+    ]
+    assert sorted(links) == sorted(f"Chấm điểm — {a.candidate.full_name}" for a in (first, second))
