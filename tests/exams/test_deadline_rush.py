@@ -22,7 +22,7 @@ from exam.exams.analysis import void_question
 from exam.exams.definition import add_section, create_test
 from exam.exams.hotpath import Statement, close_papers, run_statements, submit_paper
 from exam.exams.hotpath.submit import _close
-from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus
+from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus, ReviewOption
 from exam.exams.papers import generate_papers
 from exam.exams.scoring import answer_points, paper_scores, rescore
 from exam.exams.sitting import (
@@ -233,6 +233,37 @@ def test_each_saved_answer_stores_its_points_and_an_essay_none(world):
     single = next(item for item in attempt.questions if item.version.type == "single_choice")
     save_answer(attempt, single, None, seq=99, at=START + 6 * MINUTE)  # cleared
     assert single.answer.points == 0.0
+
+
+def test_the_result_page_behind_the_submit_is_read_without_the_orm(app, world):
+    """Right after the submit the result page is one read and no site menu, with the score
+    of the paper; once every paper is over, a test that shows the paper takes the general
+    path, which shows it."""
+    attempt = _sat(world, 0)
+    for item in attempt.questions:  # only the essay left to mark
+        if item.version.type == "single_choice":
+            single = item
+    test = attempt.test
+    test.review_option = ReviewOption.OWN_ANSWERS
+    db.session.commit()
+    _submit_through_the_page(app, world.candidates[0], attempt.id, START + 20 * MINUTE)
+    score = world.attempt(0).score
+    with time_machine.travel(START + 21 * MINUTE, tick=False):
+        client = login(app.test_client(), world.candidates[0])
+        page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    shown = f"{score:.2f}".replace(".", ",")  # Vietnamese decimal comma
+    assert f'<div class="result-score" id="score">{shown}</div>' in page
+    assert "Phần tự luận đang chờ chấm" in page
+    assert "khi mọi thí sinh đã kết thúc bài thi" in page  # the review later
+    assert 'class="site-nav"' not in page
+    assert world.candidates[0].full_name in page
+    after_every_paper = DEADLINE + dt.timedelta(hours=1)
+    with time_machine.travel(after_every_paper, tick=False):
+        client = login(app.test_client(), world.candidates[0])
+        page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert 'id="review"' in page
+    assert 'class="site-nav"' in page
+    assert single.version.text in page
 
 
 def test_a_second_submit_is_refused_and_the_paper_scored_once(app, world):

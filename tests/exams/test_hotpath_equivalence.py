@@ -28,6 +28,7 @@ from exam.exams.hotpath import (
     run_statements,
 )
 from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus, RenderedPaper
+from exam.exams.queries import review_opens_at
 from exam.exams.scoring import paper_scores
 from exam.exams.sitting import note_wrong_code, save_answer, start_attempt
 from exam.extensions import db
@@ -141,6 +142,7 @@ def _parameters(world: World, statement: Statement) -> dict[str, Any]:
         Statement.SCORING_ROWS: lambda: {"papers": [world.answered.id, world.fresh.id]},
         Statement.CLOSE: lambda: closing,
         Statement.SCORE_ITEMS: lambda: {"attempt": world.answered.id},
+        Statement.RESULT: lambda: world.mine(world.answered),
         Statement.CLOSE_AUDITED: lambda: (
             closing
             | pending_fields(
@@ -306,6 +308,11 @@ def test_the_adapted_rows_hold_the_orms_values(world):
             for item in (first, second, third)
         ]
         assert paper_scores_from_stored(paper) == paper_scores(world.answered)
+        result = run(Statement.RESULT, world.mine(world.answered))
+        assert result.status is world.answered.status
+        assert result.max_score == world.answered.max_score
+        assert result.review_opens_at == review_opens_at(world.answered.test)
+        assert result.pass_mark == world.answered.test.round.test_pass_mark
 
 
 def test_a_paper_not_the_candidates_gives_no_row_both_ways(world):

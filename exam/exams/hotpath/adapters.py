@@ -213,3 +213,50 @@ class PaperToScore(NamedTuple):
 def _ids(rows: Sequence[Any]) -> list[int]:
     """The ids a statement returned, in its order."""
     return [row.id for row in rows]
+
+
+class ResultRow(NamedTuple):
+    """A submitted paper's result as its page shows it, with when the test's review opens
+    (the latest deadline of its papers)."""
+
+    status: AttemptStatus
+    score: float | None
+    final_score: float | None
+    max_score: float
+    penalty: Penalty
+    submitted_at: dt.datetime | None
+    submitted_by_server: bool
+    acknowledged_at: dt.datetime | None
+    title: str
+    review_option: str
+    pass_mark: int
+    full_name: str
+    review_opens_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ResultRow:
+        opens = None
+        if row.latest_start is not None:
+            latest = row.latest_start
+            latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)
+            opens = deadline(
+                latest.astimezone(dt.UTC),
+                row.duration_minutes,
+                row.latest_percent or 0,
+                row.latest_extra or 0,
+            )
+        return cls(
+            _STATUS[row.status],
+            row.score,
+            row.final_score,
+            round(row.max_score or 0.0, 2),
+            _PENALTY[row.penalty],
+            _utc(row.submitted_at),
+            row.submitted_by_server,
+            _utc(row.acknowledged_at),
+            row.title,
+            getattr(row.review_option, "value", row.review_option),
+            row.pass_mark,
+            row.full_name,
+            opens,
+        )

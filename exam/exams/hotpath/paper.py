@@ -16,7 +16,7 @@ from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.hotpath.adapters import PaperState
 from exam.exams.hotpath.runner import StatementRunner, run_statements
 from exam.exams.hotpath.statements import Statement, _attempts
-from exam.exams.models import AttemptStatus
+from exam.exams.models import AttemptStatus, Penalty, ReviewOption
 from exam.exams.rules import CLOSED_MESSAGE, AnswerRefused, accepting_answers, is_answered
 from exam.exams.scoring import answer_points
 from exam.exams.tokens import decode_response
@@ -245,4 +245,70 @@ def touch_attempt(
             ),
         )
         .values(last_seen_at=at)
+    )
+
+
+@dataclass(frozen=True)
+class _ResultRound:
+    test_pass_mark: int
+
+
+@dataclass(frozen=True)
+class _ResultTest:
+    title: str
+    round: _ResultRound
+
+
+@dataclass(frozen=True)
+class PaperResult:
+    """A submitted paper as its result page reads it (the attributes of ``Attempt`` that
+    templates/exams/result.html uses), read without the ORM."""
+
+    id: int
+    test: _ResultTest
+    candidate_name: str
+    score: float | None
+    final_score: float | None
+    max_score: float
+    penalty: Penalty
+    submitted_at: dt.datetime | None
+    submitted_by_server: bool
+    acknowledged_at: dt.datetime | None
+    review_later: bool  # the test shows the paper once every paper has closed
+
+    @property
+    def score_percent(self) -> float | None:
+        if self.final_score is None or not self.max_score:
+            return None
+        return round(100 * self.final_score / self.max_score, 2)
+
+
+def paper_result(
+    attempt_id: int, candidate_id: int, *, session_token: str, at: dt.datetime, grace_seconds: int
+) -> PaperResult | None:
+    """The result page right after a submit in one read: this candidate's submitted paper,
+    while its test's review is not open (or the test shows only the score). Otherwise None:
+    the page takes the general path (a paper to show again, or one not submitted)."""
+    with run_statements() as run:
+        row = run(Statement.RESULT, _mine_parameters(attempt_id, candidate_id, session_token))
+    if row is None or row.status != AttemptStatus.SUBMITTED:
+        return None
+    review_later = False
+    if row.review_option != ReviewOption.SCORE_ONLY.value:
+        opens = row.review_opens_at
+        if opens is not None and at > opens + dt.timedelta(seconds=grace_seconds):
+            return None  # the review is open: the general path shows the paper
+        review_later = True
+    return PaperResult(
+        attempt_id,
+        _ResultTest(row.title, _ResultRound(row.pass_mark)),
+        row.full_name,
+        row.score,
+        row.final_score,
+        row.max_score,
+        row.penalty,
+        row.submitted_at,
+        row.submitted_by_server,
+        row.acknowledged_at,
+        review_later,
     )

@@ -20,6 +20,7 @@ from exam.exams.hotpath.adapters import (
     PaperRow,
     PaperToScore,
     PollRows,
+    ResultRow,
     StartRow,
     SubmitRow,
     _count,
@@ -41,6 +42,7 @@ from exam.exams.models import (
 )
 from exam.question_bank.models import QuestionVersion
 from exam.question_bank.qtypes import registered_types
+from exam.rounds.models import Round
 
 _attempts = Attempt.__table__
 _sessions = ExamSession.__table__
@@ -52,6 +54,7 @@ _answers = Answer.__table__
 _users = User.__table__
 _rendered = RenderedPaper.__table__
 _wrong_codes = WrongSessionCode.__table__
+_rounds = Round.__table__
 
 
 class Statement(enum.Enum):
@@ -75,6 +78,7 @@ class Statement(enum.Enum):
     CLOSE = "close"
     SCORE_ITEMS = "score_items"
     CLOSE_AUDITED = "close_audited"
+    RESULT = "result"
 
     @property
     def writes(self) -> bool:
@@ -496,6 +500,51 @@ def _close_audited(dialect: str) -> sa.Executable:
         _score_items(dialect).where(_items.c.attempt_id.in_(sa.select(closed.c.id))).cte("scored")
     )
     return insert_pending_for(closed).add_cte(scored).returning(sa.literal_column("id"))
+
+
+@_defines(Statement.RESULT, _first(ResultRow.from_row))
+def _result(dialect: str) -> sa.Executable:
+    """The result page of the candidate's own paper in one read: its scores, the paper's
+    points, the round's pass mark and when the test's review opens."""
+    points = (
+        sa.select(sa.func.sum(_items.c.points))
+        .where(_items.c.attempt_id == _attempts.c.id)
+        .scalar_subquery()
+    )
+    others = _attempts.alias("others")
+    others_sessions = _sessions.alias("others_sessions")
+    of_the_test = others.join(others_sessions, others_sessions.c.id == others.c.session_id)
+
+    def latest(column: sa.ColumnElement) -> sa.ScalarSelect:
+        return (
+            sa.select(sa.func.max(column))
+            .select_from(of_the_test)
+            .where(others.c.test_id == _attempts.c.test_id)
+            .scalar_subquery()
+        )
+
+    return (
+        sa.select(
+            _attempts.c.status,
+            _attempts.c.score,
+            _attempts.c.final_score,
+            points.label("max_score"),
+            _attempts.c.penalty,
+            _attempts.c.submitted_at,
+            _attempts.c.submitted_by_server,
+            _attempts.c.acknowledged_at,
+            _tests.c.title,
+            _tests.c.review_option,
+            _tests.c.duration_minutes,
+            _rounds.c.test_pass_mark.label("pass_mark"),
+            _users.c.full_name,
+            latest(others_sessions.c.starts_at).label("latest_start"),
+            latest(others.c.time_percent).label("latest_percent"),
+            latest(others.c.extra_minutes).label("latest_extra"),
+        )
+        .select_from(_paper().join(_rounds, _rounds.c.id == _tests.c.round_id))
+        .where(_mine())
+    )
 
 
 if _SPECS.keys() != set(Statement):  # every statement is built by one function above

@@ -18,7 +18,7 @@ from exam.core.errors import DomainError
 from exam.core.forms import populate_errors
 from exam.core.views import commit_after, refused, run_operation
 from exam.exams.forms import StartForm
-from exam.exams.hotpath import NotYours, OpenPaper, open_paper, submit_paper
+from exam.exams.hotpath import NotYours, OpenPaper, open_paper, paper_result, submit_paper
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, ReviewOption
 from exam.exams.queries import media_on_paper, review_opens_at
 from exam.exams.rendering import body_context, key_words, response_words
@@ -60,7 +60,8 @@ def _review_items(attempt: Attempt) -> tuple[list[AttemptQuestion], bool]:
 @bp.get("/attempts/<int:attempt_id>")
 def attempt(attempt_id: int) -> str | Response:
     """The candidate's paper. At the start of the session (unanswered, rendered ahead of
-    time) it is one read and no ORM; every other case takes the general path."""
+    time) it is one read and no ORM, and so is its result right after the submit
+    (``paper_result``); every other case takes the general path."""
     candidate_id = signed_in_candidate()
     if candidate_id is None:
         return login_manager.unauthorized()
@@ -78,6 +79,22 @@ def attempt(attempt_id: int) -> str | Response:
             body_html=Markup(paper.html),
             item_count=paper.questions,
             just_started=request.args.get("started") == "1",
+        )
+    result = paper_result(
+        attempt_id,
+        candidate_id,
+        session_token=signed_in_token(),
+        at=utcnow(),
+        grace_seconds=answer_grace(),
+    )
+    if result is not None:  # right after the submit: one read, no ORM, no site menu
+        return render_template(
+            "exams/result.html",
+            attempt=result,
+            items=[],
+            review_later=result.review_later,
+            signed_in_name=result.candidate_name,
+            without_nav=True,
         )
     return _attempt_page(attempt_id)
 
