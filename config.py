@@ -141,6 +141,8 @@ class Config:
     JOBS_TIMEOUT_SECONDS = int(os.environ.get("JOBS_TIMEOUT_SECONDS", 3600))
     JOBS_RUN_INLINE = _bool("JOBS_RUN_INLINE", False)
     JOBS_LOST_AFTER_SECONDS = int(os.environ.get("JOBS_LOST_AFTER_SECONDS", 900))
+    # Worker processes rendering the chunks of a long PDF side by side (exam/core/pdf.py).
+    PDF_WORKERS = int(os.environ.get("PDF_WORKERS", min(2, os.cpu_count() or 1)))
 
 
 def _production_secret_key() -> str:
@@ -175,6 +177,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_CHEAP = True  # argon2 at full cost would dominate the suite's time
     AUDIT_ANCHOR_FILE = ""  # each test rolls its database back: tests that anchor set a file
     JOBS_RUN_INLINE = True  # background jobs run in the request (one test uses the thread)
+    PDF_WORKERS = 1  # long PDFs in the test's process (one test uses the worker processes)
     UPLOAD_DIR = os.path.join(tempfile.gettempdir(), "exam-test-uploads")
     DOCUMENTS_DIR = os.path.join(tempfile.gettempdir(), "exam-test-documents")
 

@@ -177,12 +177,17 @@ def _register_blueprints(app: Flask) -> None:
     from exam.main.outbox_views import bp as notices_bp
     from exam.main.views import bp as main_bp
     from exam.marking.views import bp as marking_bp
-    from exam.panels import session_views  # noqa: F401  (its routes, on panels_bp)
-    from exam.panels import record_views  # noqa: F401  (its routes, on panels_bp)
+    from exam.panels import (
+        record_views,  # noqa: F401  (its routes, on panels_bp)
+        session_views,  # noqa: F401  (its routes, on panels_bp)
+    )
     from exam.panels.views import bp as panels_bp
     from exam.question_bank.views import bp as bank_bp
-    from exam.results import formula_views  # noqa: F401  (its routes, on results_bp)
-    from exam.results import publication_views  # noqa: F401  (its routes, on results_bp)
+    from exam.results import (
+        document_views,  # noqa: F401  (its routes, on results_bp)
+        formula_views,  # noqa: F401  (its routes, on results_bp)
+        publication_views,  # noqa: F401  (its routes, on results_bp)
+    )
     from exam.results.views import bp as results_bp
     from exam.rounds.views import bp as rounds_bp
     from exam.supervision.views import bp as supervision_bp

@@ -72,6 +72,19 @@ class ResultsTable:
         return [self.rows[i : i + size] for i in range(0, len(self.rows), size)] or [()]
 
 
+_ANNEX_OUTCOMES = {
+    Outcome.SELECTED: "Trúng tuyển",
+    Outcome.RESERVED: "Bảo lưu",
+    Outcome.PENDING_COUNCIL: "Chờ Hội đồng quyết định",
+}
+
+
+def annex_outcome(outcome: Outcome) -> str:
+    """The outcome as the results table of an official document states it: Trúng tuyển,
+    Không trúng tuyển or Bảo lưu (a tie waiting for the Council's vote says so)."""
+    return _ANNEX_OUTCOMES.get(outcome, "Không trúng tuyển")
+
+
 def _score(value: Decimal | str | None) -> str:
     if value is None or value == "":
         return "—"
@@ -200,14 +213,33 @@ def render_results_decision(
 ) -> bytes:
     """The Council's decision approving the position's results (its number, date and signer
     from ``ranking.decision``), with the results table as its annex on landscape pages."""
-    frame = _decision_frame(ranking, verification)
-    return _long_document(
-        "pdf/results_decision.html",
+    return decision_pdf(
         results_table(ranking),
-        on_chunk=on_chunk,
-        document=frame,
+        _decision_frame(ranking, verification),
         decision=getattr(ranking, "decision", None),
         posts=ranking.position.posts,
+        verification=verification,
+        on_chunk=on_chunk,
+    )
+
+
+def decision_pdf(
+    table: ResultsTable,
+    frame: DocumentFrame,
+    *,
+    decision: object | None,
+    posts: int,
+    verification: Verification | None,
+    on_chunk: Progress | None = None,
+) -> bytes:
+    """The decision and its annex from plain values (also what bench/results_pdf.py times)."""
+    return _long_document(
+        "pdf/results_decision.html",
+        table,
+        on_chunk=on_chunk,
+        document=frame,
+        decision=decision,
+        posts=posts,
         verification=verification,
     )
 

@@ -267,6 +267,8 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
         assert "82,75" in row  # (85.5 + 80) / 2
         assert "Trúng tuyển".upper() in row.upper()
         screenshot(page, "results")
+        # Made in the background: the job's page offers the stored file once it is done.
+        page.get_by_role("button", name="Tạo bảng kết quả (PDF)").click()
         with page.expect_download() as download:
             page.get_by_role("link", name="Tải bảng kết quả (PDF)").click()
         first_page = PdfReader(io.BytesIO(download.value.path().read_bytes())).pages[0]

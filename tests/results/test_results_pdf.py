@@ -50,7 +50,14 @@ def _text(reader: PdfReader) -> str:
 
 
 def _download(app, user, position_id: int):
-    return login(app.test_client(), user).get(f"/positions/{position_id}/results.pdf")
+    """The board makes the PDF in the background (inline in tests), then downloads the
+    stored file."""
+    client = login(app.test_client(), user)
+    client.post(f"/positions/{position_id}/results/pdf-jobs")
+    response = client.get(f"/positions/{position_id}/results.pdf")
+    if response.status_code == 302 and "/pdf-jobs/" in response.headers["Location"]:
+        return client.get(response.headers["Location"])
+    return response
 
 
 def test_the_results_pdf_reads_back_as_an_official_document(app, computed):
