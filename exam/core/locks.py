@@ -18,14 +18,15 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 
 from exam.extensions import db
 
@@ -40,12 +41,13 @@ def advisory_key(name: str) -> int:
 
 def lock_file_path(name: str) -> Path:
     """The SQLite lock file: beside the database file, so every process using that database
-    finds it (an in-memory database has no other user: the instance folder then)."""
+    finds it (an in-memory database belongs to one process: a file of that process's own in
+    the temporary folder, for its threads)."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     database = db.engine.url.database
     if database and database != ":memory:":
         return Path(database).with_name(f"{Path(database).name}.{slug}.lock")
-    return Path(current_app.instance_path) / f"{slug}.lock"
+    return Path(tempfile.gettempdir()) / f"exam-{os.getpid()}-{slug}.lock"
 
 
 @contextlib.contextmanager
