@@ -620,3 +620,32 @@ def test_an_answer_is_shown_as_text_never_as_markup(app, make):
     html = login(app.test_client(), sheet.marker).get(_sheet_url(sheet)).get_data(as_text=True)
     assert '<script>alert("x")</script>' not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;đậm&lt;/b&gt;" in html
+
+
+def test_a_third_marker_waits_for_the_board_to_grow_and_is_drawn_when_a_member_joins(make):
+    """Two markers only, 12 apart: nobody is left for the third marking; the Council adds a
+    member to the marking board and the third marker is drawn at once (docs/domain.md §6)."""
+    from exam.council.models import Body, BodyKind, MemberFunction
+    from exam.council.operations import add_member
+    from exam.marking.queries import plan_of
+    from exam.marking.sheets import awaiting_third_marker
+    from tests.marking.conftest import build_essays, seat_on, staff
+
+    w = build_essays(make, ["Một bài"], markers=2)
+    _code_and_hand_over(w)
+    _mark(w.sheet(0, 1), "42", "28")  # 70
+    _mark(w.sheet(0, 2), "35", "23")  # 58
+    script = w.script(0)
+    assert script.status == ScriptStatus.THIRD_MARKER
+    assert awaiting_third_marker(plan_of(w.round_id), remark=False) == [script]
+    chair = staff("Chủ Tịch Hội Đồng")
+    seat_on(w.round, BodyKind.COUNCIL, chair, MemberFunction.CHAIR)
+    board = db.session.scalar(
+        sa.select(Body).where(Body.round_id == w.round_id, Body.kind == BodyKind.MARKING)
+    )
+    newcomer = staff("Thành Viên Mới")
+    add_member(board, newcomer, MemberFunction.MEMBER, actor=chair)
+    third = next(s for s in script.sheets if s.turn == 3)
+    assert third.marker_id == newcomer.id
+    _mark(third, "40", "26")  # 66: with 70 → 68
+    assert script.final_score == D("68.00")
