@@ -51,3 +51,19 @@ def test_a_session_closed_without_commit_deletes_them(app):
     path = _write("closed.bin")
     db.session.close()
     assert not path.exists()
+
+
+def test_the_panels_media_and_the_dossiers_files_are_tracked(app):
+    """The other writers use it: a recording or đề án copied in, a dossier's document."""
+    import io
+
+    from exam.candidates import uploads
+    from exam.panels import media
+
+    path, _, _ = media.store_stream(io.BytesIO(b"ID3" + b"\x00" * 64), ".mp3", 1024)
+    stored = uploads.store(b"%PDF-1.4\n%%EOF\n", "application/pdf", ".pdf")
+    document = uploads.path_of(stored.stored_name)
+    assert {path, document} <= set(files_pending(db.session()))
+    db.session.rollback()
+    assert not path.exists()
+    assert not document.exists()
