@@ -11,13 +11,17 @@ from pypdf import PdfReader
 
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
-from exam.council.models import BodyKind
+from exam.council.models import BodyKind, MemberFunction
 from exam.documents.queries import document_bytes
 from exam.extensions import db
+from exam.marking.models import Script, ScriptStatus
+from exam.marking.operations import code_scripts, hand_over, unseal
+from exam.marking.sheets import submit_sheet
 from exam.notices.models import NoticeKind, OutboxMessage
 from exam.panels.models import ScoreSheet
 from exam.results.models import Outcome, RankingStatus
 from exam.results.publication import (
+    approve_ranking,
     correct_ranking,
     decision_document,
     publish_round,
@@ -28,7 +32,9 @@ from exam.results.queries import (
     suggested_decision_number,
     versions_of,
 )
+from exam.results.ranking import compute_ranking
 from exam.rounds.models import RoundStatus
+from tests.marking.conftest import AFTER, build_essays, seat_on, staff
 from tests.results.lifecycle_helpers import DECIDED_ON, NOW, _documents, build  # noqa: F401
 
 
@@ -129,6 +135,37 @@ def test_approval_refused_with_an_unsealed_panel_sheet(make):
     with pytest.raises(ValidationFailed, match="phiếu chấm phỏng vấn, đề án chưa niêm phong"):
         contest.approve(ranking)
     assert ranking.status == RankingStatus.DRAFT
+    assert ranking.decision is None
+
+
+def test_approval_refused_with_an_unmarked_written_script(make):
+    w = build_essays(make)
+    code_scripts(w.round, actor=w.anonymiser, at=AFTER)
+    hand_over(w.round, actor=w.anonymiser, at=AFTER)
+    scripts = list(db.session.scalars(sa.select(Script).order_by(Script.id)))
+    for script in scripts:
+        for sheet in script.sheets:
+            item = sheet.script.essay_items()[0]
+            marks = {f"mark-{item.id}-0": "42", f"mark-{item.id}-1": "28"}
+            submit_sheet(sheet, marks, "", actor=sheet.marker, at=AFTER)
+    unseal(w.round, actor=w.anonymiser, at=AFTER)
+    make.stage(w.round, RoundStatus.RESULTS)
+    w.round.test_pass_mark = 100  # nobody past the gate: ranked without interview sheets
+    chair = staff("Chủ Tịch Hội Đồng")
+    seat_on(w.round, BodyKind.COUNCIL, chair, MemberFunction.CHAIR)
+    ranking = compute_ranking(w.round.positions[0], actor=w.council, at=AFTER, has_test=True)
+    db.session.flush()
+    # A script taken back to its markers after the computation (marked again).
+    scripts[0].status, scripts[0].final_score, scripts[0].settled_by = (
+        ScriptStatus.MARKING,
+        None,
+        None,
+    )
+    db.session.flush()
+    with pytest.raises(ValidationFailed, match="Còn 1 bài thi viết chưa chấm xong"):
+        approve_ranking(
+            ranking, decision_number="05/QĐ-HĐTT", decided_on=DECIDED_ON, signer=chair, actor=chair
+        )
     assert ranking.decision is None
 
 
