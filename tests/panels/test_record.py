@@ -483,3 +483,17 @@ def test_the_statistics_page_waits_for_every_sheet_and_is_for_the_council(app, m
     assert re.search(r"Krippendorff[^<]*<strong>-?\d,\d{3}</strong>", html)
     # A member of the panel is not the Council.
     assert login(app.test_client(), room.user(0)).get(url).status_code == 404
+
+
+def test_the_annex_marks_the_recused_member_and_prints_in_vietnamese_for_an_english_reader(
+    app, scored
+):
+    client = login(app.test_client(), scored.user(0))
+    client.post("/language", data={"language": "en", "next": "/"})
+    text = _text(client.get(f"/panels/{scored.panel_id}/minutes.pdf").data)
+    second = scored.application(1)
+    annex = text[text.index(f"{second.registration_number} – {second.candidate.full_name}") :]
+    # Member 1 (the sibling) did not score the second candidate; the two others gave 66.
+    assert "Không chấm" in annex
+    assert "Tổng điểm 66,00 Không chấm 66,00" in annex
+    assert "Điểm của ban: 66,00." in annex
