@@ -31,7 +31,7 @@ from exam.marking.models import PaperScript, Script, ScriptStatus
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
 from exam.panels.models import ScoreSheet
-from exam.results.documents import render_results_decision
+from exam.results.documents import render_result_notice, render_results_decision
 from exam.results.formula import formula_of
 from exam.results.lifecycle import ensure_computable
 from exam.results.models import (
@@ -268,6 +268,44 @@ def issue_decision_document(ranking: Ranking, *, actor: User) -> IssuedDocument:
         issued_on=decision.decided_on,
         render=lambda verification: render_results_decision(ranking, verification=verification),
         actor=actor,
+    )
+
+
+def result_notice_document(row: RankingRow, *, actor: User) -> IssuedDocument:
+    """The candidate's notice of their published result (C4's notice: parts, total, rank,
+    outcome, appeal rights and deadline), issued once under the decision's number, for this
+    candidate, dated at publication: every later download gives the same bytes."""
+    ranking = row.ranking
+    decision, round_ = ranking.decision, ranking.position.round
+    if ranking.status != RankingStatus.PUBLISHED or decision is None:
+        raise DomainError(_l("Kết quả này chưa được công bố."))
+    candidate = row.application.candidate
+    issued = document_with_number(
+        round_.id, DocumentKind.RESULT_NOTICE, decision.decision_number, candidate.id
+    )
+    if issued is not None:
+        return issued
+    assert ranking.published_at is not None
+    published_on = to_local(ranking.published_at).date()
+    deadline = appeal_deadline_for(round_, published_on)
+    return issue_document(
+        kind=DocumentKind.RESULT_NOTICE,
+        round_=round_,
+        number=decision.decision_number,
+        title=str(
+            _l(
+                "Thông báo kết quả thi tuyển vị trí %(p)s cho %(n)s",
+                p=ranking.position.label,
+                n=candidate.full_name,
+            )
+        ),
+        issuer=str(_l("Hội đồng thi tuyển")),
+        issued_on=published_on,
+        render=lambda verification: render_result_notice(
+            row, verification=verification, appeal_deadline=deadline
+        ),
+        actor=actor,
+        subject_user=candidate,
     )
 
 

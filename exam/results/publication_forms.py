@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from exam.core.forms import REQUIRED, PageForm, VietnameseDateField
@@ -30,6 +31,6 @@ class ReasonForm(PageForm):
 class PublicScopeForm(PageForm):
     scope = RadioField(
         _l("Trang kết quả công khai hiển thị"),
-        choices=[(s.value, s.title) for s in PublicScope],
+        choices=[SelectChoice(s.value, s.title) for s in PublicScope],
         validators=[DataRequired(REQUIRED)],
     )

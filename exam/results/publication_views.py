@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from exam.core.auth import get_or_404
 from exam.core.db import utcnow
-from exam.core.views import refused, run_operation
+from exam.core.views import commit_after, refused, run_operation
 from exam.council.queries import council_of
 from exam.documents.models import DocumentKind
 from exam.documents.permissions import register_access
@@ -23,6 +23,7 @@ from exam.results.publication import (
     correct_ranking,
     decision_document,
     next_to_call,
+    result_notice_document,
     set_public_scope,
     withdraw_winner,
 )
@@ -44,6 +45,8 @@ from exam.rounds.permissions import ensure_in_round
 
 # The Council's decisions approving results: read by the round's Council and supervisory board.
 register_access(DocumentKind.RESULTS_DECISION, lambda user, doc: can_view_results(user, doc.round))
+# A candidate's result notice: the candidate (its subject) and the round's Council and board.
+register_access(DocumentKind.RESULT_NOTICE, lambda user, doc: can_view_results(user, doc.round))
 
 
 def _position_for(position_id: int, *, write: bool) -> Position:
@@ -189,6 +192,18 @@ def public_choice(round_id: int) -> Response:
 def my() -> str:
     """The signed-in person's own published results, never another's."""
     return render_template("results/mine.html", lines=my_results(current_user.id))
+
+
+@bp.get("/results/rows/<int:row_id>/notice.pdf")
+@login_required
+def my_notice(row_id: int) -> Response:
+    """The candidate's own notice, issued on its first download, the same bytes after."""
+    row = get_or_404(RankingRow, row_id)
+    mine = row.application.candidate_id == current_user.id
+    if not mine or row.ranking.status != RankingStatus.PUBLISHED:
+        abort(404)
+    document = commit_after(lambda: result_notice_document(row, actor=current_user))
+    return redirect(url_for("documents.download", document_id=document.id))
 
 
 @bp.get("/rounds/<int:round_id>/public-results")

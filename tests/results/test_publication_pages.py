@@ -3,6 +3,13 @@ results page (exam/results/publication_views.py)."""
 
 from __future__ import annotations
 
+import io
+import unicodedata
+
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from exam.documents.models import DocumentKind, IssuedDocument
 from exam.extensions import db
 from exam.results.models import PublicScope, RankingStatus
 from exam.results.publication import correct_ranking, publish_round, set_public_scope
@@ -120,3 +127,33 @@ def test_earlier_versions_stay_readable(client, make):
 
 def test_a_guest_is_sent_to_sign_in_for_their_results(client):
     assert client.get("/results/mine").status_code == 302
+
+
+def test_a_candidate_downloads_their_own_notice_issued_once(client, make):
+    contest = build(make, {"An": "80", "Bình": "70"})
+    ranking = contest.approve(contest.rank())
+    an = contest.row(ranking, "An")
+    url = f"/results/rows/{an.id}/notice.pdf"
+    login(client, an.application.candidate)
+    assert client.get(url).status_code == 404  # approved, not published
+    publish_round(contest.round, actor=contest.board, at=NOW)
+    db.session.flush()
+    first = client.get(url, follow_redirects=True)
+    assert first.status_code == 200
+    assert first.data.startswith(b"%PDF")
+    text = " ".join(
+        " ".join(unicodedata.normalize("NFC", page.extract_text() or "").split())
+        for page in PdfReader(io.BytesIO(first.data)).pages
+    )
+    assert "An" in text
+    assert "phúc khảo" in text.lower()
+    again = client.get(url, follow_redirects=True)
+    assert again.data == first.data  # the same bytes, not rendered again
+    notices = db.session.scalars(
+        sa.select(IssuedDocument).where(IssuedDocument.kind == DocumentKind.RESULT_NOTICE)
+    ).all()
+    assert len(notices) == 1
+    binh = contest.row(ranking, "Bình")
+    assert client.get(f"/results/rows/{binh.id}/notice.pdf").status_code == 404  # another's
+    login(client, binh.application.candidate)
+    assert client.get(f"/documents/{notices[0].id}.pdf").status_code == 404
