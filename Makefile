@@ -12,7 +12,7 @@ PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help run test lint fmt translations translations-extract db demo serve system-deps \
-        test-sqlite test-postgres bench vendor clean
+        test-sqlite test-postgres bench vendor clean cluster cluster-stop
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -82,7 +82,14 @@ test-sqlite: $(VENV)/.dev-deps translations
 	$(BIN)/pytest -q
 
 test-postgres: $(VENV)/.dev-deps translations
-	scripts/with-postgres.sh $(BIN)/pytest -q
+	scripts/with-postgres.sh $(BIN)/pytest -q -m "not cluster"  # the cluster brings its own
+
+cluster: translations $(VENV)/.run-deps ## Start a local cluster: PostgreSQL, Redis, 2 nodes, a job worker, nginx
+	$(MAKE) --no-print-directory system-deps WITH_TEST_DEPS=1
+	scripts/cluster.sh start
+
+cluster-stop: ## Stop the local cluster and remove its data
+	scripts/cluster.sh stop
 
 test: ## Install what the tests need, lint, then the whole suite on SQLite and on PostgreSQL
 	$(MAKE) --no-print-directory system-deps WITH_TEST_DEPS=1

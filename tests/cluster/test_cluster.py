@@ -1,0 +1,255 @@
+"""The local cluster (scripts/cluster.sh, `make cluster`): PostgreSQL, Redis, two gunicorn
+nodes with production settings, an RQ worker and nginx in front, on loopback. What several
+nodes must share, checked through each node's own port and through nginx: a candidate's
+answer saved on one node is read on the other, the sign-in limit is counted once for all
+nodes (Redis), a job started on one node runs on the worker, its file uploaded through the
+other node (shared storage), and nginx compresses pages.
+
+`make test` installs the Debian packages it needs (system-deps WITH_TEST_DEPS=1): when one is
+missing the test fails saying which, it is never skipped."""
+
+from __future__ import annotations
+
+import gzip
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.candidates.test_import import _filled
+from tests.candidates.test_import_jobs import _rows
+
+pytestmark = pytest.mark.cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+USER_AGENT = "exam-bench/1.0"  # the signed-in sessions of world.py are made for it
+START_SECONDS = 180
+
+
+def _missing_packages() -> list[str]:
+    missing = []
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        missing.append("postgresql")
+    if not shutil.which("redis-server"):
+        missing.append("redis-server")
+    if not Path("/usr/sbin/nginx").exists():
+        missing.append("nginx")
+    return missing
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[dict[str, str]]:
+    missing = _missing_packages()
+    assert not missing, (
+        f"the cluster test needs {', '.join(missing)}: make system-deps WITH_TEST_DEPS=1"
+    )
+    # Not under pytest's own temporary folder (private to this user: the PostgreSQL server
+    # runs as postgres when the tests run as root); cluster.sh makes it and removes it.
+    folder = Path(tempfile.gettempdir()) / f"exam-cluster-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "CLUSTER_DIR": str(folder), "CLUSTER_WORKERS": "1"}
+    env.pop("TEST_DATABASE_URL", None)
+    started = subprocess.run(
+        [str(ROOT / "scripts" / "cluster.sh"), "start"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+    )
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        settings = dict(
+            line.split("=", 1)
+            for line in (folder / "cluster.env").read_text().splitlines()
+            if "=" in line
+        )
+        yield settings
+    finally:
+        subprocess.run([str(ROOT / "scripts" / "cluster.sh"), "stop"], env=env, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def world(cluster) -> dict:
+    made = subprocess.run(
+        [sys.executable, "-m", "tests.cluster.world"],
+        cwd=ROOT,
+        env={**os.environ, **cluster},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    return json.loads(made.stdout.strip().splitlines()[-1])
+
+
+def _request(url: str, *, cookie: str = "", data: bytes | None = None, headers=None):
+    """(status, headers, body) of one request, redirects not followed."""
+    request = urllib.request.Request(
+        url,
+        data=data,
+        headers={
+            "User-Agent": USER_AGENT,
+            **({"Cookie": cookie} if cookie else {}),
+            **(headers or {}),
+        },
+    )
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _save(base: str, world: dict, seq: int) -> int:
+    body = json.dumps(
+        {"answers": [{"item": world["item"], "response": world["option"], "seq": seq}]}
+    ).encode()
+    status, _, payload = _request(
+        f"{base}/attempts/{world['attempt']}/answers",
+        cookie=world["cookie"],
+        data=body,
+        headers={"Content-Type": "application/json", "X-CSRFToken": world["csrf"]},
+    )
+    assert status == 200, payload[:500]
+    return json.loads(payload)["saved"][0]["seq"]
+
+
+def _held_seq(base: str, world: dict) -> int:
+    status, _, payload = _request(
+        f"{base}/attempts/{world['attempt']}/state", cookie=world["cookie"]
+    )
+    assert status == 200, payload[:500]
+    return json.loads(payload)["answers"][str(world["item"])]
+
+
+def test_an_answer_saved_through_one_node_is_read_through_the_other(cluster, world):
+    a, b, nginx = cluster["NODE_A_URL"], cluster["NODE_B_URL"], cluster["NGINX_URL"]
+    assert _save(a, world, 1001) == 1001
+    assert _held_seq(b, world) == 1001
+    assert _save(nginx, world, 1002) == 1002  # through the proxy, to either node
+    assert _held_seq(a, world) == 1002
+    assert _held_seq(b, world) == 1002
+    assert _held_seq(nginx, world) == 1002
+
+
+def _login_attempt(base: str, opener, csrf: str) -> int:
+    data = urllib.parse.urlencode(
+        {"csrf_token": csrf, "email": "ai-do@cluster.example", "password": "sai-mat-khau-1"}
+    ).encode()
+    request = urllib.request.Request(f"{base}/login", data=data, headers={"User-Agent": USER_AGENT})
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_sign_in_limit_is_counted_once_for_every_node(cluster):
+    a, b, nginx = cluster["NODE_A_URL"], cluster["NODE_B_URL"], cluster["NGINX_URL"]
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    page = opener.open(urllib.request.Request(f"{a}/login", headers={"User-Agent": USER_AGENT}))
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.read().decode())[1]
+    # LOGIN_RATE_LIMIT: 10 a minute per account and address. Five wrong passwords on each
+    # node, then node B, node A and nginx all refuse: each node alone has seen only five.
+    statuses = [_login_attempt(node, opener, csrf) for node in (a, b) for _ in range(5)]
+    assert 429 not in statuses, statuses
+    assert _login_attempt(b, opener, csrf) == 429
+    assert _login_attempt(a, opener, csrf) == 429
+    assert _login_attempt(nginx, opener, csrf) == 429
+
+
+def _multipart(field: str, name: str, data: bytes, fields: dict[str, str]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_an_import_started_on_one_node_runs_on_the_worker(cluster, world):
+    a, b, nginx = cluster["NODE_A_URL"], cluster["NODE_B_URL"], cluster["NGINX_URL"]
+    imports = f"/rounds/{world['round']}/applications/import"
+    board = world["board_cookie"]
+    status, _, template = _request(
+        f"{a}/rounds/{world['round']}/applications/import-template.xlsx", cookie=board
+    )
+    assert status == 200, template[:300]
+    # The file is uploaded (previewed) through node B, kept in the shared UPLOAD_DIR …
+    body, content_type = _multipart(
+        "file", "ho-so.xlsx", _filled(template, _rows(3)), {"csrf_token": world["board_csrf"]}
+    )
+    status, _, preview = _request(
+        f"{b}{imports}", cookie=board, data=body, headers={"Content-Type": content_type}
+    )
+    assert status == 200, preview[:300]
+    found = re.search(rb'name="token" value="([0-9a-f]{32})"', preview)
+    assert found, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", preview.decode()))[-3000:]
+    token = found[1].decode()
+    # … confirmed through node A, which queues the job in Redis …
+    status, headers, _ = _request(
+        f"{a}{imports}/confirm",
+        cookie=board,
+        data=urllib.parse.urlencode({"token": token, "csrf_token": world["board_csrf"]}).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 302
+    job_path = re.search(r"/rounds/\d+/applications/import/jobs/\d+$", headers["Location"])[0]
+    # … and run by the worker (`flask jobs work`); its progress read through node B and nginx.
+    deadline = time.monotonic() + 60
+    while True:
+        status, _, payload = _request(f"{b}{job_path}.json", cookie=board)
+        job = json.loads(payload)
+        if job["finished"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # the worker is another process: its progress is polled, as the page does
+    assert (job["status"], job["done"], job["total"]) == ("done", 3, 3), job
+    status, _, payload = _request(f"{nginx}{job_path}.json", cookie=board)
+    assert json.loads(payload)["status"] == "done"
+
+
+def test_nginx_compresses_pages_and_serves_the_static_files(cluster, world):
+    nginx = cluster["NGINX_URL"]
+    status, headers, body = _request(
+        f"{nginx}/attempts/{world['attempt']}",
+        cookie=world["cookie"],
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert b"<html" in gzip.decompress(body)
+    status, headers, body = _request(
+        f"{nginx}/static/vendor/bootstrap/bootstrap.min.css", headers={"Accept-Encoding": "gzip"}
+    )
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    css = (ROOT / "static/vendor/bootstrap/bootstrap.min.css").read_bytes()
+    assert gzip.decompress(body) == css
+    assert len(body) < len(css) / 4
