@@ -12,7 +12,7 @@ from flask_login import current_user
 
 import config as app_config
 from exam.core import i18n
-from exam.core.http import BoundedIntegerConverter
+from exam.core.http import BoundedIntegerConverter, apply_upload_limit
 from exam.core.ratelimits import init_rate_limits
 from exam.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -112,6 +112,8 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    # Before CSRF's check reads the form: views that take large uploads say their own limit.
+    app.before_request(apply_upload_limit)
     csrf.init_app(app)
     init_rate_limits(app)  # shared storage in production; Redis down: 503
     limiter.init_app(app)

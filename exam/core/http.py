@@ -9,10 +9,11 @@ refused before any code walks it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, request
 from werkzeug.routing import IntegerConverter, Map
 
 MAX_ID = 2**31 - 1  # the largest INTEGER of PostgreSQL, the type of every id column
@@ -86,3 +87,27 @@ def json_body(max_depth: int = MAX_JSON_DEPTH) -> Any | None:
     if value is None or not _depth_within(value, max_depth):
         return None
     return value
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def allows_upload_of(limit: Callable[[], int]) -> Callable[[View], View]:
+    """Mark a view that takes bodies up to ``limit()`` bytes instead of ``MAX_CONTENT_LENGTH``
+    (a recording of a session, a plan). Set on the request by ``apply_upload_limit`` before
+    any hook reads the form: CSRF's check reads it first, and would refuse a large body at the
+    site's limit before the view could raise it."""
+
+    def mark(view: View) -> View:
+        view.upload_limit = limit  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def apply_upload_limit() -> None:
+    """``before_request``, registered before CSRFProtect's: the marked view's own limit."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "upload_limit", None)
+    if limit is not None:
+        request.max_content_length = limit()

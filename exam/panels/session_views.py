@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404
 from exam.core.db import utcnow
+from exam.core.http import allows_upload_of
 from exam.core.views import refused, run_operation
 from exam.panels import media
 from exam.panels.models import Panel
@@ -115,10 +116,10 @@ def _own_application(application_id: int) -> Application:
 
 
 @bp.route("/applications/<int:application_id>/plan", methods=["GET", "POST"])
+@allows_upload_of(lambda: media.plan_max_bytes() + UPLOAD_OVERHEAD)
 @login_required
 def plan(application_id: int) -> str | Response:
     application = _own_application(application_id)
-    request.max_content_length = media.plan_max_bytes() + UPLOAD_OVERHEAD
     form = PlanForm()
     if form.validate_on_submit():
         storage = form.file.data
@@ -324,10 +325,10 @@ def session_turn(panel_id: int, application_id: int, action: str) -> Response:
 
 
 @bp.post("/panels/<int:panel_id>/recordings")
+@allows_upload_of(lambda: media.recording_max_bytes() + UPLOAD_OVERHEAD)
 @login_required
 def add_recording(panel_id: int) -> Response:
     panel = _run(panel_id)
-    request.max_content_length = media.recording_max_bytes() + UPLOAD_OVERHEAD
     form = recording_form(panel)
     page = url_for("panels.session", panel_id=panel.id)
     if form.validate_on_submit():

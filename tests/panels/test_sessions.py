@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -273,6 +274,32 @@ def test_a_recording_over_the_limit_is_refused_and_nothing_kept(app, hearing, mo
     assert "Tệp quá lớn" in response.get_data(as_text=True)
     assert db.session.scalars(sa.select(Recording)).all() == []
     assert _stored_files() == before
+
+
+def test_a_recording_larger_than_the_sites_limit_passes_the_csrf_check(app, hearing, monkeypatch):
+    # CSRF's check reads the form before the view: the recording's own limit must be set
+    # before it, or any recording over MAX_CONTENT_LENGTH is a 413.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", len(MP3) // 2)
+    client = login(app.test_client(), hearing.secretary)
+    page = client.get(f"/panels/{hearing.panel.id}/session").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
+    response = client.post(
+        f"/panels/{hearing.panel.id}/recordings",
+        data={"csrf_token": token, "application_id": "0", "file": (io.BytesIO(MP3), "a.mp3")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Đã đính kèm bản ghi." in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Recording)).one().size == len(MP3)
+
+
+def test_a_plain_form_keeps_the_sites_limit(app, hearing, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    client = login(app.test_client(), hearing.secretary)
+    response = client.post(f"/panels/{hearing.panel.id}/session", data={"note": "x" * 5000})
+    assert response.status_code == 413
 
 
 @pytest.mark.parametrize(
