@@ -1,13 +1,16 @@
 """PDF rendering: a Jinja template and plain data in, PDF bytes out (WeasyPrint).
 
-Only files under ``static/fonts`` and ``static/img`` may be loaded while rendering: no network,
-no arbitrary ``file:`` URL, so data typed by a user cannot pull anything into a document.
+Only files under ``static/fonts`` and ``static/img`` may be loaded while rendering, and images
+the app embeds itself as ``data:image/jpeg|png;base64`` (a candidate's photo): no network, no
+arbitrary ``file:`` URL, so data typed by a user cannot pull anything into a document.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import multiprocessing
+import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -22,6 +25,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 _ALLOWED_FOLDERS = ("fonts", "img")
+# Images embedded by the app (a candidate's photo, read from their dossier): JPEG or PNG only.
+_IMAGE_DATA = re.compile(r"data:(image/(?:jpeg|png));base64,([A-Za-z0-9+/=]+)")
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -32,6 +37,10 @@ class StaticOnlyFetcher(URLFetcher):
         self._roots = [(static_dir / folder).resolve() for folder in _ALLOWED_FOLDERS]
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        image = _IMAGE_DATA.fullmatch(url)
+        if image is not None:  # an image the app itself put in (a dossier's photo)
+            body = base64.b64decode(image.group(2), validate=True)
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": image.group(1)})
         if not url.startswith("file://"):
             raise ValueError(f"refused URL in a PDF: {url}")
         path = Path(url2pathname(urlsplit(url).path)).resolve()
