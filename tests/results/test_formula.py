@@ -3,9 +3,13 @@ the board's page and a further part's scores page."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
+from exam import create_app
 from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
@@ -23,6 +27,7 @@ from exam.results.formula import (
 from exam.results.models import FormulaPart, FormulaPreset, PartKind, PartScore, ResultFormula
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
+from tests.helpers import config_for_tests, fresh_database_url
 from tests.results.test_ranking import Person, build_contest
 
 
@@ -378,3 +383,54 @@ def test_the_board_types_a_further_parts_scores_all_or_none(app, make):
     db.session.expire_all()
     scores = db.session.scalars(sa.select(PartScore)).all()
     assert [(s.application_id, str(s.score)) for s in scores] == [(one.id, "88.50")]
+
+
+def test_the_migration_gives_every_existing_round_the_leadership_preset(tmp_path):
+    """Rounds made before formulas keep the rule their results were computed by."""
+    app = create_app(config_for_tests(SQLALCHEMY_DATABASE_URI=fresh_database_url(tmp_path, "rf")))
+    at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    rows = [
+        "INSERT INTO users (id, email, full_name, active, created_at, updated_at,"
+        " session_token) VALUES (1, 'a@b.vn', 'A', TRUE, :at, :at, 'x')",
+        "INSERT INTO rounds (id, name, organisation, parent_body, status, registration_opens_at,"
+        " registration_closes_at, min_candidates_per_position, test_pass_mark,"
+        " winner_min_score, panel_spread_limit, created_by_id, created_at, updated_at)"
+        " VALUES (:id, :name, 'O', 'P', 'results', :at, :later, 2, :gate, :minimum, 10, 1,"
+        " :at, :at)",
+    ]
+    with app.app_context():
+        upgrade(revision="4b7e2a9c1d63")
+        with db.engine.begin() as connection:
+            values = {"at": at, "later": at + dt.timedelta(days=1)}
+            connection.execute(sa.text(rows[0]), values)
+            for round_id, gate, minimum in ((1, 50, 50), (2, 60, 55)):
+                connection.execute(
+                    sa.text(rows[1]),
+                    {
+                        **values,
+                        "id": round_id,
+                        "name": f"R{round_id}",
+                        "gate": gate,
+                        "minimum": minimum,
+                    },
+                )
+        upgrade(revision="c1f0a7d3e952")
+        with db.engine.connect() as connection:
+            formulas = connection.execute(
+                sa.text(
+                    "SELECT f.round_id, f.preset, f.winner_min_score, f.reserve_count, p.seq,"
+                    " p.kind, p.gate, p.weight, p.tie_break FROM result_formulas f"
+                    " JOIN formula_parts p ON p.formula_id = f.id ORDER BY f.round_id, p.seq"
+                )
+            ).all()
+        assert [tuple(row) for row in formulas] == [
+            (1, "leadership", 50, 0, 1, "computer_test", 50, None, 1),
+            (1, "leadership", 50, 0, 2, "interview", None, 100, None),
+            (2, "leadership", 55, 0, 1, "computer_test", 60, None, 1),
+            (2, "leadership", 55, 0, 2, "interview", None, 100, None),
+        ]
+        downgrade(revision="4b7e2a9c1d63")  # and back: the tables go, the rounds stay
+        with db.engine.connect() as connection:
+            assert "result_formulas" not in db.inspect(connection).get_table_names()
+            assert connection.scalar(sa.text("SELECT count(*) FROM rounds")) == 2
+        db.engine.dispose()
