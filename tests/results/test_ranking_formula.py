@@ -12,6 +12,7 @@ from exam.accounts.models import Role
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError
 from exam.extensions import db
+from exam.marking.models import MarkingPlan, PaperScript, PaperTest
 from exam.results.formula import (
     FormulaSpec,
     PartSpec,
@@ -391,3 +392,64 @@ def test_the_results_page_shows_each_line_explained(app, make):
     assert "Thi viết" in table
     assert "Đề án, phỏng vấn" in table
     assert "Xếp hạng 1 trên 1 thí sinh." in table
+
+
+# --- the written test from the paper scripts, once unsealed ----------------------------------
+
+
+def _paper_scripts(make, position, applications, scores: dict[str, str], *, unsealed: bool):
+    """A paper test whose scripts the Ban phách has (or has not yet) unsealed to scores of 100,
+    as exam/marking's unsealing writes them (``PaperScript.score``)."""
+    round_ = position.round
+    board = make.user(Role.BOARD_ADMIN)
+    paper = PaperTest(round=round_, title="Viết", criteria=[], max_points=Decimal(100))
+    db.session.add(paper)
+    for name, score in scores.items():
+        db.session.add(
+            PaperScript(
+                paper_test=paper,
+                application=applications[name],
+                stored_name=f"scan-{name}.pdf",
+                size=10,
+                sha256="0" * 64,
+                uploaded_at=NOW,
+                uploaded_by_id=board.id,
+                points=Decimal(score) if unsealed else None,
+                score=Decimal(score) if unsealed else None,
+            )
+        )
+    db.session.add(
+        MarkingPlan(
+            round=round_,
+            coded_at=NOW,
+            handed_over_at=NOW,
+            unsealed_at=NOW if unsealed else None,
+        )
+    )
+    db.session.flush()
+
+
+def test_the_written_part_reads_the_unsealed_paper_scripts_not_the_online_test(make):
+    position, applications = build_contest(
+        make,
+        [Person("Kim Văn Giấy", 4, ("80", "80")), Person("Kim Thị Vắng", 4, ("90", "90"))],
+        formula=civil_service_preset(),
+    )
+    _paper_scripts(make, position, applications, {"Kim Văn Giấy": "60"}, unsealed=True)
+    rows = _by_name(rank(make, position))
+    # 60 on paper (the online test's 100 % is not the written part here), 80 at the interview.
+    assert rows["Kim Văn Giấy"].written_score == Decimal("60.00")
+    assert rows["Kim Văn Giấy"].total == by_hand(("60", 70), ("80", 30)) == Decimal("66.00")
+    assert rows["Kim Văn Giấy"].outcome == Outcome.SELECTED
+    absent = rows["Kim Thị Vắng"]  # no script: did not sit the written test
+    assert absent.outcome == Outcome.FAILED_GATE
+    assert "Không dự thi «Thi viết»." in absent.note
+
+
+def test_the_written_part_waits_for_the_unsealing(make):
+    position, applications = build_contest(
+        make, [Person("Kim Văn Chờ", 4, ("80", "80"))], formula=civil_service_preset()
+    )
+    _paper_scripts(make, position, applications, {"Kim Văn Chờ": "70"}, unsealed=False)
+    with pytest.raises(DomainError, match="Bài thi viết chưa rọc phách"):
+        rank(make, position)
