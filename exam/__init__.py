@@ -49,6 +49,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_object(config or app_config.config_from_environment())
     _refuse_unsafe_production(app)
+    from exam.core.jobs import queue_kind
+
+    queue_kind(app.config)  # a misnamed JOBS_QUEUE stops the start, not the first import
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix

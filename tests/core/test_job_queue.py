@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from exam import create_app
 from exam.core import jobs
 from exam.core.jobs import Job, JobStatus, create_job, dispatch, job_kind, run_job
 from exam.extensions import db
+from tests.helpers import config_for_tests
 
 KIND = "test-queue-echo"
 ran_jobs: list[int] = []
@@ -89,6 +91,11 @@ def test_the_queue_is_a_thread_by_default_and_redis_when_redis_url_is_set():
         jobs.queue_kind({"JOBS_QUEUE": "celery"})
     with pytest.raises(RuntimeError, match="needs REDIS_URL"):
         jobs.queue_kind({"JOBS_QUEUE": "redis"})
+
+
+def test_a_misnamed_queue_stops_the_app_at_start():
+    with pytest.raises(RuntimeError, match="JOBS_QUEUE='celery'"):
+        create_app(config_for_tests(JOBS_QUEUE="celery"))
 
 
 def test_without_redis_a_job_waits_in_the_database_for_flask_jobs_work(app, queued_by):
