@@ -368,6 +368,9 @@ def test_the_board_types_a_further_parts_scores_all_or_none(app, make):
     client = login(app.test_client(), board)
     url = f"/rounds/{position.round_id}/formula/parts/{part.id}/scores"
     one, two = applications["Mạnh Văn Một"], applications["Mạnh Văn Hai"]
+    formula_page = client.get(f"/rounds/{position.round_id}/formula").get_data(as_text=True)
+    assert url in formula_page  # the formula page leads to the part's scores
+    assert "Nhập điểm «Sát hạch tin học»" in formula_page
     page = client.get(url).get_data(as_text=True)
     assert "Mạnh Văn Một" in page
     refused = client.post(
