@@ -12,6 +12,7 @@ from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.errors import DomainError, ValidationFailed
+from exam.core.http import is_id
 from exam.core.i18n import to_local
 from exam.core.views import commit_after, refused, run_operation
 from exam.council.models import BodyKind
@@ -484,6 +485,7 @@ def _guide_position(round_: Round) -> Position | None:
     position_id = request.args.get("position", type=int)
     if position_id is None:
         return None
+    ensure(is_id(position_id), hide=True)  # beyond the id column: no query that would fail
     position = get_or_404(Position, position_id)
     ensure(position.round_id == round_.id, hide=True)
     return position
