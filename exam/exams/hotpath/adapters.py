@@ -187,26 +187,18 @@ class PaperToScore(NamedTuple):
         papers: dict[int, PaperToScore] = {}
         items: dict[int, list[ItemToScore]] = {}
         for row in rows:
-            if row.attempt not in papers:
-                papers[row.attempt] = cls(
+            attempt = row[0]
+            if attempt not in papers:
+                papers[attempt] = cls(
                     PaperRow.from_row(row),
                     _PENALTY[row.penalty],
                     row.reprimand_percent,
                     row.warning_percent,
                     (),
                 )
-                items[row.attempt] = []
-            items[row.attempt].append(
-                ItemToScore(
-                    row.item,
-                    row.points,
-                    row.voided,
-                    row.awarded_points,
-                    row.type,
-                    row.answered,
-                    row.answer_points,
-                )
-            )
+                items[attempt] = []
+            # The item's columns are the statement's last seven (positions: 60 rows a paper).
+            items[attempt].append(ItemToScore._make(row[-7:]))
         return {key: paper._replace(items=tuple(items[key])) for key, paper in papers.items()}
 
 

@@ -419,6 +419,7 @@ def _scoring_rows(dialect: str) -> sa.Executable:
             _attempts.c.penalty,
             _tests.c.reprimand_percent,
             _tests.c.warning_percent,
+            # The last seven: an ``ItemToScore``, in its order (its adapter reads them so).
             _items.c.id.label("item"),
             _items.c.points,
             _items.c.voided,

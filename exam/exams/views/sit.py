@@ -95,6 +95,7 @@ def attempt(attempt_id: int) -> str | Response:
             review_later=result.review_later,
             signed_in_name=result.candidate_name,
             without_nav=True,
+            just_submitted=request.args.get("submitted") == "1",
         )
     return _attempt_page(attempt_id)
 
@@ -129,7 +130,11 @@ def _attempt_page(attempt_id: int) -> str:
         return _paper_page(attempt)
     items, review_later = _review_items(attempt)
     return render_template(
-        "exams/result.html", attempt=attempt, items=items, review_later=review_later
+        "exams/result.html",
+        attempt=attempt,
+        items=items,
+        review_later=review_later,
+        just_submitted=request.args.get("submitted") == "1",
     )
 
 
@@ -201,10 +206,9 @@ def submit(attempt_id: int) -> Response:
     except DomainError as error:
         flash(error.message, "danger")
     else:
-        if submitted:
-            flash(_("Đã nộp bài."), "success")
-        else:
-            flash(_("Bài thi đã được nộp."), "danger")
+        if submitted:  # said on the result page (?submitted=1), not flashed: no cookie rewritten
+            return redirect(url_for("exams.attempt", attempt_id=attempt_id, submitted=1))
+        flash(_("Bài thi đã được nộp."), "danger")
     return redirect(url_for("exams.attempt", attempt_id=attempt_id))
 
 
