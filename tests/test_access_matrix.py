@@ -220,6 +220,27 @@ GET_MATRIX = [
     # The round's results formula (issue 16): its Council only (the supervisors read it on the
     # results page).
     ("/rounds/{round_id}/formula", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/rounds/{round_id}/formula/parts/999999/scores", [302, 404, 404, 403, 403, 404, 404, 403]),
+    # The ranking's lifecycle (issue 16): the versions and the files for the Council and the
+    # supervisors (no ranking yet: sent back to the results page); a pdf job of another
+    # position, a row, a sheet or a document that does not exist is the same 404 for all.
+    ("/positions/{position_id}/results/versions", [302, 404, 404, 403, 403, 404, 200, 200]),
+    ("/positions/{position_id}/results.xlsx", [302, 404, 404, 403, 403, 404, 302, 302]),
+    ("/positions/{position_id}/results/report.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
+    ("/positions/{position_id}/results/proposal.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
+    ("/positions/{position_id}/results/pdf-jobs/999999", [302, 404, 404, 403, 403, 404, 404, 404]),
+    ("/results/mine", [302, 200, 200, 200, 200, 200, 200, 200]),
+    ("/results/rows/999999/notice.pdf", [302, 404, 404, 404, 404, 404, 404, 404]),
+    # The public results page: nobody before publication (the world's round is not published).
+    ("/rounds/{round_id}/public-results", [404, 404, 404, 404, 404, 404, 404, 404]),
+    ("/rounds/{draft_round_id}/public-results", [404, 404, 404, 404, 404, 404, 404, 404]),
+    # Issued documents: verification is public; an unknown code or document is a 404.
+    ("/xac-minh", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("/xac-minh/ABCDEFGHJK", [404, 404, 404, 404, 404, 404, 404, 404]),
+    ("/documents/999999.pdf", [404, 404, 404, 404, 404, 404, 404, 404]),
+    ("/panels/{panel_id}/sheets/999999/form.pdf", [302, 404, 404, 404, 404, 404, 404, 404]),
+    ("/panels/{panel_id}/sheets/999999/paper", [302, 404, 404, 404, 404, 404, 404, 404]),
+    ("/panels/{panel_id}/sheets/999999/scan", [302, 404, 404, 404, 404, 404, 404, 404]),
     ("/positions/{position_id}/results.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     # Rounds, candidates and eligibility (issue 3)
     ("/rounds/{draft_round_id}/edit", [302, 404, 404, 403, 403, 404, 200, 403]),
@@ -305,6 +326,16 @@ POST_DENIALS = [
     ("/positions/{position_id}/results/compute", {"board_admin"}),
     ("/rounds/{round_id}/formula", {"board_admin"}),
     ("/positions/{position_id}/results/ties", {"board_admin"}),
+    ("/positions/{position_id}/results/approve", {"board_admin"}),
+    ("/positions/{position_id}/results/correct", {"board_admin"}),
+    ("/results/rows/999999/withdraw", set()),
+    ("/rounds/{round_id}/results/public", {"board_admin"}),
+    ("/positions/{position_id}/results/pdf-jobs", {"board_admin", "supervisor"}),
+    ("/rounds/{round_id}/formula/parts/999999/scores", set()),
+    ("/rounds/{round_id}/panels/guide/positions/{position_id}/drop", {"board_admin"}),
+    ("/panels/{panel_id}/record/members/999999/present", set()),
+    # The appeals' settings: the Council's Chair or secretary (the board is a plain member).
+    ("/rounds/{round_id}/appeals/rules", set()),
     ("/rounds/{draft_round_id}/edit", {"board_admin"}),
     ("/rounds/units/new", {"board_admin"}),
     ("/rounds/positions/{position_id}/edit", {"board_admin"}),
@@ -503,6 +534,11 @@ ROUND_MATRIX = [
     ("/rounds/{round_id}/marking/paper-tests", [404, 404, 404, 404, 404, 404, 404]),
     ("/rounds/{round_id}/marking/board", [404, 404, 404, 404, 404, 404, 404]),
     ("/rounds/{round_id}/appeals", [200, 404, 404, 404, 200, 404, 404]),
+    ("/positions/{position_id}/results/versions", [200, 403, 403, 403, 200, 403, 404]),
+    ("/positions/{position_id}/results.xlsx", [302, 403, 403, 403, 302, 403, 404]),
+    ("/rounds/{round_id}/formula", [200, 403, 403, 403, 403, 403, 404]),
+    ("/panels/{panel_id}/record", [403, 404, 404, 200, 403, 404, 404]),
+    ("/panels/{panel_id}/minutes.pdf", [200, 404, 404, 200, 200, 404, 404]),
 ]
 
 
@@ -538,6 +574,11 @@ ROUND_WRITES = [
     "/positions/{position_id}/results/compute",
     "/rounds/{round_id}/marking/limits",
     "/rounds/{round_id}/panels/guide",
+    "/positions/{position_id}/results/approve",
+    "/positions/{position_id}/results/correct",
+    "/rounds/{round_id}/results/public",
+    "/rounds/{round_id}/formula",
+    "/rounds/{round_id}/appeals/rules",
 ]
 # Writes whose object is not a round's (an appeal): round B's answer 404 to round A's people.
 ROUND_B_WRITES = [
@@ -546,6 +587,7 @@ ROUND_B_WRITES = [
     "/panels/{panel_id}/applications/{interviewed_id}/draft",
     "/panels/{panel_id}/applications/{interviewed_id}/spread",
     "/panels/{panel_id}/positions",
+    "/panels/{panel_id}/record",
 ]
 
 
