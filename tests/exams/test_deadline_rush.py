@@ -367,6 +367,27 @@ def test_the_server_closes_many_expired_papers_in_batches(world, grace):
     assert close_expired_attempts(at=at, grace_seconds=grace, batch_size=3) == 0
 
 
+def test_an_answer_saved_without_its_points_is_scored_at_the_submit(app, world):
+    """An answer written by an older release during an upgrade has no points yet: the submit
+    scores it from its response and its key, as ``rescore`` would, and stores them."""
+    fast, slow = _sat(world, 0), _sat(world, 1)
+    items = [item.id for item in fast.questions if item.version.type != "essay"]
+    db.session.execute(
+        sa.update(Answer).where(Answer.attempt_question_id.in_(items)).values(points=None)
+    )
+    db.session.commit()
+    at = START + 20 * MINUTE
+    _submit_through_the_page(app, world.candidates[0], fast.id, at)
+    submit_attempt(world.attempt(1), actor=world.candidates[1], at=at)
+    db.session.commit()
+    assert _values(fast.id)[:3] == _values(slow.id)[:3]
+    stored = db.session.scalars(
+        sa.select(Answer.points).where(Answer.attempt_question_id.in_(items))
+    ).all()
+    assert None not in stored
+    assert len(stored) == len(items)
+
+
 def test_a_corrected_key_updates_the_stored_points_when_the_paper_is_rescored(world):
     attempt = _sat(world, 0)
     single = next(item for item in attempt.questions if item.version.type == "single_choice")
