@@ -14,7 +14,7 @@ from exam.results.formula import describe, formula_of
 from exam.results.models import Ranking
 from exam.results.operations import compute_ranking
 from exam.results.permissions import can_compute_results, can_view_results
-from exam.results.queries import latest_ranking
+from exam.results.queries import latest_ranking, versions_of
 from exam.results.ties import council_items
 from exam.rounds.models import Position
 from exam.rounds.permissions import ensure_in_round
@@ -34,6 +34,7 @@ def show(position_id: int) -> str:
         ranking=ranking,
         formula_rule=describe(formula_of(position.round)),
         tie=_tie_form(ranking),
+        versions=versions_of(position.id),
     )
 
 

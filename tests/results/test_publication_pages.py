@@ -119,6 +119,10 @@ def test_earlier_versions_stay_readable(client, make):
     assert "05/QĐ-HĐTT" in page
     assert "06/QĐ-HĐTT" in page
     assert "Đính chính lỗi nhập điểm" in page
+    results_page = client.get(f"/positions/{contest.position.id}/results").get_data(as_text=True)
+    assert 'id="versions-list"' in results_page
+    assert "Phiên bản 1" in results_page
+    assert "Phiên bản 2" in results_page
     old = client.get(f"/positions/{contest.position.id}/results/versions/{first.id}")
     assert old.status_code == 200
     assert "Phiên bản 1" in old.get_data(as_text=True)
