@@ -16,6 +16,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -253,3 +255,31 @@ def test_nginx_compresses_pages_and_serves_the_static_files(cluster, world):
     css = (ROOT / "static/vendor/bootstrap/bootstrap.min.css").read_bytes()
     assert gzip.decompress(body) == css
     assert len(body) < len(css) / 4
+
+
+def _until_refused(url: str) -> None:
+    """Until the killed node's port refuses connections (its processes have exited): a
+    connection made while they die is accepted, then reset after the request was sent."""
+    port = int(url.rsplit(":", 1)[1])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return
+        except ConnectionResetError:
+            continue  # accepted by a dying process's socket, then reset
+    raise AssertionError(f"{url} still accepts connections after SIGKILL")
+
+
+def test_nginx_keeps_answering_when_a_node_is_killed(cluster, world):
+    """Last in this file: node A is gone afterwards (SIGKILL to its master and workers)."""
+    nginx, b = cluster["NGINX_URL"], cluster["NODE_B_URL"]
+    master = int((Path(cluster["CLUSTER_DIR"]) / "node-a.pid").read_text())
+    os.killpg(os.getpgid(master), signal.SIGKILL)  # gunicorn --daemon leads its own group
+    _until_refused(cluster["NODE_A_URL"])
+    # Each save goes through nginx; those sent to the dead node are refused at connect time
+    # and passed to node B (never a POST already sent: the page itself re-sends those).
+    acknowledged = [_save(nginx, world, seq) for seq in range(2001, 2007)]
+    assert acknowledged == list(range(2001, 2007))
+    assert _held_seq(b, world) == 2006
