@@ -16,7 +16,7 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import AccountToken, TokenPurpose, User
@@ -24,6 +24,7 @@ from exam.accounts.operations import find_user_by_email, set_password
 from exam.accounts.passwords import password_problems
 from exam.audit.operations import record
 from exam.core.errors import DomainError, ValidationFailed
+from exam.core.http import public_url_for
 from exam.extensions import db
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
@@ -44,10 +45,7 @@ def _valid_for(purpose: TokenPurpose) -> dt.timedelta:
 def _link(token: str) -> str:
     """The absolute link to the page that takes the token. Built from ``PUBLIC_URL`` when
     set, so that a forged Host header cannot send a reset link to another site."""
-    public = current_app.config.get("PUBLIC_URL", "")
-    if public:
-        return public.rstrip("/") + url_for("accounts.use_token", token=token)
-    return url_for("accounts.use_token", token=token, _external=True)
+    return public_url_for("accounts.use_token", token=token)
 
 
 def _void_outstanding(user: User, at: dt.datetime, purpose: TokenPurpose | None = None) -> None:

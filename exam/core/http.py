@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request, url_for
 from werkzeug.routing import IntegerConverter, Map
 
 MAX_ID = 2**31 - 1  # the largest INTEGER of PostgreSQL, the type of every id column
@@ -111,3 +111,18 @@ def apply_upload_limit() -> None:
     limit = getattr(view, "upload_limit", None)
     if limit is not None:
         request.max_content_length = limit()
+
+
+def public_url_for(endpoint: str, **values: Any) -> str:
+    """The absolute address of a page, for what leaves the site: links in e-mails, the QR
+    code printed on a document. Built on ``PUBLIC_URL`` when set (a forged Host header must
+    not end up in an e-mail or on a document), else on the request's host; outside any
+    request (a background job, a command) without ``PUBLIC_URL``: on ``SERVER_NAME``, else
+    ``http://localhost`` — production sets ``PUBLIC_URL`` (README, settings)."""
+    public = current_app.config.get("PUBLIC_URL", "")
+    if not public and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    server = current_app.config.get("SERVER_NAME") or "localhost"
+    root = current_app.config.get("APPLICATION_ROOT") or "/"
+    path = current_app.url_map.bind(server, script_name=root).build(endpoint, values)
+    return (public or f"http://{server}").rstrip("/") + path

@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable
 
 import segno
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
@@ -17,6 +16,7 @@ from exam.audit.operations import record
 from exam.core.db import utcnow
 from exam.core.documents import Verification
 from exam.core.errors import ValidationFailed
+from exam.core.http import public_url_for
 from exam.documents.models import CODE_ALPHABET, CODE_LENGTH, DocumentKind, IssuedDocument
 from exam.documents.queries import code_taken, document_with_number, documents_dir, sha256_of
 from exam.extensions import db
@@ -36,10 +36,7 @@ def _new_code() -> str:
 def verification_url(code: str) -> str:
     """The absolute address of the code's public page: on ``PUBLIC_URL`` when set (a forged
     Host header must not end up printed on a document), else on the request's host."""
-    public = current_app.config.get("PUBLIC_URL", "")
-    if public:
-        return public.rstrip("/") + url_for("documents.verify", code=code)
-    return url_for("documents.verify", code=code, _external=True)
+    return public_url_for("documents.verify", code=code)
 
 
 def qr_svg(url: str) -> str:
