@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from exam.core.auth import get_or_404
+from exam.core.http import allows_upload_of
 from exam.documents.forms import CodeForm, CompareForm
 from exam.documents.models import IssuedDocument
 from exam.documents.permissions import can_download
@@ -26,6 +27,12 @@ bp = Blueprint("documents", __name__)
 
 def _verify_limit() -> str:
     return current_app.config["VERIFY_RATE_LIMIT"]
+
+
+def _verify_upload_max() -> int:
+    """A PDF to compare is read only up to this size (413 beyond), whatever the site allows:
+    set before CSRF's check reads the form (exam/core/http.py::allows_upload_of)."""
+    return int(current_app.config["VERIFY_UPLOAD_MAX_BYTES"])
 
 
 @bp.get("/documents/<int:document_id>.pdf")
@@ -61,10 +68,9 @@ def lookup() -> str | Response | tuple[str, int]:
 
 
 @bp.route("/xac-minh/<code>", methods=["GET", "POST"])
+@allows_upload_of(_verify_upload_max)
 @limiter.limit(_verify_limit)
 def verify(code: str) -> tuple[str, int]:
-    # A PDF to compare is read only up to this size (413 beyond), whatever the site allows.
-    request.max_content_length = current_app.config["VERIFY_UPLOAD_MAX_BYTES"]
     doc = document_by_code(code)
     form = CompareForm()
     match: bool | None = None

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from exam.core.auth import ensure, get_or_404
 from exam.core.db import utcnow
+from exam.core.http import allows_upload_of
 from exam.core.i18n import to_local
 from exam.core.pdf import render_pdf
 from exam.core.views import refused, run_operation
@@ -60,6 +61,8 @@ def _sealed_sheet(panel_id: int, sheet_id: int) -> ScoreSheet:
 
 
 @bp.route("/panels/<int:panel_id>/sheets/<int:sheet_id>/paper", methods=["GET", "POST"])
+# Set before CSRF's check reads the form: a larger body is refused unread (413).
+@allows_upload_of(lambda: scan_max_bytes() + UPLOAD_OVERHEAD)
 @login_required
 def sheet_paper(panel_id: int, sheet_id: int) -> str | Response:
     """Print the sheet as a form to sign, and attach the signed form's scan."""
@@ -67,8 +70,6 @@ def sheet_paper(panel_id: int, sheet_id: int) -> str | Response:
     may_attach = can_attach_scan(current_user, sheet)
     if request.method == "POST":
         ensure(may_attach)
-        # Before the form reads the upload: a larger body is refused unread (413).
-        request.max_content_length = scan_max_bytes() + UPLOAD_OVERHEAD
     form = ScanForm()
     if may_attach and form.validate_on_submit():
         storage = form.file.data

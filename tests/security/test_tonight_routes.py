@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import unicodedata
 
 import pytest
@@ -21,10 +22,12 @@ from exam.documents.models import DocumentKind, IssuedDocument
 from exam.extensions import db
 from exam.panels.attendance import record_incident
 from exam.panels.models import Panel
+from exam.panels.scans import current_scan
 from exam.results.models import Ranking, RankingDecision, Withdrawal
 from exam.results.publication import publish_round
 from exam.rounds.models import Round, RoundStatus
 from tests.conftest import login
+from tests.panels.test_record import _png, room  # noqa: F401
 from tests.results.lifecycle_helpers import NOW, _documents, build  # noqa: F401
 
 BIG = 2**31  # one beyond PostgreSQL's INTEGER, the type of every id column
@@ -368,3 +371,55 @@ def test_every_new_form_needs_its_csrf_token(app, make, monkeypatch):
             assert response.status_code == 400, url
     db.session.expire_all()
     assert _rankings(contest.position.id) == 1
+
+
+def _csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_the_verification_limit_holds_with_csrf_on(app, issued, monkeypatch):
+    """CSRF's check reads the form before the view: the page's own limit must be set first,
+    else a body up to the site's limit is read whatever VERIFY_UPLOAD_MAX_BYTES says."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "VERIFY_UPLOAD_MAX_BYTES", 1024)
+    client = app.test_client()
+    token = _csrf_token(client.get(f"/xac-minh/{issued.code}").get_data(as_text=True))
+    response = client.post(
+        f"/xac-minh/{issued.code}",
+        data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-" + b"0" * 4096), "to.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    small = client.post(
+        f"/xac-minh/{issued.code}",
+        data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.7 khac"), "to.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "KHÔNG trùng khớp" in small.get_data(as_text=True)
+
+
+def test_a_signed_scan_takes_its_own_limit_with_csrf_on(app, room, monkeypatch):  # noqa: F811
+    """A scan within SHEET_SCAN_MAX_BYTES is taken even above the site's limit, and one above
+    it is refused unread: the scan's limit is set before CSRF's check reads the body."""
+    sheet = room.seal(1, 0, 83)
+    db.session.commit()
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2048)
+    monkeypatch.setitem(app.config, "SHEET_SCAN_MAX_BYTES", 64 * 1024)
+    client = login(app.test_client(), room.user(1))
+    url = f"/panels/{room.panel_id}/sheets/{sheet.id}/paper"
+    token = _csrf_token(client.get(url).get_data(as_text=True))
+    scan = _png() + b"\x00" * 8192
+    response = client.post(
+        url,
+        data={"csrf_token": token, "file": (io.BytesIO(scan), "a.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.status_code
+    assert current_scan(sheet) is not None
+    huge = client.post(
+        url,
+        data={"csrf_token": token, "file": (io.BytesIO(b"\x00" * 1_200_000), "b.png")},
+        content_type="multipart/form-data",
+    )
+    assert huge.status_code == 413
