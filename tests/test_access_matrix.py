@@ -235,6 +235,10 @@ GET_MATRIX = [
     ("/rounds/{round_id}/public-results", [404, 404, 404, 404, 404, 404, 404, 404]),
     ("/rounds/{draft_round_id}/public-results", [404, 404, 404, 404, 404, 404, 404, 404]),
     # Issued documents: verification is public; an unknown code or document is a 404.
+    # The round's announcement: public once announced, a draft's for its Council and board.
+    ("/rounds/{round_id}/announcement.pdf", [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("/rounds/{draft_round_id}/announcement.pdf", [404, 404, 404, 404, 404, 404, 200, 200]),
+    ("/applications/{application_id}/admission-card.pdf", [302, 200, 404, 404, 404, 404, 200, 200]),
     ("/xac-minh", [200, 200, 200, 200, 200, 200, 200, 200]),
     ("/xac-minh/ABCDEFGHJK", [404, 404, 404, 404, 404, 404, 404, 404]),
     ("/documents/999999.pdf", [404, 404, 404, 404, 404, 404, 404, 404]),
