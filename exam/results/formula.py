@@ -29,6 +29,9 @@ from exam.rounds.stages import require_stage
 
 TWO_PLACES = Decimal("0.01")
 HUNDRED = Decimal(100)
+# Upper bounds that keep a typed number within the INTEGER columns and within reason.
+MAX_TIE_BREAK = 100
+MAX_RESERVE = 1000
 FROZEN = _l(
     "Công thức tính kết quả chỉ được đặt khi kỳ thi còn là bản nháp: từ khi mở đăng ký, "
     "quy chế đã công bố và không thay đổi được."
@@ -195,6 +198,13 @@ def formula_errors(spec: FormulaSpec) -> list[tuple[str | None, str]]:
             )
         if part.tie_break is not None and part.tie_break < 1:
             errors.append((f"{where}-tie_break", str(_l("Thứ tự xét bằng điểm bắt đầu từ 1."))))
+        elif part.tie_break is not None and part.tie_break > MAX_TIE_BREAK:
+            errors.append(
+                (
+                    f"{where}-tie_break",
+                    str(_l("Thứ tự xét bằng điểm không quá %(n)d.", n=MAX_TIE_BREAK)),
+                )
+            )
     folded = [n.casefold() for n in names if n]
     if len(set(folded)) != len(folded):
         errors.append((None, str(_l("Hai phần thi không được trùng tên."))))
@@ -229,6 +239,10 @@ def formula_errors(spec: FormulaSpec) -> list[tuple[str | None, str]]:
         )
     if spec.reserve_count < 0:
         errors.append(("reserve_count", str(_l("Số người bảo lưu không được âm."))))
+    elif spec.reserve_count > MAX_RESERVE:
+        errors.append(
+            ("reserve_count", str(_l("Số người bảo lưu không quá %(n)d.", n=MAX_RESERVE)))
+        )
     return errors
 
 

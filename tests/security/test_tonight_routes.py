@@ -23,6 +23,7 @@ from exam.extensions import db
 from exam.panels.attendance import record_incident
 from exam.panels.models import Panel
 from exam.panels.scans import current_scan
+from exam.results.formula import stored_formula
 from exam.results.models import Ranking, RankingDecision, Withdrawal
 from exam.results.publication import publish_round
 from exam.rounds.models import Round, RoundStatus
@@ -423,3 +424,37 @@ def test_a_signed_scan_takes_its_own_limit_with_csrf_on(app, room, monkeypatch):
         content_type="multipart/form-data",
     )
     assert huge.status_code == 413
+
+
+# --- the results formula: numbers beyond the database's integers -------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"preset": "civil_service", "reserve_count": str(BIG)},
+        {"preset": "civil_service", "reserve_count": str(2**70)},
+        {
+            "preset": "custom",
+            "winner_min_score": "50",
+            "reserve_count": "0",
+            "parts-0-kind": "written_test",
+            "parts-0-name": "",
+            "parts-0-gate": "50",
+            "parts-0-weight": "100",
+            "parts-0-tie_break": str(BIG),
+        },
+    ],
+)
+def test_a_formula_number_beyond_the_database_is_refused_in_words(app, make, data):
+    board = make.user(Role.BOARD_ADMIN)
+    round_ = make.round(status=RoundStatus.DRAFT, board=board)
+    db.session.commit()
+    client = login(app.test_client(), board)
+    response = client.post(f"/rounds/{round_.id}/formula", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Đã lưu công thức" not in text
+    assert "Số người bảo lưu không quá 1000." in text or "bằng điểm không quá 100." in text
+    db.session.expire_all()
+    assert stored_formula(db.session.get(Round, round_.id)) is None
