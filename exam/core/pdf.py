@@ -107,10 +107,8 @@ def join_pdf_chunks(
 
     if workers > 1 and total > 1:
         context = multiprocessing.get_context("spawn")  # never fork a threaded web worker
-        # A worker is replaced after a few chunks: WeasyPrint's memory is not all given back.
-        with ProcessPoolExecutor(
-            max_workers=min(workers, total), mp_context=context, max_tasks_per_child=8
-        ) as pool:
+        # (No max_tasks_per_child: Python 3.11's pool can hang when it replaces a worker.)
+        with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
             collect(pool.map(html_to_pdf, htmls, [static_dir] * total))
     else:
         collect(html_to_pdf(html, static_dir) for html in htmls)

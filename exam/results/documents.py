@@ -31,7 +31,7 @@ from exam.results.models import Outcome, Ranking, RankingRow
 from exam.rounds.models import Position
 
 TWO_PLACES = Decimal("0.01")
-ROWS_PER_CHUNK = 250  # about nine landscape pages: small enough for flat time and memory
+ROWS_PER_CHUNK = 120  # about four landscape pages: flat time, and two workers under 500 MB
 DECISION_SYMBOL = "QĐ-HĐTT"
 NOTICE_SYMBOL = "TB-HĐTT"
 PROPOSAL_SYMBOL = "TTr-HĐTT"
