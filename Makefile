@@ -12,7 +12,8 @@ PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help run test lint fmt translations translations-extract db demo serve system-deps \
-        test-sqlite test-postgres bench vendor clean cluster cluster-stop
+        test-sqlite test-postgres bench bench-deps bench-cluster vendor clean cluster \
+        cluster-stop
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -97,8 +98,18 @@ test: ## Install what the tests need, lint, then the whole suite on SQLite and o
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-bench: $(VENV)/.dev-deps ## Run the benchmarks in bench/ and print their figures
+# The benchmarks' own tools: the test packages (PostgreSQL, Redis, nginx for bench/cluster.py)
+# and wrk, the load generator in C beside the Python one (bench/autosave.py --client).
+bench-deps: ## Install what the benchmarks need (the test packages and wrk)
+	$(MAKE) --no-print-directory system-deps WITH_TEST_DEPS=1
+	@command -v wrk >/dev/null || { echo "Installing: wrk"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+
+bench: bench-deps translations $(VENV)/.dev-deps ## Run the benchmarks in bench/ and print their figures
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+bench-cluster: bench-deps translations $(VENV)/.dev-deps ## Autosave, the start storm and a node killed, on the local cluster (bench/cluster.py)
+	$(BIN)/python bench/cluster.py
 
 vendor: $(VENV)/.dev-deps ## Re-vendor Bootstrap and the Tinos font from the npm registry
 	$(BIN)/python scripts/vendor_assets.py

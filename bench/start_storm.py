@@ -5,16 +5,24 @@ a 60-question paper made beforehand, all signed in; at the session's start each 
 moment spread evenly over 10 seconds, enters the session code (POST …/start) and loads the
 paper it is sent to (GET /attempts/<id>, the 60 questions). Prints how many were answered,
 the latencies of each step and of the whole (p50/p99, target p99 < 1 s), and checks in the
-database that every paper started. Bounded: about a minute and a half per database.
+database that every paper started, exactly once (one Start entry in the audit trail, sealed or
+pending); exits with status 1 when a candidate went unanswered or a paper did not start once.
+Bounded: about a minute and a half per database.
+
+Larger storms: `python bench/start_storm.py --candidates 8000 --seconds 20` (a city's
+recruitment round; the papers then take a few minutes to make). `sqlite` or `postgresql` as
+arguments run one database only.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,7 +48,8 @@ WINDOW = float(os.environ.get("BENCH_STORM_SECONDS", 10))
 QUESTIONS = 60
 
 
-async def storm(server_url: str, world) -> dict:
+async def storm(server_url: str, world, window: float | None = None) -> dict:
+    window = WINDOW if window is None else window
     starts: list[float] = []
     papers: list[float] = []
     totals: list[float] = []
@@ -51,7 +60,7 @@ async def storm(server_url: str, world) -> dict:
         async def candidate(n: int) -> None:
             sitter = world.sitters[n]
             await asyncio.sleep(
-                max(0.0, began + n * WINDOW / len(world.sitters) - time.perf_counter())
+                max(0.0, began + n * window / len(world.sitters) - time.perf_counter())
             )
             t0 = time.perf_counter()
             try:
@@ -92,19 +101,44 @@ async def storm(server_url: str, world) -> dict:
     }
 
 
-def started_count(url: str, world) -> int:
+def started_papers(url: str, attempt_ids: list[int]) -> tuple[int, int, int]:
+    """Of these papers: how many are in progress, how many have exactly one Start entry in
+    the audit trail (sealed or pending), how many more than one."""
     import sqlalchemy as sa
 
+    from exam.audit.models import AuditEntry, PendingAuditEntry
+    from exam.exams.models import Attempt
+
+    wanted = set(attempt_ids)
+    entries: Counter[int] = Counter()
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        count = connection.execute(
-            sa.text("SELECT count(*) FROM attempts WHERE status = 'in_progress'")
-        ).scalar_one()
+        statuses = dict(connection.execute(sa.select(Attempt.id, Attempt.status)).all())
+        for table in (AuditEntry.__table__, PendingAuditEntry.__table__):
+            for (object_id,) in connection.execute(
+                sa.select(table.c.object_id).where(table.c.action == "attempt.start")
+            ):
+                entries[int(object_id)] += 1
     engine.dispose()
-    return count
+    started = sum(1 for a in wanted if statuses.get(a) == "in_progress")
+    once = sum(1 for a in wanted if entries[a] == 1)
+    twice = sum(1 for a in wanted if entries[a] > 1)
+    return started, once, twice
 
 
-def run(database: str, url: str, world) -> None:
+def storm_ok(result: dict, url: str, world) -> tuple[bool, str]:
+    """Every candidate answered, every paper started exactly once: (ok, the line saying so)."""
+    ids = [s.attempt_id for s in world.sitters]
+    started, once, twice = started_papers(url, ids)
+    answered = len(result["totals"])
+    ok = answered == started == once == len(ids) and not twice
+    return ok, (
+        f"papers started in the database {started}/{len(ids)}, with one Start entry {once} "
+        f"(more than one: {twice}){'' if ok else '  FAILED'}"
+    )
+
+
+def run(database: str, url: str, world) -> bool:
     server = start_gunicorn(url)
     try:
         time.sleep(max(0.0, (world.starts_at - dt.datetime.now(dt.UTC)).total_seconds()))
@@ -125,18 +159,25 @@ def run(database: str, url: str, world) -> None:
         f"   start + paper               {describe(result['totals'])}  "
         f"(target p99 < 1 s: {'met' if p99 < 1 else 'NOT met'})"
     )
-    print(
-        f"   papers started in the database: {started_count(url, world)}; CPU busy {busy:.0%} "
-        f"during the storm ({load_note()})"
-    )
+    ok, line = storm_ok(result, url, world)
+    print(f"   {line}; CPU busy {busy:.0%} during the storm ({load_note()})")
+    return ok
 
 
 def main() -> None:
+    global CANDIDATES, WINDOW
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("databases", nargs="*", choices=["sqlite", "postgresql"])
+    parser.add_argument("--candidates", type=int, default=CANDIDATES)
+    parser.add_argument("--seconds", type=float, default=WINDOW, help="the arrivals' window")
+    arguments = parser.parse_args()
+    CANDIDATES, WINDOW = arguments.candidates, arguments.seconds
     print(
         f"Start storm, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
         f"{server_note()}"
     )
-    only = set(sys.argv[1:]) or {"sqlite", "postgresql"}
+    only = set(arguments.databases) or {"sqlite", "postgresql"}
+    failed = False
     with sqlite_database() as sqlite_url, postgres_cluster() as postgres_url:
         world = build_world(
             sqlite_url,
@@ -152,9 +193,11 @@ def main() -> None:
         if "postgresql" in only:
             print(f"copied to PostgreSQL in {copy_database(sqlite_url, postgres_url):.0f} s")
         if "sqlite" in only:
-            run("SQLite (WAL)", sqlite_url, world)
+            failed |= not run("SQLite (WAL)", sqlite_url, world)
         if "postgresql" in only:
-            run("PostgreSQL", postgres_url, world)
+            failed |= not run("PostgreSQL", postgres_url, world)
+    if failed:
+        sys.exit("FAILED: a candidate went unanswered or a paper did not start exactly once")
 
 
 if __name__ == "__main__":

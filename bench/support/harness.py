@@ -375,7 +375,7 @@ def start_gunicorn(database_url: str) -> Server:
         start_new_session=True,  # its own process group: the crash test kills it whole
     )
     server = Server(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine boots its workers slowly
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(server.url + "/exam-clock", timeout=1) as response:
