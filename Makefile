@@ -35,7 +35,7 @@ system-deps: ## Install Debian packages the app and tests need (WeasyPrint's Pan
 	  dpkg -s libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	  [ -z "$(WITH_TEST_DEPS)" ] || command -v chromium >/dev/null || missing="$$missing chromium"; \
 	  [ -z "$(WITH_TEST_DEPS)" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	  [ -z "$(WITH_TEST_DEPS)" ] || command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  [ -z "$(WITH_TEST_DEPS)$(WITH_REDIS)" ] || command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	  [ -z "$(WITH_TEST_DEPS)" ] || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "Installing:$$missing"; \
@@ -68,8 +68,9 @@ instance/secret_key:
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@.tmp && mv $@.tmp $@
 	@echo "Generated $@ (the production SECRET_KEY; keep it, back it up, never share it)."
 
-serve: system-deps translations db $(if $(SECRET_KEY),,instance/secret_key) ## Serve with gunicorn, production settings (exam days)
-	EXAM_ENV=production $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+serve: translations db $(if $(SECRET_KEY),,instance/secret_key) ## Serve with gunicorn, production settings (exam days)
+	$(MAKE) --no-print-directory system-deps WITH_REDIS=1
+	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 lint: $(VENV)/.dev-deps ## ruff lint and format check
 	$(BIN)/ruff check .
