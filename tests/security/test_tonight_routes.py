@@ -458,3 +458,17 @@ def test_a_formula_number_beyond_the_database_is_refused_in_words(app, make, dat
     assert "Số người bảo lưu không quá 1000." in text or "bằng điểm không quá 100." in text
     db.session.expire_all()
     assert stored_formula(db.session.get(Round, round_.id)) is None
+
+
+def test_a_published_ranking_is_not_computed_again_without_a_reason(app, make):
+    """The plain 'compute' button after publication: refused in words, nothing new made;
+    only the correction with its reason (above) makes a version."""
+    contest, ranking = _published(make)
+    board = login(app.test_client(), contest.board)
+    page = board.post(
+        f"/positions/{contest.position.id}/results/compute", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "không tính lại được" in page
+    assert _rankings(contest.position.id) == 1
+    db.session.expire_all()
+    assert db.session.get(Ranking, ranking.id).status.value == "published"
