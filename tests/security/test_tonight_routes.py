@@ -472,3 +472,22 @@ def test_a_published_ranking_is_not_computed_again_without_a_reason(app, make):
     assert _rankings(contest.position.id) == 1
     db.session.expire_all()
     assert db.session.get(Ranking, ranking.id).status.value == "published"
+
+
+def test_a_decision_number_at_the_forms_limit_is_approved_or_refused_never_a_failure(app, make):
+    """50 characters typed as "5/…": written "05/…" (51) it would not fit the column."""
+    contest = build(make, {"An": "80", "Bình": "70"})
+    contest.rank()
+    db.session.commit()
+    number = "5/" + "Q" * 48
+    client = login(app.test_client(), contest.board)
+    response = client.post(
+        f"/positions/{contest.position.id}/results/approve",
+        data={"decision_number": number, "decided_on": "05/05/2026"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    decisions = db.session.scalars(sa.select(RankingDecision.decision_number)).all()
+    assert decisions == []
+    assert "Tối đa 50 ký tự." in response.get_data(as_text=True)
