@@ -167,15 +167,8 @@ def _decision_frame(ranking: Ranking, verification: Verification | None) -> Docu
         recipients=("Như Điều 3", "Ban giám sát", "Lưu: HĐTT"),
         symbol=symbol,
         number=number,
-        **_verified(verification),
+        verification=verification,
     )
-
-
-def _verified(verification: Verification | None) -> dict:
-    """The frame's verification, when the shared frame carries one (exam/documents)."""
-    if verification is None or "verification" not in DocumentFrame.__dataclass_fields__:
-        return {}
-    return {"verification": verification}
 
 
 Progress = Callable[[int, int], None]
@@ -302,7 +295,7 @@ def render_result_notice(
         signature=council_signature(signer=decision.signer_name if decision else ""),
         recipients=("Thí sinh " + row.application.candidate.full_name, "Lưu: HĐTT"),
         symbol=NOTICE_SYMBOL,
-        **_verified(verification),
+        verification=verification,
     )
     parts = _notice_parts(row)
     return render_pdf(
@@ -331,7 +324,7 @@ def render_proposal(ranking: Ranking, *, verification: Verification | None) -> b
         signature=council_signature(signer=decision.signer_name if decision else ""),
         recipients=("Như trên", "Ban giám sát", "Lưu: HĐTT"),
         symbol=PROPOSAL_SYMBOL,
-        **_verified(verification),
+        verification=verification,
     )
     table = results_table(ranking)
     winners = tuple(r for r in table.rows if r.outcome == Outcome.SELECTED)
