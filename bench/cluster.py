@@ -267,6 +267,10 @@ def report_kill(result: dict, served_by_b: int) -> bool:
         else "none"
     )
     print(
+        f"   polls that failed: {sum(n for k, n in failures.items() if k.startswith('poll'))} "
+        "(GET: nginx tries them again on node A)"
+    )
+    print(
         f"   failed requests {failures or 0} ({window}; each save sent again until "
         f"acknowledged); failures in the last half after the kill: {late}"
         f"{'' if ok else '  FAILED'}"
