@@ -50,6 +50,7 @@ def submit_paper(
     """The candidate's submit: True when submitted now; False when the paper's time and
     grace were over, so that the server closed it now at its deadline (as
     ``close_if_expired``). Refused when already submitted or not started."""
+    db.session.connection()  # in the caller's transaction (several writes), never autocommit
     with run_statements() as run:
         row = run(
             Statement.SUBMIT_STATE,
@@ -77,6 +78,7 @@ def close_papers(attempt_ids: list[int], *, at: dt.datetime, grace_seconds: int)
     if not attempt_ids:
         return 0
     closed = 0
+    db.session.connection()  # in the caller's transaction (several writes), never autocommit
     with run_statements() as run:
         locked = run(Statement.LOCK_PAPERS, {"papers": sorted(attempt_ids)})
         if not locked:
