@@ -61,6 +61,13 @@ def _write_once(relative: str, data: bytes) -> None:
         os.fsync(file.fileno())
 
 
+def _shortened(title: str) -> str:
+    """A title made of long names (a position, its unit, a candidate) kept within its column,
+    cut with an ellipsis: the document itself prints them whole."""
+    limit = IssuedDocument.title.type.length
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
 def issue_document(
     *,
     kind: DocumentKind,
@@ -76,7 +83,7 @@ def issue_document(
     """Issue a document: ``render`` is called once with its Verification (code, URL, QR) so
     that they are printed in it; the SHA-256 is of those final bytes, stored once under
     DOCUMENTS_DIR. A number is issued once in a round for a kind (and a subject)."""
-    number, title, issuer = number.strip(), title.strip(), issuer.strip()
+    number, title, issuer = number.strip(), _shortened(title.strip()), issuer.strip()
     problems: list[tuple[str | None, str]] = []
     if not number:
         problems.append(("number", _l("Văn bản cần có số.")))

@@ -491,3 +491,25 @@ def test_a_decision_number_at_the_forms_limit_is_approved_or_refused_never_a_fai
     decisions = db.session.scalars(sa.select(RankingDecision.decision_number)).all()
     assert decisions == []
     assert "Tối đa 50 ký tự." in response.get_data(as_text=True)
+
+
+def test_a_result_notice_with_the_longest_names_is_issued(app, make):
+    """A position's title and unit (200 characters each) and a candidate's name (120) make a
+    notice's title longer than its column: it is shortened, never a failure."""
+    contest = build(make, {"An": "80", "Bình": "70"})
+    contest.position.title = "Trưởng phòng " + "T" * 187
+    contest.position.unit_name = "Bệnh viện " + "U" * 190
+    ranking = contest.approve(contest.rank())
+    publish_round(contest.round, actor=contest.board, at=NOW)
+    an = contest.row(ranking, "An")
+    an.application.candidate.full_name = "Nguyễn " + "A" * 113
+    db.session.commit()
+    client = login(app.test_client(), an.application.candidate)
+    response = client.get(f"/results/rows/{an.id}/notice.pdf")
+    assert response.status_code == 302
+    assert client.get(response.headers["Location"]).status_code == 200
+    notice = db.session.scalar(
+        sa.select(IssuedDocument).where(IssuedDocument.kind == DocumentKind.RESULT_NOTICE)
+    )
+    assert len(notice.title) <= 500
+    assert notice.title.startswith("Thông báo kết quả thi tuyển vị trí Trưởng phòng")
