@@ -8,6 +8,9 @@ arbitrary ``file:`` URL, so data typed by a user cannot pull anything into a doc
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
+import gc
 import io
 import multiprocessing
 import re
@@ -75,6 +78,17 @@ def html_to_pdf(html: str, static_dir: str) -> bytes:
     return document.write_pdf()
 
 
+def _html_to_pdf_in_worker(html: str, static_dir: str) -> bytes:
+    """``html_to_pdf`` in a long-lived worker: the heap WeasyPrint freed is given back to the
+    system after each chunk, so that the worker's memory does not creep up chunk after chunk."""
+    try:
+        return html_to_pdf(html, static_dir)
+    finally:
+        gc.collect()
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc only; elsewhere a no-op
+
+
 def render_html_chunks(template: str, chunks: Iterable[dict[str, Any]], **data: Any) -> list[str]:
     """The HTML of each chunk of a long document, rendered in Vietnamese (see render_pdf)."""
     with force_locale("vi"):
@@ -109,7 +123,7 @@ def join_pdf_chunks(
         context = multiprocessing.get_context("spawn")  # never fork a threaded web worker
         # (No max_tasks_per_child: Python 3.11's pool can hang when it replaces a worker.)
         with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
-            collect(pool.map(html_to_pdf, htmls, [static_dir] * total))
+            collect(pool.map(_html_to_pdf_in_worker, htmls, [static_dir] * total))
     else:
         collect(html_to_pdf(html, static_dir) for html in htmls)
     _number_pages(writer, static_dir, first=number_pages_from)
