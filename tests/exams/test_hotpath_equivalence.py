@@ -27,7 +27,14 @@ from exam.exams.hotpath import (
     paper_scores_from_stored,
     run_statements,
 )
-from exam.exams.models import Answer, Attempt, AttemptQuestion, AttemptStatus, RenderedPaper
+from exam.exams.models import (
+    Answer,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    RenderedPaper,
+    ReviewOption,
+)
 from exam.exams.queries import review_opens_at
 from exam.exams.scoring import paper_scores
 from exam.exams.sitting import note_wrong_code, save_answer, start_attempt
@@ -311,7 +318,16 @@ def test_the_adapted_rows_hold_the_orms_values(world):
         result = run(Statement.RESULT, world.mine(world.answered))
         assert result.status is world.answered.status
         assert result.max_score == world.answered.max_score
-        assert result.review_opens_at == review_opens_at(world.answered.test)
+        test = world.answered.test
+        shows_the_paper = test.review_option != ReviewOption.SCORE_ONLY
+        assert result.review_opens_at == (review_opens_at(test) if shows_the_paper else None)
+        test.review_option = ReviewOption.OWN_ANSWERS  # the review's time is read only then
+        db.session.flush()
+        result = run(Statement.RESULT, world.mine(world.answered))
+        assert result.review_opens_at == review_opens_at(test)
+        assert result.review_opens_at is not None
+        test.review_option = ReviewOption.SCORE_ONLY
+        db.session.flush()
         assert result.pass_mark == world.answered.test.round.test_pass_mark
 
 

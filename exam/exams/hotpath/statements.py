@@ -37,6 +37,7 @@ from exam.exams.models import (
     AttemptStatus,
     ExamSession,
     RenderedPaper,
+    ReviewOption,
     Test,
     WrongSessionCode,
 )
@@ -516,12 +517,17 @@ def _result(dialect: str) -> sa.Executable:
     others_sessions = _sessions.alias("others_sessions")
     of_the_test = others.join(others_sessions, others_sessions.c.id == others.c.session_id)
 
-    def latest(column: sa.ColumnElement) -> sa.ScalarSelect:
-        return (
+    def latest(column: sa.ColumnElement) -> sa.ColumnElement:
+        """Over every paper of the test; not read when the test shows only the score."""
+        over_the_test = (
             sa.select(sa.func.max(column))
             .select_from(of_the_test)
             .where(others.c.test_id == _attempts.c.test_id)
             .scalar_subquery()
+        )
+        only_the_score = _tests.c.review_option == ReviewOption.SCORE_ONLY.value
+        return sa.type_coerce(
+            sa.case((only_the_score, sa.null()), else_=over_the_test), column.type
         )
 
     return (
