@@ -229,6 +229,18 @@ GET_MATRIX = [
     ("/positions/{position_id}/results/report.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     ("/positions/{position_id}/results/proposal.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     ("/positions/{position_id}/results/pdf-jobs/999999", [302, 404, 404, 403, 403, 404, 404, 404]),
+    (
+        "/positions/{position_id}/results/pdf-jobs/999999.json",
+        [302, 404, 404, 403, 403, 404, 404, 404],
+    ),
+    (
+        "/positions/{position_id}/results/pdf-jobs/999999/file",
+        [302, 404, 404, 403, 403, 404, 404, 404],
+    ),
+    (
+        "/rounds/{round_id}/panels/guide?position=2147483648",
+        [302, 404, 404, 403, 403, 404, 404, 403],
+    ),
     ("/results/mine", [302, 200, 200, 200, 200, 200, 200, 200]),
     ("/results/rows/999999/notice.pdf", [302, 404, 404, 404, 404, 404, 404, 404]),
     # The public results page: nobody before publication (the world's round is not published).
