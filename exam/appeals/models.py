@@ -1,6 +1,6 @@
-"""The public holidays that working days skip (Bộ luật Lao động 2019 Art. 112: New Year, Tết,
-the Hùng Kings' day, 30 April, 1 May, National Day, and the days the government moves each
-year), kept by platform administration: the lunar holidays change every year."""
+"""An appeal of a written part and its re-marking (docs/domain.md §9). The public holidays
+that its window skips live with the working-day rule (exam/core/calendar.py), shared with the
+results' deadlines; re-exported here."""
 
 from __future__ import annotations
 
@@ -12,23 +12,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.accounts.models import User
+from exam.core.calendar import PublicHoliday  # noqa: F401  (its home before the results used it)
 from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
 from exam.council.models import MeetingItem
 from exam.extensions import db
 from exam.marking.models import Script
 from exam.rounds.models import Round
-
-
-class PublicHoliday(TimestampMixin, db.Model):
-    __tablename__ = "public_holidays"
-    __table_args__ = (
-        sa.UniqueConstraint("day"),
-        sa.CheckConstraint("length(name) > 0", name="name_not_empty"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(sa.Date)
-    name: Mapped[str] = mapped_column(sa.String(200))
 
 
 class AppealStatus(TitledEnum):

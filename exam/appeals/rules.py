@@ -10,6 +10,7 @@ from collections.abc import Collection
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
+from exam.core.calendar import add_working_days, is_working_day  # noqa: F401  (re-exported)
 from exam.marking.models import (  # the law's values, the defaults of the round's settings
     APPEAL_WORKING_DAYS_DEFAULT,  # "trong thời hạn 05 ngày làm việc kể từ ngày thông báo"
     REMARK_AGREE_LIMIT_DEFAULT,  # two re-markers within it: their mean
@@ -20,11 +21,6 @@ from exam.marking.models import (  # the law's values, the defaults of the round
 CENT = Decimal("0.01")
 
 
-def is_working_day(day: dt.date, holidays: Collection[dt.date]) -> bool:
-    """Monday to Friday, not a public holiday."""
-    return day.weekday() < 5 and day not in holidays
-
-
 def appeal_closes_on(
     published_on: dt.date,
     holidays: Collection[dt.date],
@@ -33,14 +29,7 @@ def appeal_closes_on(
     """The last day (Hanoi) an appeal may be filed: the ``working_days``-th working day after
     the day of publication, which does not count (a period in days starts the next day, Bộ
     luật Dân sự 2015 Art. 147)."""
-    if working_days < 1:
-        raise ValueError("an appeal window has at least one working day")
-    day, counted = published_on, 0
-    while counted < working_days:
-        day += dt.timedelta(days=1)
-        if is_working_day(day, holidays):
-            counted += 1
-    return day
+    return add_working_days(published_on, working_days, holidays)
 
 
 def within_window(

@@ -464,3 +464,27 @@ def recent_jobs(kind: str, *, limit: int = 5, **payload: Any) -> list[Job]:
 
 def job_status(job: Job) -> dict[str, Any]:
     return job.as_status(utcnow(), current_app.config.get("JOBS_LOST_AFTER_SECONDS", 900))
+
+
+# --- started once committed ----------------------------------------------------------------
+
+_TO_DISPATCH = "jobs_to_dispatch"
+
+
+def dispatch_after_commit(job_id: int) -> None:
+    """Start a job created by an operation (or another job) once its transaction commits:
+    the caller does not know who commits (a stage's hook, a job's own end). A rollback
+    forgets it, and the row with it."""
+    db.session().info.setdefault(_TO_DISPATCH, []).append(job_id)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+def _dispatch_committed(session: sa.orm.Session) -> None:
+    job_ids = session.info.pop(_TO_DISPATCH, [])
+    for job_id in job_ids:
+        dispatch(job_id)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_rollback")
+def _forget_rolled_back(session: sa.orm.Session) -> None:
+    session.info.pop(_TO_DISPATCH, None)

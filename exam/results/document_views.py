@@ -26,7 +26,7 @@ from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.views import run_operation
 from exam.results import document_jobs
 from exam.results.charts import svg_data_uri
-from exam.results.documents import distributions, render_proposal, render_results_report
+from exam.results.documents import distributions, render_results_report
 from exam.results.export import results_workbook
 from exam.results.models import Ranking
 from exam.results.permissions import can_view_results
@@ -188,11 +188,14 @@ def proposal_pdf(position_id: int) -> Response:
     ranking = _ranking_or_back(position)
     if not isinstance(ranking, Ranking):
         return ranking
-    if getattr(ranking, "decision", None) is None:
+    decision = getattr(ranking, "decision", None)
+    if decision is None:
         flash(_("Tờ trình chỉ lập sau khi Hội đồng phê duyệt kết quả."), "warning")
         return redirect(url_for("results.show", position_id=position.id))
-    data = render_proposal(ranking, verification=None)
-    return _download(data, "application/pdf", f"to-trinh-vi-tri-{position.id}.pdf")
+    if decision.proposal_document_id is None:  # issued once, from the versions page
+        flash(_("Hãy ban hành tờ trình (số, ngày) trên trang phê duyệt."), "info")
+        return redirect(url_for("results.versions", position_id=position.id, _anchor="proposal"))
+    return redirect(url_for("documents.download", document_id=decision.proposal_document_id))
 
 
 def recent_pdf_jobs(position: Position) -> list[Job]:

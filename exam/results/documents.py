@@ -313,17 +313,26 @@ def render_result_notice(
     )
 
 
-def render_proposal(ranking: Ranking, *, verification: Verification | None) -> bytes:
+def render_proposal(
+    ranking: Ranking,
+    *,
+    verification: Verification | None,
+    number: str | None = None,
+    issued_on: dt.date | None = None,
+) -> bytes:
     """The Council's proposal (tờ trình) to the appointing authority: the winners of the
-    position, to be appointed, with the decision that approved the results."""
+    position, to be appointed, with the decision that approved the results. ``number`` and
+    ``issued_on``: the proposal's own ("06/TTr-HĐTT"), when it is issued."""
     position = ranking.position
     decision = getattr(ranking, "decision", None)
+    sequence, symbol = split_number(number) if number else (None, PROPOSAL_SYMBOL)
     frame = DocumentFrame(
         parent_body=position.round.parent_body,
-        issued_at=decision.decided_on if decision else utcnow(),
+        issued_at=issued_on or (decision.decided_on if decision else utcnow()),
         signature=council_signature(signer=decision.signer_name if decision else ""),
         recipients=("Như trên", "Ban giám sát", "Lưu: HĐTT"),
-        symbol=PROPOSAL_SYMBOL,
+        symbol=symbol,
+        number=sequence,
         verification=verification,
     )
     table = results_table(ranking)

@@ -141,6 +141,16 @@ def spec_of(formula: ResultFormula) -> FormulaSpec:
     )
 
 
+def rules_set_by_formula(round_: Round) -> dict[str, str]:
+    """Once a formula is stored, the online test's pass mark and the winner's minimum are its
+    gate and minimum: set on the formula page only (registered with the rounds, so the round
+    form cannot make them disagree)."""
+    if stored_formula(round_) is None:
+        return {}
+    where = str(_l("Đặt trên trang công thức tính kết quả của kỳ thi."))
+    return {"test_pass_mark": where, "winner_min_score": where}
+
+
 def formula_of(round_: Round) -> FormulaSpec:
     """The round's formula; the leadership preset for a round that has none stored."""
     formula = stored_formula(round_)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from exam.results.formula import rules_set_by_formula
 from exam.results.publication import publication_problems, publish_approved
 from exam.rounds.models import Round, RoundStatus
+from exam.rounds.operations import register_rule_owner
 from exam.rounds.stages import on_entering, stage_guard
 
 
@@ -20,3 +22,7 @@ def every_ranking_approved(round_: Round, at: dt.datetime) -> list[str]:
 def publish_each_approved_ranking(round_: Round, at: dt.datetime) -> None:
     """Entering the published stage publishes the approved versions, each candidate told."""
     publish_approved(round_, at)
+
+
+# The formula page sets the test's pass mark and the winner's minimum once a formula is stored.
+register_rule_owner(rules_set_by_formula)

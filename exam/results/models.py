@@ -13,6 +13,7 @@ from exam.accounts.models import User
 from exam.candidates.models import Application
 from exam.core.db import TitledEnum, UTCDateTime, enum_column
 from exam.council.models import MeetingItem
+from exam.documents.models import IssuedDocument
 from exam.extensions import db
 from exam.rounds.models import Position, Round
 
@@ -295,9 +296,15 @@ class RankingDecision(db.Model):
     signer_name: Mapped[str] = mapped_column(sa.String(120))
     approved_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The proposal to the appointing authority for this version's winners, issued once with
+    # its own number (exam/results/proposals.py).
+    proposal_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issued_documents.id"), unique=True, nullable=True
+    )
 
     ranking: Mapped[Ranking] = relationship(back_populates="decision")
     signer: Mapped[User] = relationship(foreign_keys=[signer_id])
+    proposal_document: Mapped[IssuedDocument | None] = relationship()
 
 
 class Withdrawal(db.Model):

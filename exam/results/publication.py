@@ -19,6 +19,7 @@ from exam.audit.operations import record
 from exam.core.db import utcnow
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
+from exam.core.jobs import create_job, dispatch_after_commit
 from exam.council.models import MemberFunction
 from exam.council.operations import DECISION_NUMBER, MAX_DECISION_NUMBER, canonical_decision_number
 from exam.council.queries import council_of
@@ -55,6 +56,8 @@ from exam.results.ranking import compute_ranking
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.operations import advance_round
 from exam.rounds.stages import require_stage
+
+NOTICE_JOB_KIND = "results.issue_notices"  # registered by exam/results/notice_jobs.py
 
 # --- the appeal window, which the appeals (above the results) know ------------------------
 
@@ -240,7 +243,7 @@ def approve_ranking(
     )
     issue_decision_document(ranking, actor=actor)
     if published:
-        _notify(ranking, at=at)
+        _notify(ranking, at=at, actor=actor)
     return ranking
 
 
@@ -361,7 +364,7 @@ def publish_round(round_: Round, *, actor: User, at: dt.datetime | None = None) 
     return advance_round(round_, actor=actor, at=at or utcnow())
 
 
-def _notify(ranking: Ranking, *, at: dt.datetime) -> None:
+def _notify(ranking: Ranking, *, at: dt.datetime, actor: User | None = None) -> None:
     """Each candidate of the published version gets their own result and appeal rights."""
     round_ = ranking.position.round
     deadline = appeal_deadline_for(round_, to_local(at).date())
@@ -381,6 +384,14 @@ def _notify(ranking: Ranking, *, at: dt.datetime) -> None:
             appeal_deadline=deadline,
         )
     db.session.flush()
+    # Each candidate's notice issued in the background (exam/results/notice_jobs.py), started
+    # once this is committed; a candidate downloading theirs first has it issued on demand.
+    job = create_job(
+        NOTICE_JOB_KIND,
+        payload={"ranking_id": ranking.id, "position_id": ranking.position_id},
+        actor=actor,
+    )
+    dispatch_after_commit(job.id)
 
 
 def set_public_scope(round_: Round, scope: PublicScope, *, actor: User) -> PublicResults:

@@ -34,3 +34,15 @@ class PublicScopeForm(PageForm):
         choices=[SelectChoice(s.value, s.title) for s in PublicScope],
         validators=[DataRequired(REQUIRED)],
     )
+
+
+class ProposalForm(PageForm):
+    number = StringField(
+        _l("Số tờ trình"),
+        validators=[DataRequired(REQUIRED), Length(max=50)],
+        description=_l(
+            "Số tiếp theo trong dãy số văn bản của Hội đồng thi tuyển, ví dụ 06/TTr-HĐTT; "
+            "mỗi số chỉ dùng một lần trong kỳ thi."
+        ),
+    )
+    issued_on = VietnameseDateField(_l("Ngày tờ trình"), validators=[DataRequired(REQUIRED)])

@@ -11,12 +11,18 @@ from werkzeug.wrappers import Response
 
 from exam.core.auth import get_or_404
 from exam.core.db import utcnow
+from exam.core.i18n import to_local
+from exam.core.jobs import job_status
 from exam.core.views import commit_after, refused, run_operation
 from exam.council.queries import council_of
 from exam.documents.models import DocumentKind
 from exam.documents.permissions import register_access
+from exam.results.deadlines import Deadline
+from exam.results.deadlines import results_deadlines as deadlines_of
 from exam.results.models import PublicScope, Ranking, RankingRow, RankingStatus
+from exam.results.notice_jobs import notice_jobs_of, notices_issued
 from exam.results.permissions import can_compute_results, can_view_results
+from exam.results.proposals import issue_proposal, suggested_proposal_number
 from exam.results.publication import (
     approval_problems,
     approve_ranking,
@@ -27,7 +33,7 @@ from exam.results.publication import (
     set_public_scope,
     withdraw_winner,
 )
-from exam.results.publication_forms import ApprovalForm, PublicScopeForm, ReasonForm
+from exam.results.publication_forms import ApprovalForm, ProposalForm, PublicScopeForm, ReasonForm
 from exam.results.queries import (
     current_version,
     is_published,
@@ -35,6 +41,7 @@ from exam.results.queries import (
     my_results,
     public_lines,
     public_scope,
+    published_ranking,
     suggested_decision_number,
     versions_of,
     withdrawals_by_row,
@@ -47,6 +54,15 @@ from exam.rounds.permissions import ensure_in_round
 register_access(DocumentKind.RESULTS_DECISION, lambda user, doc: can_view_results(user, doc.round))
 # A candidate's result notice: the candidate (its subject) and the round's Council and board.
 register_access(DocumentKind.RESULT_NOTICE, lambda user, doc: can_view_results(user, doc.round))
+# The proposal to the appointing authority: the round's Council and supervisory board.
+register_access(DocumentKind.RESULTS_PROPOSAL, lambda user, doc: can_view_results(user, doc.round))
+
+
+@bp.app_template_global()
+def results_deadlines(position: Position) -> list[tuple[Deadline, bool]]:
+    """Each deadline of the position's results and whether it is overdue today (Hanoi)."""
+    today = to_local(utcnow()).date()
+    return [(d, d.overdue(today)) for d in deadlines_of(position)]
 
 
 def _position_for(position_id: int, *, write: bool) -> Position:
@@ -85,7 +101,55 @@ def _versions_page(position: Position) -> str:
         next_rows=next_to_call(current) if current else [],
         document_of=decision_document,
         can_write=can_compute_results(current_user, round_),
+        proposal=_proposal_form(current),
     )
+
+
+def _proposal_form(current: Ranking | None) -> ProposalForm | None:
+    """The proposal's form while the version in force has none (the next number suggested)."""
+    if current is None or current.decision is None or current.decision.proposal_document_id:
+        return None
+    form = ProposalForm(prefix="proposal")
+    if not form.restored and not form.is_submitted():
+        form.number.data = suggested_proposal_number(current.position.round_id)
+        form.issued_on.data = to_local(utcnow()).date()
+    return form
+
+
+@bp.get("/positions/<int:position_id>/results/notices")
+@login_required
+def notices(position_id: int) -> str:
+    """The board follows the issuing of the candidates' notices after publication."""
+    position = _position_for(position_id, write=False)
+    ranking = published_ranking(position)
+    return render_template(
+        "results/notices.html",
+        position=position,
+        ranking=ranking,
+        issued=notices_issued(ranking) if ranking is not None else 0,
+        total=len(ranking.rows) if ranking is not None else 0,
+        jobs=[(job, job_status(job)) for job in notice_jobs_of(position.id)],
+    )
+
+
+@bp.post("/positions/<int:position_id>/results/proposal")
+@login_required
+def propose(position_id: int) -> Response:
+    position = _position_for(position_id, write=True)
+    form = ProposalForm(prefix="proposal")
+    page = url_for("results.versions", position_id=position.id)
+    current = current_version(position.id)
+    if current is None:
+        abort(404)
+    if form.validate_on_submit():
+        run_operation(
+            lambda: issue_proposal(
+                current, number=form.number.data, issued_on=form.issued_on.data, actor=current_user
+            ),
+            _("Đã ban hành tờ trình đề nghị bổ nhiệm."),
+            form,
+        )
+    return refused(form, page) or redirect(page)
 
 
 @bp.get("/positions/<int:position_id>/results/versions")

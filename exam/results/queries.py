@@ -14,6 +14,7 @@ from exam.audit.operations import Anchor
 from exam.candidates.models import Application, Gender
 from exam.core.documents import DocumentFrame, council_signature
 from exam.council.models import Body, BodyKind
+from exam.documents.models import DocumentKind, IssuedDocument
 from exam.extensions import db
 from exam.results.models import (
     Outcome,
@@ -99,7 +100,13 @@ def council_sequence(round_id: int) -> list[str]:
     results = db.session.scalars(
         sa.select(RankingDecision.decision_number).where(RankingDecision.round_id == round_id)
     )
-    return [*boards, *results]
+    proposals = db.session.scalars(  # its proposals (tờ trình) share the sequence
+        sa.select(IssuedDocument.number).where(
+            IssuedDocument.round_id == round_id,
+            IssuedDocument.kind == DocumentKind.RESULTS_PROPOSAL,
+        )
+    )
+    return [*boards, *results, *proposals]
 
 
 def suggested_decision_number(round_id: int) -> str:

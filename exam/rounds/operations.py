@@ -4,6 +4,7 @@ and moving a round through its stages."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -152,6 +153,25 @@ def create_round(
     return round_
 
 
+# Rules another domain sets once it holds them (the results' formula sets the test's pass
+# mark and the winner's minimum): ``owner(round_)`` → {rule: where it is set, in words}.
+RuleOwner = Callable[[Round], dict[str, str]]
+_rule_owners: list[RuleOwner] = []
+
+
+def register_rule_owner(owner: RuleOwner) -> RuleOwner:
+    _rule_owners.append(owner)
+    return owner
+
+
+def rules_owned_elsewhere(round_: Round) -> dict[str, str]:
+    """The round's rules set on another page now, and where: the round form keeps them."""
+    owned: dict[str, str] = {}
+    for owner in _rule_owners:
+        owned.update(owner(round_))
+    return owned
+
+
 def update_round(
     round_: Round,
     *,
@@ -167,6 +187,13 @@ def update_round(
         raise DomainError(FROZEN)
     _check_schedule(schedule)
     _check_rules(rules)
+    owned = rules_owned_elsewhere(round_)
+    if changed_elsewhere := [
+        (rule, where)
+        for rule, where in owned.items()
+        if getattr(rules, rule) != getattr(round_, rule)
+    ]:
+        raise ValidationFailed(changed_elsewhere)
     before = _snapshot(round_)
     round_.name, round_.organisation = name.strip(), organisation.strip()
     round_.parent_body = parent_body.strip() or round_.parent_body

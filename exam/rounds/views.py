@@ -25,6 +25,7 @@ from exam.rounds.operations import (
     edit_unit,
     restore_unit,
     retire_unit,
+    rules_owned_elsewhere,
     stop_position,
     update_position,
     update_round,
@@ -86,6 +87,9 @@ def edit(round_id: int) -> str | Response:
     round_ = get_or_404(Round, round_id)
     ensure_in_round(can_manage_round(current_user, round_), current_user, round_)
     form = RoundForm(obj=round_)
+    for rule, where in rules_owned_elsewhere(round_).items():  # shown, set on its own page
+        getattr(form, rule).render_kw = {"readonly": True}
+        getattr(form, rule).description = where
     if form.validate_on_submit():
         done = run_operation(
             lambda: update_round(

@@ -189,8 +189,11 @@ def test_the_report_and_the_proposal_download(app, make, ranked):
     assert report.mimetype == "application/pdf"
     text = " ".join(PdfReader(io.BytesIO(report.get_data())).pages[0].extract_text().split())
     assert "BÁO CÁO" in text.upper()
+    # Issued once from the versions page (tests/results/test_publication_extras.py): before
+    # that, the download sends the board there.
     proposal = client.get(f"/positions/{position_id}/results/proposal.pdf")
-    assert proposal.mimetype == "application/pdf"
+    assert proposal.status_code == 302
+    assert proposal.headers["Location"].endswith("/results/versions#proposal")
     undecided = build_ranking(make, 2, decided=False)
     db.session.commit()
     response = client.get(f"/positions/{undecided.position_id}/results/proposal.pdf")
