@@ -225,6 +225,7 @@ GET_MATRIX = [
     # supervisors (no ranking yet: sent back to the results page); a pdf job of another
     # position, a row, a sheet or a document that does not exist is the same 404 for all.
     ("/positions/{position_id}/results/versions", [302, 404, 404, 403, 403, 404, 200, 200]),
+    ("/positions/{position_id}/results/notices", [302, 404, 404, 403, 403, 404, 200, 200]),
     ("/positions/{position_id}/results.xlsx", [302, 404, 404, 403, 403, 404, 302, 302]),
     ("/positions/{position_id}/results/report.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
     ("/positions/{position_id}/results/proposal.pdf", [302, 404, 404, 403, 403, 404, 302, 302]),
@@ -343,6 +344,7 @@ POST_DENIALS = [
     ("/rounds/{round_id}/formula", {"board_admin"}),
     ("/positions/{position_id}/results/ties", {"board_admin"}),
     ("/positions/{position_id}/results/approve", {"board_admin"}),
+    ("/positions/{position_id}/results/proposal", {"board_admin"}),
     ("/positions/{position_id}/results/correct", {"board_admin"}),
     ("/results/rows/999999/withdraw", set()),
     ("/rounds/{round_id}/results/public", {"board_admin"}),
@@ -591,6 +593,7 @@ ROUND_WRITES = [
     "/rounds/{round_id}/marking/limits",
     "/rounds/{round_id}/panels/guide",
     "/positions/{position_id}/results/approve",
+    "/positions/{position_id}/results/proposal",
     "/positions/{position_id}/results/correct",
     "/rounds/{round_id}/results/public",
     "/rounds/{round_id}/formula",
