@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
@@ -85,9 +86,37 @@ def issue_proposal(
     number = canonical_decision_number(number)
     if problems := proposal_number_problems(round_.id, number):
         raise ValidationFailed(problems)
-    document = issue_document(
+    try:
+        with db.session.begin_nested():  # another request took the number, or issued it
+            document = _issue(ranking, number=number, issued_on=issued_on, actor=actor)
+            decision.proposal_document_id = document.id
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise ValidationFailed(
+            proposal_number_problems(round_.id, number)
+            or [(None, _l("Vừa có thay đổi khác cùng lúc: vui lòng thử lại."))]
+        ) from None
+    record(
+        "ranking.propose",
+        ranking,
+        actor=actor,
+        after={
+            "position_id": ranking.position_id,
+            "version": decision.version,
+            "number": number,
+            "issued_on": issued_on.isoformat(),
+            "document_id": document.id,
+        },
+    )
+    return document
+
+
+def _issue(ranking: Ranking, *, number: str, issued_on: dt.date, actor: User) -> IssuedDocument:
+    decision = ranking.decision
+    assert decision is not None
+    return issue_document(
         kind=DocumentKind.RESULTS_PROPOSAL,
-        round_=round_,
+        round_=ranking.position.round,
         number=number,
         title=str(
             _l(
@@ -103,18 +132,3 @@ def issue_proposal(
         ),
         actor=actor,
     )
-    decision.proposal_document_id = document.id
-    db.session.flush()
-    record(
-        "ranking.propose",
-        ranking,
-        actor=actor,
-        after={
-            "position_id": ranking.position_id,
-            "version": decision.version,
-            "number": number,
-            "issued_on": issued_on.isoformat(),
-            "document_id": document.id,
-        },
-    )
-    return document
