@@ -290,3 +290,18 @@ def test_the_round_form_cannot_make_the_pass_mark_disagree_with_the_formula(make
     assert (round_.test_pass_mark, round_.winner_min_score) == (gate, minimum)
     _update(round_, board, panel_spread_limit=15)  # the others still change
     assert round_.panel_spread_limit == 15
+
+
+def test_the_round_form_shows_the_formulas_gates_read_only(client, make):
+    board = make.user(Role.BOARD_ADMIN)
+    round_ = make.round(status=RoundStatus.DRAFT, board=board)
+    login(client, board)
+    page = client.get(f"/rounds/{round_.id}/edit").get_data(as_text=True)
+    assert "readonly" not in page  # no formula stored: the round form sets them
+    set_formula(round_, civil_service_preset(), actor=board)
+    db.session.commit()
+    page = client.get(f"/rounds/{round_.id}/edit").get_data(as_text=True)
+    for rule in ("test_pass_mark", "winner_min_score"):
+        tag = page[page.index(f'id="{rule}"') - 300 : page.index(f'id="{rule}"') + 300]
+        assert "readonly" in tag
+    assert "Đặt trên trang công thức tính kết quả của kỳ thi." in page
