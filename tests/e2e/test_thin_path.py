@@ -259,7 +259,7 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
         # The council ranks and downloads the results.
         sign_in(page, base, staff["board"].email)
         move_on(page, round_url, "Tổng hợp kết quả")
-        page.get_by_role("link", name="Kết quả").click()
+        page.get_by_role("link", name="Kết quả", exact=True).click()
         page.get_by_role("button", name="Tổng hợp và xếp hạng").click()
         page.get_by_text("Đã tổng hợp kết quả và xếp hạng.").wait_for()
         row = page.locator("#ranking tbody tr").first.inner_text()
