@@ -99,6 +99,8 @@ class Config:
     DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
     VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
+    # A public PDF rendered on request (the round's announcement): per address.
+    PUBLIC_PDF_RATE_LIMIT = os.environ.get("PUBLIC_PDF_RATE_LIMIT", "20 per minute")
     # The scanned signed paper form of a member's sheet (PDF, JPEG or PNG; issue 15).
     SHEET_SCAN_MAX_BYTES = int(os.environ.get("SHEET_SCAN_MAX_BYTES", 10 * 1024 * 1024))
 
@@ -139,7 +141,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "")
     JOBS_TIMEOUT_SECONDS = int(os.environ.get("JOBS_TIMEOUT_SECONDS", 3600))
-    JOBS_RUN_INLINE = _bool("JOBS_RUN_INLINE", False)
+    # Tests only (TestingConfig), not an operator setting: run inside the POST that starts
+    # it, on SQLite a job's progress writes would wait for that request's own write lock.
+    JOBS_RUN_INLINE = False
     JOBS_LOST_AFTER_SECONDS = int(os.environ.get("JOBS_LOST_AFTER_SECONDS", 900))
     # Worker processes rendering the chunks of a long PDF side by side (exam/core/pdf.py).
     PDF_WORKERS = int(os.environ.get("PDF_WORKERS", min(2, os.cpu_count() or 1)))

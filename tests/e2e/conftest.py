@@ -35,6 +35,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     config = config_for_tests(
         SQLALCHEMY_DATABASE_URI=fresh_database_url(tmp_path_factory.mktemp("e2e"), "e2e"),
         WTF_CSRF_ENABLED=True,  # a real browser goes through CSRF like everyone else
+        # Jobs in a thread once the response is sent, as in production: run inside the POST
+        # that starts them, their progress writes would wait for that request's write lock.
+        JOBS_RUN_INLINE=False,
     )
     app = create_app(config)
     with app.app_context():
