@@ -348,7 +348,7 @@ POST_DENIALS = [
     ("/positions/{position_id}/results/correct", {"board_admin"}),
     ("/results/rows/999999/withdraw", set()),
     ("/rounds/{round_id}/results/public", {"board_admin"}),
-    ("/positions/{position_id}/results/pdf-jobs", {"board_admin", "supervisor"}),
+    ("/positions/{position_id}/results/pdf-jobs", {"board_admin"}),
     ("/rounds/{round_id}/formula/parts/999999/scores", set()),
     ("/rounds/{round_id}/panels/guide/positions/{position_id}/drop", {"board_admin"}),
     ("/panels/{panel_id}/record/members/999999/present", set()),

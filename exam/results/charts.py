@@ -38,9 +38,16 @@ def bins(values: Sequence[Decimal | float]) -> list[int]:
     return counts
 
 
+def _count_labels(highest: int) -> list[int]:
+    """Whole numbers of candidates on the vertical axis, at most about ten of them."""
+    step = max(1, -(-highest // 10))
+    return list(range(0, highest + step, step))
+
+
 def distribution_svg(title: str, values: Sequence[Decimal | float]) -> str:
     """A histogram of scores out of 100 (candidates per band of 10 points), as an SVG
     element with no script and no external reference."""
+    highest = max([*bins(values), 1])
     chart = pygal.Histogram(
         style=_STYLE,
         js=[],  # no script: the chart is a drawing
@@ -52,7 +59,10 @@ def distribution_svg(title: str, values: Sequence[Decimal | float]) -> str:
         y_title="Số thí sinh",
         disable_xml_declaration=True,
         print_values=True,
-        range=(0, max([*bins(values), 1])),
+        # A bar says how many candidates it holds; an empty band says nothing.
+        formatter=lambda bar: str(bar[0]) if bar and bar[0] else "",
+        range=(0, highest),
+        y_labels=_count_labels(highest),
         xrange=(0, 100),
         x_labels=list(range(0, 101, BIN_WIDTH)),
     )

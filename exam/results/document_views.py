@@ -29,7 +29,7 @@ from exam.results.charts import svg_data_uri
 from exam.results.documents import distributions, render_results_report
 from exam.results.export import results_workbook
 from exam.results.models import Ranking
-from exam.results.permissions import can_view_results
+from exam.results.permissions import can_compute_results, can_view_results
 from exam.results.queries import latest_ranking
 from exam.results.views import bp
 from exam.rounds.models import Position
@@ -71,6 +71,8 @@ def results_charts(ranking: Ranking) -> list[tuple[str, str]]:
 @login_required
 def start_pdf(position_id: int) -> Response:
     position = _position_for_viewer(position_id)
+    # A job is a write: those who compute the results start it; readers download it.
+    ensure_in_round(can_compute_results(current_user, position.round), current_user, position.round)
     ranking = _ranking_or_back(position)
     if not isinstance(ranking, Ranking):
         return ranking

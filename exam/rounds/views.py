@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import refused, run_operation
+from exam.extensions import limiter
 from exam.rounds.documents import render_announcement
 from exam.rounds.forms import (
     PositionForm,
@@ -259,7 +260,12 @@ def restore_unit_view(unit_id: int) -> Response:
     return redirect(url_for("rounds.edit_unit_view", unit_id=unit.id))
 
 
+def _public_pdf_limit() -> str:
+    return current_app.config["PUBLIC_PDF_RATE_LIMIT"]
+
+
 @bp.get("/<int:round_id>/announcement.pdf")
+@limiter.limit(_public_pdf_limit)  # public and rendered on request: not a way to load the server
 def announcement(round_id: int) -> Response:
     """The round's announcement, public once the round is (a draft: its Council only)."""
     round_ = get_or_404(Round, round_id)

@@ -260,3 +260,11 @@ def test_a_ranking_without_rows_still_renders(app, make, count):
         ranking = build_ranking(make, count, decided=False)
         text = _text(render_results_list(ranking, at=T0))
     assert "Danh sách gồm 0 thí sinh" in text
+
+
+def test_a_chart_labels_its_bars_with_whole_numbers_of_candidates():
+    svg = distribution_svg("Tổng điểm", [Decimal("95"), Decimal("15"), Decimal("12.5"), 18])
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert labels[:4] == ["0", "1", "2", "3"]  # the count axis: whole candidates
+    values = [label for label in labels[labels.index("Số thí sinh") + 1 :] if label]
+    assert values == ["3", "1"]  # 10–20 holds three, 90–100 one; empty bands print nothing

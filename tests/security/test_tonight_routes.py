@@ -513,3 +513,14 @@ def test_a_result_notice_with_the_longest_names_is_issued(app, make):
     )
     assert len(notice.title) <= 500
     assert notice.title.startswith("Thông báo kết quả thi tuyển vị trí Trưởng phòng")
+
+
+def test_the_public_announcement_is_rate_limited():
+    # Public and rendered on each request: an address cannot make the server render it
+    # without end.
+    from tests.accounts.test_accounts import rate_limited_app
+
+    with rate_limited_app(PUBLIC_PDF_RATE_LIMIT="2 per minute") as limited:
+        client = limited.test_client()
+        statuses = [client.get("/rounds/999999/announcement.pdf").status_code for _ in range(3)]
+    assert statuses == [404, 404, 429]
