@@ -9,10 +9,13 @@ downloads the results PDF, whose text is read back."""
 from __future__ import annotations
 
 import datetime as dt
+import faulthandler
 import io
+import sys
 
 import pytest
 import time_machine
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pypdf import PdfReader
 
 from exam.accounts.models import Role
@@ -269,10 +272,24 @@ def test_a_round_from_announcement_to_results_pdf(page, live_server, staff):
         screenshot(page, "results")
         # Made in the background: the job's page offers the stored file once it is done.
         page.get_by_role("button", name="Tạo bảng kết quả (PDF)").click()
+        link = page.get_by_role("link", name="Tải bảng kết quả (PDF)")
+        _wait_for_the_job(page, link)
         with page.expect_download() as download:
-            page.get_by_role("link", name="Tải bảng kết quả (PDF)").click()
+            link.click()
         first_page = PdfReader(io.BytesIO(download.value.path().read_bytes())).pages[0]
         text = " ".join(first_page.extract_text().split())
     assert "Nguyễn Thị Hồng Nhung" in text
     assert "82,75" in text
     assert "Trưởng phòng Tổ chức – Hành chính" in text
+
+
+def _wait_for_the_job(page, link) -> None:
+    """The job's thread renders the PDF; the page shows the link once the job says done.
+    If it never does, say what the job reports and where every thread of the server
+    stands (the server runs in this process)."""
+    try:
+        link.wait_for(timeout=90_000)
+    except PlaywrightTimeoutError:
+        status = page.request.get(page.url.split("?")[0] + ".json").json()
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        raise AssertionError(f"the results PDF job did not finish: {status}") from None

@@ -49,11 +49,14 @@ def _text(reader: PdfReader) -> str:
     return " ".join(unicodedata.normalize("NFC", raw).split())
 
 
-def _download(app, user, position_id: int):
-    """The board makes the PDF in the background (inline in tests), then downloads the
-    stored file."""
+def _download(app, user, position_id: int, *, starter=None):
+    """The board (``starter``, else ``user``) makes the PDF in the background (inline in
+    tests), then ``user`` downloads the stored file."""
+    if starter is not None:
+        login(app.test_client(), starter).post(f"/positions/{position_id}/results/pdf-jobs")
     client = login(app.test_client(), user)
-    client.post(f"/positions/{position_id}/results/pdf-jobs")
+    if starter is None:
+        client.post(f"/positions/{position_id}/results/pdf-jobs")
     response = client.get(f"/positions/{position_id}/results.pdf")
     if response.status_code == 302 and "/pdf-jobs/" in response.headers["Location"]:
         return client.get(response.headers["Location"])
@@ -153,11 +156,15 @@ def test_without_a_ranking_the_pdf_redirects_to_the_results_page(app, make):
     assert response.headers["Location"].endswith(f"/positions/{position.id}/results")
 
 
-def test_a_supervisor_may_download_the_pdf(app, make, computed):
-    position_id, _ = computed
+def test_a_supervisor_may_download_the_pdf_but_not_start_making_it(app, make, computed):
+    position_id, board = computed
     supervisor = make.user(Role.SUPERVISOR)
     db.session.commit()
-    response = _download(app, supervisor, position_id)
+    started = login(app.test_client(), supervisor).post(
+        f"/positions/{position_id}/results/pdf-jobs"
+    )
+    assert started.status_code == 403  # a job is a write: the supervisors only read
+    response = _download(app, supervisor, position_id, starter=board)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     assert "Nguyễn Thị Hồng Nhung" in _text(PdfReader(io.BytesIO(response.get_data())))
