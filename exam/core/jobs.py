@@ -332,22 +332,34 @@ class InlineRunner:
 class ThreadRunner:
     """Runs the job in a thread of this worker process. Good enough for the rare large
     import; a job whose process dies is shown as interrupted (``Job.lost``). Started from
-    a request, the thread starts once the response is closed: the request's transaction
-    and connection are done with by then."""
+    a request, the job waits for the response to be closed (the request's transaction and
+    connection are done with by then), but never longer than ``CLOSE_WAIT_SECONDS``: a
+    server may not close it (werkzeug's development server skips it when the client has
+    dropped the connection first), and the job must not stay queued for ever."""
+
+    CLOSE_WAIT_SECONDS = 2.0
 
     def submit(self, app: Flask, job_id: int) -> None:
         _expect(job_id)  # before the thread starts, so that wait_for cannot miss its end
-        thread = threading.Thread(
-            target=run_job, args=(app, job_id), name=f"job-{job_id}", daemon=True
-        )
         if not has_request_context():
-            thread.start()
+            self._start(lambda: run_job(app, job_id), job_id)
             return
+        closed = threading.Event()
+
+        def run_once_closed() -> None:
+            closed.wait(self.CLOSE_WAIT_SECONDS)
+            run_job(app, job_id)
+
+        self._start(run_once_closed, job_id)
 
         @after_this_request
         def start_when_closed(response: Any) -> Any:
-            response.call_on_close(thread.start)
+            response.call_on_close(closed.set)
             return response
+
+    @staticmethod
+    def _start(target: Any, job_id: int) -> None:
+        threading.Thread(target=target, name=f"job-{job_id}", daemon=True).start()
 
 
 class DatabaseQueue:

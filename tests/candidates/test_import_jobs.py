@@ -276,6 +276,17 @@ def test_a_file_is_imported_once_even_if_confirmed_twice(app, setting):
     assert _counts() == (2, 2, 4)
 
 
+def test_the_job_runs_even_if_the_server_never_closes_the_response(app, setting, monkeypatch):
+    # werkzeug's development server skips the close when the client drops the connection
+    # first: the job starts after a short wait instead of staying queued for ever.
+    monkeypatch.setitem(app.config, "JOBS_RUN_INLINE", False)
+    round_, board = setting
+    preview = _preview(app, round_, board, _filled(_template(app, round_, board), _rows(3)))
+    job_id = _job_id(_confirm(app, round_, board, _token(preview)))  # never closed
+    assert wait_for(job_id, timeout=120)
+    assert _job(job_id).status == JobStatus.DONE
+
+
 def test_the_job_runs_in_a_background_thread(app, setting, monkeypatch):
     monkeypatch.setitem(app.config, "JOBS_RUN_INLINE", False)
     round_, board = setting
