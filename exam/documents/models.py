@@ -32,6 +32,13 @@ class DocumentKind(TitledEnum):
     RESULTS_DECISION = "results_decision"
     RESULT_NOTICE = "result_notice"
     RESULTS_PROPOSAL = "results_proposal"
+    ELIGIBILITY_NOTICE = "eligibility_notice"
+    BODY_DECISION = "body_decision"
+    COUNCIL_MINUTES = "council_minutes"
+    MARKING_HAND_OVER = "marking_hand_over"
+    PANEL_SHEET = "panel_sheet"
+    PANEL_MINUTES = "panel_minutes"
+    RESULTS_REPORT = "results_report"
 
     @staticmethod
     def __titles__() -> dict[str, str]:
@@ -42,6 +49,13 @@ class DocumentKind(TitledEnum):
             "results_decision": _l("Quyết định phê duyệt kết quả thi tuyển"),
             "result_notice": _l("Thông báo kết quả thi tuyển"),
             "results_proposal": _l("Tờ trình đề nghị bổ nhiệm"),
+            "eligibility_notice": _l("Thông báo kết quả xét duyệt hồ sơ"),
+            "body_decision": _l("Quyết định thành lập Hội đồng, Ban"),
+            "council_minutes": _l("Biên bản họp Hội đồng thi tuyển"),
+            "marking_hand_over": _l("Biên bản bàn giao bài thi"),
+            "panel_sheet": _l("Phiếu chấm đề án, phỏng vấn"),
+            "panel_minutes": _l("Biên bản buổi phỏng vấn"),
+            "results_report": _l("Báo cáo kết quả thi tuyển"),
         }
 
     @property
@@ -78,6 +92,10 @@ class IssuedDocument(db.Model):
         sa.CheckConstraint("length(title) > 0", name="title_not_empty"),
         sa.CheckConstraint("length(issuer) > 0", name="issuer_not_empty"),
         sa.CheckConstraint("size > 0", name="size_positive"),
+        sa.CheckConstraint(
+            "(superseded_by_id IS NULL) = (superseded_at IS NULL)", name="superseded_together"
+        ),
+        sa.CheckConstraint("superseded_by_id <> id", name="not_superseded_by_itself"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +113,17 @@ class IssuedDocument(db.Model):
     size: Mapped[int] = mapped_column(sa.Integer)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A document whose content changed after it was issued (a card's room moved, a body's
+    # members changed) is replaced by a new one; the verification page of the old code says
+    # so and names its successor. Set once, never cleared.
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issued_documents.id"), unique=True
+    )
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[Round] = relationship()
     subject_user: Mapped[User | None] = relationship(foreign_keys=[subject_user_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    superseded_by: Mapped[IssuedDocument | None] = relationship(
+        remote_side=[id], foreign_keys=[superseded_by_id]
+    )
