@@ -4,7 +4,6 @@ incompatibilities of docs/domain.md §2), and recording the Council's meetings a
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from collections.abc import Callable
 
@@ -13,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
 from exam.council.checks import member_added, membership_refusals
 from exam.council.models import (
@@ -29,10 +29,14 @@ from exam.council.models import (
     functions_for,
 )
 from exam.council.queries import bodies_of_round, council_of, memberships_of
+from exam.documents.numbering import (
+    MAX_NUMBER_LENGTH,
+    NUMBER,
+    canonical_number,
+    number_problems,
+)
 from exam.extensions import db
 from exam.rounds.models import Round, RoundStatus
-
-MAX_DECISION_NUMBER = 50  # the column's length
 
 # Bodies whose work is linked by secrecy: nobody sits on both in one round (TT 22: the
 # anonymisation board's codes must stay unknown to the markers).
@@ -41,18 +45,6 @@ _SEPARATED = {
     BodyKind.MARKING: (BodyKind.ANONYMISATION,),
     BodyKind.REMARKING: (BodyKind.ANONYMISATION,),
 }
-
-
-# "12/QĐ-HĐTT": the number in the issuer's sequence, then the document's symbol (NĐ 30).
-DECISION_NUMBER = re.compile(r"(\d{1,6})/(\S+)")
-
-
-def canonical_decision_number(text: str | None) -> str:
-    """The number as NĐ 30 writes it: a leading zero under 10 ("5 / QĐ-HĐTT" → "05/QĐ-HĐTT"),
-    so that the same decision typed two ways is seen as one."""
-    cleaned = _clean(text)
-    parts = re.fullmatch(r"0*(\d{1,6})\s*/\s*(\S+)", cleaned)
-    return f"{int(parts[1]):02d}/{parts[2]}" if parts else cleaned
 
 
 def _clean(text: str | None) -> str:
@@ -78,13 +70,13 @@ def set_up_body(
     signed by ``signer_name`` (``signer_title``). A board needs the round's Council first:
     the Council sets up its boards."""
     kind = BodyKind(kind)
-    number, name = canonical_decision_number(decision_number), _clean(name)
+    number, name = canonical_number(decision_number), _clean(name)
     signer_name, signer_title = _clean(signer_name), _clean(signer_title)
     if round_.status == RoundStatus.CLOSED:
         raise DomainError(_l("Kỳ thi đã kết thúc: không thành lập thêm hội đồng, ban."))
 
     def problems() -> list[tuple[str | None, str]]:
-        return _setup_problems(round_, kind, number, name, signer_name, signer_title)
+        return _setup_problems(round_, kind, number, decision_on, name, signer_name, signer_title)
 
     if errors := problems():
         raise ValidationFailed(errors)
@@ -104,7 +96,13 @@ def set_up_body(
 
 
 def _setup_problems(
-    round_: Round, kind: BodyKind, number: str, name: str, signer_name: str, signer_title: str
+    round_: Round,
+    kind: BodyKind,
+    number: str,
+    decision_on: dt.date,
+    name: str,
+    signer_name: str,
+    signer_title: str,
 ) -> list[tuple[str | None, str]]:
     errors: list[tuple[str | None, str]] = []
     if kind.is_board and council_of(round_.id) is None:
@@ -131,18 +129,25 @@ def _setup_problems(
         )
     if not number:
         errors.append(("decision_number", _l("Vui lòng điền mục này.")))
-    elif not DECISION_NUMBER.fullmatch(number):
+    elif not NUMBER.fullmatch(number):
         errors.append(
             ("decision_number", _l("Ghi số quyết định theo dạng số/ký hiệu, ví dụ 12/QĐ-HĐTT."))
         )
-    elif len(number) > MAX_DECISION_NUMBER:
-        errors.append(("decision_number", _l("Tối đa %(n)s ký tự.", n=MAX_DECISION_NUMBER)))
+    elif len(number) > MAX_NUMBER_LENGTH:
+        errors.append(("decision_number", _l("Tối đa %(n)s ký tự.", n=MAX_NUMBER_LENGTH)))
     elif (used := _body_with_number(round_, number)) is not None:
         errors.append(
             (
                 "decision_number",
                 _l("Số quyết định %(n)s đã dùng cho %(body)s.", n=number, body=used.title),
             )
+        )
+    elif kind.is_board:
+        # A board's decision is the Council's document: its number takes its place in the
+        # Council's sequence (exam/documents/numbering.py). The agency's own decisions are
+        # numbered among its documents outside the application: only their bodies are checked.
+        errors += number_problems(
+            round_.id, COUNCIL, number, on=decision_on, field="decision_number"
         )
     if not signer_name:
         errors.append(("signer_name", _l("Vui lòng điền mục này.")))

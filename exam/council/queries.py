@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import Role, RoleGrant, User
 from exam.core.db import TitledEnum
+from exam.core.documents import COUNCIL
 from exam.core.i18n import vietnamese_sort_key
 from exam.council.models import (
     Body,
@@ -23,7 +24,9 @@ from exam.council.models import (
     Membership,
     VoteChoice,
 )
+from exam.documents.numbering import HeldNumber, number_source
 from exam.extensions import db
+from exam.rounds.models import Round
 
 
 def _memberships(user_id: int, round_id: int | None = None, kinds: tuple = ()) -> sa.Select:
@@ -105,6 +108,28 @@ def bodies_of_round(round_id: int) -> list[Body]:
     bodies = db.session.scalars(sa.select(Body).where(Body.round_id == round_id)).all()
     order = {kind: i for i, kind in enumerate(BodyKind)}
     return sorted(bodies, key=lambda b: (order[b.kind], b.name, b.id))
+
+
+@number_source
+def body_decision_numbers(round_id: int) -> list[HeldNumber]:
+    """The numbers of the round's bodies' setup decisions, for the register of numbers
+    (exam/documents/numbering.py): a board's decision is the Council's document, the
+    Council's and the supervisory board's the organising agency's."""
+    rows = db.session.execute(
+        sa.select(Body, Round.organisation)
+        .join(Round, Round.id == Body.round_id)
+        .where(Body.round_id == round_id)
+        .order_by(Body.id)
+    )
+    return [
+        HeldNumber(
+            body.decision_number,
+            COUNCIL if body.kind.is_board else organisation,
+            body.decision_on,
+            str(_l("Quyết định thành lập %(b)s", b=body.title)),
+        )
+        for body, organisation in rows
+    ]
 
 
 def body_of_round(round_id: int, kind: BodyKind) -> Body | None:

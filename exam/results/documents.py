@@ -12,7 +12,6 @@ the board makes it in the background (exam/results/document_jobs.py), never in a
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,6 +24,7 @@ from exam.candidates.models import Application, Gender
 from exam.core.db import utcnow
 from exam.core.documents import DocumentFrame, Verification, council_signature
 from exam.core.pdf import join_pdf_chunks, render_html_chunks, render_pdf
+from exam.documents.numbering import split_number as split_document_number
 from exam.extensions import db
 from exam.results.charts import distribution_svg
 from exam.results.models import Outcome, Ranking, RankingRow
@@ -149,11 +149,10 @@ def results_table(ranking: Ranking) -> ResultsTable:
 
 
 def split_number(number: str) -> tuple[int | None, str]:
-    """ "05/QĐ-HĐTT" → (5, "QĐ-HĐTT"); a number in another form is kept whole as the symbol."""
-    match = re.fullmatch(r"\s*0*(\d+)\s*/\s*(\S.*?)\s*", number or "")
-    if match is None:
-        return None, (number or "").strip() or DECISION_SYMBOL
-    return int(match.group(1)), match.group(2)
+    """ "05/QĐ-HĐTT" → (5, "QĐ-HĐTT"); a number in another form is kept whole as the symbol
+    (exam/documents/numbering.py reads numbers)."""
+    sequence, symbol = split_document_number(number)
+    return sequence, symbol or DECISION_SYMBOL
 
 
 def _decision_frame(ranking: Ranking, verification: Verification | None) -> DocumentFrame:

@@ -7,59 +7,34 @@ download gives the same bytes."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
-from exam.council.operations import DECISION_NUMBER, MAX_DECISION_NUMBER, canonical_decision_number
 from exam.documents.models import DocumentKind, IssuedDocument
+from exam.documents.numbering import canonical_number, number_problems, suggested_number
 from exam.documents.operations import issue_document
 from exam.extensions import db
 from exam.results.documents import PROPOSAL_SYMBOL, render_proposal
 from exam.results.models import Ranking, RankingStatus
-from exam.results.queries import council_sequence
 from exam.rounds.models import RoundStatus
 from exam.rounds.stages import require_stage
 
-_SEQUENCE = re.compile(r"0*(\d{1,6})/(\S+)")
 
-
-def _sequence_numbers(round_id: int) -> set[int]:
-    return {
-        int(match[1])
-        for number in council_sequence(round_id)
-        if (match := _SEQUENCE.fullmatch(number)) is not None
-    }
-
-
-def suggested_proposal_number(round_id: int) -> str:
+def suggested_proposal_number(round_id: int, *, on: dt.date | None = None) -> str:
     """The next number of the Council's sequence in the round, with the proposal's symbol."""
-    return f"{max(_sequence_numbers(round_id), default=0) + 1:02d}/{PROPOSAL_SYMBOL}"
+    return suggested_number(round_id, COUNCIL, PROPOSAL_SYMBOL, on=on)
 
 
-def proposal_number_problems(round_id: int, number: str) -> list[tuple[str | None, str]]:
-    if not number:
-        return [("number", _l("Vui lòng điền mục này."))]
-    match = DECISION_NUMBER.fullmatch(number)
-    if match is None:
-        return [("number", _l("Ghi số tờ trình theo dạng số/ký hiệu, ví dụ 06/TTr-HĐTT."))]
-    if len(number) > MAX_DECISION_NUMBER:
-        return [("number", _l("Tối đa %(n)s ký tự.", n=MAX_DECISION_NUMBER))]
-    if int(match[1]) in _sequence_numbers(round_id):
-        return [
-            (
-                "number",
-                _l(
-                    "Số %(s)s đã dùng cho một văn bản khác của Hội đồng trong kỳ thi.",
-                    s=f"{int(match[1]):02d}",
-                ),
-            )
-        ]
-    return []
+def proposal_number_problems(
+    round_id: int, number: str, issued_on: dt.date
+) -> list[tuple[str | None, str]]:
+    """The proposal's number in the Council's sequence (exam/documents/numbering.py)."""
+    return number_problems(round_id, COUNCIL, number, on=issued_on, example="06/TTr-HĐTT")
 
 
 def issue_proposal(
@@ -83,8 +58,8 @@ def issue_proposal(
         raise ValidationFailed(
             [("issued_on", _l("Tờ trình không thể đề ngày trước quyết định phê duyệt kết quả."))]
         )
-    number = canonical_decision_number(number)
-    if problems := proposal_number_problems(round_.id, number):
+    number = canonical_number(number)
+    if problems := proposal_number_problems(round_.id, number, issued_on):
         raise ValidationFailed(problems)
     try:
         with db.session.begin_nested():  # another request took the number, or issued it
@@ -93,7 +68,7 @@ def issue_proposal(
             db.session.flush()
     except sa.exc.IntegrityError:
         raise ValidationFailed(
-            proposal_number_problems(round_.id, number)
+            proposal_number_problems(round_.id, number, issued_on)
             or [(None, _l("Vừa có thay đổi khác cùng lúc: vui lòng thử lại."))]
         ) from None
     record(
@@ -125,7 +100,7 @@ def _issue(ranking: Ranking, *, number: str, issued_on: dt.date, actor: User) ->
                 v=decision.version,
             )
         ),
-        issuer=str(_l("Hội đồng thi tuyển")),
+        issuer=COUNCIL,
         issued_on=issued_on,
         render=lambda verification: render_proposal(
             ranking, verification=verification, number=number, issued_on=issued_on

@@ -17,13 +17,14 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.core.db import utcnow
+from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
 from exam.core.jobs import create_job, dispatch_after_commit
 from exam.council.models import MemberFunction
-from exam.council.operations import DECISION_NUMBER, MAX_DECISION_NUMBER, canonical_decision_number
 from exam.council.queries import council_of
 from exam.documents.models import DocumentKind, IssuedDocument
+from exam.documents.numbering import canonical_number, number_problems, suggested_number
 from exam.documents.operations import issue_document
 from exam.documents.queries import document_with_number
 from exam.exams.models import Attempt, AttemptStatus
@@ -32,7 +33,11 @@ from exam.marking.models import PaperScript, Script, ScriptStatus
 from exam.notices.models import NoticeKind
 from exam.notices.operations import queue_notice
 from exam.panels.models import ScoreSheet
-from exam.results.documents import render_result_notice, render_results_decision
+from exam.results.documents import (
+    DECISION_SYMBOL,
+    render_result_notice,
+    render_results_decision,
+)
 from exam.results.formula import formula_of
 from exam.results.lifecycle import ensure_computable
 from exam.results.models import (
@@ -47,7 +52,6 @@ from exam.results.models import (
 )
 from exam.results.queries import (
     current_version,
-    decision_numbers_of_round,
     latest_ranking,
     next_version,
     withdrawals_by_row,
@@ -134,23 +138,18 @@ def approval_problems(ranking: Ranking) -> list[str]:
     return problems
 
 
-def _decision_number_problems(round_: Round, number: str) -> list[tuple[str | None, str]]:
-    if not number:
-        return [("decision_number", _l("Vui lòng điền mục này."))]
-    if not DECISION_NUMBER.fullmatch(number):
-        return [
-            ("decision_number", _l("Ghi số quyết định theo dạng số/ký hiệu, ví dụ 05/QĐ-HĐTT."))
-        ]
-    if len(number) > MAX_DECISION_NUMBER:
-        return [("decision_number", _l("Tối đa %(n)s ký tự.", n=MAX_DECISION_NUMBER))]
-    if number.casefold() in {n.casefold() for n in decision_numbers_of_round(round_.id)}:
-        return [
-            (
-                "decision_number",
-                _l("Số quyết định %(n)s đã dùng cho một quyết định khác của kỳ thi.", n=number),
-            )
-        ]
-    return []
+def _decision_number_problems(
+    round_: Round, number: str, decided_on: dt.date
+) -> list[tuple[str | None, str]]:
+    """The decision's number in the Council's sequence (exam/documents/numbering.py)."""
+    return number_problems(
+        round_.id, COUNCIL, number, on=decided_on, field="decision_number", example="05/QĐ-HĐTT"
+    )
+
+
+def suggested_decision_number(round_id: int, *, on: dt.date | None = None) -> str:
+    """The next number of the Council's sequence in the round, with the decision's symbol."""
+    return suggested_number(round_id, COUNCIL, DECISION_SYMBOL, on=on)
 
 
 def _ensure_chair(round_: Round, signer: User) -> None:
@@ -194,8 +193,8 @@ def approve_ranking(
         raise DomainError(_l("Phiên bản mới cần có lý do (phúc khảo hoặc đính chính)."))
     if problems := approval_problems(ranking):
         raise ValidationFailed([(None, p) for p in problems])
-    number = canonical_decision_number(decision_number)
-    if errors := _decision_number_problems(round_, number):
+    number = canonical_number(decision_number)
+    if errors := _decision_number_problems(round_, number, decided_on):
         raise ValidationFailed(errors)
     _ensure_chair(round_, signer)
     decision = RankingDecision(
@@ -215,7 +214,7 @@ def approve_ranking(
             db.session.add(decision)
     except sa.exc.IntegrityError:  # another request took the number or the version meanwhile
         raise ValidationFailed(
-            _decision_number_problems(round_, number)
+            _decision_number_problems(round_, number, decided_on)
             or [(None, _l("Vừa có thay đổi khác cùng lúc: vui lòng thử lại."))]
         ) from None
     ranking.decision = decision
@@ -267,7 +266,7 @@ def issue_decision_document(ranking: Ranking, *, actor: User) -> IssuedDocument:
                 v=decision.version,
             )
         ),
-        issuer=str(_l("Hội đồng thi tuyển")),
+        issuer=COUNCIL,
         issued_on=decision.decided_on,
         render=lambda verification: render_results_decision(ranking, verification=verification),
         actor=actor,
@@ -302,7 +301,7 @@ def result_notice_document(row: RankingRow, *, actor: User) -> IssuedDocument:
                 n=candidate.full_name,
             )
         ),
-        issuer=str(_l("Hội đồng thi tuyển")),
+        issuer=COUNCIL,
         issued_on=published_on,
         render=lambda verification: render_result_notice(
             row, verification=verification, appeal_deadline=deadline

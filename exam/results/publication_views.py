@@ -16,6 +16,7 @@ from exam.core.jobs import job_status
 from exam.core.views import commit_after, refused, run_operation
 from exam.council.queries import council_of
 from exam.documents.models import DocumentKind
+from exam.documents.numbering import today
 from exam.documents.permissions import register_access
 from exam.results.deadlines import Deadline
 from exam.results.deadlines import results_deadlines as deadlines_of
@@ -31,6 +32,7 @@ from exam.results.publication import (
     next_to_call,
     result_notice_document,
     set_public_scope,
+    suggested_decision_number,
     withdraw_winner,
 )
 from exam.results.publication_forms import ApprovalForm, ProposalForm, PublicScopeForm, ReasonForm
@@ -42,7 +44,6 @@ from exam.results.queries import (
     public_lines,
     public_scope,
     published_ranking,
-    suggested_decision_number,
     versions_of,
     withdrawals_by_row,
 )
@@ -77,8 +78,8 @@ def _versions_page(position: Position) -> str:
     latest, current = latest_ranking(position.id), current_version(position.id)
     approval = ApprovalForm()
     if not approval.restored and not approval.is_submitted():
-        approval.decision_number.data = suggested_decision_number(round_.id)
-        approval.decided_on.data = utcnow().date()
+        approval.decided_on.data = today()
+        approval.decision_number.data = suggested_decision_number(round_.id, on=today())
     council = council_of(round_.id)
     withdrawn, called = withdrawals_by_row(current) if current else ({}, {})
     scope_form = PublicScopeForm(scope=public_scope(round_.id).value)
@@ -111,8 +112,8 @@ def _proposal_form(current: Ranking | None) -> ProposalForm | None:
         return None
     form = ProposalForm(prefix="proposal")
     if not form.restored and not form.is_submitted():
-        form.number.data = suggested_proposal_number(current.position.round_id)
-        form.issued_on.data = to_local(utcnow()).date()
+        form.issued_on.data = today()
+        form.number.data = suggested_proposal_number(current.position.round_id, on=today())
     return form
 
 

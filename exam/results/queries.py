@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,9 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from exam.audit.operations import Anchor
 from exam.candidates.models import Application, Gender
-from exam.core.documents import DocumentFrame, council_signature
-from exam.council.models import Body, BodyKind
-from exam.documents.models import DocumentKind, IssuedDocument
+from exam.core.documents import COUNCIL, DocumentFrame, council_signature
+from exam.documents.numbering import HeldNumber, number_source
 from exam.extensions import db
 from exam.results.models import (
     Outcome,
@@ -27,8 +25,6 @@ from exam.results.models import (
     Withdrawal,
 )
 from exam.rounds.models import Position, Round, RoundStatus
-
-COUNCIL_DECISION_SYMBOL = "QĐ-HĐTT"
 
 
 def latest_ranking(position_id: int) -> Ranking | None:
@@ -79,44 +75,32 @@ def next_version(position_id: int) -> int:
     return (last or 0) + 1
 
 
-def decision_numbers_of_round(round_id: int) -> list[str]:
-    """Every decision number used in the round: its bodies' and its results' decisions."""
-    bodies = db.session.scalars(sa.select(Body.decision_number).where(Body.round_id == round_id))
-    results = db.session.scalars(
-        sa.select(RankingDecision.decision_number).where(RankingDecision.round_id == round_id)
+@number_source
+def ranking_decision_numbers(round_id: int) -> list[HeldNumber]:
+    """The numbers of the Council's decisions approving the round's rankings, for the
+    register of numbers (exam/documents/numbering.py): held from the approval, before the
+    decision's document is issued in the background."""
+    rows = db.session.execute(
+        sa.select(RankingDecision, Position)
+        .join(Position, Position.id == RankingDecision.position_id)
+        .where(RankingDecision.round_id == round_id)
+        .order_by(RankingDecision.id)
     )
-    return [*bodies, *results]
-
-
-def council_sequence(round_id: int) -> list[str]:
-    """The numbers of the decisions the Council issues (its boards', its results'), as
-    "05/QĐ-HĐTT": the bodies' own decision setting up the Council is the agency's."""
-    boards = db.session.scalars(
-        sa.select(Body.decision_number).where(
-            Body.round_id == round_id,
-            Body.kind.notin_((BodyKind.COUNCIL, BodyKind.SUPERVISORY)),
+    return [
+        HeldNumber(
+            decision.decision_number,
+            COUNCIL,
+            decision.decided_on,
+            str(
+                _l(
+                    "Quyết định phê duyệt kết quả vị trí %(p)s (phiên bản %(v)s)",
+                    p=position.label,
+                    v=decision.version,
+                )
+            ),
         )
-    )
-    results = db.session.scalars(
-        sa.select(RankingDecision.decision_number).where(RankingDecision.round_id == round_id)
-    )
-    proposals = db.session.scalars(  # its proposals (tờ trình) share the sequence
-        sa.select(IssuedDocument.number).where(
-            IssuedDocument.round_id == round_id,
-            IssuedDocument.kind == DocumentKind.RESULTS_PROPOSAL,
-        )
-    )
-    return [*boards, *results, *proposals]
-
-
-def suggested_decision_number(round_id: int) -> str:
-    """The next number of the Council's sequence in the round, with its symbol (QĐ-HĐTT)."""
-    numbers = [
-        int(match[1])
-        for number in council_sequence(round_id)
-        if (match := re.fullmatch(r"0*(\d{1,6})/(\S+)", number)) is not None
+        for decision, position in rows
     ]
-    return f"{max(numbers, default=0) + 1:02d}/{COUNCIL_DECISION_SYMBOL}"
 
 
 def withdrawals_by_row(ranking: Ranking) -> tuple[dict[int, Withdrawal], dict[int, Withdrawal]]:

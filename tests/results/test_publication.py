@@ -25,11 +25,11 @@ from exam.results.publication import (
     correct_ranking,
     decision_document,
     publish_round,
+    suggested_decision_number,
     withdraw_winner,
 )
 from exam.results.queries import (
     published_ranking,
-    suggested_decision_number,
     versions_of,
 )
 from exam.results.ranking import compute_ranking
@@ -60,14 +60,14 @@ def _outbox(kind: NoticeKind) -> list[OutboxMessage]:
 def test_approval_locks_the_ranking_as_version_1_with_its_decision(make):
     contest = build(make, {"An": "80", "Bình": "70"})
     ranking = contest.rank()
-    assert suggested_decision_number(contest.round.id) == "01/QĐ-HĐTT"
+    assert suggested_decision_number(contest.round.id, on=DECIDED_ON) == "01/QĐ-HĐTT"
     contest.approve(ranking, number="5/QĐ-HĐTT")
     assert ranking.status == RankingStatus.APPROVED
     assert ranking.version == 1
     assert ranking.decision.decision_number == "05/QĐ-HĐTT"  # as NĐ 30 writes it
     assert ranking.decision.decided_on == DECIDED_ON
     assert ranking.decision.signer_name == "Chủ Tịch Hội Đồng"
-    assert suggested_decision_number(contest.round.id) == "06/QĐ-HĐTT"
+    assert suggested_decision_number(contest.round.id, on=DECIDED_ON) == "06/QĐ-HĐTT"
     assert [e.object_id for e in _audit("ranking.approve")] == [str(ranking.id)]
     with pytest.raises(DomainError, match=r"đã được Hội đồng phê duyệt .*không tính lại được"):
         contest.rank()
@@ -111,7 +111,7 @@ def test_a_bodys_decision_number_is_taken_in_the_round(make):
     board = make.seat(make.user(seated=False), contest.round, BodyKind.MARKING).body
     board.decision_number = "03/QĐ-HĐTT"  # the Council set up its marking board
     db.session.flush()
-    assert suggested_decision_number(contest.round.id) == "04/QĐ-HĐTT"
+    assert suggested_decision_number(contest.round.id, on=DECIDED_ON) == "04/QĐ-HĐTT"
     ranking = contest.rank()
     with pytest.raises(ValidationFailed, match="03/QĐ-HĐTT đã dùng"):
         contest.approve(ranking, number="3/QĐ-HĐTT")
