@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import wrk
 from support.harness import (
+    add_databases_argument,
     build_world,
     busy_since,
     client_session,
@@ -337,7 +338,7 @@ def report(result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("databases", nargs="*", choices=["sqlite", "postgresql"])
+    add_databases_argument(parser)
     parser.add_argument(
         "--client",
         choices=["python", "wrk", "both"],

@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.harness import (
+    add_databases_argument,
     build_world,
     busy_since,
     client_session,
@@ -167,7 +168,7 @@ def run(database: str, url: str, world) -> bool:
 def main() -> None:
     global CANDIDATES, WINDOW
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("databases", nargs="*", choices=["sqlite", "postgresql"])
+    add_databases_argument(parser)
     parser.add_argument("--candidates", type=int, default=CANDIDATES)
     parser.add_argument("--seconds", type=float, default=WINDOW, help="the arrivals' window")
     arguments = parser.parse_args()

@@ -6,6 +6,7 @@ Everything runs on this machine (127.0.0.1 only) and stops by itself.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as dt
 import hashlib
@@ -46,6 +47,21 @@ def client_session(connections: int, timeout_seconds: float = 300):
         cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=timeout_seconds),
     )
+
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def add_databases_argument(parser) -> None:
+    """The databases to measure, both when none is named. Not ``choices=``: Python 3.11's
+    argparse checks an empty ``nargs="*"`` list against the choices and refuses it."""
+
+    def database(name: str) -> str:
+        if name not in DATABASES:
+            raise argparse.ArgumentTypeError(f"{name!r}: choose from {', '.join(DATABASES)}")
+        return name
+
+    parser.add_argument("databases", nargs="*", type=database, metavar="{sqlite,postgresql}")
 
 
 def free_port() -> int:
