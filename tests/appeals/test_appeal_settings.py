@@ -7,6 +7,7 @@ re-marking board."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -147,6 +148,20 @@ def test_set_on_the_appeals_page_by_the_chair_audited_403_to_others(app, make):
     assert "Thời hạn chấm phúc khảo từ 1 đến 20 ngày." in refused.get_data(as_text=True)
     db.session.expire_all()
     assert plan_of(w.round_id).remark_days == 15
+
+
+def test_the_appeals_page_s_title_is_its_name_and_the_rules_form_is_shown_once(app, make):
+    """The rules' form was once pasted into the title block too: the browser's tab showed
+    its markup as text."""
+    w = _published(make)
+    chair = _chair(w)
+    db.session.commit()
+    page = (
+        login(app.test_client(), chair).get(f"/rounds/{w.round_id}/appeals").get_data(as_text=True)
+    )
+    assert re.search(r"<title>(.*?)</title>", page, re.S)[1] == "Phúc khảo · Hà Nội"
+    assert page.count(f'action="/rounds/{w.round_id}/appeals/rules"') == 1
+    assert page.count("Quy định phúc khảo của kỳ thi") == 1
 
 
 def test_the_page_refuses_in_words_once_an_appeal_is_filed(app, make):

@@ -4,10 +4,12 @@ candidate, the item analysis and voiding a question."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -192,33 +194,41 @@ def show_test(test_id: int) -> str:
     return _render_test(test)
 
 
+def _test_page_form(
+    form: FlaskForm, operation: Callable[[], object], success: str, test_id: int, anchor: str
+) -> Response | None:
+    """One of the test page's forms posted: the operation run when the form is valid, then
+    back to the page at ``anchor``; refused, the page shows the form with why (``refused``)."""
+    page = url_for("exams.show_test", test_id=test_id, _anchor=anchor)
+    if form.validate_on_submit() and run_operation(operation, success, form):
+        return redirect(page)
+    return refused(form, page)
+
+
 @bp.post("/tests/<int:test_id>/sections")
 @login_required
-def new_section(test_id: int) -> Response | tuple[str, int]:
+def new_section(test_id: int) -> Response | None:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = _section_form(test, SectionForm(prefix="section"))
-    if form.validate_on_submit():
-        category = (
-            db.session.get(Category, form.category_id.data) if form.category_id.data else None
-        )
-        done = run_operation(
-            lambda: add_section(
-                test,
-                title=form.title.data,
-                question_count=form.question_count.data,
-                points_per_question=float(form.points_per_question.data),
-                category=category,
-                difficulty=Difficulty(form.difficulty.data) if form.difficulty.data else None,
-                question_type=form.question_type.data or None,
-                actor=current_user,
-            ),
-            _("Đã thêm phần vào ma trận đề."),
-            form,
-        )
-        if done:
-            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="blueprint"))
-    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="blueprint"))
+    return _test_page_form(
+        form,
+        lambda: add_section(
+            test,
+            title=form.title.data,
+            question_count=form.question_count.data,
+            points_per_question=float(form.points_per_question.data),
+            category=db.session.get(Category, form.category_id.data)
+            if form.category_id.data
+            else None,
+            difficulty=Difficulty(form.difficulty.data) if form.difficulty.data else None,
+            question_type=form.question_type.data or None,
+            actor=current_user,
+        ),
+        _("Đã thêm phần vào ma trận đề."),
+        test.id,
+        "blueprint",
+    )
 
 
 @bp.post("/sections/<int:section_id>/delete")
@@ -251,75 +261,68 @@ def change_review(test_id: int) -> Response:
 
 @bp.post("/tests/<int:test_id>/rules")
 @login_required
-def change_rules(test_id: int) -> Response | tuple[str, int]:
+def change_rules(test_id: int) -> Response | None:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = TestRulesForm(prefix="rules")
-    page = url_for("exams.show_test", test_id=test.id, _anchor="rules")
-    if form.validate_on_submit():
-        done = run_operation(
-            lambda: set_test_rules(
-                test,
-                bank_ratio=form.bank_ratio.data,
-                reprimand_percent=form.reprimand_percent.data,
-                warning_percent=form.warning_percent.data,
-                actor=current_user,
-            ),
-            _("Đã lưu quy định của bài thi."),
-            form,
-        )
-        if done:
-            return redirect(page)
-    return refused(form, page)
+    return _test_page_form(
+        form,
+        lambda: set_test_rules(
+            test,
+            bank_ratio=form.bank_ratio.data,
+            reprimand_percent=form.reprimand_percent.data,
+            warning_percent=form.warning_percent.data,
+            actor=current_user,
+        ),
+        _("Đã lưu quy định của bài thi."),
+        test.id,
+        "rules",
+    )
 
 
 @bp.post("/sessions/<int:session_id>/late-entry")
 @login_required
-def change_late_entry(session_id: int) -> Response | tuple[str, int]:
+def change_late_entry(session_id: int) -> Response | None:
     exam_session = get_or_404(ExamSession, session_id)
     round_ = exam_session.test.round
     ensure_in_round(can_manage_tests(current_user, round_), current_user, round_)
     form = LateEntryForm(prefix=f"late{exam_session.id}")
-    page = url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
-    if form.validate_on_submit():
-        minutes = form.late_entry_minutes.data
-        done = run_operation(
-            lambda: set_late_entry(exam_session, minutes, actor=current_user, at=utcnow()),
-            _("Đã lưu thời gian cho phép vào muộn."),
-            form,
-        )
-        if done:
-            return redirect(page)
-    return refused(form, page)
+    return _test_page_form(
+        form,
+        lambda: set_late_entry(
+            exam_session, form.late_entry_minutes.data, actor=current_user, at=utcnow()
+        ),
+        _("Đã lưu thời gian cho phép vào muộn."),
+        exam_session.test_id,
+        "sessions",
+    )
 
 
 @bp.post("/tests/<int:test_id>/sessions")
 @login_required
-def new_session(test_id: int) -> Response | tuple[str, int]:
+def new_session(test_id: int) -> Response | None:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = SessionForm(prefix="session")
-    if form.validate_on_submit():
-        done = run_operation(
-            lambda: add_session(
-                test,
-                name=form.name.data,
-                starts_at=form.starts_at.utc,
-                late_entry_minutes=form.late_entry_minutes.data,
-                actor=current_user,
-                at=utcnow(),
-            ),
-            _("Đã thêm ca thi."),
-            form,
-        )
-        if done:
-            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="sessions"))
-    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="sessions"))
+    return _test_page_form(
+        form,
+        lambda: add_session(
+            test,
+            name=form.name.data,
+            starts_at=form.starts_at.utc,
+            late_entry_minutes=form.late_entry_minutes.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã thêm ca thi."),
+        test.id,
+        "sessions",
+    )
 
 
 @bp.post("/sessions/<int:session_id>/rooms")
 @login_required
-def new_room(session_id: int) -> Response | tuple[str, int]:
+def new_room(session_id: int) -> Response | None:
     exam_session = get_or_404(ExamSession, session_id)
     ensure_in_round(
         can_manage_tests(current_user, exam_session.test.round),
@@ -327,52 +330,40 @@ def new_room(session_id: int) -> Response | tuple[str, int]:
         exam_session.test.round,
     )
     form = _room_form(exam_session.test.round_id, RoomForm(prefix="room"))
-    if form.validate_on_submit():
-        invigilator = (
-            db.session.get(User, form.invigilator_id.data) if form.invigilator_id.data else None
+
+    def add() -> Room:
+        chosen = form.invigilator_id.data
+        invigilator = db.session.get(User, chosen) if chosen else None
+        return add_room(
+            exam_session,
+            name=form.name.data,
+            capacity=form.capacity.data,
+            invigilators=[invigilator] if invigilator else [],
+            actor=current_user,
         )
-        done = run_operation(
-            lambda: add_room(
-                exam_session,
-                name=form.name.data,
-                capacity=form.capacity.data,
-                invigilators=[invigilator] if invigilator else [],
-                actor=current_user,
-            ),
-            _("Đã thêm phòng thi."),
-            form,
-        )
-        if done:
-            return redirect(
-                url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
-            )
-    return refused(
-        form, url_for("exams.show_test", test_id=exam_session.test_id, _anchor="sessions")
-    )
+
+    return _test_page_form(form, add, _("Đã thêm phòng thi."), exam_session.test_id, "sessions")
 
 
 @bp.post("/tests/<int:test_id>/accommodations")
 @login_required
-def accommodate(test_id: int) -> Response | tuple[str, int]:
+def accommodate(test_id: int) -> Response | None:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = _accommodation_form(test, AccommodationForm(prefix="acc"))
-    if form.validate_on_submit():
-        candidate = get_or_404(User, form.candidate_id.data)
-        done = run_operation(
-            lambda: set_accommodation(
-                candidate,
-                extra_time_percent=form.extra_time_percent.data,
-                reason=form.reason.data,
-                actor=current_user,
-                at=utcnow(),
-            ),
-            _("Đã ghi nhận thời gian làm bài thêm cho thí sinh."),
-            form,
-        )
-        if done:
-            return redirect(url_for("exams.show_test", test_id=test.id, _anchor="candidates"))
-    return refused(form, url_for("exams.show_test", test_id=test.id, _anchor="candidates"))
+    return _test_page_form(
+        form,
+        lambda: set_accommodation(
+            get_or_404(User, form.candidate_id.data),
+            extra_time_percent=form.extra_time_percent.data,
+            reason=form.reason.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã ghi nhận thời gian làm bài thêm cho thí sinh."),
+        test.id,
+        "candidates",
+    )
 
 
 @bp.post("/tests/<int:test_id>/papers")
