@@ -14,9 +14,9 @@ node B killed mid-load.
 4. The start storm (bench/start_storm.py's: Start, then the 60-question paper) on each of the
    three, each with its own candidates arriving evenly over the window.
 5. SIGKILL to node B's master and workers while saves and polls run through nginx: nginx
-   retries what is safe on node A and marks B down; a save that got no answer is sent again
-   by the client, as the exam page does. The other node must keep answering (no failure in
-   the last half of the time after the kill).
+   sends what node B held (polls, and saves: idempotent by their seq, docs/deployment.md)
+   again to node A and marks B down. Target: no request answered with an error, the kill's
+   included (a save that got none would be sent again by the client, as the exam page does).
 6. The checks: every acknowledged answer in the database and none older than acknowledged
    (all of 3 and 5), every storm candidate answered, every storm paper started exactly once.
    Exit status 1 when one fails.
@@ -229,7 +229,7 @@ async def kill_mid_load(
 
 
 def report_kill(result: dict, served_by_b: int) -> bool:
-    """Print what the kill did; False when node A did not keep answering alone."""
+    """Print what the kill did; False when a request failed or node A did not answer alone."""
     events, before, after = result["events"], result["before"], result["after"]
 
     def count(kind: str, outcome_ok: bool, since: float, until: float) -> int:
@@ -247,7 +247,7 @@ def report_kill(result: dict, served_by_b: int) -> bool:
     saves_before = count("save", True, -before, 0)
     saves_after = count("save", True, 0, after)
     late = sum(1 for t in failed_at if t >= after / 2)
-    ok = saves_after > 0 and late == 0 and served_by_b > 0
+    ok = saves_after > 0 and not failed_at and served_by_b > 0
     print(
         f"-- node B killed (SIGKILL to its master and workers) after {before:.1f} s of saves "
         f"and polls through nginx (A + B), {after:.1f} s more after it"
@@ -267,11 +267,8 @@ def report_kill(result: dict, served_by_b: int) -> bool:
         else "none"
     )
     print(
-        f"   polls that failed: {sum(n for k, n in failures.items() if k.startswith('poll'))} "
-        "(GET: nginx tries them again on node A)"
-    )
-    print(
-        f"   failed requests {failures or 0} ({window}; each save sent again until "
+        f"   failed requests {failures or 0} ({window}; target 0: nginx sends the saves and "
+        f"polls node B held to node A; the client would send a failed save again until "
         f"acknowledged); failures in the last half after the kill: {late}"
         f"{'' if ok else '  FAILED'}"
     )

@@ -127,7 +127,11 @@ events { worker_connections 4096; }
 http {
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log $DIR/nginx/access.log;
+    # Which node answered each request, and the first node when nginx sent it again to the
+    # next ("A, B" and "502, 200"): tests/cluster reads it.
+    log_format upstreams '\$remote_addr [\$time_local] "\$request" \$status \$body_bytes_sent '
+                         'upstream="\$upstream_addr" upstream_status="\$upstream_status"';
+    access_log $DIR/nginx/access.log upstreams;
     client_body_temp_path $DIR/nginx/body;
     proxy_temp_path $DIR/nginx/proxy;
     fastcgi_temp_path $DIR/nginx/fastcgi;

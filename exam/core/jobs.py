@@ -403,7 +403,9 @@ class RedisQueue:
                 args=(job_id,),
                 job_id=f"exam-job-{job_id}",
                 timeout=app.config.get("JOBS_TIMEOUT_SECONDS", 3600),
-                result_ttl=0,
+                # Its end stays 10 minutes in Redis: whoever holds the id can wait on it
+                # (rq's Job.latest_result(timeout=…): tests/cluster does) or read it.
+                result_ttl=600,
                 failure_ttl=7 * 24 * 3600,
             )
         except RedisError:

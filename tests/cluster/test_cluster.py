@@ -3,13 +3,15 @@ nodes with production settings, an RQ worker and nginx in front, on loopback. Wh
 nodes must share, checked through each node's own port and through nginx: a candidate's
 answer saved on one node is read on the other, the sign-in limit is counted once for all
 nodes (Redis), a job started on one node runs on the worker, its file uploaded through the
-other node (shared storage), and nginx compresses pages.
+other node (shared storage), and nginx compresses pages. A node killed mid-request: nginx
+sends the saves it held to the other node (idempotent), never another POST.
 
 `make test` installs the Debian packages it needs (system-deps WITH_TEST_DEPS=1): when one is
 missing the test fails saying which, it is never skipped."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.cookiejar
 import json
@@ -26,9 +28,13 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
+from redis import Redis
+from rq.job import Job as RQJob
+from rq.results import Result
 
 from tests.candidates.test_import import _filled
 from tests.candidates.test_import_jobs import _rows
@@ -224,14 +230,16 @@ def test_an_import_started_on_one_node_runs_on_the_worker(cluster, world):
     )
     assert status == 302
     job_path = re.search(r"/rounds/\d+/applications/import/jobs/\d+$", headers["Location"])[0]
-    # … and run by the worker (`flask jobs work`); its progress read through node B and nginx.
-    deadline = time.monotonic() + 60
-    while True:
-        status, _, payload = _request(f"{b}{job_path}.json", cookie=board)
-        job = json.loads(payload)
-        if job["finished"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)  # the worker is another process: its progress is polled, as the page does
+    # … and run by the worker (`flask jobs work`): its end waited for on the RQ job itself
+    # (its result, pushed to Redis once the job's transaction is committed), then its
+    # progress read through node B and nginx.
+    job_id = job_path.rsplit("/", 1)[1]
+    queued = RQJob.fetch(f"exam-job-{job_id}", connection=Redis.from_url(cluster["REDIS_URL"]))
+    ended = queued.latest_result(timeout=60)
+    assert ended is not None, "the worker did not end the import within 60 s"
+    assert ended.type == Result.Type.SUCCESSFUL, ended.exc_string
+    status, _, payload = _request(f"{b}{job_path}.json", cookie=board)
+    job = json.loads(payload)
     assert (job["status"], job["done"], job["total"]) == ("done", 3, 3), job
     status, _, payload = _request(f"{nginx}{job_path}.json", cookie=board)
     assert json.loads(payload)["status"] == "done"
@@ -260,7 +268,7 @@ def test_nginx_compresses_pages_and_serves_the_static_files(cluster, world):
 def _until_refused(url: str) -> None:
     """Until the killed node's port refuses connections (its processes have exited): a
     connection made while they die is accepted, then reset after the request was sent."""
-    port = int(url.rsplit(":", 1)[1])
+    port = _port(url)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -272,14 +280,104 @@ def _until_refused(url: str) -> None:
     raise AssertionError(f"{url} still accepts connections after SIGKILL")
 
 
-def test_nginx_keeps_answering_when_a_node_is_killed(cluster, world):
-    """Last in this file: node A is gone afterwards (SIGKILL to its master and workers)."""
-    nginx, b = cluster["NGINX_URL"], cluster["NODE_B_URL"]
-    master = int((Path(cluster["CLUSTER_DIR"]) / "node-a.pid").read_text())
-    os.killpg(os.getpgid(master), signal.SIGKILL)  # gunicorn --daemon leads its own group
-    _until_refused(cluster["NODE_A_URL"])
-    # Each save goes through nginx; those sent to the dead node are refused at connect time
-    # and passed to node B (never a POST already sent: the page itself re-sends those).
-    acknowledged = [_save(nginx, world, seq) for seq in range(2001, 2007)]
-    assert acknowledged == list(range(2001, 2007))
-    assert _held_seq(b, world) == 2006
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def _requests_held_by(port: int) -> int:
+    """Connections to ``port`` holding bytes nobody has read (the kernel's table of TCP
+    sockets): the requests nginx has sent to a node whose processes are stopped."""
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, unread = fields[1], fields[3], int(fields[4].split(":")[1], 16)
+        if int(local.split(":")[1], 16) == port and state == "01" and unread:  # ESTABLISHED
+            held += 1
+    return held
+
+
+def _one_answered_one_held(requests: list[Future], port: int, held: int) -> None:
+    """Two requests sent through nginx at once go one to each node (round robin): until the
+    one to node A is answered and node B's port holds ``held`` requests in all."""
+    done, _ = wait(requests, timeout=20, return_when=FIRST_COMPLETED)
+    assert len(done) == 1, f"{len(done)} of the two requests answered while node B is stopped"
+    deadline = time.monotonic() + 20
+    while _requests_held_by(port) < held:  # read again at once: the kernel signals nothing
+        assert time.monotonic() < deadline, f"nginx sent node B ({port}) no request"
+
+
+def _sign_in_page(base: str) -> tuple[str, str]:
+    """The session cookie and the form's token of a browser that opened the sign-in page."""
+    status, headers, page = _request(f"{base}/login")
+    assert status == 200
+    cookie = "; ".join(c.split(";", 1)[0] for c in headers.get_all("Set-Cookie"))
+    return cookie, re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)[1].decode()
+
+
+def _wrong_password(base: str, cookie: str, csrf: str) -> int:
+    """A sign-in attempt counted by the limits (refused: 303 back to the form)."""
+    data = {"csrf_token": csrf, "email": "nguoi-khac@cluster.example", "password": "sai-1"}
+    status, _, _ = _request(
+        f"{base}/login",
+        cookie=cookie,
+        data=urllib.parse.urlencode(data).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return status
+
+
+def _lines(path: Path, *parts: str) -> list[str]:
+    return [line for line in path.read_text().splitlines() if all(p in line for p in parts)]
+
+
+def test_a_node_killed_mid_request_its_saves_are_answered_by_the_other_never_a_form(cluster, world):
+    """Last in this file: node B is gone afterwards. Its processes are stopped (SIGSTOP) so
+    that what nginx sends it stays in flight: a save, then a sign-in attempt (a POST that is
+    not idempotent: it counts towards the sign-in limit); then they are killed (SIGKILL).
+    nginx sends the save again to node A (the sequence rule makes it harmless), never the
+    sign-in attempt (502); every later save is answered by node A."""
+    folder, nginx = Path(cluster["CLUSTER_DIR"]), cluster["NGINX_URL"]
+    a, b = cluster["NODE_A_URL"], cluster["NODE_B_URL"]
+    node_a_log, answers = folder / "node-a.access.log", f"/attempts/{world['attempt']}/answers"
+    cookie, csrf = _sign_in_page(a)
+    saves_on_a = len(_lines(node_a_log, f'"POST {answers} '))
+    sign_ins_on_a = len(_lines(node_a_log, '"POST /login '))
+    group = os.getpgid(int((folder / "node-b.pid").read_text()))  # gunicorn --daemon's own
+    assert group != os.getpgrp()
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        with ThreadPoolExecutor(4) as pool:  # one for each request
+            saves = [pool.submit(_save, nginx, world, seq) for seq in (3001, 3002)]
+            _one_answered_one_held(saves, _port(b), held=1)
+            sign_ins = [pool.submit(_wrong_password, nginx, cookie, csrf) for _ in "ab"]
+            _one_answered_one_held(sign_ins, _port(b), held=2)
+            os.killpg(group, signal.SIGKILL)
+            acknowledged = [save.result(timeout=60) for save in saves]
+            statuses = [sign_in.result(timeout=60) for sign_in in sign_ins]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+    assert sorted(acknowledged) in ([3001, 3002], [3002, 3002]), acknowledged  # 3001 held
+    assert sorted(statuses) == [303, 502], statuses  # node B's: not sent again
+
+    _until_refused(b)
+    later = [_save(nginx, world, seq) for seq in range(3003, 3009)]
+    assert later == list(range(3003, 3009))
+    assert _held_seq(a, world) == 3008
+    # Node A served both saves of the pair (one of them sent again) and the six later ones,
+    # but only its own sign-in attempt.
+    assert len(_lines(node_a_log, f'"POST {answers} ')) == saves_on_a + 8
+    assert len(_lines(node_a_log, '"POST /login ')) == sign_ins_on_a + 1
+    # nginx says why: the save and the sign-in attempt had been sent to node B (its answer
+    # was being read); the save then went to node A, the sign-in attempt was answered 502.
+    errors = folder / "nginx" / "error.log"
+    held = (
+        "while reading response header from upstream",
+        f'upstream: "http://127.0.0.1:{_port(b)}',
+    )
+    assert _lines(errors, *held, f'request: "POST {answers} '), errors.read_text()[-3000:]
+    assert _lines(errors, *held, 'request: "POST /login '), errors.read_text()[-3000:]
+    requests = folder / "nginx" / "access.log"
+    twice = f'upstream="127.0.0.1:{_port(b)}, 127.0.0.1:{_port(a)}" upstream_status="502, 200"'
+    assert _lines(requests, f'"POST {answers} ', '" 200 ', twice)
+    assert _lines(requests, '"POST /login ', '" 502 ', f'upstream="127.0.0.1:{_port(b)}" ')
