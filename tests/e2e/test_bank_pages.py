@@ -23,7 +23,7 @@ from exam.question_bank.operations import (
     submit_for_review,
 )
 from exam.rounds.models import RoundStatus
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, T0, Factories
 
 pytestmark = pytest.mark.browser
@@ -161,17 +161,15 @@ def test_new_types_on_a_paper_are_answered_saved_and_scored(
     # Every answer reached the server, and each scores full marks.
     from exam.question_bank.qtypes import get_type
 
-    deadline = dt.datetime.now() + dt.timedelta(seconds=10)
-    while True:
-        live_db.rollback()
-        rows = live_db.execute(
-            sa.select(AttemptQuestion, Answer)
-            .join(Answer, Answer.attempt_question_id == AttemptQuestion.id)
-            .where(AttemptQuestion.attempt_id == attempt.id)
-        ).all()
-        if len(rows) == 4 or dt.datetime.now() > deadline:
-            break
-        page.wait_for_timeout(200)
+    # Once the page's queue is empty, the server acknowledged (committed) every save.
+    key = f"exam-attempt-{attempt.id}"
+    wait_until(page, f"Object.keys(JSON.parse(localStorage.getItem('{key}')).pending).length === 0")
+    live_db.rollback()
+    rows = live_db.execute(
+        sa.select(AttemptQuestion, Answer)
+        .join(Answer, Answer.attempt_question_id == AttemptQuestion.id)
+        .where(AttemptQuestion.attempt_id == attempt.id)
+    ).all()
     assert len(rows) == 4
     for item, answer in rows:
         qtype = get_type(item.version.type)
