@@ -25,6 +25,7 @@ from exam.extensions import db
 from exam.panels.models import PanelRole
 from exam.panels.operations import create_panel
 from exam.rounds.models import Round, RoundStatus
+from tests.access.database import changed_tables, database_rows
 from tests.conftest import login
 from tests.council.conftest import seat
 from tests.results.test_ranking import QUESTIONS, _sit
@@ -294,7 +295,8 @@ GET_MATRIX = [
     ("/rounds/{round_id}/appeals", [302, 404, 404, 404, 404, 404, 200, 200]),
 ]
 
-# Writes: only the denials are listed here (the allowed behaviour has its own tests).
+# Writes: only the denials are listed here (the allowed behaviour has its own tests); a refused
+# write must leave every table of the database as it was.
 POST_DENIALS = [
     ("/rounds/{round_id}/bodies/new", {"board_admin"}),
     ("/bodies/{body_id}/members", {"board_admin"}),
@@ -397,6 +399,7 @@ def test_get_routes_answer_each_role_as_expected(app, world, template, expected)
 @pytest.mark.parametrize(("template", "allowed"), POST_DENIALS, ids=[t for t, _ in POST_DENIALS])
 def test_writes_are_refused_to_everyone_else(app, world, template, allowed):
     url = _url(template, world)
+    before = database_rows()
     for role in ROLES:
         if role in allowed:
             continue
@@ -404,6 +407,7 @@ def test_writes_are_refused_to_everyone_else(app, world, template, allowed):
         status = client.post(url, data={}).status_code
         expected = {302} if role == "guest" else {403, 404}
         assert status in expected, f"{role} got {status} on POST {url}"
+    assert not changed_tables(before, database_rows()), f"a refused POST {url} changed data"
 
 
 def test_attempt_routes_hide_existence_from_other_candidates(app, world):
@@ -612,18 +616,22 @@ ROUND_B_WRITES = [
 
 @pytest.mark.parametrize("template", ROUND_WRITES)
 def test_writes_in_round_b_are_404_and_the_supervisors_write_nothing(app, two_rounds, template):
+    before = database_rows()
     for person in PEOPLE:
         client = login(app.test_client(), two_rounds.people[person])
         assert client.post(_round_url(template, two_rounds.b)).status_code == 404, person
     supervisor = login(app.test_client(), two_rounds.people["supervisory"])
     assert supervisor.post(_round_url(template, two_rounds.a)).status_code == 403
+    assert not changed_tables(before, database_rows()), f"a refused POST {template} changed data"
 
 
 @pytest.mark.parametrize("template", ROUND_B_WRITES)
 def test_writes_on_round_b_s_objects_are_404(app, two_rounds, template):
+    before = database_rows()
     for person in PEOPLE:
         client = login(app.test_client(), two_rounds.people[person])
         assert client.post(_round_url(template, two_rounds.b)).status_code == 404, person
+    assert not changed_tables(before, database_rows()), f"a refused POST {template} changed data"
 
 
 def test_lists_show_only_the_rounds_of_ones_bodies(app, two_rounds, make):

@@ -11,27 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 
-from exam.extensions import db
+from tests.access.database import changed_tables, database_rows
 from tests.access.table import CASES, Case
 from tests.conftest import login
 
 ISSUED_DOCUMENT = re.compile(r"/documents/\d+\.pdf")
-
-
-def database_rows() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    db.session.expire_all()
-    rows = {}
-    for table in db.metadata.sorted_tables:
-        query = sa.select(table).order_by(*table.primary_key.columns)
-        rows[table.name] = [tuple(row) for row in db.session.execute(query)]
-    return rows
-
-
-def changed_tables(before: dict, after: dict) -> list[str]:
-    return [name for name in before if before[name] != after[name]]
 
 
 def scene_for(request: pytest.FixtureRequest, case: Case):
