@@ -134,12 +134,13 @@ GET_MATRIX = [
     # A round's bodies (issue 13): platform administration and whoever sits on one of the
     # round's bodies (the panel members on its interview panel, the supervisor on its
     # supervisory board); the Council's meetings: the Council and the supervisory board;
-    # setting up and recording: platform administration (or the Council's secretariat).
+    # setting up: platform administration (or the Council's secretariat); recording a
+    # meeting: the Council's Chair or Member-secretary only (board_admin is a plain member).
     ("/rounds/{round_id}/bodies", [302, 404, 404, 200, 200, 404, 200, 200]),
     ("/rounds/{round_id}/bodies/new", [302, 404, 404, 403, 403, 404, 200, 403]),
     ("/bodies/{body_id}", [302, 404, 404, 200, 200, 404, 200, 200]),
     ("/bodies/{body_id}/decision.pdf", [302, 404, 404, 200, 200, 404, 200, 200]),
-    ("/rounds/{round_id}/meetings/new", [302, 404, 404, 403, 403, 404, 200, 403]),
+    ("/rounds/{round_id}/meetings/new", [302, 404, 404, 403, 403, 404, 403, 403]),
     ("/meetings/{meeting_id}", [302, 404, 404, 404, 404, 404, 200, 200]),
     ("/meetings/{meeting_id}/minutes.pdf", [302, 404, 404, 404, 404, 404, 200, 200]),
     ("/", [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -312,9 +313,9 @@ POST_DENIALS = [
     ("/panels/{panel_id}/recordings", set()),
     ("/panels/{panel_id}/record", set()),
     ("/bodies/{body_id}/members/{membership_id}/remove", {"board_admin"}),
-    ("/rounds/{round_id}/meetings/new", {"board_admin"}),
-    ("/meetings/{meeting_id}/items", {"board_admin"}),
-    ("/meetings/items/{item_id}/votes", {"board_admin"}),
+    ("/rounds/{round_id}/meetings/new", set()),
+    ("/meetings/{meeting_id}/items", set()),
+    ("/meetings/items/{item_id}/votes", set()),
     ("/rounds/{round_id}/advance", {"board_admin"}),
     ("/applications/{application_id}/decide", {"board_admin"}),
     ("/bank/questions/{question_id}/submit", {"author"}),

@@ -82,9 +82,10 @@ def can_view_meetings(user: Any, round_: Any) -> bool:
 
 
 def can_run_meetings(user: Any, round_: Any) -> bool:
-    """Records meetings, items and votes: the Council's Chair or Member-secretary, or
-    platform administration."""
-    return is_platform_admin(user) or is_council_secretariat(user, round_)
+    """Records meetings, items and votes: the Council's Chair or Member-secretary. Platform
+    administration without that seat records none: the votes are the Council's work (the
+    office organises, the Council decides, docs/domain.md §2)."""
+    return is_council_secretariat(user, round_)
 
 
 # --- the answer the rounds domain asks (exam/rounds/seats.py) -----------------------------

@@ -22,7 +22,7 @@ from flask import Flask
 from exam.accounts.models import Role, User
 from exam.core.db import utcnow
 from exam.core.jobs import Job, JobStatus
-from exam.council.models import Body, BodyKind, MemberFunction
+from exam.council.models import Body, BodyKind, MemberFunction, Membership
 from exam.council.operations import hold_meeting
 from exam.exams.models import Test as ExamTest
 from exam.extensions import db
@@ -107,6 +107,7 @@ def world_scene(app: Flask, make, world) -> Scene:
         "author": users["author"],
         "panel_member": users["panel_member"],
         "dossier_owner": owner,
+        "chair": db.session.get(Membership, world.membership_id).user,  # the Council's Chair
     }
     db.session.commit()
     client = login(app.test_client(), users["supervisor"])
@@ -128,6 +129,7 @@ def world_scene(app: Flask, make, world) -> Scene:
         job_id=job.id,
         report_id=report_id,
         candidate_user_id=users["candidate"].id,
+        chair_id=people["chair"].id,
         member_id=panel.members[1].id,
         test_question_id=db.session.scalar(
             sa.select(Question.id).where(Question.bank_id == test.bank_id).order_by(Question.id)

@@ -191,6 +191,49 @@ CASES: list[Case] = [
         platform=404,
         council=303,
     ),
+    # --- the Council's meetings: its Chair or Member-secretary records them; platform
+    # administration without a seat reads them with the round's bodies, records nothing ------
+    case(
+        "world",
+        GET,
+        "/meetings/{meeting_id}",
+        panel_member=404,
+        supervisor=200,
+        chair=200,
+        platform=200,
+    ),
+    case(
+        "world",
+        GET,
+        "/rounds/{round_id}/meetings/new",
+        panel_member=403,
+        supervisor=403,
+        council=403,  # a plain member of the Council
+        platform=403,
+        chair=200,
+    ),
+    case(
+        "world",
+        POST,
+        "/meetings/{meeting_id}/items",
+        data={"title": "Nội dung do người không có ghế ghi"},
+        panel_member=404,
+        supervisor=403,
+        council=403,
+        platform=403,
+        chair=302,
+    ),
+    case(
+        "world",
+        POST,
+        "/meetings/items/{item_id}/votes",
+        data={"item{item_id}-voter_id": "{chair_id}", "item{item_id}-choice": "for"},
+        panel_member=404,
+        supervisor=403,
+        council=403,
+        platform=403,
+        chair=302,
+    ),
     # --- the organisation's units (platform administration) -------------------------------------
     case(
         "world",

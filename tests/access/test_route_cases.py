@@ -31,7 +31,7 @@ def _filled(template: str, ids: dict[str, Any]) -> str:
 def test_each_person_gets_the_declared_answer(app, request, case: Case):
     scene = scene_for(request, case)
     url = _filled(case.url, scene.ids)
-    data = {key: _filled(value, scene.ids) for key, value in case.data.items()}
+    data = {_filled(key, scene.ids): _filled(value, scene.ids) for key, value in case.data.items()}
     # The refused first, so that the person let through acts on the data as the scene built it.
     order = sorted(case.expected, key=lambda actor: not case.refused(actor))
     before = database_rows() if case.method == "POST" else None
