@@ -46,6 +46,7 @@ from exam.results.models import (  # noqa: F401
     Ranking,
     RankingRow,
     ResultFormula,
+    ScoresHandOver,
     TieSettlement,
 )
 from exam.rounds.models import Position, Round, Unit  # noqa: F401

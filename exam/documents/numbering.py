@@ -44,8 +44,9 @@ NUMBER = re.compile(r"(\d{1,6})/(\S+)")
 _LOOSE_NUMBER = re.compile(r"0*(\d{1,6})\s*/\s*(\S+)")
 
 # Documents sent under another document's number (each candidate's result notice carries
-# the decision's): they hold no number of their own.
-_CARRIED_NUMBER_KINDS = (DocumentKind.RESULT_NOTICE,)
+# the decision's), or numbered outside the register (an admission card by its registration
+# number, "SBD 003"): they hold no number of the register, and there are one per candidate.
+_CARRIED_NUMBER_KINDS = (DocumentKind.RESULT_NOTICE, DocumentKind.ADMISSION_CARD)
 
 
 @dataclass(frozen=True)
@@ -107,18 +108,23 @@ def held_numbers(round_id: int) -> list[HeldNumber]:
     held: list[HeldNumber] = []
     for source in _SOURCES.values():
         held.extend(source(round_id))
+    # A number sent to each candidate (one per subject) is one entry: grouped in the query,
+    # so that a round of 10,000 candidates reads a few rows, not one per candidate.
+    columns = (
+        IssuedDocument.number,
+        IssuedDocument.issuer,
+        IssuedDocument.issued_on,
+        IssuedDocument.kind,
+    )
     documents = db.session.execute(
-        sa.select(
-            IssuedDocument.number,
-            IssuedDocument.issuer,
-            IssuedDocument.issued_on,
-            IssuedDocument.kind,
-        )
+        sa.select(*columns)
         .where(
             IssuedDocument.round_id == round_id,
             IssuedDocument.kind.notin_(_CARRIED_NUMBER_KINDS),
+            IssuedDocument.number.contains("/"),  # references without a sequence aside
         )
-        .order_by(IssuedDocument.id)
+        .group_by(*columns)
+        .order_by(sa.func.min(IssuedDocument.id))
     )
     held.extend(
         HeldNumber(number, issuer, issued_on, str(kind.title))

@@ -377,3 +377,19 @@ class TieSettlement(db.Model):
 
     ranking: Mapped[Ranking] = relationship()
     item: Mapped[MeetingItem] = relationship()
+
+
+class ScoresHandOver(db.Model):
+    """When the board received the last scores of a round to aggregate them (docs/domain.md
+    §8: aggregated within 5 working days): the latest of the last panel sheet sealed, the
+    last spread ruled and the written tests unsealed, recorded when the round enters the
+    results stage, which it enters only once every part is scored (the stages' guards). Kept
+    as recorded: a later re-mark (an appeal) makes a new version, not a new aggregation."""
+
+    __tablename__ = "scores_hand_overs"
+    __table_args__ = (sa.UniqueConstraint("round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"))
+    handed_over_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

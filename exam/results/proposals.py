@@ -21,6 +21,7 @@ from exam.documents.operations import issue_document
 from exam.extensions import db
 from exam.results.documents import PROPOSAL_SYMBOL, render_proposal
 from exam.results.models import Ranking, RankingStatus
+from exam.results.publication import decision_document
 from exam.rounds.models import RoundStatus
 from exam.rounds.stages import require_stage
 
@@ -52,6 +53,13 @@ def issue_proposal(
     decision = ranking.decision
     if decision is None or ranking.status == RankingStatus.DRAFT:
         raise DomainError(_l("Tờ trình chỉ lập sau khi Hội đồng phê duyệt kết quả."))
+    if decision_document(ranking) is None:
+        raise DomainError(
+            _l(
+                "Quyết định phê duyệt kết quả chưa ban hành xong: lập tờ trình sau khi văn bản "
+                "quyết định được tạo."
+            )
+        )
     if decision.proposal_document_id is not None:
         raise DomainError(_l("Tờ trình của phiên bản kết quả này đã được ban hành."))
     if issued_on < decision.decided_on:

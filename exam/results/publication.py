@@ -36,7 +36,6 @@ from exam.panels.models import ScoreSheet
 from exam.results.documents import (
     DECISION_SYMBOL,
     render_result_notice,
-    render_results_decision,
 )
 from exam.results.formula import formula_of
 from exam.results.lifecycle import ensure_computable
@@ -54,6 +53,7 @@ from exam.results.queries import (
     current_version,
     latest_ranking,
     next_version,
+    published_ranking,
     withdrawals_by_row,
 )
 from exam.results.ranking import compute_ranking
@@ -62,6 +62,7 @@ from exam.rounds.operations import advance_round
 from exam.rounds.stages import require_stage
 
 NOTICE_JOB_KIND = "results.issue_notices"  # registered by exam/results/notice_jobs.py
+DECISION_JOB_KIND = "results.issue_decision"  # registered by exam/results/decision_jobs.py
 
 # --- the appeal window, which the appeals (above the results) know ------------------------
 
@@ -173,9 +174,12 @@ def approve_ranking(
     at: dt.datetime | None = None,
 ) -> Ranking:
     """The Council approves the position's latest draft by a decision: it becomes the next
-    version, locked, and its decision is issued once (dated ``decided_on``). In the published
-    stage (a correction, an appeal) the new version is published at once, the earlier one
-    superseded and kept; the candidates are told."""
+    version, locked, with the decision recorded (number, date ``decided_on``, signer). Its
+    document, the decision with the results table as annex (about a minute at 10,000 rows),
+    is issued by a background job started once this is committed
+    (exam/results/decision_jobs.py). In the published stage (a correction, an appeal) the
+    new version is published by that job once its document exists, the earlier one kept
+    official until then; the candidates are told."""
     at = at or utcnow()
     position, round_ = ranking.position, ranking.position.round
     require_stage(
@@ -218,13 +222,15 @@ def approve_ranking(
             or [(None, _l("Vừa có thay đổi khác cùng lúc: vui lòng thử lại."))]
         ) from None
     ranking.decision = decision
-    if previous is not None:
-        previous.status = RankingStatus.SUPERSEDED
-        db.session.flush()  # one published version at a time (a unique index)
-    published = round_.status == RoundStatus.PUBLISHED
-    ranking.status = RankingStatus.PUBLISHED if published else RankingStatus.APPROVED
-    ranking.published_at = at if published else None
+    if previous is not None and previous.status == RankingStatus.APPROVED:
+        previous.status = RankingStatus.SUPERSEDED  # never published: replaced at once
+    ranking.status = RankingStatus.APPROVED  # a published version waits for its document
     db.session.flush()
+    job = create_job(
+        DECISION_JOB_KIND,
+        payload={"ranking_id": ranking.id, "position_id": position.id},
+        actor=actor,
+    )
     record(
         "ranking.approve",
         ranking,
@@ -238,39 +244,14 @@ def approve_ranking(
             "reason": ranking.reason,
             "status": ranking.status.value,
             "supersedes": previous.id if previous is not None else None,
+            "decision_job_id": job.id,
         },
     )
-    issue_decision_document(ranking, actor=actor)
-    if published:
-        _notify(ranking, at=at, actor=actor)
+    dispatch_after_commit(job.id)
     return ranking
 
 
-# --- the document, issued once -------------------------------------------------------------
-
-
-def issue_decision_document(ranking: Ranking, *, actor: User) -> IssuedDocument:
-    """The decision's document, stored once by the documents registry: every download gives
-    the same bytes, dated at approval."""
-    decision = ranking.decision
-    assert decision is not None
-    position = ranking.position
-    return issue_document(
-        kind=DocumentKind.RESULTS_DECISION,
-        round_=position.round,
-        number=decision.decision_number,
-        title=str(
-            _l(
-                "Phê duyệt kết quả thi tuyển vị trí %(p)s (phiên bản %(v)s)",
-                p=position.label,
-                v=decision.version,
-            )
-        ),
-        issuer=COUNCIL,
-        issued_on=decision.decided_on,
-        render=lambda verification: render_results_decision(ranking, verification=verification),
-        actor=actor,
-    )
+# --- the documents, issued once -----------------------------------------------------------
 
 
 def result_notice_document(row: RankingRow, *, actor: User) -> IssuedDocument:
@@ -336,6 +317,17 @@ def publication_problems(round_: Round) -> list[str]:
             problems.append(
                 str(_l("Kết quả vị trí %(p)s chưa được Hội đồng phê duyệt.", p=position.label))
             )
+        elif latest.decision is not None and decision_document(latest) is None:
+            problems.append(
+                str(
+                    _l(
+                        "Quyết định số %(n)s phê duyệt kết quả vị trí %(p)s chưa ban hành xong "
+                        "(đang tạo văn bản): công bố sau khi văn bản được tạo.",
+                        n=latest.decision.decision_number,
+                        p=position.label,
+                    )
+                )
+            )
     return problems
 
 
@@ -354,6 +346,34 @@ def publish_approved(round_: Round, at: dt.datetime) -> None:
             after={"position_id": position.id, "version": ranking.version},
         )
         _notify(ranking, at=at)
+
+
+def publish_version(ranking: Ranking, *, at: dt.datetime, actor: User | None = None) -> None:
+    """A version approved in the published stage (a correction, an appeal) is published once
+    its decision's document exists: the version published until then is superseded, kept and
+    readable; each candidate is told. Nothing when it is no longer the one to publish."""
+    round_ = ranking.position.round
+    if round_.status != RoundStatus.PUBLISHED or ranking.status != RankingStatus.APPROVED:
+        return
+    if decision_document(ranking) is None:
+        raise DomainError(_l("Quyết định phê duyệt phiên bản này chưa được ban hành."))
+    previous = published_ranking(ranking.position)
+    if previous is not None:
+        previous.status = RankingStatus.SUPERSEDED
+        db.session.flush()  # one published version at a time (a unique index)
+    ranking.status, ranking.published_at = RankingStatus.PUBLISHED, at
+    db.session.flush()
+    record(
+        "ranking.publish",
+        ranking,
+        actor=actor,
+        after={
+            "position_id": ranking.position_id,
+            "version": ranking.version,
+            "supersedes": previous.id if previous is not None else None,
+        },
+    )
+    _notify(ranking, at=at, actor=actor)
 
 
 def publish_round(round_: Round, *, actor: User, at: dt.datetime | None = None) -> Round:

@@ -4,22 +4,27 @@ page shows), a candidate's own results, the public results page of a published r
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from exam.core.auth import get_or_404
 from exam.core.db import utcnow
-from exam.core.i18n import to_local
-from exam.core.jobs import job_status
+from exam.core.forms import PageForm
+from exam.core.jobs import Job, job_status
 from exam.core.views import commit_after, refused, run_operation
 from exam.council.queries import council_of
 from exam.documents.models import DocumentKind
 from exam.documents.numbering import today
 from exam.documents.permissions import register_access
+from exam.results import decision_jobs
 from exam.results.deadlines import Deadline
 from exam.results.deadlines import results_deadlines as deadlines_of
+from exam.results.decision_jobs import decision_jobs_of, retry_decision_document
 from exam.results.models import PublicScope, Ranking, RankingRow, RankingStatus
 from exam.results.notice_jobs import notice_jobs_of, notices_issued
 from exam.results.permissions import can_compute_results, can_view_results
@@ -62,8 +67,8 @@ register_access(DocumentKind.RESULTS_PROPOSAL, lambda user, doc: can_view_result
 @bp.app_template_global()
 def results_deadlines(position: Position) -> list[tuple[Deadline, bool]]:
     """Each deadline of the position's results and whether it is overdue today (Hanoi)."""
-    today = to_local(utcnow()).date()
-    return [(d, d.overdue(today)) for d in deadlines_of(position)]
+    day = today()
+    return [(d, d.overdue(day)) for d in deadlines_of(position)]
 
 
 def _position_for(position_id: int, *, write: bool) -> Position:
@@ -71,6 +76,18 @@ def _position_for(position_id: int, *, write: bool) -> Position:
     allowed = (can_compute_results if write else can_view_results)(current_user, position.round)
     ensure_in_round(allowed, current_user, position.round)
     return position
+
+
+def _submit(form: PageForm, operation: Callable[[], object], done: str, page: str) -> Response:
+    """Every form of these pages: a valid form runs ``operation`` at the commit boundary
+    (``done`` flashed; a refusal kept on the form for the page), then back to ``page``."""
+    if form.validate_on_submit():
+        run_operation(operation, done, form)
+    return refused(form, page) or redirect(page)
+
+
+def _versions_url(position_id: int) -> str:
+    return url_for("results.versions", position_id=position_id)
 
 
 def _versions_page(position: Position) -> str:
@@ -101,9 +118,20 @@ def _versions_page(position: Position) -> str:
         called=called,
         next_rows=next_to_call(current) if current else [],
         document_of=decision_document,
+        decision_progress=_decision_progress,
+        retry_form=PageForm(prefix="retry"),
         can_write=can_compute_results(current_user, round_),
         proposal=_proposal_form(current),
     )
+
+
+def _decision_progress(ranking: Ranking) -> dict[str, Any] | None:
+    """While a version's decision has no document yet: the latest job issuing it and its
+    status (None when no job was started)."""
+    if ranking.decision is None or decision_document(ranking) is not None:
+        return None
+    jobs = decision_jobs_of(ranking)
+    return {"job": jobs[0], "status": job_status(jobs[0])} if jobs else None
 
 
 def _proposal_form(current: Ranking | None) -> ProposalForm | None:
@@ -137,20 +165,16 @@ def notices(position_id: int) -> str:
 @login_required
 def propose(position_id: int) -> Response:
     position = _position_for(position_id, write=True)
+    current = current_version(position.id) or abort(404)
     form = ProposalForm(prefix="proposal")
-    page = url_for("results.versions", position_id=position.id)
-    current = current_version(position.id)
-    if current is None:
-        abort(404)
-    if form.validate_on_submit():
-        run_operation(
-            lambda: issue_proposal(
-                current, number=form.number.data, issued_on=form.issued_on.data, actor=current_user
-            ),
-            _("Đã ban hành tờ trình đề nghị bổ nhiệm."),
-            form,
-        )
-    return refused(form, page) or redirect(page)
+    return _submit(
+        form,
+        lambda: issue_proposal(
+            current, number=form.number.data, issued_on=form.issued_on.data, actor=current_user
+        ),
+        _("Đã ban hành tờ trình đề nghị bổ nhiệm."),
+        _versions_url(position.id),
+    )
 
 
 @bp.get("/positions/<int:position_id>/results/versions")
@@ -173,46 +197,67 @@ def version(position_id: int, ranking_id: int) -> str:
 @login_required
 def approve(position_id: int) -> Response:
     position = _position_for(position_id, write=True)
-    form = ApprovalForm()
-    page = url_for("results.versions", position_id=position.id)
     ranking = latest_ranking(position.id)
     council = council_of(position.round_id)
     if ranking is None or council is None or council.leader is None:
         abort(404)
-    if form.validate_on_submit():
-        run_operation(
-            lambda: approve_ranking(
-                ranking,
-                decision_number=form.decision_number.data,
-                decided_on=form.decided_on.data,
-                signer=council.leader.user,
-                actor=current_user,
-                at=utcnow(),
-            ),
-            _("Đã ghi nhận quyết định phê duyệt kết quả."),
-            form,
-        )
-    return refused(form, page) or redirect(page)
+    form = ApprovalForm()
+    return _submit(
+        form,
+        lambda: approve_ranking(
+            ranking,
+            decision_number=form.decision_number.data,
+            decided_on=form.decided_on.data,
+            signer=council.leader.user,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã ghi nhận quyết định phê duyệt kết quả; văn bản quyết định đang được tạo."),
+        _versions_url(position.id),
+    )
+
+
+@bp.post("/positions/<int:position_id>/results/versions/<int:ranking_id>/decision")
+@login_required
+def retry_decision(position_id: int, ranking_id: int) -> Response:
+    """The board starts the decision's document again after its job failed."""
+    position = _position_for(position_id, write=True)
+    ranking = get_or_404(Ranking, ranking_id)
+    if ranking.position_id != position.id:
+        abort(404)
+    return _submit(
+        PageForm(prefix="retry"),
+        lambda: retry_decision_document(ranking, actor=current_user),
+        _("Đã bắt đầu tạo lại văn bản quyết định."),
+        _versions_url(position.id),
+    )
+
+
+@bp.get("/positions/<int:position_id>/results/decision-jobs/<int:job_id>.json")
+@login_required
+def decision_job_status(position_id: int, job_id: int) -> Response:
+    """The progress of a decision's document (the versions page polls it)."""
+    position = _position_for(position_id, write=False)
+    job = get_or_404(Job, job_id)
+    if job.kind != decision_jobs.KIND or job.payload.get("position_id") != position.id:
+        abort(404)
+    response = jsonify(job_status(job))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/positions/<int:position_id>/results/correct")
 @login_required
 def correct(position_id: int) -> Response:
     position = _position_for(position_id, write=True)
+    current = current_version(position.id) or abort(404)
     form = ReasonForm(prefix="correct")
-    page = url_for("results.versions", position_id=position.id)
-    current = current_version(position.id)
-    if current is None:
-        abort(404)
-    if form.validate_on_submit():
-        run_operation(
-            lambda: correct_ranking(
-                current, reason=form.reason.data, actor=current_user, at=utcnow()
-            ),
-            _("Đã tổng hợp lại: trình Hội đồng phê duyệt phiên bản mới."),
-            form,
-        )
-    return refused(form, page) or redirect(page)
+    return _submit(
+        form,
+        lambda: correct_ranking(current, reason=form.reason.data, actor=current_user, at=utcnow()),
+        _("Đã tổng hợp lại: trình Hội đồng phê duyệt phiên bản mới."),
+        _versions_url(position.id),
+    )
 
 
 @bp.post("/results/rows/<int:row_id>/withdraw")
@@ -221,14 +266,12 @@ def withdraw(row_id: int) -> Response:
     row = get_or_404(RankingRow, row_id)
     position = _position_for(row.ranking.position_id, write=True)
     form = ReasonForm(prefix="withdraw")
-    page = url_for("results.versions", position_id=position.id)
-    if form.validate_on_submit():
-        run_operation(
-            lambda: withdraw_winner(row, reason=form.reason.data, actor=current_user, at=utcnow()),
-            _("Đã ghi nhận người trúng tuyển từ chối."),
-            form,
-        )
-    return refused(form, page) or redirect(page)
+    return _submit(
+        form,
+        lambda: withdraw_winner(row, reason=form.reason.data, actor=current_user, at=utcnow()),
+        _("Đã ghi nhận người trúng tuyển từ chối."),
+        _versions_url(position.id),
+    )
 
 
 @bp.post("/rounds/<int:round_id>/results/public")
@@ -237,19 +280,18 @@ def public_choice(round_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
     ensure_in_round(can_compute_results(current_user, round_), current_user, round_)
     form = PublicScopeForm()
-    if form.validate_on_submit():
-        run_operation(
-            lambda: set_public_scope(round_, PublicScope(form.scope.data), actor=current_user),
-            _("Đã lưu lựa chọn công khai kết quả."),
-            form,
-        )
     position_id = request.form.get("position", type=int)
     page = (
-        url_for("results.versions", position_id=position_id)
+        _versions_url(position_id)
         if position_id in {p.id for p in round_.positions}
         else url_for("rounds.show", round_id=round_.id)
     )
-    return refused(form, page) or redirect(page)
+    return _submit(
+        form,
+        lambda: set_public_scope(round_, PublicScope(form.scope.data), actor=current_user),
+        _("Đã lưu lựa chọn công khai kết quả."),
+        page,
+    )
 
 
 @bp.get("/results/mine")

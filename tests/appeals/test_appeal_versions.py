@@ -14,8 +14,9 @@ from exam.marking.models import MarkingSheet, Script
 from exam.marking.operations import code_scripts, hand_over, unseal
 from exam.marking.sheets import submit_sheet
 from exam.notices.models import NoticeKind, OutboxMessage
+from exam.results.decision_jobs import issue_decision_document
 from exam.results.models import RankingStatus
-from exam.results.publication import approve_ranking, publish_round
+from exam.results.publication import approve_ranking, publish_round, suggested_decision_number
 from exam.results.queries import latest_ranking, published_ranking, versions_of
 from exam.results.ranking import compute_ranking
 from exam.rounds.models import RoundStatus
@@ -45,8 +46,13 @@ def test_an_appeal_that_changes_the_score_makes_a_new_version_the_old_kept(make)
     first = compute_ranking(position, actor=w.council, at=AFTER, has_test=True)
     db.session.flush()
     approve_ranking(
-        first, decision_number="05/QĐ-HĐTT", decided_on=DECIDED_ON, signer=chair, actor=w.council
+        first,
+        decision_number=suggested_decision_number(w.round.id, on=DECIDED_ON),  # the boards' own
+        decided_on=DECIDED_ON,
+        signer=chair,
+        actor=w.council,
     )
+    issue_decision_document(first, actor=w.council)  # the approval's background job
     publish_round(w.round, actor=w.council, at=AFTER)
     assert first.status == RankingStatus.PUBLISHED
     remarkers = [staff(f"Phúc Khảo {n}") for n in range(3)]
@@ -68,9 +74,12 @@ def test_an_appeal_that_changes_the_score_makes_a_new_version_the_old_kept(make)
     assert draft.reason.startswith("Phúc khảo bài thi viết của")
     assert "74.99" in draft.reason
     assert published_ranking(position) is first  # until the Council approves the new one
+    number = suggested_decision_number(w.round.id, on=DECIDED_ON)
     approve_ranking(
-        draft, decision_number="06/QĐ-HĐTT", decided_on=DECIDED_ON, signer=chair, actor=w.council
+        draft, decision_number=number, decided_on=DECIDED_ON, signer=chair, actor=w.council
     )
+    assert published_ranking(position) is first  # until the decision's document is issued
+    issue_decision_document(draft, actor=w.council)
     assert published_ranking(position) is draft
     assert first.status == RankingStatus.SUPERSEDED
     assert [r.version for r in versions_of(position.id)] == [1, 2]
@@ -84,4 +93,4 @@ def test_an_appeal_that_changes_the_score_makes_a_new_version_the_old_kept(make)
         )
     ).all()
     assert len(notices) == 2  # the first publication, then the new version
-    assert "06/QĐ-HĐTT" in notices[-1].body
+    assert number in notices[-1].body

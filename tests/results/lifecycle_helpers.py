@@ -13,8 +13,9 @@ from exam.accounts.models import Role, User
 from exam.council.models import BodyKind, MemberFunction
 from exam.extensions import db
 from exam.panels.operations import record_panel_score
+from exam.results.decision_jobs import issue_decision_document
 from exam.results.models import Ranking
-from exam.results.publication import approve_ranking
+from exam.results.publication import approve_ranking, suggested_decision_number
 from exam.results.ranking import compute_ranking
 from exam.rounds.models import Position, RoundStatus
 from tests.panels.helpers import declare_no_relation
@@ -48,7 +49,11 @@ class Contest:
         db.session.flush()
         return ranking
 
-    def approve(self, ranking: Ranking, number: str = "05/QĐ-HĐTT", signer=None) -> Ranking:
+    def approve(
+        self, ranking: Ranking, number: str = "05/QĐ-HĐTT", signer=None, *, issue: bool = True
+    ) -> Ranking:
+        """The Council's approval; with ``issue``, its decision's document issued at once, as
+        the background job does once the approval is committed."""
         approved = approve_ranking(
             ranking,
             decision_number=number,
@@ -58,7 +63,15 @@ class Contest:
             at=NOW,
         )
         db.session.flush()
+        if issue:
+            issue_decision_document(approved, actor=self.board, at=NOW)
+            db.session.flush()
         return approved
+
+    def next_number(self) -> str:
+        """The Council's next free decision number for a decision dated ``DECIDED_ON`` (the
+        round's other documents, such as its announcement, take numbers of the register too)."""
+        return suggested_decision_number(self.round.id, on=DECIDED_ON)
 
     def row(self, ranking: Ranking, name: str):
         return next(r for r in ranking.rows if r.application.candidate.full_name == name)

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from exam.audit.models import AuditEntry
+from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
 from exam.council.models import BodyKind, MemberFunction
+from exam.documents.numbering import number_problems, split_number
 from exam.documents.queries import document_bytes
 from exam.extensions import db
 from exam.marking.models import Script, ScriptStatus
@@ -67,7 +69,10 @@ def test_approval_locks_the_ranking_as_version_1_with_its_decision(make):
     assert ranking.decision.decision_number == "05/QĐ-HĐTT"  # as NĐ 30 writes it
     assert ranking.decision.decided_on == DECIDED_ON
     assert ranking.decision.signer_name == "Chủ Tịch Hội Đồng"
-    assert suggested_decision_number(contest.round.id, on=DECIDED_ON) == "06/QĐ-HĐTT"
+    following = suggested_decision_number(contest.round.id, on=DECIDED_ON)
+    assert following.endswith("/QĐ-HĐTT")
+    assert split_number(following)[0] > 5  # never a number the Council used
+    assert number_problems(contest.round.id, COUNCIL, following, on=DECIDED_ON) == []
     assert [e.object_id for e in _audit("ranking.approve")] == [str(ranking.id)]
     with pytest.raises(DomainError, match=r"đã được Hội đồng phê duyệt .*không tính lại được"):
         contest.rank()
@@ -196,7 +201,7 @@ def test_a_correction_makes_a_new_version_with_its_reason_the_old_kept(make):
     draft = correct_ranking(first, reason="Đính chính lỗi nhập điểm", actor=contest.board, at=NOW)
     assert draft.status == RankingStatus.DRAFT
     assert draft.reason == "Đính chính lỗi nhập điểm"
-    second = contest.approve(draft, number="06/QĐ-HĐTT")
+    second = contest.approve(draft, number=contest.next_number())
     assert second.version == 2
     assert first.status == RankingStatus.SUPERSEDED
     assert [r.version for r in versions_of(contest.position.id)] == [1, 2]
@@ -233,7 +238,7 @@ def test_a_new_version_after_publication_is_published_at_once(make):
     publish_round(contest.round, actor=contest.board, at=NOW)
     draft = correct_ranking(first, reason="Đính chính", actor=contest.board, at=NOW)
     assert published_ranking(contest.position) is first  # until the Council approves
-    contest.approve(draft, number="06/QĐ-HĐTT")
+    contest.approve(draft, number=contest.next_number())
     assert published_ranking(contest.position) is draft
     assert first.status == RankingStatus.SUPERSEDED
     assert len(_outbox(NoticeKind.RESULT)) == 4  # each candidate, for each version

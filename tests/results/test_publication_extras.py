@@ -17,8 +17,10 @@ from exam.core.calendar import PublicHoliday, add_working_days
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.jobs import Job, JobStatus
 from exam.documents.models import DocumentKind, IssuedDocument
+from exam.documents.numbering import split_number
 from exam.documents.queries import document_bytes
 from exam.extensions import db
+from exam.results import publication_views
 from exam.results.deadlines import Deadline, results_deadlines
 from exam.results.formula import civil_service_preset, set_formula
 from exam.results.notice_jobs import KIND as NOTICE_KIND
@@ -49,17 +51,20 @@ def test_the_proposal_is_issued_once_with_its_own_number(make):
     with pytest.raises(DomainError, match="sau khi Hội đồng phê duyệt"):
         issue_proposal(ranking, number="06/TTr-HĐTT", issued_on=DECIDED_ON, actor=contest.board)
     contest.approve(ranking)  # 05/QĐ-HĐTT
-    assert suggested_proposal_number(contest.round.id, on=DECIDED_ON) == "06/TTr-HĐTT"
     issued_on = DECIDED_ON + dt.timedelta(days=1)
+    number = suggested_proposal_number(contest.round.id, on=issued_on)
+    sequence, symbol = split_number(number)
+    assert symbol == "TTr-HĐTT"
+    assert sequence > 5  # after the decision, in the Council's one sequence
     document = issue_proposal(
-        ranking, number="6/TTr-HĐTT", issued_on=issued_on, actor=contest.board
+        ranking, number=f"{sequence}/TTr-HĐTT", issued_on=issued_on, actor=contest.board
     )
     assert document.kind == DocumentKind.RESULTS_PROPOSAL
-    assert document.number == "06/TTr-HĐTT"
+    assert document.number == number  # as NĐ 30 writes it
     assert ranking.decision.proposal_document_id == document.id
     first = document_bytes(document)
     text = _text(first)
-    assert "Số: 06/TTr-HĐTT" in text
+    assert f"Số: {number}" in text
     assert "ngày 06 tháng 5 năm 2026" in text
     assert "An" in text.split("đề nghị xem xét, bổ nhiệm")[1]  # the winner
     assert "Bình" not in text  # not selected, not reserved
@@ -67,9 +72,9 @@ def test_the_proposal_is_issued_once_with_its_own_number(make):
     assert document.code in text
     assert document_bytes(db.session.get(IssuedDocument, document.id)) == first
     with pytest.raises(DomainError, match="đã được ban hành"):
-        issue_proposal(ranking, number="07/TTr-HĐTT", issued_on=issued_on, actor=contest.board)
-    # the proposal took 06 in the Council's sequence: the next decision is 07
-    assert suggested_decision_number(contest.round.id, on=DECIDED_ON) == "07/QĐ-HĐTT"
+        issue_proposal(ranking, number="99/TTr-HĐTT", issued_on=issued_on, actor=contest.board)
+    # the proposal took its number in the Council's sequence: the next decision comes after
+    assert split_number(suggested_decision_number(contest.round.id, on=DECIDED_ON))[0] > sequence
 
 
 def test_a_proposal_number_used_in_the_councils_sequence_is_refused(make):
@@ -98,14 +103,17 @@ def test_a_proposal_number_used_in_the_councils_sequence_is_refused(make):
     )
 
 
-def test_the_versions_page_issues_the_proposal_and_links_it(client, make):
+def test_the_versions_page_issues_the_proposal_and_links_it(client, make, monkeypatch):
     contest = build(make, {"An": "80", "Bình": "70"})
     ranking = contest.approve(contest.rank())
     db.session.commit()
     position_id = contest.position.id
     login(client, contest.board)
+    # the page suggests for a proposal dated today: 6 May 2026, the day after the decision
+    monkeypatch.setattr(publication_views, "today", lambda: dt.date(2026, 5, 6))
     page = client.get(f"/positions/{position_id}/results/versions").get_data(as_text=True)
-    assert 'value="06/TTr-HĐTT"' in page
+    number = suggested_proposal_number(contest.round.id, on=dt.date(2026, 5, 6))
+    assert f'value="{number}"' in page  # the next of the Council's register that day
     response = client.post(
         f"/positions/{position_id}/results/proposal",
         data={"proposal-number": "05/TTr-HĐTT", "proposal-issued_on": "06/05/2026"},
@@ -115,7 +123,7 @@ def test_the_versions_page_issues_the_proposal_and_links_it(client, make):
     assert "đã dùng" in page  # refused in words, nothing issued
     client.post(
         f"/positions/{position_id}/results/proposal",
-        data={"proposal-number": "06/TTr-HĐTT", "proposal-issued_on": "06/05/2026"},
+        data={"proposal-number": number, "proposal-issued_on": "06/05/2026"},
     )
     db.session.expire_all()
     document_id = ranking.decision.proposal_document_id

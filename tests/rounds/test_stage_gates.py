@@ -24,6 +24,7 @@ from exam.exams.scoring import record_item_points
 from exam.extensions import db
 from exam.panels.operations import record_panel_score
 from exam.panels.queries import sheets_for_application
+from exam.results.decision_jobs import issue_decision_document
 from exam.results.operations import compute_ranking
 from exam.results.publication import approve_ranking
 from exam.rounds import stages
@@ -299,6 +300,11 @@ def test_publication_waits_for_every_ranking(app, make, interviewed, tmp_path, m
         approve_ranking(
             ranking, decision_number="05/QĐ-HĐTT", decided_on=T0.date(), signer=chair, actor=board
         )
+        assert _problems(round_) == [
+            f"Quyết định số 05/QĐ-HĐTT phê duyệt kết quả vị trí {position.label} chưa ban hành "
+            "xong (đang tạo văn bản): công bố sau khi văn bản được tạo."
+        ]
+        issue_decision_document(ranking, actor=board)  # the approval's background job
     assert _problems(round_) == []
     assert round_.published_at is None
     advance_round(round_, actor=board, at=T0)
