@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 
-from exam.core.documents import DocumentFrame, Signature
+from exam.core.documents import DocumentFrame, Signature, Verification
 from exam.council.models import BodyKind
 from exam.marking.models import MarkingPlan, ScriptStatus
 from exam.marking.queries import head_of, scripts_of
@@ -34,8 +34,16 @@ class HandOverMinutes:
     to_markers: int
 
 
-def hand_over_document(plan: MarkingPlan) -> dict:
-    """The data of ``templates/pdf/marking_hand_over.html``, in Vietnamese."""
+HAND_OVER_SYMBOL = "BB-BP"
+
+
+def hand_over_document(
+    plan: MarkingPlan, *, sequence: int | None = None, verification: Verification | None = None
+) -> dict:
+    """The data of ``templates/pdf/marking_hand_over.html``, in Vietnamese. ``sequence`` and
+    ``verification``: the number in the Council's register and the code of the minutes as
+    issued (exam/marking/operations.py::hand_over); without them, a copy rendered on request
+    (a hand-over made before the minutes were issued)."""
     with force_locale("vi"):
         giver = head_of(plan.round_id, BodyKind.ANONYMISATION)
         receiver = head_of(plan.round_id, BodyKind.MARKING)
@@ -48,7 +56,9 @@ def hand_over_document(plan: MarkingPlan) -> dict:
             document=DocumentFrame(
                 parent_body=plan.round.parent_body,
                 issued_at=plan.handed_over_at,
-                symbol="BB-BP",
+                symbol=HAND_OVER_SYMBOL,
+                number=sequence,
+                verification=verification,
                 signature=Signature(
                     function="TRƯỞNG BAN PHÁCH", signer=giver.full_name if giver else ""
                 ),

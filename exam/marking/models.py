@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from exam.accounts.models import User
 from exam.candidates.models import Application
 from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
+from exam.documents.models import IssuedDocument
 from exam.exams.models import Attempt, AttemptQuestion
 from exam.extensions import db
 from exam.marking.rules import PaperPart, marked_by_people
@@ -88,8 +89,14 @@ class MarkingPlan(TimestampMixin, db.Model):
     handed_over_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
     unsealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     unsealed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    # The hand-over's minutes, issued once when the scripts are handed over (the documents
+    # registry: same bytes at every download); NULL for a hand-over made before they were.
+    hand_over_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issued_documents.id"), unique=True, nullable=True
+    )
 
     round: Mapped[Round] = relationship()
+    hand_over_document: Mapped[IssuedDocument | None] = relationship()
     scripts: Mapped[list[Script]] = relationship(
         back_populates="plan", order_by="Script.code", cascade="all, delete-orphan"
     )

@@ -16,12 +16,19 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.documents import COUNCIL, Verification
 from exam.core.errors import DomainError, ValidationFailed
+from exam.core.i18n import to_local
+from exam.core.pdf import render_pdf
 from exam.council.models import BodyKind
 from exam.council.queries import is_member
+from exam.documents.models import DocumentKind
+from exam.documents.numbering import split_number, suggested_number
+from exam.documents.operations import issue_document
 from exam.exams.models import AttemptQuestion
 from exam.exams.scoring import record_item_points
 from exam.extensions import db
+from exam.marking.documents import HAND_OVER_SYMBOL, hand_over_document
 from exam.marking.models import (
     MarkingPlan,
     MarkingSheet,
@@ -236,7 +243,9 @@ def hand_over(
     round_: Round, *, actor: User, at: dt.datetime, rng: Random | None = None
 ) -> list[MarkingSheet]:
     """The coded scripts go to the marking board (minuted): each gets two markers drawn at
-    random from the board, two different people."""
+    random from the board, two different people. The minutes are issued at once, in the same
+    transaction: what they list is the hand-over as it was, whatever happens to the scripts
+    afterwards."""
     _marking_stage(round_, _l("bàn giao bài thi"))
     plan = plan_for(round_)
     _lock_plan(plan)
@@ -271,7 +280,34 @@ def hand_over(
         actor=actor,
         after={"scripts": len(scripts_of(plan)), "sheets": len(sheets)},
     )
+    _issue_hand_over_minutes(plan, round_, actor=actor, at=at)
     return sheets
+
+
+def _issue_hand_over_minutes(
+    plan: MarkingPlan, round_: Round, *, actor: User, at: dt.datetime
+) -> None:
+    """The minutes under the Council's heading take the next number of its register
+    (exam/documents/numbering.py), dated the day of the hand-over in Hanoi."""
+    issued_on = to_local(at).date()
+    number = suggested_number(round_.id, COUNCIL, HAND_OVER_SYMBOL, on=issued_on)
+    sequence, _symbol = split_number(number)
+
+    def render(verification: Verification) -> bytes:
+        data = hand_over_document(plan, sequence=sequence, verification=verification)
+        return render_pdf("pdf/marking_hand_over.html", **data)
+
+    plan.hand_over_document = issue_document(
+        kind=DocumentKind.MARKING_HAND_OVER,
+        round_=round_,
+        number=number,
+        title=f"Biên bản bàn giao bài thi đã đánh phách cho Ban chấm thi – {round_.name}",
+        issuer=COUNCIL,
+        issued_on=issued_on,
+        render=render,
+        actor=actor,
+    )
+    db.session.flush()
 
 
 def _markers(round_: Round) -> list[User]:

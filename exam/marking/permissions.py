@@ -10,6 +10,8 @@ from typing import Any
 from exam.council.models import BodyKind, MemberFunction
 from exam.council.permissions import sits_on
 from exam.council.queries import functions_in
+from exam.documents.models import DocumentKind, IssuedDocument
+from exam.documents.permissions import register_access
 from exam.marking.models import MarkingPlan, MarkingSheet, Script
 from exam.rounds.models import RoundStatus
 
@@ -96,3 +98,15 @@ def can_view_scan(user: Any, script: Script) -> bool:
         or is_anonymiser(user, round_id)
         or is_marking_head(user, round_id)
     )
+
+
+def can_read_hand_over(user: Any, round_: Any) -> bool:
+    """The hand-over's minutes: the two sides of it, the Ban phách and the head of marking."""
+    return is_anonymiser(user, round_) or is_marking_head(user, round_)
+
+
+def _can_read_hand_over_document(user: Any, doc: IssuedDocument) -> bool:
+    return can_read_hand_over(user, doc.round_id)
+
+
+register_access(DocumentKind.MARKING_HAND_OVER, _can_read_hand_over_document)

@@ -47,6 +47,7 @@ from exam.marking.operations import (
 from exam.marking.papers import define_paper_test, upload_scan, upload_scan_zip
 from exam.marking.permissions import (
     can_mark,
+    can_read_hand_over,
     can_record_zero,
     can_set_limits,
     can_view_code_table,
@@ -185,9 +186,12 @@ def codes(round_id: int) -> str:
 @bp.get("/rounds/<int:round_id>/marking/hand-over.pdf")
 @signed_in
 def hand_over_pdf(round_id: int) -> Response:
-    round_ = _round_for(round_id, lambda u, r: is_anonymiser(u, r) or is_marking_head(u, r))
+    round_ = _round_for(round_id, can_read_hand_over)
     plan = plan_of(round_.id)
     ensure(plan is not None and plan.handed_over_at is not None, hide=True)
+    if plan.hand_over_document_id is not None:  # issued at the hand-over: its bytes
+        return redirect(url_for("documents.download", document_id=plan.hand_over_document_id))
+    # A hand-over made before the minutes were issued: rendered on request, as then.
     document = render_pdf("pdf/marking_hand_over.html", **hand_over_document(plan))
     response = current_app.response_class(document, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (

@@ -89,6 +89,10 @@ def _ensure_runs(panel: Panel, actor: User) -> None:
     require_stage(
         panel.position.round, RoundStatus.INTERVIEWS, action=_l("ghi biên bản buổi phỏng vấn")
     )
+    if panel.minutes_document_id is not None:  # issued: exam/panels/records.py
+        raise DomainError(
+            _l("Biên bản buổi phỏng vấn đã ban hành: không ghi thêm vào biên bản được nữa.")
+        )
 
 
 def record_attendance(

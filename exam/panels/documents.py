@@ -17,7 +17,7 @@ from babel.numbers import format_decimal
 from flask_babel import force_locale
 
 from exam.core.db import utcnow
-from exam.core.documents import COUNCIL, DocumentFrame, Signature
+from exam.core.documents import COUNCIL, DocumentFrame, Signature, Verification
 from exam.panels.attendance import attendance_of, incidents_of
 from exam.panels.models import Panel, PanelRole, ScoreSheet
 from exam.panels.queries import (
@@ -32,6 +32,7 @@ from exam.panels.queries import (
 from exam.panels.sessions import session_of, timetable
 
 RECIPIENTS = ("Hội đồng thi tuyển", "Ban giám sát", "Lưu: HĐTT")
+MINUTES_SYMBOL = "BB-HĐTT"
 
 
 def points(value: Decimal | str | None) -> str:
@@ -41,13 +42,24 @@ def points(value: Decimal | str | None) -> str:
     return format_decimal(Decimal(value), "0.00", locale="vi")
 
 
-def _frame(panel: Panel, issued_at: dt.datetime, signature: Signature) -> DocumentFrame:
+def _frame(
+    panel: Panel,
+    issued_at: dt.datetime,
+    signature: Signature,
+    *,
+    verification: Verification | None = None,
+    symbol: str | None = None,
+    number: int | None = None,
+) -> DocumentFrame:
     return DocumentFrame(
         parent_body=panel.position.round.parent_body,
         issued_at=issued_at,
         signature=signature,
         recipients=RECIPIENTS,
         issuer=COUNCIL,
+        symbol=symbol,
+        number=number,
+        verification=verification,
     )
 
 
@@ -81,8 +93,9 @@ class SheetPaper:
     sealed_at: dt.datetime | None
 
 
-def sheet_document(sheet: ScoreSheet) -> dict:
-    """The data of ``templates/pdf/panel_sheet.html`` for ``sheet``."""
+def sheet_document(sheet: ScoreSheet, *, verification: Verification | None = None) -> dict:
+    """The data of ``templates/pdf/panel_sheet.html`` for ``sheet``; ``verification``: the
+    code of the sheet as issued when sealed (exam/panels/records.py)."""
     with force_locale("vi"):
         member, application = sheet.member, sheet.application
         panel = member.panel
@@ -92,6 +105,7 @@ def sheet_document(sheet: ScoreSheet) -> dict:
                 panel,
                 sheet.submitted_at or utcnow(),
                 Signature(function="THÀNH VIÊN CHẤM", signer=member.user.full_name),
+                verification=verification,
             ),
             round_name=panel.position.round.name,
             panel_name=panel.name,
@@ -272,13 +286,24 @@ def _annex(panel: Panel, applications: list) -> tuple[AnnexSheet, ...]:
     return tuple(sheets)
 
 
-def minutes_document(panel: Panel) -> dict:
-    """The data of ``templates/pdf/panel_minutes.html`` for the panel's session."""
+@dataclass(frozen=True)
+class MinutesIssue:
+    """What the minutes as issued print besides the record (exam/panels/records.py): their
+    date (the record completed), their number in the Council's register, their code."""
+
+    issued_at: dt.datetime
+    sequence: int | None
+    verification: Verification
+
+
+def minutes_document(panel: Panel, issue: MinutesIssue | None = None) -> dict:
+    """The data of ``templates/pdf/panel_minutes.html`` for the panel's session: as issued
+    (``issue``), else a copy of the record so far, unnumbered, dated the session's start."""
     with force_locale("vi"):
-        return {"minutes": _minutes(panel)}
+        return {"minutes": _minutes(panel, issue)}
 
 
-def _minutes(panel: Panel) -> PanelMinutes:
+def _minutes(panel: Panel, issue: MinutesIssue | None) -> PanelMinutes:
     session = session_of(panel)
     slots = timetable(panel)
     attendance = attendance_of(panel)
@@ -305,8 +330,11 @@ def _minutes(panel: Panel) -> PanelMinutes:
     return PanelMinutes(
         document=_frame(
             panel,
-            session.starts_at if session else utcnow(),
+            issue.issued_at if issue else session.starts_at if session else utcnow(),
             Signature(function="TRƯỞNG BAN", signer=chair),
+            verification=issue.verification if issue else None,
+            symbol=MINUTES_SYMBOL if issue else None,
+            number=issue.sequence if issue else None,
         ),
         round_name=panel.position.round.name,
         panel_name=panel.name,

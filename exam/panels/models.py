@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from exam.accounts.models import User
 from exam.candidates.models import Application
 from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
+from exam.documents.models import IssuedDocument
 from exam.extensions import db
 from exam.rounds.models import Position
 
@@ -41,6 +42,12 @@ class Panel(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     position_id: Mapped[int] = mapped_column(sa.ForeignKey("positions.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(200))
+    # The session's minutes, issued when the secretary completes the record (the documents
+    # registry); a re-sealed sheet after that re-issues them and this points at the newest.
+    # Set: the record is closed (exam/panels/records.py).
+    minutes_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issued_documents.id"), unique=True, nullable=True
+    )
 
     # The position it was set up for (its round, its name); ``served`` lists every position
     # whose candidates it scores, this one first.
@@ -108,9 +115,16 @@ class ScoreSheet(db.Model):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     # Sealed when set; None while the member drafts it (or after the head reopened it).
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The sheet as issued when sealed (the documents registry); a sheet reopened and sealed
+    # again is re-issued and this points at the newest. NULL: never sealed, or sealed before
+    # sheets were issued (their PDF is rendered on request as before).
+    document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issued_documents.id"), unique=True, nullable=True
+    )
 
     member: Mapped[PanelMember] = relationship()
     application: Mapped[Application] = relationship()
+    document: Mapped[IssuedDocument | None] = relationship()
 
 
 class Relation(TitledEnum):

@@ -42,6 +42,7 @@ from exam.panels.queries import (
     sealed_sheets,
     sheet_of,
 )
+from exam.panels.records import issue_sheet, minutes_follow
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.stages import require_stage, stages_between
 
@@ -263,6 +264,9 @@ def _seal(
         actor=actor,
         after={"application_id": application.id, "score": total, "points": points},
     )
+    # The sheet becomes official as it is sealed: issued now, in this transaction.
+    issue_sheet(sheet, actor=actor, at=at)
+    minutes_follow(member.panel, actor=actor, at=at)
     return sheet
 
 
@@ -384,6 +388,7 @@ def rule_on_spread(
         actor=actor,
         after={"application_id": application.id, "decision": decision.value, "reason": text},
     )
+    minutes_follow(panel, actor=actor, at=at)
     return ruling
 
 

@@ -28,6 +28,7 @@ from exam.panels.models import Panel, PanelMember, ScoreSheet
 from exam.panels.permissions import can_view_panel
 from exam.panels.rater_statistics import panel_statistics
 from exam.panels.record_forms import IncidentForm, ScanForm
+from exam.panels.records import close_record, record_gaps
 from exam.panels.scans import (
     attach_scan,
     can_attach_scan,
@@ -100,6 +101,9 @@ def sheet_paper(panel_id: int, sheet_id: int) -> str | Response:
 @login_required
 def sheet_pdf(panel_id: int, sheet_id: int) -> Response:
     sheet = _sealed_sheet(panel_id, sheet_id)
+    if sheet.document_id is not None:  # issued when sealed: its bytes
+        return redirect(url_for("documents.download", document_id=sheet.document_id))
+    # A sheet sealed before sheets were issued: rendered on request, as then.
     document = render_pdf("pdf/panel_sheet.html", **sheet_document(sheet))
     return _pdf(document, f"phieu-cham-{sheet.application.registration_number}-{sheet.id}.pdf")
 
@@ -164,6 +168,7 @@ def session_record(panel_id: int) -> str | Response:
         attendance=attendance_of(panel),
         incidents=incidents_of(panel),
         form=form,
+        gaps=record_gaps(panel),
     )
 
 
@@ -189,8 +194,23 @@ def attendance(panel_id: int, member_id: int, state: str) -> Response:
 def minutes_pdf(panel_id: int) -> Response:
     panel = get_or_404(Panel, panel_id)
     ensure(can_view_panel(current_user, panel), hide=True)
+    if panel.minutes_document_id is not None:  # the record closed: the minutes as issued
+        return redirect(url_for("documents.download", document_id=panel.minutes_document_id))
+    # The record still open: a copy of it so far, unnumbered and without a code.
     document = render_pdf("pdf/panel_minutes.html", **minutes_document(panel))
     return _pdf(document, f"bien-ban-phong-van-{panel.id}.pdf")
+
+
+@bp.post("/panels/<int:panel_id>/record/close")
+@login_required
+def close_session_record(panel_id: int) -> Response:
+    """The secretary completes the record: the minutes are issued."""
+    panel = _runner_panel(panel_id)
+    run_operation(
+        lambda: close_record(panel, actor=current_user, at=utcnow()),
+        _("Đã hoàn tất và ban hành biên bản buổi phỏng vấn."),
+    )
+    return redirect(url_for("panels.session_record", panel_id=panel.id), code=303)
 
 
 # --- rater statistics -----------------------------------------------------------------------

@@ -226,6 +226,15 @@ def _ensure_runs(panel: Panel, actor: User) -> None:
         raise DomainError(_l("Chỉ thư ký của ban điều hành buổi phỏng vấn."))
 
 
+def _ensure_record_open(panel: Panel) -> None:
+    """The session's schedule and turns are in its minutes: nothing changes once they are
+    issued (exam/panels/records.py)."""
+    if panel.minutes_document_id is not None:
+        raise DomainError(
+            _l("Biên bản buổi phỏng vấn đã ban hành: không sửa lịch và diễn biến được nữa.")
+        )
+
+
 def set_session(
     panel: Panel,
     *,
@@ -236,6 +245,7 @@ def set_session(
 ) -> PanelSession:
     """The room, the first turn's time and the length of a slot."""
     _ensure_runs(panel, actor)
+    _ensure_record_open(panel)
     require_stage(
         panel.position.round,
         RoundStatus.TESTING,
@@ -288,6 +298,7 @@ def mark_presence(
 ) -> Turn:
     """Present or absent; may be corrected until the presentation starts."""
     _ensure_runs(panel, actor)
+    _ensure_record_open(panel)
     require_stage(
         panel.position.round, RoundStatus.INTERVIEWS, action=_l("điều hành buổi phỏng vấn")
     )
@@ -311,6 +322,7 @@ def start_phase(
     """Start the presentation (the candidate present) or the questions (the presentation
     over); one phase at a time in the panel's room."""
     _ensure_runs(panel, actor)
+    _ensure_record_open(panel)
     require_stage(
         panel.position.round, RoundStatus.INTERVIEWS, action=_l("điều hành buổi phỏng vấn")
     )
@@ -344,6 +356,7 @@ def end_phase(
     panel: Panel, application: Application, phase: Phase, *, actor: User, at: dt.datetime
 ) -> Turn:
     _ensure_runs(panel, actor)
+    _ensure_record_open(panel)
     require_stage(
         panel.position.round, RoundStatus.INTERVIEWS, action=_l("điều hành buổi phỏng vấn")
     )

@@ -24,18 +24,25 @@ from exam.core.auth import get_or_404
 from exam.core.db import utcnow
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.views import run_operation
+from exam.documents.models import DocumentKind
+from exam.documents.permissions import register_access
 from exam.results import document_jobs
 from exam.results.charts import svg_data_uri
 from exam.results.documents import distributions, render_results_report
 from exam.results.export import results_workbook
 from exam.results.models import Ranking
 from exam.results.permissions import can_compute_results, can_view_results
-from exam.results.queries import latest_ranking
+from exam.results.queries import latest_ranking, published_ranking
+from exam.results.reports import issue_results_report, report_to_issue
 from exam.results.views import bp
 from exam.rounds.models import Position
 from exam.rounds.permissions import ensure_in_round
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# The board's report once issued: read by the round's Council and supervisory board, as the
+# results themselves.
+register_access(DocumentKind.RESULTS_REPORT, lambda user, doc: can_view_results(user, doc.round))
 
 
 def _position_for_viewer(position_id: int) -> Position:
@@ -174,12 +181,44 @@ def export_xlsx(position_id: int) -> Response:
 @bp.get("/positions/<int:position_id>/results/report.pdf")
 @login_required
 def report_pdf(position_id: int) -> Response:
+    """The report as issued for the published version; before it is issued, a working copy
+    of the latest ranking (unnumbered, without a code), rendered on request as before."""
     position = _position_for_viewer(position_id)
+    published = published_ranking(position)
+    if published is not None and published.decision and published.decision.report_document_id:
+        return redirect(
+            url_for("documents.download", document_id=published.decision.report_document_id)
+        )
     ranking = _ranking_or_back(position)
     if not isinstance(ranking, Ranking):
         return ranking
     data = render_results_report(ranking, at=utcnow())
     return _download(data, "application/pdf", f"bao-cao-ket-qua-vi-tri-{position.id}.pdf")
+
+
+@bp.post("/positions/<int:position_id>/results/report")
+@login_required
+def issue_report(position_id: int) -> Response:
+    """The board issues the report of the published version (Ban hành báo cáo)."""
+    position = _position_for_viewer(position_id)
+    ensure_in_round(can_compute_results(current_user, position.round), current_user, position.round)
+    ranking = published_ranking(position)
+    if ranking is None:
+        flash(_("Báo cáo kết quả chỉ ban hành sau khi kết quả được công bố."), "warning")
+        return redirect(url_for("results.show", position_id=position.id))
+    run_operation(
+        lambda: issue_results_report(ranking, actor=current_user, at=utcnow()),
+        _("Đã ban hành báo cáo kết quả thi tuyển."),
+    )
+    return redirect(url_for("results.show", position_id=position.id))
+
+
+@bp.app_template_global()
+def results_report_to_issue(position: Position) -> Ranking | None:
+    """The published version whose report the board may issue now (its button), or None."""
+    return report_to_issue(position)
+
+
 
 
 @bp.get("/positions/<int:position_id>/results/proposal.pdf")

@@ -399,16 +399,31 @@ def _distribution(name: str, values: list[Decimal]) -> Distribution:
     )
 
 
-def render_results_report(ranking: Ranking, *, at: dt.datetime) -> bytes:
+REPORT_SYMBOL = "BC-HĐTT"
+
+
+def render_results_report(
+    ranking: Ranking,
+    *,
+    at: dt.datetime | dt.date,
+    number: str | None = None,
+    verification: Verification | None = None,
+) -> bytes:
     """The board's report on a position's results: how many were ranked and selected, and
-    the distribution of every part's scores and of the totals as charts."""
+    the distribution of every part's scores and of the totals as charts. ``number`` and
+    ``verification``: those of the report as issued (exam/results/reports.py), signed by the
+    Chair who signed the decision; without them a working copy, unnumbered."""
     position: Position = ranking.position
+    decision = getattr(ranking, "decision", None) if number else None
+    sequence, symbol = split_number(number) if number else (None, REPORT_SYMBOL)
     frame = DocumentFrame(
         parent_body=position.round.parent_body,
         issued_at=at,
-        signature=council_signature(),
+        signature=council_signature(signer=decision.signer_name if decision else ""),
         recipients=("Ban giám sát", "Lưu: HĐTT"),
-        symbol="BC-HĐTT",
+        symbol=symbol,
+        number=sequence,
+        verification=verification,
     )
     outcomes = [row.outcome for row in ranking.rows]
     return render_pdf(

@@ -304,7 +304,14 @@ class RankingDecision(db.Model):
 
     ranking: Mapped[Ranking] = relationship(back_populates="decision")
     signer: Mapped[User] = relationship(foreign_keys=[signer_id])
-    proposal_document: Mapped[IssuedDocument | None] = relationship()
+    proposal_document: Mapped[IssuedDocument | None] = relationship(
+        foreign_keys=[proposal_document_id]
+    )
+    # The board's report on this version's results (figures and charts), issued once after
+    # publication (exam/results/reports.py).
+    report_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issued_documents.id"), unique=True, nullable=True
+    )
 
 
 class Withdrawal(db.Model):

@@ -161,8 +161,8 @@ def test_the_hand_over_draws_two_different_markers_and_is_minuted(app, essays):
         assert essays.script(n).status == ScriptStatus.MARKING
     db.session.commit()
     response = login(app.test_client(), essays.anonymiser).get(
-        f"/rounds/{essays.round_id}/marking/hand-over.pdf"
-    )
+        f"/rounds/{essays.round_id}/marking/hand-over.pdf", follow_redirects=True
+    )  # the minutes as issued at the hand-over (tests/marking/test_hand_over_document.py)
     assert response.mimetype == "application/pdf"
     text = _text(response.data)
     assert "Bàn giao bài thi tự luận đã đánh phách cho Ban chấm thi" in text

@@ -124,7 +124,10 @@ def _paper_url(room: Room, sheet: ScoreSheet, what: str = "form.pdf") -> str:
 def test_a_sealed_sheet_prints_as_a_form_to_sign_with_its_points(app, room):
     sheet = room.seal(1, 0, 83)
     db.session.commit()
-    response = login(app.test_client(), room.user(1)).get(_paper_url(room, sheet))
+    # The sheet as issued when sealed (tests/panels/test_issued_papers.py).
+    response = login(app.test_client(), room.user(1)).get(
+        _paper_url(room, sheet), follow_redirects=True
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     text = _text(response.data)
@@ -155,10 +158,11 @@ def test_nobody_else_prints_a_sheet_before_every_member_has_sealed(app, make, ro
     room.seal(2, 0, 85)
     db.session.commit()
     client = login(app.test_client(), room.user(0))
-    assert client.get(_paper_url(room, sheet)).status_code == 200
+    assert client.get(_paper_url(room, sheet), follow_redirects=True).status_code == 200
     council = make.user(Role.BOARD_ADMIN)
     db.session.commit()
-    assert login(app.test_client(), council).get(_paper_url(room, sheet)).status_code == 200
+    council_client = login(app.test_client(), council)
+    assert council_client.get(_paper_url(room, sheet), follow_redirects=True).status_code == 200
     outsider = make.user(Role.PANEL_MEMBER)  # on the interview board, not on this panel
     db.session.commit()
     assert login(app.test_client(), outsider).get(_paper_url(room, sheet)).status_code == 404
