@@ -602,7 +602,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("static", GET): "the vendored styles, scripts and fonts",
     ("main.favicon", GET): "the site's icon",
     ("main.set_language", POST): "the language switch, kept in the visitor's own session",
-    ("accounts.login", POST): "signing in",
+    ("accounts.login", POST): "signing in with one's e-mail and password",
     ("accounts.logout", POST): "signing out ends the visitor's own session only",
     ("accounts.register", POST): "a candidate creates their account",
     ("accounts.registered", GET): "the page after registering, the same for everyone",
