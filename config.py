@@ -98,6 +98,17 @@ class Config:
     # the largest PDF the public verification page accepts to compare with one.
     DOCUMENTS_DIR = os.environ.get("DOCUMENTS_DIR", str(INSTANCE_DIR / "documents"))
     VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+    # Where those files live (exam/core/storage.py): "directory" (UPLOAD_DIR and DOCUMENTS_DIR;
+    # several nodes must mount one shared directory) or "s3", a bucket of an S3-compatible
+    # store every node reaches (MinIO, Ceph, AWS): its address, bucket, region, keys (empty:
+    # boto3's own chain, e.g. an instance role) and a prefix for the keys.
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "directory")
+    STORAGE_ENDPOINT_URL = os.environ.get("STORAGE_ENDPOINT_URL", "")
+    STORAGE_BUCKET = os.environ.get("STORAGE_BUCKET", "")
+    STORAGE_REGION = os.environ.get("STORAGE_REGION", "")
+    STORAGE_ACCESS_KEY_ID = os.environ.get("STORAGE_ACCESS_KEY_ID", "")
+    STORAGE_SECRET_ACCESS_KEY = os.environ.get("STORAGE_SECRET_ACCESS_KEY", "")
+    STORAGE_PREFIX = os.environ.get("STORAGE_PREFIX", "")
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30 per minute")
     # A public PDF rendered on request (the round's announcement): per address.
     PUBLIC_PDF_RATE_LIMIT = os.environ.get("PUBLIC_PDF_RATE_LIMIT", "20 per minute")

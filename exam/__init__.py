@@ -52,6 +52,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     from exam.core.jobs import queue_kind
 
     queue_kind(app.config)  # a misnamed JOBS_QUEUE stops the start, not the first import
+    from exam.core.storage import refuse_unusable_storage
+
+    refuse_unusable_storage(app.config)  # likewise STORAGE_BACKEND, before the first upload
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -30,6 +30,7 @@ from exam.panels.models import (  # noqa: F401
     PanelMember,
     PanelPosition,
     ScoreSheet,
+    SheetScan,
     SpreadRuling,
 )
 from exam.question_bank.models import (  # noqa: F401

@@ -19,6 +19,7 @@ from exam.accounts.models import User
 from exam.accounts.sessions import session_fields
 from exam.extensions import db
 from tests import factories
+from tests.storage_backends import s3_server, stored_on  # noqa: F401  (stored files' fixtures)
 
 
 class IsolatedClient(FlaskClient):

@@ -9,8 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from exam.candidates.models import Application, ApplicationDocument
-from exam.candidates.uploads import path_of
+from exam.candidates.uploads import key_of
 from exam.core.pdf import render_pdf
+from exam.core.storage import storage
 
 PHOTO_TYPES = ("image/jpeg", "image/png")
 
@@ -50,7 +51,7 @@ def _photo_address(application: Application) -> str | None:
     if document is None:
         return None
     try:
-        data = path_of(document.stored_name).read_bytes()
+        data = storage().read(key_of(document.stored_name))
     except OSError:
         return None  # the file is gone: a card without a photo rather than no card
     return f"data:{document.content_type};base64,{base64.b64encode(data).decode()}"

@@ -1,7 +1,7 @@
 """The confirmed import of paper dossiers, run as a background job (``exam.core.jobs``).
 
 The preview has already read and checked the file, which waits in the uploads folder. On
-confirmation the file is claimed (renamed, so that a second click cannot import it twice)
+confirmation the file is claimed (taken once, so that a second click cannot import it twice)
 and a job reads it again, checks every row against the database (reporting its progress),
 then writes everything in one transaction: a failure leaves nothing saved, and the job's
 status says why (in Vietnamese, with the problems by row and column).
@@ -78,9 +78,8 @@ def run_import(job: Job, progress: Progress) -> dict[str, Any]:
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
     if round_ is None or actor is None:
         raise JobFailed(_l("Kỳ thi hoặc người nhập không còn tồn tại: không có gì được lưu."))
-    path = STAGED.claimed_path(job.payload["file"])
     try:
-        data = path.read_bytes()
+        data = STAGED.read_claimed(job.payload["file"])
     except FileNotFoundError:
         raise JobFailed(_l("Không tìm thấy tệp đã tải lên: vui lòng tải lên lại.")) from None
     try:
@@ -105,7 +104,7 @@ def run_import(job: Job, progress: Progress) -> dict[str, Any]:
     except ImportRefused as refused:
         raise JobFailed(refused.message, _problems(located(round_, refused.problems))) from None
     finally:
-        path.unlink(missing_ok=True)
+        STAGED.drop_claimed(job.payload["file"])
     return {
         "round_id": round_.id,
         "created": len(created),

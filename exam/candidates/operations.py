@@ -20,6 +20,7 @@ from exam.candidates.values import ApplicationDetails, Person
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
 from exam.core.filenames import download_name
 from exam.core.i18n import to_local
+from exam.core.storage import storage
 from exam.council.queries import memberships_of
 from exam.extensions import db
 from exam.notices.models import NoticeKind
@@ -356,16 +357,14 @@ def prune_uploads(older_than: dt.timedelta = dt.timedelta(hours=1)) -> list[str]
     """Delete stored files that no document refers to (removed documents, rolled-back
     uploads), leaving recent ones alone (an upload may be in flight)."""
     known = set(db.session.scalars(sa.select(ApplicationDocument.stored_name)))
-    folder = uploads.upload_dir()
+    store = storage()
     cutoff = dt.datetime.now(dt.UTC) - older_than
     removed = []
-    for path in folder.iterdir():
-        if not path.is_file() or path.name in known:
-            continue
-        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-        if modified < cutoff:
-            path.unlink()
-            removed.append(path.name)
+    for found in store.listing(uploads.FOLDER, recursive=False):
+        name = found.key.rpartition("/")[2]
+        if name not in known and found.modified < cutoff:
+            store.delete(found.key)
+            removed.append(name)
     return removed
 
 

@@ -1,5 +1,6 @@
 """The dossier's files: type read from the content, size limited, stored outside the web root
-(``UPLOAD_DIR``, default ``instance/uploads``) under generated names.
+under generated names, at the top of the store's uploads (``exam/core/storage.py``: on a
+directory ``UPLOAD_DIR``, default ``instance/uploads``).
 
 The type is decided by the file's signature (magic bytes), never by its name or the browser's
 claim: a PDF starts with ``%PDF-``, a PNG with its 8-byte signature, a JPEG with ``FF D8 FF``.
@@ -13,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 
 from exam.core.files import written_in_transaction
-from exam.core.staging import upload_root
+from exam.core.storage import storage
 
 SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"%PDF-", "application/pdf", ".pdf"),
@@ -50,8 +50,7 @@ def extension_for(content_type: str) -> str:
     return EXTENSIONS[content_type]
 
 
-def upload_dir() -> Path:
-    return upload_root()
+FOLDER = "uploads"  # the top of the uploads: the other kinds have folders below it
 
 
 def max_bytes() -> int:
@@ -59,20 +58,19 @@ def max_bytes() -> int:
 
 
 def store(data: bytes, content_type: str, extension: str) -> StoredFile:
-    """Write ``data`` under a new random name; nothing the user typed reaches the path."""
+    """Write ``data`` under a new random name; nothing the user typed reaches the key."""
     name = secrets.token_hex(STORED_NAME_LENGTH // 2) + extension
-    path = written_in_transaction(upload_dir() / name)  # gone again if the upload is refused
-    with path.open("xb") as handle:  # never overwrite
-        handle.write(data)
+    key = written_in_transaction(key_of(name))  # gone again if the upload is refused
+    storage().put(key, data, exclusive=True)  # never overwrite
     return StoredFile(name, content_type, len(data), hashlib.sha256(data).hexdigest())
 
 
-def path_of(stored_name: str) -> Path:
-    """The file's path; the name comes from the database and is checked anyway."""
+def key_of(stored_name: str) -> str:
+    """The file's key in the store; the name comes from the database and is checked anyway."""
     if "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
         raise ValueError("bad stored name")
-    return upload_dir() / stored_name
+    return f"{FOLDER}/{stored_name}"
 
 
 def delete(stored_name: str) -> None:
-    path_of(stored_name).unlink(missing_ok=True)
+    storage().delete(key_of(stored_name))

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -79,6 +78,7 @@ from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.pdf import render_pdf
+from exam.core.storage import storage
 from exam.core.views import commit_after, refused, run_operation
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.permissions import ensure_in_round
@@ -251,18 +251,12 @@ def _document(application_id: int, document_id: int) -> ApplicationDocument:
 @login_required
 def download(application_id: int, document_id: int) -> Response:
     document = _document(application_id, document_id)
-    path = uploads.path_of(document.stored_name)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
+    return storage().send(
+        uploads.key_of(document.stored_name),
+        download_name=document.display_name,  # werkzeug adds RFC 5987 filename*
         mimetype=document.content_type,
         as_attachment=True,
-        download_name=document.display_name,  # werkzeug adds RFC 5987 filename*
-        max_age=0,
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.post("/applications/<int:application_id>/documents/<int:document_id>/delete")

@@ -53,7 +53,7 @@ def verify(archive: Path) -> None:
     )
 
 
-@backup_cli.command("restore", help="Restore an archive into an empty database and empty folders.")
+@backup_cli.command("restore", help="Restore an archive into an empty database and an empty store.")
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 def restore(archive: Path) -> None:
     try:

@@ -1,9 +1,10 @@
 """Backups: one archive file holding the database and the files kept beside it (uploaded
-files, issued documents, the audit anchor file), with a manifest of SHA-256 checksums.
+files and issued documents from the store, a directory or a bucket (exam/core/storage.py),
+and the audit anchor file), with a manifest of SHA-256 checksums.
 
     flask backup create [--output FILE]   write the archive (a .tar.gz)
     flask backup verify FILE              check every checksum; exit 1 on any difference
-    flask backup restore FILE             into an empty database and empty folders
+    flask backup restore FILE             into an empty database and an empty store
 
 The database:
 - SQLite: a copy by SQLite's online backup API (consistent while the app keeps writing),
@@ -40,6 +41,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from exam.core.db import utcnow
+from exam.core.storage import AREAS, DirectoryStorage, check_key, storage
 from exam.extensions import db
 
 FORMAT = "exam-backup/1"
@@ -54,18 +56,27 @@ class BackupRefused(Exception):
     """The archive or the target is not fit for the operation; nothing was changed."""
 
 
-# --- Folders kept beside the database ---------------------------------------------------
+# --- Files kept beside the database ------------------------------------------------------
 
 
-def kept_folders() -> dict[str, Path]:
-    """The folders that belong to the database (their names in the archive → where they
-    are on this server): uploaded files and issued documents."""
-    config = current_app.config
-    instance = Path(current_app.instance_path)
-    return {
-        "uploads": Path(config.get("UPLOAD_DIR") or instance / "uploads"),
-        "documents": Path(config.get("DOCUMENTS_DIR") or instance / "documents"),
-    }
+def kept_files(staging: Path) -> list[tuple[str, Path]]:
+    """The stored files that belong to the database (uploads and issued documents), each
+    as its archive name (``files/<key>``) and a local file to read it from: on a directory
+    the file itself, from a bucket a copy downloaded into ``staging``."""
+    store = storage()
+    kept: list[tuple[str, Path]] = []
+    for area in AREAS:
+        for found in store.listing(area):
+            if isinstance(store, DirectoryStorage):
+                source = store.path(found.key)
+            else:
+                source = staging.joinpath("files", *found.key.split("/"))
+                source.parent.mkdir(parents=True, exist_ok=True)
+                with store.open(found.key) as stream, source.open("wb") as copy:
+                    while chunk := stream.read(CHUNK):
+                        copy.write(chunk)
+            kept.append((f"files/{found.key}", source))
+    return kept
 
 
 def _anchor_file() -> Path | None:
@@ -133,10 +144,7 @@ def create_backup(output: Path) -> Manifest:
                 members.append((f"{TABLES_FOLDER}/{table}.jsonl", staging / "tables" / table))
         else:
             raise BackupRefused(f"no backup for the {dialect} database")
-        for name, folder in kept_folders().items():
-            if folder.is_dir():
-                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                    members.append((f"files/{name}/{path.relative_to(folder).as_posix()}", path))
+        members.extend(kept_files(staging))
         anchors = _anchor_file()
         if anchors is not None and anchors.is_file():
             members.append(("files/audit-anchors.txt", anchors))
@@ -337,10 +345,17 @@ def restore_backup(path: Path) -> Manifest:
             _restore_sqlite(archive)
         else:
             _restore_tables(archive, manifest)
+        store = storage()
         for name, target in placed:
             stream = archive.extractfile(name)
-            if stream is None or target.exists():
-                continue  # identical already (checked by _planned_files)
+            if stream is None:
+                continue
+            if isinstance(target, str):  # a stored file's key
+                if not store.exists(target):  # else identical already (_planned_files)
+                    store.put(target, stream)
+                continue
+            if target.exists():
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("wb") as file:
                 while chunk := stream.read(CHUNK):
@@ -358,12 +373,12 @@ def _refuse_unless_empty() -> None:
             )
 
 
-def _planned_files(manifest: Manifest) -> list[tuple[str, Path]]:
-    """Where each file of the archive goes; refused when a file is already there with other
-    contents (or a name would leave its folder)."""
-    folders = kept_folders()
+def _planned_files(manifest: Manifest) -> list[tuple[str, str | Path]]:
+    """Where each file of the archive goes: a key of the store, or the anchor file; refused
+    when a file is already there with other contents (or a name would leave its area)."""
+    store = storage()
     anchors = _anchor_file()
-    planned: list[tuple[str, Path]] = []
+    planned: list[tuple[str, str | Path]] = []
     for name, facts in sorted(manifest.files.items()):
         parts = PurePosixPath(name).parts
         if parts[0] != "files":
@@ -372,17 +387,17 @@ def _planned_files(manifest: Manifest) -> list[tuple[str, Path]]:
             if anchors is not None:
                 planned.append((name, anchors))
             continue
-        if len(parts) < 3 or parts[1] not in folders or ".." in parts:
-            raise BackupRefused(f"{name}: not a place this application keeps files")
-        root = folders[parts[1]].resolve()
-        target = root.joinpath(*parts[2:]).resolve()
-        if not target.is_relative_to(root):
-            raise BackupRefused(f"{name}: leaves its folder")
-        if target.exists() and (
-            not target.is_file() or _sha256_of(target.open("rb")) != facts["sha256"]
-        ):
-            raise BackupRefused(f"{target} exists with other contents: restore into empty folders")
-        planned.append((name, target))
+        try:
+            key = check_key(name.removeprefix("files/"))
+        except ValueError:
+            raise BackupRefused(f"{name}: not a place this application keeps files") from None
+        if store.exists(key):
+            with store.open(key) as existing:
+                if _sha256_of(existing) != facts["sha256"]:
+                    raise BackupRefused(
+                        f"{key} exists with other contents: restore into an empty store"
+                    )
+        planned.append((name, key))
     return planned
 
 

@@ -4,7 +4,6 @@ bytes once with their SHA-256, audit it. Every later download serves those bytes
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
 from collections.abc import Callable
 
@@ -16,9 +15,11 @@ from exam.audit.operations import record
 from exam.core.db import utcnow
 from exam.core.documents import Verification
 from exam.core.errors import ValidationFailed
+from exam.core.files import written_in_transaction
 from exam.core.http import public_url_for
+from exam.core.storage import storage
 from exam.documents.models import CODE_ALPHABET, CODE_LENGTH, DocumentKind, IssuedDocument
-from exam.documents.queries import code_taken, document_with_number, documents_dir, sha256_of
+from exam.documents.queries import code_taken, document_key, document_with_number, sha256_of
 from exam.extensions import db
 from exam.rounds.models import Round
 
@@ -52,13 +53,9 @@ def verification_for(code: str) -> Verification:
 
 
 def _write_once(relative: str, data: bytes) -> None:
-    """Store ``data`` under DOCUMENTS_DIR; an existing file is an error, never replaced."""
-    path = documents_dir() / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
+    """Store ``data`` in the documents' area of the store (``exam/core/storage.py``); an
+    existing file is an error, never replaced. Deleted again if the issue rolls back."""
+    storage().put(written_in_transaction(document_key(relative)), data, exclusive=True)
 
 
 def _shortened(title: str) -> str:
@@ -104,8 +101,8 @@ def issue_document(
     if not data:
         raise ValueError("a document rendered to no bytes")
     relative = f"{round_.id}/{code}.pdf"
-    # Written before the row is committed: a rolled-back issue leaves an unreferenced file
-    # under a code nobody holds, never a row without its file.
+    # Written before the row is flushed, tied to the transaction: a rolled-back issue
+    # deletes it again (exam/core/files.py), and a row never lacks its file.
     _write_once(relative, data)
     doc = IssuedDocument(
         kind=kind,

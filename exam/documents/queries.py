@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 
+from exam.core.storage import check_key, storage
 from exam.documents.models import CODE_ALPHABET, CODE_LENGTH, DocumentKind, IssuedDocument
 from exam.extensions import db
 
 
-def documents_dir() -> Path:
-    """Where issued documents' bytes live (``DOCUMENTS_DIR``, server setting, default
-    ``instance/documents``), created if missing."""
-    configured = current_app.config.get("DOCUMENTS_DIR") or os.path.join(
-        current_app.instance_path, "documents"
-    )
-    path = Path(configured)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def document_key(relative: str) -> str:
+    """The store's key of a document's bytes (``exam/core/storage.py``): rows keep the path
+    relative to the documents' area (``DOCUMENTS_DIR`` on a directory), so it can move."""
+    return check_key(f"documents/{relative}")
 
 
 def _read_stored(relative: str) -> bytes:
-    root = documents_dir().resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root):  # a stored path never leaves the directory
-        raise FileNotFoundError(relative)
-    return path.read_bytes()
+    try:
+        key = document_key(relative)
+    except ValueError:  # a stored path never leaves the documents' area
+        raise FileNotFoundError(relative) from None
+    return storage().read(key)
 
 
 class DocumentDamaged(Exception):

@@ -1,6 +1,7 @@
 """Scanned paper scripts as files: a PDF read from its content (``%PDF-``, never the name),
-within the upload size limit, stored under a random name in ``scans/`` below the upload
-folder (the dossiers' pruning, which walks only the top of that folder, never sees them).
+within the upload size limit, stored under a random name in ``uploads/scans/`` of the store
+(``exam/core/storage.py``; the dossiers' pruning, which walks only the top of the uploads,
+never sees them).
 
 A ZIP of scans (``<SBD>.pdf`` each) is read without trusting it: the entries' count is
 capped before anything is read; each entry is decompressed only up to the per-file limit
@@ -17,7 +18,6 @@ import secrets
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from exam.candidates.uploads import max_bytes, sniff
 from exam.core.filenames import clean_filename
 from exam.core.files import written_in_transaction
-from exam.core.staging import upload_root
+from exam.core.storage import storage
 
 PDF = "application/pdf"
 ZIP_MAX_FILES_DEFAULT = 1000
@@ -142,23 +142,19 @@ def read_zip(data: bytes) -> ZipReading:
     return reading
 
 
-def scan_dir() -> Path:
-    folder = upload_root() / "scans"
-    folder.mkdir(exist_ok=True)
-    return folder
+FOLDER = "uploads/scans"
 
 
 def store_scan(data: bytes) -> StoredScan:
-    """Write ``data`` under a new random name; nothing the uploader typed reaches the path."""
+    """Write ``data`` under a new random name; nothing the uploader typed reaches the key."""
     name = secrets.token_hex(16) + ".pdf"
-    path = written_in_transaction(scan_dir() / name)  # gone again if the upload is refused
-    with path.open("xb") as handle:  # never overwrite
-        handle.write(data)
+    key = written_in_transaction(scan_key(name))  # gone again if the upload is refused
+    storage().put(key, data, exclusive=True)  # never overwrite
     return StoredScan(name, len(data), hashlib.sha256(data).hexdigest())
 
 
-def scan_path(stored_name: str) -> Path:
-    """The file's path; the name comes from the database and is checked anyway."""
+def scan_key(stored_name: str) -> str:
+    """The file's key in the store; the name comes from the database and is checked anyway."""
     if not _STORED.fullmatch(stored_name):
         raise ValueError("bad stored name")
-    return scan_dir() / stored_name
+    return f"{FOLDER}/{stored_name}"

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -22,6 +20,7 @@ from werkzeug.wrappers import Response
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.pdf import render_pdf
+from exam.core.storage import storage
 from exam.core.views import refused, run_operation
 from exam.marking.documents import hand_over_document
 from exam.marking.forms import (
@@ -67,7 +66,7 @@ from exam.marking.queries import (
     sheets_of_marker,
 )
 from exam.marking.rules import criteria_of
-from exam.marking.scans import scan_path
+from exam.marking.scans import scan_key
 from exam.marking.sheets import (
     WHOLE_ANSWER,
     draw_third_marker,
@@ -450,11 +449,9 @@ def scan(script_id: int) -> Response:
     file is offered as ``<code>.pdf``; nothing in it names the candidate."""
     script = get_or_404(Script, script_id)
     ensure(can_view_scan(current_user, script), hide=True)
-    path = scan_path(script.paper_script.stored_name)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path, mimetype="application/pdf", download_name=f"{script.code}.pdf", max_age=0
+    return storage().send(
+        scan_key(script.paper_script.stored_name),
+        download_name=f"{script.code}.pdf",
+        mimetype="application/pdf",
+        as_attachment=False,
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -3,37 +3,21 @@ video). Stored like the dossier's files (``exam/candidates/uploads.py``): outsid
 root, under random names, the type read from the content and never from the name.
 
 A recording may weigh gigabytes: it is copied from the request's spooled file to its place
-in chunks, hashed on the way and stopped at the limit, never held whole in memory.
+in chunks, hashed on the way and stopped at the limit, never held whole in memory. Every
+file goes to the store (``exam/core/storage.py``) under ``uploads/interviews/``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
 
-from exam.core.files import written_in_transaction
-from exam.core.staging import upload_root
+from exam.core.stored_files import Upload, store_upload
 
-CHUNK = 1024 * 1024
-AREA = "interviews"  # a folder of its own under UPLOAD_DIR
+AREA = "interviews"  # a folder of its own under the uploads
+FOLDER = f"uploads/{AREA}"
 PDF = ("application/pdf", ".pdf")
-
-
-@dataclass(frozen=True)
-class StoredMedia:
-    stored_name: str
-    content_type: str
-    size: int
-    sha256: str
-
-
-class TooLarge(Exception):
-    """The file is over its limit; nothing was kept."""
 
 
 def plan_max_bytes() -> int:
@@ -42,12 +26,6 @@ def plan_max_bytes() -> int:
 
 def recording_max_bytes() -> int:
     return int(current_app.config["RECORDING_MAX_BYTES"])
-
-
-def folder() -> Path:
-    path = upload_root() / AREA
-    path.mkdir(exist_ok=True)
-    return path
 
 
 def sniff_pdf(head: bytes) -> tuple[str, str] | None:
@@ -78,32 +56,24 @@ def sniff_media(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def store_stream(stream: BinaryIO, extension: str, limit: int) -> tuple[Path, int, str]:
-    """Copy ``stream`` to a new random name in chunks; returns (path, size, SHA-256). Over
-    ``limit`` bytes: the partial file is removed and ``TooLarge`` raised."""
-    name = secrets.token_hex(16) + extension
-    path = written_in_transaction(folder() / name)  # gone again if the upload is refused
-    digest, size = hashlib.sha256(), 0
-    try:
-        with path.open("xb") as handle:  # never overwrite
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge
-                digest.update(chunk)
-                handle.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path, size, digest.hexdigest()
+def store_stream(
+    stream: BinaryIO, *, filename: str | None, content_type: str, extension: str, limit: int
+) -> Upload:
+    """Copy ``stream`` to a new random name in chunks, hashed on the way; over ``limit``
+    bytes nothing is kept and ``exam.core.storage.TooLarge`` is raised."""
+    return store_upload(
+        FOLDER,
+        stream,
+        filename=filename,
+        content_type=content_type,
+        extension=extension,
+        limit=limit,
+    )
 
 
-def path_of(stored_name: str) -> Path:
-    """The file's path; the name comes from the database and is checked anyway."""
+def key_of(stored_name: str) -> str:
+    """The file's key in the store; the name comes from the database and is checked
+    anyway (one name, never a path)."""
     if "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
         raise ValueError("bad stored name")
-    return folder() / stored_name
-
-
-def delete(stored_name: str) -> None:
-    path_of(stored_name).unlink(missing_ok=True)
+    return f"{FOLDER}/{stored_name}"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from exam.accounts.models import User
 from exam.candidates.models import Application
 from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
+from exam.core.stored_files import ReplacedFileMixin
 from exam.documents.models import IssuedDocument
 from exam.extensions import db
 from exam.rounds.models import Position
@@ -260,3 +261,24 @@ class SpreadRuling(db.Model):
     reason: Mapped[str] = mapped_column(sa.Text)
     decided_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SheetScan(ReplacedFileMixin, db.Model):
+    """One upload of the signed paper form of a sealed sheet (``exam/panels/scans.py``);
+    the newest not replaced is the sheet's scan."""
+
+    __tablename__ = "sheet_scans"
+    __table_args__ = (
+        sa.CheckConstraint("size > 0", name="scan_not_empty"),
+        sa.CheckConstraint(
+            "content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name="scan_type"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_sheet_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("score_sheets.id", ondelete="RESTRICT"), index=True
+    )
+    # the file's columns: ReplacedFileMixin
+
+    sheet: Mapped[ScoreSheet] = relationship()

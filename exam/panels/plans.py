@@ -23,8 +23,9 @@ from exam.audit.operations import record
 from exam.candidates.models import Application, ApplicationStatus
 from exam.core.db import UTCDateTime
 from exam.core.errors import DomainError, ValidationFailed
-from exam.core.filenames import download_name
 from exam.core.i18n import format_datetime
+from exam.core.storage import TooLarge, storage
+from exam.core.stored_files import ReplacedFileMixin
 from exam.exams.queries import passed_test, tests_of_round
 from exam.extensions import db
 from exam.panels import media
@@ -66,7 +67,7 @@ class InterviewSettings(db.Model):
     round: Mapped[Round] = relationship()
 
 
-class Plan(db.Model):
+class Plan(ReplacedFileMixin, db.Model):
     """One upload of a candidate's đề án; the newest not replaced is their plan."""
 
     __tablename__ = "plans"
@@ -79,14 +80,7 @@ class Plan(db.Model):
     application_id: Mapped[int] = mapped_column(
         sa.ForeignKey("applications.id", ondelete="RESTRICT"), index=True
     )
-    original_name: Mapped[str] = mapped_column(sa.String(200))
-    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(50))
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    replaced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the file's columns: ReplacedFileMixin
 
     application: Mapped[Application] = relationship()
 
@@ -231,33 +225,27 @@ def upload_plan(
         )
     limit = media.plan_max_bytes()
     try:
-        path, size, sha256 = media.store_stream(stream, ".pdf", limit)
-    except media.TooLarge:
+        upload = media.store_stream(
+            stream, filename=filename, content_type=media.PDF[0], extension=".pdf", limit=limit
+        )
+    except TooLarge:
         raise ValidationFailed(
             [("file", _l("Tệp quá lớn: tối đa %(n)s MB.", n=f"{limit / 1024 / 1024:g}"))]
         ) from None
+    stream.seek(0)  # read from the request's copy: the stored one may be in a bucket
     try:
-        pages = len(PdfReader(path).pages)
+        pages = len(PdfReader(stream).pages)
     except (PyPdfError, ValueError, OSError):
         pages = 0
     if pages == 0:
-        path.unlink(missing_ok=True)
+        storage().delete(upload.key)
         raise ValidationFailed(
             [("file", _l("Tệp PDF bị hỏng hoặc không đọc được; hãy xuất lại tệp."))]
         )
     previous = current_plan(application)
     if previous is not None:
         previous.replaced_at = at
-    plan = Plan(
-        application=application,
-        original_name=download_name(filename, ".pdf"),
-        stored_name=path.name,
-        content_type=media.PDF[0],
-        size=size,
-        sha256=sha256,
-        uploaded_at=at,
-        uploaded_by_id=actor.id,
-    )
+    plan = Plan(application=application, **upload.columns(uploaded_by_id=actor.id, uploaded_at=at))
     db.session.add(plan)
     db.session.flush()
     record(
@@ -268,8 +256,8 @@ def upload_plan(
         after={
             "application_id": application.id,
             "name": plan.original_name,
-            "size": size,
-            "sha256": sha256,
+            "size": plan.size,
+            "sha256": plan.sha256,
             "pages": pages,
         },
     )

@@ -19,6 +19,7 @@ from exam.panels.models import (
     PanelMember,
     PanelPosition,
     ScoreSheet,
+    SheetScan,
     SpreadDecision,
     SpreadRuling,
 )
@@ -225,3 +226,24 @@ def panel_score(panel: Panel, application: Application) -> Decimal | None:
         return None
     guide = guide_of(round_)
     return mean_of([s.score for s in sheets], trimmed=bool(guide and guide.trimmed_mean))
+
+
+def current_scan(sheet: ScoreSheet) -> SheetScan | None:
+    """The sheet's signed paper form: its newest scan not replaced."""
+    return db.session.scalars(
+        sa.select(SheetScan)
+        .where(SheetScan.score_sheet_id == sheet.id, SheetScan.replaced_at.is_(None))
+        .order_by(SheetScan.id.desc())
+    ).first()
+
+
+def scans_by_sheet(sheets: list[ScoreSheet]) -> dict[int, SheetScan]:
+    ids = [s.id for s in sheets]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(SheetScan).where(
+            SheetScan.score_sheet_id.in_(ids), SheetScan.replaced_at.is_(None)
+        )
+    )
+    return {row.score_sheet_id: row for row in rows}

@@ -4,7 +4,7 @@ the minutes, and the rater statistics for the Council."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,6 +15,7 @@ from exam.core.db import utcnow
 from exam.core.http import allows_upload_of
 from exam.core.i18n import to_local
 from exam.core.pdf import render_pdf
+from exam.core.storage import storage
 from exam.core.views import refused, run_operation
 from exam.panels import media
 from exam.panels.attendance import (
@@ -26,16 +27,11 @@ from exam.panels.attendance import (
 from exam.panels.documents import minutes_document, sheet_document
 from exam.panels.models import Panel, PanelMember, ScoreSheet
 from exam.panels.permissions import can_view_panel
+from exam.panels.queries import current_scan
 from exam.panels.rater_statistics import panel_statistics
 from exam.panels.record_forms import IncidentForm, ScanForm
 from exam.panels.records import close_record, record_gaps
-from exam.panels.scans import (
-    attach_scan,
-    can_attach_scan,
-    can_read_scan,
-    current_scan,
-    scan_max_bytes,
-)
+from exam.panels.scans import attach_scan, can_attach_scan, can_read_scan, scan_max_bytes
 from exam.panels.session_views import UPLOAD_OVERHEAD
 from exam.panels.sessions import runs_session
 from exam.panels.views import bp
@@ -115,19 +111,12 @@ def sheet_scan(panel_id: int, sheet_id: int) -> Response:
     scan = current_scan(sheet)
     if scan is None:
         abort(404)
-    path = media.path_of(scan.stored_name)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
+    return storage().send(
+        media.key_of(scan.stored_name),
+        download_name=scan.original_name,
         mimetype=scan.content_type,
         as_attachment=True,
-        download_name=scan.original_name,
-        conditional=True,
-        max_age=0,
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- attendance, incidents, minutes ---------------------------------------------------------

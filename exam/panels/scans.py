@@ -12,86 +12,32 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, BinaryIO
 
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
-from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.accounts.models import User
 from exam.audit.operations import record
-from exam.core.db import UTCDateTime
 from exam.core.errors import DomainError, ValidationFailed
-from exam.core.filenames import download_name
+from exam.core.storage import TooLarge, storage
 from exam.extensions import db
 from exam.panels import media
-from exam.panels.models import ScoreSheet
+from exam.panels.models import ScoreSheet, SheetScan
 from exam.panels.permissions import can_view_panel
-from exam.panels.queries import all_sealed
+from exam.panels.queries import all_sealed, current_scan
 from exam.panels.sessions import runs_session
 from exam.rounds.models import RoundStatus
 from exam.rounds.stages import require_stage
 
 SCAN_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
-# --- model ----------------------------------------------------------------------------------
-
-
-class SheetScan(db.Model):
-    """One upload of the signed paper form of a sealed sheet; the newest not replaced is
-    the sheet's scan."""
-
-    __tablename__ = "sheet_scans"
-    __table_args__ = (
-        sa.CheckConstraint("size > 0", name="scan_not_empty"),
-        sa.CheckConstraint(
-            "content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name="scan_type"
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    score_sheet_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("score_sheets.id", ondelete="RESTRICT"), index=True
-    )
-    original_name: Mapped[str] = mapped_column(sa.String(200))
-    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(50))
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    replaced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-    sheet: Mapped[ScoreSheet] = relationship()
-
-
-# --- queries --------------------------------------------------------------------------------
+# The model is exam/panels/models.py::SheetScan, its queries exam/panels/queries.py.
 
 
 def scan_max_bytes() -> int:
     return int(current_app.config["SHEET_SCAN_MAX_BYTES"])
-
-
-def current_scan(sheet: ScoreSheet) -> SheetScan | None:
-    return db.session.scalars(
-        sa.select(SheetScan)
-        .where(SheetScan.score_sheet_id == sheet.id, SheetScan.replaced_at.is_(None))
-        .order_by(SheetScan.id.desc())
-    ).first()
-
-
-def scans_by_sheet(sheets: list[ScoreSheet]) -> dict[int, SheetScan]:
-    ids = [s.id for s in sheets]
-    if not ids:
-        return {}
-    rows = db.session.scalars(
-        sa.select(SheetScan).where(
-            SheetScan.score_sheet_id.in_(ids), SheetScan.replaced_at.is_(None)
-        )
-    )
-    return {row.score_sheet_id: row for row in rows}
 
 
 def can_read_scan(user: Any, sheet: ScoreSheet) -> bool:
@@ -163,27 +109,25 @@ def attach_scan(
     content_type, extension = sniffed
     limit = scan_max_bytes()
     try:
-        path, size, sha256 = media.store_stream(stream, extension, limit)
-    except media.TooLarge:
+        upload = media.store_stream(
+            stream,
+            filename=filename,
+            content_type=content_type,
+            extension=extension,
+            limit=limit,
+        )
+    except TooLarge:
         raise ValidationFailed(
             [("file", _l("Tệp quá lớn: tối đa %(n)s MB.", n=f"{limit / 1024 / 1024:g}"))]
         ) from None
-    if not _opens(path, content_type):
-        path.unlink(missing_ok=True)
+    stream.seek(0)  # read from the request's copy: the stored one may be in a bucket
+    if not _opens(stream, content_type):
+        storage().delete(upload.key)
         raise ValidationFailed([("file", _l("Tệp bị hỏng hoặc không đọc được; hãy quét lại."))])
     previous = current_scan(sheet)
     if previous is not None:
         previous.replaced_at = at
-    scan = SheetScan(
-        sheet=sheet,
-        original_name=download_name(filename, extension),
-        stored_name=path.name,
-        content_type=content_type,
-        size=size,
-        sha256=sha256,
-        uploaded_at=at,
-        uploaded_by_id=actor.id,
-    )
+    scan = SheetScan(sheet=sheet, **upload.columns(uploaded_by_id=actor.id, uploaded_at=at))
     db.session.add(scan)
     db.session.flush()
     record(
@@ -195,8 +139,8 @@ def attach_scan(
             "score_sheet_id": sheet.id,
             "name": scan.original_name,
             "type": content_type,
-            "size": size,
-            "sha256": sha256,
+            "size": scan.size,
+            "sha256": scan.sha256,
         },
     )
     return scan

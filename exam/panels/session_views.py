@@ -3,10 +3,9 @@ the app factory before the blueprint is registered)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -15,6 +14,7 @@ from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404
 from exam.core.db import utcnow
 from exam.core.http import allows_upload_of
+from exam.core.storage import storage
 from exam.core.views import refused, run_operation
 from exam.panels import media
 from exam.panels.models import Panel
@@ -60,20 +60,11 @@ from exam.rounds.permissions import ensure_in_round, runs
 UPLOAD_OVERHEAD = 1024 * 1024  # the form's other fields and the multipart framing
 
 
-def _private_file(path: Path, mimetype: str, name: str, *, attachment: bool) -> Response:
-    """Streamed from disk (Range requests answered 206), never cached by a proxy."""
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=mimetype,
-        as_attachment=attachment,
-        download_name=name,
-        conditional=True,
-        max_age=0,
+def _private_file(stored_name: str, mimetype: str, name: str, *, attachment: bool) -> Response:
+    """Streamed from the store (Range requests answered 206), never cached by a proxy."""
+    return storage().send(
+        media.key_of(stored_name), download_name=name, mimetype=mimetype, as_attachment=attachment
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- the round's settings -------------------------------------------------------------------
@@ -162,7 +153,7 @@ def plan_file(application_id: int) -> Response:
     if found is None:
         abort(404)
     return _private_file(
-        media.path_of(found.stored_name), found.content_type, found.original_name, attachment=True
+        found.stored_name, found.content_type, found.original_name, attachment=True
     )
 
 
@@ -358,5 +349,5 @@ def recording(recording_id: int) -> Response:
     found = get_or_404(Recording, recording_id)
     ensure(can_view_panel(current_user, found.panel), hide=True)
     return _private_file(
-        media.path_of(found.stored_name), found.content_type, found.original_name, attachment=False
+        found.stored_name, found.content_type, found.original_name, attachment=False
     )

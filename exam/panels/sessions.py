@@ -25,7 +25,8 @@ from exam.candidates.models import Application
 from exam.candidates.queries import draw_of
 from exam.core.db import UTCDateTime
 from exam.core.errors import DomainError, ValidationFailed
-from exam.core.filenames import download_name
+from exam.core.storage import TooLarge
+from exam.core.stored_files import StoredFileMixin
 from exam.extensions import db
 from exam.panels import media
 from exam.panels.models import Panel, PanelRole
@@ -97,7 +98,7 @@ class Turn(db.Model):
     application: Mapped[Application] = relationship()
 
 
-class Recording(db.Model):
+class Recording(StoredFileMixin, db.Model):
     """An audio or video file of a panel's session, optionally of one candidate's turn."""
 
     __tablename__ = "session_recordings"
@@ -108,13 +109,7 @@ class Recording(db.Model):
     application_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("applications.id", ondelete="RESTRICT"), nullable=True
     )
-    original_name: Mapped[str] = mapped_column(sa.String(200))
-    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(50))
-    size: Mapped[int] = mapped_column(sa.BigInteger)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # the file's columns: StoredFileMixin
 
     panel: Mapped[Panel] = relationship()
     application: Mapped[Application | None] = relationship()
@@ -419,21 +414,21 @@ def attach_recording(
     content_type, extension = sniffed
     limit = media.recording_max_bytes()
     try:
-        path, size, sha256 = media.store_stream(stream, extension, limit)
-    except media.TooLarge:
+        upload = media.store_stream(
+            stream,
+            filename=filename,
+            content_type=content_type,
+            extension=extension,
+            limit=limit,
+        )
+    except TooLarge:
         raise ValidationFailed(
             [("file", _l("Tệp quá lớn: tối đa %(n)s MB.", n=f"{limit / 1024 / 1024:g}"))]
         ) from None
     recording = Recording(
         panel=panel,
         application=application,
-        original_name=download_name(filename, extension),
-        stored_name=path.name,
-        content_type=content_type,
-        size=size,
-        sha256=sha256,
-        uploaded_at=at,
-        uploaded_by_id=actor.id,
+        **upload.columns(uploaded_by_id=actor.id, uploaded_at=at),
     )
     db.session.add(recording)
     db.session.flush()
@@ -446,8 +441,8 @@ def attach_recording(
             "application_id": application.id if application else None,
             "name": recording.original_name,
             "type": content_type,
-            "size": size,
-            "sha256": sha256,
+            "size": recording.size,
+            "sha256": recording.sha256,
         },
     )
     return recording

@@ -8,11 +8,8 @@ for one computed ranking (a new computation needs a new file).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
@@ -26,6 +23,7 @@ from exam.core.jobs import (
     job_kind,
     recent_jobs,
 )
+from exam.core.storage import check_key, storage
 from exam.extensions import db
 from exam.results.documents import render_results_list
 from exam.results.models import Ranking
@@ -33,17 +31,20 @@ from exam.results.models import Ranking
 KIND = "results.list_pdf"
 
 
-def storage_dir() -> Path:
-    return Path(current_app.config["DOCUMENTS_DIR"]) / "results-lists"
+FOLDER = "documents/results-lists"  # in the store (exam/core/storage.py): every node reads it
 
 
-def stored_path(job: Job) -> Path | None:
-    """The file a finished job stored (None while running, failed, or if it is gone)."""
+def stored_key(job: Job) -> str | None:
+    """The key of the file a finished job stored (None while running, failed, or if it is
+    gone)."""
     name = (job.result or {}).get("file") if job.status == JobStatus.DONE else None
-    if not name or Path(name).name != name:  # a bare file name, nothing else
+    if not name or "/" in name or "\\" in name:  # a bare file name, nothing else
         return None
-    path = storage_dir() / name
-    return path if path.is_file() else None
+    try:
+        key = check_key(f"{FOLDER}/{name}")
+    except ValueError:
+        return None
+    return key if storage().exists(key) else None
 
 
 def start_results_pdf(ranking: Ranking, *, actor: User) -> Job:
@@ -68,12 +69,8 @@ def make_results_pdf(job: Job, progress: Progress) -> dict[str, Any]:
         progress(min(rows, done * rows // total), rows, _l("Đang dựng các trang…"))
 
     pdf = render_results_list(ranking, at=utcnow(), on_chunk=on_chunk)
-    folder = storage_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"ranking-{ranking.id}-job-{job.id}.pdf"
-    partial = folder / (name + ".part")
-    partial.write_bytes(pdf)
-    os.replace(partial, folder / name)  # whole or absent: never half a file to download
+    storage().put(f"{FOLDER}/{name}", pdf)  # whole or absent: never half a file to download
     progress.start_writing(_l("Đang lưu tệp…"))
     return {
         "position_id": ranking.position_id,
@@ -84,10 +81,11 @@ def make_results_pdf(job: Job, progress: Progress) -> dict[str, Any]:
     }
 
 
-def latest_results_pdf(ranking: Ranking) -> tuple[Job, Path] | None:
-    """The newest stored results list of this very ranking, if one was made."""
+def latest_results_pdf(ranking: Ranking) -> tuple[Job, str] | None:
+    """The newest stored results list of this very ranking (its job and key), if one was
+    made."""
     for job in recent_jobs(KIND, limit=20, ranking_id=ranking.id):
-        path = stored_path(job)
-        if path is not None:
-            return job, path
+        key = stored_key(job)
+        if key is not None:
+            return job, key
     return None

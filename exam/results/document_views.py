@@ -13,7 +13,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from werkzeug.wrappers import Response
 from exam.core.auth import get_or_404
 from exam.core.db import utcnow
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
+from exam.core.storage import storage
 from exam.core.views import run_operation
 from exam.documents.models import DocumentKind
 from exam.documents.permissions import register_access
@@ -113,7 +113,7 @@ def pdf_job(position_id: int, job_id: int) -> Response:
             position=position,
             job=job,
             status=job_status(job),
-            stored=document_jobs.stored_path(job) is not None,
+            stored=document_jobs.stored_key(job) is not None,
         )
     )
     response.headers["Cache-Control"] = "no-store"
@@ -134,15 +134,14 @@ def pdf_job_status(position_id: int, job_id: int) -> Response:
 def pdf_file(position_id: int, job_id: int) -> Response:
     """The stored file, as the job made it: nothing is rendered here."""
     position = _position_for_viewer(position_id)
-    path = document_jobs.stored_path(_job_or_404(position, job_id))
-    if path is None:
+    key = document_jobs.stored_key(_job_or_404(position, job_id))
+    if key is None:
         abort(404)
-    return send_file(
-        path,
+    return storage().send(
+        key,
+        download_name=f"ket-qua-vi-tri-{position.id}.pdf",
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"ket-qua-vi-tri-{position.id}.pdf",
-        max_age=0,
     )
 
 
@@ -161,7 +160,7 @@ def latest_pdf(position: Position) -> Response:
         if ranking is not None:
             flash(_("Hãy tạo bảng kết quả (PDF) trước; tệp được tạo ở chế độ nền."), "info")
         return redirect(url_for("results.show", position_id=position.id))
-    job, _path = stored
+    job, _key = stored
     return redirect(url_for("results.pdf_file", position_id=position.id, job_id=job.id))
 
 
@@ -217,8 +216,6 @@ def issue_report(position_id: int) -> Response:
 def results_report_to_issue(position: Position) -> Ranking | None:
     """The published version whose report the board may issue now (its button), or None."""
     return report_to_issue(position)
-
-
 
 
 @bp.get("/positions/<int:position_id>/results/proposal.pdf")

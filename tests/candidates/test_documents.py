@@ -288,3 +288,65 @@ def test_a_document_refused_after_its_file_was_written_leaves_no_file(
     assert response.status_code in (302, 303)
     assert _documents() == []
     assert list(Path(upload_dir).iterdir()) == []
+
+
+# --- On either store (exam/core/storage.py: a directory, an S3-compatible bucket) -------------
+
+
+def test_a_dossiers_file_is_stored_and_streamed_back_from_either_store(app, dossier, stored_on):
+    from exam.candidates.uploads import key_of
+    from exam.core.storage import storage
+
+    response = _upload(app, dossier.candidate, dossier, PDF_BYTES, "Đơn đăng ký.pdf")
+    assert response.status_code == 302
+    (document,) = _documents()
+    assert storage().read(key_of(document.stored_name)) == PDF_BYTES
+    client = login(app.test_client(), dossier.candidate)
+    url = f"/applications/{dossier.id}/documents/{document.id}"
+    served = client.get(url)
+    assert served.status_code == 200
+    assert served.get_data() == PDF_BYTES
+    assert served.mimetype == "application/pdf"
+    assert served.headers["Content-Length"] == str(len(PDF_BYTES))
+    assert served.headers["Cache-Control"] == "private, no-store"
+    disposition = served.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''%C4%90%C6%A1n%20%C4%91%C4%83ng%20k%C3%BD.pdf" in disposition
+
+    storage().delete(key_of(document.stored_name))  # lost from the store: 404, never a 500
+    assert client.get(url).status_code == 404
+
+
+def test_a_document_refused_after_its_write_leaves_no_file_in_either_store(
+    app, dossier, stored_on, monkeypatch
+):
+    from exam.candidates import operations
+    from exam.core.errors import DomainError
+    from exam.core.storage import storage
+
+    def failing_record(action, *args, **kwargs):
+        assert len(list(storage().listing("uploads"))) == 1  # written before the refusal
+        raise DomainError("Sổ nhật ký tạm thời không ghi được.")
+
+    monkeypatch.setattr(operations, "record", failing_record)
+    response = _upload(app, dossier.candidate, dossier, PDF_BYTES, "don.pdf")
+    assert response.status_code in (302, 303)
+    assert _documents() == []
+    assert list(storage().listing("uploads")) == []
+
+
+def test_prune_removes_the_orphans_of_either_store_and_nothing_below(app, dossier, stored_on):
+    from exam.core.storage import storage
+
+    _upload(app, dossier.candidate, dossier, PDF_BYTES, "giu.pdf")
+    (document,) = _documents()
+    orphan = "a" * 32 + ".pdf"
+    storage().put(f"uploads/{orphan}", PDF_BYTES)
+    storage().put("uploads/scans/" + "c" * 32 + ".pdf", PDF_BYTES)  # another kind's folder
+
+    assert prune_uploads() == []  # written within the hour: an upload may be in flight
+    assert prune_uploads(older_than=-dt.timedelta(hours=1)) == [orphan]
+    assert sorted(f.key for f in storage().listing("uploads")) == [
+        "uploads/" + document.stored_name,
+        "uploads/scans/" + "c" * 32 + ".pdf",
+    ]

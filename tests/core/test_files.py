@@ -8,20 +8,20 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from exam.core.files import files_pending, written_in_transaction
-from exam.core.staging import upload_root
+from exam.core.storage import storage
 from exam.extensions import db
 
 
 def _write(name: str) -> Path:
-    path = written_in_transaction(upload_root() / name)
-    path.write_bytes(b"data")
-    return path
+    key = written_in_transaction(f"uploads/{name}")
+    storage().put(key, b"data")
+    return storage().path(key)  # the directory backend (both: tests/storage)
 
 
 def test_a_rollback_deletes_the_files_the_transaction_wrote(app):
     db.session.execute(sa.text("SELECT 1"))
     path = _write("rolled-back.bin")
-    assert files_pending(db.session()) == [path]
+    assert files_pending(db.session()) == ["uploads/rolled-back.bin"]
     db.session.rollback()
     assert not path.exists()
     assert files_pending(db.session()) == []
@@ -60,10 +60,17 @@ def test_the_panels_media_and_the_dossiers_files_are_tracked(app):
     from exam.candidates import uploads
     from exam.panels import media
 
-    path, _, _ = media.store_stream(io.BytesIO(b"ID3" + b"\x00" * 64), ".mp3", 1024)
+    upload = media.store_stream(
+        io.BytesIO(b"ID3" + b"\x00" * 64),
+        filename="a.mp3",
+        content_type="audio/mpeg",
+        extension=".mp3",
+        limit=1024,
+    )
     stored = uploads.store(b"%PDF-1.4\n%%EOF\n", "application/pdf", ".pdf")
-    document = uploads.path_of(stored.stored_name)
-    assert {path, document} <= set(files_pending(db.session()))
+    document = uploads.key_of(stored.stored_name)
+    assert {upload.key, document} <= set(files_pending(db.session()))
+    assert storage().exists(upload.key)
     db.session.rollback()
-    assert not path.exists()
-    assert not document.exists()
+    assert not storage().exists(upload.key)
+    assert not storage().exists(document)

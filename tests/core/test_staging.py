@@ -23,8 +23,8 @@ def uploads(app, tmp_path, monkeypatch):
     return tmp_path / "uploads"
 
 
-def _age(token: str, hours: float) -> None:
-    [path] = STAGED.folder().glob(f"*{token}*.bin")
+def _age(token: str, hours: float, uploads) -> None:
+    [path] = (uploads / STAGED.area).glob(f"*{token}*.bin")
     then = time.time() - hours * 3600
     os.utime(path, (then, then))
 
@@ -64,28 +64,66 @@ def test_a_file_is_claimed_once_and_read_only_from_its_folder():
     assert name is not None
     assert STAGED.claim(token, owner_id=ME) is None  # a second click
     assert STAGED.load(token, owner_id=ME) is None
-    assert STAGED.claimed_path(name).read_bytes() == b"data"
-    assert STAGED.claimed_path("../../" + name) == STAGED.claimed_path(name)
+    assert STAGED.read_claimed(name) == b"data"
+    assert STAGED.read_claimed("../../" + name) == b"data"  # its folder's file, nothing else
+    STAGED.drop_claimed(name)
+    with pytest.raises(FileNotFoundError):
+        STAGED.read_claimed(name)
 
 
-def test_an_old_file_is_expired_and_removed_at_the_next_upload():
+def test_an_old_file_is_expired_and_removed_at_the_next_upload(uploads):
     old = STAGED.stage(b"old", owner_id=ME)
-    _age(old, 2)
+    _age(old, 2, uploads)
 
     assert STAGED.load(old, owner_id=ME) is None
     fresh = STAGED.stage(b"new", owner_id=ME)
 
-    assert sorted(p.name for p in STAGED.folder().iterdir()) == [
+    assert sorted(p.name for p in (uploads / STAGED.area).iterdir()) == [
         f"{ME}-{fresh}.bin",
         f"{ME}-{fresh}.json",
     ]
 
 
-def test_a_discarded_file_is_gone():
+def test_a_discarded_file_is_gone(uploads):
     token = STAGED.stage(b"data", owner_id=ME)
 
     STAGED.discard(token, owner_id=SOMEONE_ELSE)  # not theirs: nothing happens
     assert STAGED.load(token, owner_id=ME) is not None
     STAGED.discard(token, owner_id=ME)
     assert STAGED.load(token, owner_id=ME) is None
-    assert list(STAGED.folder().iterdir()) == []
+    assert list((uploads / STAGED.area).iterdir()) == []
+
+
+def test_a_staged_file_waits_in_either_store_and_is_taken_once(stored_on):
+    """On several nodes the preview, the confirmation and the job may run on three of them:
+    the file waits in the shared store, and its claim is an exclusive write there."""
+    token = STAGED.stage(b"data", owner_id=ME, bank_id=3)
+    assert STAGED.load(token, owner_id=ME, bank_id=3) == (b"data", {"bank_id": 3})
+
+    name = STAGED.claim(token, owner_id=ME)
+    assert name is not None
+    assert STAGED.claim(token, owner_id=ME) is None  # a second click
+    assert STAGED.load(token, owner_id=ME, bank_id=3) is None
+    assert STAGED.read_claimed(name) == b"data"
+    STAGED.drop_claimed(name)
+    with pytest.raises(FileNotFoundError):
+        STAGED.read_claimed(name)
+
+    other = STAGED.stage(b"other", owner_id=ME)
+    assert STAGED.prune() == []  # young files stay
+    assert STAGED.prune(older_than=-dt.timedelta(hours=1)) == [f"{ME}-{other}.bin"]
+    assert STAGED.load(other, owner_id=ME) is None
+
+
+def test_a_claim_racing_another_for_one_file_loses_in_either_store(stored_on):
+    """Both confirmations read the file before either took it: the claimed copy is written
+    exclusively, so the second gets None."""
+    from exam.core import staging
+
+    token = STAGED.stage(b"data", owner_id=ME)
+    first = STAGED.claim(token, owner_id=ME)
+    assert first is not None
+    store = staging.storage()
+    key = f"{STAGED.folder}/{ME}-{token}.bin"
+    store.put(key, b"data")  # as seen by a second node that read it before the delete
+    assert STAGED.claim(token, owner_id=ME) is None

@@ -22,13 +22,14 @@ from exam.audit.models import AuditEntry
 from exam.core.documents import DocumentFrame, Signature, Verification
 from exam.core.errors import ValidationFailed
 from exam.core.pdf import render_pdf
+from exam.core.storage import storage
 from exam.documents import operations
 from exam.documents.models import CODE_ALPHABET, CODE_LENGTH, DocumentKind, IssuedDocument
 from exam.documents.operations import issue_document
 from exam.documents.queries import (
     DocumentDamaged,
     document_bytes,
-    documents_dir,
+    document_key,
     normalise_code,
 )
 from exam.extensions import db
@@ -100,9 +101,9 @@ def issued(app, make):
 # --- issuing ----------------------------------------------------------------------------------
 
 
-def test_an_issued_document_is_stored_once_and_downloaded_as_the_same_bytes(app, issued):
+def test_an_issued_document_is_stored_once_and_downloaded_as_the_same_bytes(app, stored_on, issued):
     doc, supervisor, _ = issued
-    stored = (documents_dir() / doc.storage_path).read_bytes()
+    stored = storage().read(document_key(doc.storage_path))
     assert doc.size == len(stored)
     assert re.fullmatch(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}", doc.code)
     assert doc.sha256 == hashlib.sha256(stored).hexdigest()
@@ -117,6 +118,27 @@ def test_an_issued_document_is_stored_once_and_downloaded_as_the_same_bytes(app,
     ).one()
     assert (entry.object_id, entry.actor_id) == (str(doc.id), supervisor.id)
     assert (entry.after["sha256"], entry.after["code"]) == (doc.sha256, doc.code)
+
+
+def test_an_issue_rolled_back_leaves_no_file_in_either_store(app, make, stored_on):
+    supervisor = make.user(Role.SUPERVISOR, name="Phạm Giám Sát")
+    round_ = make.round()
+    db.session.commit()
+    with app.test_request_context(base_url=SITE):
+        doc = issue_document(
+            kind=DocumentKind.SUPERVISION_REPORT,
+            round_=round_,
+            number="08/BC-BGS",
+            title="Báo cáo",
+            issuer="Ban giám sát kỳ thi tuyển",
+            issued_on=dt.date(2026, 3, 5),
+            render=_report,
+            actor=supervisor,
+        )
+        key = document_key(doc.storage_path)
+        assert storage().exists(key)
+        db.session.rollback()  # the issue refused after its file was written
+    assert not storage().exists(key)
 
 
 def test_the_printed_code_and_address_are_those_of_the_verification_page(issued):
@@ -193,7 +215,7 @@ def test_the_database_refuses_a_second_row_with_a_number(app, issued):
 
 def test_a_changed_stored_file_is_never_served_as_the_issued_one(app, issued):
     doc, supervisor, _ = issued
-    path = documents_dir() / doc.storage_path
+    path = storage().path(document_key(doc.storage_path))  # the directory backend
     data = bytearray(path.read_bytes())
     data[-10] ^= 1
     path.write_bytes(bytes(data))

@@ -14,18 +14,23 @@ import sqlalchemy as sa
 
 from exam.audit.models import AuditEntry
 from exam.core.errors import DomainError, ValidationFailed
+from exam.core.storage import storage
 from exam.extensions import db
 from exam.marking.models import PaperScript, PaperTest, Script, ScriptStatus
 from exam.marking.operations import code_scripts, hand_over
 from exam.marking.papers import define_paper_test, upload_scan, upload_scan_zip
 from exam.marking.queries import written_scores
-from exam.marking.scans import scan_dir
+from exam.marking.scans import FOLDER as SCANS
 from exam.marking.sheets import submit_sheet
 from tests.conftest import login
 from tests.marking.conftest import AFTER, NAMES, Essays
 
 D = Decimal
 NUMBERS = ["48213", "48214", "48215"]  # the essays' candidates, in order
+
+
+def _scan_keys() -> set[str]:
+    return {found.key for found in storage().listing(SCANS)}
 
 
 def _pdf(n: int) -> bytes:
@@ -59,18 +64,18 @@ def _actions() -> list[str]:
 
 def _refusal(w: Essays, entries: dict[str, bytes]) -> str:
     paper_test = _paper_test(w)
-    files_before = set(scan_dir().iterdir())
+    files_before = _scan_keys()
     with pytest.raises(ValidationFailed) as refused:
         upload_scan_zip(paper_test, _zip(entries), actor=w.anonymiser, at=AFTER)
     assert _stored() == []
-    assert set(scan_dir().iterdir()) == files_before  # not a file written either
+    assert _scan_keys() == files_before  # not a file written either
     return str(refused.value)
 
 
 # --- the ZIP ----------------------------------------------------------------------------------
 
 
-def test_a_zip_whose_numbers_are_all_known_is_stored_whole_with_its_report(essays):
+def test_a_zip_whose_numbers_are_all_known_is_stored_whole_with_its_report(essays, stored_on):
     paper_test = _paper_test(essays)
     report = upload_scan_zip(
         paper_test,
@@ -81,7 +86,7 @@ def test_a_zip_whose_numbers_are_all_known_is_stored_whole_with_its_report(essay
     assert (report.added, report.replaced, report.missing) == (["48213", "48214"], [], ["48215"])
     stored = {s.application.registration_number: s for s in _stored()}
     assert set(stored) == {"48213", "48214"}
-    assert (scan_dir() / stored["48213"].stored_name).read_bytes() == _pdf(0)
+    assert storage().read(f"{SCANS}/{stored['48213'].stored_name}") == _pdf(0)
     assert _actions().count("marking.scan_upload") == 2
     assert "marking.scan_zip" in _actions()
 
@@ -165,7 +170,7 @@ def test_one_scan_replaces_the_earlier_one_audited(essays):
     second = upload_scan(paper_test, " 48213 ", _pdf(9), actor=essays.anonymiser, at=AFTER)
     assert second.id == first.id
     assert len(_stored()) == 1
-    assert (scan_dir() / second.stored_name).read_bytes() == _pdf(9)
+    assert storage().read(f"{SCANS}/{second.stored_name}") == _pdf(9)
     entry = db.session.scalar(
         sa.select(AuditEntry).where(AuditEntry.action == "marking.scan_replace")
     )
@@ -232,7 +237,7 @@ def test_the_scan_is_served_to_its_markers_and_the_ban_phach_and_404_to_anyone_e
     )
 
 
-def test_the_scan_response_names_the_code_and_never_the_candidate(app, essays):
+def test_the_scan_response_names_the_code_and_never_the_candidate(app, essays, stored_on):
     script = _scanned_and_handed_over(essays)
     marker = script.sheets[0].marker
     response = login(app.test_client(), marker).get(f"/scripts/{script.id}/scan.pdf")

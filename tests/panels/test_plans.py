@@ -15,6 +15,7 @@ from exam.accounts.models import Role, User
 from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
 from exam.core.db import utcnow
+from exam.core.storage import storage
 from exam.extensions import db
 from exam.panels import media
 from exam.panels.models import Panel
@@ -80,7 +81,7 @@ def _plans(application: Application) -> list[Plan]:
 
 
 def _stored_files() -> set[str]:
-    return {p.name for p in media.folder().iterdir()}
+    return {f.key.rpartition("/")[2] for f in storage().listing(media.FOLDER)}
 
 
 def _deadline(planning: Planning, at: dt.datetime) -> None:
@@ -89,7 +90,7 @@ def _deadline(planning: Planning, at: dt.datetime) -> None:
     db.session.commit()
 
 
-def test_a_candidate_uploads_their_plan_and_sees_what_they_sent(app, planning):
+def test_a_candidate_uploads_their_plan_and_sees_what_they_sent(app, planning, stored_on):
     data = pdf_bytes(2)
     response = _upload(app, planning.application, data, "Đề án phát triển.pdf")
     page = response.get_data(as_text=True)
@@ -99,21 +100,21 @@ def test_a_candidate_uploads_their_plan_and_sees_what_they_sent(app, planning):
     assert plan.size == len(data)
     assert plan.sha256[:12] in page
     assert "Đề án phát triển.pdf" in page
-    assert media.path_of(plan.stored_name).read_bytes() == data
+    assert storage().read(media.key_of(plan.stored_name)) == data
     audit = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "plan.upload"))
     assert audit.one().after["sha256"] == plan.sha256
 
 
-def test_a_new_upload_replaces_the_plan_and_keeps_the_old_file(app, planning):
+def test_a_new_upload_replaces_the_plan_and_keeps_the_old_file(app, planning, stored_on):
     _upload(app, planning.application, pdf_bytes(1))
     _upload(app, planning.application, pdf_bytes(3), "moi.pdf")
     first, second = _plans(planning.application)
     assert first.replaced_at is not None
     assert second.replaced_at is None
-    assert media.path_of(first.stored_name).is_file()  # archived with the round's papers
+    assert storage().exists(media.key_of(first.stored_name))  # archived with the round's papers
     client = login(app.test_client(), planning.application.candidate)
     served = client.get(f"/applications/{planning.application.id}/plan.pdf")
-    assert served.get_data() == media.path_of(second.stored_name).read_bytes()
+    assert served.get_data() == storage().read(media.key_of(second.stored_name))
     replaced = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "plan.replace"))
     assert replaced.one().before == {"plan_id": first.id, "sha256": first.sha256}
 
@@ -140,7 +141,7 @@ def test_a_renamed_text_file_is_refused(app, planning):
     assert _stored_files() == before
 
 
-def test_a_broken_pdf_is_refused_and_its_file_removed(app, planning):
+def test_a_broken_pdf_is_refused_and_its_file_removed(app, planning, stored_on):
     before = _stored_files()
     response = _upload(app, planning.application, b"%PDF-1.7\n" + b"x" * 500)
     assert "Tệp PDF bị hỏng" in response.get_data(as_text=True)
@@ -148,7 +149,7 @@ def test_a_broken_pdf_is_refused_and_its_file_removed(app, planning):
     assert _stored_files() == before
 
 
-def test_a_plan_over_the_limit_is_refused_and_nothing_saved(app, planning, monkeypatch):
+def test_a_plan_over_the_limit_is_refused_and_nothing_saved(app, planning, monkeypatch, stored_on):
     data = pdf_bytes(3)
     monkeypatch.setitem(app.config, "PLAN_MAX_BYTES", len(data) - 1)
     before = _stored_files()

@@ -23,7 +23,9 @@ from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
 from exam.candidates.screening import draw_presentation_order
 from exam.core.errors import DomainError, ValidationFailed
+from exam.core.storage import storage
 from exam.extensions import db
+from exam.panels import media
 from exam.panels.attendance import (
     SessionIncident,
     attendance_of,
@@ -31,11 +33,11 @@ from exam.panels.attendance import (
     record_attendance,
     record_incident,
 )
-from exam.panels.models import Panel, PanelMember, Relation, ScoreSheet
+from exam.panels.models import Panel, PanelMember, Relation, ScoreSheet, SheetScan
 from exam.panels.operations import DEFAULT_CRITERIA, declare, save_draft, seal_sheet, set_guide
-from exam.panels.queries import guide_of
+from exam.panels.queries import current_scan, guide_of
 from exam.panels.rater_statistics import krippendorff_alpha_interval, panel_statistics
-from exam.panels.scans import SheetScan, attach_scan, current_scan
+from exam.panels.scans import attach_scan
 from exam.panels.sessions import Phase, end_phase, mark_presence, set_session, start_phase
 from exam.rounds.models import RoundStatus
 from tests.conftest import login
@@ -176,7 +178,7 @@ def test_a_draft_has_no_paper_form(app, room):
     assert response.status_code == 404
 
 
-def test_the_signed_scan_is_attached_served_and_replaced(app, room):
+def test_the_signed_scan_is_attached_served_and_replaced(app, room, stored_on):
     sheet = room.seal(1, 0, 83)
     db.session.commit()
     client = login(app.test_client(), room.user(1))
@@ -194,6 +196,7 @@ def test_the_signed_scan_is_attached_served_and_replaced(app, room):
     assert served.status_code == 200
     assert served.data == png
     assert served.headers["Cache-Control"] == "private, no-store"
+    assert storage().read(media.key_of(scan.stored_name)) == png
     entry = db.session.scalars(
         sa.select(AuditEntry)
         .where(AuditEntry.action == "panel.sheet_scan")
@@ -225,11 +228,12 @@ def test_the_signed_scan_is_attached_served_and_replaced(app, room):
         (b"", "Tệp rỗng"),
     ],
 )
-def test_a_scan_that_is_not_a_whole_pdf_or_image_is_refused(room, data, message):
+def test_a_scan_that_is_not_a_whole_pdf_or_image_is_refused(room, data, message, stored_on):
     sheet = room.seal(1, 0, 83)
     with pytest.raises(ValidationFailed, match=message):
         attach_scan(sheet, filename="x.png", stream=io.BytesIO(data), actor=room.user(1), at=T0)
     assert db.session.scalars(sa.select(SheetScan)).all() == []
+    assert list(storage().listing("uploads")) == []  # a broken file is not kept
 
 
 def test_a_scan_over_the_limit_is_refused_in_words(app, room):

@@ -19,6 +19,7 @@ from exam.audit.models import AuditEntry
 from exam.candidates.models import Application
 from exam.candidates.screening import draw_presentation_order
 from exam.core.errors import DomainError
+from exam.core.storage import storage
 from exam.extensions import db
 from exam.panels import media
 from exam.panels.models import Panel, PanelRole
@@ -232,10 +233,10 @@ def _attach(app, hearing: Hearing, data: bytes, name: str, user=None):
 
 
 def _stored_files() -> set[str]:
-    return {p.name for p in media.folder().iterdir()}
+    return {f.key.rpartition("/")[2] for f in storage().listing(media.FOLDER)}
 
 
-def test_a_recording_is_attached_and_streamed_with_ranges(app, hearing):
+def test_a_recording_is_attached_and_streamed_with_ranges(app, hearing, stored_on):
     response = _attach(app, hearing, MP3, "buoi-sang.mp3")
     assert "Đã đính kèm bản ghi." in response.get_data(as_text=True)
     recording = db.session.scalars(sa.select(Recording)).one()
@@ -267,7 +268,9 @@ def test_a_file_that_is_not_audio_or_video_is_refused(app, hearing, data, name):
     assert _stored_files() == before
 
 
-def test_a_recording_over_the_limit_is_refused_and_nothing_kept(app, hearing, monkeypatch):
+def test_a_recording_over_the_limit_is_refused_and_nothing_kept(
+    app, hearing, monkeypatch, stored_on
+):
     monkeypatch.setitem(app.config, "RECORDING_MAX_BYTES", len(MP3) - 1)
     before = _stored_files()
     response = _attach(app, hearing, MP3, "dai.mp3")

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from exam.accounts.models import Role
 from exam.core.jobs import Job, JobStatus
 from exam.core.pdf import join_pdf_chunks, render_html_chunks
+from exam.core.storage import storage
 from exam.extensions import db
 from exam.results import document_jobs, documents
 from exam.results.models import Ranking, RankingRow
@@ -63,7 +64,7 @@ def test_the_pdf_is_made_by_a_job_whose_stored_file_is_served(app, ranked, monke
     first = client.get(f"/positions/{position_id}/results/pdf-jobs/{job_id}/file")
     assert first.status_code == 200
     assert first.mimetype == "application/pdf"
-    stored = document_jobs.stored_path(job).read_bytes()
+    stored = storage().read(document_jobs.stored_key(job))
     assert first.get_data() == stored
     latest = client.get(f"/positions/{position_id}/results.pdf")
     assert latest.headers["Location"].endswith(f"/pdf-jobs/{job_id}/file")

@@ -22,7 +22,7 @@ from exam.documents.models import DocumentKind, IssuedDocument
 from exam.extensions import db
 from exam.panels.attendance import record_incident
 from exam.panels.models import Panel
-from exam.panels.scans import current_scan
+from exam.panels.queries import current_scan
 from exam.results.formula import stored_formula
 from exam.results.models import Ranking, RankingDecision, Withdrawal
 from exam.results.publication import publish_round
