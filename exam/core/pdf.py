@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import functools
 import gc
 import io
 import multiprocessing
@@ -24,7 +25,9 @@ from urllib.request import url2pathname
 from flask import current_app, render_template
 from flask_babel import force_locale
 from pypdf import PdfReader, PdfWriter
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
+from weasyprint.html import UA, UA_FORM_STYLESHEET
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 _ALLOWED_FOLDERS = ("fonts", "img")
@@ -69,10 +72,31 @@ def render_pdf(template: str, **data: Any) -> bytes:
 # --- long documents: rendered in chunks, then joined ------------------------------------------
 
 
+_UNUSED_UA_RULES = re.compile(r"^::(?:footnote|note)-[a-z-]+ \{[^}\n]*\}$", re.MULTILINE)
+
+
+@functools.cache
+def _lean_ua_stylesheet() -> CSS:
+    text = _UNUSED_UA_RULES.sub("", UA).replace("\n::marker {", "\nli::marker {")
+    return CSS(string=text, counter_style=CounterStyle())  # its counter styles: already known
+
+
+class LeanHTML(HTML):
+    """WeasyPrint's HTML with a lighter user-agent stylesheet, for the long documents.
+
+    The stock sheet gives every element five pseudo-elements (footnote and note calls and
+    markers) and a ::marker, whose styles WeasyPrint computes one by one: about a tenth of a
+    long table's rendering time. The long documents use no footnotes, notes or lists, so those
+    rules go (::marker kept for <li>)."""
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [_lean_ua_stylesheet(), UA_FORM_STYLESHEET] if forms else [_lean_ua_stylesheet()]
+
+
 def html_to_pdf(html: str, static_dir: str) -> bytes:
     """One chunk's HTML to PDF bytes; a plain function so that a worker process can run it."""
     root = Path(static_dir)
-    document = HTML(
+    document = LeanHTML(
         string=html, base_url=root.resolve().as_uri() + "/", url_fetcher=StaticOnlyFetcher(root)
     )
     return document.write_pdf()
