@@ -3,8 +3,8 @@ real S3-compatible server (moto's, on loopback: tests/storage_backends.py). Each
 stored file is uploaded and downloaded on both in its own domain's tests (the đề án, the
 recordings, the signed sheets' scans, the dossiers' documents, the paper scripts, the issued
 documents, the staged imports); here: the calls themselves, a rolled-back transaction's
-files, a streamed download's headers, a missing file, the backup's round trip through a
-bucket, and the settings that stop the start."""
+files, a streamed download's headers, a missing file, the backup's round trip of either
+store, and the settings that stop the start."""
 
 from __future__ import annotations
 
@@ -180,18 +180,25 @@ def test_settings_naming_no_usable_store_stop_the_start(settings, message):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", **settings})
 
 
-# --- Backups through a bucket ----------------------------------------------------------------
+# --- Backups of either store ----------------------------------------------------------------
 
 UPLOADED = {"uploads/3f2a.pdf": b"%PDF-1.4 don\n", "uploads/interviews/ghi-am.webm": b"\x1a\x45"}
 ISSUED = {"documents/2026/QD.pdf": b"%PDF-1.4 quyet dinh\n"}
 
 
-def _backed_up_from_a_bucket(s3_server: str, tmp_path: Path) -> Path:
+def _store_settings(backend: str, s3_server: str, folder: Path, prefix: str) -> dict[str, str]:
+    if backend == "s3":
+        return s3_settings(s3_server, prefix)
+    return {"UPLOAD_DIR": str(folder / "uploads"), "DOCUMENTS_DIR": str(folder / "documents")}
+
+
+def _backed_up(backend: str, s3_server: str, tmp_path: Path) -> Path:
     source = tmp_path / "source"
     source.mkdir()
+    settings = _store_settings(backend, s3_server, source, f"{tmp_path.name}-source")
     with (
-        fresh_database_url(source, "s3_source") as url,
-        standalone_app(url, source, **s3_settings(s3_server, "backup-source")) as app,
+        fresh_database_url(source, "store_source") as url,
+        standalone_app(url, source, **settings) as app,
     ):
         for key, data in {**UPLOADED, **ISSUED}.items():
             storage().put(key, data)
@@ -201,13 +208,17 @@ def _backed_up_from_a_bucket(s3_server: str, tmp_path: Path) -> Path:
     return archive
 
 
-def test_a_backup_takes_a_buckets_files_and_restores_them_into_another(s3_server, tmp_path):
-    archive = _backed_up_from_a_bucket(s3_server, tmp_path)
+@pytest.mark.parametrize("backend", ["directory", "s3"])
+def test_a_backup_takes_the_stores_files_and_restores_them_into_another(
+    backend, s3_server, tmp_path
+):
+    archive = _backed_up(backend, s3_server, tmp_path)
     target = tmp_path / "target"
     target.mkdir()
+    settings = _store_settings(backend, s3_server, target, f"{tmp_path.name}-target")
     with (
-        fresh_database_url(target, "s3_target") as url,
-        standalone_app(url, target, create=False, **s3_settings(s3_server, "backup-target")) as app,
+        fresh_database_url(target, "store_target") as url,
+        standalone_app(url, target, create=False, **settings) as app,
     ):
         runner = app.test_cli_runner()
         assert runner.invoke(args=["backup", "verify", str(archive)]).exit_code == 0
@@ -218,13 +229,15 @@ def test_a_backup_takes_a_buckets_files_and_restores_them_into_another(s3_server
         assert sa.inspect(db.engine).has_table("users")
 
 
-def test_a_restore_into_a_bucket_holding_other_contents_is_refused(s3_server, tmp_path):
-    archive = _backed_up_from_a_bucket(s3_server, tmp_path)
+@pytest.mark.parametrize("backend", ["directory", "s3"])
+def test_a_restore_into_a_store_holding_other_contents_is_refused(backend, s3_server, tmp_path):
+    archive = _backed_up(backend, s3_server, tmp_path)
     target = tmp_path / "target"
     target.mkdir()
+    settings = _store_settings(backend, s3_server, target, f"{tmp_path.name}-busy")
     with (
-        fresh_database_url(target, "s3_busy") as url,
-        standalone_app(url, target, create=False, **s3_settings(s3_server, "backup-busy")) as app,
+        fresh_database_url(target, "store_busy") as url,
+        standalone_app(url, target, create=False, **settings) as app,
     ):
         storage().put("uploads/3f2a.pdf", b"%PDF-1.4 another file\n")
         restored = app.test_cli_runner().invoke(args=["backup", "restore", str(archive)])
