@@ -155,8 +155,13 @@ def close_record(panel: Panel, *, actor: User, at: dt.datetime) -> IssuedDocumen
     Council's register and dated today; the record is closed from then on."""
     if not runs_session(actor, panel):
         raise DomainError(_l("Chỉ thư ký của ban điều hành buổi phỏng vấn."))
+    # Also once the results are being aggregated: the record no longer changes then, and a
+    # panel whose secretary had not completed it still gets its minutes issued.
     require_stage(
-        panel.position.round, RoundStatus.INTERVIEWS, action=_l("hoàn tất biên bản phỏng vấn")
+        panel.position.round,
+        RoundStatus.INTERVIEWS,
+        RoundStatus.RESULTS,
+        action=_l("hoàn tất biên bản phỏng vấn"),
     )
     if record_closed(panel):
         raise DomainError(_l("Biên bản buổi phỏng vấn này đã được ban hành."))

@@ -24,6 +24,7 @@ from exam.panels.operations import reopen_sheet, seal_sheet
 from exam.panels.queries import sheet_of
 from exam.panels.records import close_record, record_gaps
 from exam.panels.sessions import Phase, end_phase, mark_presence, start_phase
+from exam.rounds.models import RoundStatus
 from tests.conftest import login
 from tests.factories import T0
 from tests.panels import test_record
@@ -238,6 +239,17 @@ def test_the_minutes_are_issued_once_when_the_record_is_completed(app, make, roo
         other = login(app.test_client(), person)
         assert other.get(url).status_code == 404
         assert other.get(f"/documents/{doc.id}.pdf").status_code == 404
+
+
+def test_the_record_is_completed_during_the_interviews_or_the_aggregation_only(make, room):
+    _complete(room)
+    round_ = room.panel.position.round
+    make.stage(round_, RoundStatus.TESTING)
+    with pytest.raises(DomainError, match="hoàn tất biên bản phỏng vấn"):
+        close_record(room.panel, actor=room.user(0), at=T0)
+    make.stage(round_, RoundStatus.RESULTS)  # the record no longer changes: it may be closed
+    document = close_record(room.panel, actor=room.user(0), at=T0)
+    assert room.panel.minutes_document_id == document.id
 
 
 def test_only_the_one_running_the_session_completes_the_record(app, room):
