@@ -148,9 +148,10 @@ def join_pdf_chunks(
         # (No max_tasks_per_child: Python 3.11's pool can hang when it replaces a worker.)
         with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
             collect(pool.map(_html_to_pdf_in_worker, htmls, [static_dir] * total))
+            _number_pages(writer, static_dir, first=number_pages_from, parts=workers, run=pool.map)
     else:
         collect(html_to_pdf(html, static_dir) for html in htmls)
-    _number_pages(writer, static_dir, first=number_pages_from)
+        _number_pages(writer, static_dir, first=number_pages_from)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -159,24 +160,49 @@ def join_pdf_chunks(
 _NUMBER_PAGE_CSS = """
 @font-face {{ font-family: "Tinos"; src: url("fonts/Tinos-Regular.ttf"); }}
 @page {{ margin: 20mm 15mm 20mm 30mm;
-        @top-center {{ content: counter(page); font-family: "Tinos"; font-size: 13pt; }} }}
+        @top-center {{ content: string(number); font-family: "Tinos"; font-size: 13pt; }} }}
 {sizes}
-div {{ break-after: page; height: 1px; }}
+div {{ break-after: page; height: 1px; string-set: number attr(data-n); }}
 """
 
 
-def _number_pages(writer: PdfWriter, static_dir: str, *, first: int) -> None:
-    """Stamp each page's number (from ``first`` on) on the joined document: a page of the
-    same size carrying only its number, made by WeasyPrint, is laid over each page."""
-    if len(writer.pages) < first:
-        return
-    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in writer.pages]
+def _numbers_html(sizes: Sequence[tuple[float, float]], first_number: int) -> str:
+    """Pages of the given sizes carrying only their numbers, from ``first_number`` on."""
     names = {size: f"s{index}" for index, size in enumerate(dict.fromkeys(sizes))}
     rules = "\n".join(f"@page {name} {{ size: {w}pt {h}pt; }}" for (w, h), name in names.items())
     rules += "\n" + "\n".join(f"div.{name} {{ page: {name}; }}" for name in names.values())
-    body = "".join(f'<div class="{names[size]}"></div>' for size in sizes)
+    body = "".join(
+        f'<div class="{names[size]}" data-n="{number}"></div>'
+        for number, size in enumerate(sizes, start=first_number)
+    )
     style = _NUMBER_PAGE_CSS.format(sizes=rules)
-    html = f"<html><head><style>{style}</style></head><body>{body}</body></html>"
-    numbers = PdfReader(io.BytesIO(html_to_pdf(html, static_dir)))
-    for index in range(first - 1, len(writer.pages)):
-        writer.pages[index].merge_page(numbers.pages[index])
+    return f"<html><head><style>{style}</style></head><body>{body}</body></html>"
+
+
+def _number_pages(
+    writer: PdfWriter,
+    static_dir: str,
+    *,
+    first: int,
+    parts: int = 1,
+    run: Callable[..., Iterable[bytes]] = map,
+) -> None:
+    """Stamp each page's number (from ``first`` on) on the joined document: a page of the
+    same size carrying only its number, made by WeasyPrint, is laid over each page. The
+    numbered pages are made in ``parts`` documents, side by side through ``run`` (the
+    workers' ``map``) when there are several."""
+    indexes = range(first - 1, len(writer.pages))
+    if not indexes:
+        return
+    step = -(-len(indexes) // max(1, parts))
+    groups = [indexes[i : i + step] for i in range(0, len(indexes), step)]
+    sizes = [[_size(writer.pages[index]) for index in group] for group in groups]
+    htmls = [_numbers_html(sizes[n], group[0] + 1) for n, group in enumerate(groups)]
+    for group, pdf in zip(groups, run(html_to_pdf, htmls, [static_dir] * len(htmls)), strict=True):
+        numbers = PdfReader(io.BytesIO(pdf))
+        for index, number_page in zip(group, numbers.pages, strict=True):
+            writer.pages[index].merge_page(number_page)
+
+
+def _size(page: Any) -> tuple[float, float]:
+    return float(page.mediabox.width), float(page.mediabox.height)
