@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from exam.candidates.models import Application, ApplicationDocument
 from exam.candidates.uploads import key_of
+from exam.core.documents import Verification
 from exam.core.pdf import render_pdf
 from exam.core.storage import storage
 
@@ -72,5 +73,6 @@ def admission_card(application: Application, sittings: tuple[Sitting, ...]) -> A
     )
 
 
-def render_admission_card(card: AdmissionCard) -> bytes:
-    return render_pdf("pdf/admission_card.html", card=card)
+def render_admission_card(card: AdmissionCard, verification: Verification | None = None) -> bytes:
+    """The card's PDF; issued (exam/exams/cards.py) with its ``verification`` printed on it."""
+    return render_pdf("pdf/admission_card.html", card=card, verification=verification)

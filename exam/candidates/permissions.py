@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from exam.accounts.permissions import is_candidate
+from exam.documents.models import DocumentKind
+from exam.documents.permissions import register_access
 from exam.rounds.permissions import COUNCIL, ELIGIBILITY, SUPERVISORY, sits_in
 
 
@@ -46,3 +48,11 @@ def can_draw_lots(user: Any, round_: Any) -> bool:
 
 def can_send_summons(user: Any, round_: Any) -> bool:
     return sits_in(user, round_, COUNCIL)
+
+
+# The board's published lists and each candidate's admission card, once issued
+# (exam/documents): read by whoever reads the round's dossiers; a card also by its candidate.
+register_access(
+    DocumentKind.ELIGIBILITY_NOTICE, lambda user, doc: can_view_candidates(user, doc.round)
+)
+register_access(DocumentKind.ADMISSION_CARD, lambda user, doc: can_view_candidates(user, doc.round))

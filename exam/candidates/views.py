@@ -33,6 +33,7 @@ from exam.candidates.invitations import (
     invite_uninvited,
     uninvited_candidates,
 )
+from exam.candidates.list_notices import issued_list_notice, render_list_notice
 from exam.candidates.models import Application, ApplicationDocument, ApplicationStatus
 from exam.candidates.operations import (
     DECLARATION_TEXT,
@@ -58,7 +59,6 @@ from exam.candidates.queries import (
     applications_of_candidate,
     draw_checks_out,
     draw_of,
-    eligibility_notice,
     eligible_applications,
     latest_application_of,
     lot_key,
@@ -77,7 +77,6 @@ from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
-from exam.core.pdf import render_pdf
 from exam.core.storage import storage
 from exam.core.views import commit_after, refused, run_operation
 from exam.rounds.models import Position, Round, RoundStatus
@@ -472,10 +471,12 @@ def export_xlsx(round_id: int, which: str) -> Response:
 def export_pdf(round_id: int, which: str) -> Response:
     round_ = get_or_404(Round, round_id)
     ensure_in_round(can_view_candidates(current_user, round_), current_user, round_)
+    issued = commit_after(lambda: issued_list_notice(round_, LISTS[which]))
+    if issued is not None:  # the notice issued as screening ended: its bytes, as issued
+        return redirect(url_for("documents.download", document_id=issued.id))
     form = NoticeNumberForm(request.args)
     number = form.number.data if form.validate() else None
-    notice = eligibility_notice(round_, LISTS[which], number=number, at=utcnow())
-    document = render_pdf("pdf/eligibility_notice.html", notice=notice)
+    document = render_list_notice(round_, LISTS[which], number=number, at=utcnow())
     response = current_app.response_class(document, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="thong-bao-{which}-ky-thi-{round_.id}.pdf"'

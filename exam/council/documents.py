@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 
-from exam.core.documents import COUNCIL, DocumentFrame, Signature, nd30_date
+from exam.core.documents import COUNCIL, DocumentFrame, Signature, Verification, nd30_date
 from exam.council.models import Body, BodyKind, Meeting, MemberFunction, function_title
 from exam.council.queries import Outcome, council_of, decide, has_quorum
 
@@ -72,6 +72,26 @@ class BodyDecision:
     council_decision: str  # for a board, the decision that set up the Council
     duties: str
     members: tuple[MemberLine, ...]
+    # A later decision changing the members replaces the earlier: "số 12/QĐ-HĐTT ngày …".
+    replaces: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionTerms:
+    """The decision being printed: the body's setup decision unless a later one (a change of
+    members) is given."""
+
+    number: str
+    decided_on: dt.date
+    signer_name: str
+    signer_title: str
+    replaces: str = ""
+
+
+def setup_terms(body: Body) -> DecisionTerms:
+    return DecisionTerms(
+        body.decision_number, body.decision_on, body.signer_name, body.signer_title
+    )
 
 
 def _frame(number: str) -> tuple[int | None, str]:
@@ -79,16 +99,28 @@ def _frame(number: str) -> tuple[int | None, str]:
     return (int(parts[1]), parts[2]) if parts else (None, number)
 
 
-def decision_document(body: Body) -> dict:
-    """The data of ``templates/pdf/body_decision.html`` for ``body``'s setup decision, in
-    Vietnamese whatever the reader's language (an official document)."""
+def decision_issuer(body: Body) -> str:
+    """Who issues a body's decision: the Council sets up its boards; the organising agency
+    the Council and the supervisory board."""
+    return COUNCIL if body.kind.is_board else body.round.organisation
+
+
+def decision_document(
+    body: Body,
+    terms: DecisionTerms | None = None,
+    *,
+    verification: Verification | None = None,
+) -> dict:
+    """The data of ``templates/pdf/body_decision.html`` for ``body``'s decision (its setup
+    decision unless ``terms`` name a later one), in Vietnamese whatever the reader's language
+    (an official document); ``verification`` once issued (exam/council/issuing.py)."""
     with force_locale("vi"):
-        return _decision_document(body)
+        return _decision_document(body, terms or setup_terms(body), verification)
 
 
-def _decision_document(body: Body) -> dict:
+def _decision_document(body: Body, terms: DecisionTerms, verification: Verification | None) -> dict:
     round_ = body.round
-    number, symbol = _frame(body.decision_number)
+    number, symbol = _frame(terms.number)
     council_line = ""
     if body.kind.is_board and (council := council_of(round_.id)) is not None:
         council_line = (
@@ -99,24 +131,26 @@ def _decision_document(body: Body) -> dict:
     decision = BodyDecision(
         document=DocumentFrame(
             parent_body=round_.parent_body,
-            issuer=COUNCIL if body.kind.is_board else round_.organisation,
-            issued_at=body.decision_on,
+            issuer=decision_issuer(body),
+            issued_at=terms.decided_on,
             symbol=symbol,
             number=number,
-            signature=Signature(function=body.signer_title.upper(), signer=body.signer_name),
+            signature=Signature(function=terms.signer_title.upper(), signer=terms.signer_name),
             recipients=("Như Điều 3", "Ban giám sát", "Lưu: VT, HĐTT"),
+            verification=verification,
         ),
-        authority=body.signer_title.upper(),
+        authority=terms.signer_title.upper(),
         body_title=body.title,
         round_name=round_.name,
         organisation=round_.organisation,
-        decision_number=body.decision_number,
-        decision_on=body.decision_on,
+        decision_number=terms.number,
+        decision_on=terms.decided_on,
         council_decision=council_line,
         duties=DUTIES[body.kind],
         members=tuple(
             MemberLine(m.user.full_name, m.post, m.function_title) for m in body.sorted_members()
         ),
+        replaces=terms.replaces,
     )
     return {"decision": decision}
 
@@ -155,13 +189,20 @@ class Minutes:
     items: tuple[ItemLine, ...]
 
 
-def minutes_document(meeting: Meeting) -> dict:
-    """The data of ``templates/pdf/council_minutes.html`` for ``meeting``, in Vietnamese."""
+def minutes_document(
+    meeting: Meeting, *, number: str | None = None, verification: Verification | None = None
+) -> dict:
+    """The data of ``templates/pdf/council_minutes.html`` for ``meeting``, in Vietnamese;
+    its ``number`` in the Council's register and ``verification`` once issued (as the meeting
+    is closed, exam/council/issuing.py), a blank number before."""
     with force_locale("vi"):
-        return _minutes_document(meeting)
+        return _minutes_document(meeting, number, verification)
 
 
-def _minutes_document(meeting: Meeting) -> dict:
+def _minutes_document(
+    meeting: Meeting, number: str | None, verification: Verification | None
+) -> dict:
+    sequence, symbol = _frame(number) if number else (None, "BB-HĐTT")
     council = meeting.body
     kind = council.kind
     present = {a.user_id for a in meeting.attendees}
@@ -188,7 +229,9 @@ def _minutes_document(meeting: Meeting) -> dict:
         document=DocumentFrame(
             parent_body=council.round.parent_body,
             issued_at=meeting.held_at,
-            symbol="BB-HĐTT",
+            symbol=symbol,
+            number=sequence,
+            verification=verification,
             signature=Signature(function="CHỦ TRÌ", signer=presiding.user.full_name),
             recipients=("Thành viên Hội đồng thi tuyển", "Ban giám sát", "Lưu: HĐTT"),
         ),

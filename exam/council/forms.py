@@ -79,3 +79,18 @@ class VoteForm(PageForm):
         choices=[SelectChoice(value, title) for value, title in VoteChoice.__titles__().items()],
         validators=[DataRequired(REQUIRED)],
     )
+
+
+class NewDecisionForm(PageForm):
+    """A later decision for a body whose members changed: its own number, date and signer."""
+
+    decision_number = StringField(
+        _l("Số quyết định mới"),
+        validators=[DataRequired(REQUIRED), Length(max=50)],
+        description=_l("Một số mới, chưa dùng trong kỳ thi, ví dụ 15/QĐ-HĐTT."),
+    )
+    decision_on = VietnameseDateField(_l("Ngày quyết định"), validators=[DataRequired(REQUIRED)])
+    signer_name = StringField(_l("Người ký"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    signer_title = StringField(
+        _l("Chức vụ người ký"), validators=[DataRequired(REQUIRED), Length(max=200)]
+    )

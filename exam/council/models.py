@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.accounts.models import User
 from exam.core.db import TimestampMixin, TitledEnum, UTCDateTime, enum_column
+from exam.documents.models import IssuedDocument
 from exam.extensions import db
 from exam.rounds.models import Round
 
@@ -207,9 +208,20 @@ class Meeting(TimestampMixin, db.Model):
     # it, so a later change of members does not change a past meeting's outcome.
     council_size: Mapped[int] = mapped_column()
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
+    # Set when the meeting is closed: its minutes as issued (exam/council/issuing.py). A
+    # closed meeting takes no more items or votes.
+    minutes_document_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("issued_documents.id"), unique=True
+    )
 
     body: Mapped[Body] = relationship()
     presiding: Mapped[User] = relationship(foreign_keys=[presiding_id])
+    minutes_document: Mapped[IssuedDocument | None] = relationship()
+
+    @property
+    def closed(self) -> bool:
+        return self.minutes_document_id is not None
+
     attendees: Mapped[list[MeetingAttendee]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="MeetingAttendee.id"
     )

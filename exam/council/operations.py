@@ -414,8 +414,15 @@ def hold_meeting(
     return meeting
 
 
+def _refuse_closed(meeting: Meeting) -> None:
+    """A closed meeting's minutes are issued (exam/council/issuing.py): nothing is added."""
+    if meeting.minutes_document_id is not None:
+        raise DomainError(_l("Cuộc họp đã kết thúc, biên bản đã được ban hành."))
+
+
 def add_item(meeting: Meeting, *, title: str, motion: str = "", actor: User) -> MeetingItem:
     """A matter put to the Council's vote; ``motion`` is what a "for" vote adopts."""
+    _refuse_closed(meeting)
     title = _clean(title)
     if not title:
         raise ValidationFailed([("title", _l("Vui lòng điền mục này."))])
@@ -437,6 +444,7 @@ def cast_vote(
     """``voter``'s vote on ``item``, recorded by ``actor`` (the secretary, or the voter);
     a member present votes once and the vote stands."""
     meeting = item.meeting
+    _refuse_closed(meeting)
     if voter.id not in {a.user_id for a in meeting.attendees}:
         raise ValidationFailed(
             [("voter_id", _l("%(who)s không dự cuộc họp này.", who=voter.full_name))]

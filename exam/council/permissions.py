@@ -12,6 +12,8 @@ from flask import g, has_request_context
 from exam.accounts.models import Role
 from exam.council.models import Body, BodyKind, MemberFunction
 from exam.council.queries import functions_in, is_member, rounds_where_member
+from exam.documents.models import DocumentKind
+from exam.documents.permissions import register_access
 from exam.rounds.seats import register_seat_lookup
 
 
@@ -109,3 +111,11 @@ def _rounds_with_seat(user_id: int, kinds: tuple[str, ...]) -> set[int]:
 def register_with_rounds() -> None:
     """Tell the rounds domain who sits where (called once by the app factory)."""
     register_seat_lookup(_seat_kinds, _rounds_with_seat)
+
+
+# The bodies' decisions and the Council's minutes, once issued (exam/council/issuing.py): read
+# by whoever reads the round's bodies, and its meetings, as on their pages.
+register_access(DocumentKind.BODY_DECISION, lambda user, doc: can_view_bodies(user, doc.round_id))
+register_access(
+    DocumentKind.COUNCIL_MINUTES, lambda user, doc: can_view_meetings(user, doc.round_id)
+)

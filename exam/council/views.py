@@ -16,7 +16,22 @@ from exam.core.db import utcnow
 from exam.core.pdf import render_pdf
 from exam.core.views import refused, run_operation
 from exam.council.documents import decision_document, minutes_document
-from exam.council.forms import BodyForm, ItemForm, MeetingForm, MemberForm, VoteForm
+from exam.council.forms import (
+    BodyForm,
+    ItemForm,
+    MeetingForm,
+    MemberForm,
+    NewDecisionForm,
+    VoteForm,
+)
+from exam.council.issuing import (
+    body_decisions,
+    close_meeting,
+    decision_in_force,
+    issue_body_decision,
+    issue_new_body_decision,
+    meeting_problems,
+)
 from exam.council.models import (
     Body,
     BodyKind,
@@ -144,6 +159,8 @@ def show(body_id: int) -> str:
         round=body.round,
         form=_member_form(body) if manage else None,
         manage=manage,
+        decisions=body_decisions(body),
+        decision_form=NewDecisionForm() if manage else None,
     )
 
 
@@ -185,9 +202,49 @@ def remove(body_id: int, membership_id: int) -> Response:
 @bp.get("/bodies/<int:body_id>/decision.pdf")
 @signed_in
 def decision_pdf(body_id: int) -> Response:
+    """The decision in force as issued; before it is issued, a draft of it with the members
+    as they are now (no code)."""
     body = _body_for(body_id)
+    issued = decision_in_force(body)
+    if issued is not None:
+        return redirect(url_for("documents.download", document_id=issued.id))
     document = render_pdf("pdf/body_decision.html", **decision_document(body))
     return _pdf(document, f"quyet-dinh-thanh-lap-{body.kind.value}-{body.id}.pdf")
+
+
+@bp.post("/bodies/<int:body_id>/decision")
+@signed_in
+def issue_decision(body_id: int) -> Response:
+    body = _body_for(body_id)
+    ensure(can_manage_members(current_user, body))
+    run_operation(
+        lambda: issue_body_decision(body, actor=current_user),
+        _("Đã ban hành quyết định kèm danh sách thành viên."),
+    )
+    return redirect(url_for("council.show", body_id=body.id))
+
+
+@bp.post("/bodies/<int:body_id>/decisions")
+@signed_in
+def new_decision(body_id: int) -> Response:
+    body = _body_for(body_id)
+    ensure(can_manage_members(current_user, body))
+    form = NewDecisionForm()
+    if form.validate_on_submit():
+        run_operation(
+            lambda: issue_new_body_decision(
+                body,
+                decision_number=form.decision_number.data,
+                decision_on=form.decision_on.data,
+                signer_name=form.signer_name.data,
+                signer_title=form.signer_title.data,
+                actor=current_user,
+            ),
+            _("Đã ban hành quyết định mới thay thế quyết định trước."),
+            form,
+        )
+    page = url_for("council.show", body_id=body.id)
+    return refused(form, page) or redirect(page)
 
 
 # --- the Council's meetings --------------------------------------------------------------
@@ -243,7 +300,7 @@ def _vote_form(item: MeetingItem) -> VoteForm:
 @signed_in
 def meeting(meeting_id: int) -> str:
     meeting = _meeting_for(meeting_id)
-    run = can_run_meetings(current_user, meeting.body.round_id)
+    run = can_run_meetings(current_user, meeting.body.round_id) and not meeting.closed
     return render_template(
         "council/meeting.html",
         meeting=meeting,
@@ -252,6 +309,8 @@ def meeting(meeting_id: int) -> str:
         item_form=ItemForm() if run else None,
         vote_forms={item.id: _vote_form(item) for item in meeting.items} if run else {},
         choices=list(VoteChoice),
+        run=run,
+        close_problems=meeting_problems(meeting),
     )
 
 
@@ -296,9 +355,25 @@ def vote(item_id: int) -> Response:
     return refused(form, page) or redirect(page)
 
 
+@bp.post("/meetings/<int:meeting_id>/close")
+@signed_in
+def close(meeting_id: int) -> Response:
+    meeting = _meeting_for(meeting_id)
+    ensure(can_run_meetings(current_user, meeting.body.round_id))
+    run_operation(
+        lambda: close_meeting(meeting, actor=current_user),
+        _("Đã kết thúc cuộc họp và ban hành biên bản."),
+    )
+    return redirect(url_for("council.meeting", meeting_id=meeting.id))
+
+
 @bp.get("/meetings/<int:meeting_id>/minutes.pdf")
 @signed_in
 def minutes_pdf(meeting_id: int) -> Response:
+    """The minutes as issued when the meeting was closed; before, a draft (no number, no
+    code) of what has been recorded so far."""
     meeting = _meeting_for(meeting_id)
+    if meeting.minutes_document_id is not None:
+        return redirect(url_for("documents.download", document_id=meeting.minutes_document_id))
     document = render_pdf("pdf/council_minutes.html", **minutes_document(meeting))
     return _pdf(document, f"bien-ban-hop-hoi-dong-{meeting.id}.pdf")

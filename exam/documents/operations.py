@@ -14,7 +14,7 @@ from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.core.db import utcnow
 from exam.core.documents import Verification
-from exam.core.errors import ValidationFailed
+from exam.core.errors import DomainError, ValidationFailed
 from exam.core.files import written_in_transaction
 from exam.core.http import public_url_for
 from exam.core.storage import storage
@@ -23,7 +23,13 @@ from exam.documents.queries import code_taken, document_key, document_with_numbe
 from exam.extensions import db
 from exam.rounds.models import Round
 
-__all__ = ["Verification", "issue_document", "verification_for", "verification_url"]
+__all__ = [
+    "Verification",
+    "issue_document",
+    "reissue_document",
+    "verification_for",
+    "verification_url",
+]
 
 
 def _new_code() -> str:
@@ -137,3 +143,65 @@ def issue_document(
         },
     )
     return doc
+
+
+def reissue_document(
+    previous: IssuedDocument,
+    *,
+    number: str,
+    title: str,
+    issuer: str,
+    issued_on: dt.date,
+    render: Callable[[Verification], bytes],
+    actor: User,
+) -> IssuedDocument:
+    """Replace ``previous`` (its content changed after it was issued: a card's room moved, a
+    body's members changed): a new document of the same kind, round and subject is issued
+    under ``number``, and ``previous`` is marked superseded by it, in the caller's one
+    transaction (audited). The earlier stays readable and its verification page names its
+    successor. A document already replaced is refused: its successor is the one to replace."""
+    _refuse_if_replaced(previous)
+    # Two requests replacing it at once: the row lock makes the second wait, then see it
+    # replaced (PostgreSQL; SQLite has one writer at a time anyway).
+    db.session.refresh(previous, with_for_update=True)
+    _refuse_if_replaced(previous)
+    successor = issue_document(
+        kind=previous.kind,
+        round_=previous.round,
+        number=number,
+        title=title,
+        issuer=issuer,
+        issued_on=issued_on,
+        render=render,
+        actor=actor,
+        subject_user=previous.subject_user,
+    )
+    previous.superseded_by_id, previous.superseded_at = successor.id, utcnow()
+    db.session.flush()
+    record(
+        "documents.supersede",
+        previous,
+        actor=actor,
+        before={"superseded_by_id": None},
+        after={
+            "superseded_by_id": successor.id,
+            "successor_number": successor.number,
+            "successor_code": successor.code,
+            "superseded_at": previous.superseded_at.isoformat(),
+        },
+    )
+    return successor
+
+
+def _refuse_if_replaced(previous: IssuedDocument) -> None:
+    if previous.superseded_by_id is None:
+        return
+    successor = previous.superseded_by
+    raise DomainError(
+        _l(
+            "Văn bản số %(n)s đã được thay thế bởi văn bản số %(m)s: chỉ thay thế văn bản "
+            "đang có hiệu lực.",
+            n=previous.number,
+            m=successor.number if successor is not None else "?",
+        )
+    )

@@ -99,3 +99,20 @@ def document_with_number(
     else:
         query = query.where(IssuedDocument.subject_user_id == subject_user_id)
     return db.session.scalar(query)
+
+
+def current_version(doc: IssuedDocument | None) -> IssuedDocument | None:
+    """The document in force in ``doc``'s line of replacements (``doc`` itself when it was
+    never replaced)."""
+    seen: set[int] = set()
+    while doc is not None and doc.superseded_by_id is not None and doc.id not in seen:
+        seen.add(doc.id)
+        doc = doc.superseded_by
+    return doc
+
+
+def replaced(doc: IssuedDocument) -> IssuedDocument | None:
+    """The document that ``doc`` replaced, if any."""
+    return db.session.scalar(
+        sa.select(IssuedDocument).where(IssuedDocument.superseded_by_id == doc.id)
+    )

@@ -10,6 +10,8 @@ from werkzeug.wrappers import Response
 
 from exam.core.auth import get_or_404
 from exam.core.http import allows_upload_of
+from exam.core.views import commit_after
+from exam.documents.announcements import announcement_document, issued_announcement
 from exam.documents.forms import CodeForm, CompareForm
 from exam.documents.models import IssuedDocument
 from exam.documents.permissions import can_download
@@ -19,8 +21,12 @@ from exam.documents.queries import (
     document_bytes,
     is_the_issued_one,
     normalise_code,
+    replaced,
 )
-from exam.extensions import limiter, login_manager
+from exam.extensions import db, limiter, login_manager
+from exam.rounds.documents import render_announcement
+from exam.rounds.models import Round, RoundStatus
+from exam.rounds.permissions import can_view_round_admin
 
 bp = Blueprint("documents", __name__)
 
@@ -42,6 +48,11 @@ def download(document_id: int) -> Response:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         abort(404)  # as if it did not exist: its number and title are not everyone's
+    return _send_issued(doc)
+
+
+def _send_issued(doc: IssuedDocument) -> Response:
+    """The document's bytes exactly as issued (500 if its stored file was lost or changed)."""
     try:
         data = document_bytes(doc)
     except DocumentDamaged:
@@ -52,6 +63,37 @@ def download(document_id: int) -> Response:
         f'attachment; filename="{doc.kind.value}-{doc.code}.pdf"'
     )
     response.set_etag(doc.sha256)
+    return response
+
+
+def _public_pdf_limit() -> str:
+    return current_app.config["PUBLIC_PDF_RATE_LIMIT"]
+
+
+def _announcement_issued() -> bool:
+    """The stored announcement costs a file read: only rendering or issuing one is
+    rate-limited."""
+    round_ = db.session.get(Round, (request.view_args or {}).get("round_id", 0))
+    return round_ is not None and announcement_document(round_) is not None
+
+
+@bp.get("/rounds/<int:round_id>/announcement.pdf")
+@limiter.limit(_public_pdf_limit, exempt_when=_announcement_issued)
+def round_announcement(round_id: int) -> Response:
+    """The round's announcement, public once the round is announced: the issued one
+    (exam/documents/announcements.py; issued now if its job has not run yet). A draft's is
+    rendered for its Council and board, and a round announced before announcements were
+    issued has its rendered as before."""
+    round_ = get_or_404(Round, round_id)
+    if round_.status == RoundStatus.DRAFT:
+        if not can_view_round_admin(current_user, round_):
+            abort(404)
+    elif (doc := commit_after(lambda: issued_announcement(round_))) is not None:
+        return _send_issued(doc)
+    response = current_app.response_class(render_announcement(round_), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="thong-bao-thi-tuyen-{round_.id}.pdf"'
+    )
     return response
 
 
@@ -84,5 +126,8 @@ def _verification_page(
 ) -> tuple[str, int]:
     """One page for a known code and an unknown one, which learns nothing else."""
     shown = doc.code if doc is not None else code
-    page = render_template("documents/verify.html", doc=doc, code=shown, form=form, match=match)
+    replaces = replaced(doc) if doc is not None else None
+    page = render_template(
+        "documents/verify.html", doc=doc, code=shown, form=form, match=match, replaces=replaces
+    )
     return page, (200 if doc is not None else 404)

@@ -15,6 +15,7 @@ from exam.audit.operations import record
 from exam.core.errors import DomainError, ValidationFailed
 from exam.council.models import BodyKind
 from exam.council.queries import is_member
+from exam.exams.cards import reissue_card_if_issued
 from exam.exams.models import (
     BANK_RATIO_DEFAULT,
     BANK_RATIO_RANGE,
@@ -541,4 +542,6 @@ def move_attempt(attempt: Attempt, room: Room, *, actor: User, at: dt.datetime) 
         before=before,
         after={"session_id": room.session_id, "room_id": room.id},
     )
+    # The card printed the old room and time: an issued one is replaced now.
+    reissue_card_if_issued(attempt.application, actor=actor, at=at)
     return attempt

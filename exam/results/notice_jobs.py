@@ -1,10 +1,11 @@
 """Each candidate's result notice issued in the background once the results are published
 (exam/core/jobs.py): a position may rank 10,000 candidates, a notice takes a fraction of a
 second to render, far beyond one request. A job issues a batch of notices
-(``NOTICES_PER_JOB``) in its one transaction and starts the next job for the rest, so that
-the board's progress page (the notices issued of the ranking's rows, read from the documents
-registry) moves batch by batch. A candidate who downloads theirs first has it issued on
-demand (exam/results/publication.py::result_notice_document); the job skips it."""
+(``NOTICES_PER_JOB``) in its one transaction and starts the next job for the rest
+(exam/core/job_batches.py), so that the board's progress page (the notices issued of the
+ranking's rows, read from the documents registry) moves batch by batch. A candidate who
+downloads theirs first has it issued on demand
+(exam/results/publication.py::result_notice_document); the job skips it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.candidates.models import Application
-from exam.core.jobs import Job, Progress, create_job, dispatch_after_commit, job_kind, recent_jobs
+from exam.core.job_batches import work_in_batches
+from exam.core.jobs import Job, Progress, job_kind, recent_jobs
 from exam.documents.models import DocumentKind, IssuedDocument
 from exam.extensions import db
 from exam.results.models import Ranking, RankingRow, RankingStatus
@@ -77,31 +79,26 @@ def issue_notices(job: Job, progress: Progress) -> dict[str, Any]:
         progress.start_writing(_l("Phiên bản kết quả này không còn được công bố."))
         return {"ranking_id": job.payload["ranking_id"], "issued": 0, "message": _l("Đã xong.")}
     total = len(ranking.rows)
-    waiting = _waiting_rows(ranking)
-    size = int(current_app.config.get("NOTICES_PER_JOB", NOTICES_PER_JOB_DEFAULT))
-    batch = waiting[:size]
-    progress(total - len(waiting), total, _l("Đang ban hành thông báo kết quả…"))
     actor = _actor(job, ranking)
-    progress.start_writing(_l("Đang ban hành %(n)s thông báo kết quả…", n=len(batch)))
-    for row in batch:
-        try:
-            with db.session.begin_nested():
-                result_notice_document(row, actor=actor)
-        except sa.exc.IntegrityError:  # the candidate's own download issued it meanwhile
-            continue
-    following = None
-    if len(waiting) > len(batch):
-        following = create_job(KIND, payload=dict(job.payload), actor=actor)
-        dispatch_after_commit(following.id)
+    batch = work_in_batches(
+        job,
+        progress,
+        waiting=_waiting_rows(ranking),
+        total=total,
+        per_job=int(current_app.config.get("NOTICES_PER_JOB", NOTICES_PER_JOB_DEFAULT)),
+        work=lambda row: result_notice_document(row, actor=actor),
+        actor=actor,
+        message=_l("Đang ban hành thông báo kết quả…"),
+    )
     return {
         "ranking_id": ranking.id,
         "position_id": ranking.position_id,
-        "issued": len(batch),
-        "next_job_id": following.id if following is not None else None,
+        "issued": batch.in_batch,
+        "next_job_id": batch.next_job.id if batch.next_job is not None else None,
         "message": _l(
             "Đã ban hành %(n)s thông báo kết quả (%(d)s/%(t)s).",
-            n=len(batch),
-            d=total - len(waiting) + len(batch),
+            n=batch.in_batch,
+            d=batch.done,
             t=total,
         ),
     }

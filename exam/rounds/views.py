@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -8,8 +8,6 @@ from werkzeug.wrappers import Response
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.views import refused, run_operation
-from exam.extensions import limiter
-from exam.rounds.documents import render_announcement
 from exam.rounds.forms import (
     PositionForm,
     RoundForm,
@@ -17,7 +15,7 @@ from exam.rounds.forms import (
     UnitEditForm,
     UnitForm,
 )
-from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
+from exam.rounds.models import Position, Round, Unit, UnitLevel
 from exam.rounds.operations import (
     add_position,
     advance_round,
@@ -35,7 +33,6 @@ from exam.rounds.permissions import (
     can_manage_round,
     can_manage_rounds,
     can_manage_units,
-    can_view_round_admin,
     can_view_units,
     ensure_in_round,
     rounds_overseen,
@@ -258,21 +255,3 @@ def restore_unit_view(unit_id: int) -> Response:
     unit = get_or_404(Unit, unit_id)
     run_operation(lambda: restore_unit(unit, actor=current_user), _("Đã khôi phục đơn vị."))
     return redirect(url_for("rounds.edit_unit_view", unit_id=unit.id))
-
-
-def _public_pdf_limit() -> str:
-    return current_app.config["PUBLIC_PDF_RATE_LIMIT"]
-
-
-@bp.get("/<int:round_id>/announcement.pdf")
-@limiter.limit(_public_pdf_limit)  # public and rendered on request: not a way to load the server
-def announcement(round_id: int) -> Response:
-    """The round's announcement, public once the round is (a draft: its Council only)."""
-    round_ = get_or_404(Round, round_id)
-    if round_.status == RoundStatus.DRAFT and not can_view_round_admin(current_user, round_):
-        abort(404)
-    response = current_app.response_class(render_announcement(round_), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="thong-bao-thi-tuyen-{round_.id}.pdf"'
-    )
-    return response
