@@ -44,7 +44,12 @@ def render_announcement(
 ) -> bytes:
     """The announcement's PDF; issued once with its ``number`` in the Council's register and
     its ``verification`` as the round is announced (exam/documents/announcements.py)."""
-    positions = [p for p in round_.positions if p.stopped_at is None]
+    # As announced: a position stopped after the announcement's date was announced with it.
+    positions = [
+        p
+        for p in round_.positions
+        if p.stopped_at is None or (issued_at is not None and p.stopped_at > issued_at)
+    ]
     return render_pdf(
         "pdf/round_announcement.html",
         document=announcement_frame(

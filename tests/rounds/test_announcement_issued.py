@@ -6,6 +6,7 @@ without a move are rendered as before, without a code."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import unicodedata
 
@@ -20,7 +21,7 @@ from exam.documents.models import DocumentKind, IssuedDocument
 from exam.documents.queries import document_bytes
 from exam.extensions import db
 from exam.rounds.models import RoundStatus
-from exam.rounds.operations import advance_round
+from exam.rounds.operations import advance_round, stop_position
 from tests.conftest import login
 
 
@@ -115,3 +116,18 @@ def test_a_drafts_announcement_stays_hidden_from_the_public(app, make):
     db.session.commit()
     assert app.test_client().get(f"/rounds/{round_.id}/announcement.pdf").status_code == 404
     assert _announcements() == []
+
+
+def test_a_position_stopped_after_the_announcement_stays_in_it(app, make):
+    board = make.user(Role.BOARD_ADMIN)
+    round_ = make.round(status=RoundStatus.DRAFT, board=board, positions=2)
+    advance_round(round_, actor=board)  # announced now
+    later = utcnow() + dt.timedelta(minutes=5)
+    advance_round(round_, actor=board, at=round_.registration_closes_at + dt.timedelta(hours=1))
+    stopped = round_.positions[1]
+    stop_position(stopped, reason="Chỉ có một thí sinh.", actor=board, at=later)
+    db.session.commit()
+    response = app.test_client().get(f"/rounds/{round_.id}/announcement.pdf")
+    text = _text(response.get_data())
+    assert "Mã xác minh" in text  # issued: the announcement as it was made
+    assert stopped.title in text
