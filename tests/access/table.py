@@ -234,6 +234,55 @@ CASES: list[Case] = [
         platform=403,
         chair=302,
     ),
+    case(
+        "world",
+        POST,
+        "/meetings/{meeting_id}/close",
+        panel_member=404,
+        supervisor=403,
+        council=403,
+        platform=403,
+        chair=302,
+    ),
+    # A body's decision issued with its members: the Council's by platform administration
+    # (which sets the Council up), a board's by the Council's Chair or Member-secretary too.
+    case(
+        "world",
+        POST,
+        "/bodies/{body_id}/decision",
+        panel_member=403,
+        supervisor=403,
+        chair=403,
+        platform=302,
+    ),
+    case(
+        "world",
+        POST,
+        "/bodies/{body_id}/decisions",
+        panel_member=403,
+        supervisor=403,
+        chair=403,
+        platform=303,
+    ),
+    # --- admission cards: read by the Council and the supervisory board, issued by the Council
+    case(
+        "world",
+        GET,
+        "/rounds/{round_id}/admission-cards",
+        panel_member=403,
+        platform=404,
+        supervisor=200,
+        council=200,
+    ),
+    case(
+        "world",
+        POST,
+        "/rounds/{round_id}/admission-cards",
+        panel_member=403,
+        supervisor=403,
+        platform=404,
+        council=302,
+    ),
     # --- the organisation's units (platform administration) -------------------------------------
     case(
         "world",
