@@ -158,10 +158,11 @@ def join_pdf_chunks(
         # (No max_tasks_per_child: Python 3.11's pool can hang when it replaces a worker.)
         with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
             collect(pool.map(_html_to_pdf_in_worker, htmls, [static_dir] * total))
-            _number_pages(writer, static_dir, first=number_pages_from, parts=workers, run=pool.map)
     else:
         collect(html_to_pdf(html, static_dir) for html in htmls)
-        _number_pages(writer, static_dir, first=number_pages_from)
+    # Once the workers are gone: this process holds the whole document then, at its largest
+    # (overlays made by the workers, still alive, took 10,000 rows to 503-536 MB, over 500).
+    _number_pages(writer, static_dir, first=number_pages_from)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -189,29 +190,16 @@ def _numbers_html(sizes: Sequence[tuple[float, float]], first_number: int) -> st
     return f"<html><head><style>{style}</style></head><body>{body}</body></html>"
 
 
-def _number_pages(
-    writer: PdfWriter,
-    static_dir: str,
-    *,
-    first: int,
-    parts: int = 1,
-    run: Callable[..., Iterable[bytes]] = map,
-) -> None:
+def _number_pages(writer: PdfWriter, static_dir: str, *, first: int) -> None:
     """Stamp each page's number (from ``first`` on) on the joined document: a page of the
-    same size carrying only its number, made by WeasyPrint, is laid over each page. The
-    numbered pages are made in ``parts`` documents, side by side through ``run`` (the
-    workers' ``map``) when there are several."""
+    same size carrying only its number, made by WeasyPrint, is laid over each page."""
     indexes = range(first - 1, len(writer.pages))
     if not indexes:
         return
-    step = -(-len(indexes) // max(1, parts))
-    groups = [indexes[i : i + step] for i in range(0, len(indexes), step)]
-    sizes = [[_size(writer.pages[index]) for index in group] for group in groups]
-    htmls = [_numbers_html(sizes[n], group[0] + 1) for n, group in enumerate(groups)]
-    for group, pdf in zip(groups, run(html_to_pdf, htmls, [static_dir] * len(htmls)), strict=True):
-        numbers = PdfReader(io.BytesIO(pdf))
-        for index, number_page in zip(group, numbers.pages, strict=True):
-            writer.pages[index].merge_page(number_page)
+    html = _numbers_html([_size(writer.pages[index]) for index in indexes], first)
+    numbers = PdfReader(io.BytesIO(html_to_pdf(html, static_dir)))
+    for index, number_page in zip(indexes, numbers.pages, strict=True):
+        writer.pages[index].merge_page(number_page)
 
 
 def _size(page: Any) -> tuple[float, float]:
