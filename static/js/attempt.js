@@ -196,6 +196,9 @@
       body: JSON.stringify({ answers: batch })
     }).then(function (response) {
       var json = (response.headers.get("Content-Type") || "").indexOf("application/json") >= 0;
+      // The proxy's own error page (nginx's 502 or 504: no node answered) is a network
+      // error, retried; any other page instead of JSON means the session is gone.
+      if (!json && !response.redirected && response.status >= 500) { throw new Error("proxy"); }
       if (response.redirected || !json) { return { status: 401, body: {} }; }
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {

@@ -86,6 +86,39 @@ def option_value(page, position: int, letter_index: int) -> str:
     return bank_id(int(page.locator(f"#q{position}").get_attribute("data-item")), shown)
 
 
+def test_a_proxy_error_page_is_a_network_error_never_a_sign_out(
+    page, live_server, live_db, sitting
+):
+    """When no node could answer, nginx answers a save with its own HTML error page (502):
+    the page keeps the answer and sends it again, and never says the candidate is signed
+    out (it did, having taken any page that is not JSON for the login page)."""
+    attempt_id = sitting["attempt"].id
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    page.evaluate(
+        """() => { window.connectionStates = [];
+            new MutationObserver(() => window.connectionStates.push(
+                document.getElementById('connection').dataset.state))
+            .observe(document.getElementById('connection'), {attributes: true}); }"""
+    )
+    refused = []
+
+    def bad_gateway(route) -> None:
+        refused.append(route.request.url)
+        route.fulfill(status=502, content_type="text/html", body="<h1>502 Bad Gateway</h1>")
+
+    page.route(f"**/attempts/{attempt_id}/answers", bad_gateway, times=1)
+    choose(page, 1, 0)
+    key = f"exam-attempt-{attempt_id}"
+    wait_until(page, f"Object.keys(JSON.parse(localStorage.getItem('{key}')).pending).length === 0")
+    assert len(refused) == 1
+    states = page.evaluate("window.connectionStates")
+    assert "offline" in states
+    assert "error" not in states
+    assert page.locator("#session-expired").is_hidden()
+    assert saved(live_db, attempt_id) == {1: option_value(page, 1, 0)}
+
+
 def test_offline_mid_test_then_back_online_every_answer_reaches_the_server(
     page, live_server, live_db, sitting
 ):
