@@ -161,9 +161,14 @@ def test_new_types_on_a_paper_are_answered_saved_and_scored(
     # Every answer reached the server, and each scores full marks.
     from exam.question_bank.qtypes import get_type
 
-    # Once the page's queue is empty, the server acknowledged (committed) every save.
+    # Once the page kept all four answers (a typed one is kept 1.5 s after the last key) and
+    # its queue is empty, the server acknowledged (committed) every save.
     key = f"exam-attempt-{attempt.id}"
-    wait_until(page, f"Object.keys(JSON.parse(localStorage.getItem('{key}')).pending).length === 0")
+    wait_until(
+        page,
+        f"(s => Object.keys(s.kept).length === 4 && Object.keys(s.pending).length === 0)"
+        f"(JSON.parse(localStorage.getItem('{key}')))",
+    )
     live_db.rollback()
     rows = live_db.execute(
         sa.select(AttemptQuestion, Answer)
