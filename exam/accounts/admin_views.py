@@ -28,7 +28,7 @@ from exam.accounts.queries import (
 )
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import refused, run_operation
+from exam.core.views import refused, run_operation, submit_form_and_return
 
 E = TypeVar("E", bound=Enum)
 
@@ -112,14 +112,12 @@ def show(user_id: int) -> str:
 def roles(user_id: int) -> Response:
     user = get_or_404(User, user_id)
     form = RolesForm()
-    page = url_for("account_admin.show", user_id=user.id)
-    if form.validate_on_submit():
-        run_operation(
-            lambda: administration.set_staff_roles(user, form.roles.data or [], actor=current_user),
-            _("Đã lưu vai trò của %(n)s.", n=user.full_name),
-            form,
-        )
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: administration.set_staff_roles(user, form.roles.data or [], actor=current_user),
+        _("Đã lưu vai trò của %(n)s.", n=user.full_name),
+        url_for("account_admin.show", user_id=user.id),
+    )
 
 
 def _act(

@@ -46,7 +46,7 @@ from exam.candidates.models import Application
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.i18n import to_local
-from exam.core.views import refused, run_operation
+from exam.core.views import refused, run_operation, submit_form_and_return
 from exam.council.models import Meeting
 from exam.council.queries import council_of, meetings_of
 from exam.marking.queries import plan_of, sheets_of_marker
@@ -153,21 +153,19 @@ def rules(round_id: int) -> Response:
     ensure(can_view_appeals(current_user, round_), hide=True)
     ensure(can_set_appeal_rules(current_user, round_))
     form = AppealRulesForm()
-    if form.validate_on_submit():
-        run_operation(
-            lambda: set_appeal_rules(
-                round_,
-                working_days=form.working_days.data,
-                remark_agree_limit=form.remark_agree_limit.data,
-                replace_limit=form.replace_limit.data,
-                remark_days=form.remark_days.data,
-                actor=current_user,
-            ),
-            _("Đã lưu quy định phúc khảo."),
-            form,
-        )
-    page = url_for("appeals.round_appeals", round_id=round_.id)
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: set_appeal_rules(
+            round_,
+            working_days=form.working_days.data,
+            remark_agree_limit=form.remark_agree_limit.data,
+            replace_limit=form.replace_limit.data,
+            remark_days=form.remark_days.data,
+            actor=current_user,
+        ),
+        _("Đã lưu quy định phúc khảo."),
+        url_for("appeals.round_appeals", round_id=round_.id),
+    )
 
 
 def _appeal_for(appeal_id: int, allowed) -> Appeal:

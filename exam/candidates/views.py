@@ -78,7 +78,7 @@ from exam.core.db import utcnow
 from exam.core.errors import DomainError
 from exam.core.jobs import Job, dispatch, job_status, recent_jobs
 from exam.core.storage import storage
-from exam.core.views import commit_after, refused, run_operation
+from exam.core.views import commit_after, refused, run_operation, submit_form_and_return
 from exam.rounds.models import Position, Round, RoundStatus
 from exam.rounds.permissions import ensure_in_round
 
@@ -201,15 +201,12 @@ def withdraw(application_id: int) -> str | Response | tuple[str, int]:
     application = _load(application_id)
     ensure(can_edit_application(current_user, application))
     form = WithdrawForm()
-    if form.validate_on_submit():
-        done = run_operation(
-            lambda: withdraw_application(application, actor=current_user, at=utcnow()),
-            _("Đã rút hồ sơ dự tuyển."),
-            form,
-        )
-        if done:
-            return redirect(url_for("candidates.show", application_id=application.id))
-    return refused(form, url_for("candidates.show", application_id=application.id))
+    return submit_form_and_return(
+        form,
+        lambda: withdraw_application(application, actor=current_user, at=utcnow()),
+        _("Đã rút hồ sơ dự tuyển."),
+        url_for("candidates.show", application_id=application.id),
+    )
 
 
 @bp.post("/applications/<int:application_id>/documents")

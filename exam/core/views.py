@@ -78,6 +78,18 @@ def refused(form: FlaskForm | None, page: str | None = None) -> Response | None:
     return redirect(page, code=303)
 
 
+def submit_form_and_return(
+    form: FlaskForm, operation: Callable[[], Any], success: str, page: str
+) -> Response:
+    """A form posted from ``page``: when valid, ``operation`` runs at the commit boundary
+    (``run_operation``: ``success`` flashed, or the refusal put on the form); then back to
+    ``page`` either way (Post/Redirect/Get), a refused form kept for its next GET. What the
+    operation returned is not looked at: a 0 or an empty list is no refusal."""
+    if form.validate_on_submit():
+        run_operation(operation, success, form)
+    return refused(form, page) or redirect(page)
+
+
 def _messages_of(error: DomainError) -> list[str]:
     """Each reason of a refusal on its own line."""
     if isinstance(error, ValidationFailed):

@@ -14,7 +14,7 @@ from exam.accounts.models import User
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.pdf import render_pdf
-from exam.core.views import refused, run_operation
+from exam.core.views import refused, run_operation, submit_form_and_return
 from exam.council.documents import decision_document, minutes_document
 from exam.council.forms import (
     BodyForm,
@@ -170,20 +170,18 @@ def add(body_id: int) -> Response:
     body = _body_for(body_id)
     ensure(can_manage_members(current_user, body))
     form = _member_form(body)
-    if form.validate_on_submit():
-        run_operation(
-            lambda: add_member(
-                body,
-                get_or_404(User, form.user_id.data),
-                form.function.data,
-                post=form.post.data or "",
-                actor=current_user,
-            ),
-            _("Đã thêm thành viên."),
-            form,
-        )
-    page = url_for("council.show", body_id=body.id)
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: add_member(
+            body,
+            get_or_404(User, form.user_id.data),
+            form.function.data,
+            post=form.post.data or "",
+            actor=current_user,
+        ),
+        _("Đã thêm thành viên."),
+        url_for("council.show", body_id=body.id),
+    )
 
 
 @bp.post("/bodies/<int:body_id>/members/<int:membership_id>/remove")
@@ -230,21 +228,19 @@ def new_decision(body_id: int) -> Response:
     body = _body_for(body_id)
     ensure(can_manage_members(current_user, body))
     form = NewDecisionForm()
-    if form.validate_on_submit():
-        run_operation(
-            lambda: issue_new_body_decision(
-                body,
-                decision_number=form.decision_number.data,
-                decision_on=form.decision_on.data,
-                signer_name=form.signer_name.data,
-                signer_title=form.signer_title.data,
-                actor=current_user,
-            ),
-            _("Đã ban hành quyết định mới thay thế quyết định trước."),
-            form,
-        )
-    page = url_for("council.show", body_id=body.id)
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: issue_new_body_decision(
+            body,
+            decision_number=form.decision_number.data,
+            decision_on=form.decision_on.data,
+            signer_name=form.signer_name.data,
+            signer_title=form.signer_title.data,
+            actor=current_user,
+        ),
+        _("Đã ban hành quyết định mới thay thế quyết định trước."),
+        url_for("council.show", body_id=body.id),
+    )
 
 
 # --- the Council's meetings --------------------------------------------------------------
@@ -320,16 +316,14 @@ def new_item(meeting_id: int) -> Response:
     meeting = _meeting_for(meeting_id)
     ensure(can_run_meetings(current_user, meeting.body.round_id))
     form = ItemForm()
-    if form.validate_on_submit():
-        run_operation(
-            lambda: add_item(
-                meeting, title=form.title.data, motion=form.motion.data or "", actor=current_user
-            ),
-            _("Đã thêm nội dung biểu quyết."),
-            form,
-        )
-    page = url_for("council.meeting", meeting_id=meeting.id)
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: add_item(
+            meeting, title=form.title.data, motion=form.motion.data or "", actor=current_user
+        ),
+        _("Đã thêm nội dung biểu quyết."),
+        url_for("council.meeting", meeting_id=meeting.id),
+    )
 
 
 @bp.post("/meetings/items/<int:item_id>/votes")
@@ -339,20 +333,18 @@ def vote(item_id: int) -> Response:
     meeting = _meeting_for(item.meeting_id)
     ensure(can_run_meetings(current_user, meeting.body.round_id))
     form = _vote_form(item)
-    if form.validate_on_submit():
-        run_operation(
-            lambda: cast_vote(
-                item,
-                get_or_404(User, form.voter_id.data),
-                VoteChoice(form.choice.data),
-                actor=current_user,
-                at=utcnow(),
-            ),
-            _("Đã ghi biểu quyết."),
-            form,
-        )
-    page = url_for("council.meeting", meeting_id=meeting.id)
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: cast_vote(
+            item,
+            get_or_404(User, form.voter_id.data),
+            VoteChoice(form.choice.data),
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã ghi biểu quyết."),
+        url_for("council.meeting", meeting_id=meeting.id),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/close")

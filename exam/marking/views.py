@@ -21,7 +21,7 @@ from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
 from exam.core.pdf import render_pdf
 from exam.core.storage import storage
-from exam.core.views import refused, run_operation
+from exam.core.views import refused, run_operation, submit_form_and_return
 from exam.marking.documents import hand_over_document
 from exam.marking.forms import (
     LimitsForm,
@@ -127,18 +127,17 @@ def limits(round_id: int) -> Response:
     round_ = _round_for(round_id, can_view_marking)
     ensure(can_set_limits(current_user, round_))
     form = LimitsForm()
-    if form.validate_on_submit():
-        run_operation(
-            lambda: set_limits(
-                round_,
-                agree_limit=form.agree_limit.data,
-                third_marker_limit=form.third_marker_limit.data,
-                actor=current_user,
-            ),
-            _("Đã lưu ngưỡng chênh lệch."),
-            form,
-        )
-    return refused(form, url_for("marking.index", round_id=round_.id)) or _back(round_.id)
+    return submit_form_and_return(
+        form,
+        lambda: set_limits(
+            round_,
+            agree_limit=form.agree_limit.data,
+            third_marker_limit=form.third_marker_limit.data,
+            actor=current_user,
+        ),
+        _("Đã lưu ngưỡng chênh lệch."),
+        url_for("marking.index", round_id=round_.id),
+    )
 
 
 def _anonymiser_step(round_id: int, step, success: str) -> Response:
@@ -221,20 +220,18 @@ def zero(script_id: int) -> Response:
     )
     ensure(can_record_zero(current_user, script))
     form = ZeroForm()
-    if form.validate_on_submit():
-        run_operation(
-            lambda: record_zero(
-                script,
-                ZeroReason(form.reason.data),
-                form.minutes.data,
-                actor=current_user,
-                at=utcnow(),
-            ),
-            _("Đã ghi nhận bài thi bị điểm 0."),
-            form,
-        )
-    page = _zero_page(script)
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: record_zero(
+            script,
+            ZeroReason(form.reason.data),
+            form.minutes.data,
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã ghi nhận bài thi bị điểm 0."),
+        _zero_page(script),
+    )
 
 
 def _zero_page(script: Script) -> str:
@@ -398,20 +395,18 @@ def paper_tests(round_id: int) -> str | Response:
 def upload_one(paper_test_id: int) -> Response:
     paper_test = _paper_test_for(paper_test_id)
     form = ScanForm()
-    if form.validate_on_submit():
-        run_operation(
-            lambda: upload_scan(
-                paper_test,
-                form.registration_number.data,
-                form.file.data.read(),
-                actor=current_user,
-                at=utcnow(),
-            ),
-            _("Đã lưu bài thi đã quét."),
-            form,
-        )
-    page = _paper_tests_page(paper_test.round_id)
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: upload_scan(
+            paper_test,
+            form.registration_number.data,
+            form.file.data.read(),
+            actor=current_user,
+            at=utcnow(),
+        ),
+        _("Đã lưu bài thi đã quét."),
+        _paper_tests_page(paper_test.round_id),
+    )
 
 
 @bp.post("/paper-tests/<int:paper_test_id>/scans.zip")

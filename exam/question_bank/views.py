@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
-from exam.core.views import commit_after, refused, run_operation
+from exam.core.views import commit_after, refused, run_operation, submit_form_and_return
 from exam.question_bank import rich_text
 from exam.question_bank.formats import FORMATS
 from exam.question_bank.forms import (
@@ -313,13 +313,12 @@ def reject(question_id: int) -> str | Response:
     question = get_or_404(Question, question_id)
     ensure(can_reject_question(current_user, question))
     form = RejectForm()
-    if form.validate_on_submit() and run_operation(
+    return submit_form_and_return(
+        form,
         lambda: reject_question(question, form.comment.data, actor=current_user),
         _("Đã trả lại câu hỏi cho người soạn."),
-        form,
-    ):
-        return _back(question)
-    return refused(form, url_for("question_bank.question", question_id=question.id))
+        url_for("question_bank.question", question_id=question.id),
+    )
 
 
 @bp.post("/questions/<int:question_id>/retire")

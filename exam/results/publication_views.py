@@ -4,7 +4,6 @@ page shows), a candidate's own results, the public results page of a published r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
@@ -16,7 +15,7 @@ from exam.core.auth import get_or_404
 from exam.core.db import utcnow
 from exam.core.forms import PageForm
 from exam.core.jobs import Job, job_status
-from exam.core.views import commit_after, refused, run_operation
+from exam.core.views import commit_after, submit_form_and_return
 from exam.council.queries import council_of
 from exam.documents.models import DocumentKind
 from exam.documents.numbering import today
@@ -76,14 +75,6 @@ def _position_for(position_id: int, *, write: bool) -> Position:
     allowed = (can_compute_results if write else can_view_results)(current_user, position.round)
     ensure_in_round(allowed, current_user, position.round)
     return position
-
-
-def _submit(form: PageForm, operation: Callable[[], object], done: str, page: str) -> Response:
-    """Every form of these pages: a valid form runs ``operation`` at the commit boundary
-    (``done`` flashed; a refusal kept on the form for the page), then back to ``page``."""
-    if form.validate_on_submit():
-        run_operation(operation, done, form)
-    return refused(form, page) or redirect(page)
 
 
 def _versions_url(position_id: int) -> str:
@@ -167,7 +158,7 @@ def propose(position_id: int) -> Response:
     position = _position_for(position_id, write=True)
     current = current_version(position.id) or abort(404)
     form = ProposalForm(prefix="proposal")
-    return _submit(
+    return submit_form_and_return(
         form,
         lambda: issue_proposal(
             current, number=form.number.data, issued_on=form.issued_on.data, actor=current_user
@@ -202,7 +193,7 @@ def approve(position_id: int) -> Response:
     if ranking is None or council is None or council.leader is None:
         abort(404)
     form = ApprovalForm()
-    return _submit(
+    return submit_form_and_return(
         form,
         lambda: approve_ranking(
             ranking,
@@ -225,7 +216,7 @@ def retry_decision(position_id: int, ranking_id: int) -> Response:
     ranking = get_or_404(Ranking, ranking_id)
     if ranking.position_id != position.id:
         abort(404)
-    return _submit(
+    return submit_form_and_return(
         PageForm(prefix="retry"),
         lambda: retry_decision_document(ranking, actor=current_user),
         _("Đã bắt đầu tạo lại văn bản quyết định."),
@@ -252,7 +243,7 @@ def correct(position_id: int) -> Response:
     position = _position_for(position_id, write=True)
     current = current_version(position.id) or abort(404)
     form = ReasonForm(prefix="correct")
-    return _submit(
+    return submit_form_and_return(
         form,
         lambda: correct_ranking(current, reason=form.reason.data, actor=current_user, at=utcnow()),
         _("Đã tổng hợp lại: trình Hội đồng phê duyệt phiên bản mới."),
@@ -266,7 +257,7 @@ def withdraw(row_id: int) -> Response:
     row = get_or_404(RankingRow, row_id)
     position = _position_for(row.ranking.position_id, write=True)
     form = ReasonForm(prefix="withdraw")
-    return _submit(
+    return submit_form_and_return(
         form,
         lambda: withdraw_winner(row, reason=form.reason.data, actor=current_user, at=utcnow()),
         _("Đã ghi nhận người trúng tuyển từ chối."),
@@ -286,7 +277,7 @@ def public_choice(round_id: int) -> Response:
         if position_id in {p.id for p in round_.positions}
         else url_for("rounds.show", round_id=round_.id)
     )
-    return _submit(
+    return submit_form_and_return(
         form,
         lambda: set_public_scope(round_, PublicScope(form.scope.data), actor=current_user),
         _("Đã lưu lựa chọn công khai kết quả."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -14,7 +14,7 @@ from exam.core.auth import get_or_404
 from exam.core.db import utcnow
 from exam.core.i18n import local_to_utc
 from exam.core.pdf import render_pdf
-from exam.core.views import refused, run_operation
+from exam.core.views import submit_form_and_return
 from exam.documents.queries import document_bytes
 from exam.rounds.models import Round
 from exam.rounds.permissions import ensure_in_round
@@ -86,23 +86,19 @@ def index(round_id: int) -> str:
 def new_report(round_id: int) -> Response:
     round_ = _round_for(round_id)
     form = ReportForm()
-    if form.validate_on_submit():
-        report = run_operation(
-            lambda: write_report(
-                round_,
-                scope=form.scope.data,
-                findings=form.findings.data,
-                recommendations=form.recommendations.data or "",
-                author=current_user,
-                at=utcnow(),
-            ),
-            _("Đã lưu báo cáo giám sát."),
-            form,
-        )
-        if report:
-            return redirect(url_for("supervision.index", round_id=round_.id, _anchor="reports"))
-    page = url_for("supervision.index", round_id=round_.id, _anchor="reports")
-    return refused(form, page) or redirect(page)
+    return submit_form_and_return(
+        form,
+        lambda: write_report(
+            round_,
+            scope=form.scope.data,
+            findings=form.findings.data,
+            recommendations=form.recommendations.data or "",
+            author=current_user,
+            at=utcnow(),
+        ),
+        _("Đã lưu báo cáo giám sát."),
+        url_for("supervision.index", round_id=round_.id, _anchor="reports"),
+    )
 
 
 @bp.get("/supervision/reports/<int:report_id>.pdf")

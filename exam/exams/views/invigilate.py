@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from flask import jsonify, redirect, render_template, url_for
+from flask import jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from exam.core.auth import get_or_404, require
 from exam.core.db import utcnow
 from exam.core.i18n import format_datetime
-from exam.core.views import refused, run_operation
+from exam.core.views import submit_form_and_return
 from exam.exams.closing import as_read
 from exam.exams.forms import ExtraTimeForm, IncidentForm, RetakeForm
 from exam.exams.invigilation import allow_retake, grant_extra_time, record_incident
@@ -144,11 +144,12 @@ def _invigilator_action(
 ):
     attempt = _invigilated(attempt_id)
     form = form_class(prefix=prefix)
-    if form.validate_on_submit():
-        done = run_operation(lambda: operation(_closed_if_expired(attempt), form), message, form)
-        if done:
-            return redirect(url_for("exams.invigilate", attempt_id=attempt.id))
-    return refused(form, url_for("exams.invigilate", attempt_id=attempt.id))
+    return submit_form_and_return(
+        form,
+        lambda: operation(_closed_if_expired(attempt), form),
+        message,
+        url_for("exams.invigilate", attempt_id=attempt.id),
+    )
 
 
 @bp.post("/attempts/<int:attempt_id>/extra-time")

@@ -4,12 +4,10 @@ candidate, the item analysis and voiding a question."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -18,7 +16,7 @@ from exam.candidates.models import Application, ApplicationStatus
 from exam.core.auth import get_or_404
 from exam.core.db import utcnow
 from exam.core.http import is_id
-from exam.core.views import refused, run_operation
+from exam.core.views import refused, run_operation, submit_form_and_return
 from exam.council.models import BodyKind
 from exam.council.queries import people_on
 from exam.exams.analysis import item_analysis_csv, void_question
@@ -194,24 +192,18 @@ def show_test(test_id: int) -> str:
     return _render_test(test)
 
 
-def _test_page_form(
-    form: FlaskForm, operation: Callable[[], object], success: str, test_id: int, anchor: str
-) -> Response | None:
-    """One of the test page's forms posted: the operation run when the form is valid, then
-    back to the page at ``anchor``; refused, the page shows the form with why (``refused``)."""
-    page = url_for("exams.show_test", test_id=test_id, _anchor=anchor)
-    if form.validate_on_submit() and run_operation(operation, success, form):
-        return redirect(page)
-    return refused(form, page)
+def _test_page(test_id: int, anchor: str) -> str:
+    """The test's page at the part whose form was posted."""
+    return url_for("exams.show_test", test_id=test_id, _anchor=anchor)
 
 
 @bp.post("/tests/<int:test_id>/sections")
 @login_required
-def new_section(test_id: int) -> Response | None:
+def new_section(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = _section_form(test, SectionForm(prefix="section"))
-    return _test_page_form(
+    return submit_form_and_return(
         form,
         lambda: add_section(
             test,
@@ -226,8 +218,7 @@ def new_section(test_id: int) -> Response | None:
             actor=current_user,
         ),
         _("Đã thêm phần vào ma trận đề."),
-        test.id,
-        "blueprint",
+        _test_page(test.id, "blueprint"),
     )
 
 
@@ -261,11 +252,11 @@ def change_review(test_id: int) -> Response:
 
 @bp.post("/tests/<int:test_id>/rules")
 @login_required
-def change_rules(test_id: int) -> Response | None:
+def change_rules(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = TestRulesForm(prefix="rules")
-    return _test_page_form(
+    return submit_form_and_return(
         form,
         lambda: set_test_rules(
             test,
@@ -275,36 +266,34 @@ def change_rules(test_id: int) -> Response | None:
             actor=current_user,
         ),
         _("Đã lưu quy định của bài thi."),
-        test.id,
-        "rules",
+        _test_page(test.id, "rules"),
     )
 
 
 @bp.post("/sessions/<int:session_id>/late-entry")
 @login_required
-def change_late_entry(session_id: int) -> Response | None:
+def change_late_entry(session_id: int) -> Response:
     exam_session = get_or_404(ExamSession, session_id)
     round_ = exam_session.test.round
     ensure_in_round(can_manage_tests(current_user, round_), current_user, round_)
     form = LateEntryForm(prefix=f"late{exam_session.id}")
-    return _test_page_form(
+    return submit_form_and_return(
         form,
         lambda: set_late_entry(
             exam_session, form.late_entry_minutes.data, actor=current_user, at=utcnow()
         ),
         _("Đã lưu thời gian cho phép vào muộn."),
-        exam_session.test_id,
-        "sessions",
+        _test_page(exam_session.test_id, "sessions"),
     )
 
 
 @bp.post("/tests/<int:test_id>/sessions")
 @login_required
-def new_session(test_id: int) -> Response | None:
+def new_session(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = SessionForm(prefix="session")
-    return _test_page_form(
+    return submit_form_and_return(
         form,
         lambda: add_session(
             test,
@@ -315,14 +304,13 @@ def new_session(test_id: int) -> Response | None:
             at=utcnow(),
         ),
         _("Đã thêm ca thi."),
-        test.id,
-        "sessions",
+        _test_page(test.id, "sessions"),
     )
 
 
 @bp.post("/sessions/<int:session_id>/rooms")
 @login_required
-def new_room(session_id: int) -> Response | None:
+def new_room(session_id: int) -> Response:
     exam_session = get_or_404(ExamSession, session_id)
     ensure_in_round(
         can_manage_tests(current_user, exam_session.test.round),
@@ -342,16 +330,18 @@ def new_room(session_id: int) -> Response | None:
             actor=current_user,
         )
 
-    return _test_page_form(form, add, _("Đã thêm phòng thi."), exam_session.test_id, "sessions")
+    return submit_form_and_return(
+        form, add, _("Đã thêm phòng thi."), _test_page(exam_session.test_id, "sessions")
+    )
 
 
 @bp.post("/tests/<int:test_id>/accommodations")
 @login_required
-def accommodate(test_id: int) -> Response | None:
+def accommodate(test_id: int) -> Response:
     test = get_or_404(Test, test_id)
     ensure_in_round(can_manage_tests(current_user, test.round), current_user, test.round)
     form = _accommodation_form(test, AccommodationForm(prefix="acc"))
-    return _test_page_form(
+    return submit_form_and_return(
         form,
         lambda: set_accommodation(
             get_or_404(User, form.candidate_id.data),
@@ -361,8 +351,7 @@ def accommodate(test_id: int) -> Response | None:
             at=utcnow(),
         ),
         _("Đã ghi nhận thời gian làm bài thêm cho thí sinh."),
-        test.id,
-        "candidates",
+        _test_page(test.id, "candidates"),
     )
 
 
