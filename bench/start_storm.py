@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support.harness import (
     add_databases_argument,
     build_world,
+    busy_jiffies_since,
     busy_since,
     client_session,
     copy_database,
@@ -143,9 +144,11 @@ def run(database: str, url: str, world) -> bool:
     server = start_gunicorn(url)
     try:
         time.sleep(max(0.0, (world.starts_at - dt.datetime.now(dt.UTC)).total_seconds()))
-        before = cpu_times()
+        before, client_before = cpu_times(), time.process_time()
         result = asyncio.run(storm(server.url, world))
         busy = busy_since(before)
+        client_ms = (time.process_time() - client_before) * 1000 / len(world.sitters)
+        busy_ms = busy_jiffies_since(before) * 1000 / os.sysconf("SC_CLK_TCK") / len(world.sitters)
     finally:
         stop(server)
     answered = len(result["totals"])
@@ -162,6 +165,10 @@ def run(database: str, url: str, world) -> bool:
     )
     ok, line = storm_ok(result, url, world)
     print(f"   {line}; CPU busy {busy:.0%} during the storm ({load_note()})")
+    print(
+        f"   CPU per candidate (start + paper): {busy_ms - client_ms:.1f} ms for the server and "
+        f"its database, {client_ms:.1f} ms for this load generator"
+    )
     return ok
 
 

@@ -434,6 +434,12 @@ def busy_since(before: tuple[int, int]) -> float:
     return 1 - (idle - before[1]) / max(1, total - before[0])
 
 
+def busy_jiffies_since(before: tuple[int, int]) -> int:
+    """The machine's busy CPU time since ``before`` (cpu_times()), in clock ticks."""
+    total, idle = cpu_times()
+    return (total - before[0]) - (idle - before[1])
+
+
 def load_note() -> str:
     """The machine's load when a figure was taken (other work on it skews every figure)."""
     one, five, _ = os.getloadavg()

@@ -188,6 +188,18 @@ def pending_fields(action: str, **details: Any) -> dict[str, Any]:
     return {f"entry_{name}": value for name, value in fields.items()}
 
 
+def insert_pending() -> sa.Insert:
+    """An insert of one pending entry, its parameters from ``pending_fields``: what
+    ``record_soon`` writes, as a statement for the exam day's fast path to run itself."""
+    return sa.insert(_PENDING).values(
+        {
+            column.name: sa.bindparam(f"entry_{column.name}", type_=column.type)
+            for column in _PENDING.c
+            if column.name != "id"
+        }
+    )
+
+
 def insert_pending_for(rows: sa.CTE) -> sa.Insert:
     """An insert of one pending entry (parameters from ``pending_fields``) per row of
     ``rows``: on PostgreSQL a change and its audit entry then go in one statement

@@ -97,6 +97,8 @@ def enable_sqlite_pragmas(engine: Any) -> None:
         if engine.url.database not in (None, "", ":memory:")
         else None
     )
+    if writers is not None:
+        _WRITERS[engine.url.database] = writers
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -105,7 +107,7 @@ def enable_sqlite_pragmas(engine: Any) -> None:
         # committed in between. The execution option "sqlite_immediate" overrides.
         immediate = connection.get_execution_options().get("sqlite_immediate")
         if immediate is None:
-            immediate = _is_write_request()
+            immediate = is_write_request()
         if immediate and writers is not None:
             writers.enter(connection.connection.info)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
@@ -113,6 +115,16 @@ def enable_sqlite_pragmas(engine: Any) -> None:
     if writers is not None:
         for name in ("checkin", "invalidate", "close_detached"):
             sa.event.listen(engine.pool, name, writers.leave_on_pool_event)
+
+
+def begin_sqlite_write(engine: Any, pooled: Any) -> None:
+    """BEGIN IMMEDIATE on ``pooled``, a raw connection of ``engine``'s pool (the exam day's
+    fast path, exam/core/driver.py), after waiting in the writers' queue as a session's write
+    request does; the turn ends when the connection goes back to the pool."""
+    writers = _WRITERS.get(engine.url.database)
+    if writers is not None:
+        writers.enter(pooled.info)
+    pooled.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 class _WriterQueue:
@@ -155,7 +167,11 @@ class _WriterQueue:
             self.leave(record.info)
 
 
-def _is_write_request() -> bool:
+_WRITERS: dict[str, _WriterQueue] = {}  # by database file: one queue per file and process
+
+
+def is_write_request() -> bool:
+    """A request that may write: its transactions take SQLite's write lock at BEGIN."""
     from flask import has_request_context, request
 
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")

@@ -1,25 +1,31 @@
-"""PostgreSQL's hot paths on exam day (opening a paper, saving an answer) run their
-statements on the driver (psycopg) directly.
+"""The hot paths of exam day (opening a paper, saving an answer, Start) run their statements
+on the database's driver directly: psycopg on PostgreSQL, sqlite3 on SQLite.
 
 Each statement is still built with SQLAlchemy Core, and compiled once to the driver's SQL;
-only the execution skips SQLAlchemy's engine layer, which costs about 100 µs of CPU per
-statement here against 35 µs for psycopg alone (bench/autosave.py, on 2 cores where the app,
-the database and the load share the CPU). Outside a transaction a pooled connection is used
-in autocommit mode: each statement is its own transaction, without BEGIN and COMMIT round
-trips, so such a path must be a lone read, or reads then one statement that checks again
-what it changes (the fast path's runner refuses a second write: exam/exams/hotpath/runner.py,
-``SecondWriteRefused``). Inside a transaction the session was given (as the tests' is), the
-session's own connection is used, and so its transaction.
+only the execution skips SQLAlchemy's engine and session layers, which cost about 100 µs of
+CPU per statement here against 35 µs for psycopg alone (bench/autosave.py, on 2 cores where the
+app, the database and the load share the CPU), and on SQLite about a third of a save's CPU
+(the session's BEGIN and COMMIT included). On PostgreSQL, outside a transaction a pooled
+connection is used in autocommit mode: each statement is its own transaction, without BEGIN
+and COMMIT round trips, so such a path must be a lone read, or reads then one statement that
+checks again what it changes (the fast path's runner refuses a second write:
+exam/exams/hotpath/runner.py, ``SecondWriteRefused``). On SQLite, outside a transaction, a
+write request's statements run in one transaction of their own on a pooled connection (BEGIN
+IMMEDIATE after the writers' queue, as the session's writes do, committed at the end of the
+block); a read request's run in autocommit. Inside a transaction the session was given (as the
+tests' is), the session's own connection is used, and so its transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from exam.core.db import begin_sqlite_write, is_write_request
 from exam.extensions import db
 
 
@@ -58,11 +64,88 @@ def list_size(count: int) -> int:
     return 1 << max(0, count - 1).bit_length()
 
 
+class SqliteStatement(NamedTuple):
+    sql: str
+    names: tuple[str, ...]  # the parameters in the order of the SQL's "?"
+    defaults: dict[str, Any]  # the literal parameters compiled into the statement, as sent
+    bind: dict[str, Callable[[Any], Any]]  # SQLAlchemy's bind processors, by parameter
+    lists: dict[str, list[str]]  # an expanding parameter ("IN"), and the names it became
+    row: type  # a named tuple of the result's columns
+    results: tuple[Callable[[Any], Any] | None, ...]  # SQLAlchemy's result processors
+
+
+def compile_for_sqlite(
+    statement: sa.Executable, dialect: sa.Dialect, lists: Mapping[str, int] | None = None
+) -> SqliteStatement:
+    """The statement's SQL for sqlite3, with the column types' own conversions (SQLAlchemy's
+    bind and result processors: UTC datetimes stored as text, JSON), so that its rows are
+    the values SQLAlchemy would give. An expanding parameter is written out for the number
+    of values given in ``lists``, padded as on PostgreSQL."""
+    compiled = statement.compile(dialect=dialect)
+    processors = dict(compiled._bind_processors)
+    placeholders = dict(compiled.params) | {
+        name: [None] * count for name, count in (lists or {}).items()
+    }
+    expanded = compiled.construct_expanded_state(placeholders)
+    expansion = dict(expanded.parameter_expansion)
+    for name, names in expansion.items():
+        if name in processors:
+            processors.update(dict.fromkeys(names, processors[name]))
+    defaults = {
+        name: processors[name](value) if name in processors else value
+        for name, value in expanded.parameters.items()
+        if value is not None
+    }
+    columns = compiled._result_columns
+    row = namedtuple("Row", [column.keyname for column in columns], rename=True)
+    results = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
+    return SqliteStatement(
+        expanded.statement,
+        tuple(expanded.positiontup or ()),
+        defaults,
+        processors,
+        expansion,
+        row,
+        results,
+    )
+
+
+def execute_sqlite(cursor: Any, statement: SqliteStatement, parameters: Mapping[str, Any]) -> list:
+    """Run ``statement`` on a sqlite3 cursor; its rows as named tuples of SQLAlchemy's values."""
+    values = dict(parameters)
+    for name, names in statement.lists.items():
+        given = list(values.pop(name))
+        padding = given[-1:] * (len(names) - len(given))  # IN (a, b, b, b) is IN (a, b)
+        values.update(zip(names, given + padding, strict=True))
+    bind = statement.bind
+    for name in bind.keys() & values.keys():
+        values[name] = bind[name](values[name])
+    defaults = statement.defaults
+    sent = [values[name] if name in values else defaults.get(name) for name in statement.names]
+    rows = cursor.execute(statement.sql, sent).fetchall()
+    if not statement.row._fields:
+        return rows
+    results, make = statement.results, statement.row._make
+    return [
+        make(
+            [
+                value if convert is None else convert(value)
+                for convert, value in zip(results, row, strict=True)
+            ]
+        )
+        for row in rows
+    ]
+
+
 @contextlib.contextmanager
 def driver_cursor() -> Iterator[Any | None]:
-    """On PostgreSQL, a psycopg cursor whose rows are named tuples (see the module's
-    docstring); elsewhere None: the caller takes SQLAlchemy's path."""
+    """On PostgreSQL a psycopg cursor whose rows are named tuples, on SQLite a sqlite3 cursor
+    (see the module's docstring); elsewhere None: the caller takes SQLAlchemy's path."""
     bind = db.session.get_bind()
+    if bind.dialect.name == "sqlite":
+        with _sqlite_cursor(bind) as cursor:
+            yield cursor
+        return
     if bind.dialect.name != "postgresql":
         yield None
         return
@@ -87,6 +170,36 @@ def driver_cursor() -> Iterator[Any | None]:
         if not (connection.broken or connection.closed):
             connection.autocommit = False
         pooled.close()
+
+
+@contextlib.contextmanager
+def _sqlite_cursor(bind: Any) -> Iterator[Any]:
+    if not isinstance(bind, sa.Engine) or db.session().in_transaction():
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+        return
+    pooled = bind.raw_connection()
+    connection = pooled.driver_connection
+    try:
+        writes = is_write_request()
+        if writes:
+            begin_sqlite_write(bind, pooled)
+        cursor = connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+        if writes:
+            connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        pooled.close()  # back to the pool, and the writers' turn with it
 
 
 def execute(cursor: Any, statement: DriverStatement, parameters: Mapping[str, Any]) -> Any:

@@ -153,12 +153,12 @@ def start_paper(
             "object_id": attempt_id,
             "after": {"started_at": at},
         }
+        fields = pending_fields("attempt.start", **audit)
         if run.dialect == "postgresql":  # the update and its entry: one statement
-            fields = pending_fields("attempt.start", **audit)
             return bool(run(Statement.START_AUDITED, {"attempt": attempt_id, "at": at, **fields}))
         if not run(Statement.START, {"attempt": attempt_id, "at": at}):
             return False
-        record_soon("attempt.start", **audit)
+        run(Statement.PENDING_ENTRY, fields)
         return True
 
 

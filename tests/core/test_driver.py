@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -68,25 +69,136 @@ def _session_on_the_engine() -> Iterator[None]:
         db.session = test_session
 
 
-def test_postgresql_runs_on_an_autocommit_connection_that_goes_back_reset(app):
+def test_outside_a_transaction_a_read_runs_in_autocommit_and_goes_back_reset(app):
     with _session_on_the_engine():
         with driver_cursor() as cursor:
-            if db.engine.dialect.name != "postgresql":
-                assert cursor is None  # SQLite keeps SQLAlchemy's path and its transactions
-                return
             connection = cursor.connection
-            assert connection.autocommit
-            cursor.execute("SELECT 1 AS one")
-            assert cursor.fetchone().one == 1
-        assert not connection.autocommit  # the pool's next user gets transactions again
+            if db.engine.dialect.name == "postgresql":
+                assert connection.autocommit
+                cursor.execute("SELECT 1 AS one")
+                assert cursor.fetchone().one == 1
+            else:  # SQLite's own rules: the sqlite_app tests below, on a file of their own
+                assert cursor.execute("SELECT 1").fetchone() == (1,)
+        if db.engine.dialect.name == "postgresql":
+            assert not connection.autocommit  # the pool's next user gets transactions again
 
 
 def test_inside_a_transaction_the_driver_uses_the_sessions_connection(app):
     db.session.execute(sa.text("SELECT 1"))  # the test's session is in its transaction
     with driver_cursor() as cursor:
-        if db.engine.dialect.name != "postgresql":
-            assert cursor is None
-            return
         session_connection = db.session.connection().connection.driver_connection
         assert cursor.connection is session_connection
-        assert not cursor.connection.autocommit
+        if db.engine.dialect.name == "postgresql":
+            assert not cursor.connection.autocommit
+        else:
+            assert cursor.connection.in_transaction
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """An app on a SQLite file of its own, its session bound to the engine as in production
+    (the suite's session holds a transaction that the driver would join)."""
+    from exam import create_app
+    from tests.helpers import config_for_tests
+
+    app = create_app(config_for_tests(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'd.db'}"))
+    with app.app_context(), _session_on_the_engine():
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE things (id INTEGER PRIMARY KEY, kind TEXT)")
+        yield app
+        db.engine.dispose()
+
+
+def _kinds() -> list[str]:
+    """What another process would read: only what is committed (sqlite3 on the file itself;
+    through the engine, inside a write request, it would wait for the writers' turn)."""
+    import sqlite3
+
+    connection = sqlite3.connect(db.engine.url.database)
+    try:
+        return [kind for (kind,) in connection.execute("SELECT kind FROM things")]
+    finally:
+        connection.close()
+
+
+def test_sqlite_a_write_request_runs_in_one_transaction_committed_at_the_end(sqlite_app):
+    with sqlite_app.test_request_context(method="POST"), driver_cursor() as cursor:
+        assert cursor.connection.in_transaction  # BEGIN IMMEDIATE: the write lock held
+        cursor.execute("INSERT INTO things (kind) VALUES ('essay')")
+        cursor.execute("INSERT INTO things (kind) VALUES ('choice')")
+        assert _kinds() == []  # not yet committed
+    assert sorted(_kinds()) == ["choice", "essay"]
+
+
+def _write_then_fail() -> None:
+    with driver_cursor() as cursor:
+        cursor.execute("INSERT INTO things (kind) VALUES ('essay')")
+        raise RuntimeError("refused after the first write")
+
+
+def test_sqlite_a_failed_write_request_leaves_nothing(sqlite_app):
+    with sqlite_app.test_request_context(method="POST"):
+        with pytest.raises(RuntimeError, match="refused"):
+            _write_then_fail()
+        with driver_cursor() as cursor:  # the connection went back clean, the turn released
+            cursor.execute("INSERT INTO things (kind) VALUES ('choice')")
+    assert _kinds() == ["choice"]
+
+
+def test_sqlite_a_read_request_begins_no_transaction(sqlite_app):
+    with sqlite_app.test_request_context(method="GET"), driver_cursor() as cursor:
+        assert not cursor.connection.in_transaction
+        assert cursor.execute("SELECT count(*) FROM things").fetchone() == (0,)
+
+
+def test_sqlite_rows_come_back_with_sqlalchemys_values(app):
+    """Datetimes stored as text come back as UTC datetimes, JSON as its value, the literal
+    compiled into the statement is sent as SQLAlchemy sends it."""
+    import datetime as dt
+
+    from sqlalchemy.dialects import sqlite
+
+    from exam.core.db import UTCDateTime
+    from exam.core.driver import compile_for_sqlite, execute_sqlite
+
+    table = sa.table("t", sa.column("id"), sa.column("at", UTCDateTime), sa.column("data", sa.JSON))
+    at = dt.datetime(2026, 4, 1, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    statement = sa.select(
+        sa.bindparam("at", type_=UTCDateTime).label("at"),
+        sa.bindparam("data", type_=sa.JSON).label("data"),
+        sa.literal("essay").label("kind"),
+    )
+    compiled = compile_for_sqlite(statement, sqlite.dialect())
+    with driver_cursor() as cursor:
+        (row,) = execute_sqlite(cursor, compiled, {"at": at, "data": {"a": [1, 2]}})
+    assert row.at == at
+    assert row.at.tzinfo == dt.UTC
+    assert row.data == {"a": [1, 2]}
+    assert row.kind == "essay"
+    del table
+
+
+def test_sqlite_a_list_parameter_is_written_out_and_padded(app):
+    from sqlalchemy.dialects import sqlite
+
+    from exam.core.driver import compile_for_sqlite
+
+    statement = sa.select(_things.c.id).where(
+        _things.c.id.in_(sa.bindparam("items", expanding=True)), _things.c.kind == "essay"
+    )
+    compiled = compile_for_sqlite(statement, sqlite.dialect(), {"items": 4})
+    assert "IN (?, ?, ?, ?)" in compiled.sql
+    sent = []
+
+    class _Recorder:
+        def execute(self, sql, values):
+            sent.extend(values)
+            return self
+
+        def fetchall(self):
+            return []
+
+    from exam.core.driver import execute_sqlite
+
+    execute_sqlite(_Recorder(), compiled, {"items": [5, 7]})
+    assert sent == [5, 7, 7, 7, "essay"]

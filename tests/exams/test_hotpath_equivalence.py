@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from exam.audit.models import PendingAuditEntry
 from exam.audit.operations import pending_fields
+from exam.core.driver import driver_cursor
 from exam.exams.hotpath import (
     PaperRow,
     SecondWriteRefused,
@@ -106,6 +107,13 @@ def _parameters(world: World, statement: Statement) -> dict[str, Any]:
                 object_id=world.ready.id,
                 after={"started_at": AT},
             )
+        ),
+        Statement.PENDING_ENTRY: lambda: pending_fields(
+            "attempt.start",
+            actor=candidate,
+            object_type="Attempt",
+            object_id=world.ready.id,
+            after={"started_at": AT},
         ),
         Statement.OPEN_PAPER: lambda: world.mine(world.fresh),
         Statement.STATE_AND_ITEMS: lambda: (
@@ -257,9 +265,11 @@ def test_every_statement_gives_the_same_values_both_ways(world):
         assert _exact(fast) == _exact(orm), statement
         covered.add(statement)
     postgresql_only = {Statement.START_AUDITED, Statement.SAVE_BATCH, Statement.CLOSE_AUDITED}
+    sqlite_only = {Statement.PENDING_ENTRY}
     assert {s for s in Statement if s.dialects == {"postgresql"}} == postgresql_only
+    assert {s for s in Statement if s.dialects == {"sqlite"}} == sqlite_only
     if dialect == "postgresql":
-        assert covered == set(Statement)
+        assert covered == set(Statement) - sqlite_only
     else:
         assert covered == set(Statement) - postgresql_only
 
@@ -339,7 +349,12 @@ def test_a_paper_not_the_candidates_gives_no_row_both_ways(world):
 
 
 def test_a_second_write_in_one_autocommit_call_is_refused_before_it_runs(world):
-    run = StatementRunner(None, autocommit=True)
+    with driver_cursor() as cursor:
+        run = StatementRunner(cursor, db.session.get_bind().dialect.name, autocommit=True)
+        _second_write_refused(run, world)
+
+
+def _second_write_refused(run: StatementRunner, world: World) -> None:
     assert run(Statement.START, {"attempt": world.ready.id, "at": AT}) == 1
     assert run(Statement.STATUS, {"attempt": world.ready.id}) is AttemptStatus.IN_PROGRESS
     with pytest.raises(SecondWriteRefused, match="START after START"):
@@ -370,7 +385,9 @@ def test_in_a_transaction_several_writes_are_one_transaction(world):
 def test_outside_a_transaction_postgresql_runs_in_autocommit_and_refuses_a_second_write(app):
     """As in production: the session bound to the engine, outside any transaction. On
     PostgreSQL the statements then run on the driver in autocommit, one write per call.
-    (SQLite has no autocommit path: its statements run in the session's transaction.)"""
+    (SQLite's autocommit, in a read request, and its write requests' own transaction are
+    tested on a file of their own in tests/core/test_driver.py; the suite's in-memory
+    SQLite has one connection, already in the test's transaction.)"""
     if db.engine.dialect.name != "postgresql":
         with run_statements() as run:
             assert not run.autocommit
@@ -395,6 +412,7 @@ def test_every_statement_is_built_for_each_of_its_databases():
     assert {s for s in Statement if s.writes} == {
         Statement.START,
         Statement.START_AUDITED,
+        Statement.PENDING_ENTRY,
         Statement.SAVE_BATCH,
         Statement.UPSERT,
         Statement.CLOSE,

@@ -1,7 +1,8 @@
-"""Running the fast path's statements (``StatementRunner``, ``run_statements``): on
-PostgreSQL on the driver, exam/core/driver.py (this is the only module of exam/ that uses it),
-in autocommit outside a transaction, where a second write is refused; on SQLite on the
-session's connection."""
+"""Running the fast path's statements (``StatementRunner``, ``run_statements``) on the
+driver, exam/core/driver.py (this is the only module of exam/ that uses it): on PostgreSQL in
+autocommit outside a transaction, where a second write is refused; on SQLite, outside a
+transaction, a write request's statements in one transaction of their own, committed when the
+block ends."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from exam.core.driver import DriverStatement, compile_for_driver, driver_cursor, list_size
+from exam.core.driver import (
+    DriverStatement,
+    SqliteStatement,
+    compile_for_driver,
+    compile_for_sqlite,
+    driver_cursor,
+    execute_sqlite,
+    list_size,
+)
 from exam.core.driver import execute as driver_execute
 from exam.exams.hotpath.statements import _SPECS, Statement
 from exam.extensions import db
@@ -23,15 +32,13 @@ class SecondWriteRefused(RuntimeError):
 
 
 class StatementRunner:
-    """Runs the fast path's statements and adapts their rows (``Statement.adapt``): on
-    PostgreSQL on the driver (``exam.core.driver``), on SQLite on the session's connection,
-    in its transaction (write requests begin IMMEDIATE). In ``autocommit`` (the driver's
-    pooled connection, outside any transaction) a second write is refused."""
+    """Runs the fast path's statements on the driver (``exam.core.driver``) and adapts their
+    rows (``Statement.adapt``). In ``autocommit`` (PostgreSQL's pooled connection outside any
+    transaction, or SQLite's in a read request) a second write is refused."""
 
-    def __init__(self, cursor: Any | None, *, autocommit: bool):
+    def __init__(self, cursor: Any, dialect: str, *, autocommit: bool):
         self.cursor = cursor
-        self.connection = db.session.connection() if cursor is None else None
-        self.dialect = "postgresql" if cursor is not None else self.connection.dialect.name
+        self.dialect = dialect
         self.autocommit = autocommit
         self.wrote: Statement | None = None
 
@@ -43,22 +50,27 @@ class StatementRunner:
                     f"{statement.name} after {self.wrote.name} in one autocommit call"
                 )
             self.wrote = statement
-        if self.cursor is not None:
+        if self.dialect == "sqlite":
+            rows = execute_sqlite(self.cursor, _sqlite_statement(statement, parameters), parameters)
+        else:
             driver_statement = _driver_statement(statement, parameters)
             rows = driver_execute(self.cursor, driver_statement, parameters).fetchall()
-        else:
-            rows = self.connection.execute(statement.build(self.dialect), parameters).all()
         return spec.from_rows(rows)
 
 
 @contextlib.contextmanager
 def run_statements() -> Iterator[StatementRunner]:
+    dialect = db.session.get_bind().dialect.name
     with driver_cursor() as cursor:
-        autocommit = cursor is not None and cursor.connection.autocommit
-        yield StatementRunner(cursor, autocommit=autocommit)
+        if dialect == "sqlite":  # autocommit: outside a transaction, sqlite3 begins none
+            autocommit = not cursor.connection.in_transaction
+        else:
+            autocommit = cursor.connection.autocommit
+        yield StatementRunner(cursor, dialect, autocommit=autocommit)
 
 
 _DRIVER_STATEMENTS: dict[tuple[Statement, tuple[tuple[str, int], ...]], DriverStatement] = {}
+_SQLITE_STATEMENTS: dict[tuple[Statement, tuple[tuple[str, int], ...]], SqliteStatement] = {}
 _HOT_STATEMENTS = {
     "postgresql": (
         Statement.START_STATE,
@@ -71,6 +83,7 @@ _HOT_STATEMENTS = {
     "sqlite": (
         Statement.START_STATE,
         Statement.START,
+        Statement.PENDING_ENTRY,
         Statement.OPEN_PAPER,
         Statement.STATE_AND_ITEMS,
         Statement.UPSERT,
@@ -80,20 +93,35 @@ _HOT_STATEMENTS = {
 
 
 def compile_hot_statements(dialect: str) -> None:
-    """Build (and on PostgreSQL compile for the driver) the statements of a session's first
-    minute, before it starts (``exam.warm_up``)."""
+    """Build and compile for the driver the statements of a session's first minute, before
+    it starts (``exam.warm_up``)."""
     for statement in _HOT_STATEMENTS[dialect]:
-        statement.build(dialect)
+        items = {"items": [0]} if statement is Statement.STATE_AND_ITEMS else {}
         if dialect == "postgresql":
-            items = {"items": [0]} if statement is Statement.STATE_AND_ITEMS else {}
             _driver_statement(statement, items)
+        else:
+            _sqlite_statement(statement, items)
 
 
 _LISTS = ("items", "papers")  # the statements' expanding parameters ("IN")
 
 
+def _list_sizes(parameters: dict[str, Any]) -> dict[str, int]:
+    return {name: list_size(len(parameters[name])) for name in _LISTS if name in parameters}
+
+
+def _sqlite_statement(statement: Statement, parameters: dict[str, Any]) -> SqliteStatement:
+    sizes = _list_sizes(parameters)
+    key = (statement, tuple(sorted(sizes.items())))
+    if key not in _SQLITE_STATEMENTS:
+        _SQLITE_STATEMENTS[key] = compile_for_sqlite(
+            statement.build("sqlite"), db.session.get_bind().dialect, sizes or None
+        )
+    return _SQLITE_STATEMENTS[key]
+
+
 def _driver_statement(statement: Statement, parameters: dict[str, Any]) -> DriverStatement:
-    sizes = {name: list_size(len(parameters[name])) for name in _LISTS if name in parameters}
+    sizes = _list_sizes(parameters)
     key = (statement, tuple(sorted(sizes.items())))
     if key not in _DRIVER_STATEMENTS:
         _DRIVER_STATEMENTS[key] = compile_for_driver(

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from exam.accounts.models import User
-from exam.audit.operations import insert_pending_for
+from exam.audit.operations import insert_pending, insert_pending_for
 from exam.candidates.models import Application
 from exam.exams.hotpath.adapters import (
     OpenPaperRow,
@@ -66,6 +66,7 @@ class Statement(enum.Enum):
     START_STATE = "start_state"
     START = "start"
     START_AUDITED = "start_audited"
+    PENDING_ENTRY = "pending_entry"
     OPEN_PAPER = "open_paper"
     STATE_AND_ITEMS = "state_and_items"
     POLL = "poll"
@@ -217,6 +218,13 @@ def _start_audited(dialect: str) -> sa.Executable:
     """PostgreSQL: Start's update and its pending audit entry in one statement."""
     started = _start(dialect).cte("started")
     return insert_pending_for(started).returning(sa.literal_column("id"))
+
+
+@_defines(Statement.PENDING_ENTRY, _count, writes=True, dialects=frozenset({"sqlite"}))
+def _pending_entry(dialect: str) -> sa.Executable:
+    """SQLite: a change's pending audit entry, after the change (PostgreSQL writes both in
+    one statement: START_AUDITED, CLOSE_AUDITED)."""
+    return insert_pending().returning(sa.literal_column("id"))
 
 
 @_defines(Statement.OPEN_PAPER, _first(OpenPaperRow.from_row))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from exam.audit.operations import pending_fields, record_soon
+from exam.audit.operations import pending_fields
 from exam.core.errors import DomainError
 from exam.exams.hotpath.adapters import PaperToScore
 from exam.exams.hotpath.paper import NotYours
@@ -181,11 +181,11 @@ def _close(
             },
         },
     }
+    fields = pending_fields("attempt.submit", **audit)
     if run.dialect == "postgresql":  # the paper, its items and its entry: one statement
-        fields = pending_fields("attempt.submit", **audit)
         return run(Statement.CLOSE_AUDITED, values | fields)
     if not run(Statement.CLOSE, values):
         return 0
     run(Statement.SCORE_ITEMS, {"attempt": attempt_id})
-    record_soon("attempt.submit", **audit)
+    run(Statement.PENDING_ENTRY, fields)
     return 1
