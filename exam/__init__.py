@@ -128,6 +128,7 @@ def _init_extensions(app: Flask) -> None:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(ROOT / "exam" / "translations"),
     )
+    i18n.install_template_gettext(app)
     # Templates get the lazy current_user proxy: a page that never shows the account (the
     # paper at the start of a session) does not load it.
     login_manager.init_app(app, add_context_processor=False)

@@ -416,6 +416,7 @@ def test_a_new_server_process_is_warmed_up_before_the_first_candidates(app, tmp_
     )
     statements._STATEMENTS.clear()
     runner._DRIVER_STATEMENTS.clear()
+    runner._SQLITE_STATEMENTS.clear()
 
     warm_up(fresh)
 
@@ -424,11 +425,10 @@ def test_a_new_server_process_is_warmed_up_before_the_first_candidates(app, tmp_
     dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
     assert (dialect, hotpath.Statement.OPEN_PAPER) in statements._STATEMENTS
     assert (dialect, hotpath.Statement.START_STATE) in statements._STATEMENTS
-    if dialect == "postgresql":  # compiled for the driver too (keyed by statement and lists)
-        compiled_for_driver = {statement for statement, _lists in runner._DRIVER_STATEMENTS}
-        assert {hotpath.Statement.OPEN_PAPER, hotpath.Statement.STATE_AND_ITEMS} <= (
-            compiled_for_driver
-        )
+    # compiled for the driver too (keyed by statement and lists)
+    on_driver = runner._DRIVER_STATEMENTS if dialect == "postgresql" else runner._SQLITE_STATEMENTS
+    compiled_for_driver = {statement for statement, _lists in on_driver}
+    assert {hotpath.Statement.OPEN_PAPER, hotpath.Statement.STATE_AND_ITEMS} <= compiled_for_driver
 
 
 def test_the_site_has_a_favicon(client):

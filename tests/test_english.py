@@ -37,3 +37,20 @@ def test_enum_titles_and_numbers_follow_the_language(client, make):
     en = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
     assert "Đang nhận hồ sơ" in vi
     assert "Đang nhận hồ sơ" not in en
+
+
+def test_templates_keep_their_translations_per_locale_within_one_request(app):
+    """The templates' translations are kept for the request (exam/core/i18n.py), but a
+    force_locale or a refresh inside it still gets the other language's strings."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    page = "{{ _('Đăng xuất') }}"
+    with app.test_request_context("/"):
+        assert render_template_string(page) == "Đăng xuất"
+        with force_locale("en"):
+            assert render_template_string(page) == "Sign out"
+        assert render_template_string(page) == "Đăng xuất"
+        session["language"] = "en"
+        refresh()
+        assert render_template_string(page) == "Sign out"
