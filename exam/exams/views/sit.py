@@ -10,7 +10,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from exam.core.db import utcnow
@@ -22,7 +21,7 @@ from exam.exams.hotpath import NotYours, OpenPaper, open_paper, paper_result, su
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, ReviewOption
 from exam.exams.queries import media_on_paper, review_opens_at
 from exam.exams.rendering import body_context, key_words, response_words
-from exam.exams.rules import TooManyWrongCodes, WrongCode
+from exam.exams.rules import AlreadySubmitted, TooManyWrongCodes, WrongCode
 from exam.exams.sitting import (
     acknowledge_result,
     load_paper,
@@ -37,6 +36,7 @@ from exam.exams.views.common import (
     signed_in_candidate,
     signed_in_token,
 )
+from exam.exams.views.paper_shell import render_open_paper
 from exam.extensions import login_manager
 from exam.question_bank.qtypes import get_type
 
@@ -73,13 +73,7 @@ def attempt(attempt_id: int) -> str | Response:
         at=utcnow(),
     )
     if paper is not None:
-        return render_template(
-            "exams/paper.html",
-            paper=paper,
-            body_html=Markup(paper.html),
-            item_count=paper.questions,
-            just_started=request.args.get("started") == "1",
-        )
+        return render_open_paper(paper, just_started=request.args.get("started") == "1")
     result = paper_result(
         attempt_id,
         candidate_id,
@@ -203,12 +197,17 @@ def submit(attempt_id: int) -> Response:
         )
     except NotYours:
         abort(404)
+    except AlreadySubmitted:  # sent again (a retry, a second click): the first one's answer
+        submitted = True
     except DomainError as error:
         flash(error.message, "danger")
-    else:
-        if submitted:  # said on the result page (?submitted=1), not flashed: no cookie rewritten
-            return redirect(url_for("exams.attempt", attempt_id=attempt_id, submitted=1))
-        flash(_("Bài thi đã được nộp."), "danger")
+        return redirect(url_for("exams.attempt", attempt_id=attempt_id))
+    if submitted:  # said on the result page (?submitted=1), not flashed: no cookie rewritten
+        return redirect(url_for("exams.attempt", attempt_id=attempt_id, submitted=1))
+    flash(
+        _("Đã hết giờ làm bài: bài thi được nộp lúc hết giờ, với các câu trả lời đã lưu."),
+        "warning",
+    )
     return redirect(url_for("exams.attempt", attempt_id=attempt_id))
 
 
