@@ -20,6 +20,15 @@ class AnswerRefused(DomainError):
     """An answer that arrived too late or for a paper that is closed."""
 
 
+class AlreadySubmitted(DomainError):
+    """A submit for a paper already submitted: a second click, or the same submit sent again
+    (by the page after a lost answer, or by nginx to another node after a node died). The
+    paper is not scored again; the candidate is shown the result as after the first."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("Bài thi đã được nộp."))
+
+
 class WrongCode(ValidationFailed):
     """A wrong session code on the start page (kept by ``note_wrong_code``)."""
 

@@ -477,7 +477,7 @@ def test_submit_scores_the_paper_at_once(app, sitting):
     assert attempt.submitted_by_server is False
 
 
-def test_a_second_submit_is_refused_clearly(app, sitting):
+def test_a_second_submit_changes_nothing_and_shows_the_result(app, sitting):
     attempt = _start(sitting.attempt, sitting.candidate)
     _answer_two_right_one_wrong(attempt)
     first = START + 20 * MINUTE
@@ -491,7 +491,9 @@ def test_a_second_submit_is_refused_clearly(app, sitting):
         client = login(app.test_client(), sitting.candidate)
         response = client.post(f"/attempts/{attempt.id}/submit", follow_redirects=True)
     assert response.status_code == 200
-    assert "Bài thi đã được nộp." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Đã nộp bài." in page  # the result, as after the first submit
+    assert "alert-danger" not in page
     attempt = _fresh(attempt.id)
     assert attempt.submitted_at == first
     assert attempt.score == 2 * POINTS

@@ -3,8 +3,8 @@
 submit, which the server makes idempotent (docs/api.md). A save sent again changes nothing
 (here; the same save repeated and a late older one: tests/exams/test_attempts.py); a submit
 sent again scores nothing twice (tests/exams/test_deadline_rush.py::
-test_a_second_submit_is_refused_and_the_paper_scored_once). tests/cluster kills a node with
-a save and a sign-in attempt in flight."""
+test_a_second_submit_shows_the_result_again_and_the_paper_is_scored_once). tests/cluster
+kills a node with a save and a sign-in attempt in flight."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from exam.exams.hotpath.paper import NotYours
 from exam.exams.hotpath.runner import StatementRunner, run_statements
 from exam.exams.hotpath.statements import Statement
 from exam.exams.models import Answer, AttemptQuestion, AttemptStatus
-from exam.exams.rules import accepting_answers, penalty_factor_of
+from exam.exams.rules import AlreadySubmitted, accepting_answers, penalty_factor_of
 from exam.exams.scoring import PaperScores, answer_points, scores_of
 from exam.extensions import db
 from exam.question_bank.models import QuestionVersion
@@ -59,7 +59,7 @@ def submit_paper(
         if row is None:
             raise NotYours()
         if row.paper.status == AttemptStatus.SUBMITTED:
-            raise DomainError(_l("Bài thi đã được nộp."))
+            raise AlreadySubmitted()
         if row.paper.status != AttemptStatus.IN_PROGRESS:
             raise DomainError(_l("Bài thi chưa bắt đầu."))
         paper = _papers_to_score(run, [attempt_id])[attempt_id]
