@@ -69,6 +69,10 @@ class MarkingPlan(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "unsealed_at IS NULL OR handed_over_at IS NOT NULL", name="unsealed_after_hand_over"
         ),
+        sa.CheckConstraint(
+            "hand_over_number IS NULL OR handed_over_at IS NOT NULL",
+            name="hand_over_number_when_handed_over",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,8 +93,13 @@ class MarkingPlan(TimestampMixin, db.Model):
     handed_over_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
     unsealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     unsealed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), nullable=True)
-    # The hand-over's minutes, issued once when the scripts are handed over (the documents
-    # registry: same bytes at every download); NULL for a hand-over made before they were.
+    # The minutes' number in the Council's register, taken in the hand-over's transaction
+    # (exam/documents/numbering.py reads it: no other document takes it meanwhile); their
+    # document is issued by a job (exam/marking/hand_over_jobs.py). NULL for a hand-over made
+    # before the minutes were issued at all.
+    hand_over_number: Mapped[str | None] = mapped_column(sa.String(50), nullable=True)
+    # The hand-over's minutes, issued once after the scripts are handed over (the documents
+    # registry: same bytes at every download); NULL until their job has issued them.
     hand_over_document_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("issued_documents.id"), unique=True, nullable=True
     )

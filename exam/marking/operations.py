@@ -16,19 +16,17 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
-from exam.core.documents import COUNCIL, Verification
+from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
-from exam.core.pdf import render_pdf
 from exam.council.models import BodyKind
 from exam.council.queries import is_member
-from exam.documents.models import DocumentKind
-from exam.documents.numbering import split_number, suggested_number
-from exam.documents.operations import issue_document
+from exam.documents.numbering import suggested_number
 from exam.exams.models import AttemptQuestion
 from exam.exams.scoring import record_item_points
 from exam.extensions import db
-from exam.marking.documents import HAND_OVER_SYMBOL, hand_over_document
+from exam.marking.documents import HAND_OVER_SYMBOL
+from exam.marking.hand_over_jobs import queue_hand_over_minutes
 from exam.marking.models import (
     MarkingPlan,
     MarkingSheet,
@@ -243,9 +241,9 @@ def hand_over(
     round_: Round, *, actor: User, at: dt.datetime, rng: Random | None = None
 ) -> list[MarkingSheet]:
     """The coded scripts go to the marking board (minuted): each gets two markers drawn at
-    random from the board, two different people. The minutes are issued at once, in the same
-    transaction: what they list is the hand-over as it was, whatever happens to the scripts
-    afterwards."""
+    random from the board, two different people. The minutes' number is taken at once and a
+    job queued in the same transaction issues them (exam/marking/hand_over_jobs.py): what
+    they list is the hand-over as it was, whatever happens to the scripts afterwards."""
     _marking_stage(round_, _l("bàn giao bài thi"))
     plan = plan_for(round_)
     _lock_plan(plan)
@@ -273,41 +271,24 @@ def hand_over(
             sheets.append(_assign(script, marker, turn, at))
         script.status = ScriptStatus.MARKING
     plan.handed_over_at, plan.handed_over_by_id = at, actor.id
+    # The minutes take the next number of the Council's register now (dated the day of the
+    # hand-over in Hanoi); a job queued in this transaction renders and issues them.
+    plan.hand_over_number = suggested_number(
+        round_.id, COUNCIL, HAND_OVER_SYMBOL, on=to_local(at).date()
+    )
     db.session.flush()
     record(
         "marking.hand_over",
         plan,
         actor=actor,
-        after={"scripts": len(scripts_of(plan)), "sheets": len(sheets)},
+        after={
+            "scripts": len(scripts_of(plan)),
+            "sheets": len(sheets),
+            "minutes_number": plan.hand_over_number,
+        },
     )
-    _issue_hand_over_minutes(plan, round_, actor=actor, at=at)
+    queue_hand_over_minutes(plan, actor=actor)
     return sheets
-
-
-def _issue_hand_over_minutes(
-    plan: MarkingPlan, round_: Round, *, actor: User, at: dt.datetime
-) -> None:
-    """The minutes under the Council's heading take the next number of its register
-    (exam/documents/numbering.py), dated the day of the hand-over in Hanoi."""
-    issued_on = to_local(at).date()
-    number = suggested_number(round_.id, COUNCIL, HAND_OVER_SYMBOL, on=issued_on)
-    sequence, _symbol = split_number(number)
-
-    def render(verification: Verification) -> bytes:
-        data = hand_over_document(plan, sequence=sequence, verification=verification)
-        return render_pdf("pdf/marking_hand_over.html", **data)
-
-    plan.hand_over_document = issue_document(
-        kind=DocumentKind.MARKING_HAND_OVER,
-        round_=round_,
-        number=number,
-        title=f"Biên bản bàn giao bài thi đã đánh phách cho Ban chấm thi – {round_.name}",
-        issuer=COUNCIL,
-        issued_on=issued_on,
-        render=render,
-        actor=actor,
-    )
-    db.session.flush()
 
 
 def _markers(round_: Round) -> list[User]:

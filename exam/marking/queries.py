@@ -11,8 +11,11 @@ import sqlalchemy as sa
 
 from exam.accounts.models import User
 from exam.candidates.models import Application
-from exam.core.i18n import vietnamese_sort_key
+from exam.core.documents import COUNCIL
+from exam.core.i18n import to_local, vietnamese_sort_key
 from exam.council.models import Body, BodyKind, MemberFunction, Membership
+from exam.documents.models import DocumentKind
+from exam.documents.numbering import HeldNumber, number_source
 from exam.exams.models import Attempt, AttemptStatus, Test
 from exam.extensions import db
 from exam.marking.models import (
@@ -28,6 +31,26 @@ from exam.marking.rules import PAPER_ITEM_ID, marked_by_people
 
 def plan_of(round_id: int) -> MarkingPlan | None:
     return db.session.scalar(sa.select(MarkingPlan).where(MarkingPlan.round_id == round_id))
+
+
+@number_source
+def hand_over_numbers(round_id: int) -> list[HeldNumber]:
+    """The number of the round's hand-over minutes, for the Council's register of numbers
+    (exam/documents/numbering.py): held from the hand-over, before the job issues them."""
+    plans = db.session.scalars(
+        sa.select(MarkingPlan)
+        .where(MarkingPlan.round_id == round_id, MarkingPlan.hand_over_number.is_not(None))
+        .order_by(MarkingPlan.id)
+    )
+    return [
+        HeldNumber(
+            plan.hand_over_number,
+            COUNCIL,
+            to_local(plan.handed_over_at).date(),
+            str(DocumentKind.MARKING_HAND_OVER.title),
+        )
+        for plan in plans
+    ]
 
 
 def scripts_of(plan: MarkingPlan | None, *, remark: bool = False) -> list[Script]:

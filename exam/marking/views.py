@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -19,9 +21,12 @@ from werkzeug.wrappers import Response
 
 from exam.core.auth import ensure, get_or_404, require
 from exam.core.db import utcnow
+from exam.core.forms import PageForm
+from exam.core.jobs import Job, job_status
 from exam.core.pdf import render_pdf
 from exam.core.storage import storage
 from exam.core.views import refused, run_operation, submit_form_and_return
+from exam.marking import hand_over_jobs
 from exam.marking.documents import hand_over_document
 from exam.marking.forms import (
     LimitsForm,
@@ -34,6 +39,7 @@ from exam.marking.forms import (
     marks_from,
     with_points,
 )
+from exam.marking.hand_over_jobs import minutes_progress, retry_hand_over_minutes
 from exam.marking.models import MarkingSheet, PaperTest, Script, ScriptStatus, ZeroReason
 from exam.marking.operations import (
     clear_flag,
@@ -118,6 +124,8 @@ def index(round_id: int) -> str:
         code_table=plan is not None and can_view_code_table(current_user, plan),
         all_final=plan is not None and all_final(plan),
         limits=limits,
+        minutes=minutes_progress(plan),
+        retry_form=PageForm(prefix="retry"),
     )
 
 
@@ -158,6 +166,33 @@ def hand_over_scripts(round_id: int) -> Response:
     return _anonymiser_step(round_id, hand_over, _("Đã bàn giao bài thi cho Ban chấm thi."))
 
 
+@bp.post("/rounds/<int:round_id>/marking/hand-over/minutes")
+@signed_in
+def retry_hand_over_minutes_job(round_id: int) -> Response:
+    """The Ban phách starts the hand-over's minutes again after their job failed."""
+    round_ = _round_for(round_id, can_view_marking)
+    ensure(is_anonymiser(current_user, round_))
+    return submit_form_and_return(
+        PageForm(prefix="retry"),
+        lambda: retry_hand_over_minutes(plan_of(round_.id), actor=current_user),
+        _("Đã bắt đầu tạo lại biên bản bàn giao."),
+        url_for("marking.index", round_id=round_.id),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/marking/hand-over-jobs/<int:job_id>.json")
+@signed_in
+def hand_over_job_status(round_id: int, job_id: int) -> Response:
+    """The progress of the hand-over's minutes (the marking page polls it)."""
+    round_ = _round_for(round_id, can_read_hand_over)
+    job = get_or_404(Job, job_id)
+    if job.kind != hand_over_jobs.KIND or job.payload.get("round_id") != round_.id:
+        abort(404)
+    response = jsonify(job_status(job))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/rounds/<int:round_id>/marking/unseal")
 @signed_in
 def unseal_scripts(round_id: int) -> Response:
@@ -187,8 +222,19 @@ def hand_over_pdf(round_id: int) -> Response:
     round_ = _round_for(round_id, can_read_hand_over)
     plan = plan_of(round_.id)
     ensure(plan is not None and plan.handed_over_at is not None, hide=True)
-    if plan.hand_over_document_id is not None:  # issued at the hand-over: its bytes
+    if plan.hand_over_document_id is not None:  # issued after the hand-over: its bytes
         return redirect(url_for("documents.download", document_id=plan.hand_over_document_id))
+    progress = minutes_progress(plan)
+    if progress is not None:  # numbered at the hand-over, their job not done yet
+        status = progress.get("status")
+        if status is not None and status["finished"]:
+            flash(_("Chưa tạo được biên bản bàn giao: %(m)s", m=status["message"]), "danger")
+        else:
+            flash(
+                _("Biên bản bàn giao đang được tạo; tải lại sau ít phút."),
+                "info",
+            )
+        return redirect(url_for("marking.index", round_id=round_.id), code=303)
     # A hand-over made before the minutes were issued: rendered on request, as then.
     document = render_pdf("pdf/marking_hand_over.html", **hand_over_document(plan))
     response = current_app.response_class(document, mimetype="application/pdf")

@@ -678,6 +678,15 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("results.decision_job_status", GET): (
         "tests/results/test_decision_jobs.py::test_only_the_council_retries_and_reads_the_decision_job"
     ),
+    # The hand-over's minutes issued in the background: the retry and the job's status.
+    ("marking.retry_hand_over_minutes_job", POST): (
+        "tests/marking/test_hand_over_job.py::"
+        "test_only_the_ban_phach_retries_and_only_the_two_sides_read_the_job"
+    ),
+    ("marking.hand_over_job_status", GET): (
+        "tests/marking/test_hand_over_job.py::"
+        "test_only_the_ban_phach_retries_and_only_the_two_sides_read_the_job"
+    ),
     ("results.issue_report", POST): (
         "tests/results/test_results_report_issued.py::"
         "test_the_report_is_read_by_the_council_and_the_supervisors_only"

@@ -1,7 +1,8 @@
-"""The hand-over's minutes issued once, at the hand-over (issue 16 item 6): numbered in the
-Council's register, stored once with their verification code, the same bytes at every
-download whatever happens to the scripts afterwards; read by the two sides of the hand-over
-only; a hand-over made before the minutes were issued still renders as before."""
+"""The hand-over's minutes issued once, after the hand-over (issue 16 item 6; by a job, see
+tests/marking/test_hand_over_job.py): numbered in the Council's register, stored once with
+their verification code, the same bytes at every download whatever happens to the scripts
+afterwards; read by the two sides of the hand-over only; a hand-over made before the minutes
+were issued still renders as before."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import sqlalchemy as sa
 
 from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError
+from exam.core.jobs import Job
 from exam.documents.models import DocumentKind, IssuedDocument
 from exam.documents.queries import document_bytes
 from exam.extensions import db
+from exam.marking import hand_over_jobs
 from exam.marking.models import ZeroReason
 from exam.marking.operations import code_scripts, hand_over, record_zero
 from exam.marking.queries import plan_of
@@ -35,6 +38,10 @@ def _minutes() -> list[IssuedDocument]:
             sa.select(IssuedDocument).where(IssuedDocument.kind == DocumentKind.MARKING_HAND_OVER)
         )
     )
+
+
+def _minute_jobs() -> list[Job]:
+    return list(db.session.scalars(sa.select(Job).where(Job.kind == hand_over_jobs.KIND)))
 
 
 def _code_of(data: bytes) -> str:
@@ -110,14 +117,18 @@ def test_only_the_two_sides_of_the_hand_over_read_the_minutes(app, essays):
         assert response.status_code == 200, person.full_name
 
 
-def test_a_hand_over_rolled_back_leaves_no_minutes(essays):
+def test_a_hand_over_rolled_back_leaves_no_minutes_and_queues_no_job(essays):
     code_scripts(essays.round, actor=essays.anonymiser, at=AFTER)
     db.session.commit()
     hand_over(essays.round, actor=essays.anonymiser, at=AFTER)
-    assert len(_minutes()) == 1
+    assert plan_of(essays.round_id).hand_over_number is not None
+    assert len(_minute_jobs()) == 1  # queued in the hand-over's transaction
     db.session.rollback()
     assert _minutes() == []
-    assert plan_of(essays.round_id).hand_over_document_id is None
+    assert _minute_jobs() == []
+    plan = plan_of(essays.round_id)
+    assert plan.hand_over_document_id is None
+    assert plan.hand_over_number is None
 
 
 def test_a_second_hand_over_is_refused_in_words_and_issues_nothing(essays):
@@ -129,7 +140,8 @@ def test_a_second_hand_over_is_refused_in_words_and_issues_nothing(essays):
 
 def test_a_hand_over_made_before_the_minutes_were_issued_still_renders(app, essays):
     _hand_over(essays)
-    plan_of(essays.round_id).hand_over_document_id = None  # as made before this change
+    plan = plan_of(essays.round_id)
+    plan.hand_over_document_id = plan.hand_over_number = None  # as made before they were
     db.session.commit()
     response = login(app.test_client(), essays.anonymiser).get(
         f"/rounds/{essays.round_id}/marking/hand-over.pdf"
