@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask_babel import force_locale
 
 from exam.core.documents import DocumentFrame, Signature, Verification
 from exam.council.models import BodyKind
-from exam.marking.models import MarkingPlan, ScriptStatus
+from exam.extensions import db
+from exam.marking.models import MarkingPlan, MarkingSheet, Script, ScriptStatus
 from exam.marking.queries import head_of, scripts_of
 
 
@@ -47,9 +49,25 @@ def hand_over_document(
     with force_locale("vi"):
         giver = head_of(plan.round_id, BodyKind.ANONYMISATION)
         receiver = head_of(plan.round_id, BodyKind.MARKING)
+        scripts = scripts_of(plan)
+        # A zero recorded after the hand-over (by the head of marking) is not the hand-over's:
+        # its script was handed over with markers drawn. The minutes may be rendered later
+        # (their job, a retry), so they tell the two apart by the sheets drawn.
+        drawn = set(
+            db.session.scalars(
+                sa.select(MarkingSheet.script_id)
+                .join(Script, Script.id == MarkingSheet.script_id)
+                .where(Script.plan_id == plan.id)
+                .distinct()
+            )
+        )
         lines = []
-        for number, script in enumerate(scripts_of(plan), start=1):
-            zero = script.status == ScriptStatus.FINAL and script.zero_reason is not None
+        for number, script in enumerate(scripts, start=1):
+            zero = (
+                script.status == ScriptStatus.FINAL
+                and script.zero_reason is not None
+                and script.id not in drawn
+            )
             note = f"Điểm 0: {script.zero_reason.title}" if zero else ""
             lines.append(ScriptLine(number, script.code, len(script.essay_items()), note))
         minutes = HandOverMinutes(

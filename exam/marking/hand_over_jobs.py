@@ -96,7 +96,7 @@ def issue_hand_over_minutes(
 def issue_minutes(job: Job, progress: Progress) -> dict[str, Any]:
     plan = db.session.get(MarkingPlan, job.payload["plan_id"])
     if plan is None or plan.handed_over_at is None:
-        raise JobFailed(_l("Bài thi của kỳ thi này không còn được bàn giao: không lập biên bản."))
+        raise JobFailed(_l("Không tìm thấy việc bàn giao bài thi này: không lập được biên bản."))
     scripts, number = len(scripts_of(plan)), plan.hand_over_number
     progress(0, scripts, _l("Đang dựng biên bản bàn giao %(n)s bài thi…", n=scripts))
     actor = db.session.get(User, job.created_by_id or plan.handed_over_by_id)

@@ -23,8 +23,8 @@ from exam.extensions import db
 from exam.marking import hand_over_jobs, views
 from exam.marking.documents import HAND_OVER_SYMBOL
 from exam.marking.hand_over_jobs import retry_hand_over_minutes
-from exam.marking.models import MarkingSheet, ScriptStatus
-from exam.marking.operations import code_scripts
+from exam.marking.models import MarkingSheet, ScriptStatus, ZeroReason
+from exam.marking.operations import code_scripts, record_zero
 from exam.marking.queries import plan_of, scripts_of
 from tests.conftest import login
 from tests.marking.conftest import AFTER, Essays
@@ -253,3 +253,32 @@ def test_only_the_ban_phach_retries_and_only_the_two_sides_read_the_job(
         ).status_code
         == 404
     )
+
+
+def test_minutes_made_after_a_later_zero_list_the_hand_over_as_it_was(app, essays, queued, renders):
+    code_scripts(essays.round, actor=essays.anonymiser, at=AFTER)
+    record_zero(  # before the hand-over, by the Ban phách: the minutes' case
+        essays.script(0),
+        ZeroReason.IDENTIFYING_MARKS,
+        "Bài thi ghi họ tên thí sinh; lập biên bản.",
+        actor=essays.anonymiser,
+        at=AFTER,
+    )
+    db.session.commit()
+    login(app.test_client(), essays.anonymiser).post(f"/rounds/{essays.round_id}/marking/hand-over")
+    db.session.expire_all()
+    db.session.refresh(essays.head)  # record_zero reads its actor's id mid-change
+    record_zero(  # after it, by the head of marking, before the job ran
+        essays.script(1),
+        ZeroReason.TWO_HANDWRITINGS,
+        "Bài thi có hai kiểu chữ; lập biên bản có Ban giám sát chứng kiến.",
+        actor=essays.head,
+        at=AFTER,
+    )
+    db.session.commit()
+    run_queued_jobs(app)
+    [document] = _minutes()
+    text = _text(document_bytes(document))
+    assert "Số bài thi đã đánh phách: 3; số bài giao chấm: 2." in text
+    assert text.count("Điểm 0") == 1
+    assert "hai loại chữ viết" not in text  # the later zero is not the hand-over's
