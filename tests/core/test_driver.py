@@ -151,7 +151,7 @@ def test_sqlite_a_read_request_begins_no_transaction(sqlite_app):
         assert cursor.execute("SELECT count(*) FROM things").fetchone() == (0,)
 
 
-def test_sqlite_rows_come_back_with_sqlalchemys_values(app):
+def test_sqlite_rows_come_back_with_sqlalchemys_values(sqlite_app):
     """Datetimes stored as text come back as UTC datetimes, JSON as its value, the literal
     compiled into the statement is sent as SQLAlchemy sends it."""
     import datetime as dt
