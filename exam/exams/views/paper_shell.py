@@ -104,7 +104,10 @@ def _make_shell(locale: str, just_started: bool) -> _Shell:
         _MARKS["count"],  # type: ignore[arg-type]
     )
     path = f"/attempts/{_ID}" + ("?started=1" if just_started else "")
-    with current_app.test_request_context(path, base_url=request.url_root), force_locale(locale):
+    # A neutral host: the shell is shared by every candidate, so nothing of the request that
+    # made it (its Host header) may end up in it; only the mount point (script root) counts.
+    base_url = "http://paper-shell.invalid" + request.script_root
+    with current_app.test_request_context(path, base_url=base_url), force_locale(locale):
         session[SESSION_LANGUAGE_KEY] = locale  # the header's switch reads the choice there
         page = _render(marked, just_started=just_started, csrf_token=lambda: _MARKS["csrf"])
     pieces = _SPLIT.split(page)
