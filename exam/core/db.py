@@ -175,3 +175,22 @@ def is_write_request() -> bool:
     from flask import has_request_context, request
 
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def session_bind() -> sa.Engine | sa.Connection:
+    """What the session runs on, without making the request a session when it has none yet
+    (making one and closing it costs a fast-path call about a tenth of its CPU): then
+    Flask-SQLAlchemy's engine, unless the session's factory names its own bind (the tests
+    bind theirs to a connection holding their transaction)."""
+    from exam.extensions import db
+
+    if not db.session.registry.has() and db.session.session_factory.kw.get("bind") is None:
+        return db.engine
+    return db.session.get_bind()
+
+
+def in_session_transaction() -> bool:
+    """Whether the request's session has begun a transaction (never, if it has no session)."""
+    from exam.extensions import db
+
+    return db.session.registry.has() and db.session().in_transaction()

@@ -5,10 +5,11 @@ Each statement is still built with SQLAlchemy Core, and compiled once to the dri
 only the execution skips SQLAlchemy's engine and session layers, which cost about 100 µs of
 CPU per statement here against 35 µs for psycopg alone (bench/autosave.py, on 2 cores where the
 app, the database and the load share the CPU), and on SQLite about a third of a save's CPU
-(the session's BEGIN and COMMIT included). On PostgreSQL, outside a transaction a pooled
-connection is used in autocommit mode: each statement is its own transaction, without BEGIN
-and COMMIT round trips, so such a path must be a lone read, or reads then one statement that
-checks again what it changes (the fast path's runner refuses a second write:
+(the session's BEGIN and COMMIT included). On PostgreSQL, outside a transaction, a
+connection kept by the process in autocommit mode is used (taken from the pool once,
+``_AutocommitConnections``): each statement is its own transaction, without BEGIN and COMMIT
+round trips, so such a path must be a lone read, or reads then one statement that checks
+again what it changes (the fast path's runner refuses a second write:
 exam/exams/hotpath/runner.py, ``SecondWriteRefused``). On SQLite, outside a transaction, a
 write request's statements run in one transaction of their own on a pooled connection (BEGIN
 IMMEDIATE after the writers' queue, as the session's writes do, committed at the end of the
@@ -19,13 +20,21 @@ tests' is), the session's own connection is used, and so its transaction.
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from exam.core.db import begin_sqlite_write, is_write_request
+from exam.core.db import (
+    begin_sqlite_write,
+    in_session_transaction,
+    is_write_request,
+    session_bind,
+)
 from exam.extensions import db
 
 
@@ -141,7 +150,7 @@ def execute_sqlite(cursor: Any, statement: SqliteStatement, parameters: Mapping[
 def driver_cursor() -> Iterator[Any | None]:
     """On PostgreSQL a psycopg cursor whose rows are named tuples, on SQLite a sqlite3 cursor
     (see the module's docstring); elsewhere None: the caller takes SQLAlchemy's path."""
-    bind = db.session.get_bind()
+    bind = session_bind()
     if bind.dialect.name == "sqlite":
         with _sqlite_cursor(bind) as cursor:
             yield cursor
@@ -149,32 +158,91 @@ def driver_cursor() -> Iterator[Any | None]:
     if bind.dialect.name != "postgresql":
         yield None
         return
-    from psycopg.rows import namedtuple_row
+    if not isinstance(bind, sa.Engine) or in_session_transaction():
+        from psycopg.rows import namedtuple_row
 
-    if not isinstance(bind, sa.Engine) or db.session().in_transaction():
         connection = db.session.connection().connection.driver_connection
         with connection.cursor(row_factory=namedtuple_row) as cursor:
             yield cursor
         return
-    pooled = bind.raw_connection()
-    connection = pooled.driver_connection
+    kept = _autocommit_connections(bind)
+    connection = kept.take()
     try:
-        connection.autocommit = True
-        with connection.cursor(row_factory=namedtuple_row) as cursor:
-            yield cursor
-    except Exception:
-        if connection.broken or connection.closed:
-            pooled.invalidate()  # the pool must not hand out a dead connection again
-        raise
+        yield connection.cursor
     finally:
-        if not (connection.broken or connection.closed):
-            connection.autocommit = False
-        pooled.close()
+        kept.give_back(connection)
+
+
+class _KeptConnection(NamedTuple):
+    connection: Any  # psycopg's, detached from the pool
+    cursor: Any  # reused by every call: a new cursor costs its type set-up each time
+
+    @property
+    def reusable(self) -> bool:
+        from psycopg import pq
+
+        connection = self.connection
+        return (
+            not (connection.broken or connection.closed)
+            and connection.info.transaction_status == pq.TransactionStatus.IDLE
+        )
+
+
+class _AutocommitConnections:
+    """PostgreSQL connections the process keeps in autocommit for the fast path, each with
+    its cursor: taken from the engine's pool once and detached from it, so that no call
+    switches a pooled connection to autocommit and back, and the pool's sessions never get
+    one in autocommit. One is in use per thread at a time (a sync worker: one in all); a
+    broken one, or one left inside a statement, is closed rather than kept (after a database
+    restart, the first call fails and the next one connects again, as with the pool)."""
+
+    IDLE_KEPT = 4
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.idle: list[_KeptConnection] = []
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+
+    def take(self) -> _KeptConnection:
+        with self.lock:
+            if self.pid != os.getpid():  # a forked worker: the parent's are not its own
+                self.idle, self.pid = [], os.getpid()
+            if self.idle:
+                return self.idle.pop()
+        from psycopg.rows import namedtuple_row
+
+        pooled = self.engine.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()  # the pool forgets it: closing it is ours
+        connection.autocommit = True
+        return _KeptConnection(connection, connection.cursor(row_factory=namedtuple_row))
+
+    def give_back(self, kept: _KeptConnection) -> None:
+        if kept.reusable:
+            with self.lock:
+                if self.pid == os.getpid() and len(self.idle) < self.IDLE_KEPT:
+                    self.idle.append(kept)
+                    return
+        with contextlib.suppress(Exception):
+            kept.connection.close()
+
+
+_KEPT: weakref.WeakKeyDictionary[sa.Engine, _AutocommitConnections] = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def _autocommit_connections(engine: sa.Engine) -> _AutocommitConnections:
+    kept = _KEPT.get(engine)
+    if kept is None:
+        with _KEPT_LOCK:
+            kept = _KEPT.setdefault(engine, _AutocommitConnections(engine))
+    return kept
 
 
 @contextlib.contextmanager
 def _sqlite_cursor(bind: Any) -> Iterator[Any]:
-    if not isinstance(bind, sa.Engine) or db.session().in_transaction():
+    if not isinstance(bind, sa.Engine) or in_session_transaction():
         cursor = db.session.connection().connection.driver_connection.cursor()
         try:
             yield cursor

@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from exam.core import refused_forms
+from exam.core.db import in_session_transaction
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.forms import populate_errors
 from exam.extensions import db
@@ -54,12 +55,12 @@ def commit_after(work: Callable[[], T], *, write_lock: bool = False, release: bo
         db.session.connection(execution_options={"sqlite_immediate": True})
     try:
         result = work()
-        if db.session().in_transaction():  # none when the work ran on the driver (autocommit)
+        if in_session_transaction():  # none when the work ran on the driver (autocommit)
             db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    if release:
+    if release and db.session.registry.has():
         db.session.close()
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -69,18 +70,80 @@ def _session_on_the_engine() -> Iterator[None]:
         db.session = test_session
 
 
-def test_outside_a_transaction_a_read_runs_in_autocommit_and_goes_back_reset(app):
+def test_outside_a_transaction_a_read_runs_in_autocommit_on_a_kept_connection(app):
+    """PostgreSQL: a connection the process keeps in autocommit, with its cursor, taken
+    again by the next call; the pool's own connections stay in transactions."""
     with _session_on_the_engine():
         with driver_cursor() as cursor:
             connection = cursor.connection
-            if db.engine.dialect.name == "postgresql":
-                assert connection.autocommit
-                cursor.execute("SELECT 1 AS one")
-                assert cursor.fetchone().one == 1
-            else:  # SQLite's own rules: the sqlite_app tests below, on a file of their own
+            if db.engine.dialect.name != "postgresql":  # SQLite: the sqlite_app tests below
                 assert cursor.execute("SELECT 1").fetchone() == (1,)
-        if db.engine.dialect.name == "postgresql":
-            assert not connection.autocommit  # the pool's next user gets transactions again
+                return
+            assert connection.autocommit
+            cursor.execute("SELECT 1 AS one")
+            assert cursor.fetchone().one == 1
+        with driver_cursor() as again:
+            assert again is cursor  # kept, not made again
+            again.execute("SELECT 2 AS two")
+            assert again.fetchone().two == 2
+        pooled = db.engine.raw_connection()
+        try:
+            assert pooled.driver_connection is not connection
+            assert not pooled.driver_connection.autocommit
+        finally:
+            pooled.close()
+
+
+def test_a_kept_connection_that_broke_is_closed_and_the_next_call_connects_again(app):
+    if db.engine.dialect.name != "postgresql":
+        with driver_cursor() as cursor:
+            assert cursor.execute("SELECT 1").fetchone() == (1,)
+        return
+    with _session_on_the_engine():
+        with driver_cursor() as cursor:
+            broken = cursor.connection
+        with db.engine.connect() as other:  # as a database restart does to it
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({broken.info.backend_pid})")
+        with pytest.raises(psycopg.OperationalError), driver_cursor() as cursor:
+            cursor.execute("SELECT 1")  # the first call after the restart fails
+        assert broken.closed  # and the connection is not kept
+        with driver_cursor() as cursor:
+            assert cursor.connection is not broken
+            cursor.execute("SELECT 3 AS three")
+            assert cursor.fetchone().three == 3
+
+
+def test_a_connection_left_inside_a_transaction_is_not_kept(app):
+    if db.engine.dialect.name != "postgresql":
+        with driver_cursor() as cursor:
+            assert cursor.execute("SELECT 1").fetchone() == (1,)
+        return
+    with _session_on_the_engine():
+        with driver_cursor() as cursor:
+            left = cursor.connection
+            cursor.execute("BEGIN")  # a caller that broke the rule
+        assert left.closed
+        with driver_cursor() as cursor:
+            assert cursor.connection is not left
+
+
+def test_a_forked_process_does_not_take_its_parents_connections(app, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        with driver_cursor() as cursor:
+            assert cursor.execute("SELECT 1").fetchone() == (1,)
+        return
+    import os
+
+    with _session_on_the_engine():
+        with driver_cursor() as cursor:
+            parents = cursor.connection
+        monkeypatch.setattr(os, "getpid", lambda: -1)  # as a gunicorn worker after the fork
+        with driver_cursor() as cursor:
+            childs = cursor.connection
+            assert childs is not parents
+        monkeypatch.undo()
+        for connection in (parents, childs):
+            connection.close()
 
 
 def test_inside_a_transaction_the_driver_uses_the_sessions_connection(app):

@@ -140,6 +140,31 @@ def _parameters(world: World, statement: Statement) -> dict[str, Any]:
             ],
             "at": AT,
         },
+        Statement.PAPER_KEYS: lambda: {"attempt": world.answered.id},
+        Statement.VERSIONS: lambda: {
+            "versions": [item.question_version_id for item in world.items(world.answered)]
+        },
+        Statement.SAVE_CHECKED: lambda: (
+            world.mine(world.answered)
+            | {
+                "secret": world.answered.token_secret,
+                "at": AT,
+                "grace": 30,
+                "batch": [  # a newer answer to the first question, an older one to the second
+                    {
+                        "item": item.id,
+                        "version": item.question_version_id,
+                        "response": json.dumps(response),
+                        "answered": True,
+                        "seq": seq,
+                        "points": points,
+                    }
+                    for item, response, seq, points in zip(
+                        world.items(world.answered), ("c", "a"), (4, 2), (0.0, 1.0), strict=False
+                    )
+                ],
+            }
+        ),
         Statement.STORED_SEQS: lambda: {"items": [first, second, third]},
         Statement.STATUS: lambda: {"attempt": world.fresh.id},
         Statement.UPSERT: lambda: {
@@ -264,7 +289,12 @@ def test_every_statement_gives_the_same_values_both_ways(world):
         assert fast not in (None, 0, {}), statement  # each case finds rows
         assert _exact(fast) == _exact(orm), statement
         covered.add(statement)
-    postgresql_only = {Statement.START_AUDITED, Statement.SAVE_BATCH, Statement.CLOSE_AUDITED}
+    postgresql_only = {
+        Statement.START_AUDITED,
+        Statement.SAVE_BATCH,
+        Statement.SAVE_CHECKED,
+        Statement.CLOSE_AUDITED,
+    }
     sqlite_only = {Statement.PENDING_ENTRY}
     assert {s for s in Statement if s.dialects == {"postgresql"}} == postgresql_only
     assert {s for s in Statement if s.dialects == {"sqlite"}} == sqlite_only
@@ -414,6 +444,7 @@ def test_every_statement_is_built_for_each_of_its_databases():
         Statement.START_AUDITED,
         Statement.PENDING_ENTRY,
         Statement.SAVE_BATCH,
+        Statement.SAVE_CHECKED,
         Statement.UPSERT,
         Statement.CLOSE,
         Statement.SCORE_ITEMS,

@@ -134,6 +134,40 @@ class PaperItems(NamedTuple):
         return cls(PaperRow.from_row(rows[0]), rows[0].token_secret, items, points)
 
 
+class PaperKeyRows(NamedTuple):
+    """A paper's option-token secret and its items' (question version, points)."""
+
+    token_secret: str
+    items: dict[int, tuple[int, float]]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any]) -> PaperKeyRows | None:
+        if not rows:
+            return None
+        return cls(rows[0].token_secret, {row.item: (row.version, row.points) for row in rows})
+
+
+def _versions_data(rows: Sequence[Any]) -> dict[int, tuple[str, Any]]:
+    """Rows of (id, type, data): each version's (type, data)."""
+    return {row.id: (row.type, row.data) for row in rows}
+
+
+class SavedBatch(NamedTuple):
+    """A one-trip save's result: the paper's state, whether it was accepting answers (as
+    the statement decided), and the seq written for each item the save wrote."""
+
+    paper: PaperRow
+    accepting: bool
+    saved: dict[int, int]
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Any]) -> SavedBatch | None:
+        if not rows:
+            return None
+        saved = {row.item: row.seq for row in rows if row.item is not None}
+        return cls(PaperRow.from_row(rows[0]), rows[0].accepting, saved)
+
+
 class PollRows(NamedTuple):
     """The paper and its stored answers (one row per answer; the paper's columns are the
     same on each, so they are converted once, not per row)."""

@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 
 from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.hotpath.adapters import PaperState
-from exam.exams.hotpath.runner import StatementRunner, run_statements
+from exam.exams.hotpath.keys import KeyStore, PaperKeys, Question, key_store
+from exam.exams.hotpath.runner import StatementRunner, run_statements, session_bind
 from exam.exams.hotpath.statements import Statement, _attempts
 from exam.exams.models import AttemptStatus, Penalty, ReviewOption
 from exam.exams.rules import CLOSED_MESSAGE, AnswerRefused, accepting_answers, is_answered
@@ -126,8 +127,11 @@ def save_answers(
 
     PostgreSQL: the read needs no transaction, and the write is one statement that also
     checks again that the paper is open, holding its row with a shared lock
-    (``_save_batch``): two round trips. SQLite: write requests begin IMMEDIATE,
-    one writer at a time, so nothing can close the paper between the read and the write.
+    (``_save_batch``): two round trips. Once the process keeps the paper's keys
+    (exam/exams/hotpath/keys.py), one: the responses are checked against the keys, and one
+    statement checks the paper and the keys and writes (``_save_in_one_trip``). SQLite:
+    write requests begin IMMEDIATE, one writer at a time, so nothing can close the paper
+    between the read and the write.
     Responses name the page's option tokens, or the bank's ids with ``bank_ids``
     (``exam.exams.sitting.save_answer``). Returns the state and the stored seq per item.
     """
@@ -135,12 +139,44 @@ def save_answers(
     for item_id, response, seq in entries:
         if item_id not in latest or seq > latest[item_id][1]:
             latest[item_id] = (response, seq)
-    paper = _mine_parameters(attempt_id, candidate_id, session_token) | {"items": list(latest)}
+    mine = _mine_parameters(attempt_id, candidate_id, session_token)
+    postgresql = session_bind().dialect.name == "postgresql"
+    if postgresql:
+        store = key_store()
+        keys = store.papers.get(attempt_id)
+        saved = keys and _save_in_one_trip(store, keys, mine, latest, at, grace_seconds, bank_ids)
+        if saved:
+            return saved
+    paper = mine | {"items": list(latest)}
     with run_statements() as run:
         state, values = _checked_batch(run, paper, latest, at, grace_seconds, bank_ids)
-        if run.dialect == "postgresql":
-            return state, _write_batch(run, attempt_id, values, at)
-        return state, _write_each(run, values, at)
+        if not postgresql:
+            return state, _write_each(run, values, at)
+        stored = _write_batch(run, attempt_id, values, at)
+        # Reads only, after the write: the paper's keys, kept for its next saves, or read
+        # again when the ones kept did not settle this save.
+        _keep_keys(run, store, attempt_id)
+        return state, stored
+
+
+def _checked_answer(
+    secret: str,
+    item_id: int,
+    question: tuple[str, Any],
+    item_points: float,
+    raw: object,
+    seq: int,
+    bank_ids: bool,
+) -> _Checked:
+    """One response cleaned by its question's type (the page's option tokens first
+    translated back to the bank's ids, exam.exams.tokens) and scored; InvalidResponse when
+    it is no response to that question."""
+    qtype, data = question
+    if not bank_ids:
+        raw = decode_response(secret, item_id, qtype, data, raw)
+    response = get_type(qtype).clean_response(data, raw)
+    # Scored now, while the key is at hand: the submit then only adds the points up.
+    return item_id, response, seq, answer_points(qtype, data, item_points, response)
 
 
 def _checked_batch(
@@ -151,8 +187,7 @@ def _checked_batch(
     grace_seconds: int,
     bank_ids: bool,
 ) -> tuple[PaperState, list[_Checked]]:
-    """The paper's state, and the batch's responses cleaned by their questions' types,
-    the page's option tokens first translated back to the bank's ids (exam.exams.tokens)."""
+    """The paper's state, and the batch's responses checked (``_checked_answer``)."""
     found = run(Statement.STATE_AND_ITEMS, paper)
     if found is None:
         raise NotYours()
@@ -163,17 +198,104 @@ def _checked_batch(
     for item_id, (raw, seq) in latest.items():
         if item_id not in found.items:
             raise DomainError(_l("Câu hỏi không thuộc bài thi này."))
-        qtype, data = found.items[item_id]
         try:
-            if not bank_ids:
-                raw = decode_response(found.token_secret, item_id, qtype, data, raw)
-            response = get_type(qtype).clean_response(data, raw)
+            checked = _checked_answer(
+                found.token_secret,
+                item_id,
+                found.items[item_id],
+                found.points[item_id],
+                raw,
+                seq,
+                bank_ids,
+            )
         except InvalidResponse:
             raise ValidationFailed([("response", _l("Câu trả lời không hợp lệ."))]) from None
-        # Scored now, while the key is at hand: the submit then only adds the points up.
-        points = answer_points(qtype, data, found.points[item_id], response)
-        values.append((item_id, response, seq, points))
+        values.append(checked)
     return state, values
+
+
+def _keep_keys(run: StatementRunner, store: KeyStore, attempt_id: int) -> None:
+    """Keep the paper's keys, and the data of its versions not kept yet, for its next
+    saves (exam/exams/hotpath/keys.py). Called once the paper was found the candidate's."""
+    keys = run(Statement.PAPER_KEYS, {"attempt": attempt_id})
+    if keys is None:
+        return
+    versions = {version for version, _points in keys.items.values()}
+    missing = sorted(version for version in versions if store.versions.get(version) is None)
+    if missing:
+        for version, question in run(Statement.VERSIONS, {"versions": missing}).items():
+            store.versions.put(version, Question(*question))
+    store.papers.put(attempt_id, PaperKeys.of(keys.token_secret, keys.items))
+
+
+def _batch_by_keys(
+    store: KeyStore, keys: PaperKeys, latest: dict[int, tuple[object, int]], bank_ids: bool
+) -> list[dict[str, Any]] | None:
+    """The batch checked against the kept keys, as ``SAVE_CHECKED`` takes it; None when the
+    keys do not settle it (an item they do not know, a response they refuse): the two-trip
+    save then checks it and says what is wrong."""
+    batch = []
+    for item_id, (raw, seq) in latest.items():
+        known = keys.get(item_id)
+        question = known and store.versions.get(known[0])
+        if question is None:
+            return None
+        version, item_points = known
+        try:
+            _item, response, _seq, points = _checked_answer(
+                keys.token_secret, item_id, question, item_points, raw, seq, bank_ids
+            )
+        except InvalidResponse:
+            return None
+        batch.append(
+            {
+                "item": item_id,
+                "version": version,
+                "response": json.dumps(response),  # cast back to JSON by the statement
+                "answered": is_answered(response),
+                "seq": seq,
+                "points": points,
+            }
+        )
+    return batch
+
+
+def _save_in_one_trip(
+    store: KeyStore,
+    keys: PaperKeys,
+    mine: dict[str, Any],
+    latest: dict[int, tuple[object, int]],
+    at: dt.datetime,
+    grace_seconds: int,
+    bank_ids: bool,
+) -> tuple[PaperState, dict[int, int]] | None:
+    """PostgreSQL: the save in one statement, checked against the paper's kept keys. None
+    when the two-trip save must do it and say what is wrong: keys that do not settle the
+    batch, or the statement found the paper not the candidate's or the keys not its own
+    (no row), or it did not write an item for which no newer answer is stored. An answer
+    not written because a newer one is stored is reported with that one's seq, as the
+    two-trip save reports it."""
+    batch = _batch_by_keys(store, keys, latest, bank_ids)
+    if batch is None:
+        return None
+    parameters = mine | {
+        "secret": keys.token_secret,
+        "batch": batch,
+        "at": at,
+        "grace": grace_seconds,
+    }
+    with run_statements() as run:
+        result = run(Statement.SAVE_CHECKED, parameters)
+        if result is None:
+            return None
+        if not result.accepting:
+            raise AnswerRefused(CLOSED_MESSAGE)
+        unwritten = [item_id for item_id in latest if item_id not in result.saved]
+        stored = result.saved | _stored_seqs(run, unwritten)
+    if any(stored.get(item_id, -1) < latest[item_id][1] for item_id in unwritten):
+        return None
+    state = result.paper.state(mine["attempt"], mine["candidate"])
+    return state, {item_id: stored[item_id] for item_id in latest}
 
 
 def _write_batch(

@@ -18,10 +18,10 @@ from exam.core.driver import (
     driver_cursor,
     execute_sqlite,
     list_size,
+    session_bind,
 )
 from exam.core.driver import execute as driver_execute
 from exam.exams.hotpath.statements import _SPECS, Statement
-from exam.extensions import db
 
 
 class SecondWriteRefused(RuntimeError):
@@ -60,7 +60,7 @@ class StatementRunner:
 
 @contextlib.contextmanager
 def run_statements() -> Iterator[StatementRunner]:
-    dialect = db.session.get_bind().dialect.name
+    dialect = session_bind().dialect.name
     with driver_cursor() as cursor:
         if dialect == "sqlite":  # autocommit: outside a transaction, sqlite3 begins none
             autocommit = not cursor.connection.in_transaction
@@ -103,7 +103,7 @@ def compile_hot_statements(dialect: str) -> None:
             _sqlite_statement(statement, items)
 
 
-_LISTS = ("items", "papers")  # the statements' expanding parameters ("IN")
+_LISTS = ("items", "papers", "versions")  # the statements' expanding parameters ("IN")
 
 
 def _list_sizes(parameters: dict[str, Any]) -> dict[str, int]:
@@ -115,7 +115,7 @@ def _sqlite_statement(statement: Statement, parameters: dict[str, Any]) -> Sqlit
     key = (statement, tuple(sorted(sizes.items())))
     if key not in _SQLITE_STATEMENTS:
         _SQLITE_STATEMENTS[key] = compile_for_sqlite(
-            statement.build("sqlite"), db.session.get_bind().dialect, sizes or None
+            statement.build("sqlite"), session_bind().dialect, sizes or None
         )
     return _SQLITE_STATEMENTS[key]
 
@@ -125,6 +125,6 @@ def _driver_statement(statement: Statement, parameters: dict[str, Any]) -> Drive
     key = (statement, tuple(sorted(sizes.items())))
     if key not in _DRIVER_STATEMENTS:
         _DRIVER_STATEMENTS[key] = compile_for_driver(
-            statement.build("postgresql"), db.session.get_bind().dialect, sizes or None
+            statement.build("postgresql"), session_bind().dialect, sizes or None
         )
     return _DRIVER_STATEMENTS[key]

@@ -17,10 +17,12 @@ from exam.candidates.models import Application
 from exam.exams.hotpath.adapters import (
     OpenPaperRow,
     PaperItems,
+    PaperKeyRows,
     PaperRow,
     PaperToScore,
     PollRows,
     ResultRow,
+    SavedBatch,
     StartRow,
     SubmitRow,
     _count,
@@ -29,6 +31,7 @@ from exam.exams.hotpath.adapters import (
     _kept_seq,
     _seq_by_item,
     _status,
+    _versions_data,
 )
 from exam.exams.models import (
     Answer,
@@ -71,6 +74,9 @@ class Statement(enum.Enum):
     STATE_AND_ITEMS = "state_and_items"
     POLL = "poll"
     SAVE_BATCH = "save_batch"
+    PAPER_KEYS = "paper_keys"
+    VERSIONS = "versions"
+    SAVE_CHECKED = "save_checked"
     STORED_SEQS = "stored_seqs"
     STATUS = "status"
     UPSERT = "upsert"
@@ -116,6 +122,7 @@ _STATEMENTS: dict[tuple[str, Statement], sa.Executable] = {}
 _BOTH = frozenset({"postgresql", "sqlite"})
 _ITEMS = sa.bindparam("items", expanding=True)
 _PAPERS = sa.bindparam("papers", expanding=True)
+_VERSIONS = sa.bindparam("versions", expanding=True)
 
 
 def _defines(
@@ -377,6 +384,132 @@ def _save_batch(dialect: str) -> sa.Executable:
     return _keeping_the_higher_seq(statement).returning(
         _answers.c.attempt_question_id, _answers.c.seq
     )
+
+
+@_defines(Statement.PAPER_KEYS, PaperKeyRows.from_rows)
+def _paper_keys(dialect: str) -> sa.Executable:
+    """What a save checks a response against, fixed when the paper was drawn: the paper's
+    option-token secret and each item's question version and points (kept by
+    exam/exams/hotpath/keys.py)."""
+    return (
+        sa.select(
+            _attempts.c.token_secret,
+            _items.c.id.label("item"),
+            _items.c.question_version_id.label("version"),
+            _items.c.points,
+        )
+        .select_from(_attempts.join(_items, _items.c.attempt_id == _attempts.c.id))
+        .where(_attempts.c.id == sa.bindparam("attempt"))
+    )
+
+
+@_defines(Statement.VERSIONS, _versions_data)
+def _versions_statement(dialect: str) -> sa.Executable:
+    """Question versions' type and data (a version never changes once saved)."""
+    return sa.select(_versions.c.id, _versions.c.type, _versions.c.data).where(
+        _versions.c.id.in_(_VERSIONS)
+    )
+
+
+def _accepting_in_sql() -> sa.ColumnElement[bool]:
+    """``exam.exams.rules.accepting_answers`` in SQL, on ``_paper()``'s row: in progress,
+    and ``at`` no later than the deadline (``exam.exams.models.deadline``: the duration
+    lengthened by the accommodation, rounded up to the second, plus the minutes added) and
+    the grace."""
+    lengthened = sa.func.ceil(
+        _tests.c.duration_minutes * 60 * (100 + _attempts.c.time_percent) / sa.literal(100.0)
+    )
+    seconds = lengthened + _attempts.c.extra_minutes * 60 + sa.bindparam("grace", type_=sa.Integer)
+    ends = _sessions.c.starts_at + sa.func.make_interval(
+        0, 0, 0, 0, 0, 0, sa.cast(seconds, sa.Float)
+    )
+    at = sa.bindparam("at", type_=_answers.c.saved_at.type)
+    return sa.and_(_attempts.c.status == AttemptStatus.IN_PROGRESS.value, at <= ends)
+
+
+@_defines(
+    Statement.SAVE_CHECKED, SavedBatch.from_rows, writes=True, dialects=frozenset({"postgresql"})
+)
+def _save_checked(dialect: str) -> sa.Executable:
+    """PostgreSQL: a save in one round trip, for a batch checked against the paper's keys
+    kept by the process (exam/exams/hotpath/keys.py). Everything the read of a save checks
+    is checked here again, in SQL: the paper is this active candidate's, with this session's
+    token; it is in progress and before its deadline and grace; and the keys the batch was
+    checked with are still the paper's (its token secret, each item's paper and question
+    version). The paper's row is held with a shared lock, as ``_save_batch`` holds it:
+
+        WITH paper AS (SELECT … FROM attempts JOIN … WHERE <mine> AND token_secret = :secret
+                       FOR SHARE OF attempts),
+             saved AS (INSERT INTO answers (…)
+                       SELECT … FROM paper JOIN jsonb_to_recordset(:batch) AS batch(…) ON true
+                       JOIN attempt_questions ON id = batch.item AND attempt_id = paper.id
+                                             AND question_version_id = batch.version
+                       WHERE <accepting> ON CONFLICT … DO UPDATE … WHERE seq < excluded.seq
+                       RETURNING attempt_question_id, seq)
+        SELECT <the paper's state>, saved.item, saved.seq FROM paper LEFT JOIN saved ON true
+
+    No row: not this candidate's paper, or other keys (the caller takes the two-trip save,
+    which says why). Whether the paper was accepting answers is returned as the statement
+    decided it. Accepting, but an item not written: a newer answer kept, or keys of another
+    item (the caller tells them apart)."""
+    from sqlalchemy.dialects.postgresql import JSONB, insert
+
+    paper = (
+        sa.select(_attempts.c.id, *_paper_columns(), _accepting_in_sql().label("accepting"))
+        .select_from(_paper())
+        .where(_mine(), _attempts.c.token_secret == sa.bindparam("secret", type_=sa.String))
+        .with_for_update(read=True, of=_attempts)
+        .cte("paper")
+    )
+    batch = (
+        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("batch", type_=sa.JSON), JSONB))
+        .table_valued(
+            sa.column("item", sa.Integer),
+            sa.column("version", sa.Integer),
+            sa.column("response", sa.Text),  # the response's JSON text, kept as sent
+            sa.column("answered", sa.Boolean),
+            sa.column("seq", sa.BigInteger),
+            sa.column("points", sa.Float),
+        )
+        .render_derived(name="batch", with_types=True)
+    )
+    items = paper.join(batch, sa.true()).join(
+        _items,
+        sa.and_(
+            _items.c.id == batch.c.item,
+            _items.c.attempt_id == paper.c.id,
+            _items.c.question_version_id == batch.c.version,
+        ),
+    )
+    rows = (
+        sa.select(
+            batch.c.item,
+            sa.cast(batch.c.response, _answers.c.response.type),
+            batch.c.answered,
+            batch.c.seq,
+            sa.bindparam("at", type_=_answers.c.saved_at.type),
+            batch.c.points,
+        )
+        .select_from(items)
+        .where(paper.c.accepting)
+    )
+    saved = (
+        _keeping_the_higher_seq(
+            insert(_answers).from_select(
+                ["attempt_question_id", "response", "answered", "seq", "saved_at", "points"],
+                rows,
+            )
+        )
+        .returning(_answers.c.attempt_question_id, _answers.c.seq)
+        .cte("saved")
+    )
+    state = [paper.c[column.name] for column in _paper_columns()]
+    return sa.select(
+        *state,
+        paper.c.accepting,
+        saved.c.attempt_question_id.label("item"),
+        saved.c.seq,
+    ).select_from(paper.outerjoin(saved, sa.true()))
 
 
 # --- submitting and closing: the points were scored when each answer was saved --------------
