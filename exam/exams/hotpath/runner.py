@@ -78,6 +78,8 @@ _HOT_STATEMENTS = {
         Statement.OPEN_PAPER,
         Statement.STATE_AND_ITEMS,
         Statement.SAVE_BATCH,
+        Statement.PAPER_KEYS,
+        Statement.SAVE_CHECKED,
         Statement.POLL,
     ),
     "sqlite": (
