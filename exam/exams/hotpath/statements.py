@@ -334,6 +334,40 @@ def _keeping_the_higher_seq(statement: Any) -> Any:
     )
 
 
+def _batch(*keys: sa.ColumnClause) -> Any:
+    """PostgreSQL: the batch, sent as one JSON parameter, as rows:
+    ``jsonb_to_recordset(:batch) AS batch(item, <keys>, response, answered, seq, points)``."""
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return (
+        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("batch", type_=sa.JSON), JSONB))
+        .table_valued(
+            sa.column("item", sa.Integer),
+            *keys,
+            sa.column("response", sa.Text),  # the response's JSON text, kept as sent
+            sa.column("answered", sa.Boolean),
+            sa.column("seq", sa.BigInteger),
+            sa.column("points", sa.Float),
+        )
+        .render_derived(name="batch", with_types=True)
+    )
+
+
+_ANSWER_COLUMNS = ["attempt_question_id", "response", "answered", "seq", "saved_at", "points"]
+
+
+def _answer_values(batch: Any) -> list[sa.ColumnElement]:
+    """A batch row's values for ``_ANSWER_COLUMNS``, saved at ``:at``."""
+    return [
+        batch.c.item,
+        sa.cast(batch.c.response, _answers.c.response.type),
+        batch.c.answered,
+        batch.c.seq,
+        sa.bindparam("at", type_=_answers.c.saved_at.type),
+        batch.c.points,
+    ]
+
+
 @_defines(Statement.SAVE_BATCH, _seq_by_item, writes=True, dialects=frozenset({"postgresql"}))
 def _save_batch(dialect: str) -> sa.Executable:
     """PostgreSQL: a whole batch saved by one statement, which holds the paper's row with a
@@ -348,7 +382,7 @@ def _save_batch(dialect: str) -> sa.Executable:
 
     A submit locks that row for update: it waits for saves in flight and scores what they
     wrote; a save behind it finds the paper closed and writes nothing."""
-    from sqlalchemy.dialects.postgresql import JSONB, insert
+    from sqlalchemy.dialects.postgresql import insert
 
     paper = (
         sa.select(_attempts.c.id)
@@ -359,28 +393,9 @@ def _save_batch(dialect: str) -> sa.Executable:
         .with_for_update(read=True)
         .cte("paper")
     )
-    batch = (
-        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("batch", type_=sa.JSON), JSONB))
-        .table_valued(
-            sa.column("item", sa.Integer),
-            sa.column("response", sa.Text),  # the response's JSON text, kept as sent
-            sa.column("answered", sa.Boolean),
-            sa.column("seq", sa.BigInteger),
-            sa.column("points", sa.Float),
-        )
-        .render_derived(name="batch", with_types=True)
-    )
-    rows = sa.select(
-        batch.c.item,
-        sa.cast(batch.c.response, _answers.c.response.type),
-        batch.c.answered,
-        batch.c.seq,
-        sa.bindparam("at", type_=_answers.c.saved_at.type),
-        batch.c.points,
-    ).select_from(paper.join(batch, sa.true()))
-    statement = insert(_answers).from_select(
-        ["attempt_question_id", "response", "answered", "seq", "saved_at", "points"], rows
-    )
+    batch = _batch()
+    rows = sa.select(*_answer_values(batch)).select_from(paper.join(batch, sa.true()))
+    statement = insert(_answers).from_select(_ANSWER_COLUMNS, rows)
     return _keeping_the_higher_seq(statement).returning(
         _answers.c.attempt_question_id, _answers.c.seq
     )
@@ -452,7 +467,7 @@ def _save_checked(dialect: str) -> sa.Executable:
     which says why). Whether the paper was accepting answers is returned as the statement
     decided it. Accepting, but an item not written: a newer answer kept, or keys of another
     item (the caller tells them apart)."""
-    from sqlalchemy.dialects.postgresql import JSONB, insert
+    from sqlalchemy.dialects.postgresql import insert
 
     paper = (
         sa.select(_attempts.c.id, *_paper_columns(), _accepting_in_sql().label("accepting"))
@@ -461,18 +476,7 @@ def _save_checked(dialect: str) -> sa.Executable:
         .with_for_update(read=True, of=_attempts)
         .cte("paper")
     )
-    batch = (
-        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("batch", type_=sa.JSON), JSONB))
-        .table_valued(
-            sa.column("item", sa.Integer),
-            sa.column("version", sa.Integer),
-            sa.column("response", sa.Text),  # the response's JSON text, kept as sent
-            sa.column("answered", sa.Boolean),
-            sa.column("seq", sa.BigInteger),
-            sa.column("points", sa.Float),
-        )
-        .render_derived(name="batch", with_types=True)
-    )
+    batch = _batch(sa.column("version", sa.Integer))
     items = paper.join(batch, sa.true()).join(
         _items,
         sa.and_(
@@ -481,25 +485,9 @@ def _save_checked(dialect: str) -> sa.Executable:
             _items.c.question_version_id == batch.c.version,
         ),
     )
-    rows = (
-        sa.select(
-            batch.c.item,
-            sa.cast(batch.c.response, _answers.c.response.type),
-            batch.c.answered,
-            batch.c.seq,
-            sa.bindparam("at", type_=_answers.c.saved_at.type),
-            batch.c.points,
-        )
-        .select_from(items)
-        .where(paper.c.accepting)
-    )
+    rows = sa.select(*_answer_values(batch)).select_from(items).where(paper.c.accepting)
     saved = (
-        _keeping_the_higher_seq(
-            insert(_answers).from_select(
-                ["attempt_question_id", "response", "answered", "seq", "saved_at", "points"],
-                rows,
-            )
-        )
+        _keeping_the_higher_seq(insert(_answers).from_select(_ANSWER_COLUMNS, rows))
         .returning(_answers.c.attempt_question_id, _answers.c.seq)
         .cte("saved")
     )
