@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
@@ -176,6 +177,7 @@ def driver_cursor() -> Iterator[Any | None]:
 class _KeptConnection(NamedTuple):
     connection: Any  # psycopg's, detached from the pool
     cursor: Any  # reused by every call: a new cursor costs its type set-up each time
+    since: float  # when it connected (time.monotonic())
 
     @property
     def reusable(self) -> bool:
@@ -187,6 +189,14 @@ class _KeptConnection(NamedTuple):
             and connection.info.transaction_status == pq.TransactionStatus.IDLE
         )
 
+    def answers(self) -> bool:
+        """A ping, as the pool's pre-ping (``DATABASE_PRE_PING``) makes one."""
+        try:
+            self.cursor.execute("SELECT 1")
+        except Exception:
+            return False
+        return True
+
 
 class _AutocommitConnections:
     """PostgreSQL connections the process keeps in autocommit for the fast path, each with
@@ -194,12 +204,16 @@ class _AutocommitConnections:
     switches a pooled connection to autocommit and back, and the pool's sessions never get
     one in autocommit. One is in use per thread at a time (a sync worker: one in all); a
     broken one, or one left inside a statement, is closed rather than kept (after a database
-    restart, the first call fails and the next one connects again, as with the pool)."""
+    restart, the first call fails and the next one connects again, as with the pool). The
+    pool's own settings hold for them too: one older than ``pool_recycle`` is replaced, and
+    with ``pool_pre_ping`` each is pinged before it is used."""
 
     IDLE_KEPT = 4
 
     def __init__(self, engine: sa.Engine):
-        self.engine = engine
+        self.engine = weakref.ref(engine)  # the store is the engine's, and must not keep it
+        self.recycle = engine.pool._recycle  # -1: never
+        self.pre_ping = engine.pool._pre_ping
         self.idle: list[_KeptConnection] = []
         self.lock = threading.Lock()
         self.pid = os.getpid()
@@ -208,15 +222,24 @@ class _AutocommitConnections:
         with self.lock:
             if self.pid != os.getpid():  # a forked worker: the parent's are not its own
                 self.idle, self.pid = [], os.getpid()
-            if self.idle:
-                return self.idle.pop()
+            kept = self.idle.pop() if self.idle else None
+        if kept is not None and self._fresh(kept):
+            return kept
+        if kept is not None:
+            self._close(kept)
         from psycopg.rows import namedtuple_row
 
-        pooled = self.engine.raw_connection()
+        pooled = self.engine().raw_connection()
         connection = pooled.driver_connection
         pooled.detach()  # the pool forgets it: closing it is ours
         connection.autocommit = True
-        return _KeptConnection(connection, connection.cursor(row_factory=namedtuple_row))
+        cursor = connection.cursor(row_factory=namedtuple_row)
+        return _KeptConnection(connection, cursor, time.monotonic())
+
+    def _fresh(self, kept: _KeptConnection) -> bool:
+        if 0 <= self.recycle < time.monotonic() - kept.since:
+            return False
+        return not self.pre_ping or kept.answers()
 
     def give_back(self, kept: _KeptConnection) -> None:
         if kept.reusable:
@@ -224,6 +247,10 @@ class _AutocommitConnections:
                 if self.pid == os.getpid() and len(self.idle) < self.IDLE_KEPT:
                     self.idle.append(kept)
                     return
+        self._close(kept)
+
+    @staticmethod
+    def _close(kept: _KeptConnection) -> None:
         with contextlib.suppress(Exception):
             kept.connection.close()
 

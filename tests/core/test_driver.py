@@ -10,7 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from exam.core.driver import compile_for_driver, driver_cursor, execute, list_size
+from exam.core.driver import (
+    _autocommit_connections,
+    compile_for_driver,
+    driver_cursor,
+    execute,
+    list_size,
+)
 from exam.extensions import db
 
 _things = sa.table("things", sa.column("id"), sa.column("kind"), sa.column("data", sa.JSON))
@@ -131,6 +137,51 @@ def test_a_connection_left_inside_a_transaction_is_not_kept(app):
         assert left.closed
         with driver_cursor() as cursor:
             assert cursor.connection is not left
+
+
+def test_a_kept_connection_older_than_pool_recycle_is_replaced(app, monkeypatch):
+    if _sqlite_reads_on_its_own_rules():
+        return
+    kept = _autocommit_connections(db.engine)
+    with _session_on_the_engine():
+        with driver_cursor() as cursor:
+            old = cursor.connection
+        monkeypatch.setattr(kept, "recycle", 0)  # every connection is too old now
+        with driver_cursor() as cursor:
+            assert cursor.connection is not old
+            cursor.execute("SELECT 1 AS one")
+            assert cursor.fetchone().one == 1
+        assert old.closed
+
+
+def test_with_pre_ping_a_kept_connection_that_died_is_replaced_before_use(app, monkeypatch):
+    if _sqlite_reads_on_its_own_rules():
+        return
+    kept = _autocommit_connections(db.engine)
+    monkeypatch.setattr(kept, "pre_ping", True)  # DATABASE_PRE_PING=1
+    with _session_on_the_engine():
+        with driver_cursor() as cursor:
+            dead = cursor.connection
+        with db.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({dead.info.backend_pid})")
+        with driver_cursor() as cursor:  # no failure: the ping found it dead first
+            cursor.execute("SELECT 2 AS two")
+            assert cursor.fetchone().two == 2
+            assert cursor.connection is not dead
+
+
+def test_the_kept_connections_do_not_keep_their_engine_alive(app):
+    """The store is the engine's (a test's app, a process serving several databases): once
+    the engine is gone, so is the store."""
+    import gc
+    import weakref
+
+    engine = sa.create_engine(db.engine.url)
+    _autocommit_connections(engine)
+    gone = weakref.ref(engine)
+    del engine
+    gc.collect()
+    assert gone() is None
 
 
 def test_a_forked_process_does_not_take_its_parents_connections(app, monkeypatch):
