@@ -54,7 +54,7 @@ class StatementRunner:
             rows = execute_sqlite(self.cursor, _sqlite_statement(statement, parameters), parameters)
         else:
             driver_statement = _driver_statement(statement, parameters)
-            rows = driver_execute(self.cursor, driver_statement, parameters).fetchall()
+            rows = driver_execute(self.cursor, driver_statement, parameters)
         return spec.from_rows(rows)
 
 
