@@ -163,7 +163,9 @@ def test_it_decides_as_flask_wtf_does_for_every_kind_of_token():
             "valid": valid,
             "valid again (kept)": valid,
             "another session's": serializer.dumps("another-token"),
-            "other salt": URLSafeTimedSerializer("csrf-testing", salt="x").dumps("the-session-token"),
+            "other salt": URLSafeTimedSerializer("csrf-testing", salt="x").dumps(
+                "the-session-token"
+            ),
             "truncated": valid[:-3],
             "empty": "",
             "none": None,

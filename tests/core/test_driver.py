@@ -47,7 +47,8 @@ def test_a_list_parameter_is_written_out_and_padded_with_its_last_value():
     assert "IN (%(items_1)s, %(items_2)s, %(items_3)s, %(items_4)s)" in compiled.sql
     cursor = _Cursor()
     rows = execute(cursor, compiled, {"items": [5, 7], "other": 9})
-    assert rows == [(1,)] and rows[0].id == 1  # named by the statement's columns
+    assert rows == [(1,)]
+    assert rows[0].id == 1  # named by the statement's columns
     assert {k: v for k, v in cursor.values.items() if k.startswith("items")} == {
         "items_1": 5,
         "items_2": 7,
