@@ -457,9 +457,10 @@ def _save_checked(dialect: str) -> sa.Executable:
                        FOR SHARE OF attempts),
              saved AS (INSERT INTO answers (…)
                        SELECT … FROM paper JOIN jsonb_to_recordset(:batch) AS batch(…) ON true
-                       JOIN attempt_questions ON id = batch.item AND attempt_id = paper.id
-                                             AND question_version_id = batch.version
-                       WHERE <accepting> ON CONFLICT … DO UPDATE … WHERE seq < excluded.seq
+                       WHERE <accepting>
+                         AND (SELECT question_version_id FROM attempt_questions
+                              WHERE id = batch.item AND attempt_id = paper.id) = batch.version
+                       ON CONFLICT … DO UPDATE … WHERE seq < excluded.seq
                        RETURNING attempt_question_id, seq)
         SELECT <the paper's state>, saved.item, saved.seq FROM paper LEFT JOIN saved ON true
 
@@ -477,15 +478,18 @@ def _save_checked(dialect: str) -> sa.Executable:
         .cte("paper")
     )
     batch = _batch(sa.column("version", sa.Integer))
-    items = paper.join(batch, sa.true()).join(
-        _items,
-        sa.and_(
-            _items.c.id == batch.c.item,
-            _items.c.attempt_id == paper.c.id,
-            _items.c.question_version_id == batch.c.version,
-        ),
+    # The item's version, by its primary key for each row of the batch: as a join, the
+    # planner (which takes a function for 100 rows) scanned all the paper's items.
+    version = (
+        sa.select(_items.c.question_version_id)
+        .where(_items.c.id == batch.c.item, _items.c.attempt_id == paper.c.id)
+        .scalar_subquery()
     )
-    rows = sa.select(*_answer_values(batch)).select_from(items).where(paper.c.accepting)
+    rows = (
+        sa.select(*_answer_values(batch))
+        .select_from(paper.join(batch, sa.true()))
+        .where(paper.c.accepting, version == batch.c.version)
+    )
     saved = (
         _keeping_the_higher_seq(insert(_answers).from_select(_ANSWER_COLUMNS, rows))
         .returning(_answers.c.attempt_question_id, _answers.c.seq)
