@@ -62,11 +62,13 @@ def can_view_bodies(user: Any, round_: Any) -> bool:
 
 
 def can_set_up(user: Any, round_: Any, kind: BodyKind) -> bool:
-    """The Council and the supervisory board: platform administration; a board: the Council
-    (its Chair or Member-secretary) or platform administration."""
+    """The Council and the supervisory board: platform administration (for the head of the
+    agency); a board: the Council, by its Chair or Member-secretary (a board is set up by the
+    Council's decision, docs/domain.md §2: platform administration without that seat sets
+    up none)."""
     if not kind.is_board:
         return can_set_up_bodies(user)
-    return is_platform_admin(user) or is_council_secretariat(user, round_)
+    return is_council_secretariat(user, round_)
 
 
 def can_set_up_some_body(user: Any, round_: Any) -> bool:

@@ -126,6 +126,36 @@ def test_the_council_secretary_sets_up_a_board_but_not_the_council(app, make, ad
     assert other.get(f"/rounds/{round_.id}/bodies/new").status_code == 403
 
 
+def test_the_platform_admin_sets_up_no_board_and_changes_no_boards_members(app, make, admin):
+    """A board is set up by the Council's decision (docs/domain.md §2): the office without a
+    seat on the round's Council neither sets one up nor changes its members."""
+    round_ = make.round()
+    seat(round_, BodyKind.COUNCIL, make.user(Role.PANEL_MEMBER), MemberFunction.SECRETARY)
+    marker = make.user(Role.PANEL_MEMBER)
+    board = seat(round_, BodyKind.MARKING, make.user(Role.PANEL_MEMBER)).body
+    db.session.commit()
+    client = login(app.test_client(), admin)
+    form = client.get(f"/rounds/{round_.id}/bodies/new").get_data(as_text=True)
+    assert 'value="supervisory"' in form  # the agency's bodies stay the office's to set up
+    assert 'value="marking"' not in form
+    assert 'value="eligibility"' not in form
+    proposed = {
+        **_council_form(kind="eligibility", decision_number="4/QĐ-HĐTT"),
+        "signer_title": "Chủ tịch Hội đồng thi tuyển",
+    }
+    client.post(f"/rounds/{round_.id}/bodies/new", data=proposed)
+    kinds = db.session.scalars(sa.select(Body.kind).where(Body.round_id == round_.id)).all()
+    assert BodyKind.ELIGIBILITY not in kinds
+    response = client.post(
+        f"/bodies/{board.id}/members", data={"user_id": marker.id, "function": "member"}
+    )
+    assert response.status_code == 403
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Membership).where(Membership.body_id == board.id)
+    )
+    assert count == 1
+
+
 def test_a_member_of_round_a_sees_nothing_of_round_b(app, make):
     round_a, round_b = make.round(), make.round()
     marker = make.user(Role.PANEL_MEMBER)
