@@ -480,6 +480,23 @@ def job_status(job: Job) -> dict[str, Any]:
     return job.as_status(utcnow(), current_app.config.get("JOBS_LOST_AFTER_SECONDS", 900))
 
 
+def unfinished_job(jobs: list[Job]) -> Job | None:
+    """The first of ``jobs`` still queued or running (not lost), if any: a document's job
+    is started again only once none is."""
+    return next((job for job in jobs if not job_status(job)["finished"]), None)
+
+
+def retry_evidence(jobs: list[Job], retry: Job) -> dict[str, Any]:
+    """What the audit entry of a document's retry says: the new job, and the one it follows
+    (``jobs``' newest, read before the retry was created: the failed or lost one)."""
+    failed = jobs[0] if jobs else None
+    return {
+        "job_id": retry.id,
+        "failed_job_id": failed.id if failed is not None else None,
+        "failed_message": job_status(failed)["message"] if failed is not None else "",
+    }
+
+
 # --- started once committed ----------------------------------------------------------------
 
 _TO_DISPATCH = "jobs_to_dispatch"

@@ -30,6 +30,8 @@ from exam.core.jobs import (
     job_kind,
     job_status,
     recent_jobs,
+    retry_evidence,
+    unfinished_job,
 )
 from exam.core.pdf import render_pdf
 from exam.documents.models import DocumentKind, IssuedDocument
@@ -130,7 +132,7 @@ def minutes_progress(plan: MarkingPlan | None) -> dict[str, Any] | None:
 
 def unfinished_hand_over_job(plan: MarkingPlan) -> Job | None:
     """The job still issuing the minutes (queued or running, not lost), if any."""
-    return next((j for j in hand_over_jobs_of(plan) if not job_status(j)["finished"]), None)
+    return unfinished_job(hand_over_jobs_of(plan))
 
 
 def retry_hand_over_minutes(plan: MarkingPlan | None, *, actor: User) -> Job:
@@ -140,21 +142,16 @@ def retry_hand_over_minutes(plan: MarkingPlan | None, *, actor: User) -> Job:
         raise DomainError(_l("Bài thi chưa bàn giao cho Ban chấm thi."))
     if plan.hand_over_document_id is not None:
         raise DomainError(_l("Biên bản bàn giao đã được ban hành."))
-    if unfinished_hand_over_job(plan) is not None:
+    jobs = hand_over_jobs_of(plan)
+    if unfinished_job(jobs) is not None:
         raise DomainError(
             _l("Biên bản bàn giao đang được tạo: chờ công việc hiện tại kết thúc rồi mới làm lại.")
         )
-    failed = next(iter(hand_over_jobs_of(plan)), None)
     job = queue_hand_over_minutes(plan, actor=actor)
     record(
         "marking.hand_over_minutes_retry",
         plan,
         actor=actor,
-        after={
-            "number": plan.hand_over_number,
-            "job_id": job.id,
-            "failed_job_id": failed.id if failed is not None else None,
-            "failed_message": job_status(failed)["message"] if failed is not None else "",
-        },
+        after={"number": plan.hand_over_number, **retry_evidence(jobs, job)},
     )
     return job

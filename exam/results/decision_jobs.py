@@ -29,8 +29,9 @@ from exam.core.jobs import (
     create_job,
     dispatch_after_commit,
     job_kind,
-    job_status,
     recent_jobs,
+    retry_evidence,
+    unfinished_job,
 )
 from exam.documents.models import DocumentKind, IssuedDocument
 from exam.documents.operations import issue_document
@@ -128,7 +129,7 @@ def decision_jobs_of(ranking: Ranking) -> list[Job]:
 
 def unfinished_decision_job(ranking: Ranking) -> Job | None:
     """The job still issuing the decision (queued or running, not lost), if any."""
-    return next((j for j in decision_jobs_of(ranking) if not job_status(j)["finished"]), None)
+    return unfinished_job(decision_jobs_of(ranking))
 
 
 def retry_decision_document(ranking: Ranking, *, actor: User) -> Job:
@@ -138,11 +139,11 @@ def retry_decision_document(ranking: Ranking, *, actor: User) -> Job:
         raise DomainError(_l("Bảng kết quả này chưa được Hội đồng phê duyệt."))
     if decision_document(ranking) is not None:
         raise DomainError(_l("Quyết định này đã được ban hành."))
-    if unfinished_decision_job(ranking) is not None:
+    jobs = decision_jobs_of(ranking)
+    if unfinished_job(jobs) is not None:
         raise DomainError(
             _l("Quyết định đang được ban hành: chờ công việc hiện tại kết thúc rồi mới làm lại.")
         )
-    failed = next(iter(decision_jobs_of(ranking)), None)
     job = create_job(
         KIND, payload={"ranking_id": ranking.id, "position_id": ranking.position_id}, actor=actor
     )
@@ -150,12 +151,7 @@ def retry_decision_document(ranking: Ranking, *, actor: User) -> Job:
         "ranking.decision_retry",
         ranking,
         actor=actor,
-        after={
-            "decision_number": ranking.decision.decision_number,
-            "job_id": job.id,
-            "failed_job_id": failed.id if failed is not None else None,
-            "failed_message": job_status(failed)["message"] if failed is not None else "",
-        },
+        after={"decision_number": ranking.decision.decision_number, **retry_evidence(jobs, job)},
     )
     dispatch_after_commit(job.id)
     return job
