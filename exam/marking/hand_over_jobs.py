@@ -130,11 +130,6 @@ def minutes_progress(plan: MarkingPlan | None) -> dict[str, Any] | None:
     return {"job": jobs[0], "status": job_status(jobs[0])} if jobs else {"job": None}
 
 
-def unfinished_hand_over_job(plan: MarkingPlan) -> Job | None:
-    """The job still issuing the minutes (queued or running, not lost), if any."""
-    return unfinished_job(hand_over_jobs_of(plan))
-
-
 def retry_hand_over_minutes(plan: MarkingPlan | None, *, actor: User) -> Job:
     """The Ban phách starts the minutes again after their job failed (or was lost with its
     server): a new job, audited with the failure it follows."""

@@ -127,11 +127,6 @@ def decision_jobs_of(ranking: Ranking) -> list[Job]:
     return recent_jobs(KIND, limit=5, ranking_id=ranking.id)
 
 
-def unfinished_decision_job(ranking: Ranking) -> Job | None:
-    """The job still issuing the decision (queued or running, not lost), if any."""
-    return unfinished_job(decision_jobs_of(ranking))
-
-
 def retry_decision_document(ranking: Ranking, *, actor: User) -> Job:
     """The board starts the decision's document again after its job failed (or was lost
     with its server): a new job, audited with the failure it follows."""
