@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -33,6 +34,7 @@ VENV_BIN = ROOT / ".venv" / "bin"
 # in the repository (exam/core/secret_key.py).
 SECRET = secrets.token_urlsafe(48)
 USER_AGENT = "exam-bench/1.0"
+COOKIE_RENEWED_SECONDS = 30  # within the server's minute (exam.accounts.sessions)
 
 
 def client_session(connections: int, timeout_seconds: float = 300):
@@ -145,8 +147,31 @@ class Sitter:
     items: list[int]
     options: dict[int, list[str]]
     tokens: dict[int, dict[str, str]]  # the page's token of each option (exam.exams.tokens)
-    cookie: str = ""
     csrf: str = ""
+    session: dict[str, Any] = field(default_factory=dict)  # the signed-in session's fields
+    serializer: Any = None  # the app's session cookie signer
+    minted: tuple[int, str] = (0, "")  # when the cookie was last signed, and the cookie
+
+    @property
+    def cookie(self) -> str:
+        """The session cookie as the candidate's browser holds it. The server rewrites a
+        session's last activity at most once a minute (exam/accounts/sessions.py) and the
+        browser keeps the cookie it is sent; one cookie signed at set-up and sent for
+        minutes would make every request sign the session again, which no browser does.
+        So the cookie is signed again when half a minute old."""
+        minted, cookie = self.minted
+        if time.time() - minted >= COOKIE_RENEWED_SECONDS:
+            cookie = self.renew_cookie()
+        return cookie
+
+    def renew_cookie(self) -> str:
+        """The session cookie signed now, as the server would send it on a request now."""
+        from exam.accounts.sessions import LAST_SEEN
+
+        now = int(time.time())
+        cookie = "session=" + self.serializer.dumps(self.session | {LAST_SEEN: now})
+        self.minted = (now, cookie)
+        return cookie
 
     def sent(self, item: int, option: str) -> str:
         """An option as the page sends it: its token on this paper."""
@@ -243,8 +268,10 @@ def build_world(
                 )
             )
         db.session.commit()
+        serializer = app.session_interface.get_signing_serializer(app)
         for sitter in world.sitters:
-            sitter.cookie, sitter.csrf = signed_in(app, sitter.user_id)
+            sitter.session, sitter.csrf = signed_in_session(app, sitter.user_id)
+            sitter.serializer = serializer
         db.session.remove()
         if db.engine.dialect.name == "sqlite":  # settled, as copy_database leaves PostgreSQL
             with db.engine.connect() as settle:
@@ -309,9 +336,9 @@ def stored_answers(url: str) -> dict[int, tuple[int, object]]:
     return stored
 
 
-def signed_in(app, user_id: int) -> tuple[str, str]:
-    """A session cookie as the login page would set it, and its CSRF token (called in the
-    app's context: the account's session token is read from the database)."""
+def signed_in_session(app, user_id: int) -> tuple[dict[str, Any], str]:
+    """A session as the login page would make it, and its CSRF token (called in the app's
+    context: the account's session token is read from the database)."""
     from flask_login.utils import _create_identifier
     from itsdangerous import URLSafeTimedSerializer
 
@@ -329,8 +356,14 @@ def signed_in(app, user_id: int) -> tuple[str, str]:
         "_id": identifier,
         "csrf_token": raw,
     }
-    cookie = app.session_interface.get_signing_serializer(app).dumps(data)
     token = URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
+    return data, token
+
+
+def signed_in(app, user_id: int) -> tuple[str, str]:
+    """A session cookie as the login page would set it, and its CSRF token."""
+    data, token = signed_in_session(app, user_id)
+    cookie = app.session_interface.get_signing_serializer(app).dumps(data)
     return f"session={cookie}", token
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("autosave.lua")
+# The server signs a session again once its last activity is a minute old (Sitter.cookie).
+MAX_RUN_SECONDS = 55
 THREADS = 1  # one thread drives all connections (epoll); a second only takes a core's share
 
 
@@ -47,21 +49,16 @@ class Runner:
             raise SystemExit(f"wrk needs {connections} more candidates than the Python client")
         self.folder = Path(tempfile.mkdtemp(prefix="exam-bench-wrk."))
         self.data = self.folder / "candidates.tsv"
-        self.data.write_text(
-            "".join(
-                f"{s.attempt_id}\t{s.cookie}\t{s.csrf}\t"
-                + ";".join(f"{item}={','.join(s.tokens[item].values())}" for item in s.items)
-                + "\n"
-                for s in self.sitters
-            )
-        )
         self.by_item = {item: s for s in self.sitters for item in s.items}
         self.runs = 0
         self.acked: dict[tuple[int, int], tuple[int, str]] = {}
         self.sent: dict[tuple[int, int], dict[int, str]] = {}
 
     def run(self, mode: str, seconds: float) -> Result:
+        if seconds >= MAX_RUN_SECONDS:
+            raise SystemExit(f"a wrk run must be shorter than {MAX_RUN_SECONDS} s (see Runner)")
         self.runs += 1
+        self._write_candidates()
         out = self.folder / f"out-{self.runs}.txt"
         seqbase = self.runs * 1_000_000
         command = [
@@ -114,6 +111,19 @@ class Runner:
             if kind == "A" and seq >= self.acked.get(key, (0, ""))[0]:
                 self.acked[key] = (seq, option)
         return result
+
+    def _write_candidates(self) -> None:
+        """The candidates for this run, each with a session cookie signed now. wrk sends it
+        unchanged for the whole run, where a browser would keep the one the server sends
+        each minute (``Sitter.cookie``): so a run lasts less than that minute."""
+        self.data.write_text(
+            "".join(
+                f"{s.attempt_id}\t{s.renew_cookie()}\t{s.csrf}\t"
+                + ";".join(f"{item}={','.join(s.tokens[item].values())}" for item in s.items)
+                + "\n"
+                for s in self.sitters
+            )
+        )
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
