@@ -188,15 +188,16 @@ class _KeptConnection(NamedTuple):
     connection: Any  # psycopg's, detached from the pool
     cursor: Any  # reused by every call: a new cursor costs its type set-up each time
     since: float  # when it connected (time.monotonic())
+    pid: int  # the process that connected it
 
     @property
     def reusable(self) -> bool:
-        from psycopg import pq
-
+        """Neither broken nor closed, and outside any transaction (read from libpq's
+        connection: ``connection.info`` makes an object and an enum at every call)."""
         connection = self.connection
         return (
             not (connection.broken or connection.closed)
-            and connection.info.transaction_status == pq.TransactionStatus.IDLE
+            and connection.pgconn.transaction_status == _IDLE
         )
 
     def answers(self) -> bool:
@@ -208,6 +209,9 @@ class _KeptConnection(NamedTuple):
         return True
 
 
+_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE)
+
+
 class _AutocommitConnections:
     """PostgreSQL connections the process keeps in autocommit for the fast path, each with
     its cursor: taken from the engine's pool once and detached from it, so that no call
@@ -216,7 +220,12 @@ class _AutocommitConnections:
     broken one, or one left inside a statement, is closed rather than kept (after a database
     restart, the first call fails and the next one connects again, as with the pool). The
     pool's own settings hold for them too: one older than ``pool_recycle`` is replaced, and
-    with ``pool_pre_ping`` each is pinged before it is used."""
+    with ``pool_pre_ping`` each is pinged before it is used.
+
+    A forked process (a gunicorn worker) starts with none: the parent's are not its own, and
+    ``forget`` drops them at the fork (``os.register_at_fork``) instead of every call asking
+    the kernel for the process id. One the parent held across the fork is dropped when given
+    back, not closed: closing it would end the parent's session on the shared socket."""
 
     IDLE_KEPT = 4
 
@@ -228,10 +237,13 @@ class _AutocommitConnections:
         self.lock = threading.Lock()
         self.pid = os.getpid()
 
+    def forget(self) -> None:
+        """In a new child process: none of the parent's connections, and a lock no thread
+        of the parent can have left taken."""
+        self.idle, self.lock, self.pid = [], threading.Lock(), os.getpid()
+
     def take(self) -> _KeptConnection:
         with self.lock:
-            if self.pid != os.getpid():  # a forked worker: the parent's are not its own
-                self.idle, self.pid = [], os.getpid()
             kept = self.idle.pop() if self.idle else None
         if kept is not None and self._fresh(kept):
             return kept
@@ -244,7 +256,7 @@ class _AutocommitConnections:
         pooled.detach()  # the pool forgets it: closing it is ours
         connection.autocommit = True
         cursor = connection.cursor(row_factory=tuple_row)
-        return _KeptConnection(connection, cursor, time.monotonic())
+        return _KeptConnection(connection, cursor, time.monotonic(), self.pid)
 
     def _fresh(self, kept: _KeptConnection) -> bool:
         if 0 <= self.recycle < time.monotonic() - kept.since:
@@ -252,9 +264,11 @@ class _AutocommitConnections:
         return not self.pre_ping or kept.answers()
 
     def give_back(self, kept: _KeptConnection) -> None:
+        if kept.pid != self.pid:  # the parent's, taken before the fork
+            return
         if kept.reusable:
             with self.lock:
-                if self.pid == os.getpid() and len(self.idle) < self.IDLE_KEPT:
+                if len(self.idle) < self.IDLE_KEPT:
                     self.idle.append(kept)
                     return
         self._close(kept)
@@ -267,6 +281,16 @@ class _AutocommitConnections:
 
 _KEPT: weakref.WeakKeyDictionary[sa.Engine, _AutocommitConnections] = weakref.WeakKeyDictionary()
 _KEPT_LOCK = threading.Lock()
+
+
+def _forget_kept_connections() -> None:
+    global _KEPT_LOCK
+    _KEPT_LOCK = threading.Lock()
+    for kept in list(_KEPT.values()):
+        kept.forget()
+
+
+os.register_at_fork(after_in_child=_forget_kept_connections)
 
 
 def _autocommit_connections(engine: sa.Engine) -> _AutocommitConnections:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import json
+import os
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -11,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from exam.core.driver import (
+    _IDLE,
     _autocommit_connections,
     compile_for_driver,
     driver_cursor,
@@ -191,21 +194,65 @@ def test_the_kept_connections_do_not_keep_their_engine_alive(app):
     assert gone() is None
 
 
-def test_a_forked_process_does_not_take_its_parents_connections(app, monkeypatch):
+def _in_a_child(work: Callable[[], object]) -> object:
+    """``work()`` run in a forked child process (as a gunicorn worker is forked); what it
+    returned, through a pipe. The child leaves with ``os._exit``: none of the parent's
+    clean-up runs there."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        try:
+            answer = ("returned", work())
+        except BaseException as error:  # reported to the parent, which fails the test
+            answer = ("raised", repr(error))
+        os.write(write_end, json.dumps(answer).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        kind, value = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert kind == "returned", value
+    return value
+
+
+def test_a_forked_process_starts_without_its_parents_connections(app):
+    """A gunicorn worker is forked from its master: the connections the parent kept are not
+    the child's. The child finds none kept, and one the parent held across the fork, given
+    back in the child, is neither kept nor closed (closing it would end the parent's
+    session on the socket they share)."""
     if _sqlite_reads_on_its_own_rules():
         return
-    import os
-
     with _session_on_the_engine():
         with driver_cursor() as cursor:
-            parents = cursor.connection
-        monkeypatch.setattr(os, "getpid", lambda: -1)  # as a gunicorn worker after the fork
+            parents = cursor.connection  # now kept, idle
+        store = _autocommit_connections(db.engine)
+        held = store.take()  # taken again: held across the fork
+
+        def in_the_child() -> dict[str, object]:
+            kept_at_fork = len(store.idle)
+            store.give_back(held)
+            return {
+                "kept at the fork": kept_at_fork,
+                "kept after giving back the parent's": len(store.idle),
+                "the parent's closed": held.connection.closed,
+            }
+
+        assert _in_a_child(in_the_child) == {
+            "kept at the fork": 0,
+            "kept after giving back the parent's": 0,
+            "the parent's closed": False,
+        }
+        assert held.connection is parents
+        assert held.cursor.execute("SELECT 1").fetchone() == (1,)  # still the parent's
+        store.give_back(held)
         with driver_cursor() as cursor:
-            childs = cursor.connection
-            assert childs is not parents
-        monkeypatch.undo()
-        for connection in (parents, childs):
-            connection.close()
+            assert cursor.connection is parents  # kept again, and taken again
+        parents.close()
+
+
+def test_the_idle_status_read_from_libpq_is_psycopgs():
+    assert _IDLE == psycopg.pq.TransactionStatus.IDLE
 
 
 def test_inside_a_transaction_the_driver_uses_the_sessions_connection(app):
