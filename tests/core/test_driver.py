@@ -248,7 +248,7 @@ def test_a_forked_process_starts_without_its_parents_connections(app):
         store.give_back(held)
         with driver_cursor() as cursor:
             assert cursor.connection is parents  # kept again, and taken again
-        parents.close()
+        store.take().connection.close()  # out of the store first: the next test connects anew
 
 
 def test_the_idle_status_read_from_libpq_is_psycopgs():

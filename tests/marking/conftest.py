@@ -67,7 +67,13 @@ class Essays:
         return db.session.get(Attempt, self.attempt_ids[n])
 
     def script(self, n: int) -> Script:
-        return db.session.scalar(sa.select(Script).where(Script.attempt_id == self.attempt_ids[n]))
+        """Paper ``n``'s script of the first marking (an appeal's re-marking is another
+        script of the same paper)."""
+        return db.session.scalar(
+            sa.select(Script).where(
+                Script.attempt_id == self.attempt_ids[n], Script.remark.is_(False)
+            )
+        )
 
     def sheet(self, n: int, turn: int) -> MarkingSheet:
         return next(s for s in self.script(n).sheets if s.turn == turn)
