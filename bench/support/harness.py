@@ -34,7 +34,6 @@ VENV_BIN = ROOT / ".venv" / "bin"
 # in the repository (exam/core/secret_key.py).
 SECRET = secrets.token_urlsafe(48)
 USER_AGENT = "exam-bench/1.0"
-COOKIE_RENEWED_SECONDS = 30  # within the server's minute (exam.accounts.sessions)
 
 
 def client_session(connections: int, timeout_seconds: float = 300):
@@ -158,9 +157,11 @@ class Sitter:
         session's last activity at most once a minute (exam/accounts/sessions.py) and the
         browser keeps the cookie it is sent; one cookie signed at set-up and sent for
         minutes would make every request sign the session again, which no browser does.
-        So the cookie is signed again when half a minute old."""
+        So the cookie is signed again when half that step old."""
+        from exam.accounts.sessions import ACTIVITY_STEP_SECONDS
+
         minted, cookie = self.minted
-        if time.time() - minted >= COOKIE_RENEWED_SECONDS:
+        if time.time() - minted >= ACTIVITY_STEP_SECONDS / 2:
             cookie = self.renew_cookie()
         return cookie
 
