@@ -119,6 +119,45 @@ def test_a_proxy_error_page_is_a_network_error_never_a_sign_out(
     assert saved(live_db, attempt_id) == {1: option_value(page, 1, 0)}
 
 
+def test_a_lost_session_keeps_the_answer_until_the_candidate_signs_in_again(
+    page, live_server, live_db, sitting
+):
+    """The browser loses its session mid-test (its cookie gone): the next save is refused by
+    the CSRF check with the site's HTML 400 (docs/api.md). The page says the candidate is
+    signed out, keeps the answer, and its link back through the login page sends it."""
+    attempt_id = sitting["attempt"].id
+    key = f"exam-attempt-{attempt_id}"
+    sign_in(page, live_server, sitting["candidate"].email)
+    start(page, live_server, sitting)
+    choose(page, 1, 0)
+    wait_until(page, f"Object.keys(JSON.parse(localStorage.getItem('{key}')).pending).length === 0")
+    first = option_value(page, 1, 0)
+
+    page.context.clear_cookies()
+    with page.expect_response(f"**/attempts/{attempt_id}/answers") as refusal:
+        choose(page, 2, 1)
+    assert refusal.value.status == 400
+    assert "text/html" in refusal.value.headers["content-type"]
+    expired = page.locator("#session-expired")
+    expired.wait_for()
+    assert page.locator("#connection").get_attribute("data-state") == "error"
+    second = option_value(page, 2, 1)
+    assert saved(live_db, attempt_id) == {1: first}
+    assert page.evaluate(f"Object.keys(JSON.parse(localStorage.getItem('{key}')).pending)") == [
+        page.locator("#q2").get_attribute("data-item")
+    ]
+    screenshot(page, "attempt-session-lost")
+
+    expired.get_by_role("link", name="đăng nhập lại").click()
+    page.get_by_label("Email").fill(sitting["candidate"].email)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"**/attempts/{attempt_id}")
+    wait_until(page, f"Object.keys(JSON.parse(localStorage.getItem('{key}')).pending).length === 0")
+    assert page.locator("#session-expired").is_hidden()
+    assert saved(live_db, attempt_id) == {1: first, 2: second}
+
+
 def test_offline_mid_test_then_back_online_every_answer_reaches_the_server(
     page, live_server, live_db, sitting
 ):
