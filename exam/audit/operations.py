@@ -56,8 +56,10 @@ def entry_digest(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Serialise writers of the chain for the rest of the transaction (PostgreSQL)."""
+def lock_chain() -> None:
+    """Serialise writers of the chain for the rest of the transaction (PostgreSQL; SQLite's
+    writers take turns from BEGIN). Taken by every entry recorded: a transaction that will
+    record one may take it earlier, to make a read and the write it decides one turn."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(726871)"))
 
@@ -101,7 +103,7 @@ def record(
     object_id: Any = None,
 ) -> AuditEntry:
     """Append an entry for ``action`` done by ``actor`` (None: the system) on ``obj``."""
-    _lock_chain()
+    lock_chain()
     if obj is not None:
         db.session.flush()  # the object needs its id
     _seal_pending()
@@ -216,7 +218,7 @@ def insert_pending_for(rows: sa.CTE) -> sa.Insert:
 def seal_pending() -> int:
     """Move the pending entries into the chain, oldest first. Returns how many. A row whose
     MAC does not verify stays where it is, unsealed (``forged_pending`` names it)."""
-    _lock_chain()
+    lock_chain()
     return _seal_pending()
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from exam.audit.operations import lock_chain
 from exam.core.db import utcnow
 from exam.core.i18n import to_local
 from exam.documents.models import DocumentKind, IssuedDocument
@@ -104,7 +105,16 @@ def today() -> dt.date:
 
 def held_numbers(round_id: int) -> list[HeldNumber]:
     """Every number used in the round, each once (a decision and its document hold one
-    number), in the order the sources and then the documents give them."""
+    number), in the order the sources and then the documents give them.
+
+    Reading the register holds it until the transaction ends: the number found free is
+    taken in the same transaction, in a source's table or in the issued documents, and no
+    constraint spans them, so a second reader must wait for the first's commit and then
+    find its number taken. The lock is the audit chain's: a number is only ever taken by an
+    audited operation, whose entry takes that lock anyway; a lock of the register's own
+    would be taken before the entry in some operations (a proposal) and after it in others
+    (a sealed sheet's minutes), and two of them at once could deadlock."""
+    lock_chain()
     held: list[HeldNumber] = []
     for source in _SOURCES.values():
         held.extend(source(round_id))
