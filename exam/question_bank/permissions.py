@@ -1,4 +1,5 @@
-"""The bank is secret (Mật): only the question board and the council see it."""
+"""The bank is secret (Mật): only the question authors and platform administration see it
+(global roles: a bank serves several rounds, docs/domain.md)."""
 
 from __future__ import annotations
 
