@@ -83,6 +83,24 @@ def _until(condition: Callable[[], bool]) -> None:
         time.sleep(0.01)  # polling what the database or the thread shows, not a guess
 
 
+def _writer(
+    app: Flask, work: Callable[[], None], errors: list[BaseException], *, then: threading.Event
+) -> threading.Thread:
+    """A thread running ``work`` in an app context (a session and a connection of its own),
+    keeping what it raises for the test, and setting ``then`` however it ends."""
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                work()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            then.set()
+
+    return threading.Thread(target=run)
+
+
 def test_two_numberings_at_once_never_take_one_number_twice(own_app):
     """The first holds its number uncommitted until the second is seen waiting (or done:
     without the register's lock it would finish at once, with the same 01)."""
@@ -93,35 +111,22 @@ def test_two_numberings_at_once_never_take_one_number_twice(own_app):
     errors: list[BaseException] = []
 
     def second() -> None:
-        try:
-            first_holds.wait(WAIT)
-            with own_app.app_context():
-                numbers["second"] = _number_and_issue(
-                    round_id, actor_id, DocumentKind.ELIGIBILITY_NOTICE, "TB-HĐTT"
-                )
-                db.session.commit()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            second_done.set()
-
-    second_thread = threading.Thread(target=second)
+        first_holds.wait(WAIT)
+        numbers["second"] = _number_and_issue(
+            round_id, actor_id, DocumentKind.ELIGIBILITY_NOTICE, "TB-HĐTT"
+        )
+        db.session.commit()
 
     def first() -> None:
-        try:
-            with own_app.app_context():
-                numbers["first"] = _number_and_issue(
-                    round_id, actor_id, DocumentKind.COUNCIL_MINUTES, "BB-HĐTT"
-                )
-                first_holds.set()
-                _until(lambda: second_done.is_set() or _seen_waiting(second_thread))
-                db.session.commit()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            first_holds.set()
+        numbers["first"] = _number_and_issue(
+            round_id, actor_id, DocumentKind.COUNCIL_MINUTES, "BB-HĐTT"
+        )
+        first_holds.set()
+        _until(lambda: second_done.is_set() or _seen_waiting(second_thread))
+        db.session.commit()
 
-    first_thread = threading.Thread(target=first)
+    second_thread = _writer(own_app, second, errors, then=second_done)
+    first_thread = _writer(own_app, first, errors, then=first_holds)
     second_thread.start()
     first_thread.start()
     first_thread.join(WAIT)
