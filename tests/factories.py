@@ -299,8 +299,9 @@ class Factories:
             (psu, UnitLevel.PUBLIC_SERVICE_UNIT),
             (division, UnitLevel.DIVISION),
         ):
-            query = sa.select(Unit).where(Unit.name == name, Unit.level == level)
-            node = db.session.scalars(query).first()
+            under = Unit.parent_id.is_(None) if parent is None else Unit.parent_id == parent.id
+            query = sa.select(Unit).where(Unit.name == name, Unit.level == level, under)
+            node = db.session.scalars(query).one_or_none()  # unique per parent
             parent = node or create_unit(name, level, parent, actor=board)
         db.session.flush()
         return parent

@@ -24,7 +24,8 @@ def applications_of_candidate(candidate: User) -> list[Application]:
         db.session.scalars(
             sa.select(Application)
             .where(Application.candidate_id == candidate.id)
-            .order_by(Application.submitted_at.desc())
+            # Paper dossiers received the same day share their time (noon): the id decides.
+            .order_by(Application.submitted_at.desc(), Application.id.desc())
         )
     )
 

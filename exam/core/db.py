@@ -194,3 +194,18 @@ def in_session_transaction() -> bool:
     from exam.extensions import db
 
     return db.session.registry.has() and db.session().in_transaction()
+
+
+def lock_row(instance: Any) -> bool:
+    """Take ``instance``'s row for update until the transaction ends, so that a check and the
+    write it decides are one turn (PostgreSQL; SQLite's writers already take turns from
+    BEGIN, exam/core/db.py::enable_sqlite_pragmas). True when a lock was taken: the caller
+    then reads again what another transaction may have changed meanwhile."""
+    from exam.extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return False
+    state = sa.inspect(instance)
+    (key,) = state.mapper.primary_key
+    db.session.execute(sa.select(key).where(key == state.identity[0]).with_for_update())
+    return True

@@ -271,6 +271,9 @@ def item_analysis(test: Test) -> TestStats:
             joinedload(AttemptQuestion.version).joinedload(QuestionVersion.question),
             selectinload(AttemptQuestion.answer),
         )
+        # A question drawn on several papers is described from the first paper's row: the
+        # same row on every read (PostgreSQL returns rows in no fixed order otherwise).
+        .order_by(Attempt.id, AttemptQuestion.position)
     ).all()
     voided = set(
         db.session.scalars(

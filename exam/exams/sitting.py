@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from exam.accounts.models import User
 from exam.audit.operations import pending_fields, record, record_soon
 from exam.audit.reconcile import attempt_values
+from exam.core.db import lock_row
 from exam.core.errors import DomainError, ValidationFailed
 from exam.exams.hotpath import (
     NotYours,
@@ -350,8 +351,7 @@ def load_paper(attempt: Attempt) -> list[AttemptQuestion]:
 
 def lock_paper(attempt: Attempt) -> None:
     """Take the paper's row for update (PostgreSQL): saves in flight finish first."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    if lock_row(attempt):
         db.session.refresh(attempt, attribute_names=["status"])
 
 

@@ -11,11 +11,11 @@ import secrets
 from decimal import Decimal
 from random import Random
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import lock_row
 from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
@@ -61,8 +61,7 @@ def _lock(script: Script) -> None:
     """Take the script's row for update (PostgreSQL) and read its state and sheets again: two
     markers submitting at once reconcile once, on both sheets; a sheet sent twice is sealed
     by the first."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(Script.id).where(Script.id == script.id).with_for_update())
+    lock_row(script)
     db.session.refresh(script, attribute_names=["status", "sheets"])
     for sheet in script.sheets:
         db.session.refresh(sheet, attribute_names=["submitted_at", "score"])
@@ -70,10 +69,7 @@ def _lock(script: Script) -> None:
 
 def _lock_plan(plan: MarkingPlan) -> None:
     """The plan's row for update (PostgreSQL): its steps are taken once."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            sa.select(MarkingPlan.id).where(MarkingPlan.id == plan.id).with_for_update()
-        )
+    lock_row(plan)
     db.session.refresh(plan, attribute_names=["coded_at", "handed_over_at", "unsealed_at"])
 
 

@@ -23,7 +23,7 @@ from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.candidates.models import Application
 from exam.candidates.queries import draw_of
-from exam.core.db import UTCDateTime
+from exam.core.db import UTCDateTime, lock_row
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.storage import TooLarge
 from exam.core.stored_files import StoredFileMixin
@@ -321,6 +321,7 @@ def start_phase(
     require_stage(
         panel.position.round, RoundStatus.INTERVIEWS, action=_l("điều hành buổi phỏng vấn")
     )
+    lock_row(panel)  # one phase at a time in the room: two starts at once, one refused
     turn = _turn(panel, application)
     running = running_turn(panel)
     if running is not None:

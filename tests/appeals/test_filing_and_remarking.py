@@ -376,7 +376,10 @@ def test_a_scanned_paper_script_is_appealed_and_its_re_mark_replaces_the_score(m
     scanned = db.session.scalar(
         sa.select(Script)
         .join(PaperScript, PaperScript.id == Script.paper_script_id)
-        .where(PaperScript.application_id == w.attempt(0).application_id)
+        .where(
+            PaperScript.application_id == w.attempt(0).application_id,
+            Script.remark.is_(False),  # the first marking's, not an appeal's re-marking
+        )
     )
     appeal = _file(w, script=scanned)
     assert appeal.script_id == scanned.id

@@ -697,7 +697,7 @@ def test_a_sheet_slipped_in_or_removed_is_reported(contest):
     applications, _, _ = contest
     nhung = applications["Nguyễn Thị Hồng Nhung"]  # scored by two of the three members
     sheet = db.session.scalars(
-        sa.select(ScoreSheet).where(ScoreSheet.application_id == nhung.id)
+        sa.select(ScoreSheet).where(ScoreSheet.application_id == nhung.id).order_by(ScoreSheet.id)
     ).first()
     scored = {
         s.panel_member_id

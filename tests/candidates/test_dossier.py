@@ -195,8 +195,10 @@ def test_withdrawing_needs_confirmation_and_keeps_the_record(app, make):
 def test_an_eligible_candidate_keeps_the_number_on_withdrawal_but_not_after_testing(make):
     round_ = make.screened_round(2)
     application = db.session.scalars(
-        sa.select(Application).where(Application.round_id == round_.id)
-    ).first()
+        sa.select(Application).where(
+            Application.round_id == round_.id, Application.registration_number == "001"
+        )
+    ).one()
     withdraw_application(application, actor=application.candidate, at=T0)
     assert (application.status, application.registration_number) == (
         ApplicationStatus.WITHDRAWN,

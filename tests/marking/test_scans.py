@@ -213,7 +213,10 @@ def _scanned_and_handed_over(w: Essays) -> Script:
     return db.session.scalar(
         sa.select(Script)
         .join(PaperScript, PaperScript.id == Script.paper_script_id)
-        .where(PaperScript.application_id == w.attempt(0).application_id)
+        .where(
+            PaperScript.application_id == w.attempt(0).application_id,
+            Script.remark.is_(False),  # the first marking's, not an appeal's re-marking
+        )
     )
 
 

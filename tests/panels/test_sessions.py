@@ -54,6 +54,12 @@ class Hearing:
 
 @pytest.fixture
 def hearing(make) -> Hearing:
+    return build_hearing(make)
+
+
+def build_hearing(make) -> Hearing:
+    """A panel of three in the interviews stage, four candidates in the order drawn, the
+    session set (committed)."""
     round_ = make.round()
     position = round_.positions[0]
     applications = [make.application(position) for _ in range(4)]

@@ -508,9 +508,12 @@ def test_a_result_notice_with_the_longest_names_is_issued(app, make):
     response = client.get(f"/results/rows/{an.id}/notice.pdf")
     assert response.status_code == 302
     assert client.get(response.headers["Location"]).status_code == 200
-    notice = db.session.scalar(
-        sa.select(IssuedDocument).where(IssuedDocument.kind == DocumentKind.RESULT_NOTICE)
-    )
+    notice = db.session.scalars(  # An's: the longest title (Bình's would fit uncut)
+        sa.select(IssuedDocument).where(
+            IssuedDocument.kind == DocumentKind.RESULT_NOTICE,
+            IssuedDocument.subject_user_id == an.application.candidate_id,
+        )
+    ).one()
     assert len(notice.title) <= 500
     assert notice.title.startswith("Thông báo kết quả thi tuyển vị trí Trưởng phòng")
 
