@@ -235,15 +235,3 @@ def current_scan(sheet: ScoreSheet) -> SheetScan | None:
         .where(SheetScan.score_sheet_id == sheet.id, SheetScan.replaced_at.is_(None))
         .order_by(SheetScan.id.desc())
     ).first()
-
-
-def scans_by_sheet(sheets: list[ScoreSheet]) -> dict[int, SheetScan]:
-    ids = [s.id for s in sheets]
-    if not ids:
-        return {}
-    rows = db.session.scalars(
-        sa.select(SheetScan).where(
-            SheetScan.score_sheet_id.in_(ids), SheetScan.replaced_at.is_(None)
-        )
-    )
-    return {row.score_sheet_id: row for row in rows}
