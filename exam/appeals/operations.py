@@ -26,6 +26,7 @@ from exam.appeals.rules import RemarkDecision, remark_decision
 from exam.appeals.versions import new_version_after_appeal
 from exam.audit.operations import record
 from exam.candidates.models import Application
+from exam.core.db import lock_row
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
 from exam.core.i18n import format_date, to_local
 from exam.council.models import BodyKind, Meeting, MeetingItem
@@ -303,6 +304,7 @@ def _conclude(appeal: Appeal, *, replace: bool, actor: User | None, at: dt.datet
 
 
 def _awaiting_chair(appeal: Appeal) -> None:
+    lock_row(appeal)  # a decision or a referral sent twice: the second finds it taken
     require_stage(appeal.round, RoundStatus.PUBLISHED, action=_l("quyết định phúc khảo"))
     if appeal.status != AppealStatus.CHAIR:
         raise DomainError(_l("Đơn phúc khảo này không chờ Chủ tịch Hội đồng quyết định."))

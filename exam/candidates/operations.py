@@ -17,6 +17,7 @@ from exam.candidates import uploads
 from exam.candidates.eligibility import DocumentKind, add_months, national_id_problems
 from exam.candidates.models import Application, ApplicationDocument, ApplicationStatus, Gender
 from exam.candidates.values import ApplicationDetails, Person
+from exam.core.db import lock_row
 from exam.core.errors import DomainError, NotAllowed, ValidationFailed
 from exam.core.filenames import download_name
 from exam.core.i18n import to_local
@@ -250,6 +251,7 @@ def withdraw_application(application: Application, *, actor: User, at: dt.dateti
     """The candidate withdraws: before the board decides, or once eligible until the test
     stage begins. A registration number already given stays with the withdrawn dossier."""
     _ensure_owner(application, actor)
+    lock_row(application)  # the board deciding it meanwhile: one after the other
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.ELIGIBLE):
         raise DomainError(_l("Hồ sơ này không thể rút."))
     require_stage(

@@ -29,6 +29,7 @@ from exam.candidates.queries import (
     precheck_of,
     presentation_order,
 )
+from exam.core.db import lock_row
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import vietnamese_sort_key
 from exam.extensions import db
@@ -56,6 +57,7 @@ def decide_eligibility(
     must a decision of eligibility against a criterion the pre-check found not met. The
     pre-check is kept with the decision. A registration number is assigned once, on
     eligibility."""
+    lock_row(application)  # two board members deciding at once, or the candidate withdrawing
     if application.status != ApplicationStatus.SUBMITTED:
         raise DomainError(_l("Hồ sơ này đã được xét."))
     # Screening follows the registration window (a dossier may change until the deadline).
@@ -170,6 +172,7 @@ def draw_presentation_order(
 def send_summons(round_: Round, *, actor: User, at: dt.datetime) -> int:
     """Queue a summons (giấy triệu tập) with the schedule to every eligible candidate of the
     positions going on, once each."""
+    lock_row(round_)  # two sends at once: the second finds everyone summoned
     require_stage(
         round_, RoundStatus.TESTING, RoundStatus.INTERVIEWS, action=_l("gửi giấy triệu tập")
     )

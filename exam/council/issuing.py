@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import lock_row
 from exam.core.documents import COUNCIL, nd30_date
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
@@ -210,6 +211,7 @@ def meeting_problems(meeting: Meeting) -> list[str]:
 def close_meeting(meeting: Meeting, *, actor: User) -> IssuedDocument:
     """Close the meeting and issue its minutes, numbered next in the Council's register and
     dated the day it was held; the minutes are then the meeting's record, never re-rendered."""
+    lock_row(meeting)  # a second close, an item or a vote sent meanwhile: after, and refused
     if meeting.minutes_document_id is not None:
         raise DomainError(_l("Cuộc họp đã kết thúc, biên bản đã được ban hành."))
     if problems := meeting_problems(meeting):

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import lock_row
 from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
 from exam.council.checks import member_added, membership_refusals
@@ -415,7 +416,9 @@ def hold_meeting(
 
 
 def _refuse_closed(meeting: Meeting) -> None:
-    """A closed meeting's minutes are issued (exam/council/issuing.py): nothing is added."""
+    """A closed meeting's minutes are issued (exam/council/issuing.py): nothing is added, also
+    while the meeting is being closed (its row locked: the close and this take turns)."""
+    lock_row(meeting)
     if meeting.minutes_document_id is not None:
         raise DomainError(_l("Cuộc họp đã kết thúc, biên bản đã được ban hành."))
 

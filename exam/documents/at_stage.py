@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from exam.accounts.models import User
 from exam.audit.models import AuditEntry
+from exam.audit.operations import lock_chain
 from exam.extensions import db
 from exam.rounds.models import Round, RoundStatus
 
@@ -55,6 +56,9 @@ def issue_at_stage(target: RoundStatus, issue: IssueAll) -> EnsureIssued:
         if entered is None:
             return False
         at, actor = entered
+        # Two first downloads at once: the second waits for the first's commit, then finds
+        # the documents issued (the lock every issue takes anyway, taken before the check).
+        lock_chain()
         try:
             with db.session.begin_nested():
                 issue(round_, actor, at)

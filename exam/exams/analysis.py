@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.audit.reconcile import attempt_values
+from exam.core.db import lock_row
 from exam.core.errors import DomainError
 from exam.core.spreadsheets import csv_writer
 from exam.exams.models import Attempt, AttemptQuestion, AttemptStatus, Test, VoidedQuestion
@@ -38,6 +39,7 @@ def void_question(
         action=_l("hủy câu hỏi"),
     )
     reason = required_text(reason, "reason", _l("Ghi rõ lý do hủy câu hỏi."))
+    lock_row(test)  # two questions voided at once: the second rescores with the first voided
     exists = db.session.scalars(
         sa.select(VoidedQuestion).where(
             VoidedQuestion.test_id == test.id, VoidedQuestion.question_id == question.id

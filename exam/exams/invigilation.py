@@ -34,6 +34,7 @@ def grant_extra_time(
     reason = required_text(reason, "reason", _l("Ghi rõ lý do cộng thêm giờ."))
     if not 1 <= minutes <= 600:
         raise ValidationFailed([("minutes", _l("Từ 1 đến 600 phút."))])
+    lock_paper(attempt)  # two grants add up; a paper closed meanwhile is seen closed
     if attempt.status == AttemptStatus.SUBMITTED:
         raise DomainError(_l("Bài thi đã nộp: hãy dùng «Cho thi lại» nếu máy bị lỗi."))
     before = attempt.deadline_at
@@ -63,6 +64,7 @@ def allow_retake(
     reason = required_text(reason, "reason", _l("Ghi rõ sự cố máy tính."))
     if not 1 <= minutes <= 600:
         raise ValidationFailed([("minutes", _l("Từ 1 đến 600 phút."))])
+    lock_paper(attempt)
     if attempt.status == AttemptStatus.READY:
         raise DomainError(_l("Thí sinh chưa bắt đầu làm bài."))
     if attempt.penalty == Penalty.SUSPENSION:
@@ -119,6 +121,7 @@ def record_incident(
     """A breach of the rules and its measure (TT 22 Nội quy): the most severe measure applies
     to the final score; a suspension ends the sitting at once and voids the result."""
     require_stage(attempt.test.round, *_UNTIL_RESULTS, action=_l("lập biên bản vi phạm"))
+    lock_paper(attempt)  # a submit in flight first: the measure applies to its final score
     description = required_text(
         description, "description", _l("Mô tả vi phạm (nội dung biên bản).")
     )

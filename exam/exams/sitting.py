@@ -350,9 +350,9 @@ def load_paper(attempt: Attempt) -> list[AttemptQuestion]:
 
 
 def lock_paper(attempt: Attempt) -> None:
-    """Take the paper's row for update (PostgreSQL): saves in flight finish first."""
-    if lock_row(attempt):
-        db.session.refresh(attempt, attribute_names=["status"])
+    """Take the paper's row for update and read it again (PostgreSQL): saves in flight
+    finish first, and a grant, an incident or a submit made meanwhile is seen."""
+    lock_row(attempt)
 
 
 def submit_attempt(
@@ -441,6 +441,7 @@ def close_expired_attempts(
 
 def acknowledge_result(attempt: Attempt, *, actor: User, at: dt.datetime) -> Attempt:
     """The candidate confirms the score shown: the electronic signature of the result list."""
+    lock_paper(attempt)  # a second click waits, then finds it confirmed
     if attempt.status != AttemptStatus.SUBMITTED:
         raise DomainError(_l("Bài thi chưa nộp."))
     if attempt.acknowledged_at is None:

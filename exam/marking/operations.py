@@ -62,15 +62,14 @@ def _lock(script: Script) -> None:
     markers submitting at once reconcile once, on both sheets; a sheet sent twice is sealed
     by the first."""
     lock_row(script)
-    db.session.refresh(script, attribute_names=["status", "sheets"])
+    db.session.refresh(script, attribute_names=["sheets"])
     for sheet in script.sheets:
         db.session.refresh(sheet, attribute_names=["submitted_at", "score"])
 
 
 def _lock_plan(plan: MarkingPlan) -> None:
-    """The plan's row for update (PostgreSQL): its steps are taken once."""
+    """The plan's row for update, read again (PostgreSQL): its steps are taken once."""
     lock_row(plan)
-    db.session.refresh(plan, attribute_names=["coded_at", "handed_over_at", "unsealed_at"])
 
 
 def _marking_stage(round_: Round, action: object) -> None:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.candidates.models import Application, ApplicationStatus
+from exam.core.db import lock_row
 from exam.core.errors import DomainError, ValidationFailed
 from exam.council.models import BodyKind
 from exam.council.queries import people_on
@@ -361,6 +362,7 @@ def rule_on_spread(
     require_stage(panel.position.round, RoundStatus.INTERVIEWS, action=_l("xử lý chênh lệch"))
     _require_head(panel, actor)
     text = _reason(reason)
+    lock_row(panel)  # a second click waits, then finds the ruling made
     if not awaits_ruling(panel, application):
         raise DomainError(
             _l(

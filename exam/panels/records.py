@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import lock_row
 from exam.core.documents import COUNCIL, Verification
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
@@ -163,6 +164,7 @@ def close_record(panel: Panel, *, actor: User, at: dt.datetime) -> IssuedDocumen
         RoundStatus.RESULTS,
         action=_l("hoàn tất biên bản phỏng vấn"),
     )
+    lock_row(panel)  # a second click waits, then finds the minutes issued
     if record_closed(panel):
         raise DomainError(_l("Biên bản buổi phỏng vấn này đã được ban hành."))
     if gaps := record_gaps(panel):

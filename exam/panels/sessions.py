@@ -356,6 +356,7 @@ def end_phase(
     require_stage(
         panel.position.round, RoundStatus.INTERVIEWS, action=_l("điều hành buổi phỏng vấn")
     )
+    lock_row(panel)  # a second click waits, then finds the phase ended
     turn = _turn(panel, application)
     started, ended = (
         ("presentation_started_at", "presentation_ended_at")

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
-from exam.core.db import utcnow
+from exam.core.db import lock_row, utcnow
 from exam.core.errors import DomainError, ValidationFailed
 from exam.extensions import db
 from exam.question_bank.formats import ExportProblem, ExportUnsupported, dump, exportable
@@ -276,6 +276,7 @@ def edit_question(question: Question, data: QuestionData, *, actor: User) -> Que
     """Save an edit. A change of content writes a new version (papers keep the version they
     were drawn with); an approved question whose content changed goes back to review.
     Category and tags belong to the question: changing only them writes no version."""
+    lock_row(question)  # a review decided meanwhile is read before this edit's new version
     if question.status == QuestionStatus.RETIRED:
         raise DomainError(_l("Câu hỏi đã ngừng sử dụng: khôi phục trước khi sửa."))
     data = canonical(dataclasses.replace(data, key=question.key))
@@ -334,6 +335,7 @@ def submit_for_review(question: Question, *, actor: User) -> Question:
 def approve_question(question: Question, *, actor: User, at: dt.datetime) -> Question:
     """Approval by someone other than the author (and than the writer of the version under
     review); only approved questions are drawn into tests."""
+    lock_row(question)  # an edit saved meanwhile is a new version: under review again
     if question.status != QuestionStatus.SUBMITTED:
         raise DomainError(_l("Chỉ duyệt câu hỏi đang chờ duyệt."))
     _reviewer_is_someone_else(question, actor)
@@ -351,6 +353,7 @@ def approve_question(question: Question, *, actor: User, at: dt.datetime) -> Que
 
 def reject_question(question: Question, comment: str, *, actor: User) -> Question:
     """Send a submitted (or approved) question back to its author as a draft, saying why."""
+    lock_row(question)
     if question.status not in (QuestionStatus.SUBMITTED, QuestionStatus.APPROVED):
         raise DomainError(_l("Chỉ trả lại câu hỏi đang chờ duyệt hoặc đã duyệt."))
     comment = comment.strip()

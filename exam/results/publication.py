@@ -380,7 +380,7 @@ def publish_round(round_: Round, *, actor: User, at: dt.datetime | None = None) 
     """Publish the round's results: the round moves to the published stage (its guards: every
     position's ranking approved)."""
     require_stage(round_, RoundStatus.RESULTS, action=_l("công bố kết quả"))
-    return advance_round(round_, actor=actor, at=at or utcnow())
+    return advance_round(round_, actor=actor, at=at or utcnow(), to=RoundStatus.PUBLISHED)
 
 
 def _notify(ranking: Ranking, *, at: dt.datetime, actor: User | None = None) -> None:

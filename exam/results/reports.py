@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import lock_row
 from exam.core.documents import COUNCIL
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import to_local
@@ -70,6 +71,7 @@ def issue_results_report(ranking: Ranking, *, actor: User, at: dt.datetime) -> I
         raise DomainError(
             _l("Báo cáo kết quả chỉ ban hành cho phiên bản kết quả đang được công bố.")
         )
+    lock_row(decision)  # a second click waits, then finds the report issued
     if decision.report_document_id is not None:
         raise DomainError(_l("Báo cáo kết quả của phiên bản này đã được ban hành."))
     issued_on = to_local(at).date()

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
-from exam.core.db import utcnow
+from exam.core.db import lock_row, utcnow
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import format_datetime, to_local
 from exam.extensions import db
@@ -465,10 +465,27 @@ def advance_problems(round_: Round, target: RoundStatus, at: dt.datetime) -> lis
     return problems + guard_problems(round_, target, at)
 
 
-def advance_round(round_: Round, *, actor: User, at: dt.datetime | None = None) -> Round:
-    """Move the round to its next stage (the only move allowed), if its guards allow it."""
+def advance_round(
+    round_: Round,
+    *,
+    actor: User,
+    at: dt.datetime | None = None,
+    to: RoundStatus | None = None,
+) -> Round:
+    """Move the round to its next stage (the only move allowed), if its guards allow it.
+    ``to``: the stage the user was shown as the next one. A second click, or two people at
+    once, then move nothing more: the second waits for the first (the round's row locked)
+    and is refused, instead of taking the round one stage further."""
     at = at or utcnow()
+    lock_row(round_)
     target = round_.next_status()
+    if to is not None and target != to:
+        raise DomainError(
+            _l(
+                "Kỳ thi đã ở giai đoạn «%(s)s»: trang vừa dùng đã cũ, không chuyển thêm.",
+                s=round_.status.title,
+            )
+        )
     if target is None:
         raise DomainError(_l("Kỳ thi đã kết thúc."))
     problems = advance_problems(round_, target, at)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -15,7 +15,7 @@ from exam.rounds.forms import (
     UnitEditForm,
     UnitForm,
 )
-from exam.rounds.models import Position, Round, Unit, UnitLevel
+from exam.rounds.models import Position, Round, RoundStatus, Unit, UnitLevel
 from exam.rounds.operations import (
     add_position,
     advance_round,
@@ -185,10 +185,23 @@ def stop(position_id: int) -> str | Response:
 def advance(round_id: int) -> Response:
     round_ = get_or_404(Round, round_id)
     ensure_in_round(can_manage_round(current_user, round_), current_user, round_)
+    to = _stage_named(request.form.get("to"))
     run_operation(
-        lambda: advance_round(round_, actor=current_user, at=utcnow()), _("Đã chuyển giai đoạn.")
+        lambda: advance_round(round_, actor=current_user, at=utcnow(), to=to),
+        _("Đã chuyển giai đoạn."),
     )
     return redirect(url_for("rounds.show", round_id=round_.id))
+
+
+def _stage_named(value: str | None) -> RoundStatus | None:
+    """The stage the advance button names (the one the page showed as next); None when the
+    form names none, 400 for a name that is no stage."""
+    if not value:
+        return None
+    try:
+        return RoundStatus(value)
+    except ValueError:
+        abort(400)
 
 
 @bp.get("/units/")

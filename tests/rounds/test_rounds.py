@@ -134,3 +134,31 @@ def test_a_closed_round_cannot_advance(make):
     assert round_.status == RoundStatus.CLOSED
     with pytest.raises(DomainError, match="Kỳ thi đã kết thúc"):
         advance_round(round_, actor=board)
+
+
+def test_a_second_click_on_advance_moves_the_round_no_further(client, make):
+    """The button names the stage the page showed as next: pressed twice (or by two members
+    at once: the round's row is locked), the second press is refused in words instead of
+    taking the round one stage further, past a stage nobody meant to leave."""
+    board = make.user(Role.BOARD_ADMIN)
+    round_ = make.round(status=RoundStatus.DRAFT, board=board)
+    db.session.commit()
+    login(client, board)
+    page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert 'name="to" value="registration_open"' in page
+    for _ in range(2):
+        answer = client.post(
+            f"/rounds/{round_.id}/advance", data={"to": "registration_open"}, follow_redirects=True
+        )
+    assert "trang vừa dùng đã cũ, không chuyển thêm" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).status == RoundStatus.REGISTRATION_OPEN
+    moves = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "round.advance", AuditEntry.object_id == str(round_.id)
+        )
+    ).all()
+    assert len(moves) == 1
+    assert client.post(f"/rounds/{round_.id}/advance", data={"to": "nowhere"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).status == RoundStatus.REGISTRATION_OPEN
