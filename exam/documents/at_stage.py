@@ -3,8 +3,10 @@ screening's lists as the tests begin), dated the moment of the move and issued b
 it, as the audit trail records the move (``round.advance``). They are issued once, by the
 first official download after the move (a stage's entry never waits for a PDF, and rounds
 moved before this existed get theirs the same way): whoever downloads first issues them, in
-a savepoint, and a concurrent second finds them issued (the unique number), so every
-download serves the same bytes.
+a savepoint, and a concurrent second waits for the first's commit (the audit chain's lock,
+taken before looking) and finds them issued, so every download serves the same bytes. The
+unique number alone could not say it: the second would read the register after the first's
+commit and take the next number.
 
 A round put in its stage without a recorded move (none in the application; tests set the
 stage directly) has no such moment: nothing is issued and its link renders as before."""
@@ -56,9 +58,7 @@ def issue_at_stage(target: RoundStatus, issue: IssueAll) -> EnsureIssued:
         if entered is None:
             return False
         at, actor = entered
-        # Two first downloads at once: the second waits for the first's commit, then finds
-        # the documents issued (the lock every issue takes anyway, taken before the check).
-        lock_chain()
+        lock_chain()  # the lock every issue takes anyway, taken before looking
         try:
             with db.session.begin_nested():
                 issue(round_, actor, at)
