@@ -290,6 +290,8 @@ def add_document(
     limit, while the dossier may still be edited."""
     _ensure_owner(application, actor)
     _ensure_editable(application, at)
+    if lock_row(application):  # uploads sent at once count each other
+        db.session.refresh(application, attribute_names=["documents"])
     if len(application.documents) >= MAX_DOCUMENTS:
         raise DomainError(_l("Hồ sơ đã có tối đa %(n)s tệp.", n=MAX_DOCUMENTS))
     limit = uploads.max_bytes()

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import lock_row
 from exam.core.errors import DomainError, ValidationFailed
 from exam.council.models import BodyKind
 from exam.council.queries import is_member
@@ -531,6 +532,7 @@ def move_attempt(attempt: Attempt, room: Room, *, actor: User, at: dt.datetime) 
         raise DomainError(_l("Ca thi đã bắt đầu: không thể chuyển phòng."))
     if at >= room.session.starts_at:
         raise DomainError(_l("Ca thi đã bắt đầu: không thể chuyển phòng."))
+    lock_row(room)  # two candidates moved into its last seat at once: the second refused
     if room.id != attempt.room_id and _occupancy([room.id]).get(room.id, 0) >= room.capacity:
         raise DomainError(_l("Phòng thi đã hết chỗ."))
     before = {"session_id": attempt.session_id, "room_id": attempt.room_id}

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from exam.accounts.models import User
 from exam.audit.operations import record
 from exam.candidates.models import Application, ApplicationStatus
-from exam.core.db import UTCDateTime
+from exam.core.db import UTCDateTime, lock_row
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.i18n import format_datetime
 from exam.core.storage import TooLarge, storage
@@ -242,6 +242,7 @@ def upload_plan(
         raise ValidationFailed(
             [("file", _l("Tệp PDF bị hỏng hoặc không đọc được; hãy xuất lại tệp."))]
         )
+    lock_row(application)  # two uploads at once: the second replaces the first
     previous = current_plan(application)
     if previous is not None:
         previous.replaced_at = at

@@ -20,6 +20,7 @@ from pypdf.errors import PyPdfError
 
 from exam.accounts.models import User
 from exam.audit.operations import record
+from exam.core.db import lock_row
 from exam.core.errors import DomainError, ValidationFailed
 from exam.core.storage import TooLarge, storage
 from exam.extensions import db
@@ -124,6 +125,7 @@ def attach_scan(
     if not _opens(stream, content_type):
         storage().delete(upload.key)
         raise ValidationFailed([("file", _l("Tệp bị hỏng hoặc không đọc được; hãy quét lại."))])
+    lock_row(sheet)  # two uploads at once: the second replaces the first, one stays current
     previous = current_scan(sheet)
     if previous is not None:
         previous.replaced_at = at
