@@ -199,21 +199,19 @@ def in_session_transaction() -> bool:
 def lock_row(instance: Any) -> bool:
     """Take ``instance``'s row for update until the transaction ends and read its columns
     again, so that a check and the write it decides are one turn: a second request doing the
-    same waits here, then sees what the first wrote (PostgreSQL). Its relationships are not
-    read again (they are the caller's to refresh: an expiry would cascade to its children).
-    SQLite's writers already take turns from BEGIN (exam/core/db.py::enable_sqlite_pragmas),
-    so what they read is current. True when a lock was taken."""
+    same waits here, then sees what the first wrote (PostgreSQL). Only the row's own columns
+    are read again (expired by name: a whole-object expiry or reload would cascade to its
+    children); its relationships are the caller's to refresh. SQLite's writers already take
+    turns from BEGIN (exam/core/db.py::enable_sqlite_pragmas), so what they read is current.
+    True when a lock was taken."""
     from exam.extensions import db
 
     if db.session.get_bind().dialect.name != "postgresql":
         return False
+    db.session.flush()  # this session's own changes are kept: written, then read back
     state = sa.inspect(instance)
     (key,) = state.mapper.primary_key
-    db.session.flush()  # this session's own changes are kept: written, then read back
-    db.session.scalars(  # fetched: the ORM writes the columns read into the object
-        sa.select(state.mapper)
-        .where(key == state.identity[0])
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    db.session.execute(sa.select(key).where(key == state.identity[0]).with_for_update())
+    columns = [attr.key for attr in state.mapper.column_attrs if attr.columns[0] is not key]
+    db.session.expire(instance, columns)
     return True
