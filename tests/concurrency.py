@@ -62,11 +62,15 @@ def begin_as_a_writer() -> None:
     db.session.connection(execution_options={"sqlite_immediate": True})
 
 
-def until(condition: Callable[[], bool]) -> None:
+def until_ended_or_waiting(thread: threading.Thread, ended: threading.Event) -> None:
+    """Return once ``thread`` has ended (``ended`` set) or is seen waiting for the database.
+    The server tells no one when a backend starts to wait, so between two looks this waits
+    on ``ended`` itself, 10 ms at a time."""
     give_up = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < give_up, "still false after a minute"
-        time.sleep(0.01)  # polling what the database or the thread shows, not a guess
+    while not ended.wait(0.01):
+        if seen_waiting(thread):
+            return
+        assert time.monotonic() < give_up, "neither ended nor waiting after a minute"
 
 
 def hold_until_the_other_waits(
@@ -85,7 +89,7 @@ def hold_until_the_other_waits(
         begin_as_a_writer()
         first()
         first_holds.set()
-        until(lambda: second_done.is_set() or seen_waiting(second_thread))
+        until_ended_or_waiting(second_thread, second_done)
         db.session.commit()
 
     def second_after_first() -> None:
